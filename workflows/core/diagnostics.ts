@@ -1,0 +1,50 @@
+/**
+ * Diagnostics: every problem found in a definition, as data (never thrown one at a time).
+ */
+
+/** Closed set of diagnostic codes. Tests assert codes and positions, not messages. */
+export type DiagnosticCode =
+  | 'PROC_YAML_SYNTAX'
+  | 'PROC_SCHEMA'
+  | 'PROC_DUPLICATE_KEY'
+  | 'PROC_DUPLICATE_ID'
+  | 'PROC_UNKNOWN_TARGET'
+  | 'PROC_UNKNOWN_ROLE'
+  | 'PROC_UNKNOWN_EVENT'
+  | 'PROC_UNKNOWN_STATE'
+  | 'PROC_UNKNOWN_FIELD'
+  | 'PROC_UNKNOWN_INITIAL'
+  | 'PROC_UNREACHABLE_STATE'
+  | 'PROC_NO_WAY_OUT'
+  | 'PROC_GUARD_SYNTAX'
+  | 'PROC_EXPRESSION_SYNTAX'
+  | 'PROC_BAD_DURATION'
+  | 'PROC_BAD_EVENT_SCHEMA'
+  | 'PROC_INVARIANT_VIOLATED';
+
+export type Severity = 'error' | 'warning';
+
+export interface Diagnostic {
+  code: DiagnosticCode;
+  severity: Severity;
+  message: string;
+  /** File name as given to the loader (may be a virtual name in the editor). */
+  file: string;
+  /** 1-based line and column. */
+  line: number;
+  column: number;
+  /** JSON pointer into the definition document (e.g. `/states/submitted/on/APPROVE/0/target`). */
+  pointer: string;
+  hint?: string;
+}
+
+/** `file:line:col CODE message` — the CLI's one-line form (contract). */
+export function formatDiagnostic(d: Diagnostic): string {
+  const hint = d.hint ? ` (hint: ${d.hint})` : '';
+  return `${d.file}:${d.line}:${d.column} ${d.code} ${d.message}${hint}`;
+}
+
+/** True when any diagnostic is an error (warnings do not stop a definition from running). */
+export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
+  return diagnostics.some((d) => d.severity === 'error');
+}

@@ -1,0 +1,179 @@
+/**
+ * The procedure IR: the plain-JSON form of a procedure definition after loading.
+ *
+ * A YAML definition (see `definitions/schema/procedure.schema.json`) is loaded into this
+ * shape by `loadProcedure`; the loader normalises shorthands (a single transition becomes a
+ * one-element list, a bare role string becomes a list, targets become absolute state paths)
+ * so every later stage (check, compile, verify, run) reads one canonical form.
+ *
+ * The IR is data only: it crosses the Temporal sandbox boundary as workflow input, it is
+ * hashed, and it is pinned for the life of an instance.
+ */
+
+/** A bilingual text. `zh` is authoritative; `en` is our translation. */
+export interface Text {
+  zh: string;
+  en: string;
+}
+
+/** A JSON Schema object (2020-12), kept as plain data. */
+export type JsonSchema = Record<string, unknown>;
+
+/** A JSON value. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** An ISO-8601 duration such as `P2D`, `PT4H`, `P1DT12H`. */
+export type IsoDuration = string;
+
+/** A CEL expression evaluated over `ctx`, `data`, `actor` and `now` (see `expressions.ts`). */
+export type Expression = string;
+
+export interface ContextField {
+  /** JSON type of the field. */
+  type: 'string' | 'number' | 'integer' | 'boolean' | 'object' | 'array';
+  title?: Text;
+  /** Optional extra JSON Schema keywords for the field (enum, format, minimum, items, …). */
+  schema?: JsonSchema;
+  /** Initial value; fields with no default start absent. */
+  default?: Json;
+  /** The start input must supply this field. */
+  required?: boolean;
+}
+
+export interface EventDef {
+  title: Text;
+  description?: Text;
+  /** JSON Schema for the event's `data`; the form the UI renders. Absent: no data allowed. */
+  data?: JsonSchema;
+}
+
+/** Assign context fields from expressions: `{ field: "data.x" }`. */
+export interface AssignAction {
+  kind: 'assign';
+  fields: Record<string, Expression>;
+}
+
+/** Write a named record (beyond the per-transition audit record), e.g. a lending-log entry. */
+export interface RecordAction {
+  kind: 'record';
+  record: string;
+  /** Values of the record, each an expression. */
+  fields?: Record<string, Expression>;
+}
+
+/** Notify a role or the client. */
+export interface NotifyAction {
+  kind: 'notify';
+  /** A role id, or `client`. */
+  to: string;
+  message: Text;
+}
+
+/** Start another procedure as a separate instance linked to this one. */
+export interface StartAction {
+  kind: 'start';
+  procedure: string;
+  /** Initial context of the new instance, each value an expression. */
+  input?: Record<string, Expression>;
+}
+
+export type ActionIR = AssignAction | RecordAction | NotifyAction | StartAction;
+
+export interface TransitionIR {
+  /** Event type; for delayed transitions, absent. */
+  event?: string;
+  /** Absolute dotted state path (e.g. `review.pending`); absent for a targetless transition. */
+  target?: string;
+  /** Roles allowed to send the event (empty for delayed transitions). */
+  roles: string[];
+  /** CEL guard; the transition is taken only when it evaluates to `true`. */
+  guard?: Expression;
+  /** Extra JSON Schema the event data must satisfy for this transition (on top of the event's). */
+  data?: JsonSchema;
+  actions: ActionIR[];
+  clauses: string[];
+  /** Where this transition sits in the IR, as a JSON pointer (e.g. `/states/a/on/GO/0`). */
+  pointer: string;
+}
+
+export interface DelayedTransitionIR extends Omit<TransitionIR, 'event' | 'roles'> {
+  /** ISO-8601 duration after entering the state. */
+  delay: IsoDuration;
+}
+
+export type StateType = 'atomic' | 'compound' | 'parallel' | 'final';
+
+export interface StateIR {
+  /** Absolute dotted path, e.g. `review.pending`. Unique. */
+  path: string;
+  /** The key under its parent. */
+  key: string;
+  type: StateType;
+  title: Text;
+  /** The task a person must do here (shown in the inbox). */
+  task?: Text;
+  clauses: string[];
+  /** Child state key entered first (compound states). */
+  initial?: string;
+  states: Record<string, StateIR>;
+  /** Event transitions, by event type. Order matters: the first enabled one is taken. */
+  on: Record<string, TransitionIR[]>;
+  after: DelayedTransitionIR[];
+  /** Due time of this state, from entry (shown to managers; `CustodiaDueAt`). */
+  sla?: IsoDuration;
+  pointer: string;
+}
+
+/** Separation of duties: the actor of `event` must not be an actor of any of `distinctFrom`. */
+export interface DutyRule {
+  event: string;
+  distinctFrom: string[];
+  message?: Text;
+}
+
+/** Invariant kinds the verifier proves over every path (see `verify.ts`). */
+export type InvariantIR =
+  | { id: string; kind: 'must_pass'; to: string; via: string[]; description: Text; clauses: string[] }
+  | { id: string; kind: 'unreachable'; state: string; description: Text; clauses: string[] }
+  | {
+      id: string;
+      kind: 'never_when';
+      state: string;
+      when: Expression;
+      description: Text;
+      clauses: string[];
+    }
+  | { id: string; kind: 'distinct_actors'; events: string[]; description: Text; clauses: string[] }
+  | { id: string; kind: 'roles_only'; event: string; roles: string[]; description: Text; clauses: string[] }
+  | { id: string; kind: 'ends_in'; states: string[]; description: Text; clauses: string[] };
+
+export interface ProcedureIR {
+  id: string;
+  version: string;
+  title: Text;
+  description: Text;
+  clauses: string[];
+  /** Role ids used by this procedure, with their display names. */
+  roles: Record<string, Text>;
+  /** The context field that names the client (feeds `CustodiaClient`). */
+  clientField?: string;
+  context: Record<string, ContextField>;
+  events: Record<string, EventDef>;
+  /** The root state node (type `compound` or `parallel`); its path is the empty string. */
+  root: StateIR;
+  duties: DutyRule[];
+  invariants: InvariantIR[];
+}
+
+/** The actor sending an event (contract: update `event`). */
+export interface Actor {
+  id: string;
+  roles: string[];
+}
+
+/** Argument of the `event` update (contract). */
+export interface EventInput {
+  type: string;
+  data?: Record<string, Json>;
+  actor: Actor;
+}
