@@ -1,0 +1,417 @@
+/**
+ * The pure interpreter of a compiled procedure: data in, data out, no clock and no I/O.
+ *
+ * The Temporal workflow (and the browser simulator, and unit tests) drive it:
+ * - `startInstance` → the first `InstanceState` and its effects and timers;
+ * - `explainRejection` → why an event may not be sent now (the update validator), or nothing;
+ * - `applyEvent` / `fireTimer` → the next `InstanceState`, the transition record, effects;
+ * - `describeInstance` → active leaves, roles awaited, due time, available events per role.
+ * Time is passed in (`now`, ms since the epoch) by the caller: the workflow clock in Temporal.
+ */
+import { initialTransition, transition, type AnyMachineSnapshot, type StateValue } from 'xstate';
+import {
+  dutyConflict,
+  scopeOf,
+  type CompiledProcedure,
+  type Effect,
+  type MachineContext,
+  type MachineEvent,
+} from './compile.ts';
+import { evaluateGuard, referencedPaths } from './expressions.ts';
+import { parseDuration } from './duration.ts';
+import type { Actor, EventInput, Json, StateIR, TransitionIR } from './ir.ts';
+import { formatProblems } from './schemas.ts';
+
+/** A pending delayed transition: a durable timer in the workflow. */
+export interface PendingTimer {
+  /** XState's send id, e.g. `xstate.after.after_P2D.file_access.submitted`. */
+  id: string;
+  /** The event to deliver when it fires. */
+  event: { type: string };
+  /** Deadline, ms since the epoch. */
+  dueAt: number;
+}
+
+/** One accepted transition, as the audit log and the `snapshot` query show it. */
+export interface TransitionRecord {
+  seq: number;
+  /** ISO-8601 time. */
+  at: string;
+  event: string;
+  actor: Actor;
+  /** Active leaf state paths before and after. */
+  from: string[];
+  to: string[];
+  clauses: string[];
+  data?: Record<string, Json>;
+}
+
+/** Everything an instance is, as plain JSON (carried across continue-as-new). */
+export interface InstanceState {
+  value: StateValue;
+  context: MachineContext;
+  done: boolean;
+  seq: number;
+  /** Entry time (ms) of every active state node, by path ('' = root). */
+  enteredAt: Record<string, number>;
+  timers: PendingTimer[];
+}
+
+export interface Step {
+  state: InstanceState;
+  record: TransitionRecord;
+  effects: Effect[];
+}
+
+/** Why an event was refused. `code` is stable; `message` is for people. */
+export interface Rejection {
+  code:
+    | 'INSTANCE_FINISHED'
+    | 'UNKNOWN_EVENT'
+    | 'CANNOT_TAKE'
+    | 'ROLE_NOT_ALLOWED'
+    | 'DUTY_CONFLICT'
+    | 'INVALID_DATA'
+    | 'GUARD_FALSE'
+    | 'BAD_ACTOR';
+  message: string;
+}
+
+export interface InstanceView {
+  /** Active leaf state paths. */
+  leaves: string[];
+  /** Events each role could send now (guards that read `data` count as possibly true). */
+  available: Record<string, string[]>;
+  /** Roles that can act now. */
+  awaiting: string[];
+  /** Entry time of the most recent leaf (ms). */
+  stateSince: number;
+  /** Earliest SLA deadline among the active states (ms), if any has an SLA. */
+  dueAt?: number;
+}
+
+function snapshotOf(proc: CompiledProcedure, state: InstanceState): AnyMachineSnapshot {
+  return proc.machine.resolveState({ value: state.value, context: state.context });
+}
+
+/** Active state node paths (all levels, '' = root) of a state value. */
+export function activePaths(proc: CompiledProcedure, value: StateValue): string[] {
+  const out: string[] = [''];
+  const walk = (v: StateValue, prefix: string): void => {
+    if (typeof v === 'string') {
+      out.push(prefix ? `${prefix}.${v}` : v);
+      return;
+    }
+    for (const [k, child] of Object.entries(v)) {
+      const path = prefix ? `${prefix}.${k}` : k;
+      out.push(path);
+      if (child !== undefined) walk(child, path);
+    }
+  };
+  walk(value, '');
+  return out.filter((p) => proc.nodes.has(p));
+}
+
+/** Active leaf paths of a state value. */
+export function leafPaths(proc: CompiledProcedure, value: StateValue): string[] {
+  return activePaths(proc, value).filter((p) => {
+    const node = proc.nodes.get(p);
+    return node !== undefined && Object.keys(node.states).length === 0;
+  });
+}
+
+interface Outcome {
+  snapshot: AnyMachineSnapshot;
+  effects: Effect[];
+  clauses: string[];
+  entered: string[];
+  raised: PendingTimer[];
+  cancelled: string[];
+}
+
+function interpret(proc: CompiledProcedure, snapshot: AnyMachineSnapshot, actions: unknown[], now: number): Outcome {
+  const out: Outcome = { snapshot, effects: [], clauses: [], entered: [], raised: [], cancelled: [] };
+  for (const a of actions as { type: string; params?: Record<string, unknown> }[]) {
+    const p = a.params ?? {};
+    switch (a.type) {
+      case '$enter':
+        out.entered.push(p.path as string);
+        break;
+      case '$taken':
+        for (const c of p.clauses as string[]) if (!out.clauses.includes(c)) out.clauses.push(c);
+        break;
+      case '$effect':
+        out.effects.push(p as unknown as Effect);
+        break;
+      case 'xstate.raise':
+        if (typeof p.delay === 'number')
+          out.raised.push({ id: p.id as string, event: p.event as { type: string }, dueAt: now + p.delay });
+        break;
+      case 'xstate.cancel':
+        out.cancelled.push(p.sendId as string);
+        break;
+      default:
+        break;
+    }
+  }
+  return out;
+}
+
+function nextState(prev: InstanceState | undefined, o: Outcome, now: number): InstanceState {
+  const enteredAt: Record<string, number> = {};
+  const active = new Set<string>();
+  const walk = (v: StateValue, prefix: string): void => {
+    if (typeof v === 'string') active.add(prefix ? `${prefix}.${v}` : v);
+    else
+      for (const [k, c] of Object.entries(v)) {
+        const path = prefix ? `${prefix}.${k}` : k;
+        active.add(path);
+        if (c !== undefined) walk(c, path);
+      }
+  };
+  walk(o.snapshot.value as StateValue, '');
+  active.add('');
+  for (const path of active) {
+    const kept = prev?.enteredAt[path];
+    enteredAt[path] = o.entered.includes(path) || kept === undefined ? now : kept;
+  }
+  const timers = (prev?.timers ?? []).filter((t) => !o.cancelled.includes(t.id));
+  for (const t of o.raised) {
+    const i = timers.findIndex((x) => x.id === t.id);
+    if (i >= 0) timers.splice(i, 1);
+    timers.push(t);
+  }
+  return {
+    value: o.snapshot.value as StateValue,
+    context: o.snapshot.context as MachineContext,
+    done: o.snapshot.status === 'done',
+    seq: (prev?.seq ?? -1) + 1,
+    enteredAt,
+    timers: o.snapshot.status === 'done' ? [] : timers,
+  };
+}
+
+/** Start an instance: initial state, the start record (seq 0) and the effects of entry. */
+export function startInstance(
+  proc: CompiledProcedure,
+  input: Record<string, Json>,
+  starter: Actor,
+  now: number,
+): Step {
+  const problems = proc.schemas.startInputProblems(input);
+  if (problems.length) throw new InputError(`start input rejected: ${formatProblems(problems)}`);
+  const [snapshot, actions] = initialTransition(proc.machine, input);
+  const o = interpret(proc, snapshot, actions, now);
+  const state = nextState(undefined, o, now);
+  const record: TransitionRecord = {
+    seq: 0,
+    at: new Date(now).toISOString(),
+    event: '$start',
+    actor: starter,
+    from: [],
+    to: leafPaths(proc, state.value),
+    clauses: [...proc.ir.clauses],
+    data: input,
+  };
+  return { state, record, effects: o.effects };
+}
+
+/** Raised for a start input that does not match the declared context; classified by `name`. */
+export class InputError extends Error {
+  override name = 'InputError';
+}
+
+/** Candidate IR transitions for `type` among the active state nodes, deepest first. */
+function candidates(proc: CompiledProcedure, state: InstanceState, type: string): TransitionIR[] {
+  const paths = activePaths(proc, state.value).sort((a, b) => depth(b) - depth(a));
+  const out: TransitionIR[] = [];
+  for (const p of paths) out.push(...(proc.nodes.get(p)?.on[type] ?? []));
+  return out;
+}
+
+const depth = (path: string): number => (path === '' ? 0 : path.split('.').length);
+
+/**
+ * Why `input` may not be sent now, or `undefined` when it may. Synchronous and pure: the
+ * workflow's update validator. Checks, in order: finished, actor shape, unknown event, the
+ * current state takes it, the actor's roles, separation of duties, the data form, the guards.
+ */
+export function explainRejection(
+  proc: CompiledProcedure,
+  state: InstanceState,
+  input: EventInput,
+  now: number,
+): Rejection | undefined {
+  const { ir } = proc;
+  if (state.done) return { code: 'INSTANCE_FINISHED', message: 'this instance has finished; it takes no events' };
+  const actor = input.actor as Partial<Actor> | undefined;
+  if (!actor || typeof actor.id !== 'string' || !actor.id || !Array.isArray(actor.roles))
+    return { code: 'BAD_ACTOR', message: 'an event needs an actor { id, roles[] }' };
+  if (!ir.events[input.type])
+    return {
+      code: 'UNKNOWN_EVENT',
+      message: `${ir.id} has no event ${input.type}; its events are ${Object.keys(ir.events).join(', ')}`,
+    };
+  const leaves = leafPaths(proc, state.value).join(', ');
+  const all = candidates(proc, state, input.type);
+  if (!all.length) {
+    const takes = Object.keys(describeInstance(proc, state).available).length
+      ? [...new Set(Object.values(describeInstance(proc, state).available).flat())].join(', ')
+      : 'nothing';
+    return {
+      code: 'CANNOT_TAKE',
+      message: `${input.type} cannot be sent in state ${leaves}; events possible now: ${takes || 'none'}`,
+    };
+  }
+  const byRole = all.filter((t) => t.roles.some((r) => actor.roles!.includes(r)));
+  if (!byRole.length) {
+    const allowed = [...new Set(all.flatMap((t) => t.roles))].join(', ');
+    const has = actor.roles.length ? actor.roles.join(', ') : 'no role';
+    return {
+      code: 'ROLE_NOT_ALLOWED',
+      message: `${actor.id} (${has}) may not send ${input.type} in state ${leaves}; allowed roles: ${allowed}`,
+    };
+  }
+  const conflict = dutyConflict(ir, state.context._actors, input.type, actor.id);
+  if (conflict) {
+    const rule = ir.duties.find((d) => d.event === input.type && d.distinctFrom.includes(conflict));
+    const why = rule?.message ? ` (${rule.message.en} / ${rule.message.zh})` : '';
+    return {
+      code: 'DUTY_CONFLICT',
+      message: `separation of duties: ${actor.id} sent ${conflict}, so ${actor.id} may not send ${input.type}${why}`,
+    };
+  }
+  const problems = proc.schemas.eventDataProblems(input.type, input.data);
+  if (problems.length)
+    return { code: 'INVALID_DATA', message: `${input.type} data rejected: ${formatProblems(problems)}` };
+  const event: MachineEvent = { type: input.type, data: input.data ?? {}, actor: actor as Actor, at: now };
+  const reasons: string[] = [];
+  for (const t of byRole) {
+    const tp = t.data ? proc.schemas.transitionDataProblems(t.pointer, input.data) : [];
+    if (tp.length) {
+      reasons.push(formatProblems(tp));
+      continue;
+    }
+    if (t.guard && !evaluateGuard(t.guard, scopeOf(state.context, event))) {
+      reasons.push(`condition not met: ${t.guard}`);
+      continue;
+    }
+    // The machine is the final authority (it applies the same checks).
+    return snapshotOf(proc, state).can(event)
+      ? undefined
+      : { code: 'GUARD_FALSE', message: `${input.type} is not enabled in state ${leaves}` };
+  }
+  return { code: 'GUARD_FALSE', message: `${input.type} refused: ${reasons.join('; ')}` };
+}
+
+function step(
+  proc: CompiledProcedure,
+  state: InstanceState,
+  event: MachineEvent,
+  actor: Actor,
+  now: number,
+): Step | undefined {
+  const before = snapshotOf(proc, state);
+  const [snapshot, actions] = transition(proc.machine, before, event);
+  const o = interpret(proc, snapshot, actions, now);
+  if (!actions.length && snapshot.value === before.value) return undefined;
+  const next = nextState(state, o, now);
+  const record: TransitionRecord = {
+    seq: next.seq,
+    at: new Date(now).toISOString(),
+    event: event.type,
+    actor,
+    from: leafPaths(proc, state.value),
+    to: leafPaths(proc, next.value),
+    clauses: o.clauses,
+  };
+  if (event.data && Object.keys(event.data).length) record.data = event.data;
+  return { state: next, record, effects: o.effects };
+}
+
+/** Apply an event the validator accepted. Throws if the machine does not take it (a bug or a race). */
+export function applyEvent(proc: CompiledProcedure, state: InstanceState, input: EventInput, now: number): Step {
+  const rejection = explainRejection(proc, state, input, now);
+  if (rejection) throw new EventRejectedError(rejection);
+  const event: MachineEvent = { type: input.type, data: input.data ?? {}, actor: input.actor, at: now };
+  const result = step(proc, state, event, input.actor, now);
+  if (!result) throw new EventRejectedError({ code: 'GUARD_FALSE', message: `${input.type} was not taken` });
+  return result;
+}
+
+/** Raised when an event is refused at apply time; carries the rejection. */
+export class EventRejectedError extends Error {
+  override name = 'EventRejectedError';
+  constructor(readonly rejection: Rejection) {
+    super(rejection.message);
+  }
+}
+
+/** Deliver a due timer. `undefined` when it is no longer pending or nothing happens (guard false). */
+export function fireTimer(proc: CompiledProcedure, state: InstanceState, timerId: string, now: number): Step | undefined {
+  const timer = state.timers.find((t) => t.id === timerId);
+  if (!timer || state.done) return undefined;
+  const result = step(proc, state, { ...timer.event, at: now }, { id: 'timer', roles: [] }, now);
+  if (!result) {
+    // Guard false: the timer is spent; drop it.
+    return undefined;
+  }
+  result.state.timers = result.state.timers.filter((t) => !(t.id === timerId && t.dueAt === timer.dueAt));
+  return result;
+}
+
+/** Remove a spent timer whose delivery changed nothing. */
+export function dropTimer(state: InstanceState, timerId: string): InstanceState {
+  return { ...state, timers: state.timers.filter((t) => t.id !== timerId) };
+}
+
+/** Whether an event's availability can be judged without its data. */
+function guardPossible(t: TransitionIR, state: InstanceState, actor: Actor, now: number): boolean {
+  if (!t.guard) return true;
+  if (referencedPaths(t.guard).some((p) => p === 'data' || p.startsWith('data.'))) return true;
+  return evaluateGuard(t.guard, scopeOf(state.context, { type: t.event ?? '', actor, at: now }));
+}
+
+/** Events `actor` may send now (roles, duties and data-independent guards considered). */
+export function availableTo(proc: CompiledProcedure, state: InstanceState, actor: Actor, now: number): string[] {
+  if (state.done) return [];
+  const out = new Set<string>();
+  for (const path of activePaths(proc, state.value)) {
+    for (const [type, list] of Object.entries(proc.nodes.get(path)?.on ?? {})) {
+      if (out.has(type)) continue;
+      if (dutyConflict(proc.ir, state.context._actors, type, actor.id)) continue;
+      if (list.some((t) => t.roles.some((r) => actor.roles.includes(r)) && guardPossible(t, state, actor, now)))
+        out.add(type);
+    }
+  }
+  return [...out].sort();
+}
+
+/** Leaves, roles awaited, due time and per-role availability of an instance. */
+export function describeInstance(proc: CompiledProcedure, state: InstanceState, now = 0): InstanceView {
+  const leaves = leafPaths(proc, state.value);
+  const available: Record<string, string[]> = {};
+  for (const role of Object.keys(proc.ir.roles).sort()) {
+    const events = availableTo(proc, state, { id: '', roles: [role] }, now);
+    if (events.length) available[role] = events;
+  }
+  let dueAt: number | undefined;
+  if (!state.done)
+    for (const path of activePaths(proc, state.value)) {
+      const node: StateIR | undefined = proc.nodes.get(path);
+      const sla = node?.sla ? parseDuration(node.sla) : undefined;
+      const since = state.enteredAt[path];
+      if (sla !== undefined && since !== undefined) dueAt = Math.min(dueAt ?? Infinity, since + sla);
+    }
+  const stateSince = Math.max(...leaves.map((l) => state.enteredAt[l] ?? 0), 0);
+  const view: InstanceView = { leaves, available, awaiting: Object.keys(available), stateSince };
+  if (dueAt !== undefined) view.dueAt = dueAt;
+  return view;
+}
+
+/** The context without the engine's reserved fields. */
+export function publicContext(state: InstanceState): Record<string, Json> {
+  const out: Record<string, Json> = {};
+  for (const [k, v] of Object.entries(state.context)) if (!k.startsWith('_')) out[k] = v;
+  return out;
+}
