@@ -1,0 +1,79 @@
+/** `custodia start | send | status` — drive one instance through any Temporal cluster. */
+import os from 'node:os';
+import { formatDiagnostic } from '../../workflows/core/diagnostics.ts';
+import { loadDefinitions } from '../definitions.ts';
+import { EventRejected, getSnapshot, parseActor, sendEvent, startProcedure } from '../instances.ts';
+import { definitionDirs } from '../process.ts';
+import { connect, jsonObjectOption, parseOptions, UsageError } from './options.ts';
+
+export async function startCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseOptions(args, {
+    input: { type: 'string' },
+    as: { type: 'string' },
+    id: { type: 'string' },
+  });
+  const [procedureId, ...extra] = positionals;
+  if (!procedureId || extra.length) throw new UsageError('start needs exactly one <procedureId>');
+  const set = loadDefinitions(definitionDirs());
+  const def = set.definitions.get(procedureId);
+  if (!def) {
+    const broken = set.diagnostics.filter((d) => d.severity === 'error');
+    const known = [...set.definitions.keys()].join(', ') || 'none';
+    const why = broken.length ? `\n${broken.map(formatDiagnostic).join('\n')}` : '';
+    throw new Error(`no valid definition "${procedureId}" (valid: ${known})${why}`);
+  }
+  const starter = parseActor(typeof values.as === 'string' ? values.as : `${os.userInfo().username}:`);
+  const context = jsonObjectOption('input', values.input) ?? {};
+  const { config, client } = await connect();
+  try {
+    const workflowId = await startProcedure(client, def, {
+      context,
+      starter,
+      taskQueue: config.taskQueue,
+      ...(typeof values.id === 'string' ? { workflowId: values.id } : {}),
+    });
+    console.log(workflowId);
+    return 0;
+  } finally {
+    await client.connection.close();
+  }
+}
+
+export async function sendCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseOptions(args, { data: { type: 'string' }, as: { type: 'string' } });
+  const [workflowId, type, ...extra] = positionals;
+  if (!workflowId || !type || extra.length) throw new UsageError('send needs <workflowId> <EVENT>');
+  if (typeof values.as !== 'string') throw new UsageError('send needs --as USER:ROLE[,ROLE]');
+  const actor = parseActor(values.as);
+  const data = jsonObjectOption('data', values.data);
+  const { client } = await connect();
+  try {
+    const result = await sendEvent(client, workflowId, { type, actor, ...(data ? { data } : {}) });
+    console.log(
+      `${result.leaves.join(', ')}${result.done ? ' (finished)' : ''}` +
+        (result.available.length ? `\navailable to ${actor.id}: ${result.available.join(', ')}` : ''),
+    );
+    return 0;
+  } catch (err) {
+    if (err instanceof EventRejected) {
+      console.error(`refused (${err.code}): ${err.message}`);
+      return 1;
+    }
+    throw err;
+  } finally {
+    await client.connection.close();
+  }
+}
+
+export async function statusCommand(args: string[]): Promise<number> {
+  const { positionals } = parseOptions(args, {});
+  const [workflowId, ...extra] = positionals;
+  if (!workflowId || extra.length) throw new UsageError('status needs <workflowId>');
+  const { client } = await connect();
+  try {
+    console.log(JSON.stringify(await getSnapshot(client, workflowId), null, 2));
+    return 0;
+  } finally {
+    await client.connection.close();
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * Client-side operations on procedure instances, shared by the CLI, the activities, the
+ * benchmark and (later) the HTTP API: start one, send it an event, read its snapshot.
+ */
+import { randomUUID } from 'node:crypto';
+import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure, type SearchAttributePair } from '@temporalio/common';
+import {
+  WORKFLOW_TYPE,
+  eventUpdate,
+  snapshotQuery,
+  type EventResult,
+  type ProcedureInput,
+  type ProcedureSnapshot,
+} from '../workflows/api.ts';
+import type { Actor, EventInput, Json, ProcedureIR } from '../workflows/core/ir.ts';
+import { CustodiaClient, CustodiaProcedure, CustodiaVersion } from '../workflows/search-attributes.ts';
+import type { LoadedDefinition } from './definitions.ts';
+
+/** The search attributes known when an instance starts (the workflow keeps the rest current). */
+export function startSearchAttributes(ir: ProcedureIR, context: Record<string, Json>): SearchAttributePair[] {
+  const pairs: SearchAttributePair[] = [
+    { key: CustodiaProcedure, value: ir.id },
+    { key: CustodiaVersion, value: ir.version },
+  ];
+  const client = ir.clientField ? context[ir.clientField] : undefined;
+  if (typeof client === 'string' && client) pairs.push({ key: CustodiaClient, value: client });
+  return pairs;
+}
+
+export interface StartOptions {
+  context: Record<string, Json>;
+  starter: Actor;
+  taskQueue: string;
+  workflowId?: string;
+}
+
+/** Start an instance of a validated definition; returns its workflow id. */
+export async function startProcedure(client: Client, def: LoadedDefinition, opts: StartOptions): Promise<string> {
+  const workflowId = opts.workflowId ?? `${def.ir.id}-${randomUUID().slice(0, 8)}`;
+  const input: ProcedureInput = { ir: def.ir, hash: def.hash, context: opts.context, starter: opts.starter };
+  await client.workflow.start(WORKFLOW_TYPE, {
+    taskQueue: opts.taskQueue,
+    workflowId,
+    args: [input],
+    typedSearchAttributes: startSearchAttributes(def.ir, opts.context),
+  });
+  return workflowId;
+}
+
+/** An event the instance refused; `code` is the engine's rejection code. */
+export class EventRejected extends Error {
+  override name = 'EventRejected';
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Send an event (the `event` update). A refusal throws `EventRejected` with the engine's reason. */
+export async function sendEvent(client: Client, workflowId: string, event: EventInput): Promise<EventResult> {
+  try {
+    return await client.workflow.getHandle(workflowId).executeUpdate(eventUpdate, { args: [event] });
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
+      const code = err.cause.type === 'EventRejected' ? String(err.cause.details?.[0] ?? 'REJECTED') : err.cause.type;
+      throw new EventRejected(err.cause.message, code ?? 'REJECTED');
+    }
+    throw err;
+  }
+}
+
+export async function getSnapshot(client: Client, workflowId: string): Promise<ProcedureSnapshot> {
+  return client.workflow.getHandle(workflowId).query(snapshotQuery);
+}
+
+/** Parse `USER:ROLE[,ROLE]` (the CLI's `--as`). */
+export function parseActor(text: string): Actor {
+  const i = text.indexOf(':');
+  const id = (i < 0 ? text : text.slice(0, i)).trim();
+  const roles = i < 0 ? [] : text.slice(i + 1).split(',').map((r) => r.trim()).filter(Boolean);
+  if (!id) throw new Error(`--as needs USER:ROLE[,ROLE], got "${text}"`);
+  return { id, roles };
+}

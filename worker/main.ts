@@ -1,0 +1,44 @@
+/**
+ * `npm start`: the whole product in one process with its embedded defaults — the Temporal dev
+ * server (SQLite under `data/`, started and registered by us unless TEMPORAL_ADDRESS is set),
+ * the embedded records store, and the worker.
+ */
+import { loadConfig } from './config.ts';
+import { runWorker } from './process.ts';
+import { startDevServer, type DevServer } from './temporal/dev-server.ts';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  let server: DevServer | undefined;
+  let address = config.address ?? undefined;
+  if (!address) {
+    console.log('custodia: starting the Temporal dev server …');
+    server = await startDevServer(config);
+    address = server.address;
+    console.log(`custodia: Temporal dev server at ${address}${server.uiUrl ? `, web UI ${server.uiUrl}` : ''}`);
+  }
+  const running = await runWorker(config, { address });
+  console.log(
+    `custodia: worker running on task queue "${config.taskQueue}" (namespace ${config.namespace}); ` +
+      `${running.definitions.size} procedure(s): ${[...running.definitions.keys()].join(', ')}`,
+  );
+  console.log('custodia: ready. Try `npx custodia start <procedure>`; Ctrl-C stops.');
+  let stopping = false;
+  const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    console.log('custodia: stopping …');
+    await running.shutdown();
+    await server?.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+  await running.done;
+  await server?.stop();
+}
+
+main().catch((err: unknown) => {
+  console.error(`custodia: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

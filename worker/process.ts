@@ -1,0 +1,82 @@
+/**
+ * Wiring shared by the process entry points (`npm start`, `npm run worker`, tests, benchmark):
+ * where definitions and records live, and bringing up a worker against a Temporal address.
+ */
+import path from 'node:path';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import { connectClient, connectionOptions, REPO_ROOT, type CustodiaConfig } from './config.ts';
+import { loadDefinitions, type LoadedDefinition } from './definitions.ts';
+import { formatDiagnostic } from '../workflows/core/diagnostics.ts';
+import { openEmbeddedStore, type RecordsStore } from './records/store.ts';
+import { createCustodiaWorker } from './worker.ts';
+
+/** Folders holding the deployed definitions. Env: CUSTODIA_DEFINITIONS (comma-separated). */
+export function definitionDirs(env: NodeJS.ProcessEnv = process.env): string[] {
+  const raw = env.CUSTODIA_DEFINITIONS?.trim();
+  const dirs = raw ? raw.split(',').map((d) => d.trim()) : ['definitions'];
+  return dirs.map((d) => path.resolve(REPO_ROOT, d));
+}
+
+/** Folder of the embedded records store. Env: CUSTODIA_RECORDS_DIR (`:memory:` for none). */
+export function recordsDir(env: NodeJS.ProcessEnv = process.env): string | null {
+  const raw = env.CUSTODIA_RECORDS_DIR?.trim();
+  if (raw === ':memory:') return null;
+  return path.resolve(REPO_ROOT, raw || 'data/records');
+}
+
+/** Load the deployed definitions; refuse to run with a broken one (every problem printed). */
+export function loadDeployedDefinitions(dirs = definitionDirs()): Map<string, LoadedDefinition> {
+  const set = loadDefinitions(dirs, REPO_ROOT);
+  const errors = set.diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length)
+    throw new Error(
+      `definitions have ${errors.length} problem(s):\n${errors.map((d) => '  ' + formatDiagnostic(d)).join('\n')}`,
+    );
+  return set.definitions;
+}
+
+export interface RunningWorker {
+  worker: Worker;
+  client: Client;
+  store: RecordsStore;
+  definitions: Map<string, LoadedDefinition>;
+  /** Resolves when the worker has stopped. */
+  done: Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+/** Connect to `address` (default: the configured one) and run a worker with the embedded store. */
+export async function runWorker(
+  config: CustodiaConfig,
+  opts: { address?: string; records?: string | null; definitions?: Map<string, LoadedDefinition> } = {},
+): Promise<RunningWorker> {
+  const definitions = opts.definitions ?? loadDeployedDefinitions();
+  const store = await openEmbeddedStore(opts.records === undefined ? recordsDir() : opts.records);
+  const client = await connectClient(config, opts.address);
+  const connection = await NativeConnection.connect(connectionOptions(config, opts.address));
+  const worker = await createCustodiaWorker({
+    connection,
+    client,
+    namespace: config.namespace,
+    taskQueue: config.taskQueue,
+    store,
+    definition: (id) => definitions.get(id),
+  });
+  const done = worker.run().finally(async () => {
+    await connection.close();
+    await client.connection.close();
+    await store.close();
+  });
+  return {
+    worker,
+    client,
+    store,
+    definitions,
+    done,
+    async shutdown() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await done;
+    },
+  };
+}

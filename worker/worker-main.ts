@@ -1,0 +1,21 @@
+/**
+ * `npm run worker`: a worker process only, against TEMPORAL_ADDRESS (or the configured local dev
+ * server's address). Run as many as needed to scale out.
+ */
+import { loadConfig } from './config.ts';
+import { runWorker } from './process.ts';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const running = await runWorker(config);
+  console.log(`custodia worker: task queue "${config.taskQueue}", ${running.definitions.size} procedure(s)`);
+  const stop = (): void => void running.shutdown().then(() => process.exit(0));
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  await running.done;
+}
+
+main().catch((err: unknown) => {
+  console.error(`custodia worker: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,256 @@
+/**
+ * The one generic interpreter workflow, `procedure`: runs any compiled procedure definition.
+ *
+ * - The definition (IR) and its hash arrive as input and stay pinned for the instance's life.
+ * - The update `event` carries people's decisions. Its synchronous validator refuses anything the
+ *   definition does not allow (state, role, separation of duties, data form, guard) before
+ *   anything enters history; the handler applies the transition and returns at once.
+ * - Delayed transitions are durable timers keyed by XState's send id, with deadlines kept in the
+ *   instance state, cancelled when the state is left, carried over continue-as-new.
+ * - Each accepted transition is committed by one idempotent activity (audit record + effects),
+ *   in order, by the main loop.
+ * - Search attributes follow every transition.
+ */
+import {
+  ApplicationFailure,
+  CancellationScope,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
+import { compileProcedure, type CompiledProcedure } from './core/compile.ts';
+import { hashProcedure } from './core/hash.ts';
+import type { EventInput } from './core/ir.ts';
+import {
+  applyEvent,
+  availableTo,
+  describeInstance,
+  explainRejection,
+  fireTimer,
+  dropTimer,
+  leafPaths,
+  publicContext,
+  startInstance,
+  type InstanceState,
+  type Step,
+  type TransitionRecord,
+} from './core/runtime.ts';
+import {
+  eventUpdate,
+  snapshotQuery,
+  type ChildLink,
+  type EventResult,
+  type ProcedureActivities,
+  type ProcedureInput,
+  type ProcedureSnapshot,
+  type TransitionCommit,
+} from './api.ts';
+import {
+  CustodiaAwaiting,
+  CustodiaClient,
+  CustodiaDueAt,
+  CustodiaProcedure,
+  CustodiaState,
+  CustodiaStateSince,
+  CustodiaVersion,
+} from './search-attributes.ts';
+
+const { commitTransition } = proxyActivities<ProcedureActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: ['DefinitionError'] },
+});
+
+/** Continue-as-new well before Temporal's per-run limit of 2,000 updates. */
+const MAX_UPDATES_PER_RUN = 1000;
+
+export async function procedure(input: ProcedureInput): Promise<ProcedureSnapshot> {
+  const { ir } = input;
+  let proc: CompiledProcedure;
+  try {
+    if (!input.carried && hashProcedure(ir) !== input.hash)
+      throw new Error(`definition hash mismatch: input says ${input.hash}, the definition hashes to ${hashProcedure(ir)}`);
+    proc = compileProcedure(ir);
+  } catch (err) {
+    throw ApplicationFailure.nonRetryable(err instanceof Error ? err.message : String(err), 'DefinitionError');
+  }
+  const workflowId = workflowInfo().workflowId;
+  const clientOf = (s: InstanceState): string | undefined => {
+    const v = ir.clientField ? s.context[ir.clientField] : undefined;
+    return typeof v === 'string' && v ? v : undefined;
+  };
+
+  let state: InstanceState;
+  let log: TransitionRecord[];
+  let children: ChildLink[];
+  const pending: TransitionCommit[] = [];
+  const runs = (input.carried?.runs ?? 0) + 1;
+  let updatesThisRun = 0;
+
+  const commitOf = (s: Step): TransitionCommit => {
+    const commit: TransitionCommit = {
+      workflowId,
+      procedure: ir.id,
+      version: ir.version,
+      hash: input.hash,
+      record: s.record,
+      effects: s.effects,
+    };
+    const client = clientOf(s.state);
+    if (client) commit.client = client;
+    return commit;
+  };
+
+  if (input.carried) {
+    ({ state, log, children } = input.carried);
+    pending.push(...input.carried.pending);
+  } else {
+    let first: Step;
+    try {
+      first = startInstance(proc, input.context, input.starter, Date.now());
+    } catch (err) {
+      throw ApplicationFailure.nonRetryable(err instanceof Error ? err.message : String(err), 'InputError');
+    }
+    state = first.state;
+    log = [first.record];
+    children = [];
+    pending.push(commitOf(first));
+  }
+
+  const syncSearchAttributes = (): void => {
+    const view = describeInstance(proc, state, Date.now());
+    const client = clientOf(state);
+    const pairs: SearchAttributeUpdatePair[] = [
+      { key: CustodiaProcedure, value: ir.id },
+      { key: CustodiaVersion, value: ir.version },
+      { key: CustodiaState, value: view.leaves },
+      { key: CustodiaAwaiting, value: view.awaiting },
+      { key: CustodiaStateSince, value: new Date(view.stateSince) },
+      { key: CustodiaDueAt, value: view.dueAt === undefined ? null : new Date(view.dueAt) },
+    ];
+    if (client) pairs.push({ key: CustodiaClient, value: client });
+    upsertSearchAttributes(pairs);
+  };
+
+  const accept = (s: Step): void => {
+    state = s.state;
+    log.push(s.record);
+    pending.push(commitOf(s));
+    syncSearchAttributes();
+    armTimers();
+  };
+
+  // Durable timers: one cancellable sleep per pending delayed transition.
+  const armed = new Map<string, { dueAt: number; scope: CancellationScope }>();
+  const armTimers = (): void => {
+    for (const [id, t] of armed)
+      if (!state.timers.some((x) => x.id === id && x.dueAt === t.dueAt)) {
+        t.scope.cancel();
+        armed.delete(id);
+      }
+    for (const timer of state.timers) {
+      if (armed.has(timer.id)) continue;
+      const scope = new CancellationScope();
+      armed.set(timer.id, { dueAt: timer.dueAt, scope });
+      scope
+        .run(() => sleep(Math.max(1, timer.dueAt - Date.now())))
+        .then(
+          () => {
+            if (armed.get(timer.id)?.scope !== scope) return;
+            armed.delete(timer.id);
+            const s = fireTimer(proc, state, timer.id, Date.now());
+            if (s) accept(s);
+            else state = dropTimer(state, timer.id);
+          },
+          (err: unknown) => {
+            if (!isCancellation(err)) throw err;
+          },
+        );
+    }
+  };
+
+  const buildSnapshot = (): ProcedureSnapshot => {
+    const view = describeInstance(proc, state, Date.now());
+    const snap: ProcedureSnapshot = {
+      procedure: ir.id,
+      version: ir.version,
+      hash: input.hash,
+      title: ir.title,
+      state: state.value,
+      leaves: view.leaves,
+      done: state.done,
+      context: publicContext(state),
+      available: view.available,
+      awaiting: view.awaiting,
+      stateSince: new Date(view.stateSince).toISOString(),
+      timers: state.timers.map((t) => ({ event: t.event.type, dueAt: new Date(t.dueAt).toISOString() })),
+      log,
+      children,
+      runs,
+    };
+    if (view.dueAt !== undefined) snap.dueAt = new Date(view.dueAt).toISOString();
+    if (input.parent) snap.parent = input.parent;
+    return snap;
+  };
+  setHandler(snapshotQuery, buildSnapshot);
+
+  setHandler(
+    eventUpdate,
+    (event: EventInput): EventResult => {
+      const s = applyEvent(proc, state, event, Date.now());
+      updatesThisRun++;
+      accept(s);
+      return {
+        state: state.value,
+        leaves: leafPaths(proc, state.value),
+        seq: state.seq,
+        done: state.done,
+        available: availableTo(proc, state, event.actor, Date.now()),
+      };
+    },
+    {
+      validator: (event: EventInput): void => {
+        if (!event || typeof event !== 'object' || typeof event.type !== 'string')
+          throw ApplicationFailure.nonRetryable('an event needs { type, actor, data? }', 'EventRejected', 'BAD_EVENT');
+        const rejection = explainRejection(proc, state, event, Date.now());
+        if (rejection) throw ApplicationFailure.nonRetryable(rejection.message, 'EventRejected', rejection.code);
+      },
+    },
+  );
+
+  syncSearchAttributes();
+  armTimers();
+
+  // Main loop: commit transitions in order; finish when done; continue-as-new before the limits.
+  for (;;) {
+    await condition(
+      () =>
+        pending.length > 0 ||
+        (state.done && allHandlersFinished()) ||
+        updatesThisRun >= MAX_UPDATES_PER_RUN ||
+        workflowInfo().continueAsNewSuggested,
+    );
+    while (pending.length > 0) {
+      const commit = pending[0]!;
+      const { children: started } = await commitTransition(commit);
+      children.push(...started);
+      pending.shift();
+    }
+    if (state.done && allHandlersFinished() && pending.length === 0) break;
+    if (!state.done && (updatesThisRun >= MAX_UPDATES_PER_RUN || workflowInfo().continueAsNewSuggested)) {
+      await condition(allHandlersFinished);
+      if (pending.length > 0) continue;
+      return await continueAsNew<typeof procedure>({
+        ...input,
+        carried: { state, log, pending, children, runs },
+      });
+    }
+  }
+  return buildSnapshot();
+}

@@ -1,0 +1,27 @@
+/**
+ * The search attributes every instance keeps current (contract, DESIGN.md). Registered by the
+ * project on any dev server it starts; listed in the README for external clusters.
+ */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+export const CustodiaProcedure = defineSearchAttributeKey('CustodiaProcedure', SearchAttributeType.KEYWORD);
+export const CustodiaVersion = defineSearchAttributeKey('CustodiaVersion', SearchAttributeType.KEYWORD);
+export const CustodiaClient = defineSearchAttributeKey('CustodiaClient', SearchAttributeType.KEYWORD);
+/** Active leaf states. */
+export const CustodiaState = defineSearchAttributeKey('CustodiaState', SearchAttributeType.KEYWORD_LIST);
+/** Roles that can act now. */
+export const CustodiaAwaiting = defineSearchAttributeKey('CustodiaAwaiting', SearchAttributeType.KEYWORD_LIST);
+export const CustodiaStateSince = defineSearchAttributeKey('CustodiaStateSince', SearchAttributeType.DATETIME);
+/** SLA deadline of the current state; absent when none. */
+export const CustodiaDueAt = defineSearchAttributeKey('CustodiaDueAt', SearchAttributeType.DATETIME);
+
+/** All of them, for registration: name → Temporal type name. */
+export const CUSTODIA_SEARCH_ATTRIBUTES = [
+  CustodiaProcedure,
+  CustodiaVersion,
+  CustodiaClient,
+  CustodiaState,
+  CustodiaAwaiting,
+  CustodiaStateSince,
+  CustodiaDueAt,
+] as const;
