@@ -20,6 +20,8 @@ export interface ProcedureInput {
   starter: Actor;
   /** The instance (workflow id) that started this one, e.g. the visit that opened a violation case. */
   parent?: { workflowId: string; seq: number };
+  /** Operational limits (defaults suit production; tests lower them). */
+  limits?: { updatesPerRun?: number };
   /** Set on continue-as-new: everything the instance was. */
   carried?: CarriedState;
 }

@@ -68,7 +68,7 @@ const { commitTransition } = proxyActivities<ProcedureActivities>({
 });
 
 /** Continue-as-new well before Temporal's per-run limit of 2,000 updates. */
-const MAX_UPDATES_PER_RUN = 1000;
+const DEFAULT_UPDATES_PER_RUN = 1000;
 
 export async function procedure(input: ProcedureInput): Promise<ProcedureSnapshot> {
   const { ir } = input;
@@ -92,6 +92,7 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
   const pending: TransitionCommit[] = [];
   const runs = (input.carried?.runs ?? 0) + 1;
   let updatesThisRun = 0;
+  const maxUpdatesPerRun = input.limits?.updatesPerRun ?? DEFAULT_UPDATES_PER_RUN;
 
   const commitOf = (s: Step): TransitionCommit => {
     const commit: TransitionCommit = {
@@ -233,7 +234,7 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
       () =>
         pending.length > 0 ||
         (state.done && allHandlersFinished()) ||
-        updatesThisRun >= MAX_UPDATES_PER_RUN ||
+        updatesThisRun >= maxUpdatesPerRun ||
         workflowInfo().continueAsNewSuggested,
     );
     while (pending.length > 0) {
@@ -243,7 +244,7 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
       pending.shift();
     }
     if (state.done && allHandlersFinished() && pending.length === 0) break;
-    if (!state.done && (updatesThisRun >= MAX_UPDATES_PER_RUN || workflowInfo().continueAsNewSuggested)) {
+    if (!state.done && (updatesThisRun >= maxUpdatesPerRun || workflowInfo().continueAsNewSuggested)) {
       await condition(allHandlersFinished);
       if (pending.length > 0) continue;
       return await continueAsNew<typeof procedure>({

@@ -1,13 +1,8 @@
 /**
  * `custodia <command>` — see `custodia help`. Contract (DESIGN.md): validate, verify, start,
  * send, status, list. Exit codes: 0 ok, 1 the thing asked for failed (invalid definition, event
- * refused, …), 2 bad usage.
+ * refused, …), 2 bad usage. Commands load lazily, so `validate` never loads the Temporal client.
  */
-import { listCommand } from './list.ts';
-import { sendCommand, startCommand, statusCommand } from './instance-commands.ts';
-import { validateCommand } from './validate.ts';
-import { verifyCommand } from './verify.ts';
-import { setupCommand } from './setup.ts';
 import { UsageError } from './options.ts';
 
 const HELP = `custodia — durable, auditable procedures
@@ -31,19 +26,19 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'validate':
-      return validateCommand(rest);
+      return (await import('./validate.ts')).validateCommand(rest);
     case 'verify':
-      return verifyCommand(rest);
+      return (await import('./verify.ts')).verifyCommand(rest);
     case 'start':
-      return startCommand(rest);
+      return (await import('./instance-commands.ts')).startCommand(rest);
     case 'send':
-      return sendCommand(rest);
+      return (await import('./instance-commands.ts')).sendCommand(rest);
     case 'status':
-      return statusCommand(rest);
+      return (await import('./instance-commands.ts')).statusCommand(rest);
     case 'list':
-      return listCommand(rest);
+      return (await import('./list.ts')).listCommand(rest);
     case 'setup':
-      return setupCommand(rest);
+      return (await import('./setup.ts')).setupCommand(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -319,7 +319,7 @@ function step(
   const record: TransitionRecord = {
     seq: next.seq,
     at: new Date(now).toISOString(),
-    event: event.type,
+    event: eventLabel(event.type),
     actor,
     from: leafPaths(proc, state.value),
     to: leafPaths(proc, next.value),
@@ -327,6 +327,12 @@ function step(
   };
   if (event.data && Object.keys(event.data).length) record.data = event.data;
   return { state: next, record, effects: o.effects };
+}
+
+/** How an event appears in the log: timers as `after P2D`, others by their type. */
+export function eventLabel(type: string): string {
+  const m = /^xstate\.after\.after_([^.]+)\./.exec(type);
+  return m ? `after ${m[1]}` : type;
 }
 
 /** Apply an event the validator accepted. Throws if the machine does not take it (a bug or a race). */

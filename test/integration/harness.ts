@@ -1,0 +1,76 @@
+/**
+ * Integration-test harness: a worker in this process against the one dev server the global
+ * setup started, with an in-memory records store and the engine fixtures + shipped definitions.
+ */
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { inject } from 'vitest';
+import type { Client } from '@temporalio/client';
+import { loadConfig, REPO_ROOT, type CustodiaConfig } from '../../worker/config.ts';
+import { loadDeployedDefinitions, runWorker, type RunningWorker } from '../../worker/process.ts';
+import type { LoadedDefinition } from '../../worker/definitions.ts';
+import { startProcedure } from '../../worker/instances.ts';
+import type { Actor, Json } from '../../workflows/core/ir.ts';
+
+export const ENGINE_FIXTURES = path.join(REPO_ROOT, 'test/fixtures/engine');
+
+export interface Harness {
+  config: CustodiaConfig;
+  address: string;
+  client: Client;
+  running: RunningWorker;
+  definitions: Map<string, LoadedDefinition>;
+  start(procedure: string, context: Record<string, Json>, starter?: Actor): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** Config pointing at the test server, on a task queue of its own (tests in parallel never share one). */
+export function testConfig(taskQueue = `test-${randomUUID().slice(0, 8)}`): { config: CustodiaConfig; address: string } {
+  const address = inject('temporalAddress');
+  const config = loadConfig({ env: { ...process.env, TEMPORAL_ADDRESS: address, CUSTODIA_TASK_QUEUE: taskQueue } });
+  return { config, address };
+}
+
+export async function startHarness(dirs = [ENGINE_FIXTURES, path.join(REPO_ROOT, 'definitions')]): Promise<Harness> {
+  const { config, address } = testConfig();
+  const definitions = loadDeployedDefinitions(dirs);
+  const running = await runWorker(config, { address, records: null, definitions });
+  const client = running.client;
+  return {
+    config,
+    address,
+    client,
+    running,
+    definitions,
+    async start(procedure, context, starter = { id: 'starter', roles: [] }) {
+      const def = definitions.get(procedure);
+      if (!def) throw new Error(`no definition ${procedure}`);
+      return startProcedure(client, def, { context, starter, taskQueue: config.taskQueue });
+    },
+    async close() {
+      await running.shutdown();
+    },
+  };
+}
+
+/** Number of events in an instance's history (to prove a refused event left no trace). */
+export async function historyLength(client: Client, workflowId: string): Promise<number> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  return history.events?.length ?? 0;
+}
+
+/** Poll `fn` until it returns a truthy value (or throw after `timeoutMs`). */
+export async function eventually<T>(fn: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > end) throw new Error(`condition not met in ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

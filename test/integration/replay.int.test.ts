@@ -1,0 +1,29 @@
+/**
+ * Determinism: every history recorded under test/replay/ (from integration runs, see
+ * `npm run record-histories`) must replay against the current workflow code. A change that
+ * would alter replay needs `patched()` or a new workflow type.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Worker } from '@temporalio/worker';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
+import { workflowBundle } from '../../worker/worker.ts';
+import { REPLAY_DIR } from './record-history.ts';
+
+const files = readdirSync(REPLAY_DIR)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
+
+describe('replay of recorded histories', () => {
+  it('has recorded histories to replay', () => {
+    expect(files.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it.each(files)('%s replays deterministically', async (file) => {
+    const history = historyFromJSON(JSON.parse(readFileSync(path.join(REPLAY_DIR, file), 'utf8')));
+    await expect(
+      Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, path.basename(file, '.json')),
+    ).resolves.toBeUndefined();
+  });
+});
