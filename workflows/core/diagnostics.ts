@@ -13,6 +13,8 @@ export type DiagnosticCode =
   | 'PROC_UNKNOWN_EVENT'
   | 'PROC_UNKNOWN_STATE'
   | 'PROC_UNKNOWN_FIELD'
+  /** An expression names a variable other than ctx, data, actor, now (or one not available there). */
+  | 'PROC_UNKNOWN_VARIABLE'
   | 'PROC_UNKNOWN_INITIAL'
   | 'PROC_UNREACHABLE_STATE'
   | 'PROC_NO_WAY_OUT'
@@ -20,6 +22,8 @@ export type DiagnosticCode =
   | 'PROC_EXPRESSION_SYNTAX'
   | 'PROC_BAD_DURATION'
   | 'PROC_BAD_EVENT_SCHEMA'
+  /** A context field's schema does not compile, or its default does not match it. */
+  | 'PROC_BAD_FIELD_SCHEMA'
   | 'PROC_INVARIANT_VIOLATED';
 
 export type Severity = 'error' | 'warning';

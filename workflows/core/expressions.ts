@@ -44,10 +44,28 @@ export function checkExpressionSyntax(source: Expression): ExpressionSyntaxError
     return undefined;
   } catch (err) {
     const message = err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err);
-    const caret = err instanceof Error ? /\n\s*>\s*\d+ \| [^\n]*\n(\s*)\^/.exec(err.message) : null;
-    const offset = caret?.[1] !== undefined ? Math.max(0, caret[1].length - 10) : undefined;
+    const offset = errorOffset(err);
     return offset === undefined ? { message } : { message, offset };
   }
+}
+
+/** 0-based offset of a parse error: the parser's range when it gives one, else its caret line. */
+function errorOffset(err: unknown): number | undefined {
+  if (!(err instanceof Error)) return undefined;
+  const range = (err as { range?: { start?: unknown } }).range;
+  if (typeof range?.start === 'number') return range.start;
+  const caret = /\n(>\s*\d+ \| )[^\n]*\n(\s*)\^/.exec(err.message);
+  return caret?.[1] !== undefined && caret[2] !== undefined
+    ? Math.max(0, caret[2].length - caret[1].length)
+    : undefined;
+}
+
+/** A variable path an expression reads, with where it starts in the expression text. */
+export interface ExpressionReference {
+  /** Dotted path from a top-level variable, e.g. `ctx.medium`, `data.approved`, `actor.id`. */
+  path: string;
+  /** 0-based offset of the path's first character in the expression. */
+  offset: number;
 }
 
 /**
@@ -55,29 +73,69 @@ export function checkExpressionSyntax(source: Expression): ExpressionSyntaxError
  * Used to tell data-independent guards from data-dependent ones, and by the verifier.
  */
 export function referencedPaths(source: Expression): string[] {
-  const out = new Set<string>();
-  const walk = (node: unknown): void => {
-    if (!node || typeof node !== 'object') return;
-    if (Array.isArray(node)) {
-      node.forEach(walk);
-      return;
-    }
-    const n = node as { op?: string; args?: unknown };
-    const path = memberPath(n);
-    if (path) {
-      out.add(path);
-      return;
-    }
-    walk(n.args);
-  };
-  walk(compiled(source).ast);
-  return [...out].sort();
+  return [...new Set(expressionReferences(source).map((r) => r.path))].sort();
 }
 
-function memberPath(node: { op?: string; args?: unknown }): string | undefined {
+/**
+ * Every variable path an expression reads, in source order, with its offset. Variables bound by
+ * macros (`list.exists(x, x > 1)`, `cel.bind(v, …)`) are local and not reported.
+ */
+export function expressionReferences(source: Expression): ExpressionReference[] {
+  const out: ExpressionReference[] = [];
+  const walk = (node: unknown, bound: ReadonlySet<string>): void => {
+    if (!node || typeof node !== 'object') return;
+    if (Array.isArray(node)) {
+      for (const item of node) walk(item, bound);
+      return;
+    }
+    const n = node as AstNode;
+    const path = memberPath(n);
+    if (path) {
+      const root = path.split('.')[0] ?? path;
+      if (!bound.has(root)) out.push({ path, offset: typeof n.start === 'number' ? n.start : 0 });
+      return;
+    }
+    if (n.op === 'rcall' && walkMacro(n, bound, walk)) return;
+    walk(n.args, bound);
+  };
+  walk(compiled(source).ast, new Set());
+  return out;
+}
+
+interface AstNode {
+  op?: string;
+  args?: unknown;
+  start?: number;
+}
+
+/** Macros whose leading identifier arguments are local variables of the remaining arguments. */
+const COMPREHENSIONS = new Set(['all', 'exists', 'exists_one', 'map', 'filter']);
+
+function walkMacro(
+  node: AstNode,
+  bound: ReadonlySet<string>,
+  walk: (node: unknown, bound: ReadonlySet<string>) => void,
+): boolean {
+  const [name, receiver, args] = node.args as [unknown, AstNode, unknown];
+  if (typeof name !== 'string' || !Array.isArray(args)) return false;
+  const items = args as AstNode[];
+  const isCelBind = name === 'bind' && receiver.op === 'id' && receiver.args === 'cel';
+  if (!isCelBind && !COMPREHENSIONS.has(name)) return false;
+  const varCount = isCelBind ? 1 : name === 'map' || name === 'filter' ? 1 : items.length - 1;
+  const vars = items.slice(0, varCount);
+  if (vars.length === 0 || vars.some((v) => v.op !== 'id' || typeof v.args !== 'string')) return false;
+  if (!isCelBind) walk(receiver, bound);
+  const inner = new Set([...bound, ...vars.map((v) => v.args as string)]);
+  // cel.bind(v, init, body): `init` is evaluated outside the binding.
+  if (isCelBind) walk(items[1], bound);
+  walk(items.slice(isCelBind ? 2 : varCount), inner);
+  return true;
+}
+
+function memberPath(node: AstNode): string | undefined {
   if (node.op === 'id' && typeof node.args === 'string') return node.args;
   if ((node.op === '.' || node.op === '.?') && Array.isArray(node.args)) {
-    const [obj, key] = node.args as [{ op?: string; args?: unknown }, unknown];
+    const [obj, key] = node.args as [AstNode, unknown];
     const base = memberPath(obj);
     return base !== undefined && typeof key === 'string' ? `${base}.${key}` : undefined;
   }

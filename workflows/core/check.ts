@@ -1,0 +1,273 @@
+/**
+ * Semantic checks: the rules a JSON Schema cannot express. Runs on a loaded IR and reports every
+ * problem at once, each positioned through the document's `PositionIndex`.
+ *
+ * - references: targets, initial states, events, roles, context fields, invariant states;
+ * - durations (`sla`, `delay`), duplicate invariant ids;
+ * - the state graph: unreachable states, states with no way out (`check-graph.ts`);
+ * - expressions: syntax, variables, context fields (`check-expressions.ts`);
+ * - the JSON Schemas a definition embeds (`check-schemas.ts`).
+ *
+ * Invariants are only checked for well-formedness here; proving them over all paths is the
+ * verifier's job.
+ */
+import type { Diagnostic } from './diagnostics.ts';
+import { parseDuration } from './duration.ts';
+import type { InvariantIR, ProcedureIR, StateIR } from './ir.ts';
+import { checkExpressions } from './check-expressions.ts';
+import { checkGraph } from './check-graph.ts';
+import type { AnyTransition, CheckContext } from './check-report.ts';
+import {
+  allTransitions,
+  createReporter,
+  guessTarget,
+  stateLabel,
+  transitionLabel,
+  walkStates,
+} from './check-report.ts';
+import { checkSchemas } from './check-schemas.ts';
+import { NO_POSITIONS, joinPointer } from './positions.ts';
+import type { PositionIndex } from './positions.ts';
+import { didYouMean } from './suggest.ts';
+
+export interface CheckOptions {
+  /** File name for diagnostics (default: the procedure id). */
+  file?: string;
+  /** Positions of the source document (default: none; every diagnostic at 1:1). */
+  positions?: PositionIndex;
+}
+
+/** Every semantic problem of a loaded procedure, sorted by position. */
+export function checkProcedure(ir: ProcedureIR, options: CheckOptions = {}): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const cx: CheckContext = {
+    ir,
+    report: createReporter(options.file ?? ir.id, options.positions ?? NO_POSITIONS, out),
+  };
+  checkStates(cx);
+  checkTransitions(cx);
+  checkTopLevel(cx);
+  checkInvariants(cx);
+  checkGraph(cx);
+  checkExpressions(cx);
+  checkSchemas(cx);
+  return sortDiagnostics(out);
+}
+
+/** Order diagnostics by file, line, column, then code (stable otherwise). */
+export function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  return [...diagnostics].sort(
+    (a, b) =>
+      a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column || a.code.localeCompare(b.code),
+  );
+}
+
+/** All state paths of the procedure (the root's empty path excluded). */
+export function statePaths(root: StateIR): Set<string> {
+  const paths = new Set<string>();
+  for (const state of walkStates(root)) if (state.path !== '') paths.add(state.path);
+  return paths;
+}
+
+function checkStates({ ir, report }: CheckContext): void {
+  for (const state of walkStates(ir.root)) {
+    if (state.type === 'compound' && state.initial !== undefined && !state.states[state.initial]) {
+      const children = Object.keys(state.states);
+      report(
+        'PROC_UNKNOWN_INITIAL',
+        joinPointer(state.pointer, 'initial'),
+        `initial state "${state.initial}" of ${stateLabel(state)} is not one of its states${didYouMean(state.initial, children)}`,
+        { hint: `its states are: ${children.join(', ')}` },
+      );
+    }
+    if (state.sla !== undefined && parseDuration(state.sla) === undefined) {
+      report(
+        'PROC_BAD_DURATION',
+        joinPointer(state.pointer, 'sla'),
+        `"${state.sla}" is not a valid duration (sla of ${stateLabel(state)})`,
+        {
+          hint: 'use an ISO-8601 duration in weeks, days, hours, minutes or seconds, e.g. P2D, PT4H, P1DT12H',
+        },
+      );
+    }
+    for (const event of Object.keys(state.on)) {
+      if (ir.events[event]) continue;
+      report(
+        'PROC_UNKNOWN_EVENT',
+        joinPointer(state.pointer, 'on', event),
+        `event ${event} in ${stateLabel(state)} is not declared${didYouMean(event, Object.keys(ir.events))}`,
+        { at: 'key', hint: 'declare every event under "events" with its title and data schema' },
+      );
+    }
+  }
+}
+
+function checkTransitions(cx: CheckContext): void {
+  const paths = statePaths(cx.ir.root);
+  for (const t of allTransitions(cx.ir.root)) {
+    checkTarget(cx, t, paths);
+    if (t.kind === 'event') {
+      t.transition.roles.forEach((role, i) =>
+        checkRole(cx, role, joinPointer(t.transition.pointer, 'roles', i), `${transitionLabel(t)}`),
+      );
+    } else if (parseDuration(t.transition.delay) === undefined) {
+      cx.report(
+        'PROC_BAD_DURATION',
+        joinPointer(t.transition.pointer, 'delay'),
+        `"${t.transition.delay}" is not a valid duration (delay of ${transitionLabel(t)})`,
+        { hint: 'use an ISO-8601 duration in weeks, days, hours, minutes or seconds, e.g. P5D, PT4H' },
+      );
+    }
+    checkActions(cx, t);
+  }
+}
+
+function checkTarget({ report }: CheckContext, t: AnyTransition, paths: ReadonlySet<string>): void {
+  const target = t.transition.target;
+  if (target === undefined || paths.has(target)) return;
+  const guess = guessTarget(t, target, paths);
+  report(
+    'PROC_UNKNOWN_TARGET',
+    joinPointer(t.transition.pointer, 'target'),
+    `target "${target}" of ${transitionLabel(t)} is not a state${guess ? ` (did you mean "${shortTarget(t, guess)}"?)` : ''}`,
+    {
+      hint: 'a target is a sibling state\'s key or a dotted path from the top, e.g. "closed" or "active.reviewing"',
+    },
+  );
+}
+
+/** A guessed target as the author would write it: the sibling's key when it is a sibling. */
+function shortTarget(t: AnyTransition, path: string): string {
+  const parent = t.state.path.includes('.') ? t.state.path.slice(0, t.state.path.lastIndexOf('.')) : '';
+  return parent !== '' && path.startsWith(`${parent}.`) ? path.slice(parent.length + 1) : path;
+}
+
+function checkRole(
+  { ir, report }: CheckContext,
+  role: string,
+  pointer: string,
+  where: string,
+  allowClient = false,
+): void {
+  if (ir.roles[role] || (allowClient && role === 'client')) return;
+  const candidates = allowClient ? [...Object.keys(ir.roles), 'client'] : Object.keys(ir.roles);
+  report(
+    'PROC_UNKNOWN_ROLE',
+    pointer,
+    `role "${role}" in ${where} is not declared${didYouMean(role, candidates)}`,
+    {
+      hint: 'declare every role under "roles" with its display name',
+    },
+  );
+}
+
+function checkActions(cx: CheckContext, t: AnyTransition): void {
+  t.transition.actions.forEach((action, i) => {
+    const pointer = joinPointer(t.transition.pointer, 'actions', i, action.kind);
+    if (action.kind === 'notify') {
+      checkRole(
+        cx,
+        action.to,
+        joinPointer(pointer, 'to'),
+        `notify action #${i + 1} of ${transitionLabel(t)}`,
+        true,
+      );
+    } else if (action.kind === 'assign') {
+      for (const field of Object.keys(action.fields)) {
+        if (cx.ir.context[field]) continue;
+        cx.report(
+          'PROC_UNKNOWN_FIELD',
+          joinPointer(pointer, field),
+          `assign to undeclared context field "${field}" in ${transitionLabel(t)}${didYouMean(field, Object.keys(cx.ir.context))}`,
+          { at: 'key', hint: 'declare the field under "context" with its type' },
+        );
+      }
+    }
+  });
+}
+
+function checkTopLevel({ ir, report }: CheckContext): void {
+  if (ir.clientField !== undefined && !ir.context[ir.clientField]) {
+    report(
+      'PROC_UNKNOWN_FIELD',
+      '/client_field',
+      `client_field "${ir.clientField}" is not a context field${didYouMean(ir.clientField, Object.keys(ir.context))}`,
+      { hint: 'declare the field under "context" (type: string)' },
+    );
+  }
+  const events = Object.keys(ir.events);
+  const checkEvent = (event: string, pointer: string, where: string): void => {
+    if (!ir.events[event])
+      report(
+        'PROC_UNKNOWN_EVENT',
+        pointer,
+        `event ${event} in ${where} is not declared${didYouMean(event, events)}`,
+      );
+  };
+  ir.duties.forEach((duty, i) => {
+    const base = `/duties/${i}`;
+    checkEvent(duty.event, `${base}/event`, `duty #${i + 1}`);
+    duty.distinctFrom.forEach((e, j) => checkEvent(e, `${base}/distinct_from/${j}`, `duty #${i + 1}`));
+  });
+}
+
+function checkInvariants(cx: CheckContext): void {
+  const { ir, report } = cx;
+  const paths = statePaths(ir.root);
+  const firstById = new Map<string, number>();
+  ir.invariants.forEach((inv, i) => {
+    const base = `/invariants/${i}`;
+    const where = `invariant "${inv.id}"`;
+    const first = firstById.get(inv.id);
+    if (first === undefined) firstById.set(inv.id, i);
+    else
+      report(
+        'PROC_DUPLICATE_ID',
+        `${base}/id`,
+        `invariant id "${inv.id}" is already used by invariant #${first + 1}`,
+      );
+    for (const [path, pointer] of invariantStates(inv, base)) {
+      if (paths.has(path)) continue;
+      report(
+        'PROC_UNKNOWN_STATE',
+        pointer,
+        `state "${path}" in ${where} does not exist${didYouMean(path, paths)}`,
+        {
+          hint: 'invariants name states by their dotted path from the top, e.g. "active.reviewing"',
+        },
+      );
+    }
+    const events =
+      inv.kind === 'distinct_actors'
+        ? inv.events.map((e, j) => [e, `${base}/events/${j}`] as const)
+        : inv.kind === 'roles_only'
+          ? [[inv.event, `${base}/event`] as const]
+          : [];
+    for (const [event, pointer] of events) {
+      if (!ir.events[event])
+        report(
+          'PROC_UNKNOWN_EVENT',
+          pointer,
+          `event ${event} in ${where} is not declared${didYouMean(event, Object.keys(ir.events))}`,
+        );
+    }
+    if (inv.kind === 'roles_only')
+      inv.roles.forEach((role, j) => checkRole(cx, role, `${base}/roles/${j}`, where));
+  });
+}
+
+/** The states an invariant names, with their pointers. */
+function invariantStates(inv: InvariantIR, base: string): Array<[string, string]> {
+  switch (inv.kind) {
+    case 'must_pass':
+      return [[inv.to, `${base}/to`], ...inv.via.map((s, j): [string, string] => [s, `${base}/via/${j}`])];
+    case 'unreachable':
+    case 'never_when':
+      return [[inv.state, `${base}/state`]];
+    case 'ends_in':
+      return inv.states.map((s, j): [string, string] => [s, `${base}/states/${j}`]);
+    case 'distinct_actors':
+    case 'roles_only':
+      return [];
+  }
+}

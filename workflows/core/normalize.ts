@@ -1,0 +1,244 @@
+/**
+ * Normalisation: a schema-valid YAML document (snake_case, shorthands) → the canonical IR.
+ *
+ * - a single transition becomes a one-element list, a single role a one-element list;
+ * - `record: name` becomes `{ kind: 'record', record: name }`; actions get a `kind`;
+ * - `client_field` / `distinct_from` become `clientField` / `distinctFrom`;
+ * - `states`, `on`, `after`, `clauses`, `actions` are always present;
+ * - every state and transition carries its canonical JSON pointer into the document;
+ * - targets become absolute dotted paths. A target is read first relative to the source state's
+ *   parent (a sibling, or a path below a sibling), then from the top. A target that names no
+ *   state is kept exactly as written: resolving is the loader's job, reporting it is the
+ *   checker's (`PROC_UNKNOWN_TARGET`), so an IR with an unresolved target never leaves `validate`.
+ *
+ * Only ever called on data the procedure schema accepted, so shapes are trusted here.
+ */
+import type {
+  ActionIR,
+  ContextField,
+  DelayedTransitionIR,
+  DutyRule,
+  EventDef,
+  InvariantIR,
+  JsonSchema,
+  ProcedureIR,
+  StateIR,
+  StateType,
+  Text,
+  TransitionIR,
+} from './ir.ts';
+import { joinPointer } from './positions.ts';
+
+type Dict<T> = Record<string, T>;
+
+interface RawTransition {
+  target?: string;
+  roles?: string | string[];
+  guard?: string;
+  data?: JsonSchema;
+  clauses?: string[];
+  actions?: RawAction[];
+}
+
+interface RawDelayed extends Omit<RawTransition, 'roles' | 'data'> {
+  delay: string;
+}
+
+interface RawAction {
+  assign?: Dict<string>;
+  record?: string | { record: string; fields?: Dict<string> };
+  notify?: { to: string; message: Text };
+  start?: { procedure: string; input?: Dict<string> };
+}
+
+interface RawState {
+  title: Text;
+  task?: Text;
+  clauses?: string[];
+  sla?: string;
+  type?: StateType;
+  initial?: string;
+  states?: Dict<RawState>;
+  on?: Dict<RawTransition | RawTransition[]>;
+  after?: RawDelayed[];
+}
+
+/** The YAML document's shape, as the procedure schema guarantees it. */
+export interface RawProcedure {
+  id: string;
+  version: string;
+  title: Text;
+  description: Text;
+  clauses?: string[];
+  roles: Dict<Text>;
+  client_field?: string;
+  context?: Dict<ContextField>;
+  events: Dict<EventDef>;
+  type?: 'compound' | 'parallel';
+  initial?: string;
+  states: Dict<RawState>;
+  on?: Dict<RawTransition | RawTransition[]>;
+  after?: RawDelayed[];
+  duties?: Array<{ event: string; distinct_from: string[]; message?: Text }>;
+  invariants?: Array<Dict<unknown> & { id: string; kind: InvariantIR['kind'] }>;
+}
+
+/** Build the IR from a schema-valid document. */
+export function normalizeProcedure(raw: RawProcedure): ProcedureIR {
+  const paths = new Set<string>();
+  collectPaths(raw.states, '', paths);
+  const rootRaw: RawState = {
+    title: raw.title,
+    states: raw.states,
+    ...(raw.clauses ? { clauses: raw.clauses } : {}),
+    ...(raw.type ? { type: raw.type } : {}),
+    ...(raw.initial !== undefined ? { initial: raw.initial } : {}),
+    ...(raw.on ? { on: raw.on } : {}),
+    ...(raw.after ? { after: raw.after } : {}),
+  };
+  const ir: ProcedureIR = {
+    id: raw.id,
+    version: raw.version,
+    title: raw.title,
+    description: raw.description,
+    clauses: raw.clauses ?? [],
+    roles: raw.roles,
+    context: raw.context ?? {},
+    events: raw.events,
+    root: normalizeState(rootRaw, { key: '', path: '', pointer: '', parentPath: undefined, paths }),
+    duties: (raw.duties ?? []).map(normalizeDuty),
+    invariants: (raw.invariants ?? []).map(normalizeInvariant),
+  };
+  if (raw.client_field !== undefined) ir.clientField = raw.client_field;
+  return ir;
+}
+
+interface StatePlace {
+  key: string;
+  path: string;
+  pointer: string;
+  /** Path of the parent state ('' for top-level states); undefined for the root. */
+  parentPath: string | undefined;
+  paths: ReadonlySet<string>;
+}
+
+function collectPaths(states: Dict<RawState> | undefined, prefix: string, out: Set<string>): void {
+  for (const [key, state] of Object.entries(states ?? {})) {
+    const path = childPath(prefix, key);
+    out.add(path);
+    collectPaths(state.states, path, out);
+  }
+}
+
+function childPath(parent: string, key: string): string {
+  return parent ? `${parent}.${key}` : key;
+}
+
+function normalizeState(raw: RawState, place: StatePlace): StateIR {
+  const type: StateType = raw.type ?? (raw.states ? 'compound' : 'atomic');
+  const states: Dict<StateIR> = {};
+  for (const [key, child] of Object.entries(raw.states ?? {})) {
+    const path = childPath(place.path, key);
+    const pointer = joinPointer(place.pointer, 'states', key);
+    states[key] = normalizeState(child, { key, path, pointer, parentPath: place.path, paths: place.paths });
+  }
+  const resolve = (target: string): string => resolveTarget(target, place.parentPath, place.paths);
+  const on: Dict<TransitionIR[]> = {};
+  for (const [event, spec] of Object.entries(raw.on ?? {})) {
+    const list = Array.isArray(spec) ? spec : [spec];
+    on[event] = list.map((t, i) =>
+      normalizeTransition(t, event, joinPointer(place.pointer, 'on', event, i), resolve),
+    );
+  }
+  const after = (raw.after ?? []).map((t, i) =>
+    normalizeDelayed(t, joinPointer(place.pointer, 'after', i), resolve),
+  );
+  const state: StateIR = {
+    path: place.path,
+    key: place.key,
+    type,
+    title: raw.title,
+    clauses: raw.clauses ?? [],
+    states,
+    on,
+    after,
+    pointer: place.pointer,
+  };
+  if (raw.task) state.task = raw.task;
+  if (raw.initial !== undefined && type === 'compound') state.initial = raw.initial;
+  if (raw.sla !== undefined) state.sla = raw.sla;
+  return state;
+}
+
+/** Absolute path of `target` seen from a state whose parent is `parentPath`; unchanged if none. */
+export function resolveTarget(
+  target: string,
+  parentPath: string | undefined,
+  paths: ReadonlySet<string>,
+): string {
+  if (parentPath) {
+    const relative = `${parentPath}.${target}`;
+    if (paths.has(relative)) return relative;
+  }
+  return target;
+}
+
+function normalizeTransition(
+  raw: RawTransition,
+  event: string,
+  pointer: string,
+  resolve: (target: string) => string,
+): TransitionIR {
+  const roles = raw.roles === undefined ? [] : typeof raw.roles === 'string' ? [raw.roles] : raw.roles;
+  const t: TransitionIR = {
+    event,
+    roles,
+    actions: (raw.actions ?? []).map(normalizeAction),
+    clauses: raw.clauses ?? [],
+    pointer,
+  };
+  if (raw.target !== undefined) t.target = resolve(raw.target);
+  if (raw.guard !== undefined) t.guard = raw.guard;
+  if (raw.data !== undefined) t.data = raw.data;
+  return t;
+}
+
+function normalizeDelayed(
+  raw: RawDelayed,
+  pointer: string,
+  resolve: (target: string) => string,
+): DelayedTransitionIR {
+  const t: DelayedTransitionIR = {
+    delay: raw.delay,
+    actions: (raw.actions ?? []).map(normalizeAction),
+    clauses: raw.clauses ?? [],
+    pointer,
+  };
+  if (raw.target !== undefined) t.target = resolve(raw.target);
+  if (raw.guard !== undefined) t.guard = raw.guard;
+  return t;
+}
+
+function normalizeAction(raw: RawAction): ActionIR {
+  if (raw.assign) return { kind: 'assign', fields: raw.assign };
+  if (raw.notify) return { kind: 'notify', to: raw.notify.to, message: raw.notify.message };
+  if (raw.start) {
+    const { procedure, input } = raw.start;
+    return input ? { kind: 'start', procedure, input } : { kind: 'start', procedure };
+  }
+  const record = raw.record ?? '';
+  if (typeof record === 'string') return { kind: 'record', record };
+  return record.fields
+    ? { kind: 'record', record: record.record, fields: record.fields }
+    : { kind: 'record', record: record.record };
+}
+
+function normalizeDuty(raw: { event: string; distinct_from: string[]; message?: Text }): DutyRule {
+  const rule: DutyRule = { event: raw.event, distinctFrom: raw.distinct_from };
+  if (raw.message) rule.message = raw.message;
+  return rule;
+}
+
+function normalizeInvariant(raw: Dict<unknown> & { id: string; kind: InvariantIR['kind'] }): InvariantIR {
+  return { clauses: [], ...raw } as unknown as InvariantIR;
+}
