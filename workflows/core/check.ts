@@ -129,17 +129,18 @@ function checkTarget({ report }: CheckContext, t: AnyTransition, paths: Readonly
   report(
     'PROC_UNKNOWN_TARGET',
     joinPointer(t.transition.pointer, 'target'),
-    `target "${target}" of ${transitionLabel(t)} is not a state${guess ? ` (did you mean "${shortTarget(t, guess)}"?)` : ''}`,
+    `target "${target}" of ${transitionLabel(t)} is not a state${guess ? ` (did you mean "${shortTarget(t, target, guess)}"?)` : ''}`,
     {
       hint: 'a target is a sibling state\'s key or a dotted path from the top, e.g. "closed" or "active.reviewing"',
     },
   );
 }
 
-/** A guessed target as the author would write it: the sibling's key when it is a sibling. */
-function shortTarget(t: AnyTransition, path: string): string {
+/** A guessed target in the form the author used: a sibling's key for a key, else the full path. */
+function shortTarget(t: AnyTransition, written: string, path: string): string {
   const parent = t.state.path.includes('.') ? t.state.path.slice(0, t.state.path.lastIndexOf('.')) : '';
-  return parent !== '' && path.startsWith(`${parent}.`) ? path.slice(parent.length + 1) : path;
+  const relative = parent !== '' && path.startsWith(`${parent}.`) ? path.slice(parent.length + 1) : path;
+  return written.includes('.') && !relative.includes('.') ? path : relative;
 }
 
 function checkRole(
