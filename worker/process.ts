@@ -3,7 +3,7 @@
  * where definitions and records live, and bringing up a worker against a Temporal address.
  */
 import path from 'node:path';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, type LogLevel, type Worker } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import { connectClient, connectionOptions, REPO_ROOT, type CustodiaConfig } from './config.ts';
 import { loadDefinitions, type LoadedDefinition } from './definitions.ts';
@@ -36,6 +36,18 @@ export function loadDeployedDefinitions(dirs = definitionDirs()): Map<string, Lo
   return set.definitions;
 }
 
+let runtimeInstalled = false;
+
+/** Temporal SDK log level, once per process. Env: CUSTODIA_LOG_LEVEL (TRACE…ERROR, default INFO). */
+export function installRuntime(env: NodeJS.ProcessEnv = process.env): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  const level = (env.CUSTODIA_LOG_LEVEL?.toUpperCase() || 'INFO') as LogLevel;
+  if (!['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'].includes(level))
+    throw new Error(`CUSTODIA_LOG_LEVEL must be one of TRACE, DEBUG, INFO, WARN, ERROR (got ${level})`);
+  Runtime.install({ logger: new DefaultLogger(level) });
+}
+
 export interface RunningWorker {
   worker: Worker;
   client: Client;
@@ -51,6 +63,7 @@ export async function runWorker(
   config: CustodiaConfig,
   opts: { address?: string; records?: string | null; definitions?: Map<string, LoadedDefinition> } = {},
 ): Promise<RunningWorker> {
+  installRuntime();
   const definitions = opts.definitions ?? loadDeployedDefinitions();
   const store = await openEmbeddedStore(opts.records === undefined ? recordsDir() : opts.records);
   const client = await connectClient(config, opts.address);

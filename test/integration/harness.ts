@@ -12,6 +12,9 @@ import type { LoadedDefinition } from '../../worker/definitions.ts';
 import { startProcedure } from '../../worker/instances.ts';
 import type { Actor, Json } from '../../workflows/core/ir.ts';
 
+// Workers in tests log warnings and errors only (override with CUSTODIA_LOG_LEVEL).
+process.env.CUSTODIA_LOG_LEVEL ??= 'WARN';
+
 export const ENGINE_FIXTURES = path.join(REPO_ROOT, 'test/fixtures/engine');
 
 export interface Harness {

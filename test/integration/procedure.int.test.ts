@@ -3,6 +3,7 @@
  * effects, search attributes, continue-as-new.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WorkflowFailedError } from '@temporalio/client';
 import { EventRejected, getSnapshot, sendEvent } from '../../worker/instances.ts';
 import { listInstances } from '../../worker/visibility.ts';
 import { eventually, historyLength, startHarness, type Harness } from './harness.ts';
@@ -19,6 +20,13 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.close();
 });
+
+/** Update-related events in an instance's history. */
+async function updateEvents(workflowId: string): Promise<number> {
+  const history = await h.client.workflow.getHandle(workflowId).fetchHistory();
+  const UPDATE_TYPES = new Set([41, 42, 43]); // UpdateAccepted, UpdateRejected, UpdateCompleted
+  return (history.events ?? []).filter((e) => UPDATE_TYPES.has(Number(e.eventType))).length;
+}
 
 async function refusal(workflowId: string, event: Parameters<typeof sendEvent>[2]): Promise<EventRejected> {
   const err = await sendEvent(h.client, workflowId, event).then(
@@ -72,7 +80,8 @@ describe('procedure workflow', () => {
   it('refuses events before anything enters history, with the reason', async () => {
     const id = await h.start('engine_review', { client: 'acme' }, alice);
     await sendEvent(h.client, id, { type: 'SUBMIT', actor: alice, data: { purpose: 'audit prep' } });
-    const before = await historyLength(h.client, id);
+    // `submitted` has timers (they add history on their own): count update events there.
+    const updatesBefore = await updateEvents(id);
 
     expect((await refusal(id, { type: 'APPROVE', actor: alice, data: { window_hours: 4 } })).code).toBe(
       'DUTY_CONFLICT',
@@ -87,16 +96,29 @@ describe('procedure workflow', () => {
     expect((await refusal(id, { type: 'APPROVE', actor: bob, data: { window_hours: 60 } })).code).toBe('GUARD_FALSE');
     expect((await refusal(id, { type: 'NOPE', actor: bob })).code).toBe('UNKNOWN_EVENT');
     expect((await refusal(id, { type: 'APPROVE', actor: { id: '', roles: [] } })).code).toBe('BAD_ACTOR');
+    expect(await updateEvents(id)).toBe(updatesBefore);
+    expect((await getSnapshot(h.client, id)).log).toHaveLength(2);
 
+    // In a state without timers, the whole history stays exactly as it was.
+    await sendEvent(h.client, id, { type: 'APPROVE', actor: bob, data: { window_hours: 4 } });
+    const before = await eventually(async () => {
+      const n = await historyLength(h.client, id);
+      await new Promise((r) => setTimeout(r, 300));
+      return n === (await historyLength(h.client, id)) && n;
+    });
+    expect((await refusal(id, { type: 'CHECK_A', actor: bob })).code).toBe('ROLE_NOT_ALLOWED');
+    expect((await refusal(id, { type: 'APPROVE', actor: bob, data: { window_hours: 4 } })).code).toBe('CANNOT_TAKE');
+    expect((await refusal(id, { type: 'CHECK_A', actor: carol, data: { extra: 1 } })).code).toBe('INVALID_DATA');
     expect(await historyLength(h.client, id)).toBe(before);
     const snap = await getSnapshot(h.client, id);
-    expect(snap.leaves).toEqual(['submitted']);
-    expect(snap.log).toHaveLength(2);
+    expect(snap.leaves).toEqual(['checks.a.pending', 'checks.b.pending']);
+    expect(snap.log).toHaveLength(3);
 
     // And the instance still works.
-    const r = await sendEvent(h.client, id, { type: 'REJECT', actor: bob });
-    expect(r).toMatchObject({ state: 'rejected', done: true });
-    await expect(h.client.workflow.getHandle(id).result()).resolves.toMatchObject({ done: true, leaves: ['rejected'] });
+    const r = await sendEvent(h.client, id, { type: 'REPORT_LOSS', actor: bob });
+    expect(r).toMatchObject({ state: 'lost', done: true });
+    await expect(h.client.workflow.getHandle(id).result()).resolves.toMatchObject({ done: true, leaves: ['lost'] });
+    await recordHistory(h.client, id, 'engine-review-refusals-and-child');
   });
 
   it('keeps search attributes current and lists instances by them', async () => {
@@ -155,6 +177,8 @@ describe('procedure workflow', () => {
     });
     expect(child.log[0]!.actor.id).toBe('carol');
     await sendEvent(h.client, final.children[0]!.workflowId, { type: 'CLOSE', actor: bob });
+    await h.client.workflow.getHandle(final.children[0]!.workflowId).result();
+    await recordHistory(h.client, final.children[0]!.workflowId, 'engine-case-child');
   });
 
   it('continues as new before the history limits, carrying state, log and timers', async () => {
@@ -188,6 +212,7 @@ describe('procedure workflow', () => {
       return rows.length === 4 && rows;
     });
     expect(audit.map((a) => a.seq)).toEqual([0, 1, 2, 3]);
+    await recordHistory(h.client, id, 'engine-review-continued');
   });
 
   it('refuses a definition whose hash does not match', async () => {
@@ -197,6 +222,8 @@ describe('procedure workflow', () => {
       workflowId: `engine-badhash-${Date.now()}`,
       args: [{ ir: def.ir, hash: 'f'.repeat(64), context: { client: 'x' }, starter: alice }],
     });
-    await expect(handle.result()).rejects.toThrow(/hash mismatch/);
+    const err: unknown = await handle.result().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect((err as WorkflowFailedError).cause?.message).toMatch(/definition hash mismatch/);
   });
 });
