@@ -7,13 +7,16 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { hashProcedure } from '../workflows/core/hash.ts';
 import type { Diagnostic } from '../workflows/core/diagnostics.ts';
-import type { ProcedureIR } from '../workflows/core/ir.ts';
+import type { ProcedureIR, StateIR } from '../workflows/core/ir.ts';
+import type { PositionIndex } from '../workflows/core/positions.ts';
 import { validateProcedureText } from '../workflows/core/validate.ts';
 
 export interface LoadedDefinition {
   file: string;
   ir: ProcedureIR;
   hash: string;
+  /** Source positions, for diagnostics that span definitions. */
+  positions?: PositionIndex;
 }
 
 export interface DefinitionSet {
@@ -62,7 +65,67 @@ export function loadDefinitions(inputs: readonly string[], cwd = process.cwd()):
       });
       continue;
     }
-    definitions.set(result.ir.id, { file: display, ir: result.ir, hash: hashProcedure(result.ir) });
+    definitions.set(result.ir.id, {
+      file: display,
+      ir: result.ir,
+      hash: hashProcedure(result.ir),
+      ...(result.positions ? { positions: result.positions } : {}),
+    });
   }
+  const links = checkStartTargets(definitions);
+  diagnostics.push(...links.diagnostics);
+  for (const id of links.broken) definitions.delete(id);
   return { definitions, diagnostics, files };
+}
+
+/**
+ * Across definitions: every `start` action names a procedure in the set, and its input fields
+ * are context fields of that procedure. (A definition alone cannot know the others.)
+ */
+function checkStartTargets(definitions: Map<string, LoadedDefinition>): {
+  diagnostics: Diagnostic[];
+  broken: Set<string>;
+} {
+  const out: Diagnostic[] = [];
+  const broken = new Set<string>();
+  for (const def of definitions.values()) {
+    const visit = (node: StateIR): void => {
+      const transitions = [...Object.values(node.on).flat(), ...node.after];
+      for (const t of transitions)
+        t.actions.forEach((a, i) => {
+          if (a.kind !== 'start') return;
+          const pointer = `${t.pointer}/actions/${i}`;
+          const target = definitions.get(a.procedure);
+          const problem = (message: string, hint?: string): void => {
+            out.push({
+              code: 'PROC_UNKNOWN_PROCEDURE',
+              severity: 'error',
+              message,
+              file: def.file,
+              line: def.positions?.value(pointer).line ?? 1,
+              column: def.positions?.value(pointer).column ?? 1,
+              pointer,
+              ...(hint ? { hint } : {}),
+            });
+            broken.add(def.ir.id);
+          };
+          if (!target) {
+            problem(
+              `starts procedure "${a.procedure}", which is not among the definitions loaded`,
+              `known: ${[...definitions.keys()].join(', ')}`,
+            );
+            return;
+          }
+          for (const field of Object.keys(a.input ?? {}))
+            if (!target.ir.context[field])
+              problem(`starts "${a.procedure}" with input "${field}", which is not one of its context fields`);
+          for (const [field, spec] of Object.entries(target.ir.context))
+            if (spec.required && spec.default === undefined && !(field in (a.input ?? {})))
+              problem(`starts "${a.procedure}" without its required input "${field}"`);
+        });
+      Object.values(node.states).forEach(visit);
+    };
+    visit(def.ir.root);
+  }
+  return { diagnostics: out, broken };
 }

@@ -84,3 +84,8 @@ export function parseActor(text: string): Actor {
   if (!id) throw new Error(`--as needs USER:ROLE[,ROLE], got "${text}"`);
   return { id, roles };
 }
+
+/** Wait for an instance to finish; its final snapshot. */
+export async function instanceResult(client: Client, workflowId: string): Promise<ProcedureSnapshot> {
+  return (await client.workflow.getHandle(workflowId).result()) as ProcedureSnapshot;
+}

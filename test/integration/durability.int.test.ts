@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectClient, REPO_ROOT } from '../../worker/config.ts';
 import { loadDeployedDefinitions } from '../../worker/process.ts';
-import { getSnapshot, sendEvent, startProcedure } from '../../worker/instances.ts';
+import { getSnapshot, instanceResult, sendEvent, startProcedure } from '../../worker/instances.ts';
 import type { Client } from '@temporalio/client';
 import { ENGINE_FIXTURES, testConfig } from './harness.ts';
 
@@ -75,7 +75,7 @@ describe('durability', () => {
     await new Promise((r) => setTimeout(r, 1_000));
     const second = await startWorkerProcess();
     try {
-      const result = await client.workflow.getHandle(id).result();
+      const result = await instanceResult(client, id);
       expect(result.leaves).toEqual(['expired']);
       expect(result.context).toMatchObject({ client: 'acme', reminders: 1 });
       expect(result.log.map((l) => l.event)).toEqual(['$start', 'SUBMIT', 'after PT2S', 'after PT4S']);

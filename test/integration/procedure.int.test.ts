@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowFailedError } from '@temporalio/client';
-import { EventRejected, getSnapshot, sendEvent } from '../../worker/instances.ts';
+import { EventRejected, getSnapshot, instanceResult, sendEvent } from '../../worker/instances.ts';
 import { listInstances } from '../../worker/visibility.ts';
 import { eventually, historyLength, startHarness, type Harness } from './harness.ts';
 import { recordHistory } from './record-history.ts';
@@ -140,7 +140,7 @@ describe('procedure workflow', () => {
     // Reminder after 2 s (re-enters `submitted`, re-arming both timers), then expiry 4 s later.
     const expiring = await h.start('engine_review', { client: 'acme' }, alice);
     await sendEvent(h.client, expiring, { type: 'SUBMIT', actor: alice, data: { purpose: 'will expire' } });
-    const result = await h.client.workflow.getHandle(expiring).result();
+    const result = await instanceResult(h.client, expiring);
     expect(result.leaves).toEqual(['expired']);
     expect(result.context.reminders).toBe(1);
     expect(result.log.map((l) => l.event)).toEqual(['$start', 'SUBMIT', 'after PT2S', 'after PT4S']);
@@ -166,7 +166,7 @@ describe('procedure workflow', () => {
     await sendEvent(h.client, id, { type: 'APPROVE', actor: bob, data: { window_hours: 2 } });
     const r = await sendEvent(h.client, id, { type: 'REPORT_LOSS', actor: carol });
     expect(r).toMatchObject({ state: 'lost', done: true });
-    const final = await h.client.workflow.getHandle(id).result();
+    const final = await instanceResult(h.client, id);
     expect(final.children).toEqual([{ workflowId: `engine_case-from-${id}-3-1`, procedure: 'engine_case', seq: 3 }]);
     const child = await getSnapshot(h.client, final.children[0]!.workflowId);
     expect(child).toMatchObject({

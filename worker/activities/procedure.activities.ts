@@ -30,10 +30,12 @@ export function createProcedureActivities(deps: ActivityDeps): ProcedureActiviti
         idx++;
         if (effect.kind !== 'start') continue;
         const def = deps.definition(effect.procedure);
+        // Retryable on purpose: the instance must not fail; the start happens once it is deployed.
+        // (Loading refuses definitions that start unknown procedures, so this is a deployment race.)
         if (!def)
-          throw ApplicationFailure.nonRetryable(
-            `procedure "${effect.procedure}" (started by ${commit.procedure}) is not deployed`,
-            'DefinitionError',
+          throw ApplicationFailure.retryable(
+            `procedure "${effect.procedure}" (started by ${commit.procedure}) is not deployed on this worker`,
+            'ProcedureNotDeployed',
           );
         const workflowId = `${effect.procedure}-from-${commit.workflowId}-${commit.record.seq}-${idx}`;
         const input: ProcedureInput = {

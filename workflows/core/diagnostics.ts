@@ -24,7 +24,9 @@ export type DiagnosticCode =
   | 'PROC_BAD_EVENT_SCHEMA'
   /** A context field's schema does not compile, or its default does not match it. */
   | 'PROC_BAD_FIELD_SCHEMA'
-  | 'PROC_INVARIANT_VIOLATED';
+  | 'PROC_INVARIANT_VIOLATED'
+  /** A `start` action names a procedure that is not deployed, or gives it the wrong input. */
+  | 'PROC_UNKNOWN_PROCEDURE';
 
 export type Severity = 'error' | 'warning';
 

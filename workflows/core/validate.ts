@@ -11,11 +11,14 @@ import type { Diagnostic } from './diagnostics.ts';
 import { hasErrors } from './diagnostics.ts';
 import type { ProcedureIR } from './ir.ts';
 import { loadProcedure } from './load.ts';
+import type { PositionIndex } from './positions.ts';
 
 export interface ValidationResult {
   /** The checked IR; present only when there is no error. */
   ir?: ProcedureIR;
   diagnostics: Diagnostic[];
+  /** Source positions of the loaded document (for diagnostics found later, e.g. across definitions). */
+  positions?: PositionIndex;
 }
 
 /** Load and check a procedure definition. `file` labels the diagnostics. */
@@ -24,5 +27,7 @@ export function validateProcedureText(text: string, file: string): ValidationRes
   const diagnostics = [...loaded.diagnostics];
   if (loaded.ir) diagnostics.push(...checkProcedure(loaded.ir, { file, positions: loaded.positions }));
   const sorted = sortDiagnostics(diagnostics);
-  return loaded.ir && !hasErrors(sorted) ? { ir: loaded.ir, diagnostics: sorted } : { diagnostics: sorted };
+  return loaded.ir && !hasErrors(sorted)
+    ? { ir: loaded.ir, diagnostics: sorted, positions: loaded.positions }
+    : { diagnostics: sorted };
 }
