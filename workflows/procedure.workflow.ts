@@ -63,7 +63,8 @@ import {
 } from './search-attributes.ts';
 
 const { commitTransition } = proxyActivities<ProcedureActivities>({
-  startToCloseTimeout: '30 seconds',
+  // One DB transaction (+ maybe a workflow start): a lost worker's attempt is retried after 10 s.
+  startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: ['DefinitionError'] },
 });
 

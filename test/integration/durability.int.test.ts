@@ -1,14 +1,16 @@
 /**
  * Durability: a worker process is killed (SIGKILL) mid-procedure with timers pending; a new
  * worker process picks the instance up and it completes with its state, log and timers intact.
+ * And the Temporal server itself is restarted on its SQLite file with a timer pending.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { connectClient, REPO_ROOT } from '../../worker/config.ts';
-import { loadDeployedDefinitions } from '../../worker/process.ts';
+import { loadDeployedDefinitions, runWorker } from '../../worker/process.ts';
+import { freePort, startDevServer } from '../../worker/temporal/dev-server.ts';
 import { getSnapshot, instanceResult, sendEvent, startProcedure } from '../../worker/instances.ts';
 import type { Client } from '@temporalio/client';
 import { ENGINE_FIXTURES, testConfig } from './harness.ts';
@@ -37,7 +39,9 @@ function startWorkerProcess(): Promise<ChildProcess> {
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-    child.once('exit', (code) => reject(new Error(`worker exited (${code}) before it was ready:\n${output}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`worker exited (${code}) before it was ready:\n${output}`)),
+    );
   });
 }
 
@@ -84,6 +88,46 @@ describe('durability', () => {
       expect(Date.parse(result.log[3]!.at) - submitted).toBeGreaterThanOrEqual(6_000);
     } finally {
       await killed(second);
+    }
+  });
+
+  it('survives a restart of the Temporal server (SQLite file) with a timer pending', async () => {
+    // Its own dev server: this one is stopped and started again on the same database file.
+    const dbFile = path.join(recordsDir, 'restart.db');
+    const port = await freePort();
+    const own = () =>
+      startDevServer(config, { dbFile, port, uiPort: null, binary: inject('temporalBinary') ?? undefined });
+    let server = await own();
+    const ownConfig = { ...config, address: server.address };
+    const def = loadDeployedDefinitions([ENGINE_FIXTURES]).get('engine_review')!;
+    const alice = { id: 'alice', roles: ['project_staff'] };
+    let running = await runWorker(ownConfig, {
+      address: server.address,
+      records: null,
+      definitions: new Map([[def.ir.id, def]]),
+    });
+    const id = await startProcedure(running.client, def, {
+      context: { client: 'acme' },
+      starter: alice,
+      taskQueue: config.taskQueue,
+    });
+    await sendEvent(running.client, id, { type: 'SUBMIT', actor: alice, data: { purpose: 'restart' } });
+    await running.shutdown();
+    await server.stop();
+
+    server = await own();
+    running = await runWorker(ownConfig, {
+      address: server.address,
+      records: null,
+      definitions: new Map([[def.ir.id, def]]),
+    });
+    try {
+      const result = await instanceResult(running.client, id);
+      expect(result.leaves).toEqual(['expired']);
+      expect(result.log.map((l) => l.event)).toEqual(['$start', 'SUBMIT', 'after PT2S', 'after PT4S']);
+    } finally {
+      await running.shutdown();
+      await server.stop();
     }
   });
 });
