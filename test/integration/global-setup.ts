@@ -1,0 +1,78 @@
+/**
+ * Vitest global setup of the `integration` project: one Temporal server for the whole run.
+ *
+ * - TEMPORAL_ADDRESS unset: start a dev server (in memory, free port, no UI) with
+ *   `startDevServer`, stop it after the run.
+ * - TEMPORAL_ADDRESS set: use that cluster (TLS / API key from the usual settings); only make
+ *   sure Custodia's search attributes are registered.
+ *
+ * Tests read the values with `inject('temporalAddress')` etc. (typed below). The address and
+ * namespace are also put in `process.env` (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE) so that
+ * `loadConfig()` in tests and child processes they spawn (e.g. `npx custodia …`) use this server.
+ * TEMPORAL_BINARY is set too when a binary was resolved, for `TestWorkflowEnvironment.createLocal`.
+ */
+import type { TestProject } from 'vitest/node';
+import { connectionOptions, loadConfig } from '../../worker/config.ts';
+import { resolveTemporalBinary } from '../../worker/temporal/binary.ts';
+import { ensureSearchAttributes, startDevServer } from '../../worker/temporal/dev-server.ts';
+import type { DevServer } from '../../worker/temporal/dev-server.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** host:port of the Temporal frontend the integration tests use. */
+    temporalAddress: string;
+    /** Namespace the integration tests use. */
+    temporalNamespace: string;
+    /** Path of the `temporal` binary, or `null` when running against an external cluster without one. */
+    temporalBinary: string | null;
+    /** Whether global setup started the server itself (false: external TEMPORAL_ADDRESS). */
+    temporalDevServer: boolean;
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const config = loadConfig();
+  const saved = {
+    TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS,
+    TEMPORAL_NAMESPACE: process.env.TEMPORAL_NAMESPACE,
+    TEMPORAL_BINARY: process.env.TEMPORAL_BINARY,
+  };
+  let server: DevServer | undefined;
+  let address: string;
+  let binary: string | null = null;
+
+  if (config.address !== null) {
+    address = config.address;
+    await ensureSearchAttributes(connectionOptions(config), config.namespace);
+    binary = await resolveTemporalBinary(config, { noInstall: true }).catch(() => null);
+  } else {
+    binary = await resolveTemporalBinary(config, { log: (l) => console.error(`[temporal install] ${l}`) });
+    server = await startDevServer(config, {
+      binary,
+      dbFile: null,
+      port: 0,
+      uiPort: null,
+      // TEMPORAL_DEV_SERVER_LOG=1 shows the server's output (start errors include it anyway).
+      log: (l) => {
+        if (process.env.TEMPORAL_DEV_SERVER_LOG) console.error(`[temporal] ${l}`);
+      },
+    });
+    address = server.address;
+  }
+
+  project.provide('temporalAddress', address);
+  project.provide('temporalNamespace', config.namespace);
+  project.provide('temporalBinary', binary);
+  project.provide('temporalDevServer', server !== undefined);
+  process.env.TEMPORAL_ADDRESS = address;
+  process.env.TEMPORAL_NAMESPACE = config.namespace;
+  if (binary) process.env.TEMPORAL_BINARY = binary;
+
+  return async () => {
+    await server?.stop();
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  };
+}
