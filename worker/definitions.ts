@@ -118,7 +118,9 @@ function checkStartTargets(definitions: Map<string, LoadedDefinition>): {
           }
           for (const field of Object.keys(a.input ?? {}))
             if (!target.ir.context[field])
-              problem(`starts "${a.procedure}" with input "${field}", which is not one of its context fields`);
+              problem(
+                `starts "${a.procedure}" with input "${field}", which is not one of its context fields`,
+              );
           for (const [field, spec] of Object.entries(target.ir.context))
             if (spec.required && spec.default === undefined && !(field in (a.input ?? {})))
               problem(`starts "${a.procedure}" without its required input "${field}"`);

@@ -36,7 +36,11 @@ export interface StartOptions {
 }
 
 /** Start an instance of a validated definition; returns its workflow id. */
-export async function startProcedure(client: Client, def: LoadedDefinition, opts: StartOptions): Promise<string> {
+export async function startProcedure(
+  client: Client,
+  def: LoadedDefinition,
+  opts: StartOptions,
+): Promise<string> {
   const workflowId = opts.workflowId ?? `${def.ir.id}-${randomUUID().slice(0, 8)}`;
   const input: ProcedureInput = { ir: def.ir, hash: def.hash, context: opts.context, starter: opts.starter };
   await client.workflow.start(WORKFLOW_TYPE, {
@@ -65,7 +69,8 @@ export async function sendEvent(client: Client, workflowId: string, event: Event
     return await client.workflow.getHandle(workflowId).executeUpdate(eventUpdate, { args: [event] });
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
-      const code = err.cause.type === 'EventRejected' ? String(err.cause.details?.[0] ?? 'REJECTED') : err.cause.type;
+      const code =
+        err.cause.type === 'EventRejected' ? String(err.cause.details?.[0] ?? 'REJECTED') : err.cause.type;
       throw new EventRejected(err.cause.message, code ?? 'REJECTED');
     }
     throw err;
@@ -80,7 +85,14 @@ export async function getSnapshot(client: Client, workflowId: string): Promise<P
 export function parseActor(text: string): Actor {
   const i = text.indexOf(':');
   const id = (i < 0 ? text : text.slice(0, i)).trim();
-  const roles = i < 0 ? [] : text.slice(i + 1).split(',').map((r) => r.trim()).filter(Boolean);
+  const roles =
+    i < 0
+      ? []
+      : text
+          .slice(i + 1)
+          .split(',')
+          .map((r) => r.trim())
+          .filter(Boolean);
   if (!id) throw new Error(`--as needs USER:ROLE[,ROLE], got "${text}"`);
   return { id, roles };
 }

@@ -15,7 +15,9 @@ async function main(): Promise<void> {
     console.log('custodia: starting the Temporal dev server …');
     server = await startDevServer(config);
     address = server.address;
-    console.log(`custodia: Temporal dev server at ${address}${server.uiUrl ? `, web UI ${server.uiUrl}` : ''}`);
+    console.log(
+      `custodia: Temporal dev server at ${address}${server.uiUrl ? `, web UI ${server.uiUrl}` : ''}`,
+    );
   }
   const running = await runWorker(config, { address });
   console.log(

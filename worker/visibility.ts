@@ -88,7 +88,10 @@ function rowOf(info: WorkflowExecutionInfo, now: Date): InstanceRow {
 export async function listInstances(client: Client, filter: ListFilter, limit = 100): Promise<InstanceRow[]> {
   const now = new Date();
   const rows: InstanceRow[] = [];
-  for await (const info of client.workflow.list({ query: buildListQuery(filter, now), pageSize: Math.min(limit, 1000) })) {
+  for await (const info of client.workflow.list({
+    query: buildListQuery(filter, now),
+    pageSize: Math.min(limit, 1000),
+  })) {
     rows.push(rowOf(info, now));
     if (rows.length >= limit) break;
   }

@@ -65,7 +65,11 @@ import {
 const { commitTransition } = proxyActivities<ProcedureActivities>({
   // One DB transaction (+ maybe a workflow start): a lost worker's attempt is retried after 10 s.
   startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: ['DefinitionError'] },
+  retry: {
+    initialInterval: '1 second',
+    maximumInterval: '1 minute',
+    nonRetryableErrorTypes: ['DefinitionError'],
+  },
 });
 
 /** Continue-as-new well before Temporal's per-run limit of 2,000 updates. */
@@ -76,10 +80,15 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
   let proc: CompiledProcedure;
   try {
     if (!input.carried && hashProcedure(ir) !== input.hash)
-      throw new Error(`definition hash mismatch: input says ${input.hash}, the definition hashes to ${hashProcedure(ir)}`);
+      throw new Error(
+        `definition hash mismatch: input says ${input.hash}, the definition hashes to ${hashProcedure(ir)}`,
+      );
     proc = compileProcedure(ir);
   } catch (err) {
-    throw ApplicationFailure.nonRetryable(err instanceof Error ? err.message : String(err), 'DefinitionError');
+    throw ApplicationFailure.nonRetryable(
+      err instanceof Error ? err.message : String(err),
+      'DefinitionError',
+    );
   }
   const workflowId = workflowInfo().workflowId;
   const clientOf = (s: InstanceState): string | undefined => {
@@ -219,9 +228,14 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
     {
       validator: (event: EventInput): void => {
         if (!event || typeof event !== 'object' || typeof event.type !== 'string')
-          throw ApplicationFailure.nonRetryable('an event needs { type, actor, data? }', 'EventRejected', 'BAD_EVENT');
+          throw ApplicationFailure.nonRetryable(
+            'an event needs { type, actor, data? }',
+            'EventRejected',
+            'BAD_EVENT',
+          );
         const rejection = explainRejection(proc, state, event, Date.now());
-        if (rejection) throw ApplicationFailure.nonRetryable(rejection.message, 'EventRejected', rejection.code);
+        if (rejection)
+          throw ApplicationFailure.nonRetryable(rejection.message, 'EventRejected', rejection.code);
       },
     },
   );

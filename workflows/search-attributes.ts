@@ -10,8 +10,14 @@ export const CustodiaClient = defineSearchAttributeKey('CustodiaClient', SearchA
 /** Active leaf states. */
 export const CustodiaState = defineSearchAttributeKey('CustodiaState', SearchAttributeType.KEYWORD_LIST);
 /** Roles that can act now. */
-export const CustodiaAwaiting = defineSearchAttributeKey('CustodiaAwaiting', SearchAttributeType.KEYWORD_LIST);
-export const CustodiaStateSince = defineSearchAttributeKey('CustodiaStateSince', SearchAttributeType.DATETIME);
+export const CustodiaAwaiting = defineSearchAttributeKey(
+  'CustodiaAwaiting',
+  SearchAttributeType.KEYWORD_LIST,
+);
+export const CustodiaStateSince = defineSearchAttributeKey(
+  'CustodiaStateSince',
+  SearchAttributeType.DATETIME,
+);
 /** SLA deadline of the current state; absent when none. */
 export const CustodiaDueAt = defineSearchAttributeKey('CustodiaDueAt', SearchAttributeType.DATETIME);
 

@@ -28,13 +28,20 @@ export interface Harness {
 }
 
 /** Config pointing at the test server, on a task queue of its own (tests in parallel never share one). */
-export function testConfig(taskQueue = `test-${randomUUID().slice(0, 8)}`): { config: CustodiaConfig; address: string } {
+export function testConfig(taskQueue = `test-${randomUUID().slice(0, 8)}`): {
+  config: CustodiaConfig;
+  address: string;
+} {
   const address = inject('temporalAddress');
-  const config = loadConfig({ env: { ...process.env, TEMPORAL_ADDRESS: address, CUSTODIA_TASK_QUEUE: taskQueue } });
+  const config = loadConfig({
+    env: { ...process.env, TEMPORAL_ADDRESS: address, CUSTODIA_TASK_QUEUE: taskQueue },
+  });
   return { config, address };
 }
 
-export async function startHarness(dirs = [ENGINE_FIXTURES, path.join(REPO_ROOT, 'definitions')]): Promise<Harness> {
+export async function startHarness(
+  dirs = [ENGINE_FIXTURES, path.join(REPO_ROOT, 'definitions')],
+): Promise<Harness> {
   const { config, address } = testConfig();
   const definitions = loadDeployedDefinitions(dirs);
   const running = await runWorker(config, { address, records: null, definitions });
@@ -63,7 +70,10 @@ export async function historyLength(client: Client, workflowId: string): Promise
 }
 
 /** Poll `fn` until it returns a truthy value (or throw after `timeoutMs`). */
-export async function eventually<T>(fn: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+export async function eventually<T>(
+  fn: () => Promise<T | undefined | false>,
+  timeoutMs = 20_000,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -73,7 +83,8 @@ export async function eventually<T>(fn: () => Promise<T | undefined | false>, ti
     } catch (err) {
       last = err;
     }
-    if (Date.now() > end) throw new Error(`condition not met in ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > end)
+      throw new Error(`condition not met in ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }

@@ -93,7 +93,9 @@ describe('procedure workflow', () => {
     const bad = await refusal(id, { type: 'APPROVE', actor: bob, data: { window_hours: 'soon' } as never });
     expect(bad.code).toBe('INVALID_DATA');
     expect(bad.message).toContain('/window_hours');
-    expect((await refusal(id, { type: 'APPROVE', actor: bob, data: { window_hours: 60 } })).code).toBe('GUARD_FALSE');
+    expect((await refusal(id, { type: 'APPROVE', actor: bob, data: { window_hours: 60 } })).code).toBe(
+      'GUARD_FALSE',
+    );
     expect((await refusal(id, { type: 'NOPE', actor: bob })).code).toBe('UNKNOWN_EVENT');
     expect((await refusal(id, { type: 'APPROVE', actor: { id: '', roles: [] } })).code).toBe('BAD_ACTOR');
     expect(await updateEvents(id)).toBe(updatesBefore);
@@ -107,8 +109,12 @@ describe('procedure workflow', () => {
       return n === (await historyLength(h.client, id)) && n;
     });
     expect((await refusal(id, { type: 'CHECK_A', actor: bob })).code).toBe('ROLE_NOT_ALLOWED');
-    expect((await refusal(id, { type: 'APPROVE', actor: bob, data: { window_hours: 4 } })).code).toBe('CANNOT_TAKE');
-    expect((await refusal(id, { type: 'CHECK_A', actor: carol, data: { extra: 1 } })).code).toBe('INVALID_DATA');
+    expect((await refusal(id, { type: 'APPROVE', actor: bob, data: { window_hours: 4 } })).code).toBe(
+      'CANNOT_TAKE',
+    );
+    expect((await refusal(id, { type: 'CHECK_A', actor: carol, data: { extra: 1 } })).code).toBe(
+      'INVALID_DATA',
+    );
     expect(await historyLength(h.client, id)).toBe(before);
     const snap = await getSnapshot(h.client, id);
     expect(snap.leaves).toEqual(['checks.a.pending', 'checks.b.pending']);
@@ -117,7 +123,10 @@ describe('procedure workflow', () => {
     // And the instance still works.
     const r = await sendEvent(h.client, id, { type: 'REPORT_LOSS', actor: bob });
     expect(r).toMatchObject({ state: 'lost', done: true });
-    await expect(h.client.workflow.getHandle(id).result()).resolves.toMatchObject({ done: true, leaves: ['lost'] });
+    await expect(h.client.workflow.getHandle(id).result()).resolves.toMatchObject({
+      done: true,
+      leaves: ['lost'],
+    });
     await recordHistory(h.client, id, 'engine-review-refusals-and-child');
   });
 
@@ -125,14 +134,21 @@ describe('procedure workflow', () => {
     const id = await h.start('engine_review', { client: 'globex' }, alice);
     await sendEvent(h.client, id, { type: 'SUBMIT', actor: alice, data: { purpose: 'listing' } });
     const row = await eventually(async () => {
-      const rows = await listInstances(h.client, { procedure: 'engine_review', state: 'submitted', client: 'globex' });
+      const rows = await listInstances(h.client, {
+        procedure: 'engine_review',
+        state: 'submitted',
+        client: 'globex',
+      });
       return rows.find((r) => r.workflowId === id);
     });
     expect(row).toMatchObject({ procedure: 'engine_review', version: '1.0.0', client: 'globex' });
     expect(row.awaiting).toEqual(['project_staff', 'quality_manager']);
     expect(row.dueAt).toBeDefined();
     expect(Date.parse(row.dueAt!) - Date.parse(row.stateSince!)).toBe(3_600_000);
-    const awaitingQm = await listInstances(h.client, { awaiting: 'quality_manager', procedure: 'engine_review' });
+    const awaitingQm = await listInstances(h.client, {
+      awaiting: 'quality_manager',
+      procedure: 'engine_review',
+    });
     expect(awaitingQm.map((r) => r.workflowId)).toContain(id);
   });
 
@@ -167,7 +183,9 @@ describe('procedure workflow', () => {
     const r = await sendEvent(h.client, id, { type: 'REPORT_LOSS', actor: carol });
     expect(r).toMatchObject({ state: 'lost', done: true });
     const final = await instanceResult(h.client, id);
-    expect(final.children).toEqual([{ workflowId: `engine_case-from-${id}-3-1`, procedure: 'engine_case', seq: 3 }]);
+    expect(final.children).toEqual([
+      { workflowId: `engine_case-from-${id}-3-1`, procedure: 'engine_case', seq: 3 },
+    ]);
     const child = await getSnapshot(h.client, final.children[0]!.workflowId);
     expect(child).toMatchObject({
       procedure: 'engine_case',

@@ -23,7 +23,11 @@ describe('replay of recorded histories', () => {
   it.each(files)('%s replays deterministically', async (file) => {
     const history = historyFromJSON(JSON.parse(readFileSync(path.join(REPLAY_DIR, file), 'utf8')));
     await expect(
-      Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, path.basename(file, '.json')),
+      Worker.runReplayHistory(
+        { workflowBundle: await workflowBundle() },
+        history,
+        path.basename(file, '.json'),
+      ),
     ).resolves.toBeUndefined();
   });
 });

@@ -140,7 +140,9 @@ states:
     );
     expect(send(p, run(p), 'DECIDE', head, { days: 3 }).state.value).toBe('short');
     expect(send(p, run(p), 'DECIDE', head, { days: 30 }).state.value).toBe('long');
-    expect(explainRejection(p, run(p), { type: 'DECIDE', actor: head, data: {} }, 0)?.code).toBe('INVALID_DATA');
+    expect(explainRejection(p, run(p), { type: 'DECIDE', actor: head, data: {} }, 0)?.code).toBe(
+      'INVALID_DATA',
+    );
   });
 
   it('delays: after-transitions become timers with deadlines, cancelled on leaving the state', () => {

@@ -7,7 +7,12 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
-import type { ChildLink, ProcedureActivities, ProcedureInput, TransitionCommit } from '../../workflows/api.ts';
+import type {
+  ChildLink,
+  ProcedureActivities,
+  ProcedureInput,
+  TransitionCommit,
+} from '../../workflows/api.ts';
 import { WORKFLOW_TYPE } from '../../workflows/api.ts';
 import type { LoadedDefinition } from '../definitions.ts';
 import type { RecordsStore } from '../records/store.ts';

@@ -41,7 +41,13 @@ export async function listCommand(args: string[]): Promise<number> {
       ]),
     ];
     const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
-    for (const row of table) console.log(row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+    for (const row of table)
+      console.log(
+        row
+          .map((c, i) => c.padEnd(widths[i]!))
+          .join('  ')
+          .trimEnd(),
+      );
     if (!rows.length) console.log('(no instances)');
     return 0;
   } finally {

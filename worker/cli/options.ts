@@ -22,7 +22,10 @@ export function parseOptions<T extends NonNullable<Parameters<typeof parseArgs>[
 }
 
 /** Parse a JSON object option, with a message that names the option. */
-export function jsonObjectOption(name: string, text: string | boolean | undefined): Record<string, never> | undefined {
+export function jsonObjectOption(
+  name: string,
+  text: string | boolean | undefined,
+): Record<string, never> | undefined {
   if (text === undefined) return undefined;
   let value: unknown;
   try {
@@ -34,7 +37,6 @@ export function jsonObjectOption(name: string, text: string | boolean | undefine
     throw new UsageError(`--${name} must be a JSON object, e.g. '{"key": "value"}'`);
   return value as Record<string, never>;
 }
-
 
 /** Connect to the configured cluster (the local dev server `npm start` runs, by default). */
 export async function connect(): Promise<{ config: CustodiaConfig; client: Client }> {

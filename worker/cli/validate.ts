@@ -8,7 +8,8 @@ export function validateCommand(args: string[]): number {
   if (!args.length) throw new UsageError('validate needs at least one file or folder');
   for (const a of args) if (!existsSync(a)) throw new UsageError(`no such file or folder: ${a}`);
   const set = loadDefinitions(args);
-  for (const d of set.diagnostics) (d.severity === 'error' ? console.error : console.warn)(formatDiagnostic(d));
+  for (const d of set.diagnostics)
+    (d.severity === 'error' ? console.error : console.warn)(formatDiagnostic(d));
   const errors = set.diagnostics.filter((d) => d.severity === 'error').length;
   if (!set.files.length) {
     console.error('no definitions (*.yaml, *.yml) found');

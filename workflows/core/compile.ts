@@ -119,7 +119,8 @@ export function compileProcedure(ir: ProcedureIR): CompiledProcedure {
       assignFields: assign(({ context, event }, params: { fields: Record<string, string> }) => {
         const scope = scopeOf(context, event);
         const out: Record<string, Json> = {};
-        for (const [field, expr] of Object.entries(params.fields)) out[field] = evaluateExpression(expr, scope);
+        for (const [field, expr] of Object.entries(params.fields))
+          out[field] = evaluateExpression(expr, scope);
         return out;
       }),
     },
@@ -135,7 +136,8 @@ export function compileProcedure(ir: ProcedureIR): CompiledProcedure {
 /** Defaults of the declared context fields. */
 export function initialContext(ir: ProcedureIR): Record<string, Json> {
   const out: Record<string, Json> = {};
-  for (const [name, field] of Object.entries(ir.context)) if (field.default !== undefined) out[name] = field.default;
+  for (const [name, field] of Object.entries(ir.context))
+    if (field.default !== undefined) out[name] = field.default;
   return out;
 }
 
@@ -152,12 +154,17 @@ function nodeConfig(node: StateIR, machineId: string): Config {
   if (node.initial) config.initial = node.initial;
   config.entry = [{ type: '$enter', params: { path: node.path } }];
   const children = Object.entries(node.states);
-  if (children.length) config.states = Object.fromEntries(children.map(([k, s]) => [k, nodeConfig(s, machineId)]));
+  if (children.length)
+    config.states = Object.fromEntries(children.map(([k, s]) => [k, nodeConfig(s, machineId)]));
   const on = Object.entries(node.on);
-  if (on.length) config.on = Object.fromEntries(on.map(([e, list]) => [e, list.map((t) => transitionConfig(t, node.path, machineId))]));
+  if (on.length)
+    config.on = Object.fromEntries(
+      on.map(([e, list]) => [e, list.map((t) => transitionConfig(t, node.path, machineId))]),
+    );
   if (node.after.length) {
     const after: Record<string, Config[]> = {};
-    for (const t of node.after) (after[delayName(t.delay)] ??= []).push(transitionConfig(t, node.path, machineId));
+    for (const t of node.after)
+      (after[delayName(t.delay)] ??= []).push(transitionConfig(t, node.path, machineId));
     config.after = after;
   }
   return config;

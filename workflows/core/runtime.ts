@@ -129,7 +129,12 @@ interface Outcome {
   cancelled: string[];
 }
 
-function interpret(proc: CompiledProcedure, snapshot: AnyMachineSnapshot, actions: unknown[], now: number): Outcome {
+function interpret(
+  proc: CompiledProcedure,
+  snapshot: AnyMachineSnapshot,
+  actions: unknown[],
+  now: number,
+): Outcome {
   const out: Outcome = { snapshot, effects: [], clauses: [], entered: [], raised: [], cancelled: [] };
   for (const a of actions as { type: string; params?: Record<string, unknown> }[]) {
     const p = a.params ?? {};
@@ -243,7 +248,8 @@ export function explainRejection(
   now: number,
 ): Rejection | undefined {
   const { ir } = proc;
-  if (state.done) return { code: 'INSTANCE_FINISHED', message: 'this instance has finished; it takes no events' };
+  if (state.done)
+    return { code: 'INSTANCE_FINISHED', message: 'this instance has finished; it takes no events' };
   const actor = input.actor as Partial<Actor> | undefined;
   if (!actor || typeof actor.id !== 'string' || !actor.id || !Array.isArray(actor.roles))
     return { code: 'BAD_ACTOR', message: 'an event needs an actor { id, roles[] }' };
@@ -336,7 +342,12 @@ export function eventLabel(type: string): string {
 }
 
 /** Apply an event the validator accepted. Throws if the machine does not take it (a bug or a race). */
-export function applyEvent(proc: CompiledProcedure, state: InstanceState, input: EventInput, now: number): Step {
+export function applyEvent(
+  proc: CompiledProcedure,
+  state: InstanceState,
+  input: EventInput,
+  now: number,
+): Step {
   const rejection = explainRejection(proc, state, input, now);
   if (rejection) throw new EventRejectedError(rejection);
   const event: MachineEvent = { type: input.type, data: input.data ?? {}, actor: input.actor, at: now };
@@ -354,7 +365,12 @@ export class EventRejectedError extends Error {
 }
 
 /** Deliver a due timer. `undefined` when it is no longer pending or nothing happens (guard false). */
-export function fireTimer(proc: CompiledProcedure, state: InstanceState, timerId: string, now: number): Step | undefined {
+export function fireTimer(
+  proc: CompiledProcedure,
+  state: InstanceState,
+  timerId: string,
+  now: number,
+): Step | undefined {
   const timer = state.timers.find((t) => t.id === timerId);
   if (!timer || state.done) return undefined;
   const result = step(proc, state, { ...timer.event, at: now }, { id: 'timer', roles: [] }, now);
@@ -379,14 +395,21 @@ function guardPossible(t: TransitionIR, state: InstanceState, actor: Actor, now:
 }
 
 /** Events `actor` may send now (roles, duties and data-independent guards considered). */
-export function availableTo(proc: CompiledProcedure, state: InstanceState, actor: Actor, now: number): string[] {
+export function availableTo(
+  proc: CompiledProcedure,
+  state: InstanceState,
+  actor: Actor,
+  now: number,
+): string[] {
   if (state.done) return [];
   const out = new Set<string>();
   for (const path of activePaths(proc, state.value)) {
     for (const [type, list] of Object.entries(proc.nodes.get(path)?.on ?? {})) {
       if (out.has(type)) continue;
       if (dutyConflict(proc.ir, state.context._actors, type, actor.id)) continue;
-      if (list.some((t) => t.roles.some((r) => actor.roles.includes(r)) && guardPossible(t, state, actor, now)))
+      if (
+        list.some((t) => t.roles.some((r) => actor.roles.includes(r)) && guardPossible(t, state, actor, now))
+      )
         out.add(type);
     }
   }

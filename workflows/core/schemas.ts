@@ -57,7 +57,9 @@ export function compileSchemas(ir: ProcedureIR): SchemaSet {
     eventData: (event, data) => events.has(event) && run(events.get(event), data),
     transitionData: (pointer, data) => run(transitions.get(pointer), data),
     eventDataProblems: (event, data) =>
-      events.has(event) ? problems(events.get(event), data) : [{ path: '', message: `unknown event ${event}` }],
+      events.has(event)
+        ? problems(events.get(event), data)
+        : [{ path: '', message: `unknown event ${event}` }],
     transitionDataProblems: (pointer, data) => problems(transitions.get(pointer), data),
     startInputProblems: (input) => problems(start, input),
   };
