@@ -10,6 +10,7 @@ import type { Diagnostic } from '../workflows/core/diagnostics.ts';
 import type { ProcedureIR, StateIR } from '../workflows/core/ir.ts';
 import type { PositionIndex } from '../workflows/core/positions.ts';
 import { validateProcedureText } from '../workflows/core/validate.ts';
+import { verifyProcedure } from '../workflows/core/verify.ts';
 
 export interface LoadedDefinition {
   file: string;
@@ -42,8 +43,20 @@ export function definitionFiles(inputs: readonly string[]): string[] {
   return out;
 }
 
-/** Load and check every definition; `definitions` holds only the valid ones. */
-export function loadDefinitions(inputs: readonly string[], cwd = process.cwd()): DefinitionSet {
+export interface LoadOptions {
+  /** Prove each definition's invariants on all paths (default true); a violation makes it invalid. */
+  verify?: boolean;
+}
+
+/**
+ * Load and check every definition; `definitions` holds only the valid ones. Validation includes
+ * the all-paths invariant proof, so an edit that breaks a clause never goes live.
+ */
+export function loadDefinitions(
+  inputs: readonly string[],
+  cwd = process.cwd(),
+  opts: LoadOptions = {},
+): DefinitionSet {
   const files = definitionFiles(inputs);
   const definitions = new Map<string, LoadedDefinition>();
   const diagnostics: Diagnostic[] = [];
@@ -75,7 +88,38 @@ export function loadDefinitions(inputs: readonly string[], cwd = process.cwd()):
   const links = checkStartTargets(definitions);
   diagnostics.push(...links.diagnostics);
   for (const id of links.broken) definitions.delete(id);
+  if (opts.verify !== false)
+    for (const def of [...definitions.values()]) {
+      const violations = invariantDiagnostics(def);
+      diagnostics.push(...violations);
+      if (violations.length) definitions.delete(def.ir.id);
+    }
   return { definitions, diagnostics, files };
+}
+
+/** Invariants of one definition that are not proved on all paths, as diagnostics. */
+export function invariantDiagnostics(def: LoadedDefinition): Diagnostic[] {
+  const result = verifyProcedure(def.ir);
+  return result.invariants
+    .filter((r) => !r.holds)
+    .map((r) => {
+      const index = def.ir.invariants.findIndex((inv) => inv.id === r.id);
+      const pointer = `/invariants/${index}`;
+      const at = def.positions?.value(pointer) ?? { line: 1, column: 1 };
+      const path = r.counterexample
+        ? `; counterexample: ${r.counterexample.map((step) => `${step.event} → ${step.to.join('+')}`).join(', ')}`
+        : '';
+      return {
+        code: 'PROC_INVARIANT_VIOLATED' as const,
+        severity: 'error' as const,
+        message: `invariant ${r.id} (${r.kind}) ${r.counterexample ? 'violated' : 'not proved'}${path}`,
+        file: def.file,
+        line: at.line,
+        column: at.column,
+        pointer,
+        hint: r.note ?? 'run `custodia verify` for the full path',
+      };
+    });
 }
 
 /**

@@ -33,7 +33,7 @@ export function verifyCommand(args: string[]): number {
   if (maxConfigurations !== undefined) opts.maxConfigurations = maxConfigurations;
   if (maxDepth !== undefined) opts.maxDepth = maxDepth;
 
-  const set = loadDefinitions(positionals);
+  const set = loadDefinitions(positionals, process.cwd(), { verify: false });
   for (const d of set.diagnostics)
     (d.severity === 'error' ? console.error : console.warn)(formatDiagnostic(d));
   if (!set.files.length) {
