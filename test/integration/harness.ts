@@ -39,9 +39,10 @@ export function testConfig(taskQueue = `test-${randomUUID().slice(0, 8)}`): {
   return { config, address };
 }
 
-export async function startHarness(
-  dirs = [ENGINE_FIXTURES, path.join(REPO_ROOT, 'definitions')],
-): Promise<Harness> {
+/** The shipped procedures (scenario tests load these). */
+export const SHIPPED_DEFINITIONS = path.join(REPO_ROOT, 'definitions');
+
+export async function startHarness(dirs = [ENGINE_FIXTURES]): Promise<Harness> {
   const { config, address } = testConfig();
   const definitions = loadDeployedDefinitions(dirs);
   const running = await runWorker(config, { address, records: null, definitions });
