@@ -8,8 +8,11 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Worker } from '@temporalio/worker';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
+import { installRuntime } from '../../worker/process.ts';
 import { workflowBundle } from '../../worker/worker.ts';
 import { REPLAY_DIR } from './record-history.ts';
+
+installRuntime({ CUSTODIA_LOG_LEVEL: process.env.CUSTODIA_LOG_LEVEL ?? 'WARN' });
 
 const files = readdirSync(REPLAY_DIR)
   .filter((f) => f.endsWith('.json'))
