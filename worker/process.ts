@@ -8,7 +8,8 @@ import type { Client } from '@temporalio/client';
 import { connectClient, connectionOptions, REPO_ROOT, type CustodiaConfig } from './config.ts';
 import { loadDefinitions, type LoadedDefinition } from './definitions.ts';
 import { formatDiagnostic } from '../workflows/core/diagnostics.ts';
-import { openEmbeddedStore, type RecordsStore } from './records/store.ts';
+import { recordsDir, recordsStoreOptions } from './records/location.ts';
+import { openStore, type RecordsStore } from './records/store.ts';
 import { createCustodiaWorker } from './worker.ts';
 
 /** Folders holding the deployed definitions. Env: CUSTODIA_DEFINITIONS (comma-separated). */
@@ -18,12 +19,7 @@ export function definitionDirs(env: NodeJS.ProcessEnv = process.env): string[] {
   return dirs.map((d) => path.resolve(REPO_ROOT, d));
 }
 
-/** Folder of the embedded records store. Env: CUSTODIA_RECORDS_DIR (`:memory:` for none). */
-export function recordsDir(env: NodeJS.ProcessEnv = process.env): string | null {
-  const raw = env.CUSTODIA_RECORDS_DIR?.trim();
-  if (raw === ':memory:') return null;
-  return path.resolve(REPO_ROOT, raw || 'data/records');
-}
+export { recordsDir };
 
 /** Load the deployed definitions; refuse to run with a broken one (every problem printed). */
 export function loadDeployedDefinitions(dirs = definitionDirs()): Map<string, LoadedDefinition> {
@@ -58,16 +54,29 @@ export interface RunningWorker {
   shutdown(): Promise<void>;
 }
 
-/** Connect to `address` (default: the configured one) and run a worker with the embedded store. */
+/**
+ * Connect to `address` (default: the configured one) and run a worker with the records store:
+ * `opts.records` when given (an embedded store's folder, or null for in memory), else
+ * DATABASE_URL (PostgreSQL), else the embedded store in `recordsDir()`.
+ */
 export async function runWorker(
   config: CustodiaConfig,
   opts: { address?: string; records?: string | null; definitions?: Map<string, LoadedDefinition> } = {},
 ): Promise<RunningWorker> {
   installRuntime();
   const definitions = opts.definitions ?? loadDeployedDefinitions();
-  const store = await openEmbeddedStore(opts.records === undefined ? recordsDir() : opts.records);
-  const client = await connectClient(config, opts.address);
-  const connection = await NativeConnection.connect(connectionOptions(config, opts.address));
+  const store = await openStore(
+    opts.records === undefined ? recordsStoreOptions() : { dataDir: opts.records },
+  );
+  let client: Client;
+  let connection: NativeConnection;
+  try {
+    client = await connectClient(config, opts.address);
+    connection = await NativeConnection.connect(connectionOptions(config, opts.address));
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   const worker = await createCustodiaWorker({
     connection,
     client,

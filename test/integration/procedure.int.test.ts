@@ -72,7 +72,7 @@ describe('procedure workflow', () => {
       return rows.length === 5 && rows;
     });
     expect(audit.map((a) => a.seq)).toEqual([0, 1, 2, 3, 4]);
-    expect(audit[2]).toMatchObject({ event: 'APPROVE', actorId: 'bob', clauses: ['4.2.2'] });
+    expect(audit[2]).toMatchObject({ actorId: 'bob', body: { event: 'APPROVE', clauses: ['4.2.2'] } });
     const notices = await h.running.store.notificationsOf(id);
     expect(notices).toEqual([{ seq: 2, recipient: 'client', en: 'Request approved' }]);
   });

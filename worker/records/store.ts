@@ -1,183 +1,216 @@
 /**
- * The records store: what outlives Temporal's retention — the audit log of every accepted
- * transition, the named records a procedure writes (lending log, disclosure log, …), the
- * notifications it sends, and the links between instances.
+ * The records store: what outlives Temporal's retention — the hash-chained audit log of every
+ * accepted transition, deployment and administrative act; the named records a procedure writes
+ * (lending log, disclosure log, …), the notifications it sends and the links between instances;
+ * users, sessions and deployed definition versions. Contract: `types.ts`.
  *
- * Embedded by default (PGlite: PostgreSQL compiled to WASM, in-process, persisted in a
- * directory); the SQL is plain PostgreSQL so a server can take over later (`DATABASE_URL`).
- * Every write is idempotent by `(workflow_id, seq[, idx])`: an activity retry never duplicates.
+ * `openStore` picks the engine: PostgreSQL when given a `databaseUrl` (multi-process), else the
+ * embedded PGlite in `dataDir` (one process; `null` = in memory). Same SQL, same schema
+ * (`schema.ts`, migrated at open), same behaviour.
  */
-import { mkdirSync } from 'node:fs';
-import { PGlite } from '@electric-sql/pglite';
 import type { ChildLink, TransitionCommit } from '../../workflows/api.ts';
+import type { Json } from '../../workflows/core/ir.ts';
+import { appendAudit, hasTransition, lockChainHead, queryAudit, verifyAuditChain } from './audit.ts';
+import * as definitions from './definitions.ts';
+import { migrate } from './schema.ts';
+import { openPgliteClient, openPostgresClient, type SqlClient, type SqlQueryable } from './sql.ts';
+import type { NamedRecord, RecordsStore } from './types.ts';
+import * as users from './users.ts';
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS audit_records (
-  workflow_id text NOT NULL,
-  seq integer NOT NULL,
-  procedure text NOT NULL,
-  version text NOT NULL,
-  definition_hash text NOT NULL,
-  client text,
-  event text NOT NULL,
-  actor_id text NOT NULL,
-  actor_roles jsonb NOT NULL,
-  at timestamptz NOT NULL,
-  from_states jsonb NOT NULL,
-  to_states jsonb NOT NULL,
-  clauses jsonb NOT NULL,
-  data jsonb,
-  recorded_at timestamptz NOT NULL DEFAULT now(),
-  PRIMARY KEY (workflow_id, seq)
-);
-CREATE INDEX IF NOT EXISTS audit_records_client ON audit_records (client, at);
-CREATE TABLE IF NOT EXISTS procedure_records (
-  workflow_id text NOT NULL,
-  seq integer NOT NULL,
-  idx integer NOT NULL,
-  name text NOT NULL,
-  fields jsonb NOT NULL,
-  at timestamptz NOT NULL,
-  PRIMARY KEY (workflow_id, seq, idx)
-);
-CREATE TABLE IF NOT EXISTS notifications (
-  workflow_id text NOT NULL,
-  seq integer NOT NULL,
-  idx integer NOT NULL,
-  recipient text NOT NULL,
-  message_zh text NOT NULL,
-  message_en text NOT NULL,
-  at timestamptz NOT NULL,
-  PRIMARY KEY (workflow_id, seq, idx)
-);
-CREATE TABLE IF NOT EXISTS instance_links (
-  parent_workflow_id text NOT NULL,
-  seq integer NOT NULL,
-  idx integer NOT NULL,
-  child_workflow_id text NOT NULL,
-  procedure text NOT NULL,
-  PRIMARY KEY (parent_workflow_id, seq, idx)
-);
-`;
+export type { RecordsStore } from './types.ts';
 
-export interface AuditRecordRow {
-  workflowId: string;
-  seq: number;
-  procedure: string;
-  version: string;
-  event: string;
-  actorId: string;
-  at: string;
-  from: string[];
-  to: string[];
-  clauses: string[];
+export interface OpenStoreOptions {
+  /** PostgreSQL connection string; when set, `dataDir` is ignored. */
+  databaseUrl?: string;
+  /** Directory of the embedded store (created if missing); `null` for an in-memory one. */
+  dataDir?: string | null;
 }
 
-export interface RecordsStore {
-  /** Write a transition's audit record, named records, notifications and links in one transaction. */
-  commit(commit: TransitionCommit, links: ChildLink[]): Promise<void>;
-  auditOf(workflowId: string): Promise<AuditRecordRow[]>;
-  notificationsOf(workflowId: string): Promise<{ seq: number; recipient: string; en: string }[]>;
-  close(): Promise<void>;
+/** Open (and migrate) the records store. */
+export async function openStore(opts: OpenStoreOptions): Promise<RecordsStore> {
+  const sql = opts.databaseUrl
+    ? await openPostgresClient(opts.databaseUrl)
+    : await openPgliteClient(opts.dataDir ?? null);
+  try {
+    return await createRecordsStore(sql);
+  } catch (err) {
+    await sql.close();
+    throw err;
+  }
 }
 
-/** Open the embedded store in `dataDir` (created if missing), or in memory when `dataDir` is null. */
-export async function openEmbeddedStore(dataDir: string | null): Promise<RecordsStore> {
-  if (dataDir) mkdirSync(dataDir, { recursive: true });
-  const db = dataDir ? new PGlite(dataDir) : new PGlite();
-  await db.exec(SCHEMA);
-  return new SqlRecordsStore(db);
+/** The embedded store in `dataDir`, or in memory when null. */
+export function openEmbeddedStore(dataDir: string | null): Promise<RecordsStore> {
+  return openStore({ dataDir });
+}
+
+/** A store over an open SQL client (migrated first); closing the store closes the client. */
+export async function createRecordsStore(sql: SqlClient): Promise<RecordsStore> {
+  await migrate(sql);
+  return new SqlRecordsStore(sql);
 }
 
 class SqlRecordsStore implements RecordsStore {
-  constructor(private readonly db: PGlite) {}
+  readonly backend;
+
+  constructor(private readonly sql: SqlClient) {
+    this.backend = sql.engine === 'postgres' ? ('postgres' as const) : ('embedded' as const);
+  }
 
   async commit(c: TransitionCommit, links: ChildLink[]): Promise<void> {
-    const r = c.record;
-    await this.db.transaction(async (tx) => {
-      await tx.query(
-        `INSERT INTO audit_records (workflow_id, seq, procedure, version, definition_hash, client, event,
-           actor_id, actor_roles, at, from_states, to_states, clauses, data)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) ON CONFLICT DO NOTHING`,
-        [
-          c.workflowId,
-          r.seq,
-          c.procedure,
-          c.version,
-          c.hash,
-          c.client ?? null,
-          r.event,
-          r.actor.id,
-          JSON.stringify(r.actor.roles),
-          r.at,
-          JSON.stringify(r.from),
-          JSON.stringify(r.to),
-          JSON.stringify(r.clauses),
-          r.data === undefined ? null : JSON.stringify(r.data),
-        ],
-      );
-      let idx = 0;
-      for (const e of c.effects) {
-        idx++;
-        if (e.kind === 'record')
-          await tx.query(
-            `INSERT INTO procedure_records (workflow_id, seq, idx, name, fields, at) VALUES ($1,$2,$3,$4,$5,$6)
-             ON CONFLICT DO NOTHING`,
-            [c.workflowId, r.seq, idx, e.record, JSON.stringify(e.fields), r.at],
-          );
-        else if (e.kind === 'notify')
-          await tx.query(
-            `INSERT INTO notifications (workflow_id, seq, idx, recipient, message_zh, message_en, at)
-             VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT DO NOTHING`,
-            [c.workflowId, r.seq, idx, e.to, e.message.zh, e.message.en, r.at],
-          );
-      }
-      let li = 0;
-      for (const link of links)
-        await tx.query(
-          `INSERT INTO instance_links (parent_workflow_id, seq, idx, child_workflow_id, procedure)
-           VALUES ($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING`,
-          [c.workflowId, r.seq, ++li, link.workflowId, link.procedure],
-        );
+    // A retry whose first attempt committed: nothing to do (everything below is one transaction).
+    if (await hasTransition(this.sql, c.workflowId, c.record.seq)) return;
+    await this.sql.transaction(async (tx) => {
+      const head = await lockChainHead(tx);
+      // Re-check under the lock: a concurrent attempt of the same activity may have just committed.
+      if (await hasTransition(tx, c.workflowId, c.record.seq)) return;
+      const r = c.record;
+      const body: Record<string, Json> = {
+        procedure: c.procedure,
+        version: c.version,
+        definitionHash: c.hash,
+        event: r.event,
+        actorRoles: r.actor.roles,
+        from: r.from,
+        to: r.to,
+        clauses: r.clauses,
+        effects: c.effects,
+        children: links.map((l) => ({ workflowId: l.workflowId, procedure: l.procedure })),
+      };
+      if (r.data !== undefined) body.data = r.data;
+      await appendAudit(tx, head, {
+        kind: 'transition',
+        subject: c.workflowId,
+        seq: r.seq,
+        client: c.client,
+        actorId: r.actor.id,
+        at: r.at,
+        body,
+      });
+      await writeEffects(tx, c, links);
     });
   }
 
-  async auditOf(workflowId: string): Promise<AuditRecordRow[]> {
-    const res = await this.db.query<{
-      workflow_id: string;
-      seq: number;
-      procedure: string;
-      version: string;
-      event: string;
-      actor_id: string;
-      at: Date;
-      from_states: string[];
-      to_states: string[];
-      clauses: string[];
-    }>(`SELECT * FROM audit_records WHERE workflow_id = $1 ORDER BY seq`, [workflowId]);
-    return res.rows.map((row) => ({
-      workflowId: row.workflow_id,
-      seq: row.seq,
-      procedure: row.procedure,
-      version: row.version,
-      event: row.event,
-      actorId: row.actor_id,
-      at: new Date(row.at).toISOString(),
-      from: row.from_states,
-      to: row.to_states,
-      clauses: row.clauses,
-    }));
+  auditOf(workflowId: string) {
+    return queryAudit(this.sql, { kind: 'transition', subject: workflowId });
+  }
+
+  auditOfClient(client: string) {
+    return queryAudit(this.sql, { client });
+  }
+
+  audit(query = {}) {
+    return queryAudit(this.sql, query);
   }
 
   async notificationsOf(workflowId: string): Promise<{ seq: number; recipient: string; en: string }[]> {
-    const res = await this.db.query<{ seq: number; recipient: string; message_en: string }>(
+    const rows = await this.sql.query<{ seq: number; recipient: string; message_en: string }>(
       `SELECT seq, recipient, message_en FROM notifications WHERE workflow_id = $1 ORDER BY seq, idx`,
       [workflowId],
     );
-    return res.rows.map((row) => ({ seq: row.seq, recipient: row.recipient, en: row.message_en }));
+    return rows.map((row) => ({ seq: row.seq, recipient: row.recipient, en: row.message_en }));
   }
 
-  async close(): Promise<void> {
-    await this.db.close();
+  async recordsOf(workflowId: string): Promise<NamedRecord[]> {
+    const rows = await this.sql.query<{
+      seq: number;
+      idx: number;
+      name: string;
+      fields: Record<string, Json>;
+      at: Date;
+    }>(`SELECT seq, idx, name, fields, at FROM procedure_records WHERE workflow_id = $1 ORDER BY seq, idx`, [
+      workflowId,
+    ]);
+    return rows.map((r) => ({ workflowId, ...r, at: new Date(r.at).toISOString() }));
   }
+
+  appendAdminRecord(record: Parameters<RecordsStore['appendAdminRecord']>[0]) {
+    return this.sql.transaction(async (tx) =>
+      appendAudit(tx, await lockChainHead(tx), { ...record, at: new Date().toISOString() }),
+    );
+  }
+
+  verifyAudit() {
+    return verifyAuditChain(this.sql);
+  }
+
+  createUser(user: Parameters<RecordsStore['createUser']>[0], by: string) {
+    return users.createUser(this.sql, user, by);
+  }
+  setPassword(userId: string, password: string, by: string) {
+    return users.setPassword(this.sql, userId, password, by);
+  }
+  checkPassword(userId: string, password: string) {
+    return users.checkPassword(this.sql, userId, password);
+  }
+  getUser(userId: string) {
+    return users.getUser(this.sql, userId);
+  }
+  listUsers() {
+    return users.listUsers(this.sql);
+  }
+  assignClients(userId: string, clients: string[], by: string) {
+    return users.assignClients(this.sql, userId, clients, by);
+  }
+  setRoles(userId: string, roles: Parameters<RecordsStore['setRoles']>[1], by: string) {
+    return users.setRoles(this.sql, userId, roles, by);
+  }
+  setDisabled(userId: string, disabled: boolean, by: string) {
+    return users.setDisabled(this.sql, userId, disabled, by);
+  }
+
+  createSession(userId: string, ttlMs: number) {
+    return users.createSession(this.sql, userId, ttlMs);
+  }
+  getSession(id: string) {
+    return users.getSession(this.sql, id);
+  }
+  deleteSession(id: string) {
+    return users.deleteSession(this.sql, id);
+  }
+  deleteExpiredSessions() {
+    return users.deleteExpiredSessions(this.sql);
+  }
+
+  deployDefinition(d: Parameters<RecordsStore['deployDefinition']>[0]) {
+    return definitions.deployDefinition(this.sql, d);
+  }
+  definitionVersions(procedure?: string) {
+    return definitions.definitionVersions(this.sql, procedure);
+  }
+  definitionVersion(procedure: string, version: string) {
+    return definitions.definitionVersion(this.sql, procedure, version);
+  }
+
+  close() {
+    return this.sql.close();
+  }
+}
+
+/** Named records, notifications and links of one transition (its audit record is in the same transaction). */
+async function writeEffects(tx: SqlQueryable, c: TransitionCommit, links: ChildLink[]): Promise<void> {
+  const { seq, at } = c.record;
+  let idx = 0;
+  for (const e of c.effects) {
+    idx++;
+    if (e.kind === 'record')
+      await tx.query(
+        `INSERT INTO procedure_records (workflow_id, seq, idx, name, fields, at) VALUES ($1, $2, $3, $4, $5::jsonb, $6)
+         ON CONFLICT DO NOTHING`,
+        [c.workflowId, seq, idx, e.record, JSON.stringify(e.fields), at],
+      );
+    else if (e.kind === 'notify')
+      await tx.query(
+        `INSERT INTO notifications (workflow_id, seq, idx, recipient, message_zh, message_en, at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
+        [c.workflowId, seq, idx, e.to, e.message.zh, e.message.en, at],
+      );
+  }
+  let li = 0;
+  for (const link of links)
+    await tx.query(
+      `INSERT INTO instance_links (parent_workflow_id, seq, idx, child_workflow_id, procedure)
+       VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
+      [c.workflowId, seq, ++li, link.workflowId, link.procedure],
+    );
 }

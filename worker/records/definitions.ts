@@ -1,0 +1,110 @@
+/**
+ * Deployed definition versions: immutable `procedure@version` rows (a trigger refuses UPDATE and
+ * DELETE), each with its content hash, YAML, IR, who deployed it and when, and the position of
+ * its `deployment` record in the audit chain.
+ */
+import { createHash } from 'node:crypto';
+import { hashProcedure } from '../../workflows/core/hash.ts';
+import type { ProcedureIR } from '../../workflows/core/ir.ts';
+import { appendAudit, lockChainHead } from './audit.ts';
+import { RecordsError } from './errors.ts';
+import type { SqlClient, SqlQueryable } from './sql.ts';
+import type { DefinitionVersion } from './types.ts';
+
+interface DefinitionRow {
+  procedure: string;
+  version: string;
+  hash: string;
+  yaml: string;
+  ir: ProcedureIR;
+  deployed_by: string;
+  deployed_at: Date;
+}
+
+const COLUMNS = 'procedure, version, hash, yaml, ir, deployed_by, deployed_at';
+
+function fromRow(r: DefinitionRow): DefinitionVersion {
+  return {
+    procedure: r.procedure,
+    version: r.version,
+    hash: r.hash,
+    yaml: r.yaml,
+    ir: r.ir,
+    deployedBy: r.deployed_by,
+    deployedAt: new Date(r.deployed_at).toISOString(),
+  };
+}
+
+export async function definitionVersion(
+  db: SqlQueryable,
+  procedure: string,
+  version: string,
+): Promise<DefinitionVersion | undefined> {
+  const [row] = await db.query<DefinitionRow>(
+    `SELECT ${COLUMNS} FROM definition_versions WHERE procedure = $1 AND version = $2`,
+    [procedure, version],
+  );
+  return row && fromRow(row);
+}
+
+/** Every version (of one procedure), oldest deployment first. */
+export async function definitionVersions(db: SqlQueryable, procedure?: string): Promise<DefinitionVersion[]> {
+  const rows =
+    procedure === undefined
+      ? await db.query<DefinitionRow>(`SELECT ${COLUMNS} FROM definition_versions ORDER BY audit_position`)
+      : await db.query<DefinitionRow>(
+          `SELECT ${COLUMNS} FROM definition_versions WHERE procedure = $1 ORDER BY audit_position`,
+          [procedure],
+        );
+  return rows.map(fromRow);
+}
+
+export async function deployDefinition(
+  sql: SqlClient,
+  d: Omit<DefinitionVersion, 'deployedAt'>,
+): Promise<DefinitionVersion> {
+  if (d.ir.id !== d.procedure || d.ir.version !== d.version)
+    throw new RecordsError(
+      'INVALID_INPUT',
+      `the IR is ${d.ir.id}@${d.ir.version}, not ${d.procedure}@${d.version}`,
+    );
+  const actual = hashProcedure(d.ir);
+  if (actual !== d.hash)
+    throw new RecordsError(
+      'DEFINITION_HASH_MISMATCH',
+      `${d.procedure}@${d.version}: hash ${d.hash} is not the IR's hash (${actual})`,
+    );
+  return sql.transaction(async (tx) => {
+    // The chain head serialises deployments too: of two racing deploys, the second sees the first.
+    const head = await lockChainHead(tx);
+    const existing = await definitionVersion(tx, d.procedure, d.version);
+    if (existing) {
+      if (existing.hash === d.hash) return existing;
+      throw new RecordsError(
+        'DEFINITION_CONFLICT',
+        `${d.procedure}@${d.version} is already deployed with different content ` +
+          `(hash ${existing.hash.slice(0, 12)}…, by ${existing.deployedBy} at ${existing.deployedAt}; ` +
+          `this one is ${d.hash.slice(0, 12)}…). Versions are immutable: give the change a new version.`,
+      );
+    }
+    const deployedAt = new Date().toISOString();
+    const entry = await appendAudit(tx, head, {
+      kind: 'deployment',
+      subject: `${d.procedure}@${d.version}`,
+      actorId: d.deployedBy,
+      at: deployedAt,
+      body: {
+        procedure: d.procedure,
+        version: d.version,
+        hash: d.hash,
+        yamlSha256: createHash('sha256').update(d.yaml, 'utf8').digest('hex'),
+      },
+    });
+    await tx.query(
+      `INSERT INTO definition_versions (procedure, version, hash, yaml, ir, deployed_by, deployed_at, audit_position)
+       VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8)`,
+      [d.procedure, d.version, d.hash, d.yaml, JSON.stringify(d.ir), d.deployedBy, entry.at, entry.position],
+    );
+    return { ...d, deployedAt: entry.at };
+  });
+}

@@ -1,0 +1,213 @@
+/**
+ * The records store's contract: what outlives Temporal's retention (users, assignments,
+ * definition versions, the hash-chained audit log, named records, notifications, links).
+ *
+ * Two implementations share one SQL dialect (PostgreSQL): the embedded default (PGlite, no
+ * server) and a PostgreSQL server via `DATABASE_URL`. Every write that an activity makes is
+ * idempotent by `(workflow_id, seq[, idx])`, so a retry never duplicates.
+ */
+import type { ChildLink, TransitionCommit } from '../../workflows/api.ts';
+import type { Json, ProcedureIR } from '../../workflows/core/ir.ts';
+
+/** The roles of §3 (plus general_affairs_head), and `admin` for deploying definitions and managing users. */
+export const ROLES = [
+  'general_manager',
+  'quality_manager',
+  'quality_administrator',
+  'application_reviewer',
+  'project_staff',
+  'general_affairs_head',
+  'committee_member',
+  'contractor',
+  'external_body_staff',
+  'admin',
+] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Roles that see every client's instances (4.4.2, 4.2.3); everyone else sees assigned clients only. */
+export const ALL_CLIENT_ROLES: readonly Role[] = ['quality_manager', 'general_manager'];
+
+export interface User {
+  id: string;
+  displayName: string;
+  roles: Role[];
+  /** Clients this user is assigned to (client isolation), sorted. */
+  clients: string[];
+  disabled: boolean;
+  createdAt: string;
+}
+
+export interface NewUser {
+  id: string;
+  displayName: string;
+  roles: Role[];
+  clients?: string[];
+  /** At least 12 characters; stored only as an argon2id hash. */
+  password: string;
+}
+
+/**
+ * A signed-in session. `id` is the bearer secret (256 random bits, base64url): the store keeps only
+ * its SHA-256, so a copy of the database gives no live session. One CSRF token per session.
+ */
+export interface Session {
+  id: string;
+  userId: string;
+  csrfToken: string;
+  createdAt: string;
+  expiresAt: string;
+}
+
+export interface DefinitionVersion {
+  procedure: string;
+  version: string;
+  /** `hashProcedure(ir)`: what instances pin. */
+  hash: string;
+  yaml: string;
+  ir: ProcedureIR;
+  deployedBy: string;
+  deployedAt: string;
+}
+
+export type AuditKind = 'transition' | 'deployment' | 'admin';
+
+/**
+ * One audit record: an accepted transition, a deployment, or an administrative act.
+ * `hash = sha256(prevHash + canonicalJson({position, kind, subject, seq, client, actor, at, body}))`
+ * (absent `seq`/`client` hashed as null), so changing, removing or moving any record breaks the chain.
+ */
+export interface AuditEntry {
+  /** Position in the chain (1-based, gapless). */
+  position: number;
+  kind: AuditKind;
+  /** Workflow id for transitions; procedure@version for deployments; `user:<id>` etc. for admin acts. */
+  subject: string;
+  /** Transition sequence within the instance (transitions only). */
+  seq?: number;
+  client?: string;
+  actorId: string;
+  /** ISO-8601 (UTC, milliseconds). */
+  at: string;
+  /**
+   * The record's content. Transitions: `{procedure, version, definitionHash, event, actorRoles,
+   * from, to, clauses, data?, effects, children}`; admin acts: `{act, …}`; deployments:
+   * `{procedure, version, hash, yamlSha256}`.
+   */
+  body: Record<string, Json>;
+  prevHash: string;
+  hash: string;
+}
+
+/** What `appendAdminRecord` takes: the chain assigns position, time and hashes. */
+export interface AdminRecordInput {
+  kind: 'deployment' | 'admin';
+  subject: string;
+  actorId: string;
+  client?: string;
+  body: Record<string, Json>;
+}
+
+export interface AuditQuery {
+  kind?: AuditKind;
+  subject?: string;
+  client?: string;
+  /** Entries after this position (paging). */
+  afterPosition?: number;
+  /** At most this many (default: all). */
+  limit?: number;
+}
+
+export type AuditProblemKind =
+  /** The record's content no longer matches its hash. */
+  | 'altered'
+  /** Positions are missing from the chain (deleted records). */
+  | 'missing'
+  /** The record is intact but was written at another position. */
+  | 'reordered'
+  /** The record is intact but does not link to the record before it. */
+  | 'broken_link'
+  /** The chain head (last position and hash) does not match the end of the log (truncation). */
+  | 'head_mismatch';
+
+export interface AuditProblem {
+  position: number;
+  kind: AuditProblemKind;
+  message: string;
+}
+
+export interface AuditVerification {
+  ok: boolean;
+  /** Records read. */
+  checked: number;
+  /** Position and hash of the last record (compare with a copy kept elsewhere to detect a rewrite). */
+  head: { position: number; hash: string };
+  /** Problems in chain order (at most 100; `truncated` when there were more). */
+  problems: AuditProblem[];
+  truncated: boolean;
+}
+
+export interface NamedRecord {
+  workflowId: string;
+  seq: number;
+  idx: number;
+  name: string;
+  fields: Record<string, Json>;
+  at: string;
+}
+
+export interface RecordsStore {
+  /** `embedded` (PGlite) or `postgres` (a server via DATABASE_URL). */
+  readonly backend: 'embedded' | 'postgres';
+
+  /** Write a transition's audit record, named records, notifications and links, once. */
+  commit(commit: TransitionCommit, links: ChildLink[]): Promise<void>;
+  /** Audit entries of one instance (transitions), in order. */
+  auditOf(workflowId: string): Promise<AuditEntry[]>;
+  /** Audit entries concerning a client, in order. */
+  auditOfClient(client: string): Promise<AuditEntry[]>;
+  /** Audit entries matching every given filter, in chain order. */
+  audit(query?: AuditQuery): Promise<AuditEntry[]>;
+  notificationsOf(workflowId: string): Promise<{ seq: number; recipient: string; en: string }[]>;
+  /** Named records (lending log, disclosure log, …) an instance wrote, in order. */
+  recordsOf(workflowId: string): Promise<NamedRecord[]>;
+  /** Append a deployment or administrative act to the chain. */
+  appendAdminRecord(record: AdminRecordInput): Promise<AuditEntry>;
+  /** Recompute the whole chain: detects altered, reordered or missing records. */
+  verifyAudit(): Promise<AuditVerification>;
+
+  /** Create a user (audited as `user.create`); refuses an existing id or a weak password. */
+  createUser(user: NewUser, by: string): Promise<User>;
+  /** Replace the password (audited as `user.password`); ends the user's sessions. */
+  setPassword(userId: string, password: string, by: string): Promise<void>;
+  /**
+   * The user when the password matches (argon2id) and the user is enabled, else undefined.
+   * Unknown users cost the same hash computation, so timing does not reveal which ids exist.
+   */
+  checkPassword(userId: string, password: string): Promise<User | undefined>;
+  getUser(userId: string): Promise<User | undefined>;
+  listUsers(): Promise<User[]>;
+  /** Replace the user's client assignments (audited as `user.assign`). */
+  assignClients(userId: string, clients: string[], by: string): Promise<User>;
+  /** Replace the user's roles (audited as `user.roles`). */
+  setRoles(userId: string, roles: Role[], by: string): Promise<User>;
+  /** Disable or enable a user (audited); disabling ends the user's sessions. */
+  setDisabled(userId: string, disabled: boolean, by: string): Promise<User>;
+
+  createSession(userId: string, ttlMs: number): Promise<Session>;
+  /** The session when it exists, has not expired and its user is enabled. */
+  getSession(id: string): Promise<Session | undefined>;
+  deleteSession(id: string): Promise<void>;
+  /** Remove expired sessions; returns how many. */
+  deleteExpiredSessions(): Promise<number>;
+
+  /**
+   * Deploy an immutable version (audited as a `deployment`). The same hash again returns the
+   * stored version and appends nothing; a different hash under an existing procedure@version is
+   * refused (`DEFINITION_CONFLICT`); a hash that is not `hashProcedure(ir)` is refused.
+   */
+  deployDefinition(d: Omit<DefinitionVersion, 'deployedAt'>): Promise<DefinitionVersion>;
+  definitionVersions(procedure?: string): Promise<DefinitionVersion[]>;
+  definitionVersion(procedure: string, version: string): Promise<DefinitionVersion | undefined>;
+
+  close(): Promise<void>;
+}

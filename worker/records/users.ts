@@ -1,0 +1,262 @@
+/**
+ * The user directory and sessions. Every change to a user appends an `admin` record to the audit
+ * chain in the same transaction (never the password or its hash); a password change or a
+ * disabling ends the user's sessions. Session ids are kept only as their SHA-256.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { appendAudit, lockChainHead } from './audit.ts';
+import { RecordsError } from './errors.ts';
+import { burnVerification, checkPasswordPolicy, hashPassword, verifyPassword } from './passwords.ts';
+import type { SqlClient, SqlQueryable } from './sql.ts';
+import { ROLES, type NewUser, type Role, type Session, type User } from './types.ts';
+import type { Json } from '../../workflows/core/ir.ts';
+
+const USER_ID = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
+const CLIENT_ID = /^\S(.{0,126}\S)?$/;
+
+interface UserRow {
+  id: string;
+  display_name: string;
+  roles: Role[];
+  disabled: boolean;
+  created_at: Date;
+  clients: string[] | null;
+}
+
+const SELECT_USERS = `
+  SELECT u.id, u.display_name, u.roles, u.disabled, u.created_at,
+         (SELECT json_agg(c.client ORDER BY c.client) FROM user_clients c WHERE c.user_id = u.id) AS clients
+  FROM users u`;
+
+function fromRow(r: UserRow): User {
+  return {
+    id: r.id,
+    displayName: r.display_name,
+    roles: r.roles,
+    clients: r.clients ?? [],
+    disabled: r.disabled,
+    createdAt: new Date(r.created_at).toISOString(),
+  };
+}
+
+export function validateUserId(id: string): void {
+  if (!USER_ID.test(id))
+    throw new RecordsError(
+      'INVALID_INPUT',
+      `invalid user id "${id}": 1–64 characters, letters, digits and . _ @ - (not first)`,
+    );
+}
+
+export function validateRoles(roles: readonly string[]): Role[] {
+  const unknown = roles.filter((r) => !(ROLES as readonly string[]).includes(r));
+  if (unknown.length)
+    throw new RecordsError(
+      'INVALID_INPUT',
+      `unknown role(s) ${unknown.join(', ')}; known: ${ROLES.join(', ')}`,
+    );
+  if (!roles.length) throw new RecordsError('INVALID_INPUT', 'a user needs at least one role');
+  return [...new Set(roles as Role[])];
+}
+
+export function validateClients(clients: readonly string[]): string[] {
+  const bad = clients.filter((c) => !CLIENT_ID.test(c));
+  if (bad.length)
+    throw new RecordsError(
+      'INVALID_INPUT',
+      `invalid client id(s) ${bad.map((c) => JSON.stringify(c)).join(', ')}`,
+    );
+  return [...new Set(clients)].sort();
+}
+
+export async function getUser(db: SqlQueryable, id: string): Promise<User | undefined> {
+  const [row] = await db.query<UserRow>(`${SELECT_USERS} WHERE u.id = $1`, [id]);
+  return row && fromRow(row);
+}
+
+export async function listUsers(db: SqlQueryable): Promise<User[]> {
+  return (await db.query<UserRow>(`${SELECT_USERS} ORDER BY u.id`)).map(fromRow);
+}
+
+async function mustGet(db: SqlQueryable, id: string): Promise<User> {
+  const user = await getUser(db, id);
+  if (!user) throw new RecordsError('UNKNOWN_USER', `no user "${id}"`);
+  return user;
+}
+
+async function audit(
+  tx: SqlQueryable,
+  userId: string,
+  by: string,
+  body: Record<string, Json>,
+): Promise<void> {
+  const head = await lockChainHead(tx);
+  await appendAudit(tx, head, {
+    kind: 'admin',
+    subject: `user:${userId}`,
+    actorId: by,
+    at: new Date().toISOString(),
+    body,
+  });
+}
+
+export async function createUser(sql: SqlClient, u: NewUser, by: string): Promise<User> {
+  validateUserId(u.id);
+  const displayName = u.displayName.trim();
+  if (!displayName) throw new RecordsError('INVALID_INPUT', 'a user needs a display name');
+  const roles = validateRoles(u.roles);
+  const clients = validateClients(u.clients ?? []);
+  checkPasswordPolicy(u.password);
+  const hash = await hashPassword(u.password);
+  return sql.transaction(async (tx) => {
+    const now = new Date().toISOString();
+    const inserted = await tx.query(
+      `INSERT INTO users (id, display_name, roles, password_hash, created_at, updated_at)
+       VALUES ($1, $2, $3::jsonb, $4, $5, $5) ON CONFLICT (id) DO NOTHING RETURNING id`,
+      [u.id, displayName, JSON.stringify(roles), hash, now],
+    );
+    if (!inserted.length) throw new RecordsError('USER_EXISTS', `user "${u.id}" already exists`);
+    for (const client of clients)
+      await tx.query('INSERT INTO user_clients (user_id, client) VALUES ($1, $2)', [u.id, client]);
+    await audit(tx, u.id, by, { act: 'user.create', user: u.id, displayName, roles, clients });
+    return mustGet(tx, u.id);
+  });
+}
+
+export async function setPassword(
+  sql: SqlClient,
+  userId: string,
+  password: string,
+  by: string,
+): Promise<void> {
+  checkPasswordPolicy(password);
+  const hash = await hashPassword(password);
+  await sql.transaction(async (tx) => {
+    await mustGet(tx, userId);
+    await tx.query('UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1', [userId, hash]);
+    await tx.query('DELETE FROM sessions WHERE user_id = $1', [userId]);
+    await audit(tx, userId, by, { act: 'user.password', user: userId });
+  });
+}
+
+export async function checkPassword(
+  db: SqlQueryable,
+  userId: string,
+  password: string,
+): Promise<User | undefined> {
+  const [row] = await db.query<{ password_hash: string }>('SELECT password_hash FROM users WHERE id = $1', [
+    userId,
+  ]);
+  if (!row) {
+    await burnVerification(password);
+    return undefined;
+  }
+  if (!(await verifyPassword(password, row.password_hash))) return undefined;
+  const user = await getUser(db, userId);
+  return user && !user.disabled ? user : undefined;
+}
+
+export async function assignClients(
+  sql: SqlClient,
+  userId: string,
+  clients: string[],
+  by: string,
+): Promise<User> {
+  const next = validateClients(clients);
+  return sql.transaction(async (tx) => {
+    const before = await mustGet(tx, userId);
+    await tx.query('DELETE FROM user_clients WHERE user_id = $1', [userId]);
+    for (const client of next)
+      await tx.query('INSERT INTO user_clients (user_id, client) VALUES ($1, $2)', [userId, client]);
+    await audit(tx, userId, by, {
+      act: 'user.assign',
+      user: userId,
+      clients: next,
+      previous: before.clients,
+    });
+    return mustGet(tx, userId);
+  });
+}
+
+export async function setRoles(sql: SqlClient, userId: string, roles: Role[], by: string): Promise<User> {
+  const next = validateRoles(roles);
+  return sql.transaction(async (tx) => {
+    const before = await mustGet(tx, userId);
+    await tx.query('UPDATE users SET roles = $2::jsonb, updated_at = now() WHERE id = $1', [
+      userId,
+      JSON.stringify(next),
+    ]);
+    await audit(tx, userId, by, { act: 'user.roles', user: userId, roles: next, previous: before.roles });
+    return mustGet(tx, userId);
+  });
+}
+
+export async function setDisabled(
+  sql: SqlClient,
+  userId: string,
+  disabled: boolean,
+  by: string,
+): Promise<User> {
+  return sql.transaction(async (tx) => {
+    await mustGet(tx, userId);
+    await tx.query('UPDATE users SET disabled = $2, updated_at = now() WHERE id = $1', [userId, disabled]);
+    if (disabled) await tx.query('DELETE FROM sessions WHERE user_id = $1', [userId]);
+    await audit(tx, userId, by, { act: disabled ? 'user.disable' : 'user.enable', user: userId });
+    return mustGet(tx, userId);
+  });
+}
+
+/** The stored form of a session id. */
+function sessionKey(id: string): string {
+  return createHash('sha256').update(id, 'utf8').digest('hex');
+}
+
+export async function createSession(db: SqlQueryable, userId: string, ttlMs: number): Promise<Session> {
+  if (!Number.isFinite(ttlMs) || ttlMs <= 0)
+    throw new RecordsError(
+      'INVALID_INPUT',
+      `session lifetime must be a positive number of ms (got ${ttlMs})`,
+    );
+  const user = await getUser(db, userId);
+  if (!user || user.disabled) throw new RecordsError('UNKNOWN_USER', `no enabled user "${userId}"`);
+  const created = new Date();
+  const session: Session = {
+    id: randomBytes(32).toString('base64url'),
+    userId,
+    csrfToken: randomBytes(32).toString('base64url'),
+    createdAt: created.toISOString(),
+    expiresAt: new Date(created.getTime() + ttlMs).toISOString(),
+  };
+  await db.query(
+    `INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
+    [sessionKey(session.id), userId, session.csrfToken, session.createdAt, session.expiresAt],
+  );
+  return session;
+}
+
+export async function getSession(db: SqlQueryable, id: string): Promise<Session | undefined> {
+  const [row] = await db.query<{ user_id: string; csrf_token: string; created_at: Date; expires_at: Date }>(
+    `SELECT s.user_id, s.csrf_token, s.created_at, s.expires_at
+     FROM sessions s JOIN users u ON u.id = s.user_id
+     WHERE s.id_hash = $1 AND s.expires_at > $2 AND NOT u.disabled`,
+    [sessionKey(id), new Date().toISOString()],
+  );
+  if (!row) return undefined;
+  return {
+    id,
+    userId: row.user_id,
+    csrfToken: row.csrf_token,
+    createdAt: new Date(row.created_at).toISOString(),
+    expiresAt: new Date(row.expires_at).toISOString(),
+  };
+}
+
+export async function deleteSession(db: SqlQueryable, id: string): Promise<void> {
+  await db.query('DELETE FROM sessions WHERE id_hash = $1', [sessionKey(id)]);
+}
+
+export async function deleteExpiredSessions(db: SqlQueryable): Promise<number> {
+  const rows = await db.query('DELETE FROM sessions WHERE expires_at <= $1 RETURNING id_hash', [
+    new Date().toISOString(),
+  ]);
+  return rows.length;
+}
