@@ -5,6 +5,7 @@
  */
 import { loadConfig } from './config.ts';
 import { runWorker } from './process.ts';
+import { syncSchedules } from './schedules.ts';
 import { startDevServer, type DevServer } from './temporal/dev-server.ts';
 
 async function main(): Promise<void> {
@@ -24,6 +25,9 @@ async function main(): Promise<void> {
     `custodia: worker running on task queue "${config.taskQueue}" (namespace ${config.namespace}); ` +
       `${running.definitions.size} procedure(s): ${[...running.definitions.keys()].join(', ')}`,
   );
+  const schedules = await syncSchedules(running.client, running.definitions.values(), config.taskQueue);
+  for (const [what, ids] of Object.entries(schedules) as [string, string[]][])
+    if (ids.length) console.log(`custodia: schedules ${what}: ${ids.join(', ')}`);
   console.log('custodia: ready. Try `npx custodia start <procedure>`; Ctrl-C stops.');
   let stopping = false;
   const stop = async (): Promise<void> => {

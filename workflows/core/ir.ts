@@ -147,6 +147,18 @@ export type InvariantIR =
   | { id: string; kind: 'roles_only'; event: string; roles: string[]; description: Text; clauses: string[] }
   | { id: string; kind: 'ends_in'; states: string[]; description: Text; clauses: string[] };
 
+/** Start instances on a schedule (a Temporal Schedule the worker keeps in step with the definition). */
+export interface ScheduleIR {
+  /** ISO-8601 interval, e.g. `P7D`. */
+  every?: IsoDuration;
+  /** Cron expression (5 fields), e.g. `0 9 1 * *`. */
+  cron?: string;
+  /** IANA time zone of `cron` (default UTC). */
+  timezone?: string;
+  /** Start input of each scheduled instance. */
+  input: Record<string, Json>;
+}
+
 export interface ProcedureIR {
   id: string;
   version: string;
@@ -157,6 +169,8 @@ export interface ProcedureIR {
   roles: Record<string, Text>;
   /** The context field that names the client (feeds `CustodiaClient`). */
   clientField?: string;
+  /** Start instances on a schedule (e.g. the routine supervision check). */
+  schedule?: ScheduleIR;
   context: Record<string, ContextField>;
   events: Record<string, EventDef>;
   /** The root state node (type `compound` or `parallel`); its path is the empty string. */

@@ -22,6 +22,7 @@ import type {
   InvariantIR,
   JsonSchema,
   ProcedureIR,
+  ScheduleIR,
   StateIR,
   StateType,
   Text,
@@ -72,6 +73,7 @@ export interface RawProcedure {
   clauses?: string[];
   roles: Dict<Text>;
   client_field?: string;
+  schedule?: Omit<ScheduleIR, 'input'> & { input?: ScheduleIR['input'] };
   context?: Dict<ContextField>;
   events: Dict<EventDef>;
   type?: 'compound' | 'parallel';
@@ -110,6 +112,7 @@ export function normalizeProcedure(raw: RawProcedure): ProcedureIR {
     invariants: (raw.invariants ?? []).map(normalizeInvariant),
   };
   if (raw.client_field !== undefined) ir.clientField = raw.client_field;
+  if (raw.schedule !== undefined) ir.schedule = { ...raw.schedule, input: raw.schedule.input ?? {} };
   return ir;
 }
 
