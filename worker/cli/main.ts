@@ -18,9 +18,17 @@ Usage:
   custodia list [--procedure ID] [--state S] [--client C] [--awaiting ROLE] [--stalled] [--idle P3D] [--limit N] [--json]
                                                  list instances (Temporal visibility)
   custodia setup                                 register Custodia's search attributes on the configured cluster
+  custodia user create <id> --name "…" --roles a,b [--clients c1,c2] [--password-stdin]
+  custodia user reset-password <id> [--password-stdin]
+  custodia user list [--json] | assign <id> [--clients c1,c2] [--roles a,b] | disable <id> | enable <id>
+                                                 the user directory (every change is audited)
+  custodia audit verify [--json]                 recompute the audit hash chain; exit 1 listing any problem
+  custodia audit show <workflowId> | --client C [--format text|csv|json]
+                                                 the audit records of an instance or a client
 
 Connection: temporal.config.yaml, overridable by TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, CUSTODIA_TASK_QUEUE, …
-Definitions: definitions/ (CUSTODIA_DEFINITIONS to change).`;
+Definitions: definitions/ (CUSTODIA_DEFINITIONS to change).
+Records: DATABASE_URL (PostgreSQL), else the embedded store in data/records (CUSTODIA_RECORDS_DIR).`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -39,6 +47,10 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./list.ts')).listCommand(rest);
     case 'setup':
       return (await import('./setup.ts')).setupCommand(rest);
+    case 'user':
+      return (await import('./user.ts')).userCommand(rest);
+    case 'audit':
+      return (await import('./audit.ts')).auditCommand(rest);
     case undefined:
     case 'help':
     case '--help':

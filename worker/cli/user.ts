@@ -1,0 +1,219 @@
+/**
+ * `custodia user …` — the embedded user directory. Every change is an audit record whose actor is
+ * `cli:<operating-system user>`.
+ *
+ *   user create <id> --name "…" --roles a,b [--clients c1,c2] [--password-stdin]
+ *   user reset-password <id> [--password-stdin]
+ *   user list [--json]
+ *   user assign <id> [--clients c1,c2] [--roles a,b]
+ *   user disable <id> | user enable <id>
+ *
+ * Passwords come from standard input (`--password-stdin`, up to the first newline's end) or an
+ * interactive prompt (typed twice, not echoed); there is never a default, and fewer than 12
+ * characters are refused.
+ */
+import { userInfo } from 'node:os';
+import { checkPasswordPolicy } from '../records/passwords.ts';
+import { ROLES, type Role, type User } from '../records/types.ts';
+import { withStore } from './audit.ts';
+import { parseOptions, UsageError } from './options.ts';
+
+export async function userCommand(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  switch (sub) {
+    case 'create':
+      return create(rest);
+    case 'reset-password':
+      return resetPassword(rest);
+    case 'list':
+      return list(rest);
+    case 'assign':
+      return assign(rest);
+    case 'disable':
+    case 'enable':
+      return setDisabled(rest, sub === 'disable');
+    default:
+      throw new UsageError(
+        sub === undefined
+          ? 'user needs a subcommand: create, reset-password, list, assign, disable, enable'
+          : `unknown user subcommand "${sub}"`,
+      );
+  }
+}
+
+/** Who the audit records name for acts done from this CLI. */
+function cliActor(): string {
+  let name: string | undefined;
+  try {
+    name = userInfo().username;
+  } catch {
+    name = process.env.USER;
+  }
+  return `cli:${name || 'unknown'}`;
+}
+
+function oneId(positionals: string[], usage: string): string {
+  if (positionals.length !== 1) throw new UsageError(usage);
+  return positionals[0]!;
+}
+
+function listOption(value: string | boolean | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  return String(value)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+function rolesOption(value: string | boolean | undefined): Role[] | undefined {
+  const roles = listOption(value);
+  if (roles === undefined) return undefined;
+  const unknown = roles.filter((r) => !(ROLES as readonly string[]).includes(r));
+  if (unknown.length)
+    throw new UsageError(`unknown role(s) ${unknown.join(', ')}; known: ${ROLES.join(', ')}`);
+  if (!roles.length) throw new UsageError('--roles needs at least one role');
+  return roles as Role[];
+}
+
+function describe(u: User): string {
+  const clients = u.clients.length ? u.clients.join(',') : '-';
+  return `${u.id}  ${u.displayName}  roles=${u.roles.join(',')}  clients=${clients}${u.disabled ? '  (disabled)' : ''}`;
+}
+
+async function create(args: string[]): Promise<number> {
+  const { values, positionals } = parseOptions(args, {
+    name: { type: 'string' },
+    roles: { type: 'string' },
+    clients: { type: 'string' },
+    'password-stdin': { type: 'boolean' },
+  });
+  const id = oneId(
+    positionals,
+    'usage: user create <id> --name "…" --roles a,b [--clients c1,c2] [--password-stdin]',
+  );
+  const displayName = typeof values.name === 'string' ? values.name.trim() : '';
+  if (!displayName) throw new UsageError('user create needs --name "Display Name"');
+  const roles = rolesOption(values.roles);
+  if (!roles) throw new UsageError(`user create needs --roles (from: ${ROLES.join(', ')})`);
+  return withStore(async (store) => {
+    if (await store.getUser(id)) throw new Error(`user "${id}" already exists`);
+    const password = await readPassword(id, values['password-stdin'] === true);
+    const user = await store.createUser(
+      { id, displayName, roles, clients: listOption(values.clients) ?? [], password },
+      cliActor(),
+    );
+    console.log(`created ${describe(user)}`);
+    return 0;
+  });
+}
+
+async function resetPassword(args: string[]): Promise<number> {
+  const { values, positionals } = parseOptions(args, { 'password-stdin': { type: 'boolean' } });
+  const id = oneId(positionals, 'usage: user reset-password <id> [--password-stdin]');
+  return withStore(async (store) => {
+    if (!(await store.getUser(id))) throw new Error(`no user "${id}"`);
+    const password = await readPassword(id, values['password-stdin'] === true);
+    await store.setPassword(id, password, cliActor());
+    console.log(`password of ${id} replaced; their sessions are ended`);
+    return 0;
+  });
+}
+
+async function list(args: string[]): Promise<number> {
+  const { values, positionals } = parseOptions(args, { json: { type: 'boolean' } });
+  if (positionals.length) throw new UsageError('user list takes no arguments');
+  return withStore(async (store) => {
+    const users = await store.listUsers();
+    if (values.json) console.log(JSON.stringify(users, null, 2));
+    else if (!users.length) console.error('no users yet: custodia user create <id> --name "…" --roles …');
+    else for (const u of users) console.log(describe(u));
+    return 0;
+  });
+}
+
+async function assign(args: string[]): Promise<number> {
+  const { values, positionals } = parseOptions(args, {
+    clients: { type: 'string' },
+    roles: { type: 'string' },
+  });
+  const id = oneId(positionals, 'usage: user assign <id> [--clients c1,c2] [--roles a,b]');
+  const clients = listOption(values.clients);
+  const roles = rolesOption(values.roles);
+  if (!clients && !roles)
+    throw new UsageError('user assign needs --clients c1,c2 (or "" for none) and/or --roles a,b');
+  return withStore(async (store) => {
+    let user: User | undefined;
+    if (clients) user = await store.assignClients(id, clients, cliActor());
+    if (roles) user = await store.setRoles(id, roles, cliActor());
+    console.log(`updated ${describe(user!)}`);
+    return 0;
+  });
+}
+
+async function setDisabled(args: string[], disabled: boolean): Promise<number> {
+  const { positionals } = parseOptions(args, {});
+  const id = oneId(positionals, `usage: user ${disabled ? 'disable' : 'enable'} <id>`);
+  return withStore(async (store) => {
+    const user = await store.setDisabled(id, disabled, cliActor());
+    console.log(`${disabled ? 'disabled' : 'enabled'} ${describe(user)}`);
+    return 0;
+  });
+}
+
+/** The new password: from stdin, or prompted twice on a terminal. Checked against the policy. */
+async function readPassword(id: string, fromStdin: boolean): Promise<string> {
+  let password: string;
+  if (fromStdin) password = (await readAll(process.stdin)).replace(/\r?\n$/, '');
+  else if (process.stdin.isTTY) {
+    password = await promptHidden(`New password for ${id}: `);
+    checkPasswordPolicy(password);
+    if ((await promptHidden('Repeat it: ')) !== password)
+      throw new Error('the passwords differ; nothing changed');
+  } else
+    throw new UsageError(
+      'no password: pipe it in with --password-stdin, or run in a terminal to be prompted',
+    );
+  checkPasswordPolicy(password);
+  return password;
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Read a line from the terminal without echoing it. */
+function promptHidden(question: string): Promise<string> {
+  const stdin = process.stdin;
+  process.stderr.write(question);
+  stdin.setRawMode(true);
+  stdin.setEncoding('utf8');
+  stdin.resume();
+  return new Promise((resolve, reject) => {
+    let chars: string[] = [];
+    const finish = (): void => {
+      stdin.off('data', onData);
+      stdin.setRawMode(false);
+      stdin.pause();
+      process.stderr.write('\n');
+    };
+    const onData = (chunk: string): void => {
+      for (const ch of chunk) {
+        if (ch === '\r' || ch === '\n' || ch === '\u0004') {
+          finish();
+          resolve(chars.join(''));
+          return;
+        }
+        if (ch === '\u0003') {
+          finish();
+          reject(new Error('cancelled'));
+          return;
+        }
+        if (ch === '\u007f' || ch === '\b') chars = chars.slice(0, -1);
+        else if (ch >= ' ') chars.push(ch);
+      }
+    };
+    stdin.on('data', onData);
+  });
+}
