@@ -1,0 +1,733 @@
+/**
+ * `npm run bench` — the generic interpreter (`procedure` running bench-review.yaml) against the
+ * same procedure hand-written as a plain Temporal workflow (baseline.workflow.ts), on one server
+ * and one worker, in the same run.
+ *
+ *   npm run bench -- [--instances 100] [--transitions 20] [--rounds 2] [--warmup 5]
+ *                    [--paced-rate 20] [--paced-transitions 4] [--out FILE|-]
+ *
+ * - Temporal: its own in-memory dev server on a free port, unless TEMPORAL_ADDRESS is set.
+ * - One worker in this process (NativeConnection + Worker.create) on a task queue of its own,
+ *   bundling both workflows, with the real `commitTransition` activity over an in-memory records
+ *   store and, for the baseline, an activity doing the same audit write (the store's `commit`).
+ * - Each phase runs N instances × M transitions with all N in flight (each instance's events in
+ *   sequence); rounds alternate the order (B I, I B, …) and medians over rounds are reported.
+ * - A phase first starts its N instances and waits until each finished its first workflow task
+ *   (timed apart: "start"), then sends all events (timed: "wall time", the throughput and the
+ *   interpreter ÷ baseline ratio), until every instance has returned its result.
+ * - Paced phase (in every round, `--paced-rate 0` skips it): N instances in flight again,
+ *   but events offered at a fixed total rate below saturation, so the update round trip shows the
+ *   engine and the server rather than the queue of 100 clients waiting on a saturated machine.
+ * - History events per transition: an instance's whole history (start to completion) divided by
+ *   its transitions, for both. Also shown: the marginal cost, (events(M) − events(W)) / (M − W),
+ *   W being the warm-up instances' transition count, which removes the fixed start/end events.
+ *   The target is judged on the paced phase, where no workflow task batches two transitions
+ *   (under saturation that batching is timing, not design), and on the events that are not
+ *   workflow-task bookkeeping (the commands: update, search attributes, timer, activity).
+ */
+import { cpus, loadavg, totalmem } from 'node:os';
+import path from 'node:path';
+import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { setTimeout as delay } from 'node:timers/promises';
+import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import proto from '@temporalio/proto';
+import { loadConfig, connectClient, connectionOptions, REPO_ROOT } from '../../worker/config.ts';
+import { startDevServer, ensureSearchAttributes, type DevServer } from '../../worker/temporal/dev-server.ts';
+import { loadDeployedDefinitions } from '../../worker/process.ts';
+import { openEmbeddedStore } from '../../worker/records/store.ts';
+import { createProcedureActivities } from '../../worker/activities/procedure.activities.ts';
+import { startProcedure, startSearchAttributes } from '../../worker/instances.ts';
+import type { LoadedDefinition } from '../../worker/definitions.ts';
+import { eventUpdate, type EventResult, type TransitionCommit } from '../../workflows/api.ts';
+import type { Actor, EventInput } from '../../workflows/core/ir.ts';
+import { BASELINE_WORKFLOW_TYPE, type BaselineActivities, type BaselineInput } from './baseline.workflow.ts';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const DEFINITION_FILE = path.join(HERE, 'bench-review.yaml');
+const WORKFLOWS_FILE = path.join(HERE, 'workflows.ts');
+const DEFAULT_OUT = path.join(HERE, 'results', 'latest.json');
+
+type Kind = 'baseline' | 'interpreter';
+
+const TARGETS = { timeRatio: 1.2, p99Ms: 50, p99Instances: 100 };
+
+const STAFF: Actor = { id: 'alice', roles: ['project_staff'] };
+const MANAGER: Actor = { id: 'bob', roles: ['quality_manager'] };
+const STARTER: Actor = { id: 'starter', roles: ['project_staff'] };
+
+// ---------------------------------------------------------------------------------------------
+
+function options() {
+  const { values } = parseArgs({
+    options: {
+      instances: { type: 'string', default: '100' },
+      transitions: { type: 'string', default: '20' },
+      rounds: { type: 'string', default: '2' },
+      warmup: { type: 'string', default: '5' },
+      'paced-rate': { type: 'string', default: '20' },
+      'paced-transitions': { type: 'string', default: '4' },
+      out: { type: 'string', default: DEFAULT_OUT },
+    },
+    allowPositionals: false,
+  });
+  const int = (name: string, v: string | undefined, min: number): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, got ${v}`);
+    return n;
+  };
+  const even = (name: string, n: number): number => {
+    if (n % 2)
+      throw new Error(`--${name} must be even (SUBMIT/RETURN pairs, then SUBMIT, APPROVE); got ${n}`);
+    return n;
+  };
+  const transitions = even('transitions', int('transitions', values.transitions, 2));
+  const pacedTransitions = (n: number): number => even('paced-transitions', n);
+  return {
+    instances: int('instances', values.instances, 1),
+    transitions,
+    rounds: int('rounds', values.rounds, 1),
+    warmup: int('warmup', values.warmup, 0),
+    pacedRate: int('paced-rate', values['paced-rate'], 0),
+    pacedTransitions: pacedTransitions(int('paced-transitions', values['paced-transitions'], 2)),
+    out: values.out === '-' ? null : path.resolve(values.out ?? DEFAULT_OUT),
+  };
+}
+
+/** The k-th event (1-based) of an instance that makes `m` transitions: S R S R … S A. */
+function eventAt(k: number, m: number): { event: EventInput; expect: string } {
+  if (k === m) return { event: { type: 'APPROVE', actor: MANAGER }, expect: 'approved' };
+  if (k % 2 === 1)
+    return {
+      event: { type: 'SUBMIT', data: { summary: `summary, version ${k}` }, actor: STAFF },
+      expect: 'reviewing',
+    };
+  return {
+    event: { type: 'RETURN', data: { comment: `please revise (${k})` }, actor: MANAGER },
+    expect: 'drafting',
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface Env {
+  client: Client;
+  taskQueue: string;
+  def: LoadedDefinition;
+  server: DevServer | null;
+}
+
+interface PhaseResult {
+  kind: Kind;
+  instances: number;
+  transitions: number;
+  /** Starting all instances until each finished its first workflow task (not in wallMs). */
+  startWallMs: number;
+  /** Driving all transitions of all instances to completion. */
+  wallMs: number;
+  transitionsPerSec: number;
+  latency: { p50: number; p90: number; p99: number; mean: number; max: number; count: number };
+  historyEventsPerInstance: number;
+  historyEventsPerTransition: number;
+  historyBytesPerTransition: number;
+  workerCpuMsPerTransition: number;
+  serverCpuMsPerTransition: number | null;
+  rssMaxMb: number;
+  /** 1-minute load average of the machine at the start and the end of the timed part. */
+  loadAverage: [number, number];
+  /** History events by type, per transition (all instances of the phase). */
+  eventTypesPerTransition: Record<string, number>;
+  /** History bytes by event type, per transition. */
+  eventBytesPerTransition: Record<string, number>;
+  /** Workflow tasks that timed out or failed (a sign of an overloaded worker), all instances. */
+  workflowTaskTimeouts: number;
+  workflowTaskFailures: number;
+}
+
+let rssMax = 0;
+let phaseRssMax = 0;
+function sampleRss(): void {
+  const rss = process.memoryUsage().rss;
+  if (rss > rssMax) rssMax = rss;
+  if (rss > phaseRssMax) phaseRssMax = rss;
+}
+
+/** CPU time (ms) of another process, from /proc (Linux); null when unavailable. */
+function processCpuMs(pid: number | undefined): number | null {
+  if (!pid) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields[0] is field 3 (state): utime is field 14, stime field 15 → indexes 11, 12.
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return null;
+  }
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+async function startInstance(env: Env, kind: Kind, workflowId: string): Promise<WorkflowHandle> {
+  const context = { client: 'ACME Testing Ltd' };
+  if (kind === 'interpreter') {
+    await startProcedure(env.client, env.def, {
+      context,
+      starter: STARTER,
+      taskQueue: env.taskQueue,
+      workflowId,
+    });
+  } else {
+    const input: BaselineInput = {
+      procedure: env.def.ir.id,
+      version: env.def.ir.version,
+      hash: env.def.hash,
+      context,
+      starter: STARTER,
+    };
+    await env.client.workflow.start(BASELINE_WORKFLOW_TYPE, {
+      taskQueue: env.taskQueue,
+      workflowId,
+      args: [input],
+      typedSearchAttributes: startSearchAttributes(env.def.ir, context),
+    });
+  }
+  return env.client.workflow.getHandle(workflowId);
+}
+
+/**
+ * One phase: start `n` instances, then drive each through `m` transitions, all in flight.
+ * `rate` (events/s over all instances) paces the events instead of sending each as soon as the
+ * previous one returned: event k of instance i is due at ((k − 1)·n + i) / rate.
+ */
+async function runPhase(
+  env: Env,
+  kind: Kind,
+  n: number,
+  m: number,
+  tag: string,
+  rate: number | null = null,
+): Promise<PhaseResult> {
+  const ids = Array.from({ length: n }, (_, i) => `bench-${tag}-${kind}-${i}`);
+  const latencies: number[] = [];
+  phaseRssMax = 0;
+  const sampler = setInterval(sampleRss, 100);
+  // Start every instance and wait until each has finished its first workflow task (the server
+  // refuses updates before that and the client retries with back-off, which would time the
+  // start-up, not the update).
+  const s0 = performance.now();
+  const handles = await Promise.all(
+    ids.map(async (id) => {
+      const handle = await startInstance(env, kind, id);
+      while ((await handle.describe()).historyLength < 4) await delay(25);
+      return handle;
+    }),
+  );
+  const startWallMs = performance.now() - s0;
+  const cpu0 = process.cpuUsage();
+  const server0 = processCpuMs(env.server?.process.pid);
+  const load0 = loadavg()[0]!;
+  const t0 = performance.now();
+  await Promise.all(
+    handles.map(async (handle, i) => {
+      const id = handle.workflowId;
+      for (let k = 1; k <= m; k++) {
+        if (rate) {
+          const wait = t0 + (((k - 1) * n + i) / rate) * 1000 - performance.now();
+          if (wait > 0) await delay(wait);
+        }
+        const { event, expect } = eventAt(k, m);
+        const s = performance.now();
+        const result: EventResult = await handle.executeUpdate(eventUpdate, { args: [event] });
+        latencies.push(performance.now() - s);
+        if (result.state !== expect)
+          throw new Error(
+            `${id}: after ${event.type} expected ${expect}, got ${JSON.stringify(result.state)}`,
+          );
+      }
+      const final = (await handle.result()) as { state: unknown };
+      if (final.state !== 'approved') throw new Error(`${id}: finished in ${JSON.stringify(final.state)}`);
+    }),
+  );
+  const wallMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const server1 = processCpuMs(env.server?.process.pid);
+  const load1 = loadavg()[0]!;
+  clearInterval(sampler);
+  sampleRss();
+
+  // Histories (outside the timed window).
+  let events = 0;
+  let bytes = 0;
+  const eventTypes: Record<string, number> = {};
+  const eventBytes: Record<string, number> = {};
+  for (let i = 0; i < ids.length; i += 20) {
+    const chunk = await Promise.all(
+      ids.slice(i, i + 20).map((id) => env.client.workflow.getHandle(id).fetchHistory()),
+    );
+    for (const h of chunk) {
+      events += h.events?.length ?? 0;
+      for (const e of h.events ?? []) {
+        const name = proto.temporal.api.enums.v1.EventType[e.eventType ?? 0] ?? String(e.eventType);
+        const short = name.replace(/^EVENT_TYPE_/, '');
+        eventTypes[short] = (eventTypes[short] ?? 0) + 1;
+        eventBytes[short] =
+          (eventBytes[short] ?? 0) + proto.temporal.api.history.v1.HistoryEvent.encode(e).finish().length;
+      }
+      bytes += proto.temporal.api.history.v1.History.encode(h).finish().length;
+    }
+  }
+  const total = n * m;
+  latencies.sort((a, b) => a - b);
+  return {
+    kind,
+    instances: n,
+    transitions: m,
+    startWallMs,
+    wallMs,
+    transitionsPerSec: total / (wallMs / 1000),
+    latency: {
+      p50: percentile(latencies, 50),
+      p90: percentile(latencies, 90),
+      p99: percentile(latencies, 99),
+      mean: latencies.reduce((a, b) => a + b, 0) / latencies.length,
+      max: latencies[latencies.length - 1] ?? NaN,
+      count: latencies.length,
+    },
+    historyEventsPerInstance: events / n,
+    historyEventsPerTransition: events / total,
+    historyBytesPerTransition: bytes / total,
+    workerCpuMsPerTransition: (cpu.user + cpu.system) / 1000 / total,
+    serverCpuMsPerTransition: server0 !== null && server1 !== null ? (server1 - server0) / total : null,
+    rssMaxMb: phaseRssMax / 2 ** 20,
+    loadAverage: [Math.round(load0 * 100) / 100, Math.round(load1 * 100) / 100],
+    eventTypesPerTransition: Object.fromEntries(
+      Object.entries(eventTypes)
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, v]) => [k, Math.round((v / total) * 1000) / 1000]),
+    ),
+    eventBytesPerTransition: Object.fromEntries(
+      Object.entries(eventBytes)
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, v]) => [k, Math.round(v / total)]),
+    ),
+    workflowTaskTimeouts: eventTypes.WORKFLOW_TASK_TIMED_OUT ?? 0,
+    workflowTaskFailures: eventTypes.WORKFLOW_TASK_FAILED ?? 0,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+
+function summarize(rounds: PhaseResult[]) {
+  const med = (f: (r: PhaseResult) => number | null): number | null => {
+    const xs = rounds.map(f).filter((x): x is number => x !== null);
+    return xs.length ? median(xs) : null;
+  };
+  return {
+    startWallMs: med((r) => r.startWallMs)!,
+    wallMs: med((r) => r.wallMs)!,
+    transitionsPerSec: med((r) => r.transitionsPerSec)!,
+    p50Ms: med((r) => r.latency.p50)!,
+    p90Ms: med((r) => r.latency.p90)!,
+    p99Ms: med((r) => r.latency.p99)!,
+    meanMs: med((r) => r.latency.mean)!,
+    historyEventsPerInstance: med((r) => r.historyEventsPerInstance)!,
+    historyEventsPerTransition: med((r) => r.historyEventsPerTransition)!,
+    historyBytesPerTransition: med((r) => r.historyBytesPerTransition)!,
+    workerCpuMsPerTransition: med((r) => r.workerCpuMsPerTransition)!,
+    serverCpuMsPerTransition: med((r) => r.serverCpuMsPerTransition),
+    rssMaxMb: Math.max(...rounds.map((r) => r.rssMaxMb)),
+  };
+}
+
+/** JSON as the repository's Prettier settings print it (so the committed results pass `format:check`). */
+async function formatJson(value: unknown, file: string): Promise<string> {
+  const text = JSON.stringify(value, null, 2) + '\n';
+  try {
+    const prettier = await import('prettier');
+    const options = (await prettier.resolveConfig(file)) ?? {};
+    return await prettier.format(text, { ...options, filepath: file });
+  } catch {
+    return text;
+  }
+}
+
+const f1 = (x: number | null): string => (x === null ? 'n/a' : x.toFixed(1));
+const f2 = (x: number | null): string => (x === null ? 'n/a' : x.toFixed(2));
+
+async function main(): Promise<void> {
+  const opts = options();
+  const log = (line: string): void => console.log(line);
+  // SDK messages at WARN and above only (e.g. slow workflow tasks), not the worker's state changes.
+  Runtime.install({
+    logger: new DefaultLogger(
+      (process.env.CUSTODIA_LOG_LEVEL?.toUpperCase() as 'WARN' | undefined) ?? 'WARN',
+    ),
+  });
+  const config = loadConfig();
+  const date = new Date().toISOString();
+
+  let server: DevServer | null = null;
+  let address: string;
+  if (config.address) {
+    address = config.address;
+    await ensureSearchAttributes(connectionOptions(config), config.namespace);
+    log(`Temporal: ${address} (TEMPORAL_ADDRESS)`);
+  } else {
+    server = await startDevServer(config, { dbFile: null, port: 0, uiPort: null });
+    address = server.address;
+    log(`Temporal: own in-memory dev server on ${address}`);
+  }
+
+  const definitions = loadDeployedDefinitions([DEFINITION_FILE]);
+  const def = definitions.get('bench_review');
+  if (!def) throw new Error('bench-review.yaml did not load as bench_review');
+  const store = await openEmbeddedStore(null);
+  const client = await connectClient(config, address);
+  const connection = await NativeConnection.connect(connectionOptions(config, address));
+  const taskQueue = `custodia-bench-${randomUUID().slice(0, 8)}`;
+  const noop = (): void => {};
+  const bundle = await bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_FILE,
+    logger: { trace: noop, debug: noop, info: noop, log: noop, warn: noop, error: (m) => console.error(m) },
+  });
+  const baselineActivities: BaselineActivities = {
+    recordTransition: (commit: TransitionCommit) => store.commit(commit, []),
+  };
+  const worker = await Worker.create({
+    connection,
+    namespace: config.namespace,
+    taskQueue,
+    workflowBundle: bundle,
+    activities: {
+      ...createProcedureActivities({ store, client, taskQueue, definition: (id) => definitions.get(id) }),
+      ...baselineActivities,
+    },
+  });
+  const running = worker.run();
+  const env: Env = { client, taskQueue, def, server };
+  const rssSampler = setInterval(sampleRss, 250);
+  const rssIdleMb = process.memoryUsage().rss / 2 ** 20;
+
+  try {
+    log(
+      `Benchmark: ${opts.instances} instances × ${opts.transitions} transitions, ${opts.rounds} round(s), ` +
+        `warm-up ${opts.warmup} instance(s) × 4 transitions each` +
+        (opts.pacedRate
+          ? `; paced: ${opts.instances} × ${opts.pacedTransitions} at ${opts.pacedRate} events/s`
+          : ''),
+    );
+    log(`Worker process RSS before any instance: ${rssIdleMb.toFixed(0)} MB`);
+    const describe = (label: string, res: PhaseResult): void =>
+      log(
+        `  ${label.padEnd(24)} ${res.wallMs.toFixed(0).padStart(6)} ms ${res.transitionsPerSec.toFixed(1).padStart(6)} tr/s` +
+          `  start ${res.startWallMs.toFixed(0)} ms  p50 ${res.latency.p50.toFixed(1)}  p99 ${res.latency.p99.toFixed(1)} ms` +
+          `  ${res.historyEventsPerTransition.toFixed(2)} ev/tr  cpu ${res.workerCpuMsPerTransition.toFixed(2)} worker` +
+          ` ${f2(res.serverCpuMsPerTransition)} server ms/tr  load ${res.loadAverage.join('→')}` +
+          (res.workflowTaskTimeouts || res.workflowTaskFailures
+            ? `  WFT timeouts ${res.workflowTaskTimeouts}, failures ${res.workflowTaskFailures}`
+            : ''),
+      );
+
+    // Warm-up: JIT, worker caches, server; its histories give the fixed per-instance overhead.
+    const warm: Partial<Record<Kind, PhaseResult>> = {};
+    if (opts.warmup > 0)
+      for (const kind of ['baseline', 'interpreter'] as const) {
+        warm[kind] = await runPhase(env, kind, opts.warmup, 4, `warmup-${randomUUID().slice(0, 4)}`);
+        describe(`warm-up ${kind}`, warm[kind]);
+      }
+
+    const results: Record<Kind, PhaseResult[]> = { baseline: [], interpreter: [] };
+    const pacedResults: Record<Kind, PhaseResult[]> = { baseline: [], interpreter: [] };
+    const runId = randomUUID().slice(0, 6);
+    for (let r = 0; r < opts.rounds; r++) {
+      const order: Kind[] = r % 2 === 0 ? ['baseline', 'interpreter'] : ['interpreter', 'baseline'];
+      for (const kind of order) {
+        await delay(1000);
+        const res = await runPhase(env, kind, opts.instances, opts.transitions, `${runId}-r${r}`);
+        results[kind].push(res);
+        describe(`round ${r + 1} ${kind}`, res);
+      }
+      // Paced: N instances in flight again, events offered at a fixed rate below saturation.
+      if (opts.pacedRate)
+        for (const kind of order) {
+          await delay(1000);
+          const res = await runPhase(
+            env,
+            kind,
+            opts.instances,
+            opts.pacedTransitions,
+            `${runId}-p${r}`,
+            opts.pacedRate,
+          );
+          pacedResults[kind].push(res);
+          describe(`round ${r + 1} paced ${kind}`, res);
+        }
+    }
+
+    // Sanity: both wrote the same audit trail (start + M records per instance).
+    for (const kind of ['baseline', 'interpreter'] as const) {
+      const rows = await store.auditOf(`bench-${runId}-r0-${kind}-0`);
+      if (rows.length !== opts.transitions + 1)
+        throw new Error(`${kind}: expected ${opts.transitions + 1} audit records, found ${rows.length}`);
+    }
+
+    const b = summarize(results.baseline);
+    const i = summarize(results.interpreter);
+    const marginal = (kind: Kind, s: ReturnType<typeof summarize>): number | null => {
+      const w = warm[kind];
+      if (!w || opts.transitions <= w.transitions) return null;
+      return (s.historyEventsPerInstance - w.historyEventsPerInstance) / (opts.transitions - w.transitions);
+    };
+    /** History events that are not workflow-task bookkeeping (the commands), per transition. */
+    const commandEvents = (rounds: PhaseResult[]): number =>
+      median(
+        rounds.map((r) =>
+          Object.entries(r.eventTypesPerTransition)
+            .filter(([k]) => !k.startsWith('WORKFLOW_TASK_'))
+            .reduce((a, [, v]) => a + v, 0),
+        ),
+      );
+    const timeRatio = i.wallMs / b.wallMs;
+    const pb = opts.pacedRate ? summarize(pacedResults.baseline) : undefined;
+    const pi = opts.pacedRate ? summarize(pacedResults.interpreter) : undefined;
+    // History events per transition, judged where workflow tasks cannot coalesce (paced: each
+    // instance is idle when its next event comes) — under saturation the number of workflow tasks
+    // depends on how updates and activity completions happen to batch, not on the workflow.
+    const history =
+      pi && pb
+        ? {
+            basis: `paced phase (no batching), total ÷ ${opts.pacedTransitions} transitions`,
+            interpreter: pi.historyEventsPerTransition,
+            baseline: pb.historyEventsPerTransition,
+          }
+        : {
+            basis: 'saturated phase, total ÷ M',
+            interpreter: i.historyEventsPerTransition,
+            baseline: b.historyEventsPerTransition,
+          };
+    const targets: { name: string; value: string; pass: boolean; note?: string }[] = [
+      {
+        name: `interpreter time ≤ ${TARGETS.timeRatio}× baseline`,
+        value: `${timeRatio.toFixed(2)}×`,
+        pass: timeRatio <= TARGETS.timeRatio,
+      },
+      {
+        name: 'history events per transition ≤ baseline',
+        value:
+          `${history.interpreter.toFixed(2)} vs ${history.baseline.toFixed(2)} (${history.basis}); ` +
+          `saturated, total ÷ M: ${i.historyEventsPerTransition.toFixed(4)} vs ${b.historyEventsPerTransition.toFixed(4)}; ` +
+          `events other than workflow tasks: ${commandEvents(results.interpreter).toFixed(2)} vs ${commandEvents(results.baseline).toFixed(2)}`,
+        pass:
+          history.interpreter <= history.baseline &&
+          commandEvents(results.interpreter) <= commandEvents(results.baseline),
+      },
+      {
+        name: `interpreter update p99 ≤ ${TARGETS.p99Ms} ms with ${TARGETS.p99Instances} instances in flight`,
+        value: `${i.p99Ms.toFixed(1)} ms with ${opts.instances}, each sending its next event as soon as the last returned`,
+        pass: i.p99Ms <= TARGETS.p99Ms && opts.instances >= TARGETS.p99Instances,
+        ...(opts.instances < TARGETS.p99Instances
+          ? { note: `not judged: fewer than ${TARGETS.p99Instances} instances` }
+          : {}),
+      },
+    ];
+    if (pi)
+      targets.push({
+        name: `(supplementary) interpreter update p99 ≤ ${TARGETS.p99Ms} ms, ${opts.instances} instances in flight, paced at ${opts.pacedRate} events/s`,
+        value: `${pi.p99Ms.toFixed(1)} ms (baseline ${pb?.p99Ms.toFixed(1) ?? 'n/a'} ms)`,
+        pass: pi.p99Ms <= TARGETS.p99Ms && opts.instances >= TARGETS.p99Instances,
+      });
+
+    const cpu = cpus();
+    const machine = {
+      cpus: cpu.length,
+      cpuModel: cpu[0]?.model ?? 'unknown',
+      memoryGb: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+      platform: `${process.platform}-${process.arch}`,
+      temporal: server ? 'own dev server (temporal server start-dev, in memory)' : 'TEMPORAL_ADDRESS',
+    };
+
+    const ratio = (x: number | null | undefined, y: number | null | undefined): string =>
+      x && y ? `${(x / y).toFixed(2)}×` : '';
+    const rows: [string, string, string, string][] = [
+      [
+        'Throughput (transitions/s)',
+        f1(b.transitionsPerSec),
+        f1(i.transitionsPerSec),
+        ratio(i.transitionsPerSec, b.transitionsPerSec),
+      ],
+      ['Wall time, all transitions (s)', f2(b.wallMs / 1000), f2(i.wallMs / 1000), ratio(i.wallMs, b.wallMs)],
+      ['Update round trip p50 (ms)', f1(b.p50Ms), f1(i.p50Ms), ratio(i.p50Ms, b.p50Ms)],
+      ['Update round trip p99 (ms)', f1(b.p99Ms), f1(i.p99Ms), ratio(i.p99Ms, b.p99Ms)],
+      [
+        `Paced at ${opts.pacedRate} events/s: update p50 (ms)`,
+        f1(pb?.p50Ms ?? null),
+        f1(pi?.p50Ms ?? null),
+        ratio(pi?.p50Ms, pb?.p50Ms),
+      ],
+      [
+        `Paced at ${opts.pacedRate} events/s: update p99 (ms)`,
+        f1(pb?.p99Ms ?? null),
+        f1(pi?.p99Ms ?? null),
+        ratio(pi?.p99Ms, pb?.p99Ms),
+      ],
+      [
+        `Start ${opts.instances} instances, until each ran its first task (s)`,
+        f2(b.startWallMs / 1000),
+        f2(i.startWallMs / 1000),
+        ratio(i.startWallMs, b.startWallMs),
+      ],
+      [
+        `History events / transition, paced (total ÷ ${opts.pacedTransitions}, no batching)`,
+        f2(pb?.historyEventsPerTransition ?? null),
+        f2(pi?.historyEventsPerTransition ?? null),
+        ratio(pi?.historyEventsPerTransition, pb?.historyEventsPerTransition),
+      ],
+      [
+        'History events / transition, saturated (total ÷ M)',
+        f2(b.historyEventsPerTransition),
+        f2(i.historyEventsPerTransition),
+        ratio(i.historyEventsPerTransition, b.historyEventsPerTransition),
+      ],
+      [
+        'History events / transition, saturated (marginal)',
+        f2(marginal('baseline', b)),
+        f2(marginal('interpreter', i)),
+        ratio(marginal('interpreter', i), marginal('baseline', b)),
+      ],
+      [
+        '… of which not workflow-task events',
+        f2(commandEvents(results.baseline)),
+        f2(commandEvents(results.interpreter)),
+        ratio(commandEvents(results.interpreter), commandEvents(results.baseline)),
+      ],
+      [
+        'History bytes / transition (total ÷ M)',
+        f1(b.historyBytesPerTransition),
+        f1(i.historyBytesPerTransition),
+        ratio(i.historyBytesPerTransition, b.historyBytesPerTransition),
+      ],
+      [
+        'Worker process CPU / transition (ms)',
+        f2(b.workerCpuMsPerTransition),
+        f2(i.workerCpuMsPerTransition),
+        ratio(i.workerCpuMsPerTransition, b.workerCpuMsPerTransition),
+      ],
+      [
+        'Server CPU / transition (ms)',
+        f2(b.serverCpuMsPerTransition),
+        f2(i.serverCpuMsPerTransition),
+        ratio(i.serverCpuMsPerTransition, b.serverCpuMsPerTransition),
+      ],
+      [
+        `Worker RSS max during phase (MB; ${rssIdleMb.toFixed(0)} before any instance)`,
+        f1(b.rssMaxMb),
+        f1(i.rssMaxMb),
+        '',
+      ],
+    ];
+    const table = [
+      `Custodia benchmark, ${date.slice(0, 10)}: ${opts.instances} instances × ${opts.transitions} transitions, all instances in flight, median of ${opts.rounds} round(s); ` +
+        `${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}, ${machine.temporal}.`,
+      '',
+      '| | Hand-written baseline | Interpreter (`procedure`) | Interpreter ÷ baseline |',
+      '|---|---:|---:|---:|',
+      ...rows.map((r) => `| ${r.join(' | ')} |`),
+      '',
+      ...targets.map(
+        (t) => `- ${t.pass ? 'PASS' : 'FAIL'}: ${t.name} — ${t.value}${t.note ? ` (${t.note})` : ''}`,
+      ),
+    ].join('\n');
+
+    log('');
+    log(
+      `Machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGb} GB, Node ${machine.node}, ${machine.platform}; ${date}`,
+    );
+    log(
+      `Worker process RSS: ${rssIdleMb.toFixed(0)} MB before any instance, max ${(rssMax / 2 ** 20).toFixed(0)} MB over the run ` +
+        '(worker, client driver and the in-memory records store share the process)',
+    );
+    log('');
+    log(table);
+
+    const report = {
+      date,
+      command:
+        `npm run bench -- --instances ${opts.instances} --transitions ${opts.transitions} --rounds ${opts.rounds} ` +
+        `--warmup ${opts.warmup} --paced-rate ${opts.pacedRate} --paced-transitions ${opts.pacedTransitions}`,
+      machine,
+      params: { ...opts, out: undefined },
+      method: {
+        wallTime: 'first update to the last instance result, all instances in flight (started beforehand)',
+        startTime:
+          'starting all instances until each has completed its first workflow task (not in wallTime)',
+        historyEventsPerTransition:
+          'total history events of an instance (start to completion) ÷ its transitions; marginal = (events(M) − events(warm-up)) ÷ (M − warm-up transitions)',
+        latency: 'client executeUpdate round trip, all updates of all instances in a phase',
+        medians: 'median over rounds; order alternates per round (B I, I B, …)',
+        rss: 'process.memoryUsage().rss sampled every 100 ms; the process holds worker, client driver and records store',
+        paced:
+          'the same N instances; event k of instance i sent at ((k − 1)·N + i) / rate s (or when the previous returned, if later)',
+        cpu: 'process.cpuUsage() of this process (all threads) and /proc utime+stime of the dev server, over the timed part',
+      },
+      summary: {
+        baseline: {
+          ...b,
+          historyEventsPerTransitionMarginal: marginal('baseline', b),
+          commandEventsPerTransition: commandEvents(results.baseline),
+          paced: pb ?? null,
+          historyJudged: history.baseline,
+        },
+        interpreter: {
+          ...i,
+          historyEventsPerTransitionMarginal: marginal('interpreter', i),
+          commandEventsPerTransition: commandEvents(results.interpreter),
+          paced: pi ?? null,
+          historyJudged: history.interpreter,
+        },
+        timeRatio,
+        historyBasis: history.basis,
+        rssIdleMb,
+        rssMaxMbWholeRun: rssMax / 2 ** 20,
+      },
+      targets,
+      warmup: warm,
+      rounds: results,
+      paced: pacedResults,
+      markdown: table,
+    };
+    if (opts.out) {
+      mkdirSync(path.dirname(opts.out), { recursive: true });
+      writeFileSync(opts.out, await formatJson(report, opts.out));
+      log('');
+      log(`Written: ${path.relative(REPO_ROOT, opts.out) || opts.out}`);
+    }
+  } finally {
+    clearInterval(rssSampler);
+    worker.shutdown();
+    await running.catch((err: unknown) => console.error('worker:', err));
+    await connection.close();
+    await client.connection.close();
+    await store.close();
+    await server?.stop();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
