@@ -20,9 +20,9 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['test/integration/**/*.int.test.ts'],
+          include: ['test/integration/**/*.int.test.ts', 'test/scenarios/**/*.int.test.ts'],
           environment: 'node',
-          globalSetup: ['test/integration/global-setup.ts'],
+          globalSetup: ['test/integration/global-setup.ts', 'test/integration/postgres-setup.ts'],
           // Test files share one server; run them one at a time so workers and timings don't fight.
           fileParallelism: false,
           testTimeout: 60_000,
