@@ -78,9 +78,10 @@ const types: pg.CustomTypesConfig = {
 export async function openPostgresClient(url: string, opts: { max?: number } = {}): Promise<SqlClient> {
   const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10, types });
   // An idle connection that dies (server restart) must not crash the process; the next query reconnects.
-  pool.on('error', (err) =>
-    console.error(`records store: idle PostgreSQL connection failed: ${err.message}`),
-  );
+  let closing = false;
+  pool.on('error', (err) => {
+    if (!closing) console.error(`records store: idle PostgreSQL connection failed: ${err.message}`);
+  });
   try {
     await pool.query('SELECT 1');
   } catch (err) {
@@ -102,19 +103,26 @@ export async function openPostgresClient(url: string, opts: { max?: number } = {
     ...on(pool),
     async transaction(fn) {
       const conn = await pool.connect();
+      let broken = false;
       try {
         await conn.query('BEGIN');
         const result = await fn(on(conn));
         await conn.query('COMMIT');
         return result;
       } catch (err) {
-        await conn.query('ROLLBACK').catch(() => {});
+        // A connection that cannot even roll back is broken: destroy it rather than pool it.
+        broken = await conn.query('ROLLBACK').then(
+          () => false,
+          () => true,
+        );
         throw err;
       } finally {
-        conn.release();
+        conn.release(broken);
       }
     },
     async close() {
+      // pool.end() resolves before the server has seen every connection go; errors from those are moot.
+      closing = true;
       await pool.end();
     },
   };
