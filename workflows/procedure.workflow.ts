@@ -18,6 +18,7 @@ import {
   condition,
   continueAsNew,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -71,6 +72,9 @@ const { commitTransition } = proxyActivities<ProcedureActivities>({
     nonRetryableErrorTypes: ['DefinitionError'],
   },
 });
+
+/** Patch: upsert only the search attributes that changed (histories recorded before it replay). */
+const PATCH_UPSERT_CHANGED_ONLY = 'upsert-changed-search-attributes-only';
 
 /** Continue-as-new well before Temporal's per-run limit of 2,000 updates. */
 const DEFAULT_UPDATES_PER_RUN = 1000;
@@ -146,8 +150,20 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
       { key: CustodiaDueAt, value: view.dueAt === undefined ? null : new Date(view.dueAt) },
     ];
     if (client) pairs.push({ key: CustodiaClient, value: client });
-    upsertSearchAttributes(pairs);
+    if (!patched(PATCH_UPSERT_CHANGED_ONLY)) {
+      upsertSearchAttributes(pairs);
+      return;
+    }
+    // Only what changed since this run's last upsert (everything on the first): smaller history.
+    const changed = pairs.filter((p) => {
+      const text = JSON.stringify(p.value);
+      if (upserted.get(p.key.name) === text) return false;
+      upserted.set(p.key.name, text);
+      return true;
+    });
+    if (changed.length) upsertSearchAttributes(changed);
   };
+  const upserted = new Map<string, string>();
 
   const accept = (s: Step): void => {
     state = s.state;

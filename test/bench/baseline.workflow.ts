@@ -123,7 +123,7 @@ function reject(code: string, message: string): never {
 }
 
 export async function baselineReview(input: BaselineInput): Promise<BaselineResult> {
-  const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: false });
+  const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: false, validateSchema: false });
   const validators = {} as Record<EventName, ValidateFunction>;
   for (const e of EVENTS) validators[e] = ajv.compile(SCHEMAS[e]);
 

@@ -37,7 +37,9 @@ export function contextSchema(ir: ProcedureIR): JsonSchema {
 const EMPTY: JsonSchema = { type: 'object', maxProperties: 0 };
 
 export function compileSchemas(ir: ProcedureIR): SchemaSet {
-  const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: false });
+  // The schemas were checked when the definition was loaded (check-schemas.ts): skipping the
+  // meta-schema here saves ~8 ms per compile (~40 ms per instance start in the sandbox).
+  const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: false, validateSchema: false });
   const events = new Map<string, ValidateFunction>();
   for (const [name, def] of Object.entries(ir.events)) events.set(name, ajv.compile(def.data ?? EMPTY));
   const transitions = new Map<string, ValidateFunction>();
