@@ -1,0 +1,207 @@
+/**
+ * `custodia user …` and `custodia audit …` as a user runs them (child processes), against the
+ * embedded store in a folder (CUSTODIA_RECORDS_DIR) and against PostgreSQL (DATABASE_URL).
+ */
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { REPO_ROOT } from '../../worker/config.ts';
+import { openPgliteClient, openPostgresClient, type SqlClient } from '../../worker/records/sql.ts';
+import { openStore } from '../../worker/records/store.ts';
+
+const postgresUrl = inject('postgresUrl');
+if (!postgresUrl && process.env.CI)
+  throw new Error(`CI is set but there is no PostgreSQL server: ${inject('postgresSkipReason')}`);
+
+const tmp = mkdtempSync(path.join(tmpdir(), 'custodia-cli-records-'));
+const cleanups: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await c();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function custodia(env: Record<string, string>, args: string[], input = ''): Promise<Result> {
+  const { DATABASE_URL: _url, CUSTODIA_RECORDS_DIR: _dir, ...base } = process.env;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/custodia.mjs'), ...args], {
+      cwd: REPO_ROOT,
+      env: { ...base, ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}
+
+interface Target {
+  env: Record<string, string>;
+  /** Raw SQL on the store's database while no CLI has it open. */
+  withSql<T>(fn: (sql: SqlClient) => Promise<T>): Promise<T>;
+}
+
+function embeddedTarget(): Target {
+  const dir = path.join(tmp, randomUUID());
+  return {
+    env: { CUSTODIA_RECORDS_DIR: dir },
+    async withSql(fn) {
+      const sql = await openPgliteClient(dir);
+      try {
+        return await fn(sql);
+      } finally {
+        await sql.close();
+      }
+    },
+  };
+}
+
+async function postgresTarget(): Promise<Target> {
+  const admin = await openPostgresClient(postgresUrl!, { max: 1 });
+  const name = `custodia_cli_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
+  await admin.query(`CREATE DATABASE ${name}`);
+  cleanups.push(async () => {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.close();
+  });
+  const url = new URL(postgresUrl!);
+  url.pathname = `/${name}`;
+  return {
+    env: { DATABASE_URL: url.toString() },
+    async withSql(fn) {
+      const sql = await openPostgresClient(url.toString(), { max: 1 });
+      try {
+        return await fn(sql);
+      } finally {
+        await sql.close();
+      }
+    },
+  };
+}
+
+const targets = [
+  { name: 'embedded store', make: async () => embeddedTarget(), available: true },
+  { name: 'PostgreSQL', make: postgresTarget, available: postgresUrl !== null },
+];
+
+for (const target of targets)
+  describe.skipIf(!target.available)(`custodia user / audit on the ${target.name}`, () => {
+    it('creates users from stdin passwords, refuses weak or missing ones, lists, assigns, resets', async () => {
+      const t = await target.make();
+      const create = await custodia(
+        t.env,
+        [
+          'user',
+          'create',
+          'alice',
+          '--name',
+          'Alice Liddell',
+          '--roles',
+          'project_staff',
+          '--clients',
+          'acme',
+          '--password-stdin',
+        ],
+        'correct horse battery\n',
+      );
+      expect(create).toMatchObject({
+        code: 0,
+        stdout: expect.stringContaining('created alice  Alice Liddell'),
+      });
+
+      const weak = await custodia(
+        t.env,
+        ['user', 'create', 'bob', '--name', 'Bob', '--roles', 'admin', '--password-stdin'],
+        'tooshort\n',
+      );
+      expect(weak.code).toBe(1);
+      expect(weak.stderr).toMatch(/password too short: 8 character\(s\), at least 12/);
+      const none = await custodia(t.env, ['user', 'create', 'bob', '--name', 'Bob', '--roles', 'admin']);
+      expect(none.code).toBe(2);
+      expect(none.stderr).toMatch(/no password: pipe it in with --password-stdin/);
+
+      const assign = await custodia(t.env, ['user', 'assign', 'alice', '--clients', 'acme,globex']);
+      expect(assign.stdout).toContain('clients=acme,globex');
+      const reset = await custodia(
+        t.env,
+        ['user', 'reset-password', 'alice', '--password-stdin'],
+        'a new long passphrase',
+      );
+      expect(reset.code).toBe(0);
+      const list = await custodia(t.env, ['user', 'list', '--json']);
+      expect(JSON.parse(list.stdout)).toMatchObject([
+        { id: 'alice', displayName: 'Alice Liddell', roles: ['project_staff'], clients: ['acme', 'globex'] },
+      ]);
+
+      const verify = await custodia(t.env, ['audit', 'verify']);
+      expect(verify.code).toBe(0);
+      expect(verify.stdout.split('\n')[0]).toBe('audit chain intact: 3 records');
+      const csv = await custodia(t.env, ['audit', 'show', 'user:alice', '--format', 'csv']);
+      const lines = csv.stdout.trim().split('\r\n');
+      expect(lines[0]).toBe('position,at,kind,subject,seq,client,actor,summary,body,prev_hash,hash');
+      expect(lines.slice(1).map((l) => l.split(',').slice(2, 4).concat(l.split(',')[7]!))).toEqual([
+        ['admin', 'user:alice', 'user.create'],
+        ['admin', 'user:alice', 'user.assign'],
+        ['admin', 'user:alice', 'user.password'],
+      ]);
+      expect(csv.stdout).not.toContain('horse');
+    }, 180_000);
+
+    it('audit verify exits 1 listing an altered record', async () => {
+      const t = await target.make();
+      for (const id of ['carol', 'dave'])
+        await custodia(
+          t.env,
+          ['user', 'create', id, '--name', id, '--roles', 'contractor', '--password-stdin'],
+          'long enough pass',
+        );
+      await t.withSql((sql) =>
+        sql.exec(`ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only;
+          UPDATE audit_log SET body = jsonb_set(body, '{roles}', '["admin"]') WHERE position = 1;`),
+      );
+      const verify = await custodia(t.env, ['audit', 'verify']);
+      expect(verify.code).toBe(1);
+      expect(verify.stdout).toMatch(/^audit chain BROKEN: 1 problem\(s\) in 2 records/);
+      expect(verify.stdout).toContain('altered at 1: record 1: content does not match its hash');
+      const json = await custodia(t.env, ['audit', 'verify', '--json']);
+      expect(JSON.parse(json.stdout)).toMatchObject({
+        ok: false,
+        checked: 2,
+        problems: [{ position: 1, kind: 'altered' }],
+      });
+    }, 120_000);
+  });
+
+describe('custodia and a running embedded store', () => {
+  it('refuses to open the embedded store another process holds, and says what to do', async () => {
+    const dir = path.join(tmp, 'held');
+    const held = await openStore({ dataDir: dir });
+    try {
+      const r = await custodia({ CUSTODIA_RECORDS_DIR: dir }, ['audit', 'verify']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(
+        'the embedded store is in use by a running Custodia (process ' + process.pid,
+      );
+      expect(r.stderr).toContain('stop it or use DATABASE_URL (PostgreSQL) for multi-process');
+    } finally {
+      await held.close();
+    }
+    const after = await custodia({ CUSTODIA_RECORDS_DIR: dir }, ['audit', 'verify']);
+    expect(after).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining('audit chain intact: 0 records'),
+    });
+  });
+});
