@@ -203,5 +203,5 @@ describe('custodia and a running embedded store', () => {
       code: 0,
       stdout: expect.stringContaining('audit chain intact: 0 records'),
     });
-  });
+  }, 120_000);
 });
