@@ -191,6 +191,7 @@ export async function verifyAuditChain(db: SqlQueryable): Promise<AuditVerificat
   let prev: ChainHead = { position: 0, hash: GENESIS_HASH };
   let prevOk = true;
   let checked = 0;
+  let head: ChainHead | undefined;
   for (;;) {
     const rows = await db.query<AuditRow>(
       `SELECT ${COLUMNS} FROM audit_log WHERE position > $1 ORDER BY position LIMIT ${BATCH}`,
@@ -237,9 +238,14 @@ export async function verifyAuditChain(db: SqlQueryable): Promise<AuditVerificat
       prev = { position: e.position, hash: e.hash };
       prevOk = ok;
     }
-    if (rows.length < BATCH) break;
+    if (rows.length === BATCH) continue;
+    // An append commits its record and the head together: a head beyond the last record read is
+    // either a record appended since (read on) or records removed from the end.
+    [head] = await db.query<ChainHead>('SELECT position, hash FROM audit_chain_head WHERE id = 1');
+    if (!head || head.position <= prev.position) break;
+    const [more] = await db.query('SELECT 1 FROM audit_log WHERE position > $1 LIMIT 1', [prev.position]);
+    if (!more) break;
   }
-  const [head] = await db.query<ChainHead>('SELECT position, hash FROM audit_chain_head WHERE id = 1');
   if (!head || head.position !== prev.position || head.hash !== prev.hash)
     report({
       position: prev.position,
