@@ -10,6 +10,8 @@ const HELP = `custodia — durable, auditable procedures
 Usage:
   custodia validate <file|dir>...                check definitions; prints file:line:col CODE message
   custodia verify <file|dir>...                  prove every invariant on all paths; prints counterexamples
+  custodia coverage [dir...] [--json] [--lang zh] [--verbose]
+                                                 which clause of §3–§5 each definition and test covers
   custodia start <procedureId> [--input JSON] [--as USER:ROLE[,ROLE]]
                                                  start an instance; prints its workflow id
   custodia send <workflowId> <EVENT> [--data JSON] --as USER:ROLE[,ROLE]
@@ -37,6 +39,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./validate.ts')).validateCommand(rest);
     case 'verify':
       return (await import('./verify.ts')).verifyCommand(rest);
+    case 'coverage':
+      return (await import('./coverage.ts')).coverageCommand(rest);
     case 'start':
       return (await import('./instance-commands.ts')).startCommand(rest);
     case 'send':
