@@ -303,18 +303,29 @@ describe('parseCoverageNotes', () => {
 describe('coverageCommand', () => {
   afterEach(() => vi.restoreAllMocks());
 
-  it('reads the shipped procedure for other definition folders, prints JSON, and fails on uncovered §4', () => {
-    const out: string[] = [];
-    vi.spyOn(console, 'log').mockImplementation((line: string) => void out.push(line));
-    vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+  /** Capture what the command writes to a stream (it waits for each write's callback). */
+  const capture = (stream: NodeJS.WriteStream): string[] => {
+    const chunks: string[] = [];
+    vi.spyOn(stream, 'write').mockImplementation(((chunk: string, ...rest: unknown[]) => {
+      chunks.push(chunk);
+      const done = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+      done?.();
+      return true;
+    }) as typeof stream.write);
+    return chunks;
+  };
+
+  it('reads the shipped procedure for other definition folders, prints JSON, and fails on uncovered §4', async () => {
+    const out = capture(process.stdout);
+    capture(process.stderr);
     const dir = mkdtempSync(path.join(tmpdir(), 'custodia-coverage-'));
     writeFileSync(path.join(dir, 'custody.yaml'), CUSTODY_YAML);
     try {
-      expect(coverageCommand([dir, '--json'])).toBe(1);
+      expect(await coverageCommand([dir, '--json'])).toBe(1);
     } finally {
       rmSync(dir, { recursive: true });
     }
-    const json = JSON.parse(out.join('\n')) as CoverageReport;
+    const json = JSON.parse(out.join('')) as CoverageReport;
     expect(json.procedures.map((p) => p.id)).toEqual(['custody']);
     expect(json.clauses.find((r) => r.id === '4.1.2')?.definitions).toEqual([
       expect.objectContaining({ procedure: 'custody', transitions: 1, invariants: 1 }),
@@ -323,7 +334,27 @@ describe('coverageCommand', () => {
     expect(json.problems).toContainEqual(expect.stringMatching(/^4\.4\.4 is cited by no definition/));
   });
 
-  it('refuses a language it does not have', () => {
-    expect(() => coverageCommand(['--lang', 'fr'])).toThrow(/--lang must be en or zh/);
+  it('prints the table in Chinese with --lang zh, problems on stderr and the summary last', async () => {
+    const out = capture(process.stdout);
+    const err = capture(process.stderr);
+    const dir = mkdtempSync(path.join(tmpdir(), 'custodia-coverage-'));
+    writeFileSync(path.join(dir, 'custody.yaml'), CUSTODY_YAML);
+    try {
+      expect(await coverageCommand([dir, '--lang', 'zh'])).toBe(1);
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+    const text = out.join('');
+    expect(text).toMatch(/^1 definition\(s\): custody\n/);
+    expect(text).toMatch(/\n4\.1\.4 +本公司要与客户签立《保密协议》 +(\d+ +)?✗ not cited\n/);
+    expect(text).toMatch(
+      /\n4\.1\.2 +对需要保密的样品和资料.*… +(\d+ +)?custody: 1 transition, 1 invariant\n/,
+    );
+    expect(text.trimEnd().split('\n').pop()).toMatch(/^§4: 3\/27 clauses covered \(uncovered: .*4\.6\.3\)/);
+    expect(err.join('')).toMatch(/^✗ 4\.1\.4 is cited by no definition/m);
+  });
+
+  it('refuses a language it does not have', async () => {
+    await expect(coverageCommand(['--lang', 'fr'])).rejects.toThrow(/--lang must be en or zh/);
   });
 });

@@ -340,7 +340,7 @@ function procedureFolder(dirs: readonly string[], cwd: string): string {
   throw new UsageError(`no procedure/clauses.zh.txt under ${dirs.join(', ')}`);
 }
 
-export function coverageCommand(args: string[]): number {
+export async function coverageCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseOptions(args, {
     json: { type: 'boolean' },
     lang: { type: 'string' },
@@ -360,7 +360,8 @@ export function coverageCommand(args: string[]): number {
   // The procedure folder sits among the definitions but holds no definition.
   const files = definitionFiles(dirs).filter((f) => path.resolve(f) !== notesFile);
   const set = loadDefinitions(files, cwd, { verify: false });
-  for (const d of set.diagnostics) console.warn(`warning: ${formatDiagnostic(d)}`);
+  if (set.diagnostics.length)
+    await emit(process.stderr, set.diagnostics.map((d) => `warning: ${formatDiagnostic(d)}\n`).join(''));
   const tests = findTestFiles(cwd).flatMap((f) =>
     scanTestTags(readFileSync(f, 'utf8'), path.relative(cwd, f)),
   );
@@ -368,27 +369,46 @@ export function coverageCommand(args: string[]): number {
   const report = computeCoverage(clauses, set.definitions.values(), tests, parsedNotes?.notes);
   for (const p of parsedNotes?.problems ?? []) report.problems.push(`coverage-notes.yaml: ${p}`);
   report.ok = report.problems.length === 0;
-  if (values.json) console.log(JSON.stringify(report, null, 2));
-  else printReport(report, lang, values.verbose === true);
+  if (values.json) await emit(process.stdout, `${JSON.stringify(report, null, 2)}\n`);
+  else await printReport(report, lang, values.verbose === true);
   return report.ok ? 0 : 1;
 }
 
-function printReport(report: CoverageReport, lang: ClauseLanguage, verbose: boolean): void {
+/** The table on stdout, then warnings and problems on stderr, then the summary line on stdout. */
+async function printReport(report: CoverageReport, lang: ClauseLanguage, verbose: boolean): Promise<void> {
   const titleWidth = 48;
   const ids = report.procedures.map((p) => p.id);
-  console.log(`${ids.length} definition(s): ${ids.join(', ') || 'none'}\n`);
-  console.log(`${pad('clause', 8)}${pad('title', titleWidth + 2)}${pad('tests', 7)}definitions`);
+  const out = [
+    `${ids.length} definition(s): ${ids.join(', ') || 'none'}`,
+    '',
+    `${pad('clause', 8)}${pad('title', titleWidth + 2)}${pad('tests', 7)}definitions`,
+  ];
   for (const row of report.clauses) {
     const title = truncate(row.title[lang], titleWidth);
-    console.log(
-      `${pad(row.id, 8)}${pad(title, titleWidth + 2)}${pad(String(row.tests.length || ''), 7)}${cell(row, lang)}`,
-    );
-    if (verbose) for (const c of row.citations) console.log(`          · ${c.file}  ${describeCitation(c)}`);
-    for (const t of row.tests) console.log(`          ↳ ${t.file} › ${t.title}`);
+    const tests = String(row.tests.length || '');
+    out.push(`${pad(row.id, 8)}${pad(title, titleWidth + 2)}${pad(tests, 7)}${cell(row, lang)}`);
+    if (verbose) for (const c of row.citations) out.push(`          · ${c.file}  ${describeCitation(c)}`);
+    for (const t of row.tests) out.push(`          ↳ ${t.file} › ${t.title}`);
   }
-  for (const w of report.warnings) console.warn(`warning: ${w}`);
-  for (const p of report.problems) console.error(`✗ ${p}`);
-  console.log(summaryLine(report));
+  await emit(process.stdout, lines(out));
+  await emit(
+    process.stderr,
+    lines([...report.warnings.map((w) => `warning: ${w}`), ...report.problems.map((p) => `✗ ${p}`)]),
+  );
+  await emit(process.stdout, lines([summaryLine(report)]));
+}
+
+const lines = (list: readonly string[]): string => list.map((l) => `${l}\n`).join('');
+
+/**
+ * Write `text` and resolve once it has been handed to the OS: the CLI exits right after the
+ * command returns, and a large report on a pipe would otherwise be cut short.
+ */
+function emit(stream: NodeJS.WriteStream, text: string): Promise<void> {
+  if (!text) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    stream.write(text, (err) => (err ? reject(err) : resolve()));
+  });
 }
 
 function cell(row: ClauseCoverage, lang: ClauseLanguage): string {
