@@ -33,7 +33,9 @@ export function definitionFiles(inputs: readonly string[]): string[] {
     const st = statSync(p);
     if (st.isDirectory()) {
       for (const name of readdirSync(p).sort()) {
-        if (name === 'schema' || name === 'node_modules' || name.startsWith('.')) continue;
+        // schema/ holds the JSON Schema, procedure/ the procedure text and coverage notes.
+        if (name === 'schema' || name === 'procedure' || name === 'node_modules' || name.startsWith('.'))
+          continue;
         const child = path.join(p, name);
         if (statSync(child).isDirectory() || /\.ya?ml$/.test(name)) visit(child);
       }
