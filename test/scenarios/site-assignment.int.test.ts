@@ -1,0 +1,376 @@
+/**
+ * Scenarios of company staff at a client's certification site (`definitions/site_assignment.yaml`),
+ * clauses 4.5.1–4.5.3 (with 3.5.1, 4.1.1 for collected material, and 4.6.3 for a violation), on
+ * the real Temporal server. The timer scenario runs a copy of the shipped definition whose
+ * durations only are scaled to seconds (`shortenTimers`): structure, guards and actions are the
+ * shipped ones.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getSnapshot, instanceResult } from '../../worker/instances.ts';
+import type { EventInput } from '../../workflows/core/ir.ts';
+import type { Harness } from '../integration/harness.ts';
+import {
+  definitionOf,
+  expectRefused,
+  linkedInstance,
+  notified,
+  recordsNamed,
+  send,
+  shortenTimers,
+  startDefinition,
+  startScenarioHarness,
+  type ShortenedDefinition,
+} from './scenario.ts';
+
+const rita = { id: 'rita', roles: ['application_reviewer'] };
+const quinn = { id: 'quinn', roles: ['quality_manager'] };
+const lee = { id: 'lee', roles: ['project_staff'] };
+const pat = { id: 'pat', roles: ['project_staff'] };
+const sam = { id: 'sam', roles: ['project_staff'] };
+/** A team lead who is also an application reviewer: may not accept her own report. */
+const lia = { id: 'lia', roles: ['project_staff', 'application_reviewer'] };
+
+const assignment = {
+  contract_ref: 'CC-2024-12',
+  site_address: 'Acme plant, 8 Industrial Road, Suzhou',
+  activities_in_scope: ['surveillance_inspection', 'records_review'],
+  scope_description: 'surveillance of product line A; production and test records 2023–2024',
+  team: ['lee', 'pat'],
+  lead: 'lee',
+  planned_start: '2024-09-02',
+  planned_end: '2024-09-03',
+};
+const arrive = { arrived_on: '2024-09-02', members_present: ['lee', 'pat'], rules_briefed: true };
+const leave = { left_on: '2024-09-03', activities_performed: ['surveillance_inspection'], declaration: true };
+const report = {
+  report_ref: 'SR-2024-12',
+  summary: 'surveillance done, no nonconformity',
+  materials_collected: 'none',
+  deviations: 'none',
+};
+const extra = {
+  kind: 'take_documents',
+  activity: 'take a copy of the 2024 test plan',
+  reason: 'needed for review',
+};
+const permission = {
+  granted_by: 'Li Wei',
+  position: 'quality director',
+  instrument: 'signed site note SN-3',
+};
+const items = [{ item_id: 'S9', kind: 'sample', description: 'two controllers from line A, sealed bag' }];
+const collected = {
+  basis: 'contract_scope',
+  items,
+  handed_over_by: 'Li Wei',
+  client_receipt_ref: 'HN-44',
+  sealed: true,
+  seal_ref: 'SEAL-7',
+};
+
+let h: Harness;
+let short: ShortenedDefinition;
+beforeAll(async () => {
+  h = await startScenarioHarness('site_assignment', 'sample_custody', 'violation_case');
+  short = shortenTimers(definitionOf(h, 'site_assignment'));
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+const toSite: EventInput[] = [
+  { type: 'ASSIGN', actor: rita, data: assignment },
+  { type: 'ARRIVE_ON_SITE', actor: lee, data: arrive },
+];
+
+/** An assignment whose team is on the client's site. */
+async function onSite(client = 'acme'): Promise<string> {
+  const id = await h.start('site_assignment', { client }, rita);
+  await send(h, id, ...toSite);
+  return id;
+}
+
+describe('site_assignment — company staff at a client site (4.5)', () => {
+  it('[4.5.1][3.5.1] assigned within the contract’s scope, on site, left with a declaration, report accepted by another person', async () => {
+    const id = await h.start('site_assignment', { client: 'acme' }, rita);
+    expect((await send(h, id, { type: 'ASSIGN', actor: rita, data: assignment })).state).toBe('assigned');
+    await notified(h, id, 'project_staff', 'do only what the contract provides for');
+    expect((await send(h, id, { type: 'ARRIVE_ON_SITE', actor: lee, data: arrive })).leaves).toEqual([
+      'on_site.working',
+    ]);
+    expect((await send(h, id, { type: 'LEAVE_SITE', actor: lee, data: leave })).state).toBe('reporting');
+    expect((await send(h, id, { type: 'SUBMIT_SITE_REPORT', actor: lee, data: report })).state).toBe(
+      'report_review',
+    );
+    expect(await send(h, id, { type: 'ACCEPT_REPORT', actor: rita, data: {} })).toMatchObject({
+      state: 'closed',
+      done: true,
+    });
+    const final = await instanceResult(h.client, id);
+    expect(final.context).toMatchObject({
+      contract_ref: 'CC-2024-12',
+      activities_in_scope: ['surveillance_inspection', 'records_review'],
+      lead: 'lee',
+      assigned_by: 'rita',
+      report_by: 'lee',
+      reviewed_by: 'rita',
+      client_permission_recorded: false,
+    });
+    const log = await recordsNamed(h, id, 'site_log', 5);
+    expect(log.map((l) => l.fields.event)).toEqual([
+      'assigned',
+      'arrived',
+      'left_site',
+      'report_submitted',
+      'report_accepted',
+    ]);
+  });
+
+  it('[4.5.1] refuses an activity beyond the contract until the client’s permission is recorded', async () => {
+    const id = await onSite();
+    await expectRefused(
+      h,
+      id,
+      { type: 'REQUEST_EXTRA_ACTIVITY', actor: sam, data: extra },
+      'GUARD_FALSE',
+      'condition not met: actor.id in ctx.team',
+    );
+    await send(h, id, { type: 'REQUEST_EXTRA_ACTIVITY', actor: pat, data: extra });
+    expect((await getSnapshot(h.client, id)).leaves).toEqual(['on_site.awaiting_permission']);
+    await expectRefused(
+      h,
+      id,
+      { type: 'COMPLETE_EXTRA_ACTIVITY', actor: pat, data: { outcome: 'copied', within_permission: true } },
+      'CANNOT_TAKE',
+      'COMPLETE_EXTRA_ACTIVITY cannot be sent in state on_site.awaiting_permission',
+    );
+    await expectRefused(
+      h,
+      id,
+      { type: 'COLLECT_MATERIAL', actor: pat, data: { ...collected, basis: 'client_permission' } },
+      'GUARD_FALSE',
+      "(data.basis == 'contract_scope' || ctx.client_permission_recorded)",
+    );
+    await expectRefused(h, id, { type: 'LEAVE_SITE', actor: lee, data: leave }, 'CANNOT_TAKE');
+    await expectRefused(
+      h,
+      id,
+      { type: 'RECORD_CLIENT_PERMISSION', actor: pat, data: { granted_by: 'Li Wei', position: 'QA' } },
+      'INVALID_DATA',
+      'missing required field "instrument"',
+    );
+    expect(
+      (await send(h, id, { type: 'RECORD_CLIENT_PERMISSION', actor: pat, data: permission })).leaves,
+    ).toEqual(['on_site.extra_activity']);
+    const [perm] = await recordsNamed(h, id, 'permission_log');
+    expect(perm!.fields).toMatchObject({
+      activity: extra.activity,
+      kind: 'take_documents',
+      granted_by: 'Li Wei',
+      instrument: 'signed site note SN-3',
+      recorded_by: 'pat',
+    });
+    await expectRefused(
+      h,
+      id,
+      {
+        type: 'COMPLETE_EXTRA_ACTIVITY',
+        actor: pat,
+        data: { outcome: 'copied more', within_permission: false },
+      },
+      'INVALID_DATA',
+      '/within_permission',
+    );
+    await send(h, id, {
+      type: 'COMPLETE_EXTRA_ACTIVITY',
+      actor: pat,
+      data: { outcome: 'copy taken', within_permission: true },
+    });
+    expect((await getSnapshot(h.client, id)).context.client_permission_recorded).toBe(false);
+
+    // Refused by the client: back to work within the contract, nothing done.
+    await send(
+      h,
+      id,
+      {
+        type: 'REQUEST_EXTRA_ACTIVITY',
+        actor: pat,
+        data: { ...extra, kind: 'photograph', activity: 'photograph line B' },
+      },
+      { type: 'RECORD_CLIENT_REFUSAL', actor: pat, data: { refused_by: 'Li Wei' } },
+    );
+    const snap = await getSnapshot(h.client, id);
+    expect(snap.leaves).toEqual(['on_site.working']);
+    expect(snap.context.client_permission_recorded).toBe(false);
+  });
+
+  it('[4.5.1][4.1.1] material collected in the company’s name enters custody: a sample_custody instance for the client', async () => {
+    const id = await onSite('initech');
+    await expectRefused(
+      h,
+      id,
+      { type: 'COLLECT_MATERIAL', actor: sam, data: collected },
+      'GUARD_FALSE',
+      'actor.id in ctx.team',
+    );
+    await expectRefused(
+      h,
+      id,
+      { type: 'COLLECT_MATERIAL', actor: pat, data: { ...collected, sealed: false } },
+      'INVALID_DATA',
+      '/sealed',
+    );
+    const r = await send(h, id, { type: 'COLLECT_MATERIAL', actor: pat, data: collected });
+    expect(r.leaves).toEqual(['on_site.working']);
+    const { child } = await linkedInstance(h, id, 'sample_custody');
+    expect(child).toMatchObject({
+      procedure: 'sample_custody',
+      leaves: ['received'],
+      context: { client: 'initech', lot_ref: 'CC-2024-12', items, nda_on_file: false },
+    });
+    await notified(h, id, 'application_reviewer', 'record their receipt');
+  });
+
+  it('[4.5.2][4.6.3] personal photographing or copying is never an event; reporting it opens a violation case', async () => {
+    const id = await onSite();
+    await expectRefused(
+      h,
+      id,
+      { type: 'PERSONAL_PHOTOGRAPH', actor: pat },
+      'UNKNOWN_EVENT',
+      'site_assignment has no event PERSONAL_PHOTOGRAPH',
+    );
+    const r = await send(h, id, {
+      type: 'REPORT_PERSONAL_COPY',
+      actor: lee,
+      data: {
+        person: 'pat',
+        act: 'photograph',
+        circumstances: 'phone photo of a drawing',
+        copies_recovered: true,
+      },
+    });
+    expect(r.leaves).toEqual(['on_site.working']);
+    const { child } = await linkedInstance(h, id);
+    expect(child).toMatchObject({
+      leaves: ['reported'],
+      context: {
+        client: 'acme',
+        source_workflow: 'site_assignment',
+        description: 'pat (photograph): phone photo of a drawing',
+      },
+    });
+    await notified(h, id, 'quality_manager', 'copied client information at a site in a personal capacity');
+  });
+
+  it('[4.5.3][4.6.3] soliciting samples or documents in a personal capacity: reporting it opens a violation case', async () => {
+    const id = await onSite('globex');
+    await send(h, id, { type: 'LEAVE_SITE', actor: lee, data: leave });
+    const r = await send(h, id, {
+      type: 'REPORT_SOLICITATION',
+      actor: quinn,
+      data: { person: 'pat', requested: 'a spare controller', circumstances: 'client complained afterwards' },
+    });
+    expect(r.state).toBe('reporting');
+    const { child } = await linkedInstance(h, id);
+    expect(child.context).toMatchObject({
+      client: 'globex',
+      reason:
+        '以个人名义向客户索取样品/资料 / Soliciting samples or documents from the client in a personal capacity',
+    });
+  });
+
+  it('[4.5.1] refuses a lead outside the team, an arrival or departure by the wrong person, and a report accepted by its author', async () => {
+    const id = await h.start('site_assignment', { client: 'acme' }, rita);
+    await expectRefused(
+      h,
+      id,
+      { type: 'ASSIGN', actor: rita, data: { ...assignment, lead: 'sam' } },
+      'GUARD_FALSE',
+      'condition not met: data.lead in data.team',
+    );
+    await expectRefused(
+      h,
+      id,
+      { type: 'ASSIGN', actor: lee, data: assignment },
+      'ROLE_NOT_ALLOWED',
+      'allowed roles: application_reviewer, quality_manager',
+    );
+    await expectRefused(
+      h,
+      id,
+      {
+        type: 'ASSIGN',
+        actor: rita,
+        data: { ...assignment, activities_in_scope: ['product_sampling', 'shopping'] },
+      },
+      'INVALID_DATA',
+      '/activities_in_scope/1: must be one of',
+    );
+    await send(h, id, {
+      type: 'ASSIGN',
+      actor: rita,
+      data: { ...assignment, team: ['lia', 'pat'], lead: 'lia' },
+    });
+    await expectRefused(
+      h,
+      id,
+      { type: 'ARRIVE_ON_SITE', actor: sam, data: arrive },
+      'GUARD_FALSE',
+      'actor.id in ctx.team && data.members_present.all(m, m in ctx.team)',
+    );
+    await send(h, id, {
+      type: 'ARRIVE_ON_SITE',
+      actor: pat,
+      data: { ...arrive, members_present: ['lia', 'pat'] },
+    });
+    await expectRefused(
+      h,
+      id,
+      { type: 'LEAVE_SITE', actor: pat, data: leave },
+      'GUARD_FALSE',
+      'condition not met: actor.id == ctx.lead',
+    );
+    await expectRefused(
+      h,
+      id,
+      { type: 'LEAVE_SITE', actor: lia, data: { ...leave, declaration: false } },
+      'INVALID_DATA',
+      '/declaration',
+    );
+    await send(
+      h,
+      id,
+      { type: 'LEAVE_SITE', actor: lia, data: leave },
+      { type: 'SUBMIT_SITE_REPORT', actor: lia, data: report },
+    );
+    await expectRefused(
+      h,
+      id,
+      { type: 'ACCEPT_REPORT', actor: lia, data: {} },
+      'DUTY_CONFLICT',
+      'The author of the site report may not accept it',
+    );
+    expect(
+      (await send(h, id, { type: 'RETURN_REPORT', actor: quinn, data: { reason: 'add the records list' } }))
+        .state,
+    ).toBe('reporting');
+  });
+
+  it('[4.5.1] a permission left unanswered and an overlong stay on site are chased (durations scaled)', async () => {
+    const id = await startDefinition(h, short, { client: 'acme' }, rita);
+    await send(h, id, ...toSite, { type: 'REQUEST_EXTRA_ACTIVITY', actor: pat, data: extra });
+    await notified(
+      h,
+      id,
+      'project_staff',
+      'No client permission for the activity beyond the contract after 1 day',
+    );
+    await notified(h, id, 'quality_manager', 'Work at the client');
+    const snap = await getSnapshot(h.client, id);
+    expect(snap.leaves).toEqual(['on_site.awaiting_permission']);
+    expect(snap.log.map((l) => l.event)).toEqual(
+      expect.arrayContaining([`after ${short.durations['P1D']}`, `after ${short.durations['P7D']}`]),
+    );
+  });
+});
