@@ -33,7 +33,8 @@ export interface SqlClient extends SqlQueryable {
 export async function openPgliteClient(dataDir: string | null): Promise<SqlClient> {
   let release = (): void => {};
   if (dataDir) {
-    mkdirSync(dataDir, { recursive: true });
+    // Owner-only when created: the store holds password hashes and session keys.
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     release = acquireEmbeddedLock(dataDir);
   }
   let db: PGlite;
