@@ -2,6 +2,8 @@
  * Wiring shared by the process entry points (`npm start`, `npm run worker`, tests, benchmark):
  * where definitions and records live, and bringing up a worker against a Temporal address.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel, type Worker } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
@@ -10,6 +12,7 @@ import { loadDefinitions, type LoadedDefinition } from './definitions.ts';
 import { formatDiagnostic } from '../workflows/core/diagnostics.ts';
 import { recordsDir, recordsStoreOptions } from './records/location.ts';
 import { openStore, type RecordsStore } from './records/store.ts';
+import { isRecordsError } from './records/errors.ts';
 import { createCustodiaWorker } from './worker.ts';
 
 /** Folders holding the deployed definitions. Env: CUSTODIA_DEFINITIONS (comma-separated). */
@@ -44,6 +47,36 @@ export function installRuntime(env: NodeJS.ProcessEnv = process.env): void {
   Runtime.install({ logger: new DefaultLogger(level) });
 }
 
+/**
+ * Record each definition this process runs as an immutable deployed version (procedure@version,
+ * its hash, YAML and IR; an audit record the first time). The same content again is a no-op;
+ * changed content under an existing version is refused: bump `version:` in the YAML.
+ */
+export async function recordDeployments(
+  store: RecordsStore,
+  definitions: Iterable<LoadedDefinition>,
+): Promise<void> {
+  const by = `${os.userInfo().username}@${os.hostname()}`;
+  for (const def of definitions) {
+    const file = path.resolve(REPO_ROOT, def.file);
+    const yaml = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    try {
+      await store.deployDefinition({
+        procedure: def.ir.id,
+        version: def.ir.version,
+        hash: def.hash,
+        yaml,
+        ir: def.ir,
+        deployedBy: by,
+      });
+    } catch (err) {
+      if (isRecordsError(err, 'DEFINITION_CONFLICT'))
+        throw new Error(`${def.file}: ${err.message}`, { cause: err });
+      throw err;
+    }
+  }
+}
+
 export interface RunningWorker {
   worker: Worker;
   client: Client;
@@ -71,6 +104,7 @@ export async function runWorker(
   let client: Client;
   let connection: NativeConnection;
   try {
+    await recordDeployments(store, definitions.values());
     client = await connectClient(config, opts.address);
     connection = await NativeConnection.connect(connectionOptions(config, opts.address));
   } catch (err) {

@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowFailedError } from '@temporalio/client';
 import { EventRejected, getSnapshot, instanceResult, sendEvent } from '../../worker/instances.ts';
 import { listInstances } from '../../worker/visibility.ts';
+import { recordDeployments } from '../../worker/process.ts';
+import { hashProcedure } from '../../workflows/core/hash.ts';
 import { eventually, historyLength, startHarness, type Harness } from './harness.ts';
 import { recordHistory } from './record-history.ts';
 
@@ -231,6 +233,19 @@ describe('procedure workflow', () => {
     });
     expect(audit.map((a) => a.seq)).toEqual([0, 1, 2, 3]);
     await recordHistory(h.client, id, 'engine-review-continued');
+  });
+
+  it('records the definitions it runs as immutable deployed versions', async () => {
+    const versions = await h.running.store.definitionVersions('engine_review');
+    expect(versions.map((v) => [v.version, v.hash])).toEqual([
+      ['1.0.0', h.definitions.get('engine_review')!.hash],
+    ]);
+    expect(versions[0]!.yaml).toContain('id: engine_review');
+    // Changed content under the same version is refused: a new version is needed.
+    const def = h.definitions.get('engine_review')!;
+    const changed = { ...def, ir: { ...def.ir, title: { zh: '改', en: 'changed' } } };
+    changed.hash = hashProcedure(changed.ir);
+    await expect(recordDeployments(h.running.store, [changed])).rejects.toThrow(/version/);
   });
 
   it('refuses a definition whose hash does not match', async () => {
