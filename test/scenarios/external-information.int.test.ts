@@ -57,7 +57,7 @@ afterAll(async () => {
 });
 
 describe('external_information — client information from other sources (4.2.5)', () => {
-  it('[4.2.5][3.3.1] registered as confidential, assessed by the Quality Manager, every use logged, archived still confidential', async () => {
+  it('[4.2.5][3.3.1][3.5.2] registered as confidential, assessed by the Quality Manager, every use logged, archived still confidential', async () => {
     const id = await h.start('external_information', { client: 'acme' }, ada);
     let r = await send(h, id, { type: 'REGISTER', actor: ada, data: fromRegulator });
     expect(r.leaves).toEqual(['register.assessing']);

@@ -80,7 +80,7 @@ async function withPat(client = 'acme'): Promise<string> {
 }
 
 describe('sample_custody — custody and handover of samples and documents (4.1, 4.2.1)', () => {
-  it('[4.1.1][4.1.4][4.1.2][4.1.3][3.4.1] requirements recorded, NDA on file, signed handovers, returned to the client against a receipt', async () => {
+  it('[4.1.1][4.1.4][4.1.2][4.1.3][3.4.1][3.4.2][3.3.2] requirements recorded, NDA on file, signed handovers, returned to the client against a receipt', async () => {
     const id = await h.start('sample_custody', { client: 'acme', lot_ref: 'LOT-31' }, rita);
     expect((await send(h, id, { type: 'RECORD_RECEIPT', actor: rita, data: receipt })).state).toBe(
       'quarantine',

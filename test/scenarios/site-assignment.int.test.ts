@@ -204,7 +204,7 @@ describe('site_assignment — company staff at a client site (4.5)', () => {
     expect(snap.context.client_permission_recorded).toBe(false);
   });
 
-  it('[4.5.1][4.1.1] material collected in the company’s name enters custody: a sample_custody instance for the client', async () => {
+  it('[4.5.1][4.1.1][3.5.2] material collected in the company’s name enters custody: a sample_custody instance for the client', async () => {
     const id = await onSite('initech');
     await expectRefused(
       h,

@@ -136,7 +136,7 @@ describe('violation_case — violation and corrective action (4.6.3, 3.4.3, 3.2.
     expect(r).toMatchObject({ state: 'closed_effective', done: true });
   });
 
-  it('[4.6.3] an ineffective action goes back to planning; a verifier may not implement the next one', async () => {
+  it('[4.6.3][3.2.3] an ineffective action goes back to planning; a verifier may not implement the next one', async () => {
     const id = await implementedCase(pat);
     const r = await send(h, id, {
       type: 'VERIFY',
