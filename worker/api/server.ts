@@ -1,0 +1,724 @@
+/**
+ * The HTTP API (`/api`, JSON): sessions, definitions, instances (start, list via Temporal
+ * visibility, snapshot, events), the inbox and the audit trail. Plain `node:http` with a small
+ * router; every body and query validated (unknown fields rejected), every error an
+ * `application/problem+json` answer. Who acts is always the signed-in user; staff whose roles are
+ * not quality_manager / general_manager see and act on their assigned clients only (4.4.2, 4.2.3).
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { timingSafeEqual } from 'node:crypto';
+import { WorkflowNotFoundError, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
+import { WORKFLOW_TYPE } from '../../workflows/api.ts';
+import { compileSchemas, formatProblems } from '../../workflows/core/schemas.ts';
+import type { Json } from '../../workflows/core/ir.ts';
+import {
+  CustodiaAwaiting,
+  CustodiaClient,
+  CustodiaDueAt,
+  CustodiaProcedure,
+  CustodiaState,
+  CustodiaStateSince,
+  CustodiaVersion,
+} from '../../workflows/search-attributes.ts';
+import type { LoadedDefinition } from '../definitions.ts';
+import { EventRejected, getSnapshot, sendEvent, startProcedure } from '../instances.ts';
+import { isRecordsError } from '../records/errors.ts';
+import { auditToCsv } from '../records/export.ts';
+import { ALL_CLIENT_ROLES, type AuditEntry, type RecordsStore, type User } from '../records/types.ts';
+import type { InstanceRow } from '../visibility.ts';
+import {
+  ApiProblem,
+  bodyValidator,
+  discardBody,
+  parseCookies,
+  parseQuery,
+  queryValidator,
+  readJsonBody,
+  sendEmpty,
+  sendJson,
+  sendProblem,
+  sendText,
+} from './http.ts';
+import { openApiDocument } from './openapi.ts';
+
+export const SESSION_COOKIE = 'custodia_session';
+export const CSRF_HEADER = 'x-csrf-token';
+
+export interface ApiOptions {
+  client: Client;
+  store: RecordsStore;
+  /** The definitions instances may be started from, by procedure id. */
+  definitions: Map<string, LoadedDefinition>;
+  taskQueue: string;
+  /** Add `Secure` to the session cookie (serve over HTTPS). Default false. */
+  secureCookies?: boolean;
+  /** Session lifetime in ms (default 8 h). */
+  sessionTtlMs?: number;
+  /** Largest request body in bytes (default 256 KiB). */
+  bodyLimit?: number;
+  /** Failed logins per user + address within `loginWindowMs` before 429 (default 5 per 15 min). */
+  loginFailures?: number;
+  loginWindowMs?: number;
+  /** Unexpected (5xx) errors are reported here (default console.error). */
+  onError?: (err: unknown, req: IncomingMessage) => void;
+}
+
+export interface Api {
+  server: Server;
+  /** Listen (port 0: any free port); resolves with the URL, e.g. `http://127.0.0.1:8080`. */
+  listen(port: number, host?: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+interface Ctx {
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  params: Record<string, string>;
+  ip: string;
+}
+
+interface Authed extends Ctx {
+  user: User;
+  sessionId: string;
+  csrfToken: string;
+  expiresAt: string;
+}
+
+type Handler = (ctx: Ctx) => Promise<void>;
+
+interface Route {
+  method: string;
+  pattern: RegExp;
+  keys: string[];
+  handler: Handler;
+}
+
+const ID = '^[A-Za-z0-9][A-Za-z0-9._:@-]{0,199}$';
+const EVENT = '^[A-Za-z][A-Za-z0-9_.-]{0,99}$';
+const KEYWORD = "^[^'\\\\\\n\\r]{1,200}$";
+
+const validateLogin = bodyValidator<{ id: string; password: string }>({
+  type: 'object',
+  required: ['id', 'password'],
+  properties: {
+    id: { type: 'string', minLength: 1, maxLength: 200 },
+    password: { type: 'string', minLength: 1, maxLength: 1024 },
+  },
+  additionalProperties: false,
+});
+
+const validateStart = bodyValidator<{ procedure: string; input?: Record<string, Json> }>({
+  type: 'object',
+  required: ['procedure'],
+  properties: {
+    procedure: { type: 'string', pattern: ID },
+    input: { type: 'object' },
+  },
+  additionalProperties: false,
+});
+
+const validateEvent = bodyValidator<{ type: string; data?: Record<string, Json> }>({
+  type: 'object',
+  required: ['type'],
+  properties: {
+    type: { type: 'string', pattern: EVENT },
+    data: { type: 'object' },
+  },
+  additionalProperties: false,
+});
+
+interface ListQuery {
+  procedure?: string;
+  version?: string;
+  state?: string;
+  client?: string;
+  awaiting?: string;
+  overdue?: boolean;
+  all?: boolean;
+  limit?: number;
+  pageToken?: string;
+}
+
+const validateList = queryValidator<ListQuery>({
+  type: 'object',
+  properties: {
+    procedure: { type: 'string', pattern: KEYWORD },
+    version: { type: 'string', pattern: KEYWORD },
+    state: { type: 'string', pattern: KEYWORD },
+    client: { type: 'string', pattern: KEYWORD },
+    awaiting: { type: 'string', pattern: KEYWORD },
+    overdue: { type: 'boolean' },
+    all: { type: 'boolean' },
+    limit: { type: 'integer', minimum: 1, maximum: 500 },
+    pageToken: { type: 'string', pattern: '^[0-9]{1,6}$' },
+  },
+  additionalProperties: false,
+});
+
+const validateInboxQuery = queryValidator<{ limit?: number }>({
+  type: 'object',
+  properties: { limit: { type: 'integer', minimum: 1, maximum: 500 } },
+  additionalProperties: false,
+});
+
+const validateAuditQuery = queryValidator<{ workflowId?: string; client?: string; format?: 'json' | 'csv' }>({
+  type: 'object',
+  properties: {
+    workflowId: { type: 'string', pattern: ID },
+    client: { type: 'string', pattern: KEYWORD },
+    format: { enum: ['json', 'csv'] },
+  },
+  additionalProperties: false,
+});
+
+const validateNoQuery = queryValidator<Record<string, never>>({
+  type: 'object',
+  additionalProperties: false,
+});
+
+/** Engine rejection codes → HTTP status. */
+const REJECTION_STATUS: Record<string, number> = {
+  ROLE_NOT_ALLOWED: 403,
+  DUTY_CONFLICT: 403,
+  INVALID_DATA: 422,
+  UNKNOWN_EVENT: 422,
+  BAD_ACTOR: 422,
+  CANNOT_TAKE: 409,
+  GUARD_FALSE: 409,
+  INSTANCE_FINISHED: 409,
+};
+
+function quote(value: string): string {
+  if (/['\\\n\r]/.test(value)) throw new ApiProblem(400, 'INVALID_QUERY', 'values may not contain quotes');
+  return `'${value}'`;
+}
+
+function seesAllClients(user: User): boolean {
+  return user.roles.some((r) => ALL_CLIENT_ROLES.includes(r));
+}
+
+/** The visibility clause limiting a user to their clients (instances without a client are shared). */
+function isolationClause(user: User): string | undefined {
+  if (seesAllClients(user)) return undefined;
+  if (!user.clients.length) return 'CustodiaClient IS NULL';
+  return `(CustodiaClient IN (${user.clients.map(quote).join(', ')}) OR CustodiaClient IS NULL)`;
+}
+
+function mayAccessClient(user: User, client: string | undefined): boolean {
+  return client === undefined || seesAllClients(user) || user.clients.includes(client);
+}
+
+function rowOf(info: WorkflowExecutionInfo, now: Date): InstanceRow {
+  const sa = info.typedSearchAttributes;
+  const dueAt = sa.get(CustodiaDueAt);
+  const row: InstanceRow = {
+    workflowId: info.workflowId,
+    status: info.status.name,
+    state: sa.get(CustodiaState) ?? [],
+    awaiting: sa.get(CustodiaAwaiting) ?? [],
+    overdue: dueAt !== undefined && dueAt < now && info.status.name === 'RUNNING',
+  };
+  const procedure = sa.get(CustodiaProcedure);
+  if (procedure !== undefined) row.procedure = procedure;
+  const version = sa.get(CustodiaVersion);
+  if (version !== undefined) row.version = version;
+  const client = sa.get(CustodiaClient);
+  if (client !== undefined) row.client = client;
+  const since = sa.get(CustodiaStateSince);
+  if (since !== undefined) row.stateSince = since.toISOString();
+  if (dueAt !== undefined) row.dueAt = dueAt.toISOString();
+  return row;
+}
+
+function userView(user: User): Record<string, unknown> {
+  return { id: user.id, displayName: user.displayName, roles: user.roles, clients: user.clients };
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** Failed logins per key within a sliding window. */
+class LoginLimiter {
+  private readonly failures = new Map<string, number[]>();
+  constructor(
+    private readonly max: number,
+    private readonly windowMs: number,
+  ) {}
+  private recent(key: string, now: number): number[] {
+    const list = (this.failures.get(key) ?? []).filter((t) => t > now - this.windowMs);
+    if (list.length) this.failures.set(key, list);
+    else this.failures.delete(key);
+    return list;
+  }
+  /** Seconds until another attempt is allowed, or 0. */
+  blockedFor(key: string, now = Date.now()): number {
+    const list = this.recent(key, now);
+    if (list.length < this.max) return 0;
+    const oldest = list[list.length - this.max] ?? now;
+    return Math.max(1, Math.ceil((oldest + this.windowMs - now) / 1000));
+  }
+  fail(key: string, now = Date.now()): void {
+    if (this.failures.size > 10_000)
+      for (const k of [...this.failures.keys()]) if (!this.recent(k, now).length) this.failures.delete(k);
+    this.failures.set(key, [...this.recent(key, now), now]);
+  }
+  succeed(key: string): void {
+    this.failures.delete(key);
+  }
+}
+
+export function createApi(opts: ApiOptions): Api {
+  const { client, store, definitions, taskQueue } = opts;
+  const ttl = opts.sessionTtlMs ?? 8 * 3600_000;
+  const bodyLimit = opts.bodyLimit ?? 256 * 1024;
+  const limiter = new LoginLimiter(opts.loginFailures ?? 5, opts.loginWindowMs ?? 15 * 60_000);
+  const onError = opts.onError ?? ((err: unknown) => console.error('custodia api: unexpected error', err));
+  const schemas = new Map<string, ReturnType<typeof compileSchemas>>();
+  const schemasOf = (def: LoadedDefinition): ReturnType<typeof compileSchemas> => {
+    let s = schemas.get(def.ir.id);
+    if (!s) schemas.set(def.ir.id, (s = compileSchemas(def.ir)));
+    return s;
+  };
+
+  const routes: Route[] = [];
+  const route = (method: string, path: string, handler: Handler): void => {
+    const keys: string[] = [];
+    const pattern = new RegExp(
+      '^' +
+        path.replace(/:([a-zA-Z]+)/g, (_, k: string) => {
+          keys.push(k);
+          return '([^/]+)';
+        }) +
+        '$',
+    );
+    routes.push({ method, pattern, keys, handler });
+  };
+
+  const cookie = (value: string, maxAge: number): string =>
+    `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}` +
+    (opts.secureCookies ? '; Secure' : '');
+
+  /** The session's user, or 401; for state-changing methods also the CSRF token, or 403. */
+  const authenticate = async (ctx: Ctx): Promise<Authed> => {
+    const id = parseCookies(ctx.req.headers.cookie).get(SESSION_COOKIE);
+    const session = id && /^[A-Za-z0-9_-]{16,128}$/.test(id) ? await store.getSession(id) : undefined;
+    const user = session ? await store.getUser(session.userId) : undefined;
+    if (!session || !user || user.disabled)
+      throw new ApiProblem(
+        401,
+        'UNAUTHENTICATED',
+        'sign in first (POST /api/session); the session is absent or expired',
+        {},
+        {
+          'www-authenticate': 'Cookie realm="custodia"',
+        },
+      );
+    if (!['GET', 'HEAD'].includes(ctx.req.method ?? 'GET')) {
+      const token = ctx.req.headers[CSRF_HEADER];
+      if (typeof token !== 'string' || !sameSecret(token, session.csrfToken))
+        throw new ApiProblem(
+          403,
+          'CSRF',
+          `state-changing requests need the ${CSRF_HEADER} header of the session`,
+        );
+    }
+    return {
+      ...ctx,
+      user,
+      sessionId: session.id,
+      csrfToken: session.csrfToken,
+      expiresAt: session.expiresAt,
+    };
+  };
+
+  const authed = (handler: (ctx: Authed) => Promise<void>): Handler => {
+    return async (ctx) => handler(await authenticate(ctx));
+  };
+
+  const definitionOf = (id: string): LoadedDefinition => {
+    const def = definitions.get(id);
+    if (!def) throw new ApiProblem(404, 'UNKNOWN_PROCEDURE', `no procedure "${id}"`);
+    return def;
+  };
+
+  /**
+   * The instance if it is a Custodia instance this user may see; 404 otherwise (also for other
+   * clients' instances, so their existence is not revealed).
+   */
+  const accessibleInstance = async (
+    user: User,
+    workflowId: string,
+  ): Promise<{ client?: string; running: boolean }> => {
+    const notFound = new ApiProblem(404, 'NOT_FOUND', `no instance "${workflowId}"`);
+    if (!new RegExp(ID).test(workflowId)) throw notFound;
+    let desc;
+    try {
+      desc = await client.workflow.getHandle(workflowId).describe();
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw notFound;
+      throw err;
+    }
+    if (desc.type !== WORKFLOW_TYPE) throw notFound;
+    const c = desc.typedSearchAttributes.get(CustodiaClient);
+    if (!mayAccessClient(user, c)) throw notFound;
+    return { ...(c !== undefined ? { client: c } : {}), running: desc.status.name === 'RUNNING' };
+  };
+
+  const list = async (query: string, limit: number, offset = 0): Promise<InstanceRow[]> => {
+    const now = new Date();
+    const rows: InstanceRow[] = [];
+    let i = 0;
+    for await (const info of client.workflow.list({ query, pageSize: Math.min(offset + limit + 1, 1000) })) {
+      if (i++ < offset) continue;
+      rows.push(rowOf(info, now));
+      if (rows.length > limit) break;
+    }
+    return rows;
+  };
+
+  // --- sessions -------------------------------------------------------------------------------
+
+  route('POST', '/api/session', async (ctx) => {
+    validateNoQuery(parseQuery(ctx.url.searchParams));
+    const body = validateLogin(await readJsonBody(ctx.req, bodyLimit));
+    const key = `${body.id.toLowerCase()}\u0000${ctx.ip}`;
+    const wait = limiter.blockedFor(key);
+    if (wait)
+      throw new ApiProblem(
+        429,
+        'TOO_MANY_ATTEMPTS',
+        `too many failed sign-ins; try again in ${wait} s`,
+        {},
+        { 'retry-after': String(wait) },
+      );
+    let user: User | undefined;
+    try {
+      user = await store.checkPassword(body.id, body.password);
+    } catch (err) {
+      if (!isRecordsError(err)) throw err;
+    }
+    if (!user) {
+      limiter.fail(key);
+      throw new ApiProblem(401, 'BAD_CREDENTIALS', 'unknown user or wrong password');
+    }
+    limiter.succeed(key);
+    const session = await store.createSession(user.id, ttl);
+    sendJson(
+      ctx.res,
+      201,
+      { user: userView(user), csrfToken: session.csrfToken, expiresAt: session.expiresAt },
+      { 'set-cookie': cookie(session.id, Math.floor(ttl / 1000)) },
+    );
+  });
+
+  route(
+    'DELETE',
+    '/api/session',
+    authed(async (ctx) => {
+      validateNoQuery(parseQuery(ctx.url.searchParams));
+      await store.deleteSession(ctx.sessionId);
+      sendEmpty(ctx.res, 204, { 'set-cookie': cookie('', 0) });
+    }),
+  );
+
+  route(
+    'GET',
+    '/api/me',
+    authed(async (ctx) => {
+      validateNoQuery(parseQuery(ctx.url.searchParams));
+      sendJson(ctx.res, 200, {
+        user: userView(ctx.user),
+        csrfToken: ctx.csrfToken,
+        expiresAt: ctx.expiresAt,
+      });
+    }),
+  );
+
+  // --- definitions ----------------------------------------------------------------------------
+
+  const summary = (def: LoadedDefinition): Record<string, unknown> => ({
+    id: def.ir.id,
+    version: def.ir.version,
+    hash: def.hash,
+    title: def.ir.title,
+    description: def.ir.description,
+    roles: def.ir.roles,
+    ...(def.ir.clientField ? { clientField: def.ir.clientField } : {}),
+    events: Object.keys(def.ir.events),
+  });
+
+  route(
+    'GET',
+    '/api/definitions',
+    authed(async (ctx) => {
+      validateNoQuery(parseQuery(ctx.url.searchParams));
+      const out = [...definitions.values()].sort((a, b) => a.ir.id.localeCompare(b.ir.id)).map(summary);
+      sendJson(ctx.res, 200, { definitions: out });
+    }),
+  );
+
+  route(
+    'GET',
+    '/api/definitions/:id',
+    authed(async (ctx) => {
+      validateNoQuery(parseQuery(ctx.url.searchParams));
+      const def = definitionOf(ctx.params.id ?? '');
+      const versions = await store.definitionVersions(def.ir.id);
+      const current = versions.find((v) => v.version === def.ir.version && v.hash === def.hash);
+      sendJson(ctx.res, 200, {
+        ...summary(def),
+        ir: def.ir,
+        ...(current
+          ? { yaml: current.yaml, deployedBy: current.deployedBy, deployedAt: current.deployedAt }
+          : {}),
+        versions: versions.map((v) => ({
+          version: v.version,
+          hash: v.hash,
+          deployedBy: v.deployedBy,
+          deployedAt: v.deployedAt,
+        })),
+      });
+    }),
+  );
+
+  // --- instances ------------------------------------------------------------------------------
+
+  route(
+    'POST',
+    '/api/instances',
+    authed(async (ctx) => {
+      validateNoQuery(parseQuery(ctx.url.searchParams));
+      const body = validateStart(await readJsonBody(ctx.req, bodyLimit));
+      const def = definitionOf(body.procedure);
+      const input = body.input ?? {};
+      const problems = schemasOf(def).startInputProblems(input);
+      if (problems.length)
+        throw new ApiProblem(422, 'INVALID_INPUT', `start input rejected: ${formatProblems(problems)}`, {
+          errors: problems,
+        });
+      const c = def.ir.clientField ? input[def.ir.clientField] : undefined;
+      if (!mayAccessClient(ctx.user, typeof c === 'string' ? c : undefined))
+        throw new ApiProblem(403, 'CLIENT_NOT_ASSIGNED', `you are not assigned to client "${String(c)}"`);
+      const workflowId = await startProcedure(client, def, {
+        context: input,
+        starter: { id: ctx.user.id, roles: [...ctx.user.roles] },
+        taskQueue,
+      });
+      sendJson(
+        ctx.res,
+        201,
+        { workflowId, procedure: def.ir.id, version: def.ir.version, hash: def.hash },
+        { location: `/api/instances/${encodeURIComponent(workflowId)}` },
+      );
+    }),
+  );
+
+  route(
+    'GET',
+    '/api/instances',
+    authed(async (ctx) => {
+      const q = validateList(parseQuery(ctx.url.searchParams));
+      if (q.client && !mayAccessClient(ctx.user, q.client)) {
+        sendJson(ctx.res, 200, { instances: [] });
+        return;
+      }
+      const parts = [`WorkflowType = ${quote(WORKFLOW_TYPE)}`];
+      if (!q.all || q.overdue) parts.push(`ExecutionStatus = 'Running'`);
+      if (q.procedure) parts.push(`CustodiaProcedure = ${quote(q.procedure)}`);
+      if (q.version) parts.push(`CustodiaVersion = ${quote(q.version)}`);
+      if (q.state) parts.push(`CustodiaState = ${quote(q.state)}`);
+      if (q.client) parts.push(`CustodiaClient = ${quote(q.client)}`);
+      if (q.awaiting) parts.push(`CustodiaAwaiting = ${quote(q.awaiting)}`);
+      if (q.overdue) parts.push(`CustodiaDueAt < ${quote(new Date().toISOString())}`);
+      const iso = isolationClause(ctx.user);
+      if (iso) parts.push(iso);
+      const limit = q.limit ?? 50;
+      const offset = q.pageToken ? Number(q.pageToken) : 0;
+      const rows = await list(parts.join(' AND '), limit, offset);
+      const more = rows.length > limit;
+      sendJson(ctx.res, 200, {
+        instances: rows.slice(0, limit),
+        ...(more ? { nextPageToken: String(offset + limit) } : {}),
+      });
+    }),
+  );
+
+  route(
+    'GET',
+    '/api/instances/:id',
+    authed(async (ctx) => {
+      validateNoQuery(parseQuery(ctx.url.searchParams));
+      const workflowId = ctx.params.id ?? '';
+      await accessibleInstance(ctx.user, workflowId);
+      sendJson(ctx.res, 200, { workflowId, ...(await getSnapshot(client, workflowId)) });
+    }),
+  );
+
+  route(
+    'POST',
+    '/api/instances/:id/events',
+    authed(async (ctx) => {
+      validateNoQuery(parseQuery(ctx.url.searchParams));
+      const body = validateEvent(await readJsonBody(ctx.req, bodyLimit));
+      const workflowId = ctx.params.id ?? '';
+      const inst = await accessibleInstance(ctx.user, workflowId);
+      if (!inst.running)
+        throw new ApiProblem(409, 'INSTANCE_FINISHED', 'this instance has finished; it takes no events');
+      try {
+        const result = await sendEvent(client, workflowId, {
+          type: body.type,
+          ...(body.data ? { data: body.data } : {}),
+          actor: { id: ctx.user.id, roles: [...ctx.user.roles] },
+        });
+        sendJson(ctx.res, 200, result);
+      } catch (err) {
+        if (err instanceof EventRejected)
+          throw new ApiProblem(REJECTION_STATUS[err.code] ?? 409, err.code, err.message);
+        if (err instanceof WorkflowNotFoundError)
+          throw new ApiProblem(409, 'INSTANCE_FINISHED', 'this instance has finished; it takes no events');
+        throw err;
+      }
+    }),
+  );
+
+  route(
+    'GET',
+    '/api/inbox',
+    authed(async (ctx) => {
+      const q = validateInboxQuery(parseQuery(ctx.url.searchParams));
+      const roles = ctx.user.roles;
+      if (!roles.length) {
+        sendJson(ctx.res, 200, { tasks: [] });
+        return;
+      }
+      const parts = [
+        `WorkflowType = ${quote(WORKFLOW_TYPE)}`,
+        `ExecutionStatus = 'Running'`,
+        `CustodiaAwaiting IN (${roles.map(quote).join(', ')})`,
+      ];
+      const iso = isolationClause(ctx.user);
+      if (iso) parts.push(iso);
+      const limit = q.limit ?? 100;
+      const rows = (await list(parts.join(' AND '), 500)).slice(0, 500);
+      rows.sort(
+        (a, b) =>
+          Number(b.overdue) - Number(a.overdue) ||
+          (a.dueAt ?? '\uffff').localeCompare(b.dueAt ?? '\uffff') ||
+          (a.stateSince ?? '').localeCompare(b.stateSince ?? ''),
+      );
+      sendJson(ctx.res, 200, {
+        tasks: rows
+          .slice(0, limit)
+          .map((r) => ({ ...r, myRoles: r.awaiting.filter((x) => roles.includes(x as never)) })),
+      });
+    }),
+  );
+
+  // --- audit ----------------------------------------------------------------------------------
+
+  route(
+    'GET',
+    '/api/audit',
+    authed(async (ctx) => {
+      const q = validateAuditQuery(parseQuery(ctx.url.searchParams));
+      if ((q.workflowId === undefined) === (q.client === undefined))
+        throw new ApiProblem(400, 'INVALID_QUERY', 'give exactly one of workflowId and client');
+      let entries: AuditEntry[];
+      if (q.workflowId) {
+        entries = await store.auditOf(q.workflowId);
+        const clients = new Set(entries.map((e) => e.client).filter((c): c is string => c !== undefined));
+        const hidden = [...clients].some((c) => !mayAccessClient(ctx.user, c));
+        if (hidden) throw new ApiProblem(404, 'NOT_FOUND', `no instance "${q.workflowId}"`);
+        if (!entries.length) await accessibleInstance(ctx.user, q.workflowId);
+      } else {
+        const c = q.client ?? '';
+        if (!mayAccessClient(ctx.user, c)) throw new ApiProblem(404, 'NOT_FOUND', `no client "${c}"`);
+        entries = await store.auditOfClient(c);
+      }
+      if (q.format === 'csv') sendText(ctx.res, 200, 'text/csv; charset=utf-8', auditToCsv(entries));
+      else sendJson(ctx.res, 200, { entries });
+    }),
+  );
+
+  route('GET', '/api/openapi.json', async (ctx) => {
+    validateNoQuery(parseQuery(ctx.url.searchParams));
+    sendJson(ctx.res, 200, openApiDocument());
+  });
+
+  // --- dispatch -------------------------------------------------------------------------------
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      throw new ApiProblem(400, 'BAD_URL', 'malformed request URL');
+    }
+    const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
+    const allowed: string[] = [];
+    for (const r of routes) {
+      const m = r.pattern.exec(url.pathname);
+      if (!m) continue;
+      if (r.method !== method) {
+        allowed.push(r.method);
+        continue;
+      }
+      const params: Record<string, string> = {};
+      try {
+        r.keys.forEach((k, i) => (params[k] = decodeURIComponent(m[i + 1] ?? '')));
+      } catch {
+        throw new ApiProblem(400, 'BAD_URL', 'malformed percent-encoding in the path');
+      }
+      await r.handler({ req, res, url, params, ip: req.socket.remoteAddress ?? '' });
+      return;
+    }
+    if (allowed.length)
+      throw new ApiProblem(
+        405,
+        'METHOD_NOT_ALLOWED',
+        `use ${allowed.join(', ')}`,
+        {},
+        { allow: allowed.join(', ') },
+      );
+    throw new ApiProblem(404, 'NOT_FOUND', `no route ${url.pathname}`);
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res)
+      .catch((err: unknown) => {
+        if (err instanceof ApiProblem) return sendProblem(res, err);
+        onError(err, req);
+        sendProblem(res, new ApiProblem(500, 'INTERNAL', 'the server could not complete the request'));
+      })
+      .finally(() => {
+        if (!req.complete) discardBody(req);
+      });
+  });
+  server.requestTimeout = 60_000;
+  server.headersTimeout = 20_000;
+
+  return {
+    server,
+    listen(port, host = '127.0.0.1') {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          const a = server.address() as AddressInfo;
+          resolve(`http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`);
+        });
+      });
+    },
+    close() {
+      return new Promise((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      });
+    },
+  };
+}
