@@ -1,8 +1,9 @@
 /**
  * `npm start`: the whole product in one process with its embedded defaults — the Temporal dev
  * server (SQLite under `data/`, started and registered by us unless TEMPORAL_ADDRESS is set),
- * the embedded records store, and the worker.
+ * the embedded records store, the worker, and the HTTP API (`CUSTODIA_HTTP_PORT`, default 8080).
  */
+import { httpSettings, serveApi } from './api/listen.ts';
 import { loadConfig } from './config.ts';
 import { runWorker } from './process.ts';
 import { syncSchedules } from './schedules.ts';
@@ -10,6 +11,7 @@ import { startDevServer, type DevServer } from './temporal/dev-server.ts';
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  const httpConf = httpSettings();
   let server: DevServer | undefined;
   let address = config.address ?? undefined;
   if (!address) {
@@ -28,12 +30,22 @@ async function main(): Promise<void> {
   const schedules = await syncSchedules(running.client, running.definitions.values(), config.taskQueue);
   for (const [what, ids] of Object.entries(schedules) as [string, string[]][])
     if (ids.length) console.log(`custodia: schedules ${what}: ${ids.join(', ')}`);
+  let http: Awaited<ReturnType<typeof serveApi>>;
+  try {
+    http = await serveApi(running, config.taskQueue, httpConf);
+  } catch (err) {
+    await running.shutdown();
+    await server?.stop();
+    throw err;
+  }
+  console.log(`custodia: HTTP API at ${http.url}/api (OpenAPI: ${http.url}/api/openapi.json)`);
   console.log('custodia: ready. Try `npx custodia start <procedure>`; Ctrl-C stops.');
   let stopping = false;
   const stop = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
     console.log('custodia: stopping …');
+    await http.api.close();
     await running.shutdown();
     await server?.stop();
     process.exit(0);
@@ -41,6 +53,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop());
   process.on('SIGTERM', () => void stop());
   await running.done;
+  await http.api.close();
   await server?.stop();
 }
 

@@ -714,7 +714,9 @@ export function createApi(opts: ApiOptions): Api {
         });
       });
     },
+    /** Stop listening and drop open connections (again: a no-op). */
     close() {
+      if (!server.listening) return Promise.resolve();
       return new Promise((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
         server.closeAllConnections();
