@@ -3,13 +3,77 @@
  * the API on a free port. Sign-in, CSRF, rate limiting, client isolation, the engine's refusals as
  * problems, bad input, and the audit trail.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Client } from '@temporalio/client';
 import { createApi, SESSION_COOKIE, type Api } from '../../worker/api/server.ts';
-import { eventually, startHarness, type Harness } from './harness.ts';
+import type { LoadedDefinition } from '../../worker/definitions.ts';
+import { loadDeployedDefinitions, runWorker } from '../../worker/process.ts';
+import { openPostgresClient } from '../../worker/records/sql.ts';
+import type { RecordsStore } from '../../worker/records/types.ts';
+import { ENGINE_FIXTURES, eventually, startHarness, testConfig } from './harness.ts';
 
 const PASSWORD = 'correct horse battery';
 
-let h: Harness;
+/** A worker on the test server and the records store it writes to (the API reads the same one). */
+interface Stack {
+  client: Client;
+  store: RecordsStore;
+  definitions: Map<string, LoadedDefinition>;
+  taskQueue: string;
+  close(): Promise<void>;
+}
+
+const postgresUrl = inject('postgresUrl');
+if (!postgresUrl && process.env.CI)
+  throw new Error(`CI is set but there is no PostgreSQL server: ${inject('postgresSkipReason')}`);
+
+async function embeddedStack(): Promise<Stack> {
+  const h = await startHarness();
+  return {
+    client: h.client,
+    store: h.running.store,
+    definitions: h.definitions,
+    taskQueue: h.config.taskQueue,
+    close: () => h.close(),
+  };
+}
+
+/** A worker with DATABASE_URL on a fresh database of the test PostgreSQL server (dropped after). */
+async function postgresStack(): Promise<Stack> {
+  const admin = await openPostgresClient(postgresUrl!, { max: 1 });
+  const name = `custodia_api_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = new URL(postgresUrl!);
+  url.pathname = `/${name}`;
+  const { config, address } = testConfig();
+  const definitions = loadDeployedDefinitions([ENGINE_FIXTURES]);
+  const saved = process.env.DATABASE_URL;
+  process.env.DATABASE_URL = url.toString();
+  const running = await runWorker(config, { address, definitions }).finally(() => {
+    if (saved === undefined) delete process.env.DATABASE_URL;
+    else process.env.DATABASE_URL = saved;
+  });
+  expect(running.store.backend).toBe('postgres');
+  return {
+    client: running.client,
+    store: running.store,
+    definitions,
+    taskQueue: config.taskQueue,
+    async close() {
+      await running.shutdown();
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.close();
+    },
+  };
+}
+
+const backends = [
+  { name: 'the embedded store', stack: embeddedStack, available: true },
+  { name: 'PostgreSQL', stack: postgresStack, available: postgresUrl !== null },
+];
+
+let h: Stack;
 let api: Api;
 let base: string;
 /** Unexpected (5xx) errors the API reported: none is the point. */
@@ -77,386 +141,426 @@ let alice: Session; // project_staff, client acme
 let dave: Session; // project_staff, client globex
 let qm: Session; // quality_manager (every client)
 
-beforeAll(async () => {
-  h = await startHarness();
-  const store = h.running.store;
-  await store.createUser(
-    { id: 'alice', displayName: 'Alice', roles: ['project_staff'], clients: ['acme'], password: PASSWORD },
-    'test',
-  );
-  await store.createUser(
-    { id: 'dave', displayName: 'Dave', roles: ['project_staff'], clients: ['globex'], password: PASSWORD },
-    'test',
-  );
-  await store.createUser(
-    { id: 'quinn', displayName: 'Quinn', roles: ['quality_manager'], password: PASSWORD },
-    'test',
-  );
-  await store.createUser(
-    { id: 'rita', displayName: 'Rita', roles: ['project_staff'], clients: ['acme'], password: PASSWORD },
-    'test',
-  );
-  api = createApi({
-    client: h.client,
-    store,
-    definitions: h.definitions,
-    taskQueue: h.config.taskQueue,
-    onError: (err) => serverErrors.push(err),
-  });
-  base = await api.listen(0);
-  [alice, dave, qm] = await Promise.all([login('alice'), login('dave'), login('quinn')]);
-});
-
-afterAll(async () => {
-  expect(serverErrors).toEqual([]);
-  await api?.close();
-  await h?.close();
-});
-
-describe('HTTP API: sessions', () => {
-  it('serves the OpenAPI document without a session', async () => {
-    const res = await call('GET', '/api/openapi.json');
-    expect(res.status).toBe(200);
-    expect(res.body.openapi).toBe('3.1.0');
-    expect(Object.keys(res.body.paths as object)).toEqual(
-      expect.arrayContaining(['/api/session', '/api/instances/{id}/events', '/api/inbox', '/api/audit']),
-    );
-  });
-
-  it('signs in, tells who I am, refuses a wrong password, signs out', async () => {
-    const me = await call('GET', '/api/me', { session: alice });
-    expect(me.status).toBe(200);
-    expect(me.body.user).toMatchObject({ id: 'alice', roles: ['project_staff'], clients: ['acme'] });
-    expect(me.body.csrfToken).toBe(alice.csrf);
-
-    expectProblem(
-      await call('POST', '/api/session', { body: { id: 'alice', password: 'wrong password!!' } }),
-      401,
-      'BAD_CREDENTIALS',
-    );
-    expectProblem(
-      await call('POST', '/api/session', { body: { id: 'nobody', password: PASSWORD } }),
-      401,
-      'BAD_CREDENTIALS',
-    );
-
-    const s = await login('alice');
-    expectProblem(await call('DELETE', '/api/session', { session: s, csrf: null }), 403, 'CSRF');
-    const out = await call('DELETE', '/api/session', { session: s });
-    expect(out.status).toBe(204);
-    expectProblem(await call('GET', '/api/me', { session: s }), 401, 'UNAUTHENTICATED');
-  });
-
-  it('rate-limits failed sign-ins per user and address (even the right password then)', async () => {
-    for (let i = 0; i < 5; i++)
-      expectProblem(
-        await call('POST', '/api/session', { body: { id: 'rita', password: `wrong password ${i}` } }),
-        401,
-        'BAD_CREDENTIALS',
+for (const backend of backends)
+  describe.skipIf(!backend.available)(`HTTP API on ${backend.name}`, () => {
+    beforeAll(async () => {
+      serverErrors.length = 0;
+      h = await backend.stack();
+      const store = h.store;
+      await store.createUser(
+        {
+          id: 'alice',
+          displayName: 'Alice',
+          roles: ['project_staff'],
+          clients: ['acme'],
+          password: PASSWORD,
+        },
+        'test',
       );
-    const blocked = await call('POST', '/api/session', { body: { id: 'rita', password: PASSWORD } });
-    expectProblem(blocked, 429, 'TOO_MANY_ATTEMPTS');
-    expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
-    // Another user from the same address is not affected.
-    await login('alice');
-  });
-
-  it('answers 401 without a session, with a forged one, or with an expired one', async () => {
-    expectProblem(await call('GET', '/api/instances'), 401, 'UNAUTHENTICATED');
-    expectProblem(await call('GET', '/api/inbox', { session: { cookie: 'x'.repeat(43), csrf: '' } }), 401);
-    expectProblem(await call('GET', '/api/me', { session: { cookie: 'not a token;', csrf: '' } }), 401);
-    const short = await h.running.store.createSession('alice', 1);
-    await new Promise((r) => setTimeout(r, 20));
-    expectProblem(
-      await call('GET', '/api/me', { session: { cookie: short.id, csrf: short.csrfToken } }),
-      401,
-      'UNAUTHENTICATED',
-    );
-    expectProblem(
-      await call('POST', '/api/instances', {
-        session: { cookie: short.id, csrf: short.csrfToken },
-        body: { procedure: 'engine_review', input: { client: 'acme' } },
-      }),
-      401,
-      'UNAUTHENTICATED',
-    );
-  });
-});
-
-describe('HTTP API: definitions and instances', () => {
-  let workflowId = '';
-
-  it('lists and shows definitions', async () => {
-    const list = await call('GET', '/api/definitions', { session: alice });
-    expect(list.status).toBe(200);
-    const ids = (list.body.definitions as { id: string }[]).map((d) => d.id);
-    expect(ids).toContain('engine_review');
-    const one = await call('GET', '/api/definitions/engine_review', { session: alice });
-    expect(one.status).toBe(200);
-    expect(one.body).toMatchObject({
-      id: 'engine_review',
-      clientField: 'client',
-      ir: { id: 'engine_review' },
-    });
-    expect((one.body.versions as unknown[]).length).toBeGreaterThan(0);
-    expectProblem(await call('GET', '/api/definitions/nope', { session: alice }), 404, 'UNKNOWN_PROCEDURE');
-  });
-
-  it('starts an instance as the signed-in user and acts on it as the right role', async () => {
-    expectProblem(
-      await call('POST', '/api/instances', {
-        session: alice,
-        csrf: null,
-        body: { procedure: 'engine_review', input: { client: 'acme' } },
-      }),
-      403,
-      'CSRF',
-    );
-    expectProblem(
-      await call('POST', '/api/instances', {
-        session: alice,
-        csrf: 'x'.repeat(43),
-        body: { procedure: 'engine_review', input: { client: 'acme' } },
-      }),
-      403,
-      'CSRF',
-    );
-    const started = await call('POST', '/api/instances', {
-      session: alice,
-      body: { procedure: 'engine_review', input: { client: 'acme' } },
-    });
-    expect(started.status, started.text).toBe(201);
-    workflowId = String(started.body.workflowId);
-    expect(started.headers.get('location')).toBe(`/api/instances/${workflowId}`);
-
-    const sent = await call('POST', `/api/instances/${workflowId}/events`, {
-      session: alice,
-      body: { type: 'SUBMIT', data: { purpose: 'audit prep' } },
-    });
-    expect(sent.status, sent.text).toBe(200);
-    expect(sent.body.state).toBe('submitted');
-
-    const snap = await call('GET', `/api/instances/${workflowId}`, { session: alice });
-    expect(snap.status).toBe(200);
-    expect(snap.body).toMatchObject({ workflowId, procedure: 'engine_review', leaves: ['submitted'] });
-    const log = snap.body.log as { event: string; actor: { id: string; roles: string[] } }[];
-    expect(log.map((l) => [l.event, l.actor])).toEqual([
-      ['$start', { id: 'alice', roles: ['project_staff'] }],
-      ['SUBMIT', { id: 'alice', roles: ['project_staff'] }],
-    ]);
-  });
-
-  it('refuses the wrong role with the engine’s code, and the wrong client’s staff with 404', async () => {
-    expectProblem(
-      await call('POST', `/api/instances/${workflowId}/events`, { session: alice, body: { type: 'REJECT' } }),
-      403,
-      'ROLE_NOT_ALLOWED',
-    );
-    expectProblem(
-      await call('POST', `/api/instances/${workflowId}/events`, {
-        session: alice,
-        body: { type: 'NO_SUCH' },
-      }),
-      422,
-      'UNKNOWN_EVENT',
-    );
-    expectProblem(
-      await call('POST', `/api/instances/${workflowId}/events`, {
-        session: qm,
-        body: { type: 'APPROVE', data: { window_hours: 'many' } },
-      }),
-      422,
-      'INVALID_DATA',
-    );
-    // Dave (globex) can neither see nor act on acme's instance.
-    expectProblem(await call('GET', `/api/instances/${workflowId}`, { session: dave }), 404, 'NOT_FOUND');
-    expectProblem(
-      await call('POST', `/api/instances/${workflowId}/events`, {
-        session: dave,
-        body: { type: 'APPROVE', data: { window_hours: 24 } },
-      }),
-      404,
-      'NOT_FOUND',
-    );
-    expectProblem(
-      await call('GET', `/api/audit?workflowId=${workflowId}`, { session: dave }),
-      404,
-      'NOT_FOUND',
-    );
-    expectProblem(await call('GET', '/api/audit?client=acme', { session: dave }), 404, 'NOT_FOUND');
-    expectProblem(
-      await call('POST', '/api/instances', {
-        session: dave,
-        body: { procedure: 'engine_review', input: { client: 'acme' } },
-      }),
-      403,
-      'CLIENT_NOT_ASSIGNED',
-    );
-    expectProblem(await call('GET', '/api/instances/no-such-instance', { session: qm }), 404, 'NOT_FOUND');
-  });
-
-  it('lists instances per client and shows the inbox of my roles', async () => {
-    const rows = async (s: Session, query = ''): Promise<string[]> => {
-      const res = await call('GET', `/api/instances${query}`, { session: s });
-      expect(res.status, res.text).toBe(200);
-      return (res.body.instances as { workflowId: string }[]).map((r) => r.workflowId);
-    };
-    await eventually(async () => (await rows(alice, '?procedure=engine_review')).includes(workflowId));
-    await eventually(async () => (await rows(qm, '?client=acme&state=submitted')).includes(workflowId));
-    expect(await rows(dave)).not.toContain(workflowId);
-    expect(await rows(dave, '?client=acme')).toEqual([]);
-
-    const inbox = await eventually(async () => {
-      const res = await call('GET', '/api/inbox', { session: qm });
-      const tasks = res.body.tasks as { workflowId: string; awaiting: string[] }[];
-      return tasks.find((t) => t.workflowId === workflowId);
-    });
-    expect(inbox.awaiting).toContain('quality_manager');
-    const daveInbox = await call('GET', '/api/inbox', { session: dave });
-    expect((daveInbox.body.tasks as { workflowId: string }[]).map((t) => t.workflowId)).not.toContain(
-      workflowId,
-    );
-
-    // Paging: one row at a time.
-    await call('POST', '/api/instances', {
-      session: alice,
-      body: { procedure: 'engine_review', input: { client: 'acme' } },
-    });
-    const page1 = await eventually(async () => {
-      const res = await call('GET', '/api/instances?procedure=engine_review&client=acme&limit=1', {
-        session: alice,
+      await store.createUser(
+        {
+          id: 'dave',
+          displayName: 'Dave',
+          roles: ['project_staff'],
+          clients: ['globex'],
+          password: PASSWORD,
+        },
+        'test',
+      );
+      await store.createUser(
+        { id: 'quinn', displayName: 'Quinn', roles: ['quality_manager'], password: PASSWORD },
+        'test',
+      );
+      await store.createUser(
+        { id: 'rita', displayName: 'Rita', roles: ['project_staff'], clients: ['acme'], password: PASSWORD },
+        'test',
+      );
+      api = createApi({
+        client: h.client,
+        store,
+        definitions: h.definitions,
+        taskQueue: h.taskQueue,
+        onError: (err) => serverErrors.push(err),
       });
-      return res.body.nextPageToken ? res : undefined;
+      base = await api.listen(0);
+      [alice, dave, qm] = await Promise.all([login('alice'), login('dave'), login('quinn')]);
     });
-    expect((page1.body.instances as unknown[]).length).toBe(1);
-    const page2 = await call(
-      'GET',
-      `/api/instances?procedure=engine_review&client=acme&limit=1&pageToken=${String(page1.body.nextPageToken)}`,
-      { session: alice },
-    );
-    expect(page2.status).toBe(200);
-    expect((page2.body.instances as unknown[]).length).toBe(1);
-  });
 
-  it('lets the quality manager approve, and keeps the audit trail as JSON and CSV', async () => {
-    const approved = await call('POST', `/api/instances/${workflowId}/events`, {
-      session: qm,
-      body: { type: 'APPROVE', data: { window_hours: 24 } },
+    afterAll(async () => {
+      expect(serverErrors).toEqual([]);
+      await api?.close();
+      await h?.close();
     });
-    expect(approved.status, approved.text).toBe(200);
-    expect(approved.body.state).toEqual({ checks: { a: 'pending', b: 'pending' } });
 
-    const entries = await eventually(async () => {
-      const res = await call('GET', `/api/audit?workflowId=${workflowId}`, { session: alice });
-      const list = res.body.entries as { seq: number; actorId: string; client: string }[];
-      return list.length === 3 ? list : undefined;
-    });
-    expect(entries.map((e) => [e.seq, e.actorId, e.client])).toEqual([
-      [0, 'alice', 'acme'],
-      [1, 'alice', 'acme'],
-      [2, 'quinn', 'acme'],
-    ]);
-    const csv = await call('GET', `/api/audit?workflowId=${workflowId}&format=csv`, { session: qm });
-    expect(csv.status).toBe(200);
-    expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
-    const lines = csv.text.trim().split(/\r?\n/);
-    expect(lines.length).toBe(4);
-    expect(csv.text).toContain('APPROVE');
-    const byClient = await call('GET', '/api/audit?client=acme', { session: alice });
-    expect((byClient.body.entries as unknown[]).length).toBeGreaterThanOrEqual(3);
-    expectProblem(await call('GET', '/api/audit', { session: qm }), 400, 'INVALID_QUERY');
-    expect((await h.running.store.verifyAudit()).ok).toBe(true);
-  });
-});
+    describe('HTTP API: sessions', () => {
+      it('serves the OpenAPI document without a session', async () => {
+        const res = await call('GET', '/api/openapi.json');
+        expect(res.status).toBe(200);
+        expect(res.body.openapi).toBe('3.1.0');
+        expect(Object.keys(res.body.paths as object)).toEqual(
+          expect.arrayContaining(['/api/session', '/api/instances/{id}/events', '/api/inbox', '/api/audit']),
+        );
+      });
 
-describe('HTTP API: bad input', () => {
-  it('answers malformed, oversized, mistyped and over-specified requests with 4xx problems', async () => {
-    const post = (body: Partial<Parameters<typeof call>[2]>): Promise<Res> =>
-      call('POST', '/api/instances', { session: alice, ...body });
-    expectProblem(await post({ raw: '{"procedure": "engine_review",' }), 400, 'MALFORMED_JSON');
-    expectProblem(await post({ raw: '[1,2]' }), 400, 'INVALID_BODY');
-    expectProblem(await post({ raw: 'null' }), 400, 'INVALID_BODY');
-    expectProblem(
-      await post({
-        raw: JSON.stringify({ procedure: 'engine_review', input: { client: 'x'.repeat(300_000) } }),
-      }),
-      413,
-      'BODY_TOO_LARGE',
-    );
-    expectProblem(
-      await post({ raw: '{"procedure":"engine_review"}', contentType: 'text/plain' }),
-      415,
-      'UNSUPPORTED_MEDIA_TYPE',
-    );
-    expectProblem(await post({ body: { procedure: 42 } }), 400, 'INVALID_BODY');
-    expectProblem(await post({ body: { procedure: 'engine_review', input: 'acme' } }), 400, 'INVALID_BODY');
-    expectProblem(await post({ body: {} }), 400, 'INVALID_BODY');
-    expectProblem(await post({ body: { procedure: 'nope' } }), 404, 'UNKNOWN_PROCEDURE');
-    expectProblem(
-      await post({ body: { procedure: 'engine_review', input: { client: 7 } } }),
-      422,
-      'INVALID_INPUT',
-    );
-    expectProblem(
-      await post({ body: { procedure: 'engine_review', input: { client: 'acme' }, actor: { id: 'quinn' } } }),
-      400,
-      'UNKNOWN_FIELD',
-    );
-    expectProblem(
-      await call('GET', '/api/instances?overdue=maybe', { session: alice }),
-      400,
-      'INVALID_QUERY',
-    );
-    expectProblem(
-      await call('GET', '/api/instances?color=red', { session: alice }),
-      400,
-      'UNKNOWN_PARAMETER',
-    );
-    expectProblem(await call('GET', '/api/instances?client=a%27b', { session: alice }), 400, 'INVALID_QUERY');
-    expectProblem(
-      await call('GET', '/api/instances?limit=1&limit=2', { session: alice }),
-      400,
-      'INVALID_QUERY',
-    );
-    expectProblem(await call('GET', '/api/nowhere', { session: alice }), 404, 'NOT_FOUND');
-    expectProblem(
-      await call('PUT', '/api/instances', { session: alice, body: {} }),
-      405,
-      'METHOD_NOT_ALLOWED',
-    );
-    expectProblem(
-      await call('POST', '/api/session', { body: { id: 'alice', password: PASSWORD, roles: ['admin'] } }),
-      400,
-      'UNKNOWN_FIELD',
-    );
-  });
+      it('signs in, tells who I am, refuses a wrong password, signs out', async () => {
+        const me = await call('GET', '/api/me', { session: alice });
+        expect(me.status).toBe(200);
+        expect(me.body.user).toMatchObject({ id: 'alice', roles: ['project_staff'], clients: ['acme'] });
+        expect(me.body.csrfToken).toBe(alice.csrf);
 
-  it('never takes the actor from the body of an event', async () => {
-    const started = await call('POST', '/api/instances', {
-      session: alice,
-      body: { procedure: 'engine_review', input: { client: 'acme' } },
+        expectProblem(
+          await call('POST', '/api/session', { body: { id: 'alice', password: 'wrong password!!' } }),
+          401,
+          'BAD_CREDENTIALS',
+        );
+        expectProblem(
+          await call('POST', '/api/session', { body: { id: 'nobody', password: PASSWORD } }),
+          401,
+          'BAD_CREDENTIALS',
+        );
+
+        const s = await login('alice');
+        expectProblem(await call('DELETE', '/api/session', { session: s, csrf: null }), 403, 'CSRF');
+        const out = await call('DELETE', '/api/session', { session: s });
+        expect(out.status).toBe(204);
+        expectProblem(await call('GET', '/api/me', { session: s }), 401, 'UNAUTHENTICATED');
+      });
+
+      it('rate-limits failed sign-ins per user and address (even the right password then)', async () => {
+        for (let i = 0; i < 5; i++)
+          expectProblem(
+            await call('POST', '/api/session', { body: { id: 'rita', password: `wrong password ${i}` } }),
+            401,
+            'BAD_CREDENTIALS',
+          );
+        const blocked = await call('POST', '/api/session', { body: { id: 'rita', password: PASSWORD } });
+        expectProblem(blocked, 429, 'TOO_MANY_ATTEMPTS');
+        expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
+        // Another user from the same address is not affected.
+        await login('alice');
+      });
+
+      it('answers 401 without a session, with a forged one, or with an expired one', async () => {
+        expectProblem(await call('GET', '/api/instances'), 401, 'UNAUTHENTICATED');
+        expectProblem(
+          await call('GET', '/api/inbox', { session: { cookie: 'x'.repeat(43), csrf: '' } }),
+          401,
+        );
+        expectProblem(await call('GET', '/api/me', { session: { cookie: 'not a token;', csrf: '' } }), 401);
+        const short = await h.store.createSession('alice', 1);
+        await new Promise((r) => setTimeout(r, 20));
+        expectProblem(
+          await call('GET', '/api/me', { session: { cookie: short.id, csrf: short.csrfToken } }),
+          401,
+          'UNAUTHENTICATED',
+        );
+        expectProblem(
+          await call('POST', '/api/instances', {
+            session: { cookie: short.id, csrf: short.csrfToken },
+            body: { procedure: 'engine_review', input: { client: 'acme' } },
+          }),
+          401,
+          'UNAUTHENTICATED',
+        );
+      });
     });
-    const id = String(started.body.workflowId);
-    const forged = await call('POST', `/api/instances/${id}/events`, {
-      session: alice,
-      body: {
-        type: 'SUBMIT',
-        data: { purpose: 'audit prep' },
-        actor: { id: 'quinn', roles: ['quality_manager'] },
-      },
+
+    describe('HTTP API: definitions and instances', () => {
+      let workflowId = '';
+
+      it('lists and shows definitions', async () => {
+        const list = await call('GET', '/api/definitions', { session: alice });
+        expect(list.status).toBe(200);
+        const ids = (list.body.definitions as { id: string }[]).map((d) => d.id);
+        expect(ids).toContain('engine_review');
+        const one = await call('GET', '/api/definitions/engine_review', { session: alice });
+        expect(one.status).toBe(200);
+        expect(one.body).toMatchObject({
+          id: 'engine_review',
+          clientField: 'client',
+          ir: { id: 'engine_review' },
+        });
+        expect((one.body.versions as unknown[]).length).toBeGreaterThan(0);
+        expectProblem(
+          await call('GET', '/api/definitions/nope', { session: alice }),
+          404,
+          'UNKNOWN_PROCEDURE',
+        );
+      });
+
+      it('starts an instance as the signed-in user and acts on it as the right role', async () => {
+        expectProblem(
+          await call('POST', '/api/instances', {
+            session: alice,
+            csrf: null,
+            body: { procedure: 'engine_review', input: { client: 'acme' } },
+          }),
+          403,
+          'CSRF',
+        );
+        expectProblem(
+          await call('POST', '/api/instances', {
+            session: alice,
+            csrf: 'x'.repeat(43),
+            body: { procedure: 'engine_review', input: { client: 'acme' } },
+          }),
+          403,
+          'CSRF',
+        );
+        const started = await call('POST', '/api/instances', {
+          session: alice,
+          body: { procedure: 'engine_review', input: { client: 'acme' } },
+        });
+        expect(started.status, started.text).toBe(201);
+        workflowId = String(started.body.workflowId);
+        expect(started.headers.get('location')).toBe(`/api/instances/${workflowId}`);
+
+        const sent = await call('POST', `/api/instances/${workflowId}/events`, {
+          session: alice,
+          body: { type: 'SUBMIT', data: { purpose: 'audit prep' } },
+        });
+        expect(sent.status, sent.text).toBe(200);
+        expect(sent.body.state).toBe('submitted');
+
+        const snap = await call('GET', `/api/instances/${workflowId}`, { session: alice });
+        expect(snap.status).toBe(200);
+        expect(snap.body).toMatchObject({ workflowId, procedure: 'engine_review', leaves: ['submitted'] });
+        const log = snap.body.log as { event: string; actor: { id: string; roles: string[] } }[];
+        expect(log.map((l) => [l.event, l.actor])).toEqual([
+          ['$start', { id: 'alice', roles: ['project_staff'] }],
+          ['SUBMIT', { id: 'alice', roles: ['project_staff'] }],
+        ]);
+      });
+
+      it('refuses the wrong role with the engine’s code, and the wrong client’s staff with 404', async () => {
+        expectProblem(
+          await call('POST', `/api/instances/${workflowId}/events`, {
+            session: alice,
+            body: { type: 'REJECT' },
+          }),
+          403,
+          'ROLE_NOT_ALLOWED',
+        );
+        expectProblem(
+          await call('POST', `/api/instances/${workflowId}/events`, {
+            session: alice,
+            body: { type: 'NO_SUCH' },
+          }),
+          422,
+          'UNKNOWN_EVENT',
+        );
+        expectProblem(
+          await call('POST', `/api/instances/${workflowId}/events`, {
+            session: qm,
+            body: { type: 'APPROVE', data: { window_hours: 'many' } },
+          }),
+          422,
+          'INVALID_DATA',
+        );
+        // Dave (globex) can neither see nor act on acme's instance.
+        expectProblem(await call('GET', `/api/instances/${workflowId}`, { session: dave }), 404, 'NOT_FOUND');
+        expectProblem(
+          await call('POST', `/api/instances/${workflowId}/events`, {
+            session: dave,
+            body: { type: 'APPROVE', data: { window_hours: 24 } },
+          }),
+          404,
+          'NOT_FOUND',
+        );
+        expectProblem(
+          await call('GET', `/api/audit?workflowId=${workflowId}`, { session: dave }),
+          404,
+          'NOT_FOUND',
+        );
+        expectProblem(await call('GET', '/api/audit?client=acme', { session: dave }), 404, 'NOT_FOUND');
+        expectProblem(
+          await call('POST', '/api/instances', {
+            session: dave,
+            body: { procedure: 'engine_review', input: { client: 'acme' } },
+          }),
+          403,
+          'CLIENT_NOT_ASSIGNED',
+        );
+        expectProblem(
+          await call('GET', '/api/instances/no-such-instance', { session: qm }),
+          404,
+          'NOT_FOUND',
+        );
+      });
+
+      it('lists instances per client and shows the inbox of my roles', async () => {
+        const rows = async (s: Session, query = ''): Promise<string[]> => {
+          const res = await call('GET', `/api/instances${query}`, { session: s });
+          expect(res.status, res.text).toBe(200);
+          return (res.body.instances as { workflowId: string }[]).map((r) => r.workflowId);
+        };
+        await eventually(async () => (await rows(alice, '?procedure=engine_review')).includes(workflowId));
+        await eventually(async () => (await rows(qm, '?client=acme&state=submitted')).includes(workflowId));
+        expect(await rows(dave)).not.toContain(workflowId);
+        expect(await rows(dave, '?client=acme')).toEqual([]);
+
+        const inbox = await eventually(async () => {
+          const res = await call('GET', '/api/inbox', { session: qm });
+          const tasks = res.body.tasks as { workflowId: string; awaiting: string[] }[];
+          return tasks.find((t) => t.workflowId === workflowId);
+        });
+        expect(inbox.awaiting).toContain('quality_manager');
+        const daveInbox = await call('GET', '/api/inbox', { session: dave });
+        expect((daveInbox.body.tasks as { workflowId: string }[]).map((t) => t.workflowId)).not.toContain(
+          workflowId,
+        );
+
+        // Paging: one row at a time.
+        await call('POST', '/api/instances', {
+          session: alice,
+          body: { procedure: 'engine_review', input: { client: 'acme' } },
+        });
+        const page1 = await eventually(async () => {
+          const res = await call('GET', '/api/instances?procedure=engine_review&client=acme&limit=1', {
+            session: alice,
+          });
+          return res.body.nextPageToken ? res : undefined;
+        });
+        expect((page1.body.instances as unknown[]).length).toBe(1);
+        const page2 = await call(
+          'GET',
+          `/api/instances?procedure=engine_review&client=acme&limit=1&pageToken=${String(page1.body.nextPageToken)}`,
+          { session: alice },
+        );
+        expect(page2.status).toBe(200);
+        expect((page2.body.instances as unknown[]).length).toBe(1);
+      });
+
+      it('lets the quality manager approve, and keeps the audit trail as JSON and CSV', async () => {
+        const approved = await call('POST', `/api/instances/${workflowId}/events`, {
+          session: qm,
+          body: { type: 'APPROVE', data: { window_hours: 24 } },
+        });
+        expect(approved.status, approved.text).toBe(200);
+        expect(approved.body.state).toEqual({ checks: { a: 'pending', b: 'pending' } });
+
+        const entries = await eventually(async () => {
+          const res = await call('GET', `/api/audit?workflowId=${workflowId}`, { session: alice });
+          const list = res.body.entries as { seq: number; actorId: string; client: string }[];
+          return list.length === 3 ? list : undefined;
+        });
+        expect(entries.map((e) => [e.seq, e.actorId, e.client])).toEqual([
+          [0, 'alice', 'acme'],
+          [1, 'alice', 'acme'],
+          [2, 'quinn', 'acme'],
+        ]);
+        const csv = await call('GET', `/api/audit?workflowId=${workflowId}&format=csv`, { session: qm });
+        expect(csv.status).toBe(200);
+        expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+        const lines = csv.text.trim().split(/\r?\n/);
+        expect(lines.length).toBe(4);
+        expect(csv.text).toContain('APPROVE');
+        const byClient = await call('GET', '/api/audit?client=acme', { session: alice });
+        expect((byClient.body.entries as unknown[]).length).toBeGreaterThanOrEqual(3);
+        expectProblem(await call('GET', '/api/audit', { session: qm }), 400, 'INVALID_QUERY');
+        expect((await h.store.verifyAudit()).ok).toBe(true);
+      });
     });
-    expectProblem(forged, 400, 'UNKNOWN_FIELD');
-    expectProblem(
-      await call('POST', `/api/instances/${id}/events`, { session: alice, body: { type: 5 } }),
-      400,
-      'INVALID_BODY',
-    );
-    expectProblem(
-      await call('POST', `/api/instances/${id}/events`, { session: alice, raw: '{"type":' }),
-      400,
-      'MALFORMED_JSON',
-    );
-    const snap = await call('GET', `/api/instances/${id}`, { session: alice });
-    expect(snap.body.leaves).toEqual(['draft']);
+
+    describe('HTTP API: bad input', () => {
+      it('answers malformed, oversized, mistyped and over-specified requests with 4xx problems', async () => {
+        const post = (body: Partial<Parameters<typeof call>[2]>): Promise<Res> =>
+          call('POST', '/api/instances', { session: alice, ...body });
+        expectProblem(await post({ raw: '{"procedure": "engine_review",' }), 400, 'MALFORMED_JSON');
+        expectProblem(await post({ raw: '[1,2]' }), 400, 'INVALID_BODY');
+        expectProblem(await post({ raw: 'null' }), 400, 'INVALID_BODY');
+        expectProblem(
+          await post({
+            raw: JSON.stringify({ procedure: 'engine_review', input: { client: 'x'.repeat(300_000) } }),
+          }),
+          413,
+          'BODY_TOO_LARGE',
+        );
+        expectProblem(
+          await post({ raw: '{"procedure":"engine_review"}', contentType: 'text/plain' }),
+          415,
+          'UNSUPPORTED_MEDIA_TYPE',
+        );
+        expectProblem(await post({ body: { procedure: 42 } }), 400, 'INVALID_BODY');
+        expectProblem(
+          await post({ body: { procedure: 'engine_review', input: 'acme' } }),
+          400,
+          'INVALID_BODY',
+        );
+        expectProblem(await post({ body: {} }), 400, 'INVALID_BODY');
+        expectProblem(await post({ body: { procedure: 'nope' } }), 404, 'UNKNOWN_PROCEDURE');
+        expectProblem(
+          await post({ body: { procedure: 'engine_review', input: { client: 7 } } }),
+          422,
+          'INVALID_INPUT',
+        );
+        expectProblem(
+          await post({
+            body: { procedure: 'engine_review', input: { client: 'acme' }, actor: { id: 'quinn' } },
+          }),
+          400,
+          'UNKNOWN_FIELD',
+        );
+        expectProblem(
+          await call('GET', '/api/instances?overdue=maybe', { session: alice }),
+          400,
+          'INVALID_QUERY',
+        );
+        expectProblem(
+          await call('GET', '/api/instances?color=red', { session: alice }),
+          400,
+          'UNKNOWN_PARAMETER',
+        );
+        expectProblem(
+          await call('GET', '/api/instances?client=a%27b', { session: alice }),
+          400,
+          'INVALID_QUERY',
+        );
+        expectProblem(
+          await call('GET', '/api/instances?limit=1&limit=2', { session: alice }),
+          400,
+          'INVALID_QUERY',
+        );
+        expectProblem(await call('GET', '/api/nowhere', { session: alice }), 404, 'NOT_FOUND');
+        expectProblem(
+          await call('PUT', '/api/instances', { session: alice, body: {} }),
+          405,
+          'METHOD_NOT_ALLOWED',
+        );
+        expectProblem(
+          await call('POST', '/api/session', { body: { id: 'alice', password: PASSWORD, roles: ['admin'] } }),
+          400,
+          'UNKNOWN_FIELD',
+        );
+      });
+
+      it('never takes the actor from the body of an event', async () => {
+        const started = await call('POST', '/api/instances', {
+          session: alice,
+          body: { procedure: 'engine_review', input: { client: 'acme' } },
+        });
+        const id = String(started.body.workflowId);
+        const forged = await call('POST', `/api/instances/${id}/events`, {
+          session: alice,
+          body: {
+            type: 'SUBMIT',
+            data: { purpose: 'audit prep' },
+            actor: { id: 'quinn', roles: ['quality_manager'] },
+          },
+        });
+        expectProblem(forged, 400, 'UNKNOWN_FIELD');
+        expectProblem(
+          await call('POST', `/api/instances/${id}/events`, { session: alice, body: { type: 5 } }),
+          400,
+          'INVALID_BODY',
+        );
+        expectProblem(
+          await call('POST', `/api/instances/${id}/events`, { session: alice, raw: '{"type":' }),
+          400,
+          'MALFORMED_JSON',
+        );
+        const snap = await call('GET', `/api/instances/${id}`, { session: alice });
+        expect(snap.body.leaves).toEqual(['draft']);
+      });
+    });
   });
-});
