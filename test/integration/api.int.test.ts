@@ -4,6 +4,8 @@
  * problems, bad input, and the audit trail.
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Client } from '@temporalio/client';
 import { createApi, SESSION_COOKIE, type Api } from '../../worker/api/server.ts';
@@ -288,6 +290,32 @@ for (const backend of backends)
         );
       });
 
+      it('validates a draft definition with positions, without deploying it', async () => {
+        const yaml = readFileSync(path.join(ENGINE_FIXTURES, 'case.yaml'), 'utf8');
+        const good = await call('POST', '/api/definitions/validate', { session: alice, body: { yaml } });
+        expect(good.status, good.text).toBe(200);
+        expect(good.body).toMatchObject({ valid: true, id: 'engine_case', hash: expect.any(String) });
+        const broken = await call('POST', '/api/definitions/validate', {
+          session: alice,
+          body: { yaml: yaml.replace('target: closed', 'target: nowhere'), file: 'case.yaml' },
+        });
+        expect(broken.status).toBe(200);
+        expect(broken.body.valid).toBe(false);
+        const d = (broken.body.diagnostics as { file: string; line: number; column: number }[])[0];
+        expect(d).toMatchObject({ file: 'case.yaml', line: expect.any(Number), column: expect.any(Number) });
+        const garbage = await call('POST', '/api/definitions/validate', {
+          session: alice,
+          body: { yaml: 'id: [unclosed' },
+        });
+        expect(garbage.status).toBe(200);
+        expect(garbage.body.valid).toBe(false);
+        expectProblem(
+          await call('POST', '/api/definitions/validate', { session: alice, body: { yaml: 42 } }),
+          400,
+          'INVALID_BODY',
+        );
+      });
+
       it('starts an instance as the signed-in user and acts on it as the right role', async () => {
         expectProblem(
           await call('POST', '/api/instances', {
@@ -429,6 +457,21 @@ for (const backend of backends)
         );
         expect(page2.status).toBe(200);
         expect((page2.body.instances as unknown[]).length).toBe(1);
+      });
+
+      it('lists stalled instances of my clients with how long they have waited', async () => {
+        const stalled = async (s: Session): Promise<{ workflowId: string; idleMs: number }[]> => {
+          const res = await call('GET', '/api/stalled?idle=PT0S', { session: s });
+          expect(res.status, res.text).toBe(200);
+          return res.body.instances as { workflowId: string; idleMs: number }[];
+        };
+        const row = await eventually(async () =>
+          (await stalled(qm)).find((r) => r.workflowId === workflowId),
+        );
+        expect(row.idleMs).toBeGreaterThan(0);
+        expect((await stalled(dave)).map((r) => r.workflowId)).not.toContain(workflowId);
+        expectProblem(await call('GET', '/api/stalled?idle=P', { session: qm }), 400, 'INVALID_QUERY');
+        expectProblem(await call('GET', '/api/stalled?idle=3%20days', { session: qm }), 400, 'INVALID_QUERY');
       });
 
       it('lets the quality manager approve, and keeps the audit trail as JSON and CSV', async () => {

@@ -81,6 +81,8 @@ describe('API http helpers', () => {
         'GET /api/instances/{id}',
         'POST /api/instances/{id}/events',
         'GET /api/inbox',
+        'GET /api/stalled',
+        'POST /api/definitions/validate',
         'GET /api/audit',
         'GET /api/openapi.json',
       ].sort(),

@@ -69,6 +69,34 @@ export function openApiDocument(): object {
           responses: { '200': ok('The definition'), ...errors(401, 404) },
         },
       },
+      '/api/definitions/validate': {
+        post: {
+          summary: 'Validate a draft definition (schema, semantic checks, all-paths invariant proof)',
+          parameters: [csrf],
+          requestBody: {
+            required: true,
+            content: json({
+              type: 'object',
+              required: ['yaml'],
+              properties: { yaml: { type: 'string', maxLength: 200000 }, file: { type: 'string' } },
+              additionalProperties: false,
+            }),
+          },
+          responses: {
+            '200': ok('The diagnostics (file, line, column, code, message, pointer, hint)', {
+              type: 'object',
+              properties: {
+                valid: { type: 'boolean' },
+                id: { type: 'string' },
+                version: { type: 'string' },
+                hash: { type: 'string' },
+                diagnostics: { type: 'array', items: { type: 'object' } },
+              },
+            }),
+            ...errors(400, 401, 403, 413, 415),
+          },
+        },
+      },
       '/api/instances': {
         post: {
           summary: 'Start an instance (the starter is the signed-in user)',
@@ -168,6 +196,19 @@ export function openApiDocument(): object {
           summary: 'Running instances awaiting one of my roles, overdue first then oldest deadline',
           parameters: [{ name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500 } }],
           responses: { '200': ok('Tasks'), ...errors(400, 401) },
+        },
+      },
+      '/api/stalled': {
+        get: {
+          summary: 'Running instances past their SLA or idle longer than `idle` (default P3D), worst first',
+          parameters: [
+            { name: 'idle', in: 'query', schema: { type: 'string' }, description: 'ISO-8601 duration' },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500 } },
+          ],
+          responses: {
+            '200': ok('Stalled instances with idleMs, overdueMs and who is awaited'),
+            ...errors(400, 401),
+          },
         },
       },
       '/api/audit': {

@@ -21,12 +21,15 @@ import {
   CustodiaStateSince,
   CustodiaVersion,
 } from '../../workflows/search-attributes.ts';
-import type { LoadedDefinition } from '../definitions.ts';
+import { invariantDiagnostics, type LoadedDefinition } from '../definitions.ts';
 import { EventRejected, getSnapshot, sendEvent, startProcedure } from '../instances.ts';
 import { isRecordsError } from '../records/errors.ts';
 import { auditToCsv } from '../records/export.ts';
 import { ALL_CLIENT_ROLES, type AuditEntry, type RecordsStore, type User } from '../records/types.ts';
-import type { InstanceRow } from '../visibility.ts';
+import { buildListQuery, type InstanceRow } from '../visibility.ts';
+import { hashProcedure } from '../../workflows/core/hash.ts';
+import { parseDuration } from '../../workflows/core/duration.ts';
+import { validateProcedureText } from '../../workflows/core/validate.ts';
 import {
   ApiProblem,
   bodyValidator,
@@ -169,6 +172,25 @@ const validateAuditQuery = queryValidator<{ workflowId?: string; client?: string
     workflowId: { type: 'string', pattern: ID },
     client: { type: 'string', pattern: KEYWORD },
     format: { enum: ['json', 'csv'] },
+  },
+  additionalProperties: false,
+});
+
+const validateDraft = bodyValidator<{ yaml: string; file?: string }>({
+  type: 'object',
+  required: ['yaml'],
+  properties: {
+    yaml: { type: 'string', maxLength: 200_000 },
+    file: { type: 'string', pattern: '^[A-Za-z0-9._/-]{1,200}$' },
+  },
+  additionalProperties: false,
+});
+
+const validateStalledQuery = queryValidator<{ idle?: string; limit?: number }>({
+  type: 'object',
+  properties: {
+    idle: { type: 'string', pattern: '^P[0-9A-Z.]{1,30}$' },
+    limit: { type: 'integer', minimum: 1, maximum: 500 },
   },
   additionalProperties: false,
 });
@@ -486,6 +508,33 @@ export function createApi(opts: ApiOptions): Api {
     }),
   );
 
+  route(
+    'POST',
+    '/api/definitions/validate',
+    authed(async (ctx) => {
+      validateNoQuery(parseQuery(ctx.url.searchParams));
+      const body = validateDraft(await readJsonBody(ctx.req, bodyLimit));
+      const file = body.file ?? 'draft.yaml';
+      const result = validateProcedureText(body.yaml, file);
+      const diagnostics = [...result.diagnostics];
+      let summary: Record<string, unknown> = {};
+      if (result.ir) {
+        const hash = hashProcedure(result.ir);
+        const def: LoadedDefinition = {
+          file,
+          ir: result.ir,
+          hash,
+          ...(result.positions ? { positions: result.positions } : {}),
+        };
+        // The all-paths invariant proof (bounded by verify's configuration cap).
+        diagnostics.push(...invariantDiagnostics(def));
+        summary = { id: result.ir.id, version: result.ir.version, hash };
+      }
+      const valid = !diagnostics.some((d) => d.severity === 'error');
+      sendJson(ctx.res, 200, { valid, ...summary, diagnostics });
+    }),
+  );
+
   // --- instances ------------------------------------------------------------------------------
 
   route(
@@ -616,6 +665,32 @@ export function createApi(opts: ApiOptions): Api {
           .slice(0, limit)
           .map((r) => ({ ...r, myRoles: r.awaiting.filter((x) => roles.includes(x as never)) })),
       });
+    }),
+  );
+
+  route(
+    'GET',
+    '/api/stalled',
+    authed(async (ctx) => {
+      const q = validateStalledQuery(parseQuery(ctx.url.searchParams));
+      const idle = q.idle ?? 'P3D';
+      if (parseDuration(idle) === undefined)
+        throw new ApiProblem(400, 'INVALID_QUERY', `idle must be an ISO-8601 duration such as P3D or PT12H`);
+      const now = new Date();
+      const parts = [buildListQuery({ stalled: true, idle }, now)];
+      const iso = isolationClause(ctx.user);
+      if (iso) parts.push(iso);
+      const limit = q.limit ?? 100;
+      const rows = (await list(parts.join(' AND '), 500)).slice(0, 500);
+      const since = (iso?: string): number => (iso ? now.getTime() - Date.parse(iso) : 0);
+      const out = rows
+        .map((r) => ({
+          ...r,
+          idleMs: since(r.stateSince),
+          ...(r.overdue && r.dueAt ? { overdueMs: since(r.dueAt) } : {}),
+        }))
+        .sort((a, b) => (b.overdueMs ?? -1) - (a.overdueMs ?? -1) || b.idleMs - a.idleMs);
+      sendJson(ctx.res, 200, { idle, instances: out.slice(0, limit) });
     }),
   );
 
