@@ -27,6 +27,8 @@ Usage:
   custodia audit verify [--json]                 recompute the audit hash chain; exit 1 listing any problem
   custodia audit show <workflowId> | --client C [--format text|csv|json]
                                                  the audit records of an instance or a client
+  custodia serve                                 the HTTP API alone (CUSTODIA_HTTP_PORT, default 8080), for
+                                                 API and workers in separate processes (use DATABASE_URL)
 
 Connection: temporal.config.yaml, overridable by TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, CUSTODIA_TASK_QUEUE, …
 Definitions: definitions/ (CUSTODIA_DEFINITIONS to change).
@@ -55,6 +57,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./user.ts')).userCommand(rest);
     case 'audit':
       return (await import('./audit.ts')).auditCommand(rest);
+    case 'serve':
+      return (await import('../api/serve-command.ts')).serveCommand(rest);
     case undefined:
     case 'help':
     case '--help':

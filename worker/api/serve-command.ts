@@ -1,0 +1,43 @@
+/**
+ * `custodia serve`: the HTTP API alone, for deployments that run the API and the workers as
+ * separate processes — against the configured Temporal cluster (TEMPORAL_ADDRESS, …) and the
+ * records store in DATABASE_URL (PostgreSQL; the embedded store belongs to one process). Listens
+ * on CUSTODIA_HTTP_HOST:CUSTODIA_HTTP_PORT (default 127.0.0.1:8080) until SIGINT / SIGTERM.
+ */
+import { connectClient, loadConfig } from '../config.ts';
+import { loadDeployedDefinitions, recordDeployments } from '../process.ts';
+import { describeStore, recordsStoreOptions } from '../records/location.ts';
+import { openStore } from '../records/store.ts';
+import { UsageError } from '../cli/options.ts';
+import { httpSettings, serveApi } from './listen.ts';
+
+export async function serveCommand(args: string[]): Promise<number> {
+  if (args.length) throw new UsageError('serve takes no arguments (configure it with environment variables)');
+  const config = loadConfig();
+  const settings = httpSettings();
+  const definitions = loadDeployedDefinitions();
+  const storeOptions = recordsStoreOptions();
+  const store = await openStore(storeOptions);
+  try {
+    await recordDeployments(store, definitions.values());
+    const client = await connectClient(config);
+    try {
+      const { api, url } = await serveApi({ client, store, definitions }, config.taskQueue, settings);
+      console.log(
+        `custodia: HTTP API at ${url}/api (records: ${describeStore(storeOptions)}; ` +
+          `task queue "${config.taskQueue}"; ${definitions.size} procedure(s))`,
+      );
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      console.log('custodia: stopping …');
+      await api.close();
+    } finally {
+      await client.connection.close();
+    }
+  } finally {
+    await store.close();
+  }
+  return 0;
+}
