@@ -23,6 +23,8 @@ const rita = { id: 'rita', roles: ['application_reviewer'] };
 const quinn = { id: 'quinn', roles: ['quality_manager'] };
 const gus = { id: 'gus', roles: ['general_manager'] };
 const ada = { id: 'ada', roles: ['quality_administrator'] };
+/** A second Quality Manager: approves what the first one registered. */
+const quincy = { id: 'quincy', roles: ['quality_manager'] };
 /** One person holding both approving roles: may give only one of the two approvals. */
 const boss = { id: 'boss', roles: ['quality_manager', 'general_manager'] };
 
@@ -236,6 +238,96 @@ describe('disclosure — to a third party (4.2.3, 4.2.4)', () => {
       'allowed roles: general_manager',
     );
     expect((await send(h, id, { type: 'GM_APPROVE', actor: gus })).state).toBe('notice_pending');
+  });
+
+  it('[4.2.3][4.2.4] the person who registered a request never approves it (separation of duties)', async () => {
+    // A Quality Manager registers a consent request: another Quality Manager approves it.
+    const id = await h.start('disclosure', { client: 'acme' }, quinn);
+    await send(
+      h,
+      id,
+      { type: 'SUBMIT', actor: quinn, data: consentRequest },
+      { type: 'RECORD_CONSENT', actor: ada, data: consent },
+    );
+    await expectRefused(
+      h,
+      id,
+      { type: 'APPROVE', actor: quinn },
+      'DUTY_CONFLICT',
+      'quinn sent SUBMIT, so quinn may not send APPROVE',
+      'The person who registered the request may not approve it',
+    );
+    expect((await send(h, id, { type: 'APPROVE', actor: quincy })).state).toBe('approved_with_consent');
+
+    // Legal basis: the registrar gives neither the Quality Manager's nor the General Manager's approval.
+    const legal = await h.start('disclosure', { client: 'acme' }, boss);
+    await send(h, legal, { type: 'SUBMIT', actor: boss, data: legalRequest });
+    await expectRefused(
+      h,
+      legal,
+      { type: 'APPROVE', actor: boss },
+      'DUTY_CONFLICT',
+      'boss sent SUBMIT, so boss may not send APPROVE',
+    );
+    await send(h, legal, { type: 'APPROVE', actor: quinn });
+    await expectRefused(
+      h,
+      legal,
+      { type: 'GM_APPROVE', actor: boss },
+      'DUTY_CONFLICT',
+      'boss sent SUBMIT, so boss may not send GM_APPROVE',
+      'neither of them the person who registered the request',
+    );
+    expect((await send(h, legal, { type: 'GM_APPROVE', actor: gus })).state).toBe('notice_pending');
+    const final = await getSnapshot(h.client, legal);
+    expect(final.context).toMatchObject({ requester: 'boss', qm_approver: 'quinn', gm_approver: 'gus' });
+  });
+
+  it('[4.2.4] a contractual disclosure cannot skip the client notice by recording a legal prohibition', async () => {
+    const id = await h.start('disclosure', { client: 'acme' }, rita);
+    await send(
+      h,
+      id,
+      {
+        type: 'SUBMIT',
+        actor: rita,
+        data: {
+          ...request,
+          recipient: 'CNAS',
+          recipient_kind: 'accreditation_body',
+          scope: 'witness file review',
+          basis: 'contractual',
+          contract_ref: 'CNAS accreditation agreement §6',
+        },
+      },
+      { type: 'APPROVE', actor: quinn },
+    );
+    // "Unless the law prohibits": only a disclosure the law requires may withhold the notice.
+    await expectRefused(
+      h,
+      id,
+      { type: 'RECORD_PROHIBITION', actor: quinn, data: { instrument: 'Criminal Procedure Law art. 152' } },
+      'GUARD_FALSE',
+      "condition not met: ctx.basis == 'legal'",
+    );
+    await expectRefused(
+      h,
+      id,
+      { type: 'RELEASE', actor: ada, data: release },
+      'CANNOT_TAKE',
+      'RELEASE cannot be sent in state notice_pending',
+    );
+    await send(h, id, { type: 'NOTIFY_CLIENT', actor: quinn, data: notice });
+    expect(await send(h, id, { type: 'RELEASE', actor: ada, data: release })).toMatchObject({
+      state: 'released',
+      done: true,
+    });
+    const [logRow] = await recordsNamed(h, id, 'disclosure_log');
+    expect(logRow!.fields).toMatchObject({
+      basis: 'contractual',
+      client_notified: true,
+      notice_withheld: false,
+    });
   });
 
   it('[4.2.4] a contractual disclosure (accreditation file review) is released only after the client is notified', async () => {
