@@ -242,6 +242,22 @@ for (const backend of backends)
         await login('alice');
       });
 
+      it('ends the sessions of a disabled user', async () => {
+        await h.store.createUser(
+          { id: 'zoe', displayName: 'Zoe', roles: ['project_staff'], clients: ['acme'], password: PASSWORD },
+          'test',
+        );
+        const zoe = await login('zoe');
+        expect((await call('GET', '/api/me', { session: zoe })).status).toBe(200);
+        await h.store.setDisabled('zoe', true, 'test');
+        expectProblem(await call('GET', '/api/me', { session: zoe }), 401, 'UNAUTHENTICATED');
+        expectProblem(
+          await call('POST', '/api/session', { body: { id: 'zoe', password: PASSWORD } }),
+          401,
+          'BAD_CREDENTIALS',
+        );
+      });
+
       it('answers 401 without a session, with a forged one, or with an expired one', async () => {
         expectProblem(await call('GET', '/api/instances'), 401, 'UNAUTHENTICATED');
         expectProblem(
@@ -287,6 +303,42 @@ for (const backend of backends)
           await call('GET', '/api/definitions/nope', { session: alice }),
           404,
           'UNKNOWN_PROCEDURE',
+        );
+      });
+
+      it('refuses events to a finished instance, still shows it, and lists it with all=true', async () => {
+        const started = await call('POST', '/api/instances', {
+          session: alice,
+          body: { procedure: 'engine_review', input: { client: 'acme' } },
+        });
+        const id = String(started.body.workflowId);
+        await call('POST', `/api/instances/${id}/events`, {
+          session: alice,
+          body: { type: 'SUBMIT', data: { purpose: 'audit prep' } },
+        });
+        const rejected = await call('POST', `/api/instances/${id}/events`, {
+          session: qm,
+          body: { type: 'REJECT' },
+        });
+        expect(rejected.body).toMatchObject({ done: true });
+        await eventually(async () => {
+          const res = await call('POST', `/api/instances/${id}/events`, {
+            session: qm,
+            body: { type: 'REJECT' },
+          });
+          return res.status === 409 && res.body.code === 'INSTANCE_FINISHED';
+        });
+        const snap = await call('GET', `/api/instances/${id}`, { session: alice });
+        expect(snap.body).toMatchObject({ done: true, leaves: ['rejected'] });
+        await eventually(async () => {
+          const res = await call('GET', '/api/instances?all=true&client=acme', { session: alice });
+          return (res.body.instances as { workflowId: string; status: string }[]).some(
+            (r) => r.workflowId === id && r.status === 'COMPLETED',
+          );
+        });
+        const running = await call('GET', '/api/instances?client=acme&overdue=false', { session: alice });
+        expect((running.body.instances as { workflowId: string }[]).map((r) => r.workflowId)).not.toContain(
+          id,
         );
       });
 

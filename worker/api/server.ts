@@ -8,7 +8,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
-import { WorkflowNotFoundError, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
+import {
+  isGrpcDeadlineError,
+  isGrpcServiceError,
+  WorkflowNotFoundError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  type Client,
+  type WorkflowExecutionInfo,
+} from '@temporalio/client';
 import { WORKFLOW_TYPE } from '../../workflows/api.ts';
 import { compileSchemas, formatProblems } from '../../workflows/core/schemas.ts';
 import type { Json } from '../../workflows/core/ir.ts';
@@ -292,6 +299,22 @@ class LoginLimiter {
   succeed(key: string): void {
     this.failures.delete(key);
   }
+}
+
+/** Temporal out of reach (unavailable, timed out): a 503 rather than a 500. */
+function unavailable(err: unknown): boolean {
+  if (isGrpcDeadlineError(err)) return true;
+  const seen = new Set<unknown>();
+  let e: unknown = err;
+  while (e instanceof Error && !seen.has(e)) {
+    seen.add(e);
+    if (e instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return true;
+    const grpc: unknown = e;
+    // DEADLINE_EXCEEDED, UNAVAILABLE
+    if (isGrpcServiceError(grpc) && (grpc.code === 4 || grpc.code === 14)) return true;
+    e = e.cause;
+  }
+  return false;
 }
 
 export function createApi(opts: ApiOptions): Api {
@@ -768,6 +791,17 @@ export function createApi(opts: ApiOptions): Api {
       .catch((err: unknown) => {
         if (err instanceof ApiProblem) return sendProblem(res, err);
         onError(err, req);
+        if (unavailable(err))
+          return sendProblem(
+            res,
+            new ApiProblem(
+              503,
+              'UNAVAILABLE',
+              'Temporal is out of reach; try again shortly',
+              {},
+              { 'retry-after': '5' },
+            ),
+          );
         sendProblem(res, new ApiProblem(500, 'INTERNAL', 'the server could not complete the request'));
       })
       .finally(() => {
