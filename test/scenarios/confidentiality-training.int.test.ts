@@ -130,7 +130,7 @@ describe('confidentiality_training — training and undertakings (3.1.1, 3.6.1, 
       id,
       { type: 'CLOSE_TRAINING', actor: quinn, data: {} },
       'GUARD_FALSE',
-      'condition not met: ctx.participant_ids.all(p, p in ctx.acknowledged)',
+      'condition not met: size(ctx.acknowledged) > 0 && ctx.participant_ids.all(p, p in ctx.acknowledged)',
     );
     await expectRefused(
       h,
@@ -195,6 +195,44 @@ describe('confidentiality_training — training and undertakings (3.1.1, 3.6.1, 
     });
     const log = await recordsNamed(h, id, 'training_log', 4);
     expect(log.map((l) => l.fields.event)).toEqual(['planned', 'enrolled', 'participant_removed', 'closed']);
+  });
+
+  it('[3.6.1][4.6.1] never closed as "all signed" with no undertaking: excusing every participant leaves nothing to close', async () => {
+    const id = await h.start('confidentiality_training', {}, gus);
+    await send(
+      h,
+      id,
+      ...toTraining,
+      ...participants.map((p): EventInput => ({
+        type: 'EXCUSE_PARTICIPANT',
+        actor: ada,
+        data: { person: p.person!, reason: 'contract_ended' },
+      })),
+    );
+    expect((await getSnapshot(h.client, id)).context).toMatchObject({
+      participant_ids: [],
+      acknowledged: [],
+    });
+    await expectRefused(
+      h,
+      id,
+      { type: 'CLOSE_TRAINING', actor: quinn, data: { summary: 'nobody left' } },
+      'GUARD_FALSE',
+      'condition not met: size(ctx.acknowledged) > 0',
+    );
+    // A new participant signs: now the training can close, with one undertaking on file.
+    await send(
+      h,
+      id,
+      { type: 'ADD_PARTICIPANT', actor: ada, data: { person: 'dan', name: 'Dan Ma', category: 'staff' } },
+      { type: 'RECORD_ACKNOWLEDGEMENT', actor: ada, data: undertaking('dan', 'staff') },
+    );
+    expect(await send(h, id, { type: 'CLOSE_TRAINING', actor: quinn, data: {} })).toMatchObject({
+      state: 'closed',
+      done: true,
+    });
+    const register = await recordsNamed(h, id, 'undertaking_register');
+    expect(register.map((r) => r.fields.person)).toEqual(['dan']);
   });
 
   it('[3.1.1] only the General Manager plans or cancels; only the person responsible enrols', async () => {
