@@ -204,6 +204,77 @@ describe('site_assignment — company staff at a client site (4.5)', () => {
     expect(snap.context.client_permission_recorded).toBe(false);
   });
 
+  it('[4.5.1] leaving the site, every activity declared is in the contract’s scope or permitted by the client', async () => {
+    const id = await onSite();
+    const beyond = { ...leave, activities_performed: ['surveillance_inspection', 'product_sampling'] };
+    const scopeCheck =
+      'data.activities_performed.all(a, a in ctx.activities_in_scope || a in ctx.permitted_activities)';
+    // product_sampling is not in the contract's scope and the client has not permitted it.
+    await expectRefused(h, id, { type: 'LEAVE_SITE', actor: lee, data: beyond }, 'GUARD_FALSE', scopeCheck);
+
+    // A permission that names no site activity does not permit one.
+    await send(
+      h,
+      id,
+      { type: 'REQUEST_EXTRA_ACTIVITY', actor: pat, data: extra },
+      { type: 'RECORD_CLIENT_PERMISSION', actor: pat, data: permission },
+      {
+        type: 'COMPLETE_EXTRA_ACTIVITY',
+        actor: pat,
+        data: { outcome: 'copy taken', within_permission: true },
+      },
+    );
+    await expectRefused(h, id, { type: 'LEAVE_SITE', actor: lee, data: beyond }, 'GUARD_FALSE', scopeCheck);
+
+    // The client permits product sampling: recorded, and now it may be declared — nothing else beyond.
+    await send(
+      h,
+      id,
+      {
+        type: 'REQUEST_EXTRA_ACTIVITY',
+        actor: pat,
+        data: {
+          kind: 'take_sample',
+          activity: 'sample two controllers from line B',
+          reason: 'suspected deviation',
+        },
+      },
+      {
+        type: 'RECORD_CLIENT_PERMISSION',
+        actor: pat,
+        data: { ...permission, instrument: 'signed site note SN-4', contract_activity: 'product_sampling' },
+      },
+      {
+        type: 'COMPLETE_EXTRA_ACTIVITY',
+        actor: pat,
+        data: { outcome: 'two samples taken', within_permission: true },
+      },
+    );
+    expect((await getSnapshot(h.client, id)).context.permitted_activities).toEqual(['product_sampling']);
+    const perms = await recordsNamed(h, id, 'permission_log', 2);
+    expect(perms.map((p) => p.fields.contract_activity)).toEqual(['', 'product_sampling']);
+    await expectRefused(
+      h,
+      id,
+      {
+        type: 'LEAVE_SITE',
+        actor: lee,
+        data: { ...leave, activities_performed: ['product_sampling', 'witness_testing'] },
+      },
+      'GUARD_FALSE',
+      scopeCheck,
+    );
+    expect((await send(h, id, { type: 'LEAVE_SITE', actor: lee, data: beyond })).state).toBe('reporting');
+    // assigned, arrived, 2 × (extra activity requested, done), left_site.
+    const log = await recordsNamed(h, id, 'site_log', 7);
+    const left = log.find((l) => l.fields.event === 'left_site');
+    expect(left!.fields).toMatchObject({
+      activities_performed: ['surveillance_inspection', 'product_sampling'],
+      with_client_permission: ['product_sampling'],
+      declared_by: 'lee',
+    });
+  });
+
   it('[4.5.1][4.1.1][3.5.2] material collected in the company’s name enters custody: a sample_custody instance for the client', async () => {
     const id = await onSite('initech');
     await expectRefused(
