@@ -245,3 +245,28 @@ states:
     expect(() => run(p, { client: 'x', extra: 1 })).toThrow(/unknown field "extra"/);
   });
 });
+
+describe('unstorable text', () => {
+  it('refuses event data and start input that the records cannot hold (NUL, broken UTF-16)', () => {
+    const p = procedure(
+      `events: { GO: { title: ${T}, data: { type: object, properties: { note: { type: string } } } } }
+initial: a
+states:
+  a: { title: ${T}, on: { GO: { target: b, roles: staff } } }
+  b: { title: ${T}, type: final }`,
+      `context: { note: { type: string } }`,
+    );
+    const s = run(p);
+    expect(explainRejection(p, s, { type: 'GO', actor: staff, data: { note: 'a\u0000b' } }, 0)).toMatchObject(
+      {
+        code: 'INVALID_DATA',
+        message: expect.stringContaining('/note contains a NUL character') as string,
+      },
+    );
+    expect(explainRejection(p, s, { type: 'GO', actor: staff, data: { note: 'x\uD800' } }, 0)?.code).toBe(
+      'INVALID_DATA',
+    );
+    expect(explainRejection(p, s, { type: 'GO', actor: staff, data: { note: '好 😀' } }, 0)).toBeUndefined();
+    expect(() => run(p, { note: '\u0000' })).toThrow(/NUL character/);
+  });
+});

@@ -203,6 +203,8 @@ export function startInstance(
   starter: Actor,
   now: number,
 ): Step {
+  const unstorable = unstorableText(input);
+  if (unstorable) throw new InputError(`start input rejected: ${unstorable}`);
   const problems = proc.schemas.startInputProblems(input);
   if (problems.length) throw new InputError(`start input rejected: ${formatProblems(problems)}`);
   const [snapshot, actions] = initialTransition(proc.machine, input);
@@ -219,6 +221,32 @@ export function startInstance(
     data: input,
   };
   return { state, record, effects: o.effects };
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Text the records (PostgreSQL `jsonb`) cannot hold — a NUL character or broken UTF-16 — found
+ * anywhere in a value (keys included); refused up front so an accepted event can always be recorded.
+ */
+export function unstorableText(value: unknown, path = ''): string | undefined {
+  const bad = (text: string): boolean => text.includes('\u0000') || LONE_SURROGATE.test(text);
+  if (typeof value === 'string')
+    return bad(value) ? `${path || 'a value'} contains a NUL character or invalid Unicode` : undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = unstorableText(value[i], `${path}/${i}`);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  if (value && typeof value === 'object')
+    for (const [k, v] of Object.entries(value)) {
+      if (bad(k)) return `a field name under ${path || '/'} contains a NUL character or invalid Unicode`;
+      const found = unstorableText(v, `${path}/${k}`);
+      if (found) return found;
+    }
+  return undefined;
 }
 
 /** Raised for a start input that does not match the declared context; classified by `name`. */
@@ -287,6 +315,8 @@ export function explainRejection(
       message: `separation of duties: ${actor.id} sent ${conflict}, so ${actor.id} may not send ${input.type}${why}`,
     };
   }
+  const unstorable = unstorableText(input.data);
+  if (unstorable) return { code: 'INVALID_DATA', message: `${input.type} data rejected: ${unstorable}` };
   const problems = proc.schemas.eventDataProblems(input.type, input.data);
   if (problems.length)
     return { code: 'INVALID_DATA', message: `${input.type} data rejected: ${formatProblems(problems)}` };
