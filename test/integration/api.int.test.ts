@@ -4,7 +4,8 @@
  * problems, bad input, and the audit trail.
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Client } from '@temporalio/client';
@@ -30,8 +31,41 @@ const postgresUrl = inject('postgresUrl');
 if (!postgresUrl && process.env.CI)
   throw new Error(`CI is set but there is no PostgreSQL server: ${inject('postgresSkipReason')}`);
 
+/** A procedure without a client field: not client-confidential, so every signed-in user sees it. */
+const NOTE_YAML = `id: api_note
+version: 1.0.0
+title: { zh: 备忘, en: Note }
+description: { zh: 无客户的流程。, en: A procedure without a client. }
+clauses: ['4.6.3']
+roles:
+  project_staff: { zh: 项目人员, en: Project Staff }
+events:
+  DONE:
+    title: { zh: 完成, en: Done }
+initial: open
+states:
+  open:
+    title: { zh: 打开, en: Open }
+    clauses: ['4.6.3']
+    on:
+      DONE: { target: done, roles: project_staff, clauses: ['4.6.3'] }
+  done: { title: { zh: 完成, en: Done }, type: final, clauses: ['4.6.3'] }
+`;
+
+const tempDirs: string[] = [];
+afterAll(() => {
+  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+});
+
+function definitionDirs(): string[] {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'custodia-api-defs-'));
+  tempDirs.push(dir);
+  writeFileSync(path.join(dir, 'note.yaml'), NOTE_YAML);
+  return [ENGINE_FIXTURES, dir];
+}
+
 async function embeddedStack(): Promise<Stack> {
-  const h = await startHarness();
+  const h = await startHarness(definitionDirs());
   return {
     client: h.client,
     store: h.running.store,
@@ -49,7 +83,7 @@ async function postgresStack(): Promise<Stack> {
   const url = new URL(postgresUrl!);
   url.pathname = `/${name}`;
   const { config, address } = testConfig();
-  const definitions = loadDeployedDefinitions([ENGINE_FIXTURES]);
+  const definitions = loadDeployedDefinitions(definitionDirs());
   const saved = process.env.DATABASE_URL;
   process.env.DATABASE_URL = url.toString();
   const running = await runWorker(config, { address, definitions }).finally(() => {
@@ -509,6 +543,27 @@ for (const backend of backends)
         );
         expect(page2.status).toBe(200);
         expect((page2.body.instances as unknown[]).length).toBe(1);
+      });
+
+      it('shows instances without a client to every signed-in user', async () => {
+        const started = await call('POST', '/api/instances', {
+          session: dave,
+          body: { procedure: 'api_note' },
+        });
+        expect(started.status, started.text).toBe(201);
+        const id = String(started.body.workflowId);
+        for (const s of [alice, dave, qm]) {
+          expect((await call('GET', `/api/instances/${id}`, { session: s })).status).toBe(200);
+          await eventually(async () => {
+            const res = await call('GET', '/api/instances?procedure=api_note', { session: s });
+            return (res.body.instances as { workflowId: string }[]).some((r) => r.workflowId === id);
+          });
+        }
+        const done = await call('POST', `/api/instances/${id}/events`, {
+          session: alice,
+          body: { type: 'DONE' },
+        });
+        expect(done.body).toMatchObject({ done: true });
       });
 
       it('lists stalled instances of my clients with how long they have waited', async () => {
