@@ -38,6 +38,9 @@ const TITLES: Record<number, string> = {
 const BASE_HEADERS = {
   'cache-control': 'no-store',
   'x-content-type-options': 'nosniff',
+  // API answers are data, never a page: nothing loads from them and nobody frames them.
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'referrer-policy': 'no-referrer',
 };
 
 export function sendProblem(res: ServerResponse, p: ApiProblem): void {

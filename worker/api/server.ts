@@ -71,7 +71,7 @@ export interface ApiOptions {
   loginFailures?: number;
   loginWindowMs?: number;
   /** Unexpected (5xx) errors are reported here (default console.error). */
-  onError?: (err: unknown, req: IncomingMessage) => void;
+  onError?: (err: unknown, req: IncomingMessage | undefined) => void;
 }
 
 export interface Api {
@@ -808,6 +808,11 @@ export function createApi(opts: ApiOptions): Api {
         if (!req.complete) discardBody(req);
       });
   });
+  // Expired sessions are refused anyway; this only keeps the table small.
+  const sweeper = setInterval(() => {
+    store.deleteExpiredSessions().catch((err: unknown) => onError(err, undefined));
+  }, 10 * 60_000);
+  sweeper.unref();
   server.requestTimeout = 60_000;
   server.headersTimeout = 20_000;
 
@@ -825,6 +830,7 @@ export function createApi(opts: ApiOptions): Api {
     },
     /** Stop listening and drop open connections (again: a no-op). */
     close() {
+      clearInterval(sweeper);
       if (!server.listening) return Promise.resolve();
       return new Promise((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
