@@ -338,6 +338,15 @@ for (const backend of backends)
           404,
           'UNKNOWN_PROCEDURE',
         );
+        const pinned = await call('GET', '/api/definitions/engine_review?version=1.0.0', { session: alice });
+        expect(pinned.status, pinned.text).toBe(200);
+        expect(pinned.body).toMatchObject({ id: 'engine_review', version: '1.0.0', current: true });
+        expect(pinned.body.yaml).toContain('id: engine_review');
+        expectProblem(
+          await call('GET', '/api/definitions/engine_review?version=9.9.9', { session: alice }),
+          404,
+          'UNKNOWN_VERSION',
+        );
       });
 
       it('refuses events to a finished instance, still shows it, and lists it with all=true', async () => {
@@ -439,6 +448,18 @@ for (const backend of backends)
         const snap = await call('GET', `/api/instances/${workflowId}`, { session: alice });
         expect(snap.status).toBe(200);
         expect(snap.body).toMatchObject({ workflowId, procedure: 'engine_review', leaves: ['submitted'] });
+        // Her role may approve, but she submitted: the separation-of-duty rule refuses her.
+        expect(snap.body.availableToMyRoles).toEqual(['APPROVE']);
+        expectProblem(
+          await call('POST', `/api/instances/${workflowId}/events`, {
+            session: alice,
+            body: { type: 'APPROVE', data: { window_hours: 24 } },
+          }),
+          403,
+          'DUTY_CONFLICT',
+        );
+        const qmView = await call('GET', `/api/instances/${workflowId}`, { session: qm });
+        expect(qmView.body.availableToMyRoles).toEqual(['APPROVE', 'REJECT']);
         const log = snap.body.log as { event: string; actor: { id: string; roles: string[] } }[];
         expect(log.map((l) => [l.event, l.actor])).toEqual([
           ['$start', { id: 'alice', roles: ['project_staff'] }],

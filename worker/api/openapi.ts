@@ -64,8 +64,11 @@ export function openApiDocument(): object {
       },
       '/api/definitions/{id}': {
         get: {
-          summary: 'One procedure: IR, YAML, deployed versions',
-          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          summary: 'One procedure: IR, YAML, deployed versions (or one deployed version with ?version=)',
+          parameters: [
+            { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
+            { name: 'version', in: 'query', schema: { type: 'string' } },
+          ],
           responses: { '200': ok('The definition'), ...errors(401, 404) },
         },
       },
@@ -155,7 +158,8 @@ export function openApiDocument(): object {
       },
       '/api/instances/{id}': {
         get: {
-          summary: 'An instance’s snapshot (state, context, available events, transition log)',
+          summary:
+            'An instance’s snapshot (state, context, available events, availableToMyRoles, transition log)',
           parameters: [instanceId],
           responses: { '200': ok('The snapshot'), ...errors(401, 404) },
         },

@@ -202,6 +202,12 @@ const validateStalledQuery = queryValidator<{ idle?: string; limit?: number }>({
   additionalProperties: false,
 });
 
+const validateDefinitionQuery = queryValidator<{ version?: string }>({
+  type: 'object',
+  properties: { version: { type: 'string', pattern: '^[0-9A-Za-z.+-]{1,64}$' } },
+  additionalProperties: false,
+});
+
 const validateNoQuery = queryValidator<Record<string, never>>({
   type: 'object',
   additionalProperties: false,
@@ -511,8 +517,26 @@ export function createApi(opts: ApiOptions): Api {
     'GET',
     '/api/definitions/:id',
     authed(async (ctx) => {
-      validateNoQuery(parseQuery(ctx.url.searchParams));
-      const def = definitionOf(ctx.params.id ?? '');
+      const q = validateDefinitionQuery(parseQuery(ctx.url.searchParams));
+      const id = ctx.params.id ?? '';
+      if (q.version !== undefined) {
+        // A deployed version (e.g. the one a running instance pinned), from the records store.
+        const v = new RegExp(ID).test(id) ? await store.definitionVersion(id, q.version) : undefined;
+        if (!v) throw new ApiProblem(404, 'UNKNOWN_VERSION', `no deployed version ${q.version} of "${id}"`);
+        const live = definitions.get(id);
+        sendJson(ctx.res, 200, {
+          id: v.procedure,
+          version: v.version,
+          hash: v.hash,
+          current: live?.hash === v.hash,
+          ir: v.ir,
+          yaml: v.yaml,
+          deployedBy: v.deployedBy,
+          deployedAt: v.deployedAt,
+        });
+        return;
+      }
+      const def = definitionOf(id);
       const versions = await store.definitionVersions(def.ir.id);
       const current = versions.find((v) => v.version === def.ir.version && v.hash === def.hash);
       sendJson(ctx.res, 200, {
@@ -627,7 +651,11 @@ export function createApi(opts: ApiOptions): Api {
       validateNoQuery(parseQuery(ctx.url.searchParams));
       const workflowId = ctx.params.id ?? '';
       await accessibleInstance(ctx.user, workflowId);
-      sendJson(ctx.res, 200, { workflowId, ...(await getSnapshot(client, workflowId)) });
+      const snapshot = await getSnapshot(client, workflowId);
+      // The events this user's roles may send now, before separation-of-duty rules (which depend on
+      // who did what; the workflow applies them when an event is sent, and its answer lists them).
+      const mine = new Set(ctx.user.roles.flatMap((r) => snapshot.available[r] ?? []));
+      sendJson(ctx.res, 200, { workflowId, ...snapshot, availableToMyRoles: [...mine].sort() });
     }),
   );
 
