@@ -63,7 +63,8 @@ export function buildListQuery(filter: ListFilter, now = new Date()): string {
   return parts.join(' AND ');
 }
 
-function rowOf(info: WorkflowExecutionInfo, now: Date): InstanceRow {
+/** A list row from a visibility entry (overdue: running and past its SLA at `now`). */
+export function instanceRow(info: WorkflowExecutionInfo, now: Date): InstanceRow {
   const sa = info.typedSearchAttributes;
   const dueAt = sa.get(CustodiaDueAt);
   const row: InstanceRow = {
@@ -71,7 +72,7 @@ function rowOf(info: WorkflowExecutionInfo, now: Date): InstanceRow {
     status: info.status.name,
     state: sa.get(CustodiaState) ?? [],
     awaiting: sa.get(CustodiaAwaiting) ?? [],
-    overdue: dueAt !== undefined && dueAt < now,
+    overdue: dueAt !== undefined && dueAt < now && info.status.name === 'RUNNING',
   };
   const set = <K extends keyof InstanceRow>(k: K, v: InstanceRow[K] | undefined): void => {
     if (v !== undefined) row[k] = v;
@@ -92,7 +93,7 @@ export async function listInstances(client: Client, filter: ListFilter, limit = 
     query: buildListQuery(filter, now),
     pageSize: Math.min(limit, 1000),
   })) {
-    rows.push(rowOf(info, now));
+    rows.push(instanceRow(info, now));
     if (rows.length >= limit) break;
   }
   return rows;

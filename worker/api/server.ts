@@ -14,26 +14,17 @@ import {
   WorkflowNotFoundError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
   type Client,
-  type WorkflowExecutionInfo,
 } from '@temporalio/client';
 import { WORKFLOW_TYPE } from '../../workflows/api.ts';
 import { compileSchemas, formatProblems } from '../../workflows/core/schemas.ts';
 import type { Json } from '../../workflows/core/ir.ts';
-import {
-  CustodiaAwaiting,
-  CustodiaClient,
-  CustodiaDueAt,
-  CustodiaProcedure,
-  CustodiaState,
-  CustodiaStateSince,
-  CustodiaVersion,
-} from '../../workflows/search-attributes.ts';
+import { CustodiaClient } from '../../workflows/search-attributes.ts';
 import { invariantDiagnostics, type LoadedDefinition } from '../definitions.ts';
 import { EventRejected, getSnapshot, sendEvent, startProcedure } from '../instances.ts';
 import { isRecordsError } from '../records/errors.ts';
 import { auditToCsv } from '../records/export.ts';
 import { ALL_CLIENT_ROLES, type AuditEntry, type RecordsStore, type User } from '../records/types.ts';
-import { buildListQuery, type InstanceRow } from '../visibility.ts';
+import { buildListQuery, instanceRow, type InstanceRow } from '../visibility.ts';
 import { hashProcedure } from '../../workflows/core/hash.ts';
 import { parseDuration } from '../../workflows/core/duration.ts';
 import { validateProcedureText } from '../../workflows/core/validate.ts';
@@ -245,28 +236,6 @@ function mayAccessClient(user: User, client: string | undefined): boolean {
   return client === undefined || seesAllClients(user) || user.clients.includes(client);
 }
 
-function rowOf(info: WorkflowExecutionInfo, now: Date): InstanceRow {
-  const sa = info.typedSearchAttributes;
-  const dueAt = sa.get(CustodiaDueAt);
-  const row: InstanceRow = {
-    workflowId: info.workflowId,
-    status: info.status.name,
-    state: sa.get(CustodiaState) ?? [],
-    awaiting: sa.get(CustodiaAwaiting) ?? [],
-    overdue: dueAt !== undefined && dueAt < now && info.status.name === 'RUNNING',
-  };
-  const procedure = sa.get(CustodiaProcedure);
-  if (procedure !== undefined) row.procedure = procedure;
-  const version = sa.get(CustodiaVersion);
-  if (version !== undefined) row.version = version;
-  const client = sa.get(CustodiaClient);
-  if (client !== undefined) row.client = client;
-  const since = sa.get(CustodiaStateSince);
-  if (since !== undefined) row.stateSince = since.toISOString();
-  if (dueAt !== undefined) row.dueAt = dueAt.toISOString();
-  return row;
-}
-
 function userView(user: User): Record<string, unknown> {
   return { id: user.id, displayName: user.displayName, roles: user.roles, clients: user.clients };
 }
@@ -426,7 +395,7 @@ export function createApi(opts: ApiOptions): Api {
     let i = 0;
     for await (const info of client.workflow.list({ query, pageSize: Math.min(offset + limit + 1, 1000) })) {
       if (i++ < offset) continue;
-      rows.push(rowOf(info, now));
+      rows.push(instanceRow(info, now));
       if (rows.length > limit) break;
     }
     return rows;
