@@ -20,14 +20,3 @@ export const CustodiaStateSince = defineSearchAttributeKey(
 );
 /** SLA deadline of the current state; absent when none. */
 export const CustodiaDueAt = defineSearchAttributeKey('CustodiaDueAt', SearchAttributeType.DATETIME);
-
-/** All of them, for registration: name → Temporal type name. */
-export const CUSTODIA_SEARCH_ATTRIBUTES = [
-  CustodiaProcedure,
-  CustodiaVersion,
-  CustodiaClient,
-  CustodiaState,
-  CustodiaAwaiting,
-  CustodiaStateSince,
-  CustodiaDueAt,
-] as const;

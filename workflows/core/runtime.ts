@@ -289,9 +289,7 @@ export function explainRejection(
   const leaves = leafPaths(proc, state.value).join(', ');
   const all = candidates(proc, state, input.type);
   if (!all.length) {
-    const takes = Object.keys(describeInstance(proc, state).available).length
-      ? [...new Set(Object.values(describeInstance(proc, state).available).flat())].join(', ')
-      : 'nothing';
+    const takes = [...new Set(Object.values(describeInstance(proc, state).available).flat())].join(', ');
     return {
       code: 'CANNOT_TAKE',
       message: `${input.type} cannot be sent in state ${leaves}; events possible now: ${takes || 'none'}`,
