@@ -3,8 +3,9 @@
  * validated with the same `workflows/core` code the UI uses, hashed, keyed by procedure id.
  * A definition with any error is never offered for start.
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { parseClauses, type Clause } from '../workflows/core/clauses.ts';
 import { hashProcedure } from '../workflows/core/hash.ts';
 import type { Diagnostic } from '../workflows/core/diagnostics.ts';
 import type { ProcedureIR, StateIR } from '../workflows/core/ir.ts';
@@ -128,7 +129,7 @@ export function invariantDiagnostics(def: LoadedDefinition): Diagnostic[] {
  * Across definitions: every `start` action names a procedure in the set, and its input fields
  * are context fields of that procedure. (A definition alone cannot know the others.)
  */
-function checkStartTargets(definitions: Map<string, LoadedDefinition>): {
+export function checkStartTargets(definitions: ReadonlyMap<string, LoadedDefinition>): {
   diagnostics: Diagnostic[];
   broken: Set<string>;
 } {
@@ -176,4 +177,19 @@ function checkStartTargets(definitions: Map<string, LoadedDefinition>): {
     visit(def.ir.root);
   }
   return { diagnostics: out, broken };
+}
+
+/**
+ * The procedure's clauses from `procedure/clauses.zh.txt` + `clauses.en.txt` in the first of
+ * `dirs` that has them (the UI shows each task's clause text); empty when none has.
+ */
+export function loadProcedureClauses(dirs: readonly string[]): Clause[] {
+  for (const dir of dirs) {
+    const folder = path.join(dir, 'procedure');
+    const zh = path.join(folder, 'clauses.zh.txt');
+    const en = path.join(folder, 'clauses.en.txt');
+    if (existsSync(zh) && existsSync(en))
+      return parseClauses(readFileSync(zh, 'utf8'), readFileSync(en, 'utf8'));
+  }
+  return [];
 }

@@ -8,10 +8,12 @@ import { loadConfig } from './config.ts';
 import { runWorker } from './process.ts';
 import { syncSchedules } from './schedules.ts';
 import { startDevServer, type DevServer } from './temporal/dev-server.ts';
+import { ensureUiBuilt } from './ui-build.ts';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const httpConf = httpSettings();
+  const uiDir = await ensureUiBuilt();
   let server: DevServer | undefined;
   let address = config.address ?? undefined;
   if (!address) {
@@ -32,12 +34,13 @@ async function main(): Promise<void> {
     if (ids.length) console.log(`custodia: schedules ${what}: ${ids.join(', ')}`);
   let http: Awaited<ReturnType<typeof serveApi>>;
   try {
-    http = await serveApi(running, config.taskQueue, httpConf);
+    http = await serveApi(running, config.taskQueue, httpConf, uiDir ? { uiDir } : {});
   } catch (err) {
     await running.shutdown();
     await server?.stop();
     throw err;
   }
+  if (uiDir) console.log(`custodia: web UI at ${http.url}/`);
   console.log(`custodia: HTTP API at ${http.url}/api (OpenAPI: ${http.url}/api/openapi.json)`);
   console.log('custodia: ready. Try `npx custodia start <procedure>`; Ctrl-C stops.');
   let stopping = false;

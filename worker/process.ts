@@ -14,6 +14,19 @@ import { recordsDir, recordsStoreOptions } from './records/location.ts';
 import { openStore, type RecordsStore } from './records/store.ts';
 import { isRecordsError } from './records/errors.ts';
 import { createCustodiaWorker } from './worker.ts';
+import { refreshFromStore } from './deploy.ts';
+
+/**
+ * How often a process re-reads the deployed versions from the records store, so one deployed
+ * through another process's API becomes current here (linked-instance starts use it). Env:
+ * CUSTODIA_DEFINITIONS_REFRESH_MS (default 30000).
+ */
+export function refreshIntervalMs(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.CUSTODIA_DEFINITIONS_REFRESH_MS?.trim() || '30000';
+  if (!/^\d{1,9}$/.test(raw) || Number(raw) < 1000)
+    throw new Error(`CUSTODIA_DEFINITIONS_REFRESH_MS must be a number of ms ≥ 1000 (got "${raw}")`);
+  return Number(raw);
+}
 
 /** Folders holding the deployed definitions. Env: CUSTODIA_DEFINITIONS (comma-separated). */
 export function definitionDirs(env: NodeJS.ProcessEnv = process.env): string[] {
@@ -105,6 +118,9 @@ export async function runWorker(
   let connection: NativeConnection;
   try {
     await recordDeployments(store, definitions.values());
+    // Versions deployed through the API (possibly since the files were written) are current.
+    const newer = await refreshFromStore(store, definitions);
+    if (newer.length) console.log(`custodia: deployed versions current for ${newer.join(', ')}`);
     client = await connectClient(config, opts.address);
     connection = await NativeConnection.connect(connectionOptions(config, opts.address));
   } catch (err) {
@@ -119,7 +135,14 @@ export async function runWorker(
     store,
     definition: (id) => definitions.get(id),
   });
+  const refresh = setInterval(() => {
+    refreshFromStore(store, definitions).catch((err: unknown) =>
+      console.error(`custodia: refreshing definitions: ${String(err)}`),
+    );
+  }, refreshIntervalMs());
+  refresh.unref();
   const done = worker.run().finally(async () => {
+    clearInterval(refresh);
     await connection.close();
     await client.connection.close();
     await store.close();

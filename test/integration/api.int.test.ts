@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Client } from '@temporalio/client';
 import { createApi, SESSION_COOKIE, type Api } from '../../worker/api/server.ts';
 import type { LoadedDefinition } from '../../worker/definitions.ts';
+import { refreshFromStore } from '../../worker/deploy.ts';
 import { loadDeployedDefinitions, runWorker } from '../../worker/process.ts';
 import { openPostgresClient } from '../../worker/records/sql.ts';
 import type { RecordsStore } from '../../worker/records/types.ts';
@@ -732,6 +733,107 @@ for (const backend of backends)
         );
         const snap = await call('GET', `/api/instances/${id}`, { session: alice });
         expect(snap.body.leaves).toEqual(['draft']);
+      });
+    });
+
+    describe('HTTP API: deploying a definition version', () => {
+      const v110 = NOTE_YAML.replace('version: 1.0.0', 'version: 1.1.0').replace(
+        'en: Note }',
+        'en: Note (revised) }',
+      );
+
+      it('deploys a validated, proved, higher version as admin; instances of it pin it', async () => {
+        await h.store.createUser(
+          { id: 'ada', displayName: 'Ada', roles: ['admin'], password: PASSWORD },
+          'test',
+        );
+        const ada = await login('ada');
+        expectProblem(
+          await call('POST', '/api/definitions', { session: alice, body: { yaml: v110 } }),
+          403,
+          'NOT_ADMIN',
+        );
+        expectProblem(
+          await call('POST', '/api/definitions', { session: ada, body: { yaml: v110 }, csrf: null }),
+          403,
+          'CSRF',
+        );
+        // An error at a known line: nothing deployed, the diagnostics say where.
+        const broken = v110.replace('target: done', 'target: nowhere');
+        const refused = await call('POST', '/api/definitions', {
+          session: ada,
+          body: { yaml: broken, file: 'note.yaml' },
+        });
+        expectProblem(refused, 422, 'DEFINITION_INVALID');
+        const line = broken.split('\n').findIndex((l) => l.includes('target: nowhere')) + 1;
+        expect(refused.body.diagnostics).toEqual(
+          expect.arrayContaining([expect.objectContaining({ file: 'note.yaml', line, severity: 'error' })]),
+        );
+        expect((await h.store.definitionVersions('api_note')).map((v) => v.version)).toEqual(['1.0.0']);
+
+        const ok = await call('POST', '/api/definitions', { session: ada, body: { yaml: v110 } });
+        expect(ok.status, ok.text).toBe(201);
+        expect(ok.body).toMatchObject({ id: 'api_note', version: '1.1.0', deployedBy: 'ada' });
+        expect(ok.headers.get('location')).toBe('/api/definitions/api_note?version=1.1.0');
+
+        const shown = await call('GET', '/api/definitions/api_note', { session: alice });
+        expect(shown.body).toMatchObject({ version: '1.1.0', title: { en: 'Note (revised)' }, yaml: v110 });
+        expect((shown.body.versions as { version: string }[]).map((v) => v.version).sort()).toEqual([
+          '1.0.0',
+          '1.1.0',
+        ]);
+        const old = await call('GET', '/api/definitions/api_note?version=1.0.0', { session: alice });
+        expect(old.body).toMatchObject({ version: '1.0.0', current: false });
+
+        const started = await call('POST', '/api/instances', {
+          session: alice,
+          body: { procedure: 'api_note' },
+        });
+        expect(started.status, started.text).toBe(201);
+        expect(started.body.version).toBe('1.1.0');
+        const snap = await call('GET', `/api/instances/${String(started.body.workflowId)}`, {
+          session: alice,
+        });
+        expect(snap.body).toMatchObject({ version: '1.1.0', title: { en: 'Note (revised)' } });
+
+        const audit = await h.store.audit({ kind: 'deployment', subject: 'api_note@1.1.0' });
+        expect(audit).toHaveLength(1);
+        expect(audit[0]?.actorId).toBe('ada');
+      });
+
+      it('refuses the same version again, other content under it, and a lower version', async () => {
+        const ada = await login('ada');
+        expectProblem(
+          await call('POST', '/api/definitions', { session: ada, body: { yaml: v110 } }),
+          409,
+          'ALREADY_DEPLOYED',
+        );
+        expectProblem(
+          await call('POST', '/api/definitions', {
+            session: ada,
+            body: { yaml: v110.replace('(revised)', '(other)') },
+          }),
+          409,
+          'VERSION_EXISTS',
+        );
+        expectProblem(
+          await call('POST', '/api/definitions', {
+            session: ada,
+            body: { yaml: NOTE_YAML.replace('version: 1.0.0', 'version: 1.0.5') },
+          }),
+          409,
+          'VERSION_NOT_NEWER',
+        );
+        expect((await h.store.definitionVersions('api_note')).length).toBe(2);
+      });
+
+      it('makes the deployed version current again after a restart (from the records store)', async () => {
+        const fresh = loadDeployedDefinitions(definitionDirs());
+        expect(fresh.get('api_note')?.ir.version).toBe('1.0.0');
+        expect(await refreshFromStore(h.store, fresh)).toEqual(['api_note']);
+        expect(fresh.get('api_note')?.ir.version).toBe('1.1.0');
+        expect(fresh.get('api_note')?.hash).toBe(h.definitions.get('api_note')?.hash);
+        expect(await refreshFromStore(h.store, fresh)).toEqual([]);
       });
     });
   });

@@ -4,7 +4,9 @@
  * (`CUSTODIA_SECURE_COOKIES=1`, for HTTPS behind a proxy).
  */
 import type { Client } from '@temporalio/client';
-import type { LoadedDefinition } from '../definitions.ts';
+import { loadProcedureClauses, type LoadedDefinition } from '../definitions.ts';
+import { definitionDirs } from '../process.ts';
+import { syncSchedules } from '../schedules.ts';
 import type { RecordsStore } from '../records/types.ts';
 import { createApi, type Api } from './server.ts';
 
@@ -28,11 +30,16 @@ export function httpSettings(env: NodeJS.ProcessEnv = process.env): HttpSettings
   };
 }
 
-/** Create the API on a running worker's client and store and listen; resolves with the API and its URL. */
+/**
+ * Create the API on a running worker's client and store and listen; resolves with the API and its
+ * URL. `uiDir`: the built web UI to serve at `/`. A version deployed through the API has its
+ * Temporal Schedule (if any) synced at once.
+ */
 export async function serveApi(
   running: { client: Client; store: RecordsStore; definitions: Map<string, LoadedDefinition> },
   taskQueue: string,
   settings: HttpSettings = httpSettings(),
+  extra: { uiDir?: string } = {},
 ): Promise<{ api: Api; url: string }> {
   const api = createApi({
     client: running.client,
@@ -40,6 +47,11 @@ export async function serveApi(
     definitions: running.definitions,
     taskQueue,
     secureCookies: settings.secureCookies,
+    clauses: loadProcedureClauses(definitionDirs()),
+    ...(extra.uiDir ? { uiDir: extra.uiDir } : {}),
+    onDeployed: async () => {
+      await syncSchedules(running.client, running.definitions.values(), taskQueue);
+    },
   });
   const url = await api.listen(settings.port, settings.host);
   return { api, url };

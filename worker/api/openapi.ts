@@ -61,6 +61,51 @@ export function openApiDocument(): object {
           summary: 'The procedures that can be started',
           responses: { '200': ok('Definitions'), ...errors(401) },
         },
+        post: {
+          summary:
+            'Deploy a new version (admin): validated, every invariant proved, start links checked, ' +
+            'version new and higher than the current; immutable once deployed; running instances keep theirs',
+          parameters: [csrf],
+          requestBody: {
+            required: true,
+            content: json({
+              type: 'object',
+              required: ['yaml'],
+              properties: { yaml: { type: 'string', maxLength: 200000 }, file: { type: 'string' } },
+              additionalProperties: false,
+            }),
+          },
+          responses: {
+            '201': ok('Deployed: {id, version, hash, deployedBy, deployedAt, diagnostics (warnings)}', {
+              type: 'object',
+              properties: {
+                id: { type: 'string' },
+                version: { type: 'string' },
+                hash: { type: 'string' },
+                deployedBy: { type: 'string' },
+                deployedAt: { type: 'string', format: 'date-time' },
+                diagnostics: { type: 'array', items: { type: 'object' } },
+              },
+            }),
+            '409': {
+              description:
+                'ALREADY_DEPLOYED (identical), VERSION_EXISTS (other content under that version), VERSION_NOT_NEWER',
+            },
+            '422': {
+              description: 'DEFINITION_INVALID, with `diagnostics` (file, line, column, code, message)',
+            },
+            ...errors(400, 401, 403, 413, 415),
+          },
+        },
+      },
+      '/api/clauses': {
+        get: {
+          summary: 'The clauses of the procedure text (zh authoritative, en translation)',
+          responses: {
+            '200': ok('{clauses: [{id, section, zh, en, parent?, heading?}]}'),
+            ...errors(401),
+          },
+        },
       },
       '/api/definitions/{id}': {
         get: {

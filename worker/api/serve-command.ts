@@ -5,11 +5,13 @@
  * on CUSTODIA_HTTP_HOST:CUSTODIA_HTTP_PORT (default 127.0.0.1:8080) until SIGINT / SIGTERM.
  */
 import { connectClient, loadConfig } from '../config.ts';
-import { loadDeployedDefinitions, recordDeployments } from '../process.ts';
+import { loadDeployedDefinitions, recordDeployments, refreshIntervalMs } from '../process.ts';
 import { describeStore, recordsStoreOptions } from '../records/location.ts';
 import { openStore } from '../records/store.ts';
 import { UsageError } from '../cli/options.ts';
 import { httpSettings, serveApi } from './listen.ts';
+import { refreshFromStore } from '../deploy.ts';
+import { ensureUiBuilt } from '../ui-build.ts';
 
 export async function serveCommand(args: string[]): Promise<number> {
   if (args.length) throw new UsageError('serve takes no arguments (configure it with environment variables)');
@@ -20,9 +22,23 @@ export async function serveCommand(args: string[]): Promise<number> {
   const store = await openStore(storeOptions);
   try {
     await recordDeployments(store, definitions.values());
+    await refreshFromStore(store, definitions);
+    const uiDir = await ensureUiBuilt();
     const client = await connectClient(config);
+    // Versions deployed by other API processes become current here too.
+    const refresh = setInterval(() => {
+      refreshFromStore(store, definitions).catch((err: unknown) =>
+        console.error(`custodia: refreshing definitions: ${String(err)}`),
+      );
+    }, refreshIntervalMs());
+    refresh.unref();
     try {
-      const { api, url } = await serveApi({ client, store, definitions }, config.taskQueue, settings);
+      const { api, url } = await serveApi(
+        { client, store, definitions },
+        config.taskQueue,
+        settings,
+        uiDir ? { uiDir } : {},
+      );
       console.log(
         `custodia: HTTP API at ${url}/api (records: ${describeStore(storeOptions)}; ` +
           `task queue "${config.taskQueue}"; ${definitions.size} procedure(s))`,
@@ -34,6 +50,7 @@ export async function serveCommand(args: string[]): Promise<number> {
       console.log('custodia: stopping …');
       await api.close();
     } finally {
+      clearInterval(refresh);
       await client.connection.close();
     }
   } finally {

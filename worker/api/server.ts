@@ -42,6 +42,9 @@ import {
   sendText,
 } from './http.ts';
 import { openApiDocument } from './openapi.ts';
+import { uiFiles } from './static.ts';
+import { DeployRefused, deployDefinitionText } from '../deploy.ts';
+import type { Clause } from '../../workflows/core/clauses.ts';
 
 export const SESSION_COOKIE = 'custodia_session';
 export const CSRF_HEADER = 'x-csrf-token';
@@ -63,6 +66,12 @@ export interface ApiOptions {
   loginWindowMs?: number;
   /** Unexpected (5xx) errors are reported here (default console.error). */
   onError?: (err: unknown, req: IncomingMessage | undefined) => void;
+  /** Serve the built web UI from this folder (`ui/dist`) at `/`; without it only `/api` answers. */
+  uiDir?: string;
+  /** The procedure's clauses (zh + en) for `GET /api/clauses`; default none. */
+  clauses?: readonly Clause[];
+  /** Told after a new version was deployed through the API (e.g. to sync its schedule). */
+  onDeployed?: (def: LoadedDefinition) => void | Promise<void>;
 }
 
 export interface Api {
@@ -300,11 +309,12 @@ export function createApi(opts: ApiOptions): Api {
   const onError = opts.onError ?? ((err: unknown) => console.error('custodia api: unexpected error', err));
   const schemas = new Map<string, ReturnType<typeof compileSchemas>>();
   const schemasOf = (def: LoadedDefinition): ReturnType<typeof compileSchemas> => {
-    let s = schemas.get(def.ir.id);
-    if (!s) schemas.set(def.ir.id, (s = compileSchemas(def.ir)));
+    let s = schemas.get(def.hash);
+    if (!s) schemas.set(def.hash, (s = compileSchemas(def.ir)));
     return s;
   };
 
+  const ui = opts.uiDir ? uiFiles(opts.uiDir) : undefined;
   const routes: Route[] = [];
   const route = (method: string, path: string, handler: Handler): void => {
     const keys: string[] = [];
@@ -551,6 +561,56 @@ export function createApi(opts: ApiOptions): Api {
     }),
   );
 
+  route(
+    'POST',
+    '/api/definitions',
+    authed(async (ctx) => {
+      validateNoQuery(parseQuery(ctx.url.searchParams));
+      if (!ctx.user.roles.includes('admin'))
+        throw new ApiProblem(403, 'NOT_ADMIN', 'only users with the admin role deploy definitions');
+      const body = validateDraft(await readJsonBody(ctx.req, bodyLimit));
+      let deployed;
+      try {
+        deployed = await deployDefinitionText(store, definitions, body.yaml, ctx.user.id, body.file);
+      } catch (err) {
+        if (!(err instanceof DeployRefused)) throw err;
+        const status = err.code === 'DEFINITION_INVALID' ? 422 : 409;
+        throw new ApiProblem(status, err.code, err.message, { diagnostics: err.diagnostics });
+      }
+      const { definition: def, version: v } = deployed;
+      try {
+        await opts.onDeployed?.(def);
+      } catch (err) {
+        // Deployed and current; what follows (schedules) is reported, not undone.
+        onError(err, ctx.req);
+      }
+      sendJson(
+        ctx.res,
+        201,
+        {
+          id: v.procedure,
+          version: v.version,
+          hash: v.hash,
+          deployedBy: v.deployedBy,
+          deployedAt: v.deployedAt,
+          diagnostics: deployed.diagnostics,
+        },
+        {
+          location: `/api/definitions/${encodeURIComponent(v.procedure)}?version=${encodeURIComponent(v.version)}`,
+        },
+      );
+    }),
+  );
+
+  route(
+    'GET',
+    '/api/clauses',
+    authed(async (ctx) => {
+      validateNoQuery(parseQuery(ctx.url.searchParams));
+      sendJson(ctx.res, 200, { clauses: opts.clauses ?? [] });
+    }),
+  );
+
   // --- instances ------------------------------------------------------------------------------
 
   route(
@@ -772,6 +832,7 @@ export function createApi(opts: ApiOptions): Api {
       await r.handler({ req, res, url, params, ip: req.socket.remoteAddress ?? '' });
       return;
     }
+    if (!allowed.length && method === 'GET' && ui?.serve(req, res, url.pathname)) return;
     if (allowed.length)
       throw new ApiProblem(
         405,

@@ -1,0 +1,174 @@
+/**
+ * Deploying a new definition version at run time (the API's `POST /api/definitions`), and the
+ * registry of current versions a process serves.
+ *
+ * A deployment is all-or-nothing: the YAML must validate, every invariant must be proved on all
+ * paths, `start` actions across the whole set must still line up (also other procedures starting
+ * this one), and the version must be new and higher than the current one. Only then is the
+ * immutable version written to the records store (with its audit record) and made current.
+ * Running instances keep the version they pinned: they carry their IR.
+ *
+ * Which version is current: the highest deployed version of each procedure — whether it came from
+ * a file under `definitions/` (recorded at start) or from the API. So API deployments survive a
+ * restart, and separate worker processes pick them up from the store (`refreshFromStore`).
+ */
+import { hashProcedure } from '../workflows/core/hash.ts';
+import type { Diagnostic } from '../workflows/core/diagnostics.ts';
+import { validateProcedureText } from '../workflows/core/validate.ts';
+import { checkStartTargets, invariantDiagnostics, type LoadedDefinition } from './definitions.ts';
+import type { DefinitionVersion, RecordsStore } from './records/types.ts';
+import { isRecordsError } from './records/errors.ts';
+
+/** Semantic-version order (SemVer 2.0 precedence; build metadata ignored). */
+export function compareVersions(a: string, b: string): number {
+  const parse = (v: string): { core: number[]; pre: string[] } => {
+    const [main = '', pre] = v.split('+')[0]!.split(/-(.*)/s);
+    return { core: main.split('.').map((n) => Number(n)), pre: pre ? pre.split('.') : [] };
+  };
+  const x = parse(a);
+  const y = parse(b);
+  for (let i = 0; i < 3; i++) {
+    const d = (x.core[i] ?? 0) - (y.core[i] ?? 0);
+    if (d) return Math.sign(d);
+  }
+  if (!x.pre.length || !y.pre.length) return Number(!x.pre.length) - Number(!y.pre.length);
+  for (let i = 0; i < Math.max(x.pre.length, y.pre.length); i++) {
+    const p = x.pre[i];
+    const q = y.pre[i];
+    if (p === undefined) return -1;
+    if (q === undefined) return 1;
+    if (p === q) continue;
+    const pn = /^\d+$/.test(p);
+    const qn = /^\d+$/.test(q);
+    if (pn && qn) return Math.sign(Number(p) - Number(q));
+    if (pn !== qn) return pn ? -1 : 1;
+    return p < q ? -1 : 1;
+  }
+  return 0;
+}
+
+/** A stored version as a definition a process can run (its hash re-checked). */
+export function definitionFromVersion(v: DefinitionVersion): LoadedDefinition {
+  const hash = hashProcedure(v.ir);
+  if (hash !== v.hash)
+    throw new Error(`deployed ${v.procedure}@${v.version}: stored hash does not match its IR (altered?)`);
+  return { file: `${v.procedure}@${v.version} (deployed)`, ir: v.ir, hash };
+}
+
+/**
+ * Make the highest deployed version of each procedure current in `definitions` (in place).
+ * Returns the procedures whose current version changed.
+ */
+export async function refreshFromStore(
+  store: RecordsStore,
+  definitions: Map<string, LoadedDefinition>,
+): Promise<string[]> {
+  const best = new Map<string, DefinitionVersion>();
+  for (const v of await store.definitionVersions()) {
+    const b = best.get(v.procedure);
+    if (!b || compareVersions(v.version, b.version) > 0) best.set(v.procedure, v);
+  }
+  const changed: string[] = [];
+  for (const [id, v] of best) {
+    const cur = definitions.get(id);
+    if (cur && (cur.hash === v.hash || compareVersions(cur.ir.version, v.version) >= 0)) continue;
+    definitions.set(id, definitionFromVersion(v));
+    changed.push(id);
+  }
+  return changed;
+}
+
+export type DeployRefusalCode =
+  'DEFINITION_INVALID' | 'ALREADY_DEPLOYED' | 'VERSION_EXISTS' | 'VERSION_NOT_NEWER';
+
+export class DeployRefused extends Error {
+  override name = 'DeployRefused';
+  constructor(
+    readonly code: DeployRefusalCode,
+    message: string,
+    readonly diagnostics: Diagnostic[] = [],
+  ) {
+    super(message);
+  }
+}
+
+export interface DeployResult {
+  definition: LoadedDefinition;
+  version: DefinitionVersion;
+  /** Warnings (errors refuse the deployment). */
+  diagnostics: Diagnostic[];
+}
+
+/**
+ * Validate, prove and deploy `yaml` as a new version by `by`; on success it is current in
+ * `definitions`. Throws `DeployRefused` (nothing written) when it may not go live.
+ */
+export async function deployDefinitionText(
+  store: RecordsStore,
+  definitions: Map<string, LoadedDefinition>,
+  yaml: string,
+  by: string,
+  file = 'draft.yaml',
+): Promise<DeployResult> {
+  const result = validateProcedureText(yaml, file);
+  const diagnostics = [...result.diagnostics];
+  const ir = result.ir;
+  const refuse = (): never => {
+    const errors = diagnostics.filter((d) => d.severity === 'error');
+    throw new DeployRefused(
+      'DEFINITION_INVALID',
+      `the definition has ${errors.length} problem(s); nothing was deployed`,
+      diagnostics,
+    );
+  };
+  if (!ir) return refuse();
+  const def: LoadedDefinition = {
+    file,
+    ir,
+    hash: hashProcedure(ir),
+    ...(result.positions ? { positions: result.positions } : {}),
+  };
+  diagnostics.push(...invariantDiagnostics(def));
+  // Start actions across the set with this version in place: this one's targets, and others' into it.
+  const next = new Map(definitions);
+  next.set(ir.id, def);
+  diagnostics.push(...checkStartTargets(next).diagnostics);
+  if (diagnostics.some((d) => d.severity === 'error')) refuse();
+
+  const existing = await store.definitionVersion(ir.id, ir.version);
+  if (existing?.hash === def.hash)
+    throw new DeployRefused(
+      'ALREADY_DEPLOYED',
+      `${ir.id}@${ir.version} is already deployed with this content`,
+    );
+  if (existing)
+    throw new DeployRefused(
+      'VERSION_EXISTS',
+      `${ir.id}@${ir.version} is deployed with other content; versions are immutable — raise \`version:\``,
+    );
+  const current = definitions.get(ir.id);
+  if (current && compareVersions(ir.version, current.ir.version) <= 0)
+    throw new DeployRefused(
+      'VERSION_NOT_NEWER',
+      `${ir.id}@${ir.version} is not higher than the current version ${current.ir.version}; raise \`version:\``,
+    );
+  let version: DefinitionVersion;
+  try {
+    version = await store.deployDefinition({
+      procedure: ir.id,
+      version: ir.version,
+      hash: def.hash,
+      yaml,
+      ir,
+      deployedBy: by,
+    });
+  } catch (err) {
+    // Another deployment of the same version won the race.
+    if (isRecordsError(err, 'DEFINITION_CONFLICT')) throw new DeployRefused('VERSION_EXISTS', err.message);
+    throw err;
+  }
+  // Another process may have deployed a higher version meanwhile: only move forward.
+  const now = definitions.get(ir.id);
+  if (!now || compareVersions(ir.version, now.ir.version) > 0) definitions.set(ir.id, def);
+  return { definition: def, version, diagnostics };
+}
