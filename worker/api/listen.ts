@@ -9,6 +9,7 @@ import { definitionDirs } from '../process.ts';
 import { syncSchedules } from '../schedules.ts';
 import type { RecordsStore } from '../records/types.ts';
 import { createApi, type Api } from './server.ts';
+import { oidcSettings } from './oidc.ts';
 
 export interface HttpSettings {
   port: number;
@@ -41,6 +42,7 @@ export async function serveApi(
   settings: HttpSettings = httpSettings(),
   extra: { uiDir?: string } = {},
 ): Promise<{ api: Api; url: string }> {
+  const oidc = oidcSettings();
   const api = createApi({
     client: running.client,
     store: running.store,
@@ -49,6 +51,7 @@ export async function serveApi(
     secureCookies: settings.secureCookies,
     clauses: loadProcedureClauses(definitionDirs()),
     ...(extra.uiDir ? { uiDir: extra.uiDir } : {}),
+    ...(oidc ? { oidc } : {}),
     onDeployed: async () => {
       await syncSchedules(running.client, running.definitions.values(), taskQueue);
     },

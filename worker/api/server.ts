@@ -43,6 +43,7 @@ import {
 } from './http.ts';
 import { openApiDocument } from './openapi.ts';
 import { uiFiles } from './static.ts';
+import { OIDC_COOKIE, OidcFailure, oidcFlow, type OidcSettings } from './oidc.ts';
 import { DeployRefused, deployDefinitionText } from '../deploy.ts';
 import type { Clause } from '../../workflows/core/clauses.ts';
 
@@ -70,6 +71,8 @@ export interface ApiOptions {
   uiDir?: string;
   /** The procedure's clauses (zh + en) for `GET /api/clauses`; default none. */
   clauses?: readonly Clause[];
+  /** Offer sign-in through an OpenID Connect provider as well as passwords. */
+  oidc?: OidcSettings;
   /** Told after a new version was deployed through the API (e.g. to sync its schedule). */
   onDeployed?: (def: LoadedDefinition) => void | Promise<void>;
 }
@@ -208,6 +211,12 @@ const validateDefinitionQuery = queryValidator<{ version?: string }>({
   additionalProperties: false,
 });
 
+const validateOidcLogin = queryValidator<{ returnTo?: string }>({
+  type: 'object',
+  properties: { returnTo: { type: 'string', maxLength: 500 } },
+  additionalProperties: false,
+});
+
 const validateNoQuery = queryValidator<Record<string, never>>({
   type: 'object',
   additionalProperties: false,
@@ -315,6 +324,7 @@ export function createApi(opts: ApiOptions): Api {
   };
 
   const ui = opts.uiDir ? uiFiles(opts.uiDir) : undefined;
+  const sso = opts.oidc ? oidcFlow(opts.oidc) : undefined;
   const routes: Route[] = [];
   const route = (method: string, path: string, handler: Handler): void => {
     const keys: string[] = [];
@@ -444,6 +454,80 @@ export function createApi(opts: ApiOptions): Api {
       { user: userView(user), csrfToken: session.csrfToken, expiresAt: session.expiresAt },
       { 'set-cookie': cookie(session.id, Math.floor(ttl / 1000)) },
     );
+  });
+
+  route('GET', '/api/auth', async (ctx) => {
+    validateNoQuery(parseQuery(ctx.url.searchParams));
+    sendJson(ctx.res, 200, {
+      password: true,
+      ...(sso ? { oidc: { label: sso.settings.label, loginUrl: '/api/oidc/login' } } : {}),
+    });
+  });
+
+  const oidcCookie = (value: string, maxAge: number): string =>
+    `${OIDC_COOKIE}=${value}; Path=/api/oidc; HttpOnly; SameSite=Lax; Max-Age=${maxAge}` +
+    (opts.secureCookies ? '; Secure' : '');
+
+  route('GET', '/api/oidc/login', async (ctx) => {
+    const q = validateOidcLogin(parseQuery(ctx.url.searchParams));
+    if (!sso)
+      throw new ApiProblem(404, 'OIDC_NOT_CONFIGURED', 'sign-in through an identity provider is not set up');
+    let begun;
+    try {
+      begun = await sso.begin(q.returnTo);
+    } catch (err) {
+      if (err instanceof OidcFailure)
+        throw new ApiProblem(503, err.code, err.message, {}, { 'retry-after': '30' });
+      throw err;
+    }
+    ctx.res.writeHead(302, {
+      location: begun.url,
+      'set-cookie': oidcCookie(begun.cookie, 600),
+      'cache-control': 'no-store',
+      'referrer-policy': 'no-referrer',
+    });
+    ctx.res.end();
+  });
+
+  route('GET', '/api/oidc/callback', async (ctx) => {
+    if (!sso)
+      throw new ApiProblem(404, 'OIDC_NOT_CONFIGURED', 'sign-in through an identity provider is not set up');
+    const pending = parseCookies(ctx.req.headers.cookie).get(OIDC_COOKIE);
+    const fail = (code: string, message: string, status: number): void => {
+      // With the UI: back to its sign-in page, which explains the code; without: a problem.
+      if (ui) {
+        ctx.res.writeHead(302, {
+          location: `/?signinError=${encodeURIComponent(code)}`,
+          'set-cookie': oidcCookie('', 0),
+          'cache-control': 'no-store',
+        });
+        ctx.res.end();
+        return;
+      }
+      throw new ApiProblem(status, code, message, {}, { 'set-cookie': oidcCookie('', 0) });
+    };
+    let result;
+    try {
+      result = await sso.complete(ctx.url.searchParams, pending);
+    } catch (err) {
+      if (!(err instanceof OidcFailure)) throw err;
+      return fail(err.code, err.message, err.code === 'OIDC_PROVIDER_UNREACHABLE' ? 503 : 401);
+    }
+    const user = await store.getUser(result.userId);
+    if (!user || user.disabled)
+      return fail(
+        'OIDC_UNKNOWN_USER',
+        `"${result.userId}" is not an enabled Custodia user; an administrator creates it (custodia user create … --oidc)`,
+        403,
+      );
+    const session = await store.createSession(user.id, ttl);
+    ctx.res.writeHead(302, {
+      location: result.returnTo,
+      'set-cookie': [cookie(session.id, Math.floor(ttl / 1000)), oidcCookie('', 0)],
+      'cache-control': 'no-store',
+      'referrer-policy': 'no-referrer',
+    });
+    ctx.res.end();
   });
 
   route(

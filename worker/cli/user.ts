@@ -2,7 +2,7 @@
  * `custodia user …` — the embedded user directory. Every change is an audit record whose actor is
  * `cli:<operating-system user>`.
  *
- *   user create <id> --name "…" --roles a,b [--clients c1,c2] [--password-stdin]
+ *   user create <id> --name "…" --roles a,b [--clients c1,c2] [--password-stdin | --oidc]
  *   user reset-password <id> [--password-stdin]
  *   user list [--json]
  *   user assign <id> [--clients c1,c2] [--roles a,b]
@@ -10,8 +10,11 @@
  *
  * Passwords come from standard input (`--password-stdin`, up to the first newline's end) or an
  * interactive prompt (typed twice, not echoed); there is never a default, and fewer than 12
- * characters are refused.
+ * characters are refused. `--oidc` creates a user who signs in through the identity provider only
+ * (its id is the provider's `CUSTODIA_OIDC_USER_CLAIM` value): the password is 256 random bits,
+ * never shown, so it cannot be used.
  */
+import { randomBytes } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { checkPasswordPolicy } from '../records/passwords.ts';
 import { ROLES, type Role, type User } from '../records/types.ts';
@@ -86,18 +89,23 @@ async function create(args: string[]): Promise<number> {
     roles: { type: 'string' },
     clients: { type: 'string' },
     'password-stdin': { type: 'boolean' },
+    oidc: { type: 'boolean' },
   });
   const id = oneId(
     positionals,
-    'usage: user create <id> --name "…" --roles a,b [--clients c1,c2] [--password-stdin]',
+    'usage: user create <id> --name "…" --roles a,b [--clients c1,c2] [--password-stdin | --oidc]',
   );
+  if (values.oidc && values['password-stdin'])
+    throw new UsageError('--oidc users have no usable password; give --oidc or --password-stdin, not both');
   const displayName = typeof values.name === 'string' ? values.name.trim() : '';
   if (!displayName) throw new UsageError('user create needs --name "Display Name"');
   const roles = rolesOption(values.roles);
   if (!roles) throw new UsageError(`user create needs --roles (from: ${ROLES.join(', ')})`);
   return withStore(async (store) => {
     if (await store.getUser(id)) throw new Error(`user "${id}" already exists`);
-    const password = await readPassword(id, values['password-stdin'] === true);
+    const password = values.oidc
+      ? randomBytes(32).toString('base64url')
+      : await readPassword(id, values['password-stdin'] === true);
     const user = await store.createUser(
       { id, displayName, roles, clients: listOption(values.clients) ?? [], password },
       cliActor(),
