@@ -5,7 +5,11 @@ import { defineConfig } from 'vitest/config';
  * - `unit`: pure and fast, no server (`npm run test:unit`);
  * - `integration`: against a real Temporal server — one dev server for the whole run, started by
  *   `test/integration/global-setup.ts` (or the cluster in TEMPORAL_ADDRESS).
- * `npm test` runs both.
+ * - `browser`: the web UI in Debian's Chromium (playwright-core) against the real stack — the API
+ *   serving the UI built once by `test/browser/global-setup.ts`, a worker, and the same Temporal
+ *   server (the integration setup runs first and the browser project's copy reuses its address:
+ *   one dev server per run) (`npm run test:browser`).
+ * `npm test` runs them all.
  */
 export default defineConfig({
   test: {
@@ -24,6 +28,18 @@ export default defineConfig({
           environment: 'node',
           globalSetup: ['test/integration/global-setup.ts', 'test/integration/postgres-setup.ts'],
           // Test files share one server; run them one at a time so workers and timings don't fight.
+          fileParallelism: false,
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: 'browser',
+          include: ['test/browser/**/*.browser.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/integration/global-setup.ts', 'test/browser/global-setup.ts'],
+          // One stack + Chromium per file, one file at a time.
           fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 120_000,

@@ -104,7 +104,7 @@ export class OidcFailure extends Error {
 /** A relative path inside this site (no scheme, no `//host`), else `/`. */
 export function safeReturnTo(raw: string | undefined): string {
   if (!raw || !raw.startsWith('/') || raw.startsWith('//') || raw.startsWith('/\\')) return '/';
-  if (/[\u0000-\u001f]/.test(raw) || raw.length > 500) return '/';
+  if ([...raw].some((ch) => ch.charCodeAt(0) < 0x20) || raw.length > 500) return '/';
   return raw;
 }
 
