@@ -796,6 +796,10 @@ for (const backend of backends)
         });
         expect(snap.body).toMatchObject({ version: '1.1.0', title: { en: 'Note (revised)' } });
 
+        const chain = await call('GET', '/api/audit/verify', { session: ada });
+        expect(chain.status, chain.text).toBe(200);
+        expect(chain.body).toMatchObject({ ok: true, problems: [], checked: expect.any(Number) });
+        expectProblem(await call('GET', '/api/audit/verify', { session: alice }), 403, 'NOT_ALLOWED');
         const audit = await h.store.audit({ kind: 'deployment', subject: 'api_note@1.1.0' });
         expect(audit).toHaveLength(1);
         expect(audit[0]?.actorId).toBe('ada');

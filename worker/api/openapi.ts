@@ -98,6 +98,13 @@ export function openApiDocument(): object {
           },
         },
       },
+      '/api/audit/verify': {
+        get: {
+          summary:
+            'Recompute the hash chain (quality manager, general manager, admin): ok, records checked, head, problems',
+          responses: { '200': ok('{backend, ok, checked, head, problems, truncated}'), ...errors(401, 403) },
+        },
+      },
       '/api/clauses': {
         get: {
           summary: 'The clauses of the procedure text (zh authoritative, en translation)',

@@ -884,6 +884,23 @@ export function createApi(opts: ApiOptions): Api {
     }),
   );
 
+  route(
+    'GET',
+    '/api/audit/verify',
+    authed(async (ctx) => {
+      validateNoQuery(parseQuery(ctx.url.searchParams));
+      // The whole chain spans every client: for those who see every client, and admins.
+      if (!seesAllClients(ctx.user) && !ctx.user.roles.includes('admin'))
+        throw new ApiProblem(
+          403,
+          'NOT_ALLOWED',
+          'verifying the whole audit chain is for the quality manager, the general manager and admins',
+        );
+      const v = await store.verifyAudit();
+      sendJson(ctx.res, 200, { backend: store.backend, ...v });
+    }),
+  );
+
   route('GET', '/api/openapi.json', async (ctx) => {
     validateNoQuery(parseQuery(ctx.url.searchParams));
     sendJson(ctx.res, 200, openApiDocument());
