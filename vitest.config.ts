@@ -6,9 +6,9 @@ import { defineConfig } from 'vitest/config';
  * - `integration`: against a real Temporal server — one dev server for the whole run, started by
  *   `test/integration/global-setup.ts` (or the cluster in TEMPORAL_ADDRESS).
  * - `browser`: the web UI in Debian's Chromium (playwright-core) against the real stack — the API
- *   serving the UI built once by `test/browser/global-setup.ts`, a worker, and the same Temporal
- *   server (the integration setup runs first and the browser project's copy reuses its address:
- *   one dev server per run) (`npm run test:browser`).
+ *   serving the UI built once by `test/browser/global-setup.ts`, a worker, and Temporal (that setup
+ *   reuses the integration project's dev server when it already runs, else starts one for the
+ *   project) (`npm run test:browser`).
  * `npm test` runs them all.
  */
 export default defineConfig({
@@ -38,7 +38,7 @@ export default defineConfig({
           name: 'browser',
           include: ['test/browser/**/*.browser.test.ts'],
           environment: 'node',
-          globalSetup: ['test/integration/global-setup.ts', 'test/browser/global-setup.ts'],
+          globalSetup: ['test/browser/global-setup.ts'],
           // One stack + Chromium per file, one file at a time.
           fileParallelism: false,
           testTimeout: 60_000,
