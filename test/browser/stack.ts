@@ -8,8 +8,8 @@
  * - `stack.open(userId, lang)`: a fresh browser context (its own cookies), the UI in `lang`,
  *   signed in through the sign-in form. Its console, page errors and failed requests are kept;
  *   when the running test fails, every page opened in it is saved to `artifacts/` as
- *   `FAILED-<test>-<n>.png` + `.log`.
- * - `shot(page, name)`: `artifacts/<name>.png`; with CUSTODIA_SCREENSHOTS=<dir> (see
+ *   `FAILED-<test>-<user>.png` + `.log`.
+ * - `shot(page, name)`: `artifacts/<name>.png`; `shotBoth` in en + zh. With CUSTODIA_SCREENSHOTS=<dir> (see
  *   `npm run screenshots`) the README's chosen ones are also copied into that folder.
  */
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -21,7 +21,7 @@ import { createApi, type Api } from '../../worker/api/server.ts';
 import { REPO_ROOT } from '../../worker/config.ts';
 import { loadProcedureClauses, type LoadedDefinition } from '../../worker/definitions.ts';
 import { loadDeployedDefinitions, runWorker, type RunningWorker } from '../../worker/process.ts';
-import type { NewUser, RecordsStore } from '../../worker/records/types.ts';
+import type { RecordsStore, Role } from '../../worker/records/types.ts';
 import { SHIPPED_DEFINITIONS, testConfig } from '../integration/harness.ts';
 
 export const ARTIFACTS = path.join(REPO_ROOT, 'test/browser/artifacts');
@@ -53,11 +53,19 @@ export interface Stack {
   close(): Promise<void>;
 }
 
+export interface TestUser {
+  id: string;
+  displayName: string;
+  roles: readonly Role[];
+  clients?: readonly string[];
+  password?: string;
+}
+
 export interface StackOptions {
   /** The definitions the worker runs and the API offers (default: the shipped `definitions/`). */
   definitions?: Map<string, LoadedDefinition>;
   /** Users to create (password: PASSWORD unless given). */
-  users: (Omit<NewUser, 'password'> & { password?: string })[];
+  users: readonly TestUser[];
 }
 
 /** The shipped definitions with the given ids only (a definition being edited elsewhere cannot break a test). */
@@ -80,7 +88,16 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   };
   try {
     for (const u of opts.users)
-      await running.store.createUser({ ...u, password: u.password ?? PASSWORD }, 'browser-test');
+      await running.store.createUser(
+        {
+          id: u.id,
+          displayName: u.displayName,
+          roles: [...u.roles],
+          clients: [...(u.clients ?? [])],
+          password: u.password ?? PASSWORD,
+        },
+        'browser-test',
+      );
     const serverErrors: unknown[] = [];
     const api: Api = createApi({
       client: running.client,
@@ -206,12 +223,15 @@ function readmeDir(): string | undefined {
   return path.resolve(REPO_ROOT, v === '1' ? 'docs/screenshots' : v);
 }
 
-/** Save `artifacts/<name>.png` (and the README copy when asked for). */
-export async function shot(page: Page, name: string): Promise<string> {
+/**
+ * Save `artifacts/<name>.png`; `readme`: one of the README's screenshots, also copied into
+ * CUSTODIA_SCREENSHOTS's folder when that is set.
+ */
+export async function shot(page: Page, name: string, opts: { readme?: boolean } = {}): Promise<string> {
   mkdirSync(ARTIFACTS, { recursive: true });
   const file = path.join(ARTIFACTS, `${name}.png`);
   await page.screenshot({ path: file, fullPage: true, animations: 'disabled', caret: 'hide' });
-  const docs = readmeDir();
+  const docs = opts.readme ? readmeDir() : undefined;
   if (docs) {
     mkdirSync(docs, { recursive: true });
     copyFileSync(file, path.join(docs, `${name}.png`));
@@ -233,9 +253,9 @@ export async function setLang(page: Page, lang: Lang): Promise<void> {
 }
 
 /**
- * Screenshots of the current view in English and Chinese (`<name>.en.png`, `<name>.zh.png`);
- * `ready(lang)` is awaited after each switch (e.g. a heading in that language is visible). Leaves
- * the page in English.
+ * The README's screenshots of the current view in English and Chinese (`<name>.en.png`,
+ * `<name>.zh.png`); `ready(lang)` is awaited after each switch (e.g. a heading in that language is
+ * visible). Leaves the page in English.
  */
 export async function shotBoth(
   page: Page,
@@ -245,7 +265,7 @@ export async function shotBoth(
   for (const lang of ['en', 'zh'] as const) {
     await setLang(page, lang);
     await ready(lang);
-    await shot(page, `${name}.${lang}`);
+    await shot(page, `${name}.${lang}`, { readme: true });
   }
   await setLang(page, 'en');
   await ready('en');
