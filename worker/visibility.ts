@@ -3,7 +3,9 @@
  * query builder and the row shape shared by the CLI (and later the API).
  */
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+import { executionInfoFromRaw } from '@temporalio/client/lib/helpers.js';
 import { parseDuration } from '../workflows/core/duration.ts';
+import type { ProcedureIR, StateIR } from '../workflows/core/ir.ts';
 import { WORKFLOW_TYPE } from '../workflows/api.ts';
 import {
   CustodiaAwaiting,
@@ -97,4 +99,140 @@ export async function listInstances(client: Client, filter: ListFilter, limit = 
     if (rows.length >= limit) break;
   }
   return rows;
+}
+
+/** One page of a visibility query, with Temporal's own page token (base64url) for the next. */
+export interface InstancePage {
+  rows: InstanceRow[];
+  nextPageToken?: string;
+}
+
+/**
+ * One page of up to `pageSize` instances matching `query`, continuing from `pageToken` (from an
+ * earlier page). Deep pages cost the same as the first: Temporal's token, not an offset.
+ * An invalid token is Temporal's INVALID_ARGUMENT (gRPC code 3).
+ */
+export async function listPage(
+  client: Client,
+  query: string,
+  pageSize: number,
+  pageToken?: string,
+  now = new Date(),
+): Promise<InstancePage> {
+  const res = await client.workflowService.listWorkflowExecutions({
+    namespace: client.options.namespace,
+    query,
+    pageSize,
+    ...(pageToken ? { nextPageToken: decodePageToken(pageToken) } : {}),
+  });
+  const converter = client.options.loadedDataConverter;
+  const infos = await Promise.all(
+    (res.executions ?? []).map((raw) => executionInfoFromRaw(raw, converter, raw, client.options.namespace)),
+  );
+  const rows = infos.map((info) => instanceRow(info, now));
+  const next = res.nextPageToken?.length ? Buffer.from(res.nextPageToken).toString('base64url') : undefined;
+  return { rows, ...(next ? { nextPageToken: next } : {}) };
+}
+
+/** A page token that is not one Temporal gave out. */
+export class BadPageToken extends Error {
+  override name = 'BadPageToken';
+}
+
+/**
+ * Temporal's token bytes from our base64url form. Its visibility stores (SQL and Elasticsearch)
+ * encode their page tokens as JSON objects; anything else is refused here — the frontend would
+ * answer it with UNKNOWN, which the client retries for many seconds.
+ */
+export function decodePageToken(token: string): Uint8Array {
+  const bytes = Buffer.from(token, 'base64url');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw new BadPageToken('not a page token');
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new BadPageToken('not a page token');
+  return bytes;
+}
+
+/** Every leaf state path of a procedure (what `CustodiaState` holds), in document order. */
+export function leafStatePaths(ir: ProcedureIR): string[] {
+  const out: string[] = [];
+  const visit = (s: StateIR): void => {
+    const children = Object.values(s.states);
+    if (!children.length) {
+      if (s.path) out.push(s.path);
+      return;
+    }
+    children.forEach(visit);
+  };
+  visit(ir.root);
+  return out;
+}
+
+export interface GroupCount {
+  procedure: string;
+  state: string;
+  count: number;
+  /** Of which past their SLA. */
+  overdue: number;
+}
+
+/**
+ * Exact counts of the instances matching `query`, per procedure and leaf state (and how many are
+ * overdue), by visibility count queries — nothing is listed, so it holds for any number of
+ * instances. Procedures with none cost one query; at most `concurrency` queries at a time.
+ * An instance in parallel states counts once per active leaf.
+ */
+export async function countByProcedureAndState(
+  client: Client,
+  query: string,
+  procedures: Iterable<ProcedureIR>,
+  now = new Date(),
+  concurrency = 8,
+): Promise<{ total: number; groups: GroupCount[] }> {
+  const limit = pLimit(concurrency);
+  const count = (q: string): Promise<number> => limit(async () => (await client.workflow.count(q)).count);
+  const overdueClause = `CustodiaDueAt < ${quote(now.toISOString())}`;
+  const total = await count(query);
+  const groups = (
+    await Promise.all(
+      [...procedures].map(async (ir) => {
+        const inProc = `${query} AND CustodiaProcedure = ${quote(ir.id)}`;
+        if (!total || !(await count(inProc))) return [];
+        const perState = await Promise.all(
+          leafStatePaths(ir).map(async (state) => {
+            const inState = `${inProc} AND CustodiaState = ${quote(state)}`;
+            const n = await count(inState);
+            return {
+              procedure: ir.id,
+              state,
+              count: n,
+              overdue: n ? await count(`${inState} AND ${overdueClause}`) : 0,
+            };
+          }),
+        );
+        return perState.filter((g) => g.count > 0);
+      }),
+    )
+  ).flat();
+  return { total, groups };
+}
+
+/** Run at most `n` of the given tasks at once. */
+function pLimit(n: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const queue: (() => void)[] = [];
+  return async (task) => {
+    if (active >= n) await new Promise<void>((r) => queue.push(r));
+    active++;
+    try {
+      return await task();
+    } finally {
+      active--;
+      queue.shift()?.();
+    }
+  };
 }

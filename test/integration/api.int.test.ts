@@ -565,6 +565,19 @@ for (const backend of backends)
         );
         expect(page2.status).toBe(200);
         expect((page2.body.instances as unknown[]).length).toBe(1);
+        const ids = (p: Res): string[] =>
+          (p.body.instances as { workflowId: string }[]).map((r) => r.workflowId);
+        expect(ids(page2)).not.toEqual(ids(page1));
+        expectProblem(
+          await call('GET', '/api/instances?limit=1&pageToken=bm90LWEtdG9rZW4', { session: alice }),
+          400,
+          'INVALID_PAGE_TOKEN',
+        );
+        expectProblem(
+          await call('GET', '/api/instances?limit=1&pageToken=not%20base64', { session: alice }),
+          400,
+          'INVALID_QUERY',
+        );
       });
 
       it('shows instances without a client to every signed-in user', async () => {
@@ -599,6 +612,27 @@ for (const backend of backends)
         );
         expect(row.idleMs).toBeGreaterThan(0);
         expect((await stalled(dave)).map((r) => r.workflowId)).not.toContain(workflowId);
+        // Exact counts per procedure and state (count queries, nothing listed), isolated per client.
+        const counts = async (s: Session) => {
+          const res = await call('GET', '/api/stalled/counts?idle=PT0S', { session: s });
+          expect(res.status, res.text).toBe(200);
+          return res.body as { total: number; groups: { procedure: string; state: string; count: number }[] };
+        };
+        const all = await counts(qm);
+        const group = all.groups.find((g) => g.procedure === 'engine_review' && g.state === 'draft');
+        expect(group?.count).toBeGreaterThan(0);
+        expect(all.total).toBeGreaterThanOrEqual(all.groups.reduce((n, g) => Math.max(n, g.count), 0));
+        const mine = await counts(dave);
+        expect(mine.total).toBeLessThan(all.total);
+        // One group page by page.
+        const first = await call(
+          'GET',
+          '/api/stalled?idle=PT0S&procedure=engine_review&state=draft&limit=1',
+          {
+            session: qm,
+          },
+        );
+        expect((first.body.instances as { state: string[] }[])[0]?.state).toContain('draft');
         expectProblem(await call('GET', '/api/stalled?idle=P', { session: qm }), 400, 'INVALID_QUERY');
         expectProblem(await call('GET', '/api/stalled?idle=3%20days', { session: qm }), 400, 'INVALID_QUERY');
       });

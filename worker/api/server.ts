@@ -24,7 +24,14 @@ import { EventRejected, getSnapshot, sendEvent, startProcedure } from '../instan
 import { isRecordsError } from '../records/errors.ts';
 import { auditToCsv } from '../records/export.ts';
 import { ALL_CLIENT_ROLES, type AuditEntry, type RecordsStore, type User } from '../records/types.ts';
-import { buildListQuery, instanceRow, type InstanceRow } from '../visibility.ts';
+import {
+  BadPageToken,
+  buildListQuery,
+  countByProcedureAndState,
+  instanceRow,
+  listPage,
+  type InstanceRow,
+} from '../visibility.ts';
 import { hashProcedure } from '../../workflows/core/hash.ts';
 import { parseDuration } from '../../workflows/core/duration.ts';
 import { validateProcedureText } from '../../workflows/core/validate.ts';
@@ -111,6 +118,8 @@ interface Route {
 const ID = '^[A-Za-z0-9][A-Za-z0-9._:@-]{0,199}$';
 const EVENT = '^[A-Za-z][A-Za-z0-9_.-]{0,99}$';
 const KEYWORD = "^[^'\\\\\\n\\r]{1,200}$";
+/** Temporal's visibility page token, base64url. */
+const PAGE_TOKEN = '^[A-Za-z0-9_-]{1,8192}$';
 
 const validateLogin = bodyValidator<{ id: string; password: string }>({
   type: 'object',
@@ -165,7 +174,7 @@ const validateList = queryValidator<ListQuery>({
     overdue: { type: 'boolean' },
     all: { type: 'boolean' },
     limit: { type: 'integer', minimum: 1, maximum: 500 },
-    pageToken: { type: 'string', pattern: '^[0-9]{1,6}$' },
+    pageToken: { type: 'string', pattern: PAGE_TOKEN },
   },
   additionalProperties: false,
 });
@@ -196,12 +205,29 @@ const validateDraft = bodyValidator<{ yaml: string; file?: string }>({
   additionalProperties: false,
 });
 
-const validateStalledQuery = queryValidator<{ idle?: string; limit?: number }>({
+interface StalledQuery {
+  idle?: string;
+  procedure?: string;
+  state?: string;
+  limit?: number;
+  pageToken?: string;
+}
+
+const validateStalledQuery = queryValidator<StalledQuery>({
   type: 'object',
   properties: {
     idle: { type: 'string', pattern: '^P[0-9A-Z.]{1,30}$' },
+    procedure: { type: 'string', pattern: KEYWORD },
+    state: { type: 'string', pattern: KEYWORD },
     limit: { type: 'integer', minimum: 1, maximum: 500 },
+    pageToken: { type: 'string', pattern: PAGE_TOKEN },
   },
+  additionalProperties: false,
+});
+
+const validateStalledCountsQuery = queryValidator<{ idle?: string }>({
+  type: 'object',
+  properties: { idle: { type: 'string', pattern: '^P[0-9A-Z.]{1,30}$' } },
   additionalProperties: false,
 });
 
@@ -409,14 +435,32 @@ export function createApi(opts: ApiOptions): Api {
     return { ...(c !== undefined ? { client: c } : {}), running: desc.status.name === 'RUNNING' };
   };
 
-  const list = async (query: string, limit: number, offset = 0): Promise<InstanceRow[]> => {
+  /** One visibility page; a token Temporal does not accept is the caller's mistake (400). */
+  const pageOf = async (query: string, limit: number, token: string | undefined, now = new Date()) => {
+    try {
+      return await listPage(client, query, limit, token, now);
+    } catch (err) {
+      // Refused before asking Temporal, or answered INVALID_ARGUMENT / UNKNOWN by its frontend.
+      if (
+        err instanceof BadPageToken ||
+        (token && isGrpcServiceError(err) && (err.code === 3 || err.code === 2))
+      )
+        throw new ApiProblem(
+          400,
+          'INVALID_PAGE_TOKEN',
+          'pageToken is not one this list gave out; start from the first page',
+        );
+      throw err;
+    }
+  };
+
+  /** Up to `limit` rows of a query (for views sorted here, e.g. the inbox). */
+  const list = async (query: string, limit: number): Promise<InstanceRow[]> => {
     const now = new Date();
     const rows: InstanceRow[] = [];
-    let i = 0;
-    for await (const info of client.workflow.list({ query, pageSize: Math.min(offset + limit + 1, 1000) })) {
-      if (i++ < offset) continue;
+    for await (const info of client.workflow.list({ query, pageSize: Math.min(limit, 1000) })) {
       rows.push(instanceRow(info, now));
-      if (rows.length > limit) break;
+      if (rows.length >= limit) break;
     }
     return rows;
   };
@@ -746,13 +790,10 @@ export function createApi(opts: ApiOptions): Api {
       if (q.overdue) parts.push(`CustodiaDueAt < ${quote(new Date().toISOString())}`);
       const iso = isolationClause(ctx.user);
       if (iso) parts.push(iso);
-      const limit = q.limit ?? 50;
-      const offset = q.pageToken ? Number(q.pageToken) : 0;
-      const rows = await list(parts.join(' AND '), limit, offset);
-      const more = rows.length > limit;
+      const page = await pageOf(parts.join(' AND '), q.limit ?? 50, q.pageToken);
       sendJson(ctx.res, 200, {
-        instances: rows.slice(0, limit),
-        ...(more ? { nextPageToken: String(offset + limit) } : {}),
+        instances: page.rows,
+        ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}),
       });
     }),
   );
@@ -832,29 +873,66 @@ export function createApi(opts: ApiOptions): Api {
     }),
   );
 
+  /** The stalled query (past the SLA, or idle longer than `idle`) for this user, or a 400. */
+  const stalledQuery = (
+    user: User,
+    idle: string,
+    now: Date,
+    filter: { procedure?: string; state?: string },
+  ): string => {
+    if (parseDuration(idle) === undefined)
+      throw new ApiProblem(400, 'INVALID_QUERY', `idle must be an ISO-8601 duration such as P3D or PT12H`);
+    const parts = [buildListQuery({ stalled: true, idle, ...filter }, now)];
+    const iso = isolationClause(user);
+    if (iso) parts.push(iso);
+    return parts.join(' AND ');
+  };
+
   route(
     'GET',
     '/api/stalled',
     authed(async (ctx) => {
       const q = validateStalledQuery(parseQuery(ctx.url.searchParams));
       const idle = q.idle ?? 'P3D';
-      if (parseDuration(idle) === undefined)
-        throw new ApiProblem(400, 'INVALID_QUERY', `idle must be an ISO-8601 duration such as P3D or PT12H`);
       const now = new Date();
-      const parts = [buildListQuery({ stalled: true, idle }, now)];
-      const iso = isolationClause(ctx.user);
-      if (iso) parts.push(iso);
-      const limit = q.limit ?? 100;
-      const rows = (await list(parts.join(' AND '), 500)).slice(0, 500);
+      const query = stalledQuery(ctx.user, idle, now, {
+        ...(q.procedure ? { procedure: q.procedure } : {}),
+        ...(q.state ? { state: q.state } : {}),
+      });
+      // One visibility page (newest first; SQL visibility has no ORDER BY on our attributes),
+      // the most overdue / longest idle first within it; the exact totals: /api/stalled/counts.
+      const page = await pageOf(query, q.limit ?? 100, q.pageToken, now);
       const since = (iso?: string): number => (iso ? now.getTime() - Date.parse(iso) : 0);
-      const out = rows
+      const out = page.rows
         .map((r) => ({
           ...r,
           idleMs: since(r.stateSince),
           ...(r.overdue && r.dueAt ? { overdueMs: since(r.dueAt) } : {}),
         }))
         .sort((a, b) => (b.overdueMs ?? -1) - (a.overdueMs ?? -1) || b.idleMs - a.idleMs);
-      sendJson(ctx.res, 200, { idle, instances: out.slice(0, limit) });
+      sendJson(ctx.res, 200, {
+        idle,
+        instances: out,
+        ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}),
+      });
+    }),
+  );
+
+  route(
+    'GET',
+    '/api/stalled/counts',
+    authed(async (ctx) => {
+      const q = validateStalledCountsQuery(parseQuery(ctx.url.searchParams));
+      const idle = q.idle ?? 'P3D';
+      const now = new Date();
+      const query = stalledQuery(ctx.user, idle, now, {});
+      const counts = await countByProcedureAndState(
+        client,
+        query,
+        [...definitions.values()].map((d) => d.ir),
+        now,
+      );
+      sendJson(ctx.res, 200, { idle, at: now.toISOString(), ...counts });
     }),
   );
 
