@@ -256,13 +256,27 @@ export function openApiDocument(): object {
       },
       '/api/stalled': {
         get: {
-          summary: 'Running instances past their SLA or idle longer than `idle` (default P3D), worst first',
+          summary:
+            'One page of running instances past their SLA or idle longer than `idle` (default P3D), worst first within the page',
           parameters: [
             { name: 'idle', in: 'query', schema: { type: 'string' }, description: 'ISO-8601 duration' },
+            { name: 'procedure', in: 'query', schema: { type: 'string' } },
+            { name: 'state', in: 'query', schema: { type: 'string' } },
             { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500 } },
+            { name: 'pageToken', in: 'query', schema: { type: 'string' } },
           ],
           responses: {
-            '200': ok('Stalled instances with idleMs, overdueMs and who is awaited'),
+            '200': ok('Stalled instances with idleMs, overdueMs and who is awaited; nextPageToken'),
+            ...errors(400, 401),
+          },
+        },
+      },
+      '/api/stalled/counts': {
+        get: {
+          summary: 'Exact counts of stalled instances per procedure and leaf state (count queries)',
+          parameters: [{ name: 'idle', in: 'query', schema: { type: 'string' } }],
+          responses: {
+            '200': ok('{idle, at, total, groups: [{procedure, state, count, overdue}]}'),
             ...errors(400, 401),
           },
         },
