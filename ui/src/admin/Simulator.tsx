@@ -1,0 +1,296 @@
+/**
+ * Simulator: runs the draft with the real engine in the browser (`runtime.ts` over the machine
+ * `compile.ts` builds), so roles, guards, data schemas and separation of duties behave as in
+ * production; a refusal shows the engine's own explanation (`explainRejection`).
+ */
+import { useEffect, useMemo, useState } from 'react';
+import { compileProcedure } from '../../../workflows/core/compile.ts';
+import type { Json, JsonSchema, ProcedureIR } from '../../../workflows/core/ir.ts';
+import {
+  applyEvent,
+  availableTo,
+  explainRejection,
+  fireTimer,
+  startInstance,
+  type InstanceState,
+  type TransitionRecord,
+} from '../../../workflows/core/runtime.ts';
+import { useI18n } from '../i18n.tsx';
+
+export interface SimulationView {
+  active: string[];
+  visited: string[];
+  taken: { from: string; to: string; event?: string }[];
+}
+
+/** A value that satisfies the simplest schemas, to prefill a JSON form. */
+function sample(schema: JsonSchema | undefined): Json {
+  if (!schema) return null;
+  if (Array.isArray(schema.enum)) return (schema.enum[0] as Json) ?? null;
+  if (schema.const !== undefined) return schema.const as Json;
+  switch (schema.type) {
+    case 'integer':
+    case 'number':
+      return typeof schema.minimum === 'number' ? schema.minimum : 1;
+    case 'boolean':
+      return true;
+    case 'array':
+      return [];
+    case 'object': {
+      const props = (schema.properties ?? {}) as Record<string, JsonSchema>;
+      const out: Record<string, Json> = {};
+      for (const k of (schema.required as string[] | undefined) ?? []) out[k] = sample(props[k]);
+      return out;
+    }
+    default:
+      return 'example';
+  }
+}
+
+function startSkeleton(ir: ProcedureIR): string {
+  const out: Record<string, Json> = {};
+  for (const [k, f] of Object.entries(ir.context))
+    if (f.required) out[k] = sample({ type: f.type, ...(f.schema ?? {}) });
+  return JSON.stringify(out, null, 2);
+}
+
+function parseJson(text: string): { value?: Record<string, Json>; error?: string } {
+  if (!text.trim()) return { value: {} };
+  try {
+    const v = JSON.parse(text) as unknown;
+    if (!v || typeof v !== 'object' || Array.isArray(v)) return { error: 'a JSON object is expected' };
+    return { value: v as Record<string, Json> };
+  } catch (err) {
+    return { error: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+interface Run {
+  state?: InstanceState;
+  log: TransitionRecord[];
+  error?: string;
+}
+
+export function Simulator(props: { ir: ProcedureIR; onView: (view: SimulationView | undefined) => void }) {
+  const { ir, onView } = props;
+  const { pick, text } = useI18n();
+  const proc = useMemo(() => compileProcedure(ir), [ir]);
+  const roles = Object.keys(ir.roles);
+  const [role, setRole] = useState(roles[0] ?? '');
+  const [actorId, setActorId] = useState('alice');
+  const [startInput, setStartInput] = useState(() => startSkeleton(ir));
+  const [run, setRun] = useState<Run>({ log: [] });
+  const [event, setEvent] = useState('');
+  const [data, setData] = useState('{}');
+  const [refusal, setRefusal] = useState<string | undefined>();
+
+  const start = (): void => {
+    setRefusal(undefined);
+    const input = parseJson(startInput);
+    if (!input.value) {
+      setRun({ log: [], error: `Start input: ${input.error}` });
+      return;
+    }
+    try {
+      const step = startInstance(proc, input.value, { id: actorId || 'alice', roles: [role] }, Date.now());
+      setRun({ state: step.state, log: [step.record] });
+    } catch (err) {
+      setRun({ log: [], error: err instanceof Error ? err.message : String(err) });
+    }
+  };
+
+  // A changed definition starts the simulation again.
+  useEffect(() => {
+    if (!roles.includes(role)) setRole(roles[0] ?? '');
+    start();
+  }, [proc]);
+
+  const actor = { id: actorId.trim(), roles: role ? [role] : [] };
+  const available = run.state ? availableTo(proc, run.state, actor, Date.now()) : [];
+  const eventTypes = [...available, ...Object.keys(ir.events).filter((e) => !available.includes(e))];
+  const chosen = event && ir.events[event] ? event : (available[0] ?? '');
+
+  useEffect(() => {
+    const visited = new Set<string>();
+    for (const r of run.log) for (const p of [...r.from, ...r.to]) visited.add(p);
+    onView(
+      run.state
+        ? {
+            active: run.log.at(-1)?.to ?? [],
+            visited: [...visited],
+            taken: run.log
+              .slice(1)
+              .flatMap((r) => r.from.flatMap((f) => r.to.map((t) => ({ from: f, to: t, event: r.event })))),
+          }
+        : undefined,
+    );
+  }, [run, onView]);
+
+  const chooseEvent = (type: string): void => {
+    setEvent(type);
+    setData(JSON.stringify(sample(ir.events[type]?.data) ?? {}, null, 2));
+    setRefusal(undefined);
+  };
+
+  const send = (): void => {
+    if (!run.state || !chosen) return;
+    const parsed = parseJson(data);
+    if (!parsed.value) {
+      setRefusal(`INVALID_JSON: ${parsed.error}`);
+      return;
+    }
+    const input = { type: chosen, data: parsed.value, actor };
+    const now = Date.now();
+    const why = explainRejection(proc, run.state, input, now);
+    if (why) {
+      setRefusal(`${why.code}: ${why.message}`);
+      return;
+    }
+    try {
+      const step = applyEvent(proc, run.state, input, now);
+      setRun({ state: step.state, log: [...run.log, step.record] });
+      setRefusal(undefined);
+      setEvent('');
+    } catch (err) {
+      setRefusal(err instanceof Error ? err.message : String(err));
+    }
+  };
+
+  const fire = (timerId: string): void => {
+    if (!run.state) return;
+    const step = fireTimer(proc, run.state, timerId, Date.now());
+    if (step) setRun({ state: step.state, log: [...run.log, step.record] });
+    else
+      setRefusal(
+        pick({
+          zh: '计时器触发但没有发生转换（条件不成立）',
+          en: 'The timer fired but nothing happened (its condition is false)',
+        }),
+      );
+  };
+
+  const stateTitle = (path: string): string => text(proc.nodes.get(path)?.title) || path;
+
+  return (
+    <div className="simulator">
+      <div className="sim-row">
+        <label>
+          {pick({ zh: '角色', en: 'Role' })}
+          <select aria-label="Role" value={role} onChange={(e) => setRole(e.target.value)}>
+            {roles.map((r) => (
+              <option key={r} value={r}>
+                {text(ir.roles[r])} ({r})
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          {pick({ zh: '操作人编号', en: 'Actor id' })}
+          <input
+            aria-label="Actor id"
+            value={actorId}
+            onChange={(e) => setActorId(e.target.value)}
+            size={12}
+          />
+        </label>
+        <button type="button" onClick={start}>
+          {pick({ zh: '重置', en: 'Reset' })}
+        </button>
+      </div>
+      <details className="sim-start">
+        <summary>
+          {pick({ zh: '启动输入（JSON，重置时使用）', en: 'Start input (JSON, used by Reset)' })}
+        </summary>
+        <textarea
+          aria-label="Start input"
+          rows={5}
+          value={startInput}
+          onChange={(e) => setStartInput(e.target.value)}
+        />
+      </details>
+      {run.error && (
+        <p className="sim-error" role="alert">
+          {run.error}
+        </p>
+      )}
+      {run.state && (
+        <>
+          <p className="sim-state" data-testid="sim-state">
+            {pick({ zh: '当前状态：', en: 'Current state: ' })}
+            <strong>{(run.log.at(-1)?.to ?? []).map(stateTitle).join(' + ')}</strong>
+            {run.state.done && <> — {pick({ zh: '已结束', en: 'finished' })}</>}
+          </p>
+          <p className="sim-available" aria-label="Available events">
+            {pick({ zh: '此角色现在可发送：', en: 'This role can send now: ' })}
+            {available.length
+              ? available.map((e) => (
+                  <button
+                    key={e}
+                    type="button"
+                    className={`chip ${e === chosen ? 'chosen' : ''}`}
+                    onClick={() => chooseEvent(e)}
+                  >
+                    {text(ir.events[e]?.title) || e}
+                  </button>
+                ))
+              : pick({ zh: '无', en: 'nothing' })}
+          </p>
+          <div className="sim-row">
+            <label>
+              {pick({ zh: '事件', en: 'Event' })}
+              <select aria-label="Event" value={chosen} onChange={(e) => chooseEvent(e.target.value)}>
+                {eventTypes.map((e) => (
+                  <option key={e} value={e}>
+                    {text(ir.events[e]?.title) || e} ({e})
+                    {available.includes(e) ? '' : ` — ${pick({ zh: '不可用', en: 'not available' })}`}
+                  </option>
+                ))}
+              </select>
+            </label>
+          </div>
+          <label className="sim-data">
+            {pick({ zh: '事件数据（JSON）', en: 'Event data (JSON)' })}
+            <textarea
+              aria-label="Event data"
+              rows={5}
+              value={data}
+              onChange={(e) => setData(e.target.value)}
+            />
+          </label>
+          <div className="sim-row">
+            <button type="button" className="primary" onClick={send} disabled={!chosen || run.state.done}>
+              {pick({ zh: '发送', en: 'Send' })}
+            </button>
+          </div>
+          {refusal && (
+            <p className="sim-refusal" role="alert">
+              {pick({ zh: '被拒绝：', en: 'Refused: ' })}
+              {refusal}
+            </p>
+          )}
+          {run.state.timers.length > 0 && (
+            <ul className="sim-timers" aria-label={pick({ zh: '计时器', en: 'Timers' })}>
+              {run.state.timers.map((t) => (
+                <li key={t.id}>
+                  {t.id.replace(/^xstate\.after\.after_([^.]+)\.[^.]+\.?/, 'after $1 · ')}{' '}
+                  <button type="button" onClick={() => fire(t.id)}>
+                    {pick({ zh: '立即触发', en: 'Fire now' })}
+                  </button>
+                </li>
+              ))}
+            </ul>
+          )}
+          <ol className="sim-log" aria-label={pick({ zh: '转换记录', en: 'Transition log' })}>
+            {run.log.map((r) => (
+              <li key={r.seq}>
+                <code>{r.event}</code> {r.actor.id}
+                {r.actor.roles.length ? ` (${r.actor.roles.join(', ')})` : ''} →{' '}
+                {r.to.map(stateTitle).join(' + ')}
+              </li>
+            ))}
+          </ol>
+        </>
+      )}
+    </div>
+  );
+}
