@@ -1,12 +1,153 @@
-import { validateProcedureText } from '../../workflows/core/validate.ts';
+/**
+ * The application shell: session, language, top bar with navigation, and the routes.
+ *
+ *   /                      → /inbox
+ *   /inbox                 tasks my roles can act on now
+ *   /instances             all instances (filters, paging)
+ *   /instances/:id         one instance: its task, forms, timeline, diagram
+ *   /stalled               stalled and overdue, grouped (managers)
+ *   /start                 start a procedure
+ *   /definitions[/:id]     definitions (admin; built in ui/src/admin)
+ */
+import { Suspense, useEffect, type ReactNode } from 'react';
+import { I18nProvider, useI18n } from './i18n.tsx';
+import { Link, matchPath, navigate, useLocation } from './router.tsx';
+import { SessionProvider, useSession } from './session.tsx';
+import { LangSwitch } from './components/LangSwitch.tsx';
+import { LoginPage } from './pages/Login.tsx';
+import { InboxPage } from './pages/Inbox.tsx';
+import { InstancesPage } from './pages/Instances.tsx';
+import { InstancePage } from './pages/Instance.tsx';
+import { StalledPage } from './pages/Stalled.tsx';
+import { StartPage } from './pages/Start.tsx';
+import { DefinitionEditorPage, DefinitionsPage } from './lazy.tsx';
+import type { User } from './types.ts';
 
-/** Placeholder shell: replaced by the real application shell (routes, session, pages). */
 export function App() {
-  const r = validateProcedureText('id: x\n', 'draft.yaml');
   return (
-    <main>
-      <h1>Custodia</h1>
-      <p>core loaded in the browser: {r.diagnostics.length} diagnostic(s) for a one-line draft</p>
-    </main>
+    <I18nProvider>
+      <SessionProvider>
+        <Root />
+      </SessionProvider>
+    </I18nProvider>
+  );
+}
+
+function Root() {
+  const { session } = useSession();
+  const { lang, pick } = useI18n();
+  useEffect(() => {
+    document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+  }, [lang]);
+  if (session.status === 'loading')
+    return (
+      <div className="boot" role="status">
+        {pick({ zh: '正在加载…', en: 'Loading…' })}
+      </div>
+    );
+  if (session.status === 'signedOut') return <LoginPage />;
+  return <Shell user={session.user} />;
+}
+
+interface NavItem {
+  to: string;
+  zh: string;
+  en: string;
+  admin?: boolean;
+}
+
+const NAV: NavItem[] = [
+  { to: '/inbox', zh: '收件箱', en: 'Inbox' },
+  { to: '/instances', zh: '实例', en: 'Instances' },
+  { to: '/stalled', zh: '停滞与逾期', en: 'Stalled' },
+  { to: '/start', zh: '发起', en: 'Start' },
+  { to: '/definitions', zh: '流程定义', en: 'Definitions', admin: true },
+];
+
+function Shell({ user }: { user: User }) {
+  const { pick } = useI18n();
+  const { signOut } = useSession();
+  const { path } = useLocation();
+  const isAdmin = user.roles.includes('admin');
+  useEffect(() => {
+    if (path === '/' || path === '') navigate('/inbox', { replace: true });
+  }, [path]);
+
+  return (
+    <div className="app">
+      <a className="skip" href="#main">
+        {pick({ zh: '跳到正文', en: 'Skip to content' })}
+      </a>
+      <header className="topbar">
+        <Link to="/inbox" className="brand" aria-label="Custodia">
+          <span className="brand-mark" aria-hidden="true">
+            C
+          </span>
+          <span>Custodia</span>
+          <span className="brand-sub">{pick({ zh: '保密管理', en: 'Confidentiality' })}</span>
+        </Link>
+        <nav aria-label={pick({ zh: '主导航', en: 'Main' })}>
+          <ul>
+            {NAV.filter((n) => !n.admin || isAdmin).map((n) => {
+              const active = path === n.to || path.startsWith(n.to + '/');
+              return (
+                <li key={n.to}>
+                  <Link to={n.to} aria-current={active ? 'page' : undefined} className={active ? 'active' : ''}>
+                    {pick(n)}
+                  </Link>
+                </li>
+              );
+            })}
+          </ul>
+        </nav>
+        <div className="topbar-right">
+          <LangSwitch />
+          <span className="user" title={user.roles.join(', ')}>
+            <span className="user-name">{user.displayName || user.id}</span>
+            <span className="user-id">{user.id}</span>
+          </span>
+          <button type="button" className="ghost" onClick={() => void signOut()}>
+            {pick({ zh: '退出登录', en: 'Sign out' })}
+          </button>
+        </div>
+      </header>
+      <main id="main" className="main">
+        <Suspense fallback={<p className="muted">{pick({ zh: '正在加载…', en: 'Loading…' })}</p>}>
+          <Routes path={path} isAdmin={isAdmin} />
+        </Suspense>
+      </main>
+    </div>
+  );
+}
+
+function Routes({ path, isAdmin }: { path: string; isAdmin: boolean }): ReactNode {
+  const { pick } = useI18n();
+  if (path === '/inbox' || path === '/') return <InboxPage />;
+  if (path === '/instances') return <InstancesPage />;
+  const inst = matchPath('/instances/:id', path);
+  if (inst?.id) return <InstancePage key={inst.id} id={inst.id} />;
+  if (path === '/stalled') return <StalledPage />;
+  if (path === '/start') return <StartPage />;
+  if (path === '/definitions' || path.startsWith('/definitions/')) {
+    if (!isAdmin)
+      return <NotFound text={pick({ zh: '仅管理员可管理流程定义。', en: 'Only administrators manage definitions.' })} />;
+    const def = matchPath('/definitions/:id', path);
+    if (def?.id && DefinitionEditorPage) return <DefinitionEditorPage id={def.id} navigate={navigate} />;
+    if (path === '/definitions' && DefinitionsPage) return <DefinitionsPage navigate={navigate} />;
+    return (
+      <NotFound text={pick({ zh: '流程定义管理页面尚未就绪。', en: 'The definitions pages are not available yet.' })} />
+    );
+  }
+  return <NotFound />;
+}
+
+function NotFound({ text }: { text?: string }) {
+  const { pick } = useI18n();
+  return (
+    <section className="page">
+      <h1>{pick({ zh: '找不到页面', en: 'Page not found' })}</h1>
+      <p className="muted">{text ?? pick({ zh: '地址不存在。', en: 'There is nothing at this address.' })}</p>
+      <Link to="/inbox">{pick({ zh: '返回收件箱', en: 'Back to the inbox' })}</Link>
+    </section>
   );
 }

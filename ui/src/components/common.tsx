@@ -1,0 +1,144 @@
+/** Small shared pieces: error boxes, role chips, state names, due dates, empty states. */
+import type { ReactNode } from 'react';
+import type { ApiError } from '../api.ts';
+import { useI18n } from '../i18n.tsx';
+import type { ProcedureIR, Text } from '../../../workflows/core/ir.ts';
+import { stateAt } from '../data.tsx';
+
+/** What the engine's and the API's codes mean, in both languages (the server's detail follows). */
+export const CODE_TEXT: Record<string, Text> = {
+  DUTY_CONFLICT: { zh: '职责分离：同一人不能担任此前的角色后再执行此操作', en: 'Separation of duties: you may not do this step' },
+  ROLE_NOT_ALLOWED: { zh: '您的角色无权执行此操作', en: 'Your roles may not send this event' },
+  GUARD_FALSE: { zh: '条件不满足', en: 'The condition for this step does not hold' },
+  CANNOT_TAKE: { zh: '当前状态不接受此操作', en: 'The current state does not take this event' },
+  INVALID_DATA: { zh: '填写的数据不符合要求', en: 'The data does not meet the form’s rules' },
+  UNKNOWN_EVENT: { zh: '未知操作', en: 'Unknown event' },
+  INSTANCE_FINISHED: { zh: '该实例已结束', en: 'This instance has finished' },
+  INVALID_INPUT: { zh: '发起信息不符合要求', en: 'The start input was refused' },
+  CLIENT_NOT_ASSIGNED: { zh: '您未被分配到该客户', en: 'You are not assigned to this client' },
+  NOT_FOUND: { zh: '找不到（或无权查看）', en: 'Not found (or not visible to you)' },
+  UNAVAILABLE: { zh: '工作流服务暂时不可用，请稍后重试', en: 'The workflow service is unavailable; try again shortly' },
+  NETWORK: { zh: '无法连接服务器', en: 'The server cannot be reached' },
+  CSRF: { zh: '会话校验失败，请刷新页面', en: 'Session check failed; reload the page' },
+};
+
+export function ErrorBox({ error, title }: { error: ApiError; title?: string }) {
+  const { pick } = useI18n();
+  const known = CODE_TEXT[error.code];
+  return (
+    <div className="error-box" role="alert" data-code={error.code}>
+      {title && <strong>{title} </strong>}
+      <span className="code">{error.code}</span>
+      {known && <span className="error-summary"> {pick(known)}</span>}
+      {error.problem.detail && <div className="error-detail">{error.problem.detail}</div>}
+    </div>
+  );
+}
+
+/** A bilingual JSON-Schema title: `"文件编号 / File id"`, a `{zh, en}` object, or a plain string. */
+export function splitTitle(title: unknown): Text | undefined {
+  if (title && typeof title === 'object') {
+    const t = title as Partial<Text>;
+    if (typeof t.zh === 'string' || typeof t.en === 'string') return { zh: t.zh ?? t.en ?? '', en: t.en ?? t.zh ?? '' };
+  }
+  if (typeof title !== 'string' || !title) return undefined;
+  const i = title.indexOf(' / ');
+  if (i < 0) return { zh: title, en: title };
+  return { zh: title.slice(0, i).trim(), en: title.slice(i + 3).trim() };
+}
+
+export function RoleChips({
+  roles,
+  mine = [],
+  names,
+}: {
+  roles: readonly string[];
+  mine?: readonly string[];
+  names?: Map<string, Text> | Record<string, Text>;
+}) {
+  const { text } = useI18n();
+  const nameOf = (r: string): string => {
+    const t = names instanceof Map ? names.get(r) : names?.[r];
+    return t ? text(t) : r;
+  };
+  if (!roles.length) return <span className="muted">—</span>;
+  return (
+    <span className="chips">
+      {roles.map((r) => (
+        <span
+          key={r}
+          className={mine.includes(r) ? 'chip chip-mine' : 'chip'}
+          title={r}
+          data-mine={mine.includes(r) ? 'true' : undefined}
+        >
+          {nameOf(r)}
+        </span>
+      ))}
+    </span>
+  );
+}
+
+/** The title of a state path in this IR, else the path itself. */
+export function useStateName(): (ir: ProcedureIR | undefined, path: string) => string {
+  const { text } = useI18n();
+  return (ir, path) => {
+    const s = stateAt(ir, path);
+    return s ? text(s.title) : path;
+  };
+}
+
+export function StateNames({ ir, states }: { ir: ProcedureIR | undefined; states: readonly string[] }) {
+  const name = useStateName();
+  if (!states.length) return <span className="muted">—</span>;
+  return (
+    <span className="state-names">
+      {states.map((s) => (
+        <span key={s} className="state-pill" title={s}>
+          {name(ir, s)}
+        </span>
+      ))}
+    </span>
+  );
+}
+
+/** A due time, red when overdue, with how long ago / how soon. */
+export function Due({ dueAt, overdue, now = Date.now() }: { dueAt?: string; overdue?: boolean; now?: number }) {
+  const { pick, dateTime, duration } = useI18n();
+  if (!dueAt) return <span className="muted">—</span>;
+  const ms = Date.parse(dueAt) - now;
+  const late = overdue ?? ms < 0;
+  return (
+    <span className={late ? 'due overdue' : 'due'} title={dueAt}>
+      {dateTime(dueAt)}
+      <span className="due-rel">
+        {late
+          ? pick({ zh: `逾期 ${duration(-ms)}`, en: `overdue ${duration(-ms)}` })
+          : pick({ zh: `剩余 ${duration(ms)}`, en: `in ${duration(ms)}` })}
+      </span>
+    </span>
+  );
+}
+
+export function Since({ at, now = Date.now() }: { at?: string; now?: number }) {
+  const { pick, dateTime, duration } = useI18n();
+  if (!at) return <span className="muted">—</span>;
+  return (
+    <span title={at}>
+      {dateTime(at)}
+      <span className="due-rel">{pick({ zh: `${duration(now - Date.parse(at))}前`, en: `${duration(now - Date.parse(at))} ago` })}</span>
+    </span>
+  );
+}
+
+export function Empty({ children }: { children: ReactNode }) {
+  return <div className="empty">{children}</div>;
+}
+
+export function PageHeader({ title, children }: { title: string; children?: ReactNode }) {
+  return (
+    <div className="page-header">
+      <h1>{title}</h1>
+      {children && <div className="page-actions">{children}</div>}
+    </div>
+  );
+}

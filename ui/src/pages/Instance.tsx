@@ -1,0 +1,464 @@
+/**
+ * One instance: what it is waiting for (state, task, clauses with their text), the events I may
+ * send as generated forms, the statechart, the timeline of transitions, timers, context, linked
+ * instances and the audit trail.
+ */
+import { Suspense, useMemo, useState } from 'react';
+import { api, ApiError } from '../api.ts';
+import { loadPinned, stateAt, useApi, useDefinitions } from '../data.tsx';
+import { useI18n } from '../i18n.tsx';
+import { Link } from '../router.tsx';
+import { ClauseList } from '../components/Clauses.tsx';
+import { Due, ErrorBox, RoleChips, Since, useStateName } from '../components/common.tsx';
+import { SchemaForm } from '../components/SchemaForm.tsx';
+import { Diagram } from '../lazy.tsx';
+import { useUser } from '../session.tsx';
+import type { Json, ProcedureIR, TransitionIR } from '../../../workflows/core/ir.ts';
+import type { EventResult, Snapshot, TransitionRecord } from '../types.ts';
+
+export function InstancePage({ id }: { id: string }) {
+  const { pick, text } = useI18n();
+  const snap = useApi(`instance:${id}`, (signal) =>
+    api<Snapshot>('GET', `/api/instances/${encodeURIComponent(id)}`, undefined, { signal }),
+  );
+  const s = snap.data;
+  const pinned = useApi(s ? `${s.procedure}@${s.version}` : '', async () =>
+    s ? loadPinned(s.procedure, s.version) : undefined,
+  );
+  const ir = pinned.data?.ir;
+
+  if (snap.error && !s)
+    return (
+      <section className="page">
+        <p>
+          <Link to="/instances">← {pick({ zh: '实例列表', en: 'Instances' })}</Link>
+        </p>
+        <ErrorBox error={snap.error} title={pick({ zh: '无法打开实例', en: 'Cannot open the instance' })} />
+      </section>
+    );
+  if (!s) return <p className="muted page">{pick({ zh: '正在加载…', en: 'Loading…' })}</p>;
+
+  const auditJson = `/api/audit?workflowId=${encodeURIComponent(id)}&format=json`;
+  const auditCsv = `/api/audit?workflowId=${encodeURIComponent(id)}&format=csv`;
+  return (
+    <section className="page instance">
+      <div className="crumbs">
+        <Link to="/instances">{pick({ zh: '实例', en: 'Instances' })}</Link> / <span className="mono">{id}</span>
+      </div>
+      <div className="page-header">
+        <div>
+          <h1>{text(s.title)}</h1>
+          <div className="meta">
+            <span className="mono">{s.workflowId}</span>
+            <span className="badge">
+              {s.procedure}@{s.version}
+            </span>
+            <span className={s.done ? 'badge badge-done' : 'badge badge-running'}>
+              {s.done ? pick({ zh: '已结束', en: 'Finished' }) : pick({ zh: '进行中', en: 'Running' })}
+            </span>
+            {ir?.clientField && typeof s.context[ir.clientField] === 'string' && (
+              <span>
+                {pick({ zh: '客户', en: 'Client' })}: <strong>{String(s.context[ir.clientField])}</strong>
+              </span>
+            )}
+          </div>
+        </div>
+        <div className="page-actions">
+          <a className="button" href={auditJson} target="_blank" rel="noreferrer">
+            {pick({ zh: '审核记录', en: 'Audit trail' })}
+          </a>
+          <a className="button" href={auditCsv} download={`audit-${id}.csv`}>
+            {pick({ zh: '下载 CSV', en: 'Download CSV' })}
+          </a>
+          <button type="button" onClick={snap.reload} disabled={snap.loading}>
+            {pick({ zh: '刷新', en: 'Refresh' })}
+          </button>
+        </div>
+      </div>
+      {snap.error && <ErrorBox error={snap.error} />}
+      {pinned.error && <ErrorBox error={pinned.error} title={pick({ zh: '流程定义', en: 'Definition' })} />}
+
+      <div className="instance-grid">
+        <div className="instance-main">
+          <CurrentState snapshot={s} ir={ir} />
+          {!s.done && <Actions snapshot={s} ir={ir} onDone={snap.reload} />}
+          {ir && <DiagramPanel ir={ir} snapshot={s} />}
+          <Timeline log={s.log} ir={ir} />
+        </div>
+        <aside className="instance-side">
+          <Timers snapshot={s} ir={ir} />
+          <Links snapshot={s} />
+          <ContextPanel snapshot={s} ir={ir} />
+        </aside>
+      </div>
+    </section>
+  );
+}
+
+/** Nodes from the root down to each leaf, leaf last. */
+function pathNodes(ir: ProcedureIR | undefined, leaf: string) {
+  const parts = leaf.split('.');
+  return parts.map((_, i) => stateAt(ir, parts.slice(0, i + 1).join('.'))).filter((x) => x !== undefined);
+}
+
+function CurrentState({ snapshot: s, ir }: { snapshot: Snapshot; ir: ProcedureIR | undefined }) {
+  const { pick, text } = useI18n();
+  const user = useUser();
+  return (
+    <div className="card" aria-labelledby="current-state">
+      <h2 id="current-state">{pick({ zh: '当前状态', en: 'Current state' })}</h2>
+      {s.leaves.map((leaf) => {
+        const nodes = pathNodes(ir, leaf);
+        const node = nodes[nodes.length - 1];
+        const clauses = [...new Set(nodes.flatMap((n) => n.clauses))];
+        return (
+          <div key={leaf} className="state-block" data-state={leaf}>
+            <div className="state-title">
+              <span className="state-pill state-pill-active">{node ? text(node.title) : leaf}</span>
+              <span className="mono muted">{leaf}</span>
+            </div>
+            {node?.task && <p className="task">{text(node.task)}</p>}
+            <ClauseList ids={clauses} />
+          </div>
+        );
+      })}
+      <dl className="facts">
+        <dt>{pick({ zh: '进入状态', en: 'In this state since' })}</dt>
+        <dd>
+          <Since at={s.stateSince} />
+        </dd>
+        <dt>{pick({ zh: '期限', en: 'Due' })}</dt>
+        <dd>
+          <Due dueAt={s.dueAt} />
+        </dd>
+        <dt>{pick({ zh: '等待角色', en: 'Awaiting' })}</dt>
+        <dd>
+          <RoleChips roles={s.awaiting} mine={user.roles} names={ir?.roles} />
+        </dd>
+      </dl>
+    </div>
+  );
+}
+
+/** The transitions an event may take from the active states (leaf first, then its ancestors). */
+function transitionsFor(ir: ProcedureIR | undefined, leaves: string[], event: string): TransitionIR[] {
+  const out: TransitionIR[] = [];
+  for (const leaf of leaves) for (const n of pathNodes(ir, leaf).reverse()) out.push(...(n.on[event] ?? []));
+  return out;
+}
+
+function Actions({ snapshot: s, ir, onDone }: { snapshot: Snapshot; ir: ProcedureIR | undefined; onDone: () => void }) {
+  const { pick, text } = useI18n();
+  const user = useUser();
+  const stateName = useStateName();
+  const [result, setResult] = useState<{ event: string; result: EventResult } | undefined>();
+  const mine = s.availableToMyRoles;
+  const others = Object.entries(s.available)
+    .filter(([role]) => !user.roles.includes(role))
+    .flatMap(([role, evs]) => evs.filter((e) => !mine.includes(e)).map((e) => ({ role, e })));
+
+  return (
+    <div className="card" aria-labelledby="actions">
+      <h2 id="actions">{pick({ zh: '我可以执行的操作', en: 'What I can do' })}</h2>
+      {result && (
+        <div className="success" role="status">
+          {pick({ zh: '已提交：', en: 'Done: ' })}
+          <strong>{ir?.events[result.event] ? text(ir.events[result.event]?.title) : result.event}</strong>
+          {' → '}
+          {result.result.leaves.map((l) => stateName(ir, l)).join(', ')}
+          {result.result.done && ` (${pick({ zh: '流程已结束', en: 'finished' })})`}
+        </div>
+      )}
+      {!mine.length && (
+        <p className="muted">
+          {pick({ zh: '当前没有您的角色可以执行的操作。', en: 'Nothing for your roles to do in this state.' })}
+        </p>
+      )}
+      {ir &&
+        mine.map((ev) => (
+          <EventForm
+            key={ev}
+            workflowId={s.workflowId}
+            event={ev}
+            ir={ir}
+            transitions={transitionsFor(ir, s.leaves, ev)}
+            onSent={(r) => {
+              setResult({ event: ev, result: r });
+              onDone();
+            }}
+          />
+        ))}
+      {others.length > 0 && (
+        <p className="others muted">
+          {pick({ zh: '其他角色可执行：', en: 'Others can: ' })}
+          {others.map(({ role, e }, i) => (
+            <span key={role + e}>
+              {i > 0 && '; '}
+              {ir?.events[e] ? text(ir.events[e]?.title) : e} ({ir?.roles[role] ? text(ir.roles[role]) : role})
+            </span>
+          ))}
+        </p>
+      )}
+    </div>
+  );
+}
+
+function EventForm({
+  workflowId,
+  event,
+  ir,
+  transitions,
+  onSent,
+}: {
+  workflowId: string;
+  event: string;
+  ir: ProcedureIR;
+  transitions: TransitionIR[];
+  onSent: (r: EventResult) => void;
+}) {
+  const { pick, text, lang } = useI18n();
+  const def = ir.events[event];
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | undefined>();
+  const [round, setRound] = useState(0);
+  const schema = useMemo(() => def?.data ?? { type: 'object', maxProperties: 0 }, [def]);
+  const clauses = [...new Set(transitions.flatMap((t) => t.clauses))];
+  const title = def ? text(def.title) : event;
+  const send = async (data: Record<string, Json>): Promise<void> => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      const r = await api<EventResult>('POST', `/api/instances/${encodeURIComponent(workflowId)}/events`, {
+        type: event,
+        ...(def?.data ? { data } : {}),
+      });
+      setRound((n) => n + 1);
+      onSent(r);
+    } catch (err) {
+      setError(err instanceof ApiError ? err : new ApiError({ status: 0, code: 'CLIENT', detail: String(err) }));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <section className="event-form" aria-label={title} data-event={event}>
+      <header>
+        <h3>{title}</h3>
+        <span className="mono muted">{event}</span>
+        <ClauseList ids={clauses} compact />
+      </header>
+      {def?.description && <p className="muted">{text(def.description)}</p>}
+      <SchemaForm
+        key={round}
+        schema={schema}
+        idPrefix={`ev-${event}`}
+        submitLabel={def ? def.title[lang] || def.title.en : event}
+        busy={busy}
+        onSubmit={send}
+      >
+        {error && (
+          <div className="rejection" role="alert" data-code={error.code}>
+            <strong>{pick({ zh: '未被接受', en: 'Refused' })}</strong> <span className="code">{error.code}</span>
+            <span className="error-summary"> {rejectionText(error.code, lang)}</span>
+            {error.problem.detail && <div className="error-detail">{error.problem.detail}</div>}
+          </div>
+        )}
+      </SchemaForm>
+    </section>
+  );
+}
+
+function rejectionText(code: string, lang: 'zh' | 'en'): string {
+  const t: Record<string, [string, string]> = {
+    DUTY_CONFLICT: ['职责分离：您已在此前的步骤中担任了不相容的职责', 'Separation of duties: you took an incompatible part earlier'],
+    ROLE_NOT_ALLOWED: ['您的角色无权执行此操作', 'Your roles may not send this event'],
+    GUARD_FALSE: ['条件不满足', 'The condition for this step does not hold'],
+    CANNOT_TAKE: ['当前状态不接受此操作（可能已被他人处理，请刷新）', 'The current state does not take this event (someone may have acted; refresh)'],
+    INVALID_DATA: ['填写的数据不符合要求', 'The data does not meet the event’s rules'],
+    INSTANCE_FINISHED: ['该实例已结束', 'This instance has finished'],
+    UNKNOWN_EVENT: ['未知操作', 'Unknown event'],
+  };
+  const m = t[code];
+  return m ? (lang === 'zh' ? m[0] : m[1]) : '';
+}
+
+function DiagramPanel({ ir, snapshot: s }: { ir: ProcedureIR; snapshot: Snapshot }) {
+  const { pick } = useI18n();
+  const { visited, taken } = useMemo(() => {
+    const v = new Set<string>();
+    const t: { from: string; to: string; event?: string }[] = [];
+    for (const r of s.log) {
+      r.from.forEach((x) => v.add(x));
+      r.to.forEach((x) => v.add(x));
+      const from = r.from.filter((x) => !r.to.includes(x));
+      const to = r.to.filter((x) => !r.from.includes(x));
+      for (const f of from.length ? from : r.from)
+        for (const x of to.length ? to : r.to) t.push({ from: f, to: x, event: r.event });
+    }
+    return { visited: [...v], taken: t };
+  }, [s.log]);
+  return (
+    <div className="card" aria-labelledby="diagram">
+      <h2 id="diagram">{pick({ zh: '流程图', en: 'Statechart' })}</h2>
+      {Diagram ? (
+        <Suspense fallback={<p className="muted">{pick({ zh: '正在绘制…', en: 'Drawing…' })}</p>}>
+          <Diagram ir={ir} active={s.leaves} visited={visited} taken={taken} height={420} />
+        </Suspense>
+      ) : (
+        <p className="muted">{pick({ zh: '流程图组件尚不可用。', en: 'The diagram is not available yet.' })}</p>
+      )}
+    </div>
+  );
+}
+
+function Timeline({ log, ir }: { log: TransitionRecord[]; ir: ProcedureIR | undefined }) {
+  const { pick, text, dateTime } = useI18n();
+  const stateName = useStateName();
+  const eventTitle = (e: string): string => (ir?.events[e] ? text(ir.events[e]?.title) : e);
+  const rows = [...log].reverse();
+  return (
+    <div className="card" aria-labelledby="timeline">
+      <h2 id="timeline">
+        {pick({ zh: '流转记录', en: 'Timeline' })} <span className="count">{log.length}</span>
+      </h2>
+      {!log.length ? (
+        <p className="muted">{pick({ zh: '尚无流转。', en: 'No transitions yet.' })}</p>
+      ) : (
+        <div className="table-wrap">
+          <table className="grid timeline" aria-label={pick({ zh: '流转记录', en: 'Timeline' })}>
+            <thead>
+              <tr>
+                <th scope="col">#</th>
+                <th scope="col">{pick({ zh: '时间', en: 'When' })}</th>
+                <th scope="col">{pick({ zh: '操作', en: 'Event' })}</th>
+                <th scope="col">{pick({ zh: '执行人（角色）', en: 'Who (roles)' })}</th>
+                <th scope="col">{pick({ zh: '状态变化', en: 'From → to' })}</th>
+                <th scope="col">{pick({ zh: '条款', en: 'Clauses' })}</th>
+                <th scope="col">{pick({ zh: '数据', en: 'Data' })}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((r) => (
+                <tr key={r.seq}>
+                  <td className="mono">{r.seq}</td>
+                  <td className="nowrap">{dateTime(r.at)}</td>
+                  <td>
+                    <div className="cell-title">{eventTitle(r.event)}</div>
+                    <div className="cell-sub mono">{r.event}</div>
+                  </td>
+                  <td>
+                    <div>{r.actor.id}</div>
+                    <div className="cell-sub">
+                      {r.actor.roles.map((x) => (ir?.roles[x] ? text(ir.roles[x]) : x)).join(', ') || '—'}
+                    </div>
+                  </td>
+                  <td>
+                    {r.from.map((x) => stateName(ir, x)).join(', ') || '—'} → {r.to.map((x) => stateName(ir, x)).join(', ')}
+                  </td>
+                  <td>
+                    <ClauseList ids={r.clauses} compact />
+                  </td>
+                  <td>
+                    {r.data && Object.keys(r.data).length ? (
+                      <dl className="kv">
+                        {Object.entries(r.data).map(([k, v]) => (
+                          <div key={k}>
+                            <dt>{k}</dt>
+                            <dd>{typeof v === 'string' ? v : JSON.stringify(v)}</dd>
+                          </div>
+                        ))}
+                      </dl>
+                    ) : (
+                      <span className="muted">—</span>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </div>
+  );
+}
+
+function Timers({ snapshot: s, ir }: { snapshot: Snapshot; ir: ProcedureIR | undefined }) {
+  const { pick, text } = useI18n();
+  return (
+    <div className="card" aria-labelledby="timers">
+      <h2 id="timers">{pick({ zh: '待触发的定时', en: 'Pending timers' })}</h2>
+      {!s.timers.length ? (
+        <p className="muted">{pick({ zh: '无', en: 'None' })}</p>
+      ) : (
+        <ul className="plain">
+          {s.timers.map((t, i) => (
+            <li key={i}>
+              <div className="cell-title">{ir?.events[t.event] ? text(ir.events[t.event]?.title) : timerName(t.event)}</div>
+              <Due dueAt={t.dueAt} />
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+/** `xstate.after.P2D.file_access.submitted` → `after P2D (submitted)`. */
+function timerName(event: string): string {
+  const m = /^xstate\.after\.(?:after_)?([^.]+)\.(.*)$/.exec(event);
+  if (!m) return event;
+  const state = (m[2] ?? '').split('.').slice(1).join('.');
+  return `${m[1] ?? ''}${state ? ` · ${state}` : ''}`;
+}
+
+function Links({ snapshot: s }: { snapshot: Snapshot }) {
+  const { pick, text } = useI18n();
+  const defs = useDefinitions();
+  const title = (id: string): string => {
+    const d = defs.find((x) => x.id === id);
+    return d ? text(d.title) : id;
+  };
+  return (
+    <div className="card" aria-labelledby="links">
+      <h2 id="links">{pick({ zh: '关联实例', en: 'Linked instances' })}</h2>
+      {!s.parent && !s.children.length && <p className="muted">{pick({ zh: '无', en: 'None' })}</p>}
+      <ul className="plain">
+        {s.parent && (
+          <li>
+            <span className="muted">{pick({ zh: '由此实例发起：', en: 'Started by: ' })}</span>
+            <Link to={`/instances/${encodeURIComponent(s.parent.workflowId)}`} className="mono">
+              {s.parent.workflowId}
+            </Link>
+          </li>
+        )}
+        {s.children.map((c) => (
+          <li key={c.workflowId}>
+            <span className="muted">{pick({ zh: '发起了：', en: 'Started: ' })}</span>
+            {title(c.procedure)}{' '}
+            <Link to={`/instances/${encodeURIComponent(c.workflowId)}`} className="mono">
+              {c.workflowId}
+            </Link>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+function ContextPanel({ snapshot: s, ir }: { snapshot: Snapshot; ir: ProcedureIR | undefined }) {
+  const { pick, text } = useI18n();
+  const entries = Object.entries(s.context).filter(([, v]) => v !== null && v !== undefined && v !== '');
+  return (
+    <div className="card" aria-labelledby="context">
+      <h2 id="context">{pick({ zh: '业务数据', en: 'Details' })}</h2>
+      <dl className="kv kv-block">
+        {entries.map(([k, v]) => (
+          <div key={k}>
+            <dt title={k}>{ir?.context[k]?.title ? text(ir.context[k]?.title) : k}</dt>
+            <dd>{typeof v === 'string' ? v : JSON.stringify(v)}</dd>
+          </div>
+        ))}
+      </dl>
+    </div>
+  );
+}

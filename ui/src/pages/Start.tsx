@@ -1,0 +1,120 @@
+/**
+ * Start a procedure: pick a definition, fill its start form (generated from the context fields,
+ * the same schema the API checks with `startInputProblems`), POST /api/instances, open the new one.
+ */
+import { useMemo, useState } from 'react';
+import { api, ApiError } from '../api.ts';
+import { loadDefinition, useApi, useDefinitions } from '../data.tsx';
+import { useI18n } from '../i18n.tsx';
+import { navigate, setQuery, useLocation } from '../router.tsx';
+import { ErrorBox, PageHeader } from '../components/common.tsx';
+import { ClauseList } from '../components/Clauses.tsx';
+import { SchemaForm } from '../components/SchemaForm.tsx';
+import { useUser } from '../session.tsx';
+import type { JsonSchema, ProcedureIR, Text } from '../../../workflows/core/ir.ts';
+
+/** The start input's schema (as `contextSchema` in workflows/core/schemas.ts), with field titles. */
+function startSchema(ir: ProcedureIR): JsonSchema {
+  const properties: Record<string, JsonSchema> = {};
+  const required: string[] = [];
+  for (const [name, field] of Object.entries(ir.context)) {
+    properties[name] = { ...(field.schema ?? {}), type: field.type, ...(field.default !== undefined ? { default: field.default } : {}) };
+    if (field.required) required.push(name);
+  }
+  return { type: 'object', properties, required, additionalProperties: false };
+}
+
+export function StartPage() {
+  const { pick, text } = useI18n();
+  const user = useUser();
+  const { query } = useLocation();
+  const defs = useDefinitions();
+  const selected = query.get('procedure') ?? '';
+  const def = useApi(`def:${selected}`, async () => (selected ? loadDefinition(selected) : undefined));
+  const ir = def.data?.ir;
+  const schema = useMemo(() => (ir ? startSchema(ir) : undefined), [ir]);
+  const titles = useMemo(() => {
+    const t: Record<string, Text> = {};
+    for (const [k, f] of Object.entries(ir?.context ?? {})) if (f.title) t[k] = f.title;
+    return t;
+  }, [ir]);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | undefined>();
+  // The client field, for a user with assigned clients: prefilled with the first one.
+  const initial = ir?.clientField && user.clients.length === 1 ? { [ir.clientField]: user.clients[0] ?? '' } : undefined;
+
+  const start = async (input: Record<string, unknown>): Promise<void> => {
+    if (!ir) return;
+    setBusy(true);
+    setError(undefined);
+    try {
+      const r = await api<{ workflowId: string }>('POST', '/api/instances', { procedure: ir.id, input });
+      navigate(`/instances/${encodeURIComponent(r.workflowId)}`);
+    } catch (err) {
+      setError(err instanceof ApiError ? err : new ApiError({ status: 0, code: 'CLIENT', detail: String(err) }));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section className="page">
+      <PageHeader title={pick({ zh: '发起流程', en: 'Start a procedure' })} />
+      <div className="start-grid">
+        <nav className="def-list" aria-label={pick({ zh: '可发起的流程', en: 'Procedures' })}>
+          <ul>
+            {defs.map((d) => (
+              <li key={d.id}>
+                <button
+                  type="button"
+                  className={d.id === selected ? 'def-item selected' : 'def-item'}
+                  aria-pressed={d.id === selected}
+                  onClick={() => {
+                    setError(undefined);
+                    setQuery({ procedure: d.id });
+                  }}
+                >
+                  <span className="cell-title">{text(d.title)}</span>
+                  <span className="cell-sub mono">
+                    {d.id}@{d.version}
+                  </span>
+                </button>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <div className="card start-form">
+          {!selected && (
+            <p className="muted">{pick({ zh: '请从左侧选择要发起的流程。', en: 'Choose a procedure on the left.' })}</p>
+          )}
+          {def.error && <ErrorBox error={def.error} />}
+          {ir && schema && (
+            <>
+              <h2>{text(ir.title)}</h2>
+              <p className="muted">{text(ir.description)}</p>
+              <ClauseList ids={ir.clauses} />
+              <SchemaForm
+                key={`${ir.id}@${ir.version}`}
+                schema={schema}
+                titles={titles}
+                idPrefix={`start-${ir.id}`}
+                initial={initial}
+                primary={(p) => p.required}
+                submitLabel={pick({ zh: '发起', en: 'Start' })}
+                busy={busy}
+                onSubmit={(data) => start(data)}
+              >
+                {error && (
+                  <div className="rejection" role="alert" data-code={error.code}>
+                    <strong>{pick({ zh: '未能发起', en: 'Not started' })}</strong> <span className="code">{error.code}</span>
+                    <div className="error-detail">{error.problem.detail}</div>
+                  </div>
+                )}
+              </SchemaForm>
+            </>
+          )}
+        </div>
+      </div>
+    </section>
+  );
+}
