@@ -184,7 +184,7 @@ export function DefinitionEditorPage(props: { id?: string; navigate: (path: stri
           </button>
           {deployedYaml !== undefined && (
             <button type="button" onClick={() => setDraft(deployedYaml)} disabled={unchanged}>
-              {pick({ zh: '恢复为已部署版本', en: 'Revert to deployed' })}
+              {pick({ zh: '放弃修改', en: 'Discard changes' })}
             </button>
           )}
           <DeployControls

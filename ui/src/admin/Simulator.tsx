@@ -220,7 +220,7 @@ export function Simulator(props: { ir: ProcedureIR; onView: (view: SimulationVie
             <strong>{(run.log.at(-1)?.to ?? []).map(stateTitle).join(' + ')}</strong>
             {run.state.done && <> — {pick({ zh: '已结束', en: 'finished' })}</>}
           </p>
-          <p className="sim-available" aria-label="Available events">
+          <p className="sim-available" aria-label="Can send now">
             {pick({ zh: '此角色现在可发送：', en: 'This role can send now: ' })}
             {available.length
               ? available.map((e) => (
@@ -249,9 +249,9 @@ export function Simulator(props: { ir: ProcedureIR; onView: (view: SimulationVie
             </label>
           </div>
           <label className="sim-data">
-            {pick({ zh: '事件数据（JSON）', en: 'Event data (JSON)' })}
+            {pick({ zh: '数据（JSON）', en: 'Data (JSON)' })}
             <textarea
-              aria-label="Event data"
+              aria-label="Data (JSON)"
               rows={5}
               value={data}
               onChange={(e) => setData(e.target.value)}
