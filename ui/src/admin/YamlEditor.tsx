@@ -7,11 +7,14 @@ import { useEffect, useRef, type MutableRefObject } from 'react';
 import { yaml } from '@codemirror/lang-yaml';
 import { lintGutter, setDiagnostics, type Diagnostic as CmDiagnostic } from '@codemirror/lint';
 import { EditorState, type Text as CmText } from '@codemirror/state';
+import { defaultKeymap, history, historyKeymap, indentWithTab } from '@codemirror/commands';
+import { highlightSelectionMatches, searchKeymap } from '@codemirror/search';
 import {
   drawSelection,
   EditorView,
   highlightActiveLine,
   highlightActiveLineGutter,
+  keymap,
   lineNumbers,
 } from '@codemirror/view';
 import {
@@ -64,8 +67,10 @@ export function YamlEditor(props: {
       state: EditorState.create({
         doc: props.value,
         extensions: [
-          // `codemirror` here is CodeMirror 5 and @codemirror/commands is not installed: a minimal setup.
           lineNumbers(),
+          history(),
+          keymap.of([...defaultKeymap, ...historyKeymap, ...searchKeymap, indentWithTab]),
+          highlightSelectionMatches(),
           highlightActiveLineGutter(),
           foldGutter(),
           drawSelection(),
