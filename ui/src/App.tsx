@@ -92,7 +92,11 @@ function Shell({ user }: { user: User }) {
               const active = path === n.to || path.startsWith(n.to + '/');
               return (
                 <li key={n.to}>
-                  <Link to={n.to} aria-current={active ? 'page' : undefined} className={active ? 'active' : ''}>
+                  <Link
+                    to={n.to}
+                    aria-current={active ? 'page' : undefined}
+                    className={active ? 'active' : ''}
+                  >
                     {pick(n)}
                   </Link>
                 </li>
@@ -130,13 +134,15 @@ function Routes({ path, isAdmin }: { path: string; isAdmin: boolean }): ReactNod
   if (path === '/start') return <StartPage />;
   if (path === '/definitions' || path.startsWith('/definitions/')) {
     if (!isAdmin)
-      return <NotFound text={pick({ zh: '仅管理员可管理流程定义。', en: 'Only administrators manage definitions.' })} />;
+      return (
+        <NotFound
+          text={pick({ zh: '仅管理员可管理流程定义。', en: 'Only administrators manage definitions.' })}
+        />
+      );
     const def = matchPath('/definitions/:id', path);
-    if (def?.id && DefinitionEditorPage) return <DefinitionEditorPage id={def.id} navigate={navigate} />;
-    if (path === '/definitions' && DefinitionsPage) return <DefinitionsPage navigate={navigate} />;
-    return (
-      <NotFound text={pick({ zh: '流程定义管理页面尚未就绪。', en: 'The definitions pages are not available yet.' })} />
-    );
+    if (def?.id) return <DefinitionEditorPage key={def.id} id={def.id} navigate={navigate} />;
+    if (path === '/definitions') return <DefinitionsPage navigate={navigate} />;
+    return <NotFound />;
   }
   return <NotFound />;
 }

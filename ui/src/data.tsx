@@ -33,7 +33,11 @@ export function useApi<T>(key: string, load: (signal: AbortSignal) => Promise<T>
         const error =
           err instanceof ApiError
             ? err
-            : new ApiError({ status: 0, code: 'CLIENT', detail: err instanceof Error ? err.message : String(err) });
+            : new ApiError({
+                status: 0,
+                code: 'CLIENT',
+                detail: err instanceof Error ? err.message : String(err),
+              });
         setState((s) => ({ ...s, error, loading: false }));
       },
     );

@@ -29,7 +29,13 @@ export function ClauseList({ ids, compact = false }: { ids: readonly string[]; c
             <span className="clause-id">{id}</span>
             <span className="clause-text">
               {parent && <span className="clause-parent">{text(parent)} · </span>}
-              {c ? text(c) : <span className="muted">{pick({ zh: '（条款文本不可用）', en: '(clause text unavailable)' })}</span>}
+              {c ? (
+                text(c)
+              ) : (
+                <span className="muted">
+                  {pick({ zh: '（条款文本不可用）', en: '(clause text unavailable)' })}
+                </span>
+              )}
             </span>
           </li>
         );

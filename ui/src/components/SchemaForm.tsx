@@ -34,12 +34,19 @@ function typeOf(s: JsonSchema): string | undefined {
   return typeof t === 'string' ? t : undefined;
 }
 
-function propsOf(schema: JsonSchema): Prop[] {
+function propsOf(schema: JsonSchema, requiredFirst: boolean): Prop[] {
   const props = (schema.properties ?? {}) as Record<string, JsonSchema | boolean>;
-  const required = new Set((schema.required ?? []) as string[]);
-  return Object.entries(props)
+  const order = (schema.required ?? []) as string[];
+  const required = new Set(order);
+  const out = Object.entries(props)
     .filter((e): e is [string, JsonSchema] => typeof e[1] === 'object' && e[1] !== null)
     .map(([name, s]) => ({ name, schema: s, required: required.has(name) }));
+  if (!requiredFirst) return out;
+  const rank = (p: Prop): number => (p.required ? order.indexOf(p.name) : order.length);
+  return out
+    .map((p, i) => ({ p, i }))
+    .sort((a, b) => rank(a.p) - rank(b.p) || a.i - b.i)
+    .map((x) => x.p);
 }
 
 function initialRaw(p: Prop, initial: Record<string, Json> | undefined): Raw {
@@ -120,7 +127,13 @@ function messageOf(e: ErrorObject, lang: Lang): string {
     case 'required':
       return zh ? '必填' : 'Required';
     case 'minLength':
-      return p.limit === 1 ? (zh ? '必填' : 'Required') : zh ? `至少 ${String(p.limit)} 个字符` : `At least ${String(p.limit)} characters`;
+      return p.limit === 1
+        ? zh
+          ? '必填'
+          : 'Required'
+        : zh
+          ? `至少 ${String(p.limit)} 个字符`
+          : `At least ${String(p.limit)} characters`;
     case 'maxLength':
       return zh ? `最多 ${String(p.limit)} 个字符` : `At most ${String(p.limit)} characters`;
     case 'minimum':
@@ -133,10 +146,16 @@ function messageOf(e: ErrorObject, lang: Lang): string {
       return zh ? `必须小于 ${String(p.limit)}` : `Must be less than ${String(p.limit)}`;
     case 'type':
       return p.type === 'integer'
-        ? zh ? '请输入整数' : 'Enter a whole number'
+        ? zh
+          ? '请输入整数'
+          : 'Enter a whole number'
         : p.type === 'number'
-          ? zh ? '请输入数字' : 'Enter a number'
-          : zh ? `类型应为 ${String(p.type)}` : `Must be ${String(p.type)}`;
+          ? zh
+            ? '请输入数字'
+            : 'Enter a number'
+          : zh
+            ? `类型应为 ${String(p.type)}`
+            : `Must be ${String(p.type)}`;
     case 'enum':
       return zh ? '请从列表中选择' : 'Choose one of the listed values';
     case 'const':
@@ -172,12 +191,17 @@ export interface SchemaFormProps {
   /** Field titles when the schema has none (e.g. context field titles). */
   titles?: Record<string, Text>;
   submitClass?: string;
+  /**
+   * Required fields first, in the order of `required` (for schemas whose property order was lost,
+   * e.g. an IR read back from the store's JSON).
+   */
+  requiredFirst?: boolean;
 }
 
 export function SchemaForm(props: SchemaFormProps) {
   const { schema, idPrefix, submitLabel, busy } = props;
   const { lang, pick } = useI18n();
-  const fields = useMemo(() => propsOf(schema), [schema]);
+  const fields = useMemo(() => propsOf(schema, props.requiredFirst ?? false), [schema, props.requiredFirst]);
   const [raw, setRaw] = useState<Record<string, Raw>>(() =>
     Object.fromEntries(fields.map((p) => [p.name, initialRaw(p, props.initial)])),
   );
@@ -232,7 +256,9 @@ export function SchemaForm(props: SchemaFormProps) {
       {fields.length > 0 && <div className="fields">{shown.map(render)}</div>}
       {folded.length > 0 && (
         <details className="more-fields">
-          <summary>{pick({ zh: `更多字段（${folded.length}）`, en: `More fields (${folded.length})` })}</summary>
+          <summary>
+            {pick({ zh: `更多字段（${folded.length}）`, en: `More fields (${folded.length})` })}
+          </summary>
           <div className="fields">{folded.map(render)}</div>
         </details>
       )}
@@ -328,10 +354,20 @@ function Field({
     return (
       <div className="field field-check">
         <label className="check">
-          <input {...common} type="checkbox" checked={raw === true} onChange={(e) => onChange(e.target.checked)} />
+          <input
+            {...common}
+            type="checkbox"
+            checked={raw === true}
+            onChange={(e) => onChange(e.target.checked)}
+          />
           <span>
             {label}
-            {prop.required && <span className="req" aria-hidden="true"> *</span>}
+            {prop.required && (
+              <span className="req" aria-hidden="true">
+                {' '}
+                *
+              </span>
+            )}
           </span>
         </label>
         {tail}
@@ -346,7 +382,12 @@ function Field({
         <fieldset className="field" aria-describedby={describedBy}>
           <legend className="field-label">
             {label}
-            {prop.required && <span className="req" aria-hidden="true"> *</span>}
+            {prop.required && (
+              <span className="req" aria-hidden="true">
+                {' '}
+                *
+              </span>
+            )}
           </legend>
           <div className="check-group">
             {(items.enum as Json[]).map((v) => {
@@ -417,7 +458,13 @@ function Field({
     return (
       <div className="field">
         {labelEl}
-        <textarea {...common} rows={4} className="mono" value={String(raw)} onChange={(e) => onChange(e.target.value)} />
+        <textarea
+          {...common}
+          rows={4}
+          className="mono"
+          value={String(raw)}
+          onChange={(e) => onChange(e.target.value)}
+        />
         <span className="hint">JSON</span>
         {tail}
       </div>

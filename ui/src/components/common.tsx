@@ -7,7 +7,10 @@ import { stateAt } from '../data.tsx';
 
 /** What the engine's and the API's codes mean, in both languages (the server's detail follows). */
 export const CODE_TEXT: Record<string, Text> = {
-  DUTY_CONFLICT: { zh: '职责分离：同一人不能担任此前的角色后再执行此操作', en: 'Separation of duties: you may not do this step' },
+  DUTY_CONFLICT: {
+    zh: '职责分离：同一人不能担任此前的角色后再执行此操作',
+    en: 'Separation of duties: you may not do this step',
+  },
   ROLE_NOT_ALLOWED: { zh: '您的角色无权执行此操作', en: 'Your roles may not send this event' },
   GUARD_FALSE: { zh: '条件不满足', en: 'The condition for this step does not hold' },
   CANNOT_TAKE: { zh: '当前状态不接受此操作', en: 'The current state does not take this event' },
@@ -17,7 +20,10 @@ export const CODE_TEXT: Record<string, Text> = {
   INVALID_INPUT: { zh: '发起信息不符合要求', en: 'The start input was refused' },
   CLIENT_NOT_ASSIGNED: { zh: '您未被分配到该客户', en: 'You are not assigned to this client' },
   NOT_FOUND: { zh: '找不到（或无权查看）', en: 'Not found (or not visible to you)' },
-  UNAVAILABLE: { zh: '工作流服务暂时不可用，请稍后重试', en: 'The workflow service is unavailable; try again shortly' },
+  UNAVAILABLE: {
+    zh: '工作流服务暂时不可用，请稍后重试',
+    en: 'The workflow service is unavailable; try again shortly',
+  },
   NETWORK: { zh: '无法连接服务器', en: 'The server cannot be reached' },
   CSRF: { zh: '会话校验失败，请刷新页面', en: 'Session check failed; reload the page' },
 };
@@ -39,12 +45,14 @@ export function ErrorBox({ error, title }: { error: ApiError; title?: string }) 
 export function splitTitle(title: unknown): Text | undefined {
   if (title && typeof title === 'object') {
     const t = title as Partial<Text>;
-    if (typeof t.zh === 'string' || typeof t.en === 'string') return { zh: t.zh ?? t.en ?? '', en: t.en ?? t.zh ?? '' };
+    if (typeof t.zh === 'string' || typeof t.en === 'string')
+      return { zh: t.zh ?? t.en ?? '', en: t.en ?? t.zh ?? '' };
   }
   if (typeof title !== 'string' || !title) return undefined;
-  const i = title.indexOf(' / ');
-  if (i < 0) return { zh: title, en: title };
-  return { zh: title.slice(0, i).trim(), en: title.slice(i + 3).trim() };
+  // "文件编号 / File id", "使用期限（天）/ Access window (days)": Chinese first, then English.
+  const m = /^(.*?[\u3000-\u9fff\uff00-\uffef][^/]*?)\s*\/\s+(.+)$/.exec(title);
+  if (!m) return { zh: title, en: title };
+  return { zh: (m[1] ?? '').trim(), en: (m[2] ?? '').trim() };
 }
 
 export function RoleChips({
@@ -102,7 +110,15 @@ export function StateNames({ ir, states }: { ir: ProcedureIR | undefined; states
 }
 
 /** A due time, red when overdue, with how long ago / how soon. */
-export function Due({ dueAt, overdue, now = Date.now() }: { dueAt?: string; overdue?: boolean; now?: number }) {
+export function Due({
+  dueAt,
+  overdue,
+  now = Date.now(),
+}: {
+  dueAt?: string;
+  overdue?: boolean;
+  now?: number;
+}) {
   const { pick, dateTime, duration } = useI18n();
   if (!dueAt) return <span className="muted">—</span>;
   const ms = Date.parse(dueAt) - now;
@@ -125,7 +141,9 @@ export function Since({ at, now = Date.now() }: { at?: string; now?: number }) {
   return (
     <span title={at}>
       {dateTime(at)}
-      <span className="due-rel">{pick({ zh: `${duration(now - Date.parse(at))}前`, en: `${duration(now - Date.parse(at))} ago` })}</span>
+      <span className="due-rel">
+        {pick({ zh: `${duration(now - Date.parse(at))}前`, en: `${duration(now - Date.parse(at))} ago` })}
+      </span>
     </span>
   );
 }

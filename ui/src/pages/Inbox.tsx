@@ -64,7 +64,11 @@ export function InboxPage() {
             </thead>
             <tbody>
               {tasks.map((t) => (
-                <tr key={t.workflowId} className={t.overdue ? 'row-overdue' : ''} data-workflow-id={t.workflowId}>
+                <tr
+                  key={t.workflowId}
+                  className={t.overdue ? 'row-overdue' : ''}
+                  data-workflow-id={t.workflowId}
+                >
                   <td>
                     <div className="cell-title">{titleOf(t.procedure)}</div>
                     <div className="cell-sub mono">{t.workflowId}</div>

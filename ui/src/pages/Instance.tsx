@@ -5,7 +5,7 @@
  */
 import { Suspense, useMemo, useState } from 'react';
 import { api, ApiError } from '../api.ts';
-import { loadPinned, stateAt, useApi, useDefinitions } from '../data.tsx';
+import { loadDefinition, loadPinned, stateAt, useApi, useDefinitions } from '../data.tsx';
 import { useI18n } from '../i18n.tsx';
 import { Link } from '../router.tsx';
 import { ClauseList } from '../components/Clauses.tsx';
@@ -22,9 +22,14 @@ export function InstancePage({ id }: { id: string }) {
     api<Snapshot>('GET', `/api/instances/${encodeURIComponent(id)}`, undefined, { signal }),
   );
   const s = snap.data;
-  const pinned = useApi(s ? `${s.procedure}@${s.version}` : '', async () =>
-    s ? loadPinned(s.procedure, s.version) : undefined,
-  );
+  // The pinned version's IR: the current definition when it is that version (it keeps the
+  // definition's field order; the store's JSON does not), else the deployed version from the store.
+  const pinned = useApi(s ? `${s.procedure}@${s.version}#${s.hash}` : '', async () => {
+    if (!s) return undefined;
+    const current = await loadDefinition(s.procedure).catch(() => undefined);
+    if (current && current.hash === s.hash) return { ir: current.ir, stored: false };
+    return { ir: (await loadPinned(s.procedure, s.version)).ir, stored: true };
+  });
   const ir = pinned.data?.ir;
 
   if (snap.error && !s)
@@ -43,7 +48,8 @@ export function InstancePage({ id }: { id: string }) {
   return (
     <section className="page instance">
       <div className="crumbs">
-        <Link to="/instances">{pick({ zh: '实例', en: 'Instances' })}</Link> / <span className="mono">{id}</span>
+        <Link to="/instances">{pick({ zh: '实例', en: 'Instances' })}</Link> /{' '}
+        <span className="mono">{id}</span>
       </div>
       <div className="page-header">
         <div>
@@ -81,7 +87,9 @@ export function InstancePage({ id }: { id: string }) {
       <div className="instance-grid">
         <div className="instance-main">
           <CurrentState snapshot={s} ir={ir} />
-          {!s.done && <Actions snapshot={s} ir={ir} onDone={snap.reload} />}
+          {!s.done && (
+            <Actions snapshot={s} ir={ir} stored={pinned.data?.stored ?? false} onDone={snap.reload} />
+          )}
           {ir && <DiagramPanel ir={ir} snapshot={s} />}
           <Timeline log={s.log} ir={ir} />
         </div>
@@ -147,7 +155,17 @@ function transitionsFor(ir: ProcedureIR | undefined, leaves: string[], event: st
   return out;
 }
 
-function Actions({ snapshot: s, ir, onDone }: { snapshot: Snapshot; ir: ProcedureIR | undefined; onDone: () => void }) {
+function Actions({
+  snapshot: s,
+  ir,
+  stored,
+  onDone,
+}: {
+  snapshot: Snapshot;
+  ir: ProcedureIR | undefined;
+  stored: boolean;
+  onDone: () => void;
+}) {
   const { pick, text } = useI18n();
   const user = useUser();
   const stateName = useStateName();
@@ -171,7 +189,10 @@ function Actions({ snapshot: s, ir, onDone }: { snapshot: Snapshot; ir: Procedur
       )}
       {!mine.length && (
         <p className="muted">
-          {pick({ zh: '当前没有您的角色可以执行的操作。', en: 'Nothing for your roles to do in this state.' })}
+          {pick({
+            zh: '当前没有您的角色可以执行的操作。',
+            en: 'Nothing for your roles to do in this state.',
+          })}
         </p>
       )}
       {ir &&
@@ -182,6 +203,7 @@ function Actions({ snapshot: s, ir, onDone }: { snapshot: Snapshot; ir: Procedur
             event={ev}
             ir={ir}
             transitions={transitionsFor(ir, s.leaves, ev)}
+            requiredFirst={stored}
             onSent={(r) => {
               setResult({ event: ev, result: r });
               onDone();
@@ -194,7 +216,8 @@ function Actions({ snapshot: s, ir, onDone }: { snapshot: Snapshot; ir: Procedur
           {others.map(({ role, e }, i) => (
             <span key={role + e}>
               {i > 0 && '; '}
-              {ir?.events[e] ? text(ir.events[e]?.title) : e} ({ir?.roles[role] ? text(ir.roles[role]) : role})
+              {ir?.events[e] ? text(ir.events[e]?.title) : e} ({ir?.roles[role] ? text(ir.roles[role]) : role}
+              )
             </span>
           ))}
         </p>
@@ -208,12 +231,14 @@ function EventForm({
   event,
   ir,
   transitions,
+  requiredFirst,
   onSent,
 }: {
   workflowId: string;
   event: string;
   ir: ProcedureIR;
   transitions: TransitionIR[];
+  requiredFirst: boolean;
   onSent: (r: EventResult) => void;
 }) {
   const { pick, text, lang } = useI18n();
@@ -235,7 +260,9 @@ function EventForm({
       setRound((n) => n + 1);
       onSent(r);
     } catch (err) {
-      setError(err instanceof ApiError ? err : new ApiError({ status: 0, code: 'CLIENT', detail: String(err) }));
+      setError(
+        err instanceof ApiError ? err : new ApiError({ status: 0, code: 'CLIENT', detail: String(err) }),
+      );
     } finally {
       setBusy(false);
     }
@@ -252,13 +279,15 @@ function EventForm({
         key={round}
         schema={schema}
         idPrefix={`ev-${event}`}
+        requiredFirst={requiredFirst}
         submitLabel={def ? def.title[lang] || def.title.en : event}
         busy={busy}
         onSubmit={send}
       >
         {error && (
           <div className="rejection" role="alert" data-code={error.code}>
-            <strong>{pick({ zh: '未被接受', en: 'Refused' })}</strong> <span className="code">{error.code}</span>
+            <strong>{pick({ zh: '未被接受', en: 'Refused' })}</strong>{' '}
+            <span className="code">{error.code}</span>
             <span className="error-summary"> {rejectionText(error.code, lang)}</span>
             {error.problem.detail && <div className="error-detail">{error.problem.detail}</div>}
           </div>
@@ -270,10 +299,16 @@ function EventForm({
 
 function rejectionText(code: string, lang: 'zh' | 'en'): string {
   const t: Record<string, [string, string]> = {
-    DUTY_CONFLICT: ['职责分离：您已在此前的步骤中担任了不相容的职责', 'Separation of duties: you took an incompatible part earlier'],
+    DUTY_CONFLICT: [
+      '职责分离：您已在此前的步骤中担任了不相容的职责',
+      'Separation of duties: you took an incompatible part earlier',
+    ],
     ROLE_NOT_ALLOWED: ['您的角色无权执行此操作', 'Your roles may not send this event'],
     GUARD_FALSE: ['条件不满足', 'The condition for this step does not hold'],
-    CANNOT_TAKE: ['当前状态不接受此操作（可能已被他人处理，请刷新）', 'The current state does not take this event (someone may have acted; refresh)'],
+    CANNOT_TAKE: [
+      '当前状态不接受此操作（可能已被他人处理，请刷新）',
+      'The current state does not take this event (someone may have acted; refresh)',
+    ],
     INVALID_DATA: ['填写的数据不符合要求', 'The data does not meet the event’s rules'],
     INSTANCE_FINISHED: ['该实例已结束', 'This instance has finished'],
     UNKNOWN_EVENT: ['未知操作', 'Unknown event'],
@@ -300,13 +335,9 @@ function DiagramPanel({ ir, snapshot: s }: { ir: ProcedureIR; snapshot: Snapshot
   return (
     <div className="card" aria-labelledby="diagram">
       <h2 id="diagram">{pick({ zh: '流程图', en: 'Statechart' })}</h2>
-      {Diagram ? (
-        <Suspense fallback={<p className="muted">{pick({ zh: '正在绘制…', en: 'Drawing…' })}</p>}>
-          <Diagram ir={ir} active={s.leaves} visited={visited} taken={taken} height={420} />
-        </Suspense>
-      ) : (
-        <p className="muted">{pick({ zh: '流程图组件尚不可用。', en: 'The diagram is not available yet.' })}</p>
-      )}
+      <Suspense fallback={<p className="muted">{pick({ zh: '正在绘制…', en: 'Drawing…' })}</p>}>
+        <Diagram ir={ir} active={s.leaves} visited={visited} taken={taken} height={420} />
+      </Suspense>
     </div>
   );
 }
@@ -314,7 +345,14 @@ function DiagramPanel({ ir, snapshot: s }: { ir: ProcedureIR; snapshot: Snapshot
 function Timeline({ log, ir }: { log: TransitionRecord[]; ir: ProcedureIR | undefined }) {
   const { pick, text, dateTime } = useI18n();
   const stateName = useStateName();
-  const eventTitle = (e: string): string => (ir?.events[e] ? text(ir.events[e]?.title) : e);
+  const eventTitle = (e: string): string =>
+    ir?.events[e]
+      ? text(ir.events[e]?.title)
+      : e === '$start'
+        ? pick({ zh: '发起', en: 'Started' })
+        : e.startsWith('xstate.after')
+          ? pick({ zh: '到期自动流转', en: 'Timer' })
+          : e;
   const rows = [...log].reverse();
   return (
     <div className="card" aria-labelledby="timeline">
@@ -353,7 +391,8 @@ function Timeline({ log, ir }: { log: TransitionRecord[]; ir: ProcedureIR | unde
                     </div>
                   </td>
                   <td>
-                    {r.from.map((x) => stateName(ir, x)).join(', ') || '—'} → {r.to.map((x) => stateName(ir, x)).join(', ')}
+                    {r.from.map((x) => stateName(ir, x)).join(', ') || '—'} →{' '}
+                    {r.to.map((x) => stateName(ir, x)).join(', ')}
                   </td>
                   <td>
                     <ClauseList ids={r.clauses} compact />
@@ -393,7 +432,9 @@ function Timers({ snapshot: s, ir }: { snapshot: Snapshot; ir: ProcedureIR | und
         <ul className="plain">
           {s.timers.map((t, i) => (
             <li key={i}>
-              <div className="cell-title">{ir?.events[t.event] ? text(ir.events[t.event]?.title) : timerName(t.event)}</div>
+              <div className="cell-title">
+                {ir?.events[t.event] ? text(ir.events[t.event]?.title) : timerName(t.event)}
+              </div>
               <Due dueAt={t.dueAt} />
             </li>
           ))}

@@ -7,6 +7,7 @@ import { Link, setQuery, useLocation } from '../router.tsx';
 import { Due, Empty, ErrorBox, PageHeader, RoleChips, Since, StateNames } from '../components/common.tsx';
 import { useUser } from '../session.tsx';
 import type { InstanceRow } from '../types.ts';
+import type { ProcedureIR, StateIR } from '../../../workflows/core/ir.ts';
 
 const PAGE = 50;
 const FILTERS = ['procedure', 'state', 'client', 'awaiting', 'overdue', 'all'] as const;
@@ -17,7 +18,10 @@ export function InstancesPage() {
   const { query } = useLocation();
   const defs = useDefinitions();
   const names = roleNames(defs);
-  const filters = Object.fromEntries(FILTERS.map((k) => [k, query.get(k) ?? ''])) as Record<(typeof FILTERS)[number], string>;
+  const filters = Object.fromEntries(FILTERS.map((k) => [k, query.get(k) ?? ''])) as Record<
+    (typeof FILTERS)[number],
+    string
+  >;
   const key = FILTERS.map((k) => filters[k]).join('|');
   const [rows, setRows] = useState<InstanceRow[]>([]);
   const [next, setNext] = useState<string | undefined>();
@@ -29,19 +33,24 @@ export function InstancesPage() {
     setLoading(true);
     setError(undefined);
     try {
-      const r = await api<{ instances: InstanceRow[]; nextPageToken?: string }>('GET', '/api/instances', undefined, {
-        query: {
-          procedure: filters.procedure,
-          state: filters.state,
-          client: filters.client,
-          awaiting: filters.awaiting,
-          overdue: filters.overdue === 'true' ? true : undefined,
-          all: filters.all === 'true' ? true : undefined,
-          limit: PAGE,
-          pageToken: token,
+      const r = await api<{ instances: InstanceRow[]; nextPageToken?: string }>(
+        'GET',
+        '/api/instances',
+        undefined,
+        {
+          query: {
+            procedure: filters.procedure,
+            state: filters.state,
+            client: filters.client,
+            awaiting: filters.awaiting,
+            overdue: filters.overdue === 'true' ? true : undefined,
+            all: filters.all === 'true' ? true : undefined,
+            limit: PAGE,
+            pageToken: token,
+          },
+          ...(signal ? { signal } : {}),
         },
-        ...(signal ? { signal } : {}),
-      });
+      );
       setRows((old) => (token ? [...old, ...r.instances] : r.instances));
       setNext(r.nextPageToken);
     } catch (err) {
@@ -57,7 +66,6 @@ export function InstancesPage() {
     setDraft(filters);
     void load(undefined, ctl.signal);
     return () => ctl.abort();
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [key]);
 
   const irs = useIRs(rows.map((r) => r.procedure ?? '').filter(Boolean));
@@ -78,7 +86,10 @@ export function InstancesPage() {
       <form className="filters" onSubmit={apply} aria-label={pick({ zh: '筛选', en: 'Filters' })}>
         <label className="field">
           <span className="field-label">{pick({ zh: '流程', en: 'Procedure' })}</span>
-          <select value={draft.procedure} onChange={(e) => setDraft({ ...draft, procedure: e.target.value, state: '' })}>
+          <select
+            value={draft.procedure}
+            onChange={(e) => setDraft({ ...draft, procedure: e.target.value, state: '' })}
+          >
             <option value="">{pick({ zh: '全部', en: 'All' })}</option>
             {defs.map((d) => (
               <option key={d.id} value={d.id}>
@@ -95,9 +106,7 @@ export function InstancesPage() {
             placeholder="submitted"
             onChange={(e) => setDraft({ ...draft, state: e.target.value })}
           />
-          <datalist id="state-options">
-            {procIr && <StateOptions ir={procIr} />}
-          </datalist>
+          <datalist id="state-options">{procIr && <StateOptions ir={procIr} />}</datalist>
         </label>
         <label className="field">
           <span className="field-label">{pick({ zh: '客户', en: 'Client' })}</span>
@@ -177,7 +186,9 @@ export function InstancesPage() {
                     </Link>
                     <div className="cell-sub mono">
                       {r.workflowId}
-                      {r.status !== 'RUNNING' && <span className="badge badge-done">{r.status.toLowerCase()}</span>}
+                      {r.status !== 'RUNNING' && (
+                        <span className="badge badge-done">{r.status.toLowerCase()}</span>
+                      )}
                     </div>
                   </td>
                   <td>
@@ -215,10 +226,10 @@ export function InstancesPage() {
   );
 }
 
-function StateOptions({ ir }: { ir: import('../../../workflows/core/ir.ts').ProcedureIR }) {
+function StateOptions({ ir }: { ir: ProcedureIR }) {
   const { text } = useI18n();
   const out: { path: string; title: string }[] = [];
-  const walk = (n: import('../../../workflows/core/ir.ts').StateIR): void => {
+  const walk = (n: StateIR): void => {
     if (n.path && !Object.keys(n.states).length) out.push({ path: n.path, title: text(n.title) });
     Object.values(n.states).forEach(walk);
   };

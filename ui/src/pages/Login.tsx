@@ -35,7 +35,9 @@ export function LoginPage() {
     try {
       await signIn(id.trim(), password);
     } catch (err) {
-      setError(err instanceof ApiError ? err : new ApiError({ status: 0, code: 'CLIENT', detail: String(err) }));
+      setError(
+        err instanceof ApiError ? err : new ApiError({ status: 0, code: 'CLIENT', detail: String(err) }),
+      );
       setPassword('');
     } finally {
       setBusy(false);
@@ -55,7 +57,10 @@ export function LoginPage() {
         });
       }
       case 'NETWORK':
-        return pick({ zh: '无法连接服务器，请检查网络后重试。', en: 'The server cannot be reached; check your connection.' });
+        return pick({
+          zh: '无法连接服务器，请检查网络后重试。',
+          en: 'The server cannot be reached; check your connection.',
+        });
       default:
         return `${err.code}: ${err.problem.detail}`;
     }
@@ -75,11 +80,17 @@ export function LoginPage() {
           <LangSwitch />
         </div>
         <p className="muted">
-          {pick({ zh: '保密管理程序 · 流程与审核记录', en: 'Confidentiality procedure · workflows and audit trail' })}
+          {pick({
+            zh: '保密管理程序 · 流程与审核记录',
+            en: 'Confidentiality procedure · workflows and audit trail',
+          })}
         </p>
         {session.status === 'signedOut' && session.expired && (
           <p className="notice" role="status">
-            {pick({ zh: '会话已过期，请重新登录；登录后将回到原页面。', en: 'Your session ended. Sign in again to return to this page.' })}
+            {pick({
+              zh: '会话已过期，请重新登录；登录后将回到原页面。',
+              en: 'Your session ended. Sign in again to return to this page.',
+            })}
           </p>
         )}
         {signinError && (

@@ -8,7 +8,15 @@ import { api, ApiError } from '../api.ts';
 import { roleNames, useDefinitions, useIRs } from '../data.tsx';
 import { useI18n } from '../i18n.tsx';
 import { Link, setQuery, useLocation } from '../router.tsx';
-import { Due, Empty, ErrorBox, PageHeader, RoleChips, StateNames, useStateName } from '../components/common.tsx';
+import {
+  Due,
+  Empty,
+  ErrorBox,
+  PageHeader,
+  RoleChips,
+  StateNames,
+  useStateName,
+} from '../components/common.tsx';
 import type { StalledRow } from '../types.ts';
 
 const PAGE = 500;
@@ -51,7 +59,10 @@ export function StalledPage() {
       setLoading(true);
       try {
         const [c, first] = await Promise.all([
-          api<Counts>('GET', '/api/stalled/counts', undefined, { query: { idle }, ...(signal ? { signal } : {}) }),
+          api<Counts>('GET', '/api/stalled/counts', undefined, {
+            query: { idle },
+            ...(signal ? { signal } : {}),
+          }),
           // After "load more", a refresh keeps the loaded rows and updates the counts only.
           pagesRef.current > 1
             ? undefined
@@ -96,9 +107,14 @@ export function StalledPage() {
     if (!next) return;
     setLoading(true);
     try {
-      const r = await api<{ instances: StalledRow[]; nextPageToken?: string }>('GET', '/api/stalled', undefined, {
-        query: rowsQuery(next),
-      });
+      const r = await api<{ instances: StalledRow[]; nextPageToken?: string }>(
+        'GET',
+        '/api/stalled',
+        undefined,
+        {
+          query: rowsQuery(next),
+        },
+      );
       setRows((old) => [...old, ...r.instances]);
       setNext(r.nextPageToken);
       setPages((p) => p + 1);
@@ -110,7 +126,9 @@ export function StalledPage() {
   };
 
   const groups = (counts?.groups ?? []).filter((g) => !procedure || g.procedure === procedure);
-  const irs = useIRs([...groups.map((g) => g.procedure), ...rows.map((r) => r.procedure ?? '')].filter(Boolean));
+  const irs = useIRs(
+    [...groups.map((g) => g.procedure), ...rows.map((r) => r.procedure ?? '')].filter(Boolean),
+  );
   const title = (id?: string): string => {
     const d = defs.find((x) => x.id === id);
     return d ? text(d.title) : (id ?? '—');
@@ -141,7 +159,10 @@ export function StalledPage() {
       <PageHeader title={pick({ zh: '停滞与逾期', en: 'Stalled and overdue' })}>
         <span className="muted" role="status" aria-live="polite">
           {updatedAt
-            ? pick({ zh: `更新于 ${updatedAt.toLocaleTimeString('zh-CN')}`, en: `Updated at ${updatedAt.toLocaleTimeString('en')}` })
+            ? pick({
+                zh: `更新于 ${updatedAt.toLocaleTimeString('zh-CN')}`,
+                en: `Updated at ${updatedAt.toLocaleTimeString('en')}`,
+              })
             : pick({ zh: '正在加载…', en: 'Loading…' })}
           {loading && updatedAt ? ' ⟳' : ''}
         </span>
@@ -155,10 +176,17 @@ export function StalledPage() {
           en: 'Running instances past their deadline or idle in their state longer than the threshold; refreshes every 15 s.',
         })}
       </p>
-      <form className="filters" onSubmit={(e) => e.preventDefault()} aria-label={pick({ zh: '筛选', en: 'Filters' })}>
+      <form
+        className="filters"
+        onSubmit={(e) => e.preventDefault()}
+        aria-label={pick({ zh: '筛选', en: 'Filters' })}
+      >
         <label className="field">
           <span className="field-label">{pick({ zh: '停留超过', en: 'Idle longer than' })}</span>
-          <select value={idle} onChange={(e) => setQuery({ idle: e.target.value === 'P3D' ? undefined : e.target.value })}>
+          <select
+            value={idle}
+            onChange={(e) => setQuery({ idle: e.target.value === 'P3D' ? undefined : e.target.value })}
+          >
             {(IDLE_CHOICES.includes(idle) ? IDLE_CHOICES : [idle, ...IDLE_CHOICES]).map((d) => (
               <option key={d} value={d}>
                 {idleLabel(d)}
@@ -168,7 +196,10 @@ export function StalledPage() {
         </label>
         <label className="field">
           <span className="field-label">{pick({ zh: '流程', en: 'Procedure' })}</span>
-          <select value={procedure} onChange={(e) => setQuery({ procedure: e.target.value, state: undefined })}>
+          <select
+            value={procedure}
+            onChange={(e) => setQuery({ procedure: e.target.value, state: undefined })}
+          >
             <option value="">{pick({ zh: '全部', en: 'All' })}</option>
             {defs.map((d) => (
               <option key={d.id} value={d.id}>
@@ -180,7 +211,8 @@ export function StalledPage() {
         {state && (
           <div className="filter-actions">
             <span className="chip">
-              {pick({ zh: '状态', en: 'State' })}: {stateName(procedure ? irs.get(procedure) : undefined, state)}
+              {pick({ zh: '状态', en: 'State' })}:{' '}
+              {stateName(procedure ? irs.get(procedure) : undefined, state)}
             </span>
             <button type="button" onClick={() => setQuery({ state: undefined })}>
               {pick({ zh: '显示全部状态', en: 'All states' })}
@@ -202,7 +234,9 @@ export function StalledPage() {
           </div>
           <div className="stat">
             <span className="stat-value">{groups.length}</span>
-            <span className="stat-label">{pick({ zh: '分组（流程 × 状态）', en: 'groups (procedure × state)' })}</span>
+            <span className="stat-label">
+              {pick({ zh: '分组（流程 × 状态）', en: 'groups (procedure × state)' })}
+            </span>
           </div>
         </div>
       )}
@@ -212,13 +246,20 @@ export function StalledPage() {
       )}
       {groups.length > 0 && (
         <div className="table-wrap">
-          <table className="grid" aria-label={pick({ zh: '按流程和状态分组', en: 'Groups by procedure and state' })}>
+          <table
+            className="grid"
+            aria-label={pick({ zh: '按流程和状态分组', en: 'Groups by procedure and state' })}
+          >
             <thead>
               <tr>
                 <th scope="col">{pick({ zh: '流程', en: 'Procedure' })}</th>
                 <th scope="col">{pick({ zh: '状态', en: 'State' })}</th>
-                <th scope="col" className="num">{pick({ zh: '数量', en: 'Count' })}</th>
-                <th scope="col" className="num">{pick({ zh: '逾期', en: 'Overdue' })}</th>
+                <th scope="col" className="num">
+                  {pick({ zh: '数量', en: 'Count' })}
+                </th>
+                <th scope="col" className="num">
+                  {pick({ zh: '逾期', en: 'Overdue' })}
+                </th>
                 <th scope="col">{pick({ zh: '最长停留', en: 'Longest idle' })}</th>
                 <th scope="col">{pick({ zh: '最久逾期', en: 'Most overdue' })}</th>
                 <th scope="col">{pick({ zh: '等待角色', en: 'Awaiting' })}</th>
@@ -232,12 +273,20 @@ export function StalledPage() {
                 {gs.map((g, i) => {
                   const s = seen.get(`${g.procedure}\u0000${g.state}`);
                   return (
-                    <tr key={g.state} data-procedure={g.procedure} data-state={g.state} className={g.overdue ? 'row-overdue' : ''}>
+                    <tr
+                      key={g.state}
+                      data-procedure={g.procedure}
+                      data-state={g.state}
+                      className={g.overdue ? 'row-overdue' : ''}
+                    >
                       {i === 0 && (
                         <th scope="rowgroup" rowSpan={gs.length} className="group-head">
                           {title(proc)}
                           <div className="cell-sub">
-                            {pick({ zh: `共 ${gs.reduce((n, x) => n + x.count, 0)}`, en: `${gs.reduce((n, x) => n + x.count, 0)} in all` })}
+                            {pick({
+                              zh: `共 ${gs.reduce((n, x) => n + x.count, 0)}`,
+                              en: `${gs.reduce((n, x) => n + x.count, 0)} in all`,
+                            })}
                           </div>
                         </th>
                       )}
@@ -245,7 +294,9 @@ export function StalledPage() {
                         <StateNames ir={irs.get(proc)} states={[g.state]} />
                       </td>
                       <td className="num strong">{g.count.toLocaleString()}</td>
-                      <td className={g.overdue ? 'num overdue strong' : 'num muted'}>{g.overdue.toLocaleString()}</td>
+                      <td className={g.overdue ? 'num overdue strong' : 'num muted'}>
+                        {g.overdue.toLocaleString()}
+                      </td>
                       <td>{s ? duration(s.idleMs) : <span className="muted">—</span>}</td>
                       <td className={s?.overdueMs ? 'overdue' : ''}>
                         {s?.overdueMs ? duration(s.overdueMs) : <span className="muted">—</span>}
@@ -260,7 +311,10 @@ export function StalledPage() {
                           onClick={() => setQuery({ procedure: g.procedure, state: g.state })}
                         >
                           {pick({ zh: '查看', en: 'Show' })}
-                          <span className="sr-only"> {g.procedure} {g.state}</span>
+                          <span className="sr-only">
+                            {' '}
+                            {g.procedure} {g.state}
+                          </span>
                         </button>
                       </td>
                     </tr>
@@ -326,7 +380,10 @@ export function StalledPage() {
                 ? pick({ zh: '还有更多未加载。', en: 'More are not loaded yet.' })
                 : pick({ zh: '已全部加载。', en: 'All loaded.' })}
               {pages > 1 &&
-                pick({ zh: ' 自动刷新只更新上方计数。', en: ' Auto-refresh now updates the counts above only.' })}
+                pick({
+                  zh: ' 自动刷新只更新上方计数。',
+                  en: ' Auto-refresh now updates the counts above only.',
+                })}
               {counts && ` ${pick({ zh: '计数时间', en: 'Counted at' })} ${dateTime(counts.at)}`}
             </span>
             {next && (

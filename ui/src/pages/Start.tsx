@@ -18,7 +18,11 @@ function startSchema(ir: ProcedureIR): JsonSchema {
   const properties: Record<string, JsonSchema> = {};
   const required: string[] = [];
   for (const [name, field] of Object.entries(ir.context)) {
-    properties[name] = { ...(field.schema ?? {}), type: field.type, ...(field.default !== undefined ? { default: field.default } : {}) };
+    properties[name] = {
+      ...(field.schema ?? {}),
+      type: field.type,
+      ...(field.default !== undefined ? { default: field.default } : {}),
+    };
     if (field.required) required.push(name);
   }
   return { type: 'object', properties, required, additionalProperties: false };
@@ -41,7 +45,8 @@ export function StartPage() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | undefined>();
   // The client field, for a user with assigned clients: prefilled with the first one.
-  const initial = ir?.clientField && user.clients.length === 1 ? { [ir.clientField]: user.clients[0] ?? '' } : undefined;
+  const initial =
+    ir?.clientField && user.clients.length === 1 ? { [ir.clientField]: user.clients[0] ?? '' } : undefined;
 
   const start = async (input: Record<string, unknown>): Promise<void> => {
     if (!ir) return;
@@ -51,7 +56,9 @@ export function StartPage() {
       const r = await api<{ workflowId: string }>('POST', '/api/instances', { procedure: ir.id, input });
       navigate(`/instances/${encodeURIComponent(r.workflowId)}`);
     } catch (err) {
-      setError(err instanceof ApiError ? err : new ApiError({ status: 0, code: 'CLIENT', detail: String(err) }));
+      setError(
+        err instanceof ApiError ? err : new ApiError({ status: 0, code: 'CLIENT', detail: String(err) }),
+      );
     } finally {
       setBusy(false);
     }
@@ -85,7 +92,9 @@ export function StartPage() {
         </nav>
         <div className="card start-form">
           {!selected && (
-            <p className="muted">{pick({ zh: '请从左侧选择要发起的流程。', en: 'Choose a procedure on the left.' })}</p>
+            <p className="muted">
+              {pick({ zh: '请从左侧选择要发起的流程。', en: 'Choose a procedure on the left.' })}
+            </p>
           )}
           {def.error && <ErrorBox error={def.error} />}
           {ir && schema && (
@@ -106,7 +115,8 @@ export function StartPage() {
               >
                 {error && (
                   <div className="rejection" role="alert" data-code={error.code}>
-                    <strong>{pick({ zh: '未能发起', en: 'Not started' })}</strong> <span className="code">{error.code}</span>
+                    <strong>{pick({ zh: '未能发起', en: 'Not started' })}</strong>{' '}
+                    <span className="code">{error.code}</span>
                     <div className="error-detail">{error.problem.detail}</div>
                   </div>
                 )}
