@@ -42,6 +42,8 @@ export default defineConfig({
           // One stack + Chromium per file, one file at a time.
           fileParallelism: false,
           testTimeout: 60_000,
+          // expect.poll on what the page shows: up to 15 s (the UI's own waits are bounded alike).
+          expect: { poll: { timeout: 15_000, interval: 100 } },
           hookTimeout: 120_000,
         },
       },

@@ -15,7 +15,7 @@
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { inject, onTestFailed } from 'vitest';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import type { Client } from '@temporalio/client';
 import { createApi, type Api } from '../../worker/api/server.ts';
 import { REPO_ROOT } from '../../worker/config.ts';
@@ -169,6 +169,14 @@ export async function signIn(page: Page, userId: string, password = PASSWORD): P
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByLabel('User ID').waitFor({ state: 'detached' });
+}
+
+/**
+ * The text of every element `locator` matches now (joined by newlines; '' when none) — it does
+ * not wait, so it suits `expect.poll(() => textOf(…))`, which retries until the text is there.
+ */
+export async function textOf(locator: Locator): Promise<string> {
+  return (await locator.allInnerTexts()).join('\n');
 }
 
 // ---------------------------------------------------------------------------------------------
