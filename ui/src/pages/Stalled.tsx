@@ -5,7 +5,7 @@
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, ApiError } from '../api.ts';
-import { roleNames, useDefinitions, useIRs } from '../data.tsx';
+import { roleNames, stateAt, useDefinitions, useIRs } from '../data.tsx';
 import { useI18n } from '../i18n.tsx';
 import { Link, setQuery, useLocation } from '../router.tsx';
 import {
@@ -149,10 +149,25 @@ export function StalledPage() {
   const byProcedure = new Map<string, typeof groups>();
   for (const g of groups) byProcedure.set(g.procedure, [...(byProcedure.get(g.procedure) ?? []), g]);
   const idleLabel = (d: string): string => {
-    const m = /^P(?:T(\d+)H|(\d+)D)$/.exec(d);
-    if (!m) return d;
-    return m[1] ? pick({ zh: `${m[1]} 小时`, en: `${m[1]} h` }) : pick({ zh: `${m[2]} 天`, en: `${m[2]} d` });
+    const m = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?$/.exec(d);
+    if (!m || d === 'P' || d.endsWith('T')) return d;
+    const ms = (Number(m[1] ?? 0) * 24 * 60 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0)) * 60_000;
+    return duration(ms);
   };
+  // Roles that can act in a state: those of its (and its ancestors') event transitions.
+  const awaitedIn = (proc: string, path: string): string[] => {
+    const ir = irs.get(proc);
+    if (!ir) return [];
+    const roles = new Set<string>();
+    const parts = path.split('.');
+    for (let i = 0; i <= parts.length; i++) {
+      const node = stateAt(ir, parts.slice(0, i).join('.'));
+      for (const list of Object.values(node?.on ?? {}))
+        for (const t of list) t.roles.forEach((r) => roles.add(r));
+    }
+    return [...roles];
+  };
+  const shownTotal = state ? groups.filter((g) => g.state === state).reduce((n, g) => n + g.count, 0) : total;
 
   return (
     <section className="page">
@@ -302,7 +317,12 @@ export function StalledPage() {
                         {s?.overdueMs ? duration(s.overdueMs) : <span className="muted">—</span>}
                       </td>
                       <td>
-                        <RoleChips roles={s ? [...s.roles] : []} names={names} />
+                        <RoleChips
+                          roles={
+                            irs.has(g.procedure) ? awaitedIn(g.procedure, g.state) : s ? [...s.roles] : []
+                          }
+                          names={names}
+                        />
                       </td>
                       <td className="cell-action">
                         <button
@@ -332,8 +352,8 @@ export function StalledPage() {
             {pick({ zh: '实例', en: 'Instances' })}{' '}
             <span className="muted small-text">
               {pick({
-                zh: `显示前 ${rows.length.toLocaleString()} 条${state || procedure ? '（已筛选）' : `，共 ${total.toLocaleString()} 条`}；每次最多加载 ${PAGE} 条`,
-                en: `Showing first ${rows.length.toLocaleString()}${state || procedure ? ' (filtered)' : ` of ${total.toLocaleString()}`}; at most ${PAGE} per load`,
+                zh: `显示前 ${rows.length.toLocaleString()} 条，共 ${shownTotal.toLocaleString()} 条；每次最多加载 ${PAGE} 条`,
+                en: `Showing first ${rows.length.toLocaleString()} of ${shownTotal.toLocaleString()}; at most ${PAGE} per load`,
               })}
             </span>
           </h2>
