@@ -25,6 +25,8 @@ export interface I18n {
   text(t: Partial<Bilingual> | undefined): string;
   /** An ISO timestamp as a local date and time. */
   dateTime(iso: string | undefined): string;
+  /** Compact, for table cells: "11/23 22:24" / "11月23日 22:24"; the year only when not this year. */
+  shortDateTime(iso: string | undefined): string;
   /** A duration in ms, e.g. "3 d 4 h" / "3 天 4 小时". */
   duration(ms: number): string;
 }
@@ -55,6 +57,14 @@ export function I18nProvider({ children, initial }: { children: ReactNode; initi
   const value = useMemo<I18n>(() => {
     const locale = lang === 'zh' ? 'zh-CN' : 'en';
     const dtf = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' });
+    const short = new Intl.DateTimeFormat(locale, {
+      month: 'short',
+      day: 'numeric',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    });
+    const shortYear = new Intl.DateTimeFormat(locale, { year: 'numeric', month: 'short', day: 'numeric' });
     return {
       lang,
       locale,
@@ -65,6 +75,12 @@ export function I18nProvider({ children, initial }: { children: ReactNode; initi
         if (!iso) return '—';
         const d = new Date(iso);
         return Number.isNaN(d.getTime()) ? iso : dtf.format(d);
+      },
+      shortDateTime: (iso) => {
+        if (!iso) return '—';
+        const d = new Date(iso);
+        if (Number.isNaN(d.getTime())) return iso;
+        return d.getFullYear() === new Date().getFullYear() ? short.format(d) : shortYear.format(d);
       },
       duration: (ms) => formatDuration(ms, lang),
     };

@@ -119,13 +119,13 @@ export function Due({
   overdue?: boolean;
   now?: number;
 }) {
-  const { pick, dateTime, duration } = useI18n();
+  const { pick, shortDateTime, duration } = useI18n();
   if (!dueAt) return <span className="muted">—</span>;
   const ms = Date.parse(dueAt) - now;
   const late = overdue ?? ms < 0;
   return (
     <span className={late ? 'due overdue' : 'due'} title={dueAt}>
-      {dateTime(dueAt)}
+      {shortDateTime(dueAt)}
       <span className="due-rel">
         {late
           ? pick({ zh: `逾期 ${duration(-ms)}`, en: `overdue ${duration(-ms)}` })
@@ -136,11 +136,11 @@ export function Due({
 }
 
 export function Since({ at, now = Date.now() }: { at?: string; now?: number }) {
-  const { pick, dateTime, duration } = useI18n();
+  const { pick, shortDateTime, duration } = useI18n();
   if (!at) return <span className="muted">—</span>;
   return (
-    <span title={at}>
-      {dateTime(at)}
+    <span title={at} className="due">
+      {shortDateTime(at)}
       <span className="due-rel">
         {pick({ zh: `${duration(now - Date.parse(at))}前`, en: `${duration(now - Date.parse(at))} ago` })}
       </span>

@@ -9,7 +9,7 @@ import { loadDefinition, loadPinned, stateAt, useApi, useDefinitions } from '../
 import { useI18n } from '../i18n.tsx';
 import { Link } from '../router.tsx';
 import { ClauseList } from '../components/Clauses.tsx';
-import { Due, ErrorBox, RoleChips, Since, useStateName } from '../components/common.tsx';
+import { Due, ErrorBox, RoleChips, Since, splitTitle, useStateName } from '../components/common.tsx';
 import { SchemaForm } from '../components/SchemaForm.tsx';
 import { Diagram } from '../lazy.tsx';
 import { useUser } from '../session.tsx';
@@ -354,6 +354,11 @@ function Timeline({ log, ir }: { log: TransitionRecord[]; ir: ProcedureIR | unde
           ? pick({ zh: '到期自动流转', en: 'Timer' })
           : e;
   const rows = [...log].reverse();
+  const dataTitle = (event: string, key: string): string => {
+    const props = ir?.events[event]?.data?.properties as Record<string, { title?: unknown }> | undefined;
+    const t = splitTitle(props?.[key]?.title) ?? ir?.context[key]?.title;
+    return t ? pick(t) : key;
+  };
   return (
     <div className="card" aria-labelledby="timeline">
       <h2 id="timeline">
@@ -402,7 +407,7 @@ function Timeline({ log, ir }: { log: TransitionRecord[]; ir: ProcedureIR | unde
                       <dl className="kv">
                         {Object.entries(r.data).map(([k, v]) => (
                           <div key={k}>
-                            <dt>{k}</dt>
+                            <dt title={k}>{dataTitle(r.event, k)}</dt>
                             <dd>{typeof v === 'string' ? v : JSON.stringify(v)}</dd>
                           </div>
                         ))}

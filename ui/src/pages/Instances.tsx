@@ -103,7 +103,6 @@ export function InstancesPage() {
           <input
             value={draft.state}
             list="state-options"
-            placeholder="submitted"
             onChange={(e) => setDraft({ ...draft, state: e.target.value })}
           />
           <datalist id="state-options">{procIr && <StateOptions ir={procIr} />}</datalist>
