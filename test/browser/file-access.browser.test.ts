@@ -11,7 +11,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { LI, QIAN, send, submittedRequest, WANG, ZHAO } from './actors.ts';
-import { shippedDefinitions, shot, shotBoth, startStack, textOf, type Lang, type Stack } from './stack.ts';
+import {
+  consoleOf,
+  shippedDefinitions,
+  shot,
+  shotBoth,
+  startStack,
+  textOf,
+  type Lang,
+  type Stack,
+} from './stack.ts';
 
 let stack: Stack;
 
@@ -33,6 +42,14 @@ const FILE_ACCESS_EN = 'Confidential file access (consult, retrieve, copy)';
 const currentState = (page: Page) => page.locator('.state-block .state-pill-active');
 
 describe('[4.2.2] file access in the browser', () => {
+  it('the API serves the built UI at / and on a deep link (SPA fallback); sign-in works', async () => {
+    const page = await stack.open(null);
+    const res = await page.goto('/instances/no-such-instance');
+    expect(res?.status()).toBe(200);
+    await page.getByLabel('User ID').waitFor();
+    expect(consoleOf(page)).not.toMatch(/pageerror/);
+  });
+
   it('(a) a reviewer approves a request from the inbox and the requester sees access granted', async () => {
     // The requester starts a request and submits it.
     const li = await stack.open(LI.id);

@@ -238,6 +238,7 @@ function readmeDir(): string | undefined {
 export async function shot(page: Page, name: string, opts: { readme?: boolean } = {}): Promise<string> {
   mkdirSync(ARTIFACTS, { recursive: true });
   const file = path.join(ARTIFACTS, `${name}.png`);
+  await page.evaluate('document.fonts.ready.then(() => true)');
   await page.screenshot({ path: file, fullPage: true, animations: 'disabled', caret: 'hide' });
   const docs = opts.readme ? readmeDir() : undefined;
   if (docs) {
