@@ -45,8 +45,20 @@ function Root() {
         {pick({ zh: '正在加载…', en: 'Loading…' })}
       </div>
     );
-  if (session.status === 'signedOut') return <LoginPage />;
-  return <Shell user={session.user} />;
+  // A session that ended under the user's feet: the page (and what was typed) stays, inert, under
+  // the sign-in dialog; signing in again as the same user carries on where they were. The tree
+  // has the same shape in both cases, so React keeps the page's state.
+  const user = session.status === 'signedIn' ? session.user : session.previous;
+  if (!user) return <LoginPage />;
+  const expired = session.status === 'signedOut';
+  return (
+    <>
+      <div className="shell-wrap" inert={expired || undefined}>
+        <Shell key={user.id} user={user} />
+      </div>
+      {expired && <LoginPage dialog />}
+    </>
+  );
 }
 
 interface NavItem {

@@ -9,7 +9,8 @@ import type { SessionInfo, User } from './types.ts';
 
 export type SessionState =
   | { status: 'loading' }
-  | { status: 'signedOut'; expired?: boolean; error?: ApiError }
+  /** `previous`: the user whose session just ended (401); the page stays underneath the sign-in. */
+  | { status: 'signedOut'; expired?: boolean; previous?: User; error?: ApiError }
   | { status: 'signedIn'; user: User };
 
 interface SessionApi {
@@ -39,7 +40,9 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     );
     const off = onUnauthorized(() => {
       setCsrfToken(undefined);
-      setSession((s) => (s.status === 'signedIn' ? { status: 'signedOut', expired: true } : s));
+      setSession((s) =>
+        s.status === 'signedIn' ? { status: 'signedOut', expired: true, previous: s.user } : s,
+      );
     });
     return () => {
       live = false;
@@ -50,7 +53,11 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const signIn = useCallback(async (id: string, password: string) => {
     const r = await api<SessionInfo>('POST', '/api/session', { id, password });
     setCsrfToken(r.csrfToken);
-    clearCache();
+    // Another user may see other things: forget what the previous one loaded.
+    setSession((s) => {
+      if (s.status !== 'signedOut' || s.previous?.id !== r.user.id) clearCache();
+      return s;
+    });
     setSession({ status: 'signedIn', user: r.user });
   }, []);
 
@@ -75,9 +82,10 @@ export function useSession(): SessionApi {
   return v;
 }
 
-/** The signed-in user (only inside the signed-in shell). */
+/** The signed-in user (inside the shell; while signing in again, the user whose session ended). */
 export function useUser(): User {
   const { session } = useSession();
-  if (session.status !== 'signedIn') throw new Error('useUser while signed out');
-  return session.user;
+  if (session.status === 'signedIn') return session.user;
+  if (session.status === 'signedOut' && session.previous) return session.previous;
+  throw new Error('useUser while signed out');
 }

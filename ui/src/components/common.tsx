@@ -31,6 +31,8 @@ export const CODE_TEXT: Record<string, Text> = {
 export function ErrorBox({ error, title }: { error: ApiError; title?: string }) {
   const { pick } = useI18n();
   const known = CODE_TEXT[error.code];
+  // A 401 is answered by the sign-in dialog, not by the page.
+  if (error.status === 401) return null;
   return (
     <div className="error-box" role="alert" data-code={error.code}>
       {title && <strong>{title} </strong>}

@@ -11,7 +11,7 @@ const OIDC_ERRORS: Record<string, { zh: string; en: string }> = {
   },
 };
 
-export function LoginPage() {
+export function LoginPage({ dialog = false }: { dialog?: boolean }) {
   const { pick } = useI18n();
   const { session, signIn } = useSession();
   const [id, setId] = useState('');
@@ -68,8 +68,17 @@ export function LoginPage() {
 
   const returnTo = window.location.pathname + window.location.search;
   return (
-    <div className="login">
-      <div className="login-card">
+    <div className={dialog ? 'login login-overlay' : 'login'}>
+      <div
+        className="login-card"
+        {...(dialog
+          ? {
+              role: 'dialog',
+              'aria-modal': true,
+              'aria-label': pick({ zh: '重新登录', en: 'Sign in again' }),
+            }
+          : {})}
+      >
         <div className="login-head">
           <div className="brand brand-large">
             <span className="brand-mark" aria-hidden="true">
