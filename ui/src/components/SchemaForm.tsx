@@ -61,7 +61,7 @@ function initialRaw(p: Prop, initial: Record<string, Json> | undefined): Raw {
   }
   if (en) {
     const i = v === undefined ? -1 : en.findIndex((x) => JSON.stringify(x) === JSON.stringify(v));
-    return i < 0 ? '' : String(i);
+    return i < 0 ? '' : String(en[i]);
   }
   if (v === undefined || v === null) return '';
   if (t === 'object') return JSON.stringify(v, null, 2);
@@ -84,7 +84,9 @@ function valueOf(p: Prop, raw: Raw): Json | undefined {
   if (t === 'boolean') return raw === true ? true : p.required ? false : undefined;
   if (Array.isArray(raw)) return raw.length || p.required ? raw : undefined;
   const text = String(raw);
-  if (Array.isArray(s.enum)) return text === '' ? undefined : (s.enum as Json[])[Number(text)];
+  // Options carry String(value) (what a browser test reads back); map it to the enum's value.
+  if (Array.isArray(s.enum))
+    return text === '' ? undefined : (s.enum as Json[]).find((x) => String(x) === text);
   if (t === 'array') {
     const list = text
       .split('\n')
@@ -427,7 +429,7 @@ function Field({
         <select {...common} value={String(raw)} onChange={(e) => onChange(e.target.value)}>
           <option value="">{pick({ zh: '— 请选择 —', en: '— choose —' })}</option>
           {(s.enum as Json[]).map((v, i) => (
-            <option key={i} value={String(i)}>
+            <option key={i} value={String(v)}>
               {String(v)}
             </option>
           ))}

@@ -3,7 +3,7 @@
  * send as generated forms, the statechart, the timeline of transitions, timers, context, linked
  * instances and the audit trail.
  */
-import { Suspense, useMemo, useState } from 'react';
+import { Suspense, useEffect, useMemo, useState } from 'react';
 import { api, ApiError } from '../api.ts';
 import { loadDefinition, loadPinned, stateAt, useApi, useDefinitions } from '../data.tsx';
 import { useI18n } from '../i18n.tsx';
@@ -14,6 +14,7 @@ import { SchemaForm } from '../components/SchemaForm.tsx';
 import { Diagram } from '../lazy.tsx';
 import { useUser } from '../session.tsx';
 import type { Json, ProcedureIR, TransitionIR } from '../../../workflows/core/ir.ts';
+import { parseDuration } from '../../../workflows/core/duration.ts';
 import type { EventResult, Snapshot, TransitionRecord } from '../types.ts';
 
 export function InstancePage({ id }: { id: string }) {
@@ -22,6 +23,14 @@ export function InstancePage({ id }: { id: string }) {
     api<Snapshot>('GET', `/api/instances/${encodeURIComponent(id)}`, undefined, { signal }),
   );
   const s = snap.data;
+  // Others act too: look again every 20 s while the page is visible (forms keep what was typed).
+  const { reload } = snap;
+  useEffect(() => {
+    const t = window.setInterval(() => {
+      if (document.visibilityState === 'visible') reload();
+    }, 20_000);
+    return () => window.clearInterval(t);
+  }, [reload]);
   // The pinned version's IR: the current definition when it is that version (it keeps the
   // definition's field order; the store's JSON does not), else the deployed version from the store.
   const pinned = useApi(s ? `${s.procedure}@${s.version}#${s.hash}` : '', async () => {
@@ -427,7 +436,23 @@ function Timeline({ log, ir }: { log: TransitionRecord[]; ir: ProcedureIR | unde
 }
 
 function Timers({ snapshot: s, ir }: { snapshot: Snapshot; ir: ProcedureIR | undefined }) {
-  const { pick, text } = useI18n();
+  const { pick, text, duration } = useI18n();
+  const stateName = useStateName();
+  /** `xstate.after.after_P5D.file_access.submitted` → "after 5 d: Submitted → Expired undecided". */
+  const describe = (event: string): { title: string; sub?: string } => {
+    if (ir?.events[event]) return { title: text(ir.events[event]?.title) };
+    const m = /^xstate\.after\.(?:after_)?([^.]+)\.[^.]+(?:\.(.*))?$/.exec(event);
+    if (!m) return { title: event };
+    const delay = m[1] ?? '';
+    const delayMs = parseDuration(delay);
+    const from = m[2] ?? '';
+    const node = stateAt(ir, from);
+    const t = node?.after.find((a) => a.delay === delay);
+    return {
+      title: `${stateName(ir, from)}${t?.target ? ` → ${stateName(ir, t.target)}` : ''}`,
+      sub: `${pick({ zh: '进入后', en: 'after' })} ${delayMs !== undefined ? duration(delayMs) : delay}${t?.clauses.length ? ` · ${t.clauses.join(', ')}` : ''}`,
+    };
+  };
   return (
     <div className="card" aria-labelledby="timers">
       <h2 id="timers">{pick({ zh: '待触发的定时', en: 'Pending timers' })}</h2>
@@ -435,26 +460,20 @@ function Timers({ snapshot: s, ir }: { snapshot: Snapshot; ir: ProcedureIR | und
         <p className="muted">{pick({ zh: '无', en: 'None' })}</p>
       ) : (
         <ul className="plain">
-          {s.timers.map((t, i) => (
-            <li key={i}>
-              <div className="cell-title">
-                {ir?.events[t.event] ? text(ir.events[t.event]?.title) : timerName(t.event)}
-              </div>
-              <Due dueAt={t.dueAt} />
-            </li>
-          ))}
+          {s.timers.map((t, i) => {
+            const d = describe(t.event);
+            return (
+              <li key={i}>
+                <div className="cell-title">{d.title}</div>
+                {d.sub && <div className="cell-sub">{d.sub}</div>}
+                <Due dueAt={t.dueAt} />
+              </li>
+            );
+          })}
         </ul>
       )}
     </div>
   );
-}
-
-/** `xstate.after.P2D.file_access.submitted` → `after P2D (submitted)`. */
-function timerName(event: string): string {
-  const m = /^xstate\.after\.(?:after_)?([^.]+)\.(.*)$/.exec(event);
-  if (!m) return event;
-  const state = (m[2] ?? '').split('.').slice(1).join('.');
-  return `${m[1] ?? ''}${state ? ` · ${state}` : ''}`;
 }
 
 function Links({ snapshot: s }: { snapshot: Snapshot }) {

@@ -36,7 +36,16 @@ export function StartPage() {
   const selected = query.get('procedure') ?? '';
   const def = useApi(`def:${selected}`, async () => (selected ? loadDefinition(selected) : undefined));
   const ir = def.data?.ir;
-  const schema = useMemo(() => (ir ? startSchema(ir) : undefined), [ir]);
+  const clients = user.clients.join(',');
+  const schema = useMemo(() => {
+    if (!ir) return undefined;
+    const sc = startSchema(ir);
+    // Staff bound to clients may start instances for those clients only: offer them as a choice.
+    const props = sc.properties as Record<string, Record<string, unknown>>;
+    const field = ir.clientField ? props[ir.clientField] : undefined;
+    if (ir.clientField && field && clients) props[ir.clientField] = { ...field, enum: clients.split(',') };
+    return sc;
+  }, [ir, clients]);
   const titles = useMemo(() => {
     const t: Record<string, Text> = {};
     for (const [k, f] of Object.entries(ir?.context ?? {})) if (f.title) t[k] = f.title;
