@@ -5,7 +5,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DefaultLogger, NativeConnection, Runtime, type LogLevel, type Worker } from '@temporalio/worker';
+import {
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  type LogLevel,
+  type Worker,
+  type WorkflowBundle,
+} from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import { connectClient, connectionOptions, REPO_ROOT, type CustodiaConfig } from './config.ts';
 import { loadDefinitions, type LoadedDefinition } from './definitions.ts';
@@ -68,8 +75,8 @@ export function installRuntime(env: NodeJS.ProcessEnv = process.env): void {
 export async function recordDeployments(
   store: RecordsStore,
   definitions: Iterable<LoadedDefinition>,
+  by = `${os.userInfo().username}@${os.hostname()}`,
 ): Promise<void> {
-  const by = `${os.userInfo().username}@${os.hostname()}`;
   for (const def of definitions) {
     const file = path.resolve(REPO_ROOT, def.file);
     const yaml = existsSync(file) ? readFileSync(file, 'utf8') : '';
@@ -107,7 +114,15 @@ export interface RunningWorker {
  */
 export async function runWorker(
   config: CustodiaConfig,
-  opts: { address?: string; records?: string | null; definitions?: Map<string, LoadedDefinition> } = {},
+  opts: {
+    address?: string;
+    records?: string | null;
+    definitions?: Map<string, LoadedDefinition>;
+    /** Who the definition files' versions are recorded as deployed by (default: OS user@host). */
+    deployedBy?: string;
+    /** A prebuilt workflow bundle (the test setup builds one per run); else bundled here. */
+    bundle?: WorkflowBundle;
+  } = {},
 ): Promise<RunningWorker> {
   installRuntime();
   const definitions = opts.definitions ?? loadDeployedDefinitions();
@@ -117,7 +132,7 @@ export async function runWorker(
   let client: Client;
   let connection: NativeConnection;
   try {
-    await recordDeployments(store, definitions.values());
+    await recordDeployments(store, definitions.values(), opts.deployedBy);
     // Versions deployed through the API (possibly since the files were written) are current.
     const newer = await refreshFromStore(store, definitions);
     if (newer.length) console.log(`custodia: deployed versions current for ${newer.join(', ')}`);
@@ -134,6 +149,7 @@ export async function runWorker(
     taskQueue: config.taskQueue,
     store,
     definition: (id) => definitions.get(id),
+    ...(opts.bundle ? { bundle: opts.bundle } : {}),
   });
   const refresh = setInterval(() => {
     refreshFromStore(store, definitions).catch((err: unknown) =>

@@ -22,7 +22,7 @@ import { REPO_ROOT } from '../../worker/config.ts';
 import { loadProcedureClauses, type LoadedDefinition } from '../../worker/definitions.ts';
 import { loadDeployedDefinitions, runWorker, type RunningWorker } from '../../worker/process.ts';
 import type { RecordsStore, Role } from '../../worker/records/types.ts';
-import { SHIPPED_DEFINITIONS, testConfig } from '../integration/harness.ts';
+import { SHIPPED_DEFINITIONS, sharedBundle, testConfig } from '../integration/harness.ts';
 
 export const ARTIFACTS = path.join(REPO_ROOT, 'test/browser/artifacts');
 /** The only password of the test users (≥ 12 characters). */
@@ -81,7 +81,14 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const started = Date.now();
   const { config, address } = testConfig(`browser-${Math.random().toString(36).slice(2, 10)}`);
   const definitions = opts.definitions ?? loadDeployedDefinitions([SHIPPED_DEFINITIONS]);
-  const running = await runWorker(config, { address, records: null, definitions });
+  // A neutral deployer for the definition files (the screenshots show it), not this machine's user@host.
+  const running = await runWorker(config, {
+    address,
+    records: null,
+    definitions,
+    deployedBy: 'files:definitions/',
+    bundle: sharedBundle(),
+  });
   const cleanups: (() => Promise<unknown>)[] = [() => running.shutdown()];
   const closeAll = async (): Promise<void> => {
     for (const fn of cleanups.reverse()) await fn().catch((err: unknown) => console.error(err));
@@ -274,6 +281,10 @@ export async function shotBoth(
   for (const lang of ['en', 'zh'] as const) {
     await setLang(page, lang);
     await ready(lang);
+    // Diagrams lay out again in the new language (debounced, asynchronous): wait for them.
+    await page.waitForFunction(
+      `[...document.querySelectorAll('.diagram')].every((d) => d.getAttribute('data-layout-lang') === ${JSON.stringify(lang)})`,
+    );
     await shot(page, `${name}.${lang}`, { readme: true });
   }
   await setLang(page, 'en');

@@ -15,7 +15,7 @@ import { refreshFromStore } from '../../worker/deploy.ts';
 import { loadDeployedDefinitions, runWorker } from '../../worker/process.ts';
 import { openPostgresClient } from '../../worker/records/sql.ts';
 import type { RecordsStore } from '../../worker/records/types.ts';
-import { ENGINE_FIXTURES, eventually, startHarness, testConfig } from './harness.ts';
+import { ENGINE_FIXTURES, eventually, sharedBundle, startHarness, testConfig } from './harness.ts';
 
 const PASSWORD = 'correct horse battery';
 
@@ -87,7 +87,7 @@ async function postgresStack(): Promise<Stack> {
   const definitions = loadDeployedDefinitions(definitionDirs());
   const saved = process.env.DATABASE_URL;
   process.env.DATABASE_URL = url.toString();
-  const running = await runWorker(config, { address, definitions }).finally(() => {
+  const running = await runWorker(config, { address, definitions, bundle: sharedBundle() }).finally(() => {
     if (saved === undefined) delete process.env.DATABASE_URL;
     else process.env.DATABASE_URL = saved;
   });

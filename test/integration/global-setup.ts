@@ -11,7 +11,11 @@
  * `loadConfig()` in tests and child processes they spawn (e.g. `npx custodia …`) use this server.
  * TEMPORAL_BINARY is set too when a binary was resolved, for `TestWorkflowEnvironment.createLocal`.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { workflowBundle } from '../../worker/worker.ts';
 import { connectionOptions, loadConfig } from '../../worker/config.ts';
 import { resolveTemporalBinary } from '../../worker/temporal/binary.ts';
 import { ensureSearchAttributes, startDevServer } from '../../worker/temporal/dev-server.ts';
@@ -27,6 +31,8 @@ declare module 'vitest' {
     temporalBinary: string | null;
     /** Whether global setup started the server itself (false: external TEMPORAL_ADDRESS). */
     temporalDevServer: boolean;
+    /** The workflow code bundled once for the run (a file); `sharedBundle()` in harness.ts reads it. */
+    workflowBundleFile: string;
   }
 }
 
@@ -60,6 +66,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
     address = server.address;
   }
 
+  // Bundle the workflow code once for the run: each test file's worker reuses it (saves seconds per file).
+  const bundleDir = mkdtempSync(path.join(os.tmpdir(), 'custodia-bundle-'));
+  const bundleFile = path.join(bundleDir, 'workflows.js');
+  writeFileSync(bundleFile, (await workflowBundle()).code);
+  project.provide('workflowBundleFile', bundleFile);
+
   project.provide('temporalAddress', address);
   project.provide('temporalNamespace', config.namespace);
   project.provide('temporalBinary', binary);
@@ -69,6 +81,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   if (binary) process.env.TEMPORAL_BINARY = binary;
 
   return async () => {
+    rmSync(bundleDir, { recursive: true, force: true });
     await server?.stop();
     for (const [k, v] of Object.entries(saved)) {
       if (v === undefined) delete process.env[k];

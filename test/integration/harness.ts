@@ -2,6 +2,7 @@
  * Integration-test harness: a worker in this process against the one dev server the global
  * setup started, with an in-memory records store and the engine fixtures + shipped definitions.
  */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
@@ -45,7 +46,7 @@ export const SHIPPED_DEFINITIONS = path.join(REPO_ROOT, 'definitions');
 export async function startHarness(dirs = [ENGINE_FIXTURES]): Promise<Harness> {
   const { config, address } = testConfig();
   const definitions = loadDeployedDefinitions(dirs);
-  const running = await runWorker(config, { address, records: null, definitions });
+  const running = await runWorker(config, { address, records: null, definitions, bundle: sharedBundle() });
   const client = running.client;
   return {
     config,
@@ -62,6 +63,11 @@ export async function startHarness(dirs = [ENGINE_FIXTURES]): Promise<Harness> {
       await running.shutdown();
     },
   };
+}
+
+/** The workflow bundle built once for this run by the global setup. */
+export function sharedBundle(): { code: string } {
+  return { code: readFileSync(inject('workflowBundleFile'), 'utf8') };
 }
 
 /** Number of events in an instance's history (to prove a refused event left no trace). */

@@ -18,7 +18,7 @@ import { createRecordsStore, openStore } from '../../worker/records/store.ts';
 import type { RecordsStore } from '../../worker/records/types.ts';
 import { sendEvent, startProcedure } from '../../worker/instances.ts';
 import { loadDeployedDefinitions, runWorker } from '../../worker/process.ts';
-import { ENGINE_FIXTURES, eventually, testConfig } from './harness.ts';
+import { ENGINE_FIXTURES, eventually, sharedBundle, testConfig } from './harness.ts';
 
 const postgresUrl = inject('postgresUrl');
 if (!postgresUrl && process.env.CI)
@@ -276,7 +276,7 @@ describe.skipIf(!postgresUrl)('records store on PostgreSQL: processes', () => {
     const definitions = loadDeployedDefinitions([ENGINE_FIXTURES]);
     const saved = process.env.DATABASE_URL;
     process.env.DATABASE_URL = url;
-    const running = await runWorker(config, { address, definitions }).finally(() => {
+    const running = await runWorker(config, { address, definitions, bundle: sharedBundle() }).finally(() => {
       if (saved === undefined) delete process.env.DATABASE_URL;
       else process.env.DATABASE_URL = saved;
     });

@@ -48,7 +48,7 @@ const MAX_START_SCALE = 1.15;
 export function Diagram(props: DiagramProps) {
   const { ir, height = 560 } = props;
   const { text, pick, duration, lang } = useI18n();
-  const [layouts, setLayouts] = useState<{ right: Layout; down: Layout } | undefined>();
+  const [layouts, setLayouts] = useState<{ right: Layout; down: Layout; lang: string } | undefined>();
   const [error, setError] = useState<string | undefined>();
   const [size, setSize] = useState({ width: 0, height });
   const [view, setView] = useState<View | undefined>();
@@ -71,7 +71,7 @@ export function Diagram(props: DiagramProps) {
       Promise.all([layoutProcedure(ir, texts, 'RIGHT'), layoutProcedure(ir, texts, 'DOWN')])
         .then(([right, down]) => {
           if (!live) return;
-          setLayouts({ right, down });
+          setLayouts({ right, down, lang });
           setError(undefined);
         })
         .catch((err: unknown) => {
@@ -162,7 +162,7 @@ export function Diagram(props: DiagramProps) {
   const status = useMemo(() => statusOf(props), [props]);
 
   return (
-    <div className="diagram" style={{ height }}>
+    <div className="diagram" style={{ height }} data-layout-lang={layouts?.lang}>
       <div
         ref={box}
         className="diagram-box"
