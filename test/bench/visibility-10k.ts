@@ -1,0 +1,498 @@
+/**
+ * The manager's views with many instances: how the API's visibility-backed endpoints scale.
+ *
+ *   npx tsx test/bench/visibility-10k.ts [--instances 10000] [--concurrency 64] [--clients 20]
+ *                                        [--reps 7] [--out FILE|-]
+ *
+ * - Temporal: its own in-memory dev server on a free port (SQLite visibility, no UI).
+ * - One worker in this process (runWorker, in-memory records store) running bench-stalled.yaml,
+ *   whose first state has a one-second SLA: every instance is overdue a second after it starts.
+ * - The HTTP API (createApi) on a free port, signed in as a quality manager (sees every client,
+ *   and is the role `waiting` awaits, so the inbox holds every instance).
+ * - Two stages in one run: N/10 instances, then N (the rest started on top). For each stage:
+ *   start throughput (bounded concurrency, instances spread over `--clients` clients), the time
+ *   until visibility shows them all with their search attributes (and overdue), then each view
+ *   `--reps` times, one request at a time (median, p95, min, max in ms):
+ *     GET /api/stalled/counts?idle=PT0S          exact counts by count queries
+ *     GET /api/stalled?idle=PT0S&limit=100        the first page
+ *     … after following nextPageToken 20 / 50 times, and the last page (where the stage has them)
+ *     GET /api/instances?overdue=true&limit=100
+ *     GET /api/inbox
+ * - Results: results/visibility-10k.json (machine, load average, every sample) and a summary.
+ */
+import { cpus, loadavg, totalmem } from 'node:os';
+import path from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Client } from '@temporalio/client';
+import { loadConfig, REPO_ROOT } from '../../worker/config.ts';
+import { startDevServer, type DevServer } from '../../worker/temporal/dev-server.ts';
+import { loadDeployedDefinitions, runWorker, type RunningWorker } from '../../worker/process.ts';
+import { startProcedure } from '../../worker/instances.ts';
+import { buildListQuery } from '../../worker/visibility.ts';
+import { createApi, SESSION_COOKIE, type Api } from '../../worker/api/server.ts';
+import type { Actor } from '../../workflows/core/ir.ts';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const DEFINITION_FILE = path.join(HERE, 'bench-stalled.yaml');
+const DEFAULT_OUT = path.join(HERE, 'results', 'visibility-10k.json');
+const PROCEDURE = 'bench_stalled';
+const PASSWORD = 'visibility benchmark password';
+const STARTER: Actor = { id: 'starter', roles: ['project_staff'] };
+const DEEP = [20, 50];
+const PAGE = 100;
+
+function options() {
+  const { values } = parseArgs({
+    options: {
+      instances: { type: 'string', default: '10000' },
+      concurrency: { type: 'string', default: '64' },
+      clients: { type: 'string', default: '20' },
+      reps: { type: 'string', default: '7' },
+      out: { type: 'string', default: DEFAULT_OUT },
+    },
+    allowPositionals: false,
+  });
+  const int = (name: string, v: string | undefined, min: number): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, got ${v}`);
+    return n;
+  };
+  return {
+    instances: int('instances', values.instances, 10),
+    concurrency: int('concurrency', values.concurrency, 1),
+    clients: int('clients', values.clients, 1),
+    reps: int('reps', values.reps, 1),
+    out: values.out === '-' ? null : path.resolve(values.out ?? DEFAULT_OUT),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+interface Timing {
+  medianMs: number;
+  p95Ms: number;
+  minMs: number;
+  maxMs: number;
+  samplesMs: number[];
+}
+
+function timing(samples: number[]): Timing {
+  const s = [...samples].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  const median = s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+  const r = (x: number): number => Math.round(x * 10) / 10;
+  return {
+    medianMs: r(median),
+    p95Ms: r(percentile(s, 95)),
+    minMs: r(s[0]!),
+    maxMs: r(s[s.length - 1]!),
+    samplesMs: samples.map(r),
+  };
+}
+
+/** CPU time (ms) of another process, from /proc (Linux); null when unavailable. */
+function processCpuMs(pid: number | undefined): number | null {
+  if (!pid) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return null;
+  }
+}
+
+/** JSON as the repository's Prettier settings print it (so the committed results pass `format:check`). */
+async function formatJson(value: unknown, file: string): Promise<string> {
+  const text = JSON.stringify(value, null, 2) + '\n';
+  try {
+    const prettier = await import('prettier');
+    const options = (await prettier.resolveConfig(file)) ?? {};
+    return await prettier.format(text, { ...options, filepath: file });
+  } catch {
+    return text;
+  }
+}
+
+/** Run `task(i)` for i in [from, to) with at most `n` in flight. */
+async function pool(from: number, to: number, n: number, task: (i: number) => Promise<void>): Promise<void> {
+  let next = from;
+  const runner = async (): Promise<void> => {
+    while (next < to) await task(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(n, to - from) }, runner));
+}
+
+// ---------------------------------------------------------------------------------------------
+
+class Http {
+  constructor(
+    readonly base: string,
+    private cookie = '',
+  ) {}
+
+  async signIn(id: string, password: string): Promise<void> {
+    const res = await fetch(`${this.base}/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ id, password }),
+    });
+    if (res.status !== 200 && res.status !== 201)
+      throw new Error(`sign-in: ${res.status} ${await res.text()}`);
+    const set = res.headers.getSetCookie().find((c) => c.startsWith(`${SESSION_COOKIE}=`));
+    if (!set) throw new Error('sign-in: no session cookie');
+    this.cookie = set.split(';')[0]!;
+    await res.arrayBuffer();
+  }
+
+  /** GET a JSON body; the time covers the whole response (headers and body read, parsed). */
+  async get(pathAndQuery: string): Promise<{ ms: number; body: Record<string, unknown> }> {
+    const t0 = performance.now();
+    const res = await fetch(`${this.base}${pathAndQuery}`, { headers: { cookie: this.cookie } });
+    const text = await res.text();
+    const ms = performance.now() - t0;
+    if (res.status !== 200) throw new Error(`GET ${pathAndQuery}: ${res.status} ${text.slice(0, 500)}`);
+    return { ms, body: JSON.parse(text) as Record<string, unknown> };
+  }
+}
+
+const rowsOf = (body: Record<string, unknown>, key: string): unknown[] => {
+  const v = body[key];
+  if (!Array.isArray(v))
+    throw new Error(`expected an array "${key}" in ${JSON.stringify(body).slice(0, 300)}`);
+  return v;
+};
+
+const stalledPath = (token?: string): string =>
+  `/api/stalled?idle=PT0S&limit=${PAGE}` + (token ? `&pageToken=${encodeURIComponent(token)}` : '');
+
+interface ViewResult extends Timing {
+  request: string;
+  /** Rows (or total, for counts) the view answered, as checked. */
+  rows: number;
+}
+
+interface StageResult {
+  instances: number;
+  start: {
+    started: number;
+    wallMs: number;
+    perSecond: number;
+    /** From the last start until visibility counted every instance stalled and overdue. */
+    visibilityLagMs: number;
+    serverCpuMs: number | null;
+    processCpuMs: number;
+    loadAverage: [number, number];
+  };
+  /** Walking the stalled list page by page from the first page (each request, in order). */
+  walk: { pages: number; totalMs: number; msPerPage: number[] };
+  views: Record<string, ViewResult | null>;
+  /** Whether the inbox (most overdue first) lists the first instance started, the most overdue. */
+  inboxShowsOldest: boolean;
+  loadAverage: [number, number];
+  rssMb: number;
+}
+
+async function waitForVisibility(client: Client, target: number, log: (s: string) => void): Promise<void> {
+  let last = '';
+  for (let i = 0; ; i++) {
+    const now = new Date();
+    const stalled = (await client.workflow.count(buildListQuery({ stalled: true, idle: 'PT0S' }, now))).count;
+    const overdue = (
+      await client.workflow.count(
+        `${buildListQuery({ procedure: PROCEDURE }, now)} AND CustodiaDueAt < '${now.toISOString()}'`,
+      )
+    ).count;
+    if (stalled >= target && overdue >= target) return;
+    const line = `    visibility: ${stalled} stalled, ${overdue} overdue of ${target}`;
+    if (line !== last && i % 10 === 0) log(line);
+    last = line;
+    await delay(500);
+  }
+}
+
+async function measureStage(
+  http: Http,
+  n: number,
+  reps: number,
+  oldest: string,
+  log: (s: string) => void,
+): Promise<Pick<StageResult, 'walk' | 'views' | 'inboxShowsOldest'>> {
+  const views: Record<string, ViewResult | null> = {};
+  const repeat = async (
+    name: string,
+    request: string,
+    check: (body: Record<string, unknown>) => number,
+  ): Promise<void> => {
+    await http.get(request); // warm-up, not counted
+    const samples: number[] = [];
+    let rows = 0;
+    for (let r = 0; r < reps; r++) {
+      const { ms, body } = await http.get(request);
+      rows = check(body);
+      samples.push(ms);
+    }
+    const t = timing(samples);
+    views[name] = { request: request.replace(/pageToken=[^&]+/, 'pageToken=…'), rows, ...t };
+    log(
+      `    ${name.padEnd(30)} median ${t.medianMs.toFixed(1).padStart(7)} ms  p95 ${t.p95Ms.toFixed(1).padStart(7)} ms  (${rows} rows)`,
+    );
+  };
+  const exactly =
+    (key: string, want: number) =>
+    (body: Record<string, unknown>): number => {
+      const got = rowsOf(body, key).length;
+      if (got !== want) throw new Error(`expected ${want} ${key}, got ${got}`);
+      return got;
+    };
+
+  await repeat('stalledCounts', '/api/stalled/counts?idle=PT0S', (body) => {
+    if (body.total !== n) throw new Error(`stalled counts: total ${String(body.total)}, expected ${n}`);
+    return n;
+  });
+  await repeat('stalledFirstPage', stalledPath(), exactly('instances', Math.min(n, PAGE)));
+
+  // Walk the whole list once: every page's token, and that the pages partition the instances.
+  // tokens[k] is the token after following nextPageToken k times (tokens[0]: none, the first page).
+  const tokens: (string | undefined)[] = [];
+  const rowsPerPage: number[] = [];
+  const msPerPage: number[] = [];
+  const seen = new Set<string>();
+  let token: string | undefined;
+  const w0 = performance.now();
+  do {
+    tokens.push(token);
+    const { ms, body } = await http.get(stalledPath(token));
+    msPerPage.push(Math.round(ms * 10) / 10);
+    const rows = rowsOf(body, 'instances');
+    rowsPerPage.push(rows.length);
+    for (const r of rows) seen.add((r as { workflowId: string }).workflowId);
+    token = typeof body.nextPageToken === 'string' ? body.nextPageToken : undefined;
+  } while (token);
+  const walk = { pages: msPerPage.length, totalMs: Math.round(performance.now() - w0), msPerPage };
+  if (seen.size !== n) throw new Error(`walking the stalled list saw ${seen.size} instances, expected ${n}`);
+  log(`    walked ${walk.pages} pages of ${PAGE} in ${walk.totalMs} ms; ${seen.size} distinct instances`);
+
+  for (const depth of DEEP) {
+    const t = tokens[depth];
+    if (t)
+      await repeat(`stalledPageAfter${depth}`, stalledPath(t), exactly('instances', rowsPerPage[depth]!));
+    else {
+      views[`stalledPageAfter${depth}`] = null;
+      log(`    stalledPageAfter${depth}: n/a (only ${walk.pages} pages at ${n} instances)`);
+    }
+  }
+  // The deepest page with rows (SQL visibility may end with an empty page after a full one).
+  let last = rowsPerPage.length - 1;
+  while (last > 0 && !rowsPerPage[last]) last--;
+  const lastToken = tokens[last];
+  if (lastToken)
+    await repeat('stalledLastPage', stalledPath(lastToken), exactly('instances', rowsPerPage[last]!));
+  else views.stalledLastPage = null;
+
+  await repeat(
+    'instancesOverdue',
+    `/api/instances?overdue=true&limit=${PAGE}`,
+    exactly('instances', Math.min(n, PAGE)),
+  );
+  let inboxShowsOldest = false;
+  await repeat('inbox', '/api/inbox', (body) => {
+    const tasks = rowsOf(body, 'tasks') as { workflowId: string }[];
+    inboxShowsOldest = tasks.some((t) => t.workflowId === oldest);
+    return exactly('tasks', Math.min(n, 100))(body);
+  });
+  log(`    inbox shows the first instance started (the most overdue): ${inboxShowsOldest ? 'yes' : 'NO'}`);
+  return { walk, views, inboxShowsOldest };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const opts = options();
+  const log = (line: string): void => console.log(line);
+  process.env.CUSTODIA_LOG_LEVEL ??= 'WARN';
+  const t0 = performance.now();
+  const date = new Date().toISOString();
+  const base = loadConfig();
+  const config = { ...base, taskQueue: `custodia-vis-${randomUUID().slice(0, 8)}` };
+  const stages = [Math.round(opts.instances / 10), opts.instances];
+
+  const server: DevServer = await startDevServer(config, { dbFile: null, port: 0, uiPort: null });
+  log(`Temporal: own in-memory dev server on ${server.address}`);
+  let running: RunningWorker | undefined;
+  let api: Api | undefined;
+  try {
+    const definitions = loadDeployedDefinitions([DEFINITION_FILE]);
+    const def = definitions.get(PROCEDURE);
+    if (!def) throw new Error(`${DEFINITION_FILE} did not load as ${PROCEDURE}`);
+    running = await runWorker(config, { address: server.address, records: null, definitions });
+    const { client, store } = running;
+    api = createApi({ client, store, definitions, taskQueue: config.taskQueue });
+    const http = new Http(await api.listen(0));
+    await store.createUser(
+      { id: 'qm', displayName: 'Quality Manager', roles: ['quality_manager'], password: PASSWORD },
+      'bench',
+    );
+    await http.signIn('qm', PASSWORD);
+    log(`API: ${http.base}, signed in as a quality manager`);
+    log(
+      `Visibility benchmark: ${stages.join(' then ')} instances of ${PROCEDURE}, ${opts.clients} clients, ` +
+        `${opts.concurrency} starts in flight, ${opts.reps} repetitions per view`,
+    );
+
+    const runId = randomUUID().slice(0, 6);
+    const results: StageResult[] = [];
+    let started = 0;
+    for (const target of stages) {
+      log('');
+      log(`Stage: ${target} instances`);
+      const from = started;
+      const cpu0 = process.cpuUsage();
+      const server0 = processCpuMs(server.process.pid);
+      const load0 = loadavg()[0]!;
+      const s0 = performance.now();
+      await pool(from, target, opts.concurrency, async (i) => {
+        await startProcedure(client, def, {
+          context: { client: `Client ${String(i % opts.clients).padStart(2, '0')}` },
+          starter: STARTER,
+          taskQueue: config.taskQueue,
+          workflowId: `vis-${runId}-${i}`,
+        });
+        started++;
+        if (started % 1000 === 0) log(`    started ${started}`);
+      });
+      const wallMs = performance.now() - s0;
+      const v0 = performance.now();
+      await waitForVisibility(client, target, log);
+      const visibilityLagMs = performance.now() - v0;
+      const cpu = process.cpuUsage(cpu0);
+      const server1 = processCpuMs(server.process.pid);
+      const start = {
+        started: target - from,
+        wallMs: Math.round(wallMs),
+        perSecond: Math.round(((target - from) / (wallMs / 1000)) * 10) / 10,
+        visibilityLagMs: Math.round(visibilityLagMs),
+        serverCpuMs: server0 !== null && server1 !== null ? Math.round(server1 - server0) : null,
+        processCpuMs: Math.round((cpu.user + cpu.system) / 1000),
+        loadAverage: [load0, loadavg()[0]!].map((x) => Math.round(x * 100) / 100) as [number, number],
+      };
+      log(
+        `    started ${start.started} in ${(start.wallMs / 1000).toFixed(1)} s (${start.perSecond}/s); ` +
+          `visibility complete ${(visibilityLagMs / 1000).toFixed(1)} s after the last start`,
+      );
+      // Let the worker's and the server's backlog settle before timing the views.
+      await delay(2000);
+      const load1 = loadavg()[0]!;
+      const measured = await measureStage(http, target, opts.reps, `vis-${runId}-0`, log);
+      results.push({
+        instances: target,
+        start,
+        ...measured,
+        loadAverage: [load1, loadavg()[0]!].map((x) => Math.round(x * 100) / 100) as [number, number],
+        rssMb: Math.round(process.memoryUsage().rss / 2 ** 20),
+      });
+    }
+
+    // Summary: each view at both stages, the ratio, and deep page ÷ first page.
+    const [small, large] = results as [StageResult, StageResult];
+    const names = Object.keys(large.views);
+    const fmt = (v: ViewResult | null | undefined): string =>
+      v ? `${v.medianMs.toFixed(1)} / ${v.p95Ms.toFixed(1)}` : 'n/a';
+    const ratio = (a?: number, b?: number): string => (a && b ? `${(a / b).toFixed(2)}×` : '');
+    const labels: Record<string, string> = {
+      stalledCounts: '`GET /api/stalled/counts?idle=PT0S`',
+      stalledFirstPage: `\`GET /api/stalled?idle=PT0S&limit=${PAGE}\`, first page`,
+      ...Object.fromEntries(
+        DEEP.map((d) => [`stalledPageAfter${d}`, `… after following nextPageToken ${d} times`]),
+      ),
+      stalledLastPage: '… the last page',
+      instancesOverdue: `\`GET /api/instances?overdue=true&limit=${PAGE}\``,
+      inbox: '`GET /api/inbox` (quality manager)',
+    };
+    const rows = names.map((name) => {
+      const s = small.views[name];
+      const l = large.views[name];
+      return [
+        labels[name] ?? name,
+        fmt(s),
+        fmt(l),
+        ratio(l?.medianMs, s?.medianMs),
+        ratio(l?.medianMs, large.views.stalledFirstPage?.medianMs),
+      ];
+    });
+    const machine = {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? 'unknown',
+      memoryGb: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+      platform: `${process.platform}-${process.arch}`,
+      loadAverageAtEnd: loadavg().map((x) => Math.round(x * 100) / 100),
+      temporal: 'own dev server (temporal server start-dev, in memory, SQLite visibility)',
+    };
+    const durationS = Math.round((performance.now() - t0) / 1000);
+    const table = [
+      `Visibility benchmark, ${date.slice(0, 16).replace('T', ' ')} UTC: ${small.instances} then ${large.instances} running instances ` +
+        `(all stalled and overdue), ${opts.reps} repetitions per view, one request at a time; ` +
+        `${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}; run ${durationS} s.`,
+      '',
+      `| Request | ${small.instances}: median / p95 (ms) | ${large.instances}: median / p95 (ms) | ${large.instances} ÷ ${small.instances} | ÷ first page at ${large.instances} |`,
+      '|---|---:|---:|---:|---:|',
+      ...rows.map((r) => `| ${r.join(' | ')} |`),
+      '',
+      ...results.map(
+        (r) =>
+          `- ${r.instances}: started ${r.start.started} at ${r.start.perSecond}/s (${(r.start.wallMs / 1000).toFixed(1)} s), ` +
+          `visibility complete ${(r.start.visibilityLagMs / 1000).toFixed(1)} s later; ` +
+          `whole stalled list walked in ${r.walk.pages} pages, ${(r.walk.totalMs / 1000).toFixed(2)} s; ` +
+          `inbox lists the most overdue instance: ${r.inboxShowsOldest ? 'yes' : 'no'}; ` +
+          `load average ${r.loadAverage.join('→')}; RSS ${r.rssMb} MB`,
+      ),
+    ].join('\n');
+    log('');
+    log(table);
+
+    const report = {
+      date,
+      durationS,
+      command: `nice -n 10 npx tsx test/bench/visibility-10k.ts --instances ${opts.instances} --concurrency ${opts.concurrency} --clients ${opts.clients} --reps ${opts.reps}`,
+      machine,
+      params: { ...opts, out: undefined, pageSize: PAGE, deepPages: DEEP },
+      method: {
+        instances: `${PROCEDURE} (bench-stalled.yaml): every instance waits in its first state, SLA PT1S, so all are stalled (idle PT0S) and overdue`,
+        timing:
+          'client-side round trip of one GET (fetch, keep-alive, body read), one request at a time, after one unmeasured warm-up request',
+        deepPages:
+          'the token after following nextPageToken k times, taken from one walk of the whole list, then requested repeatedly',
+        user: 'quality_manager: sees every client; the role the waiting state awaits',
+      },
+      stages: results,
+      markdown: table,
+    };
+    if (opts.out) {
+      mkdirSync(path.dirname(opts.out), { recursive: true });
+      writeFileSync(opts.out, await formatJson(report, opts.out));
+      log('');
+      log(`Written: ${path.relative(REPO_ROOT, opts.out) || opts.out}`);
+    }
+  } finally {
+    await api?.close();
+    await running?.shutdown().catch((err: unknown) => console.error('worker:', err));
+    await server.stop();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
