@@ -54,34 +54,36 @@ export function StalledPage() {
     [idle, procedure, state],
   );
 
+  // The rows (one visibility page) and the exact counts (many count queries: slower with many
+  // procedures) load side by side; each shows as soon as it arrives.
   const refresh = useCallback(
     async (signal?: AbortSignal) => {
       setLoading(true);
-      try {
-        const [c, first] = await Promise.all([
-          api<Counts>('GET', '/api/stalled/counts', undefined, {
-            query: { idle },
-            ...(signal ? { signal } : {}),
-          }),
-          // After "load more", a refresh keeps the loaded rows and updates the counts only.
-          pagesRef.current > 1
-            ? undefined
-            : api<{ instances: StalledRow[]; nextPageToken?: string }>('GET', '/api/stalled', undefined, {
-                query: rowsQuery(),
-                ...(signal ? { signal } : {}),
-              }),
-        ]);
+      const opts = signal ? { signal } : {};
+      const rowsDone =
+        // After "load more", a refresh keeps the loaded rows and updates the counts only.
+        pagesRef.current > 1
+          ? Promise.resolve()
+          : api<{ instances: StalledRow[]; nextPageToken?: string }>('GET', '/api/stalled', undefined, {
+              query: rowsQuery(),
+              ...opts,
+            }).then((first) => {
+              setRows(first.instances);
+              setNext(first.nextPageToken);
+              setPages(1);
+              setUpdatedAt(new Date());
+            });
+      const countsDone = api<Counts>('GET', '/api/stalled/counts', undefined, {
+        query: { idle },
+        ...opts,
+      }).then((c) => {
         setCounts(c);
-        if (first) {
-          setRows(first.instances);
-          setNext(first.nextPageToken);
-          setPages(1);
-        }
         setUpdatedAt(new Date());
-        setError(undefined);
-      } catch (err) {
-        if (err instanceof ApiError) setError(err);
-      } finally {
+      });
+      const results = await Promise.allSettled([rowsDone, countsDone]);
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (!signal?.aborted) {
+        setError(failed?.reason instanceof ApiError ? failed.reason : undefined);
         setLoading(false);
       }
     },
@@ -352,8 +354,8 @@ export function StalledPage() {
             {pick({ zh: '实例', en: 'Instances' })}{' '}
             <span className="muted small-text">
               {pick({
-                zh: `显示前 ${rows.length.toLocaleString()} 条，共 ${shownTotal.toLocaleString()} 条；每次最多加载 ${PAGE} 条`,
-                en: `Showing first ${rows.length.toLocaleString()} of ${shownTotal.toLocaleString()}; at most ${PAGE} per load`,
+                zh: `显示前 ${rows.length.toLocaleString()} 条${counts ? `，共 ${Math.max(shownTotal, rows.length).toLocaleString()} 条` : ''}；每次最多加载 ${PAGE} 条`,
+                en: `Showing first ${rows.length.toLocaleString()}${counts ? ` of ${Math.max(shownTotal, rows.length).toLocaleString()}` : ''}; at most ${PAGE} per load`,
               })}
             </span>
           </h2>
