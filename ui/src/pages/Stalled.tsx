@@ -156,7 +156,8 @@ export function StalledPage() {
     const ms = (Number(m[1] ?? 0) * 24 * 60 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0)) * 60_000;
     return duration(ms);
   };
-  // Roles that can act in a state: those of its (and its ancestors') event transitions.
+  // Roles that can act in a state, when none of its instances is loaded (else what the engine
+  // reports as awaiting): those of its (and its ancestors') event transitions.
   const awaitedIn = (proc: string, path: string): string[] => {
     const ir = irs.get(proc);
     if (!ir) return [];
@@ -319,12 +320,7 @@ export function StalledPage() {
                         {s?.overdueMs ? duration(s.overdueMs) : <span className="muted">—</span>}
                       </td>
                       <td>
-                        <RoleChips
-                          roles={
-                            irs.has(g.procedure) ? awaitedIn(g.procedure, g.state) : s ? [...s.roles] : []
-                          }
-                          names={names}
-                        />
+                        <RoleChips roles={s ? [...s.roles] : awaitedIn(g.procedure, g.state)} names={names} />
                       </td>
                       <td className="cell-action">
                         <button
