@@ -110,7 +110,12 @@ export function StartPage() {
             <>
               <h2>{text(ir.title)}</h2>
               <p className="muted">{text(ir.description)}</p>
-              <ClauseList ids={ir.clauses} />
+              <details className="clause-fold" open={ir.clauses.length <= 3}>
+                <summary>
+                  {pick({ zh: `依据条款（${ir.clauses.length}）`, en: `Clauses (${ir.clauses.length})` })}
+                </summary>
+                <ClauseList ids={ir.clauses} />
+              </details>
               <SchemaForm
                 key={`${ir.id}@${ir.version}`}
                 schema={schema}
