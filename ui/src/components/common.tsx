@@ -1,5 +1,5 @@
 /** Small shared pieces: error boxes, role chips, state names, due dates, empty states. */
-import type { ReactNode } from 'react';
+import { useEffect, type ReactNode } from 'react';
 import type { ApiError } from '../api.ts';
 import { useI18n } from '../i18n.tsx';
 import type { ProcedureIR, Text } from '../../../workflows/core/ir.ts';
@@ -154,7 +154,15 @@ export function Empty({ children }: { children: ReactNode }) {
   return <div className="empty">{children}</div>;
 }
 
+/** The window's title: "<page> · Custodia". */
+export function useDocumentTitle(title: string | undefined): void {
+  useEffect(() => {
+    document.title = title ? `${title} · Custodia` : 'Custodia';
+  }, [title]);
+}
+
 export function PageHeader({ title, children }: { title: string; children?: ReactNode }) {
+  useDocumentTitle(title);
   return (
     <div className="page-header">
       <h1>{title}</h1>

@@ -1,4 +1,5 @@
 /** Inbox: running instances awaiting one of my roles now, overdue first (GET /api/inbox). */
+import { useEffect } from 'react';
 import { api } from '../api.ts';
 import { useApi, useDefinitions, useIRs, roleNames } from '../data.tsx';
 import { useI18n } from '../i18n.tsx';
@@ -11,6 +12,14 @@ export function InboxPage() {
   const inbox = useApi('inbox', (signal) =>
     api<{ tasks: InboxTask[] }>('GET', '/api/inbox', undefined, { query: { limit: 200 }, signal }),
   );
+  // New tasks arrive as others act: look again every 30 s while the page is visible.
+  const { reload } = inbox;
+  useEffect(() => {
+    const t = window.setInterval(() => {
+      if (document.visibilityState === 'visible') reload();
+    }, 30_000);
+    return () => window.clearInterval(t);
+  }, [reload]);
   const defs = useDefinitions();
   const tasks = inbox.data?.tasks ?? [];
   const irs = useIRs(tasks.map((t) => t.procedure ?? '').filter(Boolean));

@@ -9,7 +9,15 @@ import { loadDefinition, loadPinned, stateAt, useApi, useDefinitions } from '../
 import { useI18n } from '../i18n.tsx';
 import { Link } from '../router.tsx';
 import { ClauseList } from '../components/Clauses.tsx';
-import { Due, ErrorBox, RoleChips, Since, splitTitle, useStateName } from '../components/common.tsx';
+import {
+  Due,
+  ErrorBox,
+  RoleChips,
+  Since,
+  splitTitle,
+  useDocumentTitle,
+  useStateName,
+} from '../components/common.tsx';
 import { SchemaForm } from '../components/SchemaForm.tsx';
 import { Diagram } from '../lazy.tsx';
 import { useUser } from '../session.tsx';
@@ -40,6 +48,7 @@ export function InstancePage({ id }: { id: string }) {
     return { ir: (await loadPinned(s.procedure, s.version)).ir, stored: true };
   });
   const ir = pinned.data?.ir;
+  useDocumentTitle(s ? `${text(s.title)} ${id}` : id);
 
   if (snap.error && !s)
     return (
