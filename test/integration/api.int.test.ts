@@ -58,10 +58,19 @@ afterAll(() => {
   for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
 });
 
+/** A task due `sla` after it opens (no client): to order the inbox by due time. */
+const dueYaml = (id: string, sla: string): string =>
+  NOTE_YAML.replace('id: api_note', `id: ${id}`).replace(
+    "    clauses: ['4.6.3']\n    on:",
+    `    clauses: ['4.6.3']\n    sla: ${sla}\n    on:`,
+  );
+
 function definitionDirs(): string[] {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'custodia-api-defs-'));
   tempDirs.push(dir);
   writeFileSync(path.join(dir, 'note.yaml'), NOTE_YAML);
+  writeFileSync(path.join(dir, 'due-fast.yaml'), dueYaml('api_due_fast', 'PT1S'));
+  writeFileSync(path.join(dir, 'due-slow.yaml'), dueYaml('api_due_slow', 'P1D'));
   return [ENGINE_FIXTURES, dir];
 }
 
@@ -665,6 +674,49 @@ for (const backend of backends)
         expect((byClient.body.entries as unknown[]).length).toBeGreaterThanOrEqual(3);
         expectProblem(await call('GET', '/api/audit', { session: qm }), 400, 'INVALID_QUERY');
         expect((await h.store.verifyAudit()).ok).toBe(true);
+      });
+      it('puts the most overdue task first even when newer tasks fill what is read', async () => {
+        // An API that reads only 2 tasks per kind: before the fix, the 2 newest (not overdue) hid the old one.
+        const small = createApi({
+          client: h.client,
+          store: h.store,
+          definitions: h.definitions,
+          taskQueue: h.taskQueue,
+          inboxScan: 2,
+          onError: (err) => serverErrors.push(err),
+        });
+        const smallBase = await small.listen(0);
+        try {
+          const start = async (procedure: string): Promise<string> => {
+            const res = await call('POST', '/api/instances', { session: alice, body: { procedure } });
+            expect(res.status, res.text).toBe(201);
+            return String(res.body.workflowId);
+          };
+          const old = await start('api_due_fast');
+          await new Promise((r) => setTimeout(r, 1500));
+          const newer: string[] = [];
+          for (let i = 0; i < 3; i++) newer.push(await start('api_due_slow'));
+          const inbox = await eventually(async () => {
+            const res = await fetch(`${smallBase}/api/inbox?limit=10`, {
+              headers: { cookie: `${SESSION_COOKIE}=${alice.cookie}` },
+            });
+            const body = (await res.json()) as {
+              tasks: { workflowId: string; overdue: boolean; procedure: string }[];
+              total: number;
+              truncated: boolean;
+            };
+            const ids = body.tasks.map((t) => t.workflowId);
+            return ids.includes(old) && ids.includes(newer[2]!) ? body : undefined;
+          });
+          // Overdue first (the old task among them), then the rest.
+          const flags = inbox.tasks.map((t) => t.overdue);
+          expect(flags).toEqual([...flags].sort((a, b) => Number(b) - Number(a)));
+          expect(inbox.tasks.find((t) => t.workflowId === old)?.overdue).toBe(true);
+          expect(inbox.total).toBeGreaterThanOrEqual(4);
+          expect(inbox.truncated).toBe(true);
+        } finally {
+          await small.close();
+        }
       });
     });
 

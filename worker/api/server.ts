@@ -72,6 +72,8 @@ export interface ApiOptions {
   /** Failed logins per user + address within `loginWindowMs` before 429 (default 5 per 15 min). */
   loginFailures?: number;
   loginWindowMs?: number;
+  /** Inbox tasks read per request before sorting by due time (default 2000; tests lower it). */
+  inboxScan?: number;
   /** Unexpected (5xx) errors are reported here (default console.error). */
   onError?: (err: unknown, req: IncomingMessage | undefined) => void;
   /** Serve the built web UI from this folder (`ui/dist`) at `/`; without it only `/api` answers. */
@@ -118,6 +120,8 @@ interface Route {
 const ID = '^[A-Za-z0-9][A-Za-z0-9._:@-]{0,199}$';
 const EVENT = '^[A-Za-z][A-Za-z0-9_.-]{0,99}$';
 const KEYWORD = "^[^'\\\\\\n\\r]{1,200}$";
+/** Overdue (and other) inbox tasks read per request before sorting by due time. */
+const INBOX_SCAN_DEFAULT = 2000;
 /** Temporal's visibility page token, base64url. */
 const PAGE_TOKEN = '^[A-Za-z0-9_-]{1,8192}$';
 
@@ -349,6 +353,7 @@ export function createApi(opts: ApiOptions): Api {
     return s;
   };
 
+  const INBOX_SCAN = opts.inboxScan ?? INBOX_SCAN_DEFAULT;
   const ui = opts.uiDir ? uiFiles(opts.uiDir) : undefined;
   const sso = opts.oidc ? oidcFlow(opts.oidc) : undefined;
   const routes: Route[] = [];
@@ -858,17 +863,34 @@ export function createApi(opts: ApiOptions): Api {
       const iso = isolationClause(ctx.user);
       if (iso) parts.push(iso);
       const limit = q.limit ?? 100;
-      const rows = (await list(parts.join(' AND '), 500)).slice(0, 500);
-      rows.sort(
-        (a, b) =>
-          Number(b.overdue) - Number(a.overdue) ||
-          (a.dueAt ?? '\uffff').localeCompare(b.dueAt ?? '\uffff') ||
-          (a.stateSince ?? '').localeCompare(b.stateSince ?? ''),
-      );
+      const base = parts.join(' AND ');
+      const now = new Date();
+      // Visibility lists newest first and cannot sort by due time, so the overdue tasks are read
+      // apart (up to INBOX_SCAN of them) and sorted here: the most overdue are never cut off by
+      // newer ones. Then the rest, earliest deadline first, then longest waiting.
+      const byDue = (a: InstanceRow, b: InstanceRow): number =>
+        (a.dueAt ?? '\uffff').localeCompare(b.dueAt ?? '\uffff') ||
+        (a.stateSince ?? '').localeCompare(b.stateSince ?? '');
+      const overdue = (
+        await list(`${base} AND CustodiaDueAt < ${quote(now.toISOString())}`, INBOX_SCAN)
+      ).sort(byDue);
+      const rest =
+        overdue.length >= limit
+          ? []
+          : (
+              await list(
+                `${base} AND (CustodiaDueAt IS NULL OR CustodiaDueAt >= ${quote(now.toISOString())})`,
+                INBOX_SCAN,
+              )
+            ).sort(byDue);
+      const rows = [...overdue, ...rest].slice(0, limit);
+      const total = (await client.workflow.count(base)).count;
       sendJson(ctx.res, 200, {
-        tasks: rows
-          .slice(0, limit)
-          .map((r) => ({ ...r, myRoles: r.awaiting.filter((x) => roles.includes(x as never)) })),
+        tasks: rows.map((r) => ({ ...r, myRoles: r.awaiting.filter((x) => roles.includes(x as never)) })),
+        total,
+        // More tasks than shown, or more overdue ones than were sorted.
+        truncated: total > rows.length,
+        ...(overdue.length >= INBOX_SCAN ? { overdueScanCapped: true } : {}),
       });
     }),
   );
