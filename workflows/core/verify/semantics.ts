@@ -1,0 +1,420 @@
+/**
+ * The XState step rules over the abstraction: configurations and their keys, final states, exit
+ * and entry sets, conflict removal, the microstep; the selection of transitions (`judge`,
+ * `choose`), branching on what cannot be decided; and the moves from a configuration: events (per
+ * role set, data valuation and person), timers.
+ */
+import { expressionReferences } from '../expressions.ts';
+import type { Json, JsonSchema } from '../ir.ts';
+import {
+  isCompound,
+  isDescendant,
+  isParallel,
+  type Model,
+  type Node,
+  type TimerGroup,
+  type Tx,
+} from './model.ts';
+import {
+  type AbsCtx,
+  ABSENT,
+  applyAssigns,
+  combinations,
+  type DataValuation,
+  decode,
+  type Env,
+  guardBranches,
+  type Knowledge,
+  MAX_COMBINATIONS,
+  NO_DATA,
+  schemaDomain,
+  sorted,
+} from './values.ts';
+
+/** People with the same history are counted up to this number (then "this many or more"). */
+const PEOPLE_CAP = 2;
+
+// ---------------------------------------------------------------------------------------------
+// Configurations and the XState step rules.
+
+export interface Config {
+  /** Active state paths ('' = root), in document order. */
+  active: string[];
+  ctx: AbsCtx;
+  facts: readonly string[];
+  /** Sorted tracked-event history ("APPROVE,SUBMIT") → number of people with it (cut at PEOPLE_CAP). */
+  people: Readonly<Record<string, number>>;
+  /** Timer group ids spent since their state was entered. */
+  spent: string[];
+  done: boolean;
+  /** Memo of everything but `people` as text (configurations that differ only in people share it). */
+  core?: string;
+}
+
+export function configKey(c: Config): string {
+  c.core ??= JSON.stringify([c.active, c.ctx, c.facts, c.spent, c.done]);
+  const people = Object.keys(c.people)
+    .sort()
+    .map((h) => `${h}=${c.people[h] ?? 0}`);
+  return `${c.core}|${people.join(';')}`;
+}
+
+export function leaves(m: Model, c: Config): string[] {
+  return c.active.filter((p) => m.nodes.get(p)?.children.length === 0);
+}
+
+export function inFinalState(n: Node, active: ReadonlySet<string>): boolean {
+  if (isCompound(n)) return n.children.some((ch) => ch.ir.type === 'final' && active.has(ch.path));
+  if (isParallel(n)) return n.children.every((ch) => inFinalState(ch, active));
+  return n.ir.type === 'final';
+}
+
+/** XState's transition domain: the state whose descendants the transition exits and enters. */
+function domainOf(m: Model, t: Tx): Node {
+  const target = t.target ?? t.source;
+  if (!t.reenter && (target === t.source || isDescendant(target, t.source))) return t.source;
+  for (let a = target.parent; a; a = a.parent) if (isDescendant(t.source, a)) return a;
+  return m.root;
+}
+
+function exitSet(m: Model, t: Tx, active: ReadonlySet<string>): Set<Node> {
+  const out = new Set<Node>();
+  if (!t.target) return out;
+  const domain = domainOf(m, t);
+  if (t.reenter && t.source === domain) out.add(domain);
+  for (const p of active) {
+    const n = m.nodes.get(p);
+    if (n && isDescendant(n, domain)) out.add(n);
+  }
+  return out;
+}
+
+export function enterDescendants(n: Node, enter: Set<Node>): void {
+  if (isCompound(n)) {
+    const initial = n.children.find((ch) => ch.ir.key === n.ir.initial) ?? n.children[0];
+    if (!initial) return;
+    enter.add(initial);
+    enterDescendants(initial, enter);
+  } else if (isParallel(n)) enterRegions(n, enter);
+}
+
+function enterRegions(n: Node, enter: Set<Node>): void {
+  for (const child of n.children) {
+    if ([...enter].some((s) => isDescendant(s, child))) continue;
+    enter.add(child);
+    enterDescendants(child, enter);
+  }
+}
+
+function entrySet(m: Model, t: Tx, enter: Set<Node>): void {
+  const target = t.target;
+  if (!target) return;
+  const domain = domainOf(m, t);
+  if (t.source !== target || t.source !== domain || t.reenter) enter.add(target);
+  enterDescendants(target, enter);
+  const ancestors: Node[] = [];
+  for (let a = target.parent; a && a !== domain; a = a.parent) ancestors.push(a);
+  if (isParallel(domain)) ancestors.push(domain);
+  const reentry = !t.source.parent && t.reenter ? undefined : domain;
+  for (const anc of ancestors) {
+    if (!reentry || isDescendant(anc, reentry)) enter.add(anc);
+    if (isParallel(anc)) enterRegions(anc, enter);
+  }
+}
+
+function removeConflicting(m: Model, txs: Tx[], active: ReadonlySet<string>): Tx[] {
+  let kept: Tx[] = [];
+  for (const t1 of txs) {
+    const e1 = exitSet(m, t1, active);
+    const removed = new Set<Tx>();
+    let preempted = false;
+    for (const t2 of kept) {
+      const e2 = exitSet(m, t2, active);
+      if (![...e1].some((n) => e2.has(n))) continue;
+      if (isDescendant(t1.source, t2.source)) removed.add(t2);
+      else {
+        preempted = true;
+        break;
+      }
+    }
+    if (!preempted) kept = [...kept.filter((t) => !removed.has(t)), t1];
+  }
+  return kept;
+}
+
+/** One XState microstep over the abstraction (people are updated by the caller). */
+function microstep(
+  m: Model,
+  c: Config,
+  k: Knowledge,
+  selected: Tx[],
+  env: Env,
+  timer?: TimerGroup,
+): { next: Config; taken: Tx[] } {
+  const active = new Set(c.active);
+  const txs = removeConflicting(m, selected, active);
+  const exit = new Set<Node>();
+  for (const t of txs) exitSet(m, t, active).forEach((n) => exit.add(n));
+  const enter = new Set<Node>();
+  for (const t of txs) entrySet(m, t, enter);
+  const next = new Set([...active].filter((p) => ![...exit].some((n) => n.path === p)));
+  enter.forEach((n) => next.add(n.path));
+  const spent = timer ? [...c.spent, timer.id] : c.spent;
+  const config: Config = {
+    active: [...next].sort((a, b) => (m.nodes.get(a)?.order ?? 0) - (m.nodes.get(b)?.order ?? 0)),
+    ...applyAssigns(m, txs, k, env),
+    people: c.people,
+    spent: sorted(
+      spent.filter((id) => {
+        const node = m.nodes.get(id.slice(0, id.lastIndexOf('|')));
+        return node !== undefined && next.has(node.path) && !enter.has(node);
+      }),
+    ),
+    done: inFinalState(m.root, next),
+  };
+  return { next: config, taken: txs };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Choosing transitions: XState's selection, branching on what the abstraction cannot decide.
+
+interface Choice {
+  selected: Tx[];
+  known: Knowledge;
+  /** Undecidable guards this choice assumes: `g` when assumed true, `!(g)` when assumed false. */
+  assumed: string[];
+}
+
+/** Enabled, disabled, or either (with the context narrowed for each case). */
+type Judgement = boolean | { ifTrue: Knowledge; ifFalse: Knowledge; guardOpen: boolean };
+
+/** Can `t` be enabled: roles, the per-transition data schema (may fail), the guard. */
+function judge(m: Model, t: Tx, k: Knowledge, env: Env): Judgement {
+  if (t.roles && env.roles && !t.roles.some((r) => env.roles?.includes(r))) return false;
+  const g = guardBranches(m, t.ir.guard, k, env);
+  if (!g.t) return false;
+  const ifFalse = t.ir.data ? k : g.f;
+  if (!ifFalse) return true;
+  return { ifTrue: g.t, ifFalse, guardOpen: g.f !== null };
+}
+
+/**
+ * Every way XState's selection (`transitionNode`) can go for one event: depth first, each
+ * parallel region on its own, a node's own transitions only when its descendants take none.
+ */
+function choose(m: Model, c: Config, candidates: (n: Node) => Tx[], env: Env): Choice[] {
+  const active = new Set(c.active);
+  const out: Choice[] = [];
+  const walk = (fixed: Map<Tx, boolean>, known: Knowledge, assumed: string[]): void => {
+    let pending: { t: Tx; j: Exclude<Judgement, boolean> } | undefined;
+    const own = (n: Node): Tx[] | undefined => {
+      for (const t of candidates(n)) {
+        const j = fixed.get(t) ?? judge(m, t, known, env);
+        if (typeof j !== 'boolean') {
+          pending = { t, j };
+          return undefined;
+        }
+        if (j) return [t];
+      }
+      return [];
+    };
+    const select = (n: Node): Tx[] | undefined => {
+      if (isParallel(n)) {
+        const all: Tx[] = [];
+        for (const child of n.children) {
+          const r = select(child);
+          if (!r) return undefined;
+          all.push(...r);
+        }
+        return all.length ? all : own(n);
+      }
+      const child = n.children.find((ch) => active.has(ch.path));
+      const r = child ? select(child) : [];
+      if (!r) return undefined;
+      return r.length ? r : own(n);
+    };
+    const selected = select(m.root);
+    if (selected) {
+      const unique = [...new Set(selected)];
+      out.push({ selected: unique, known, assumed });
+      return;
+    }
+    if (!pending) return;
+    const { t, j } = pending;
+    const guard = j.guardOpen ? t.ir.guard : undefined;
+    walk(new Map(fixed).set(t, true), j.ifTrue, guard ? [...assumed, guard] : assumed);
+    walk(new Map(fixed).set(t, false), j.ifFalse, guard ? [...assumed, `!(${guard})`] : assumed);
+  };
+  walk(new Map(), { ctx: c.ctx, facts: c.facts }, []);
+  return out;
+}
+
+/** Role sets that enable different subsets of `txs` (single roles first). */
+function roleSets(txs: Tx[]): string[][] {
+  const sig = (roles: string[]): string =>
+    txs.map((t) => (t.roles?.some((r) => roles.includes(r)) ? '1' : '0')).join('');
+  const found = new Map<string, string[]>();
+  const roles = [...new Set(txs.flatMap((t) => t.roles ?? []))];
+  for (const r of roles) {
+    for (const [, rs] of [...found]) {
+      const union = [...rs, r];
+      if (!found.has(sig(union))) found.set(sig(union), union);
+    }
+    if (!found.has(sig([r]))) found.set(sig([r]), [r]);
+  }
+  return [...found.values()].sort((a, b) => a.length - b.length);
+}
+
+/** Data valuations worth telling apart: the finite domains of the data fields the transitions read. */
+function dataValuations(m: Model, event: string, txs: Tx[]): DataValuation[] {
+  const schema = m.ir.events[event]?.data;
+  if (!schema) return [NO_DATA];
+  const fields = new Set<string>();
+  for (const t of txs)
+    for (const expr of [
+      t.ir.guard ?? '',
+      ...t.ir.actions.flatMap((a) => (a.kind === 'assign' ? Object.values(a.fields) : [])),
+    ]) {
+      if (!expr) continue;
+      try {
+        for (const r of expressionReferences(expr)) {
+          const [root, field] = r.path.split('.');
+          if (root === 'data' && field !== undefined) fields.add(field);
+        }
+      } catch {
+        // A malformed expression is reported by the checker; here it simply reads nothing known.
+      }
+    }
+  const props = (schema.properties ?? {}) as Record<string, JsonSchema>;
+  const required = Array.isArray(schema.required) ? (schema.required as string[]) : [];
+  const names = [...fields].sort();
+  const domains = names.map((f) => {
+    const p = props[f];
+    if (!p) return schema.additionalProperties === false ? [ABSENT] : null;
+    const d = schemaDomain(p);
+    return d && !required.includes(f) ? [...d, ABSENT] : d;
+  });
+  const known = names.filter((_, i) => domains[i] !== null);
+  const knownDomains = domains.filter((d): d is string[] => d !== null);
+  const unknown = Object.fromEntries(names.filter((_, i) => domains[i] === null).map((f) => [f, null]));
+  if (knownDomains.reduce((n, d) => n * d.length, 1) > MAX_COMBINATIONS)
+    return [{ complete: false, values: Object.fromEntries(names.map((f) => [f, null])) }];
+  return [...combinations(known, knownDomains)].map((combo) => ({
+    complete: false,
+    values: { ...unknown, ...combo },
+  }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Moves: every step the abstraction can take from a configuration.
+
+/** How the sender of a tracked event is chosen: someone new, or someone with this history. */
+type PersonChoice = { fresh: true } | { history: string };
+
+export interface Move {
+  event: string;
+  roles?: string[];
+  guard?: string;
+  data?: Record<string, Json>;
+  person?: PersonChoice;
+  pointers: string[];
+  next: Config;
+}
+
+function people(m: Model, c: Config, event: string): [PersonChoice | undefined, Config['people']][] {
+  if (!m.tracked.has(event)) return [[undefined, c.people]];
+  const out: [PersonChoice | undefined, Config['people']][] = [
+    [{ fresh: true }, bump(c.people, undefined, event)],
+  ];
+  for (const history of Object.keys(c.people).sort()) {
+    const sent = history.split(',');
+    if (m.ir.duties.some((d) => d.event === event && d.distinctFrom.some((e) => sent.includes(e)))) continue;
+    out.push([{ history }, bump(c.people, history, event)]);
+  }
+  return out;
+}
+
+function bump(people: Config['people'], history: string | undefined, event: string): Config['people'] {
+  const before = history ? history.split(',') : [];
+  if (before.includes(event)) return people;
+  const out: Record<string, number> = { ...people };
+  if (history) {
+    const n = out[history] ?? 0;
+    // With "PEOPLE_CAP or more" we cannot tell whether anyone is left: assume someone is.
+    if (n < PEOPLE_CAP) {
+      if (n <= 1) delete out[history];
+      else out[history] = n - 1;
+    }
+  }
+  const after = sorted([...before, event]).join(',');
+  out[after] = Math.min(PEOPLE_CAP, (out[after] ?? 0) + 1);
+  return out;
+}
+
+function candidatesFor(m: Model, c: Config, event: string): (n: Node) => Tx[] {
+  const active = new Set(c.active);
+  return (n) => (active.has(n.path) ? (m.on.get(n)?.get(event) ?? []) : []);
+}
+
+export function eventMoves(m: Model, c: Config, event: string, onlyRoles?: string[]): Move[] {
+  const candidates = candidatesFor(m, c, event);
+  const all = c.active.flatMap((p) => {
+    const n = m.nodes.get(p);
+    return n ? candidates(n) : [];
+  });
+  const out: Move[] = [];
+  const seen = new Set<string>();
+  for (const roles of onlyRoles ? [onlyRoles] : roleSets(all))
+    for (const data of dataValuations(m, event, all))
+      for (const ch of choose(m, c, candidates, { roles, data, system: false })) {
+        if (!ch.selected.length) continue;
+        const { next, taken } = microstep(m, c, ch.known, ch.selected, { roles, data, system: false });
+        const pointers = taken.map((t) => t.ir.pointer);
+        const key = `${pointers.join(' ')}|${configKey(next)}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        for (const [person, ppl] of people(m, c, event)) {
+          const move: Move = { event, roles, pointers, next: { ...next, people: ppl } };
+          if (ch.assumed.length) move.guard = ch.assumed.join(' && ');
+          const shown = Object.entries(data.values).filter(([, v]) => v !== null && v !== ABSENT);
+          if (shown.length) move.data = Object.fromEntries(shown.map(([f, v]) => [f, decode(v ?? 'null')]));
+          if (person) move.person = person;
+          out.push(move);
+        }
+      }
+  return out;
+}
+
+function timerMoves(m: Model, c: Config): Move[] {
+  const out: Move[] = [];
+  const env: Env = { roles: undefined, data: NO_DATA, system: true };
+  for (const p of c.active) {
+    const node = m.nodes.get(p);
+    for (const g of node?.timers ?? []) {
+      if (c.spent.includes(g.id)) continue;
+      if (node?.timers.some((o) => o.ms < g.ms && !c.spent.includes(o.id))) continue;
+      const candidates = (n: Node): Tx[] => (n === node ? g.transitions : []);
+      for (const ch of choose(m, c, candidates, env)) {
+        const { next, taken } = microstep(m, c, ch.known, ch.selected, env, g);
+        const move: Move = { event: `after ${g.delay}`, pointers: taken.map((t) => t.ir.pointer), next };
+        if (ch.assumed.length) move.guard = ch.assumed.join(' && ');
+        out.push(move);
+      }
+    }
+  }
+  return out;
+}
+
+function eventsOffered(m: Model, c: Config): string[] {
+  const out = new Set<string>();
+  for (const p of c.active) {
+    const n = m.nodes.get(p);
+    if (n) for (const e of Object.keys(n.ir.on)) out.add(e);
+  }
+  return [...out];
+}
+
+export function moves(m: Model, c: Config): Move[] {
+  if (c.done) return [];
+  return [...eventsOffered(m, c).flatMap((e) => eventMoves(m, c, e)), ...timerMoves(m, c)];
+}

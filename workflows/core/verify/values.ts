@@ -1,0 +1,306 @@
+/**
+ * Abstract values and what is known of the context: encoded value sets per field (`canon` /
+ * `decode`), JSON Schema domains, evaluation of CEL expressions over every combination of possible
+ * values, narrowing on a guard, remembered facts over `ctx` (canonical predicates and their
+ * lookup), guard branches, the start context, widening and assignments.
+ */
+import { parse } from '@marcbachmann/cel-js';
+import { evaluateExpression, expressionReferences } from '../expressions.ts';
+import type { Json, JsonSchema } from '../ir.ts';
+import type { Model, Tx } from './model.ts';
+
+/** Largest value set kept for one field; larger sets become unknown. */
+const MAX_VALUES = 16;
+/** Most distinct values one field may take over the whole search before it is widened to unknown. */
+const WIDEN_AFTER = 24;
+/** Most value combinations enumerated to evaluate one expression. */
+export const MAX_COMBINATIONS = 256;
+/** Encoding of an absent field in a value set (valid JSON never starts with `~`). */
+export const ABSENT = '~';
+
+// ---------------------------------------------------------------------------------------------
+// Abstract values.
+
+/** Encoded possible values of a field (sorted, distinct), or `null` when unknown. */
+type Values = readonly string[] | null;
+/** Abstract context; a field missing here is absent. */
+export type AbsCtx = Readonly<Record<string, Values>>;
+
+function canon(v: Json): string {
+  if (Array.isArray(v)) return `[${v.map(canon).join(',')}]`;
+  if (v && typeof v === 'object')
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canon(v[k] as Json)}`)
+      .join(',')}}`;
+  return JSON.stringify(v);
+}
+
+export const decode = (enc: string): Json => JSON.parse(enc) as Json;
+export const valuesOf = (ctx: AbsCtx, field: string): Values =>
+  field in ctx ? (ctx[field] ?? null) : [ABSENT];
+export const sorted = (values: Iterable<string>): string[] => [...new Set(values)].sort();
+
+/** Possible values allowed by a JSON Schema (enum, const, boolean), or `null` when open. */
+export function schemaDomain(schema: JsonSchema | undefined): string[] | null {
+  if (!schema) return null;
+  if (Array.isArray(schema.enum)) return sorted((schema.enum as Json[]).map(canon));
+  if ('const' in schema) return [canon(schema.const as Json)];
+  if (schema.type === 'boolean') return ['false', 'true'];
+  return null;
+}
+
+/** What the event's data may hold for the fields the expressions read. */
+export interface DataValuation {
+  /** Every data field is listed in `values` (absent when missing). */
+  complete: boolean;
+  /** Field → encoded value, `ABSENT`, or `null` (unknown). */
+  values: Record<string, string | null>;
+}
+
+export const NO_DATA: DataValuation = { complete: true, values: {} };
+
+/** Who is acting, for the guards and assigns of one step. */
+export interface Env {
+  roles: string[] | undefined;
+  data: DataValuation;
+  /** A timer: the actor is the system (`{id: 'system', roles: []}`), and there is no data. */
+  system: boolean;
+}
+
+const FAILED = Symbol('failed');
+type Evaluation = { combo: Record<string, string>; value: Json | typeof FAILED }[];
+
+/** Evaluate an expression on every combination of possible values; `undefined` when it reads something unknown. */
+export function evaluateAbstract(expr: string, ctx: AbsCtx, env: Env): Evaluation | undefined {
+  let refs: string[];
+  try {
+    refs = expressionReferences(expr).map((r) => r.path);
+  } catch {
+    return undefined;
+  }
+  const fields = new Set<string>();
+  for (const path of refs) {
+    const [root, field] = path.split('.');
+    if (root === 'ctx') {
+      if (field === undefined) Object.keys(ctx).forEach((f) => fields.add(f));
+      else fields.add(field);
+    } else if (root === 'data') {
+      if (field === undefined ? !env.data.complete : dataValue(env.data, field) === null) return undefined;
+    } else if ((root === 'actor' && !env.system) || root === 'now') return undefined;
+  }
+  const names = [...fields].sort();
+  const domains = names.map((f) => valuesOf(ctx, f));
+  if (domains.some((d) => d === null)) return undefined;
+  if (domains.reduce((n, d) => n * (d?.length ?? 1), 1) > MAX_COMBINATIONS) return undefined;
+  const data: Record<string, unknown> = {};
+  for (const [f, v] of Object.entries(env.data.values)) if (v !== null && v !== ABSENT) data[f] = decode(v);
+  const actor = env.system ? { id: 'system', roles: [] } : { id: '', roles: [] };
+  const out: Evaluation = [];
+  for (const combo of combinations(names, domains as string[][])) {
+    const scopeCtx: Record<string, unknown> = {};
+    for (const [f, v] of Object.entries(combo)) if (v !== ABSENT) scopeCtx[f] = decode(v);
+    let value: Json | typeof FAILED;
+    try {
+      value = evaluateExpression(expr, { ctx: scopeCtx, data, actor, now: 0 });
+    } catch {
+      value = FAILED;
+    }
+    out.push({ combo, value });
+  }
+  return out;
+}
+
+function dataValue(data: DataValuation, field: string): string | null {
+  const v = data.values[field];
+  return v !== undefined ? v : data.complete ? ABSENT : null;
+}
+
+export function* combinations(names: string[], domains: string[][]): Generator<Record<string, string>> {
+  const pick = (i: number, acc: Record<string, string>): Record<string, string>[] => {
+    if (i === names.length) return [acc];
+    return (domains[i] ?? []).flatMap((v) => pick(i + 1, { ...acc, [names[i] ?? '']: v }));
+  };
+  yield* pick(0, {});
+}
+
+/** Narrow the fields a guard read to the values seen in `combos` (`null`: no such combination). */
+function narrow(ctx: AbsCtx, combos: Evaluation): AbsCtx | null {
+  if (!combos.length) return null;
+  const out: Record<string, Values> = { ...ctx };
+  for (const f of Object.keys(combos[0]?.combo ?? {}))
+    out[f] = sorted(combos.map((c) => c.combo[f] ?? ABSENT));
+  return sortKeys(out);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Facts: undecided guards over `ctx`, remembered (as canonical CEL syntax trees) until changed.
+
+/** What is known of the context: value sets per field, and facts (sorted canonical predicates). */
+export interface Knowledge {
+  ctx: AbsCtx;
+  facts: readonly string[];
+}
+
+interface Ast {
+  op?: string;
+  args?: unknown;
+}
+
+const predicates = new Map<string, Ast | null>();
+
+/** The syntax tree of an expression that reads `ctx` only (else `null`). */
+export function predicate(expr: string): Ast | null {
+  let ast = predicates.get(expr);
+  if (ast !== undefined) return ast;
+  try {
+    const refs = expressionReferences(expr).map((r) => r.path.split('.'));
+    ast = refs.every((r) => r[0] === 'ctx' && r[1] !== undefined) ? (parse(expr).ast as Ast) : null;
+  } catch {
+    ast = null;
+  }
+  predicates.set(expr, ast);
+  return ast;
+}
+
+/** Canonical text of a syntax tree: positions dropped, operands of `==` / `!=` ordered. */
+function canonAst(node: unknown): string {
+  if (typeof node === 'bigint') return `${node}n`;
+  if (Array.isArray(node)) return `[${node.map(canonAst).join(',')}]`;
+  if (!node || typeof node !== 'object') return JSON.stringify(node) ?? 'undefined';
+  const { op, args } = node as Ast;
+  if ((op === '==' || op === '!=') && Array.isArray(args))
+    return `${op}(${args.map(canonAst).sort().join(',')})`;
+  return `${op ?? ''}(${canonAst(args)})`;
+}
+
+/** `a == b` ↔ `a != b`. */
+function flip(ast: Ast): Ast {
+  return { ...ast, op: ast.op === '==' ? '!=' : '==' };
+}
+
+/**
+ * The facts that follow from `ast` evaluating to `true` (`truth`), or to anything else (false or
+ * an error: a missing field makes a guard not true without making its negation true). Keys are
+ * `T:` (evaluates to true) or `F:` (does not evaluate to true) plus the canonical tree.
+ */
+function factsOf(ast: Ast, truth: boolean): string[] {
+  const [a, b] = Array.isArray(ast.args) ? (ast.args as Ast[]) : [];
+  if (a && b && ((ast.op === '&&' && truth) || (ast.op === '||' && !truth)))
+    return [...factsOf(a, truth), ...factsOf(b, truth)];
+  const key = canonAst(ast);
+  if (!truth) return [`F:${key}`];
+  const out = [`T:${key}`];
+  // `!x` true: x is exactly false. `a == b` true: both sides evaluate, so `a != b` is false.
+  if (ast.op === '!_') out.push(...factsOf(ast.args as Ast, false));
+  if (ast.op === '==' || ast.op === '!=') out.push(`F:${canonAst(flip(ast))}`);
+  return out;
+}
+
+/** Does `ast` evaluate to true (`true`), surely not to true (`false`), or is it unknown? */
+export function lookup(ast: Ast, facts: ReadonlySet<string>): boolean | undefined {
+  const key = canonAst(ast);
+  if (facts.has(`T:${key}`)) return true;
+  if (facts.has(`F:${key}`)) return false;
+  const [a, b] = Array.isArray(ast.args) ? (ast.args as Ast[]) : [];
+  if (ast.op === '!_') return lookup(ast.args as Ast, facts) === true ? false : undefined;
+  if ((ast.op === '&&' || ast.op === '||') && a && b) {
+    // CEL's && and || absorb errors: false && error is false, true || error is true.
+    const [x, y] = [lookup(a, facts), lookup(b, facts)];
+    const absorbing = ast.op === '||';
+    if (x === absorbing || y === absorbing) return absorbing;
+    return x === !absorbing && y === !absorbing ? !absorbing : undefined;
+  }
+  return undefined;
+}
+
+function ctxFieldsOf(node: unknown, out: Set<string> = new Set()): Set<string> {
+  if (Array.isArray(node)) node.forEach((n) => ctxFieldsOf(n, out));
+  else if (node && typeof node === 'object') {
+    const { op, args } = node as Ast;
+    const [obj, key] = Array.isArray(args) ? (args as unknown[]) : [];
+    const base = obj as Ast | undefined;
+    if (op === '.' && base?.op === 'id' && base.args === 'ctx' && typeof key === 'string') out.add(key);
+    else ctxFieldsOf(args, out);
+  }
+  return out;
+}
+
+function withFacts(m: Model, k: Knowledge, ast: Ast, truth: boolean): Knowledge {
+  const fields = [...ctxFieldsOf(ast)];
+  const added = factsOf(ast, truth);
+  for (const key of added) if (!m.factFields.has(key)) m.factFields.set(key, fields);
+  return { ctx: k.ctx, facts: sorted([...k.facts, ...added]) };
+}
+
+/** What is known when a guard is true / false (`null`: it cannot be). */
+export function guardBranches(
+  m: Model,
+  guard: string | undefined,
+  k: Knowledge,
+  env: Env,
+): { t: Knowledge | null; f: Knowledge | null } {
+  if (!guard) return { t: k, f: null };
+  const ast = predicate(guard);
+  const known = ast ? lookup(ast, new Set(k.facts)) : undefined;
+  if (known !== undefined) return known ? { t: k, f: null } : { t: null, f: k };
+  const ev = evaluateAbstract(guard, k.ctx, env);
+  if (!ev) return ast ? { t: withFacts(m, k, ast, true), f: withFacts(m, k, ast, false) } : { t: k, f: k };
+  const branch = (combos: Evaluation): Knowledge | null => {
+    const ctx = narrow(k.ctx, combos);
+    return ctx ? { ctx, facts: k.facts } : null;
+  };
+  return { t: branch(ev.filter((e) => e.value === true)), f: branch(ev.filter((e) => e.value !== true)) };
+}
+
+/** The start context: defaults, or anything the start input may give. */
+export function initialContext(m: Model): AbsCtx {
+  const ctx: Record<string, Values> = {};
+  for (const [name, field] of Object.entries(m.ir.context)) {
+    const domain = schemaDomain({ type: field.type, ...(field.schema ?? {}) });
+    const omitted = field.default !== undefined ? canon(field.default) : ABSENT;
+    ctx[name] = domain === null ? null : field.required ? domain : sorted([...domain, omitted]);
+    remember(m, name, ctx[name] ?? null);
+  }
+  return sortKeys(ctx);
+}
+
+/** Canonical form: keys sorted, fields that can only be absent left out. */
+function sortKeys(ctx: Readonly<Record<string, Values>>): AbsCtx {
+  return Object.fromEntries(
+    Object.entries(ctx)
+      .filter(([, v]) => !(v?.length === 1 && v[0] === ABSENT))
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+  );
+}
+
+/** Record the values a field took; a field that takes too many is widened to unknown from now on. */
+function remember(m: Model, field: string, values: Values): Values {
+  if (m.widened.has(field)) return null;
+  if (values === null) return null;
+  const seen = m.seen.get(field) ?? new Set<string>();
+  m.seen.set(field, seen);
+  values.forEach((v) => seen.add(v));
+  if (seen.size <= WIDEN_AFTER) return values;
+  m.widened.add(field);
+  return null;
+}
+
+export function applyAssigns(m: Model, txs: Tx[], k: Knowledge, env: Env): Knowledge {
+  let current = k.ctx;
+  let facts = k.facts;
+  for (const t of txs)
+    for (const action of t.ir.actions) {
+      if (action.kind !== 'assign') continue;
+      const next: Record<string, Values> = { ...current };
+      for (const [field, expr] of Object.entries(action.fields)) {
+        const ev = evaluateAbstract(expr, current, env);
+        const ok = ev?.filter((e) => e.value !== FAILED).map((e) => canon(e.value as Json));
+        const values = ok?.length ? sorted(ok) : null;
+        next[field] = remember(m, field, values && values.length <= MAX_VALUES ? values : null);
+        facts = facts.filter((f) => !m.factFields.get(f)?.includes(field));
+      }
+      current = sortKeys(next);
+    }
+  return { ctx: current, facts };
+}
