@@ -85,6 +85,13 @@ describe('API http helpers', () => {
         'POST /api/definitions/validate',
         'GET /api/audit',
         'GET /api/openapi.json',
+        'POST /api/definitions',
+        'GET /api/clauses',
+        'GET /api/audit/verify',
+        'GET /api/stalled/counts',
+        'GET /api/auth',
+        'GET /api/oidc/login',
+        'GET /api/oidc/callback',
       ].sort(),
     );
   });

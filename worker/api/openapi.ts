@@ -50,6 +50,29 @@ export function openApiDocument(): object {
           responses: { '204': { description: 'Signed out' }, ...errors(401, 403) },
         },
       },
+      '/api/auth': {
+        get: {
+          summary: 'How to sign in (no session needed): {password: true, oidc?: {label, loginUrl}}',
+          responses: { '200': ok('Sign-in methods') },
+        },
+      },
+      '/api/oidc/login': {
+        get: {
+          summary: 'Begin sign-in at the OpenID Connect provider (302 there); returnTo: a path on this site',
+          parameters: [{ name: 'returnTo', in: 'query', schema: { type: 'string' } }],
+          responses: { '302': { description: 'To the provider' }, ...errors(400, 404, 503) },
+        },
+      },
+      '/api/oidc/callback': {
+        get: {
+          summary:
+            "The provider's redirect back: checks state, code (PKCE) and ID token, signs the directory user in, 302 to returnTo",
+          responses: {
+            '302': { description: 'Signed in (or, with the UI, back to it with ?signinError=CODE)' },
+            ...errors(401, 403, 404, 503),
+          },
+        },
+      },
       '/api/me': {
         get: {
           summary: 'The signed-in user and the CSRF token',
