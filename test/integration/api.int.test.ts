@@ -870,6 +870,9 @@ for (const backend of backends)
         ]);
         const old = await call('GET', '/api/definitions/api_note?version=1.0.0', { session: alice });
         expect(old.body).toMatchObject({ version: '1.0.0', current: false });
+        // In document order (the store's jsonb sorts keys: 'done' before 'open'); the UI relies on it.
+        const stored = old.body.ir as { root: { states: Record<string, unknown> } };
+        expect(Object.keys(stored.root.states)).toEqual(['open', 'done']);
 
         const started = await call('POST', '/api/instances', {
           session: alice,

@@ -51,7 +51,7 @@ import {
 import { openApiDocument } from './openapi.ts';
 import { uiFiles } from './static.ts';
 import { OIDC_COOKIE, OidcFailure, oidcFlow, type OidcSettings } from './oidc.ts';
-import { DeployRefused, deployDefinitionText } from '../deploy.ts';
+import { DeployRefused, deployDefinitionText, irOfVersion } from '../deploy.ts';
 import type { Clause } from '../../workflows/core/clauses.ts';
 
 export const SESSION_COOKIE = 'custodia_session';
@@ -641,7 +641,7 @@ export function createApi(opts: ApiOptions): Api {
           version: v.version,
           hash: v.hash,
           current: live?.hash === v.hash,
-          ir: v.ir,
+          ir: irOfVersion(v),
           yaml: v.yaml,
           deployedBy: v.deployedBy,
           deployedAt: v.deployedAt,
