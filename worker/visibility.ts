@@ -178,47 +178,90 @@ export interface GroupCount {
   count: number;
   /** Of which past their SLA. */
   overdue: number;
+  /** Roles that can act (as the engine reports them on the group's instances). */
+  awaiting: string[];
 }
 
 /**
  * Exact counts of the instances matching `query`, per procedure and leaf state (and how many are
- * overdue), by visibility count queries — nothing is listed, so it holds for any number of
- * instances. Procedures with none cost one query; at most `concurrency` queries at a time.
- * An instance in parallel states counts once per active leaf.
+ * overdue, who is awaited). Up to `listUpTo` matches they are read (pages of 1,000) and counted
+ * here — one or two queries. Beyond, visibility count queries per procedure and state, nothing
+ * listed, so it holds for any number of instances (plus one row per group for who is awaited);
+ * at most `concurrency` queries at a time. An instance in parallel states counts once per leaf.
  */
 export async function countByProcedureAndState(
   client: Client,
   query: string,
   procedures: Iterable<ProcedureIR>,
   now = new Date(),
-  concurrency = 8,
-): Promise<{ total: number; groups: GroupCount[] }> {
-  const limit = pLimit(concurrency);
+  opts: { concurrency?: number; listUpTo?: number } = {},
+): Promise<{ total: number; groups: GroupCount[]; method: 'list' | 'count' }> {
+  const limit = pLimit(opts.concurrency ?? 8);
   const count = (q: string): Promise<number> => limit(async () => (await client.workflow.count(q)).count);
-  const overdueClause = `CustodiaDueAt < ${quote(now.toISOString())}`;
   const total = await count(query);
+  const order = new Map<string, number>();
+  for (const ir of procedures)
+    for (const leaf of leafStatePaths(ir)) order.set(`${ir.id}\u0000${leaf}`, order.size);
+  const sortGroups = (groups: GroupCount[]): GroupCount[] =>
+    groups.sort(
+      (a, b) =>
+        (order.get(`${a.procedure}\u0000${a.state}`) ?? Infinity) -
+          (order.get(`${b.procedure}\u0000${b.state}`) ?? Infinity) ||
+        a.procedure.localeCompare(b.procedure) ||
+        a.state.localeCompare(b.state),
+    );
+
+  if (total <= (opts.listUpTo ?? 2000)) {
+    const groups = new Map<string, GroupCount & { roles: Set<string> }>();
+    for await (const info of client.workflow.list({ query, pageSize: 1000 })) {
+      const row = instanceRow(info, now);
+      for (const state of row.state) {
+        const key = `${row.procedure ?? ''}\u0000${state}`;
+        let g = groups.get(key);
+        if (!g)
+          groups.set(
+            key,
+            (g = {
+              procedure: row.procedure ?? '',
+              state,
+              count: 0,
+              overdue: 0,
+              awaiting: [],
+              roles: new Set(),
+            }),
+          );
+        g.count++;
+        if (row.overdue) g.overdue++;
+        for (const r of row.awaiting) g.roles.add(r);
+      }
+    }
+    const out = [...groups.values()].map(({ roles, ...g }) => ({ ...g, awaiting: [...roles].sort() }));
+    return { total, groups: sortGroups(out), method: 'list' };
+  }
+
+  const overdueClause = `CustodiaDueAt < ${quote(now.toISOString())}`;
   const groups = (
     await Promise.all(
       [...procedures].map(async (ir) => {
         const inProc = `${query} AND CustodiaProcedure = ${quote(ir.id)}`;
-        if (!total || !(await count(inProc))) return [];
+        if (!(await count(inProc))) return [];
         const perState = await Promise.all(
-          leafStatePaths(ir).map(async (state) => {
+          leafStatePaths(ir).map(async (state): Promise<GroupCount> => {
             const inState = `${inProc} AND CustodiaState = ${quote(state)}`;
             const n = await count(inState);
-            return {
-              procedure: ir.id,
-              state,
-              count: n,
-              overdue: n ? await count(`${inState} AND ${overdueClause}`) : 0,
-            };
+            if (!n) return { procedure: ir.id, state, count: 0, overdue: 0, awaiting: [] };
+            const [overdue, sample] = await Promise.all([
+              count(`${inState} AND ${overdueClause}`),
+              limit(() => listPage(client, inState, 1, undefined, now)),
+            ]);
+            return { procedure: ir.id, state, count: n, overdue, awaiting: sample.rows[0]?.awaiting ?? [] };
           }),
         );
         return perState.filter((g) => g.count > 0);
       }),
     )
   ).flat();
-  return { total, groups };
+  return { total, groups: sortGroups(groups), method: 'count' };
 }
 
 /** Run at most `n` of the given tasks at once. */

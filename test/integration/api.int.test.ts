@@ -12,6 +12,7 @@ import type { Client } from '@temporalio/client';
 import { createApi, SESSION_COOKIE, type Api } from '../../worker/api/server.ts';
 import type { LoadedDefinition } from '../../worker/definitions.ts';
 import { refreshFromStore } from '../../worker/deploy.ts';
+import { buildListQuery, countByProcedureAndState } from '../../worker/visibility.ts';
 import { loadDeployedDefinitions, runWorker } from '../../worker/process.ts';
 import { openPostgresClient } from '../../worker/records/sql.ts';
 import type { RecordsStore } from '../../worker/records/types.ts';
@@ -633,6 +634,18 @@ for (const backend of backends)
         expect(all.total).toBeGreaterThanOrEqual(all.groups.reduce((n, g) => Math.max(n, g.count), 0));
         const mine = await counts(dave);
         expect(mine.total).toBeLessThan(all.total);
+        // Counting by count queries (large sets) agrees with counting listed rows (small sets).
+        const query = buildListQuery({ stalled: true, idle: 'PT0S' });
+        const irs = [...h.definitions.values()].map((d) => d.ir);
+        const now = new Date();
+        const listed = await countByProcedureAndState(h.client, query, irs, now);
+        const counted = await countByProcedureAndState(h.client, query, irs, now, { listUpTo: 0 });
+        expect(listed.method).toBe('list');
+        expect(counted.method).toBe('count');
+        const shape = (r: typeof listed) => r.groups.map((g) => [g.procedure, g.state, g.count, g.overdue]);
+        expect(shape(counted)).toEqual(shape(listed));
+        expect(counted.total).toBe(listed.total);
+        expect(counted.groups.find((g) => g.state === 'draft')?.awaiting).toEqual(['project_staff']);
         // One group page by page.
         const first = await call(
           'GET',
