@@ -27,7 +27,8 @@ interface Counts {
   idle: string;
   at: string;
   total: number;
-  groups: { procedure: string; state: string; count: number; overdue: number }[];
+  /** `awaiting`: who can act, as the engine reports it on the group's instances. */
+  groups: { procedure: string; state: string; count: number; overdue: number; awaiting?: string[] }[];
 }
 
 export function StalledPage() {
@@ -320,7 +321,10 @@ export function StalledPage() {
                         {s?.overdueMs ? duration(s.overdueMs) : <span className="muted">—</span>}
                       </td>
                       <td>
-                        <RoleChips roles={s ? [...s.roles] : awaitedIn(g.procedure, g.state)} names={names} />
+                        <RoleChips
+                          roles={g.awaiting ?? (s ? [...s.roles] : awaitedIn(g.procedure, g.state))}
+                          names={names}
+                        />
                       </td>
                       <td className="cell-action">
                         <button
