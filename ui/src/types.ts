@@ -92,14 +92,8 @@ export interface PinnedDefinition {
   ir: ProcedureIR;
 }
 
-export interface Clause {
-  id: string;
-  section: string;
-  zh: string;
-  en: string;
-  parent?: string;
-  heading?: true;
-}
+/** `GET /api/clauses` answers the parser's own type. */
+export type { Clause } from '../../workflows/core/clauses.ts';
 
 export interface EventResult {
   state: unknown;

@@ -4,6 +4,7 @@ import type { ApiError } from '../api.ts';
 import { useI18n } from '../i18n.tsx';
 import type { ProcedureIR, Text } from '../../../workflows/core/ir.ts';
 import { stateAt } from '../data.tsx';
+import { Link } from '../router.tsx';
 
 /** What the engine's and the API's codes mean, in both languages (the server's detail follows). */
 export const CODE_TEXT: Record<string, Text> = {
@@ -168,5 +169,28 @@ export function PageHeader({ title, children }: { title: string; children?: Reac
       <h1>{title}</h1>
       {children && <div className="page-actions">{children}</div>}
     </div>
+  );
+}
+
+/** A list row's first cell: the procedure title linking to the instance, its id (and status if not running). */
+export function InstanceCell({
+  workflowId,
+  title,
+  status,
+}: {
+  workflowId: string;
+  title: string;
+  status?: string;
+}) {
+  return (
+    <>
+      <Link to={`/instances/${encodeURIComponent(workflowId)}`} className="cell-title">
+        {title}
+      </Link>
+      <div className="cell-sub mono">
+        {workflowId}
+        {status && status !== 'RUNNING' && <span className="badge badge-done">{status.toLowerCase()}</span>}
+      </div>
+    </>
   );
 }

@@ -3,8 +3,17 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { api, ApiError } from '../api.ts';
 import { roleNames, useDefinitions, useIRs } from '../data.tsx';
 import { useI18n } from '../i18n.tsx';
-import { Link, setQuery, useLocation } from '../router.tsx';
-import { Due, Empty, ErrorBox, PageHeader, RoleChips, Since, StateNames } from '../components/common.tsx';
+import { setQuery, useLocation } from '../router.tsx';
+import {
+  Due,
+  Empty,
+  ErrorBox,
+  InstanceCell,
+  PageHeader,
+  RoleChips,
+  Since,
+  StateNames,
+} from '../components/common.tsx';
 import { useUser } from '../session.tsx';
 import type { InstanceRow } from '../types.ts';
 import type { ProcedureIR, StateIR } from '../../../workflows/core/ir.ts';
@@ -180,15 +189,7 @@ export function InstancesPage() {
               {rows.map((r) => (
                 <tr key={r.workflowId} className={r.overdue ? 'row-overdue' : ''}>
                   <td>
-                    <Link to={`/instances/${encodeURIComponent(r.workflowId)}`} className="cell-title">
-                      {title(r.procedure)}
-                    </Link>
-                    <div className="cell-sub mono">
-                      {r.workflowId}
-                      {r.status !== 'RUNNING' && (
-                        <span className="badge badge-done">{r.status.toLowerCase()}</span>
-                      )}
-                    </div>
+                    <InstanceCell workflowId={r.workflowId} title={title(r.procedure)} status={r.status} />
                   </td>
                   <td>
                     <StateNames ir={r.procedure ? irs.get(r.procedure) : undefined} states={r.state} />

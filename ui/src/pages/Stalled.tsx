@@ -7,11 +7,12 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, ApiError } from '../api.ts';
 import { roleNames, stateAt, useDefinitions, useIRs } from '../data.tsx';
 import { useI18n } from '../i18n.tsx';
-import { Link, setQuery, useLocation } from '../router.tsx';
+import { setQuery, useLocation } from '../router.tsx';
 import {
   Due,
   Empty,
   ErrorBox,
+  InstanceCell,
   PageHeader,
   RoleChips,
   StateNames,
@@ -375,10 +376,7 @@ export function StalledPage() {
                 {rows.map((r) => (
                   <tr key={r.workflowId} className={r.overdue ? 'row-overdue' : ''}>
                     <td>
-                      <Link to={`/instances/${encodeURIComponent(r.workflowId)}`} className="cell-title">
-                        {title(r.procedure)}
-                      </Link>
-                      <div className="cell-sub mono">{r.workflowId}</div>
+                      <InstanceCell workflowId={r.workflowId} title={title(r.procedure)} />
                     </td>
                     <td>
                       <StateNames ir={r.procedure ? irs.get(r.procedure) : undefined} states={r.state} />
