@@ -15,7 +15,7 @@ import { oidcSettings, safeReturnTo } from '../../worker/api/oidc.ts';
 import { openStore } from '../../worker/records/store.ts';
 import type { RecordsStore } from '../../worker/records/types.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM = process.env.CUSTODIA_CHROMIUM ?? '/usr/bin/chromium';
 
 let idp: Server;
 let issuer: string;
