@@ -39,6 +39,40 @@ async function replaceText(page: Page, text: string): Promise<void> {
 }
 
 describe('definition editor in the browser', () => {
+  it('steps the compiled machine in the simulator: roles, separation of duties, the engine’s reasons', async () => {
+    const page = await stack.open(ADMIN.id);
+    await page.goto(`${stack.url}/definitions/file_access`);
+    await page.getByRole('tab', { name: 'Simulator' }).click();
+    const state = page.getByTestId('sim-state');
+    await expect.poll(() => textOf(state)).toContain('Drafting the request');
+    const role = page.getByLabel('Role', { exact: true });
+    const send = page.getByRole('button', { name: 'Send', exact: true });
+
+    await role.selectOption('project_staff');
+    await page.getByLabel('Can send now').getByRole('button', { name: 'Submit request' }).click();
+    await send.click();
+    await expect.poll(() => textOf(state)).toContain('Awaiting approval');
+
+    // The requester approving: first the wrong role, then (as approver) their own request.
+    await page.getByLabel('Event', { exact: true }).selectOption('APPROVE');
+    await send.click();
+    await expect.poll(() => textOf(page.locator('.sim-refusal'))).toContain('ROLE_NOT_ALLOWED');
+    await role.selectOption('general_affairs_head');
+    await page.getByLabel('Event', { exact: true }).selectOption('APPROVE');
+    await send.click();
+    await expect.poll(() => textOf(page.locator('.sim-refusal'))).toContain('DUTY_CONFLICT');
+    await page.getByLabel('Actor id').fill('zhao');
+    await page.getByLabel('Event', { exact: true }).selectOption('APPROVE');
+    await send.click();
+    await expect.poll(() => textOf(state)).toContain('Approved, awaiting issue');
+    expect(await page.getByRole('list', { name: 'Transition log' }).getByRole('listitem').count()).toBe(3);
+    // The diagram follows the simulation.
+    await expect
+      .poll(() => page.locator('[data-state-id="approved"]').getAttribute('data-status'))
+      .toBe('active');
+    await page.context().close();
+  });
+
   it('(d) an error is marked at its line, fixed, deployed as a new version, and the new version started', async () => {
     // The error: SUBMIT in `draft` goes to a state that does not exist.
     const lines = SHIPPED.split('\n');

@@ -1,21 +1,16 @@
 /**
- * Simulator: runs the draft with the real engine in the browser (`runtime.ts` over the machine
- * `compile.ts` builds), so roles, guards, data schemas and separation of duties behave as in
- * production; a refusal shows the engine's own explanation (`explainRejection`).
+ * Simulator: runs the draft with the real engine in the browser — an XState actor
+ * (`simulation.ts`, `useActor` from @xstate/react) whose transitions are `runtime.ts` over the
+ * machine `compile.ts` builds — so roles, guards, data schemas and separation of duties behave as
+ * in production; a refusal shows the engine's own explanation (`explainRejection`).
  */
 import { useEffect, useMemo, useState } from 'react';
+import { useActor } from '@xstate/react';
 import { compileProcedure } from '../../../workflows/core/compile.ts';
 import type { Json, JsonSchema, ProcedureIR } from '../../../workflows/core/ir.ts';
-import {
-  applyEvent,
-  availableTo,
-  explainRejection,
-  fireTimer,
-  startInstance,
-  type InstanceState,
-  type TransitionRecord,
-} from '../../../workflows/core/runtime.ts';
+import { availableTo } from '../../../workflows/core/runtime.ts';
 import { useI18n } from '../i18n.tsx';
+import { simulationLogic } from './simulation.ts';
 
 export interface SimulationView {
   active: string[];
@@ -65,12 +60,6 @@ function parseJson(text: string): { value?: Record<string, Json>; error?: string
   }
 }
 
-interface Run {
-  state?: InstanceState;
-  log: TransitionRecord[];
-  error?: string;
-}
-
 export function Simulator(props: { ir: ProcedureIR; onView: (view: SimulationView | undefined) => void }) {
   const { ir, onView } = props;
   const { pick, text } = useI18n();
@@ -79,24 +68,25 @@ export function Simulator(props: { ir: ProcedureIR; onView: (view: SimulationVie
   const [role, setRole] = useState(roles[0] ?? '');
   const [actorId, setActorId] = useState('alice');
   const [startInput, setStartInput] = useState(() => startSkeleton(ir));
-  const [run, setRun] = useState<Run>({ log: [] });
+  const [snapshot, sendSim, simActor] = useActor(simulationLogic);
+  const run = snapshot.context;
+  const refusal = run.refusal;
   const [event, setEvent] = useState('');
   const [data, setData] = useState('{}');
-  const [refusal, setRefusal] = useState<string | undefined>();
 
   const start = (): void => {
-    setRefusal(undefined);
     const input = parseJson(startInput);
     if (!input.value) {
-      setRun({ log: [], error: `Start input: ${input.error}` });
+      sendSim({ type: 'fail', error: `Start input: ${input.error}` });
       return;
     }
-    try {
-      const step = startInstance(proc, input.value, { id: actorId || 'alice', roles: [role] }, Date.now());
-      setRun({ state: step.state, log: [step.record] });
-    } catch (err) {
-      setRun({ log: [], error: err instanceof Error ? err.message : String(err) });
-    }
+    sendSim({
+      type: 'start',
+      proc,
+      input: input.value,
+      actor: { id: actorId || 'alice', roles: [role] },
+      now: Date.now(),
+    });
   };
 
   // A changed definition starts the simulation again.
@@ -129,44 +119,33 @@ export function Simulator(props: { ir: ProcedureIR; onView: (view: SimulationVie
   const chooseEvent = (type: string): void => {
     setEvent(type);
     setData(JSON.stringify(sample(ir.events[type]?.data) ?? {}, null, 2));
-    setRefusal(undefined);
+    sendSim({ type: 'clearRefusal' });
   };
 
   const send = (): void => {
     if (!run.state || !chosen) return;
     const parsed = parseJson(data);
     if (!parsed.value) {
-      setRefusal(`INVALID_JSON: ${parsed.error}`);
+      sendSim({ type: 'refuse', refusal: `INVALID_JSON: ${parsed.error}` });
       return;
     }
-    const input = { type: chosen, data: parsed.value, actor };
-    const now = Date.now();
-    const why = explainRejection(proc, run.state, input, now);
-    if (why) {
-      setRefusal(`${why.code}: ${why.message}`);
-      return;
-    }
-    try {
-      const step = applyEvent(proc, run.state, input, now);
-      setRun({ state: step.state, log: [...run.log, step.record] });
-      setRefusal(undefined);
-      setEvent('');
-    } catch (err) {
-      setRefusal(err instanceof Error ? err.message : String(err));
-    }
+    const before = run.log.length;
+    sendSim({ type: 'send', proc, input: { type: chosen, data: parsed.value, actor }, now: Date.now() });
+    // Taken (not refused; the actor steps synchronously): the next event is chosen afresh.
+    if (simActor.getSnapshot().context.log.length > before) setEvent('');
   };
 
   const fire = (timerId: string): void => {
-    if (!run.state) return;
-    const step = fireTimer(proc, run.state, timerId, Date.now());
-    if (step) setRun({ state: step.state, log: [...run.log, step.record] });
-    else
-      setRefusal(
-        pick({
-          zh: '计时器触发但没有发生转换（条件不成立）',
-          en: 'The timer fired but nothing happened (its condition is false)',
-        }),
-      );
+    sendSim({
+      type: 'fire',
+      proc,
+      timerId,
+      now: Date.now(),
+      ifNothing: pick({
+        zh: '计时器触发但没有发生转换（条件不成立）',
+        en: 'The timer fired but nothing happened (its condition is false)',
+      }),
+    });
   };
 
   const stateTitle = (path: string): string => text(proc.nodes.get(path)?.title) || path;
