@@ -184,7 +184,7 @@ export interface GroupCount {
 
 /**
  * Exact counts of the instances matching `query`, per procedure and leaf state (and how many are
- * overdue, who is awaited). Up to `listUpTo` matches they are read (pages of 1,000) and counted
+ * overdue, who is awaited). Up to `listUpTo` (500) matches they are read (pages of 1,000) and counted
  * here — one or two queries. Beyond, visibility count queries per procedure and state, nothing
  * listed, so it holds for any number of instances (plus one row per group for who is awaited);
  * at most `concurrency` queries at a time. An instance in parallel states counts once per leaf.
@@ -211,7 +211,7 @@ export async function countByProcedureAndState(
         a.state.localeCompare(b.state),
     );
 
-  if (total <= (opts.listUpTo ?? 2000)) {
+  if (total <= (opts.listUpTo ?? 500)) {
     const groups = new Map<string, GroupCount & { roles: Set<string> }>();
     for await (const info of client.workflow.list({ query, pageSize: 1000 })) {
       const row = instanceRow(info, now);
@@ -278,4 +278,52 @@ function pLimit(n: number): <T>(task: () => Promise<T>) => Promise<T> {
       queue.shift()?.();
     }
   };
+}
+
+/**
+ * The `want` instances matching `query` whose Datetime attribute `attr` is earliest within
+ * [`from`, `to`), exactly, reading at most `scan` rows: visibility lists newest-started first and
+ * cannot sort by our attributes, so when more than `scan` match, the time window is narrowed by
+ * bisection with count queries until it holds between min(want, scan) and scan of them, and only
+ * those are read and sorted here. `total`: how many match in the whole window.
+ */
+export async function earliestBy(
+  client: Client,
+  query: string,
+  attr: 'CustodiaDueAt' | 'CustodiaStateSince',
+  from: Date,
+  to: Date,
+  want: number,
+  scan: number,
+  now = new Date(),
+): Promise<{ rows: InstanceRow[]; total: number }> {
+  const within = (a: Date, b: Date): string =>
+    `${query} AND ${attr} >= ${quote(a.toISOString())} AND ${attr} < ${quote(b.toISOString())}`;
+  const count = async (q: string): Promise<number> => (await client.workflow.count(q)).count;
+  const total = await count(within(from, to));
+  let hi = to;
+  if (total > scan) {
+    const enough = Math.min(want, scan);
+    let lo = from;
+    for (let i = 0; i < 48 && hi.getTime() - lo.getTime() > 1; i++) {
+      const mid = new Date(Math.floor((lo.getTime() + hi.getTime()) / 2));
+      const c = await count(within(from, mid));
+      if (c < enough) lo = mid;
+      else {
+        hi = mid;
+        if (c <= scan) break;
+      }
+    }
+  }
+  const rows: InstanceRow[] = [];
+  for await (const info of client.workflow.list({
+    query: within(from, hi),
+    pageSize: Math.min(scan, 1000),
+  })) {
+    rows.push(instanceRow(info, now));
+    if (rows.length >= scan) break;
+  }
+  const key = (r: InstanceRow): string => (attr === 'CustodiaDueAt' ? r.dueAt : r.stateSince) ?? '';
+  rows.sort((a, b) => key(a).localeCompare(key(b)) || a.workflowId.localeCompare(b.workflowId));
+  return { rows: rows.slice(0, want), total };
 }

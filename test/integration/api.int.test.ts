@@ -688,14 +688,14 @@ for (const backend of backends)
         expectProblem(await call('GET', '/api/audit', { session: qm }), 400, 'INVALID_QUERY');
         expect((await h.store.verifyAudit()).ok).toBe(true);
       });
-      it('puts the most overdue task first even when newer tasks fill what is read', async () => {
-        // An API that reads only 2 tasks per kind: before the fix, the 2 newest (not overdue) hid the old one.
+      it('puts the most overdue tasks first, exactly, reading only a few rows', async () => {
+        // An API that reads one row per step: the window is narrowed by count queries instead.
         const small = createApi({
           client: h.client,
           store: h.store,
           definitions: h.definitions,
           taskQueue: h.taskQueue,
-          inboxScan: 2,
+          inboxScan: 1,
           onError: (err) => serverErrors.push(err),
         });
         const smallBase = await small.listen(0);
@@ -705,28 +705,40 @@ for (const backend of backends)
             expect(res.status, res.text).toBe(201);
             return String(res.body.workflowId);
           };
-          const old = await start('api_due_fast');
+          const oldest = await start('api_due_fast');
+          await new Promise((r) => setTimeout(r, 300));
+          const older = await start('api_due_fast');
           await new Promise((r) => setTimeout(r, 1500));
-          const newer: string[] = [];
-          for (let i = 0; i < 3; i++) newer.push(await start('api_due_slow'));
-          const inbox = await eventually(async () => {
-            const res = await fetch(`${smallBase}/api/inbox?limit=10`, {
+          for (let i = 0; i < 3; i++) await start('api_due_slow');
+          type Inbox = {
+            tasks: { workflowId: string; overdue: boolean; dueAt?: string }[];
+            total: number;
+            truncated: boolean;
+          };
+          const inbox = async (limit: number): Promise<Inbox> => {
+            const res = await fetch(`${smallBase}/api/inbox?limit=${limit}`, {
               headers: { cookie: `${SESSION_COOKIE}=${alice.cookie}` },
             });
-            const body = (await res.json()) as {
-              tasks: { workflowId: string; overdue: boolean; procedure: string }[];
-              total: number;
-              truncated: boolean;
-            };
+            expect(res.status).toBe(200);
+            return (await res.json()) as Inbox;
+          };
+          // The full inbox (the regular API reads them all): ours in order, overdue first, earliest due first.
+          const full = await eventually(async () => {
+            const res = await call('GET', '/api/inbox?limit=100', { session: alice });
+            const body = res.body as unknown as Inbox;
             const ids = body.tasks.map((t) => t.workflowId);
-            return ids.includes(old) && ids.includes(newer[2]!) ? body : undefined;
+            return ids.includes(oldest) && ids.includes(older) && body.total >= 5 ? body : undefined;
           });
-          // Overdue first (the old task among them), then the rest.
-          const flags = inbox.tasks.map((t) => t.overdue);
+          const ids = full.tasks.map((t) => t.workflowId);
+          expect(ids.indexOf(oldest)).toBeLessThan(ids.indexOf(older));
+          const flags = full.tasks.map((t) => t.overdue);
           expect(flags).toEqual([...flags].sort((a, b) => Number(b) - Number(a)));
-          expect(inbox.tasks.find((t) => t.workflowId === old)?.overdue).toBe(true);
-          expect(inbox.total).toBeGreaterThanOrEqual(4);
-          expect(inbox.truncated).toBe(true);
+          // The one-row-at-a-time API finds the same first task (by narrowing the window, exactly).
+          const few = await inbox(1);
+          expect(few.tasks.map((t) => t.workflowId)).toEqual(ids.slice(0, 1));
+          expect(few.truncated).toBe(true);
+          // One row per step gives one task, never a later one in its place.
+          expect((await inbox(2)).tasks.map((t) => t.workflowId)).toEqual(ids.slice(0, 1));
         } finally {
           await small.close();
         }

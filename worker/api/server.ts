@@ -28,9 +28,8 @@ import {
   BadPageToken,
   buildListQuery,
   countByProcedureAndState,
-  instanceRow,
+  earliestBy,
   listPage,
-  type InstanceRow,
 } from '../visibility.ts';
 import { hashProcedure } from '../../workflows/core/hash.ts';
 import { parseDuration } from '../../workflows/core/duration.ts';
@@ -459,17 +458,6 @@ export function createApi(opts: ApiOptions): Api {
     }
   };
 
-  /** Up to `limit` rows of a query (for views sorted here, e.g. the inbox). */
-  const list = async (query: string, limit: number): Promise<InstanceRow[]> => {
-    const now = new Date();
-    const rows: InstanceRow[] = [];
-    for await (const info of client.workflow.list({ query, pageSize: Math.min(limit, 1000) })) {
-      rows.push(instanceRow(info, now));
-      if (rows.length >= limit) break;
-    }
-    return rows;
-  };
-
   // --- sessions -------------------------------------------------------------------------------
 
   route('POST', '/api/session', async (ctx) => {
@@ -865,32 +853,46 @@ export function createApi(opts: ApiOptions): Api {
       const limit = q.limit ?? 100;
       const base = parts.join(' AND ');
       const now = new Date();
-      // Visibility lists newest first and cannot sort by due time, so the overdue tasks are read
-      // apart (up to INBOX_SCAN of them) and sorted here: the most overdue are never cut off by
-      // newer ones. Then the rest, earliest deadline first, then longest waiting.
-      const byDue = (a: InstanceRow, b: InstanceRow): number =>
-        (a.dueAt ?? '\uffff').localeCompare(b.dueAt ?? '\uffff') ||
-        (a.stateSince ?? '').localeCompare(b.stateSince ?? '');
-      const overdue = (
-        await list(`${base} AND CustodiaDueAt < ${quote(now.toISOString())}`, INBOX_SCAN)
-      ).sort(byDue);
-      const rest =
-        overdue.length >= limit
-          ? []
-          : (
-              await list(
-                `${base} AND (CustodiaDueAt IS NULL OR CustodiaDueAt >= ${quote(now.toISOString())})`,
-                INBOX_SCAN,
-              )
-            ).sort(byDue);
-      const rows = [...overdue, ...rest].slice(0, limit);
+      // Most overdue first, then the earliest deadline, then tasks without one (longest waiting
+      // first) — exact for any number of tasks (see earliestBy), reading at most INBOX_SCAN rows.
+      const epoch = new Date(0);
+      const farFuture = new Date(now.getTime() + 100 * 365 * 86_400_000);
+      const overdue = await earliestBy(client, base, 'CustodiaDueAt', epoch, now, limit, INBOX_SCAN, now);
+      const rows = [...overdue.rows];
+      let complete = overdue.rows.length === overdue.total;
+      if (complete && rows.length < limit) {
+        const due = await earliestBy(
+          client,
+          base,
+          'CustodiaDueAt',
+          now,
+          farFuture,
+          limit - rows.length,
+          INBOX_SCAN,
+          now,
+        );
+        rows.push(...due.rows);
+        complete = due.rows.length === due.total;
+      }
+      if (complete && rows.length < limit) {
+        const undated = await earliestBy(
+          client,
+          `${base} AND CustodiaDueAt IS NULL`,
+          'CustodiaStateSince',
+          epoch,
+          farFuture,
+          limit - rows.length,
+          INBOX_SCAN,
+          now,
+        );
+        rows.push(...undated.rows);
+      }
       const total = (await client.workflow.count(base)).count;
       sendJson(ctx.res, 200, {
         tasks: rows.map((r) => ({ ...r, myRoles: r.awaiting.filter((x) => roles.includes(x as never)) })),
         total,
-        // More tasks than shown, or more overdue ones than were sorted.
+        // More tasks than shown.
         truncated: total > rows.length,
-        ...(overdue.length >= INBOX_SCAN ? { overdueScanCapped: true } : {}),
       });
     }),
   );
