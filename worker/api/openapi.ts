@@ -9,6 +9,16 @@ const ok = (description: string, schema: object = { type: 'object' }): object =>
 const errors = (...codes: number[]): Record<string, object> =>
   Object.fromEntries(codes.map((c) => [String(c), problem]));
 const csrf = { $ref: '#/components/parameters/Csrf' };
+/** A definition draft: `{yaml, file?}` (validate and deploy). */
+const draftBody = {
+  required: true,
+  content: json({
+    type: 'object',
+    required: ['yaml'],
+    properties: { yaml: { type: 'string', maxLength: 200000 }, file: { type: 'string' } },
+    additionalProperties: false,
+  }),
+};
 const instanceId = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
 
 export function openApiDocument(): object {
@@ -89,15 +99,7 @@ export function openApiDocument(): object {
             'Deploy a new version (admin): validated, every invariant proved, start links checked, ' +
             'version new and higher than the current; immutable once deployed; running instances keep theirs',
           parameters: [csrf],
-          requestBody: {
-            required: true,
-            content: json({
-              type: 'object',
-              required: ['yaml'],
-              properties: { yaml: { type: 'string', maxLength: 200000 }, file: { type: 'string' } },
-              additionalProperties: false,
-            }),
-          },
+          requestBody: draftBody,
           responses: {
             '201': ok('Deployed: {id, version, hash, deployedBy, deployedAt, diagnostics (warnings)}', {
               type: 'object',
@@ -151,15 +153,7 @@ export function openApiDocument(): object {
         post: {
           summary: 'Validate a draft definition (schema, semantic checks, all-paths invariant proof)',
           parameters: [csrf],
-          requestBody: {
-            required: true,
-            content: json({
-              type: 'object',
-              required: ['yaml'],
-              properties: { yaml: { type: 'string', maxLength: 200000 }, file: { type: 'string' } },
-              additionalProperties: false,
-            }),
-          },
+          requestBody: draftBody,
           responses: {
             '200': ok('The diagnostics (file, line, column, code, message, pointer, hint)', {
               type: 'object',
