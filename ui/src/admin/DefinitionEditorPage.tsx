@@ -144,7 +144,7 @@ export function DefinitionEditorPage(props: { id?: string; navigate: (path: stri
 
   if (loadError)
     return (
-      <main className="admin">
+      <section className="admin">
         <p role="alert">
           {pick({ zh: '无法加载定义：', en: 'The definition could not be loaded: ' })}
           {loadError}
@@ -152,12 +152,12 @@ export function DefinitionEditorPage(props: { id?: string; navigate: (path: stri
         <button type="button" onClick={() => props.navigate('/definitions')}>
           {pick({ zh: '返回定义列表', en: 'Back to definitions' })}
         </button>
-      </main>
+      </section>
     );
 
   const diagramIr = ir ?? lastIr;
   return (
-    <main className="admin definition-editor">
+    <section className="admin definition-editor">
       <header className="editor-head">
         <div>
           <button type="button" className="link" onClick={() => props.navigate('/definitions')}>
@@ -298,7 +298,7 @@ export function DefinitionEditorPage(props: { id?: string; navigate: (path: stri
           <VersionTable versions={detail.versions} />
         </section>
       )}
-    </main>
+    </section>
   );
 }
 

@@ -32,7 +32,7 @@ export function DefinitionsPage(props: { navigate: (path: string) => void }) {
   }, []);
 
   return (
-    <main className="admin definitions">
+    <section className="admin definitions">
       <header className="editor-head">
         <h1>{pick({ zh: '流程定义', en: 'Definitions' })}</h1>
         <button type="button" className="primary" onClick={() => props.navigate('/definitions/new')}>
@@ -96,6 +96,6 @@ export function DefinitionsPage(props: { navigate: (path: string) => void }) {
           </li>
         ))}
       </ul>
-    </main>
+    </section>
   );
 }
