@@ -87,3 +87,13 @@ export async function api<T>(
   }
   return payload as T;
 }
+
+/** Any thrown value as an `ApiError` (a failure in the browser itself is code `CLIENT`). */
+export function asApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  return new ApiError({
+    status: 0,
+    code: 'CLIENT',
+    detail: err instanceof Error ? err.message : String(err),
+  });
+}

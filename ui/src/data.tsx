@@ -4,7 +4,8 @@
  * procedure's clauses.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { api, ApiError } from './api.ts';
+import type { ApiError } from './api.ts';
+import { api, asApiError } from './api.ts';
 import type { ProcedureIR, StateIR, Text } from '../../workflows/core/ir.ts';
 import type { Clause, DefinitionDetail, DefinitionSummary, PinnedDefinition } from './types.ts';
 
@@ -30,15 +31,7 @@ export function useApi<T>(key: string, load: (signal: AbortSignal) => Promise<T>
       },
       (err: unknown) => {
         if (ctl.signal.aborted) return;
-        const error =
-          err instanceof ApiError
-            ? err
-            : new ApiError({
-                status: 0,
-                code: 'CLIENT',
-                detail: err instanceof Error ? err.message : String(err),
-              });
-        setState((s) => ({ ...s, error, loading: false }));
+        setState((s) => ({ ...s, error: asApiError(err), loading: false }));
       },
     );
     return () => ctl.abort();

@@ -4,7 +4,8 @@
  * instances and the audit trail.
  */
 import { Suspense, useEffect, useMemo, useState } from 'react';
-import { api, ApiError } from '../api.ts';
+import type { ApiError } from '../api.ts';
+import { api, asApiError } from '../api.ts';
 import { loadDefinition, loadPinned, stateAt, useApi, useDefinitions } from '../data.tsx';
 import { useI18n } from '../i18n.tsx';
 import { Link } from '../router.tsx';
@@ -278,9 +279,7 @@ function EventForm({
       setRound((n) => n + 1);
       onSent(r);
     } catch (err) {
-      setError(
-        err instanceof ApiError ? err : new ApiError({ status: 0, code: 'CLIENT', detail: String(err) }),
-      );
+      setError(asApiError(err));
     } finally {
       setBusy(false);
     }

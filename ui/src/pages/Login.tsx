@@ -1,5 +1,6 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { api, ApiError } from '../api.ts';
+import type { ApiError } from '../api.ts';
+import { api, asApiError } from '../api.ts';
 import { useI18n } from '../i18n.tsx';
 import { useSession } from '../session.tsx';
 import { LangSwitch } from '../components/LangSwitch.tsx';
@@ -35,9 +36,7 @@ export function LoginPage({ dialog = false }: { dialog?: boolean }) {
     try {
       await signIn(id.trim(), password);
     } catch (err) {
-      setError(
-        err instanceof ApiError ? err : new ApiError({ status: 0, code: 'CLIENT', detail: String(err) }),
-      );
+      setError(asApiError(err));
       setPassword('');
     } finally {
       setBusy(false);

@@ -3,7 +3,8 @@
  * the same schema the API checks with `startInputProblems`), POST /api/instances, open the new one.
  */
 import { useMemo, useState } from 'react';
-import { api, ApiError } from '../api.ts';
+import type { ApiError } from '../api.ts';
+import { api, asApiError } from '../api.ts';
 import { loadDefinition, useApi, useDefinitions } from '../data.tsx';
 import { useI18n } from '../i18n.tsx';
 import { navigate, setQuery, useLocation } from '../router.tsx';
@@ -65,9 +66,7 @@ export function StartPage() {
       const r = await api<{ workflowId: string }>('POST', '/api/instances', { procedure: ir.id, input });
       navigate(`/instances/${encodeURIComponent(r.workflowId)}`);
     } catch (err) {
-      setError(
-        err instanceof ApiError ? err : new ApiError({ status: 0, code: 'CLIENT', detail: String(err) }),
-      );
+      setError(asApiError(err));
     } finally {
       setBusy(false);
     }
