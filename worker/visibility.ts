@@ -19,6 +19,7 @@ import {
 
 export interface ListFilter {
   procedure?: string;
+  version?: string;
   state?: string;
   client?: string;
   awaiting?: string;
@@ -26,6 +27,8 @@ export interface ListFilter {
   stalled?: boolean;
   /** ISO-8601 duration for `stalled` (default P3D). */
   idle?: string;
+  /** Running instances past their SLA at `now`. */
+  overdue?: boolean;
   /** Include closed instances (default: running only). */
   all?: boolean;
 }
@@ -51,11 +54,13 @@ function quote(value: string): string {
 /** The visibility query for a filter, at time `now`. */
 export function buildListQuery(filter: ListFilter, now = new Date()): string {
   const parts = [`WorkflowType = ${quote(WORKFLOW_TYPE)}`];
-  if (!filter.all || filter.stalled) parts.push(`ExecutionStatus = 'Running'`);
+  if (!filter.all || filter.stalled || filter.overdue) parts.push(`ExecutionStatus = 'Running'`);
   if (filter.procedure) parts.push(`CustodiaProcedure = ${quote(filter.procedure)}`);
+  if (filter.version) parts.push(`CustodiaVersion = ${quote(filter.version)}`);
   if (filter.state) parts.push(`CustodiaState = ${quote(filter.state)}`);
   if (filter.client) parts.push(`CustodiaClient = ${quote(filter.client)}`);
   if (filter.awaiting) parts.push(`CustodiaAwaiting = ${quote(filter.awaiting)}`);
+  if (filter.overdue) parts.push(`CustodiaDueAt < ${quote(now.toISOString())}`);
   if (filter.stalled) {
     const idle = parseDuration(filter.idle ?? 'P3D');
     if (idle === undefined) throw new Error(`--idle must be an ISO-8601 duration such as P3D or PT12H`);
@@ -87,18 +92,26 @@ export function instanceRow(info: WorkflowExecutionInfo, now: Date): InstanceRow
   return row;
 }
 
-/** Up to `limit` instances matching `filter`, newest first. */
-export async function listInstances(client: Client, filter: ListFilter, limit = 100): Promise<InstanceRow[]> {
-  const now = new Date();
+/** Up to `limit` instances matching a visibility `query`, newest first, as rows at `now`. */
+export async function listRows(
+  client: Client,
+  query: string,
+  limit = Infinity,
+  now = new Date(),
+): Promise<InstanceRow[]> {
   const rows: InstanceRow[] = [];
-  for await (const info of client.workflow.list({
-    query: buildListQuery(filter, now),
-    pageSize: Math.min(limit, 1000),
-  })) {
+  if (limit <= 0) return rows;
+  for await (const info of client.workflow.list({ query, pageSize: Math.min(limit, 1000) })) {
     rows.push(instanceRow(info, now));
     if (rows.length >= limit) break;
   }
   return rows;
+}
+
+/** Up to `limit` instances matching `filter`, newest first. */
+export async function listInstances(client: Client, filter: ListFilter, limit = 100): Promise<InstanceRow[]> {
+  const now = new Date();
+  return listRows(client, buildListQuery(filter, now), limit, now);
 }
 
 /** One page of a visibility query, with Temporal's own page token (base64url) for the next. */
@@ -213,8 +226,7 @@ export async function countByProcedureAndState(
 
   if (total <= (opts.listUpTo ?? 500)) {
     const groups = new Map<string, GroupCount & { roles: Set<string> }>();
-    for await (const info of client.workflow.list({ query, pageSize: 1000 })) {
-      const row = instanceRow(info, now);
+    for (const row of await listRows(client, query, Infinity, now)) {
       for (const state of row.state) {
         const key = `${row.procedure ?? ''}\u0000${state}`;
         let g = groups.get(key);
@@ -315,14 +327,7 @@ export async function earliestBy(
       }
     }
   }
-  const rows: InstanceRow[] = [];
-  for await (const info of client.workflow.list({
-    query: within(from, hi),
-    pageSize: Math.min(scan, 1000),
-  })) {
-    rows.push(instanceRow(info, now));
-    if (rows.length >= scan) break;
-  }
+  const rows = await listRows(client, within(from, hi), scan, now);
   const key = (r: InstanceRow): string => (attr === 'CustodiaDueAt' ? r.dueAt : r.stateSince) ?? '';
   rows.sort((a, b) => key(a).localeCompare(key(b)) || a.workflowId.localeCompare(b.workflowId));
   return { rows: rows.slice(0, want), total };

@@ -50,7 +50,7 @@ import {
 import { openApiDocument } from './openapi.ts';
 import { uiFiles } from './static.ts';
 import { OIDC_COOKIE, OidcFailure, oidcFlow, type OidcSettings } from './oidc.ts';
-import { DeployRefused, deployDefinitionText, irOfVersion } from '../deploy.ts';
+import { DeployRefused, deployDefinitionText } from '../deploy.ts';
 import type { Clause } from '../../workflows/core/clauses.ts';
 
 export const SESSION_COOKIE = 'custodia_session';
@@ -629,7 +629,7 @@ export function createApi(opts: ApiOptions): Api {
           version: v.version,
           hash: v.hash,
           current: live?.hash === v.hash,
-          ir: irOfVersion(v),
+          ir: v.ir,
           yaml: v.yaml,
           deployedBy: v.deployedBy,
           deployedAt: v.deployedAt,
@@ -773,17 +773,11 @@ export function createApi(opts: ApiOptions): Api {
         sendJson(ctx.res, 200, { instances: [] });
         return;
       }
-      const parts = [`WorkflowType = ${quote(WORKFLOW_TYPE)}`];
-      if (!q.all || q.overdue) parts.push(`ExecutionStatus = 'Running'`);
-      if (q.procedure) parts.push(`CustodiaProcedure = ${quote(q.procedure)}`);
-      if (q.version) parts.push(`CustodiaVersion = ${quote(q.version)}`);
-      if (q.state) parts.push(`CustodiaState = ${quote(q.state)}`);
-      if (q.client) parts.push(`CustodiaClient = ${quote(q.client)}`);
-      if (q.awaiting) parts.push(`CustodiaAwaiting = ${quote(q.awaiting)}`);
-      if (q.overdue) parts.push(`CustodiaDueAt < ${quote(new Date().toISOString())}`);
+      const { limit, pageToken, ...filter } = q;
+      const parts = [buildListQuery(filter)];
       const iso = isolationClause(ctx.user);
       if (iso) parts.push(iso);
-      const page = await pageOf(parts.join(' AND '), q.limit ?? 50, q.pageToken);
+      const page = await pageOf(parts.join(' AND '), limit ?? 50, pageToken);
       sendJson(ctx.res, 200, {
         instances: page.rows,
         ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}),
