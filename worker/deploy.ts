@@ -14,7 +14,6 @@
  */
 import { hashProcedure } from '../workflows/core/hash.ts';
 import type { Diagnostic } from '../workflows/core/diagnostics.ts';
-import type { ProcedureIR } from '../workflows/core/ir.ts';
 import { validateProcedureText } from '../workflows/core/validate.ts';
 import { checkStartTargets, invariantDiagnostics, type LoadedDefinition } from './definitions.ts';
 import type { DefinitionVersion, RecordsStore } from './records/types.ts';
@@ -48,31 +47,11 @@ export function compareVersions(a: string, b: string): number {
   return 0;
 }
 
-const fromYaml = new Map<string, ProcedureIR>();
-
-/**
- * The IR of a stored version in document order. PostgreSQL's jsonb (and PGlite's) re-sorts object
- * keys, and key order carries meaning (states, regions, context fields, form order), so the IR is
- * compiled again from the stored YAML — the source of truth — and must hash to the stored hash.
- * Versions stored without YAML fall back to the stored IR. Cached per hash.
- */
-export function irOfVersion(v: DefinitionVersion): ProcedureIR {
-  const cached = fromYaml.get(v.hash);
-  if (cached) return cached;
-  let ir = v.ir;
-  if (v.yaml) {
-    const result = validateProcedureText(v.yaml, `${v.procedure}@${v.version}`);
-    if (result.ir && hashProcedure(result.ir) === v.hash) ir = result.ir;
-  }
-  if (hashProcedure(ir) !== v.hash)
-    throw new Error(`deployed ${v.procedure}@${v.version}: stored hash does not match its IR (altered?)`);
-  fromYaml.set(v.hash, ir);
-  return ir;
-}
-
 /** A stored version as a definition a process can run (its hash re-checked). */
 export function definitionFromVersion(v: DefinitionVersion): LoadedDefinition {
-  return { file: `${v.procedure}@${v.version} (deployed)`, ir: irOfVersion(v), hash: v.hash };
+  if (hashProcedure(v.ir) !== v.hash)
+    throw new Error(`deployed ${v.procedure}@${v.version}: stored hash does not match its IR (altered?)`);
+  return { file: `${v.procedure}@${v.version} (deployed)`, ir: v.ir, hash: v.hash };
 }
 
 /**

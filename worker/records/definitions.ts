@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { hashProcedure } from '../../workflows/core/hash.ts';
 import type { ProcedureIR } from '../../workflows/core/ir.ts';
+import { validateProcedureText } from '../../workflows/core/validate.ts';
 import { appendAudit, lockChainHead } from './audit.ts';
 import { RecordsError } from './errors.ts';
 import type { SqlClient, SqlQueryable } from './sql.ts';
@@ -23,13 +24,31 @@ interface DefinitionRow {
 
 const COLUMNS = 'procedure, version, hash, yaml, ir, deployed_by, deployed_at';
 
+const inDocumentOrder = new Map<string, ProcedureIR>();
+
+/**
+ * The stored IR in document order. jsonb (PostgreSQL's and PGlite's) re-sorts object keys, and
+ * key order carries meaning (states, regions, context fields, form order), so the IR is compiled
+ * again from the stored YAML — the source of truth — when that gives the stored hash; otherwise
+ * (no YAML) the stored IR. Cached per hash: a version never changes.
+ */
+function orderedIr(r: DefinitionRow): ProcedureIR {
+  let ir = inDocumentOrder.get(r.hash);
+  if (!ir) {
+    const compiled = r.yaml ? validateProcedureText(r.yaml, `${r.procedure}@${r.version}`).ir : undefined;
+    ir = compiled && hashProcedure(compiled) === r.hash ? compiled : r.ir;
+    inDocumentOrder.set(r.hash, ir);
+  }
+  return ir;
+}
+
 function fromRow(r: DefinitionRow): DefinitionVersion {
   return {
     procedure: r.procedure,
     version: r.version,
     hash: r.hash,
     yaml: r.yaml,
-    ir: r.ir,
+    ir: orderedIr(r),
     deployedBy: r.deployed_by,
     deployedAt: new Date(r.deployed_at).toISOString(),
   };
