@@ -27,7 +27,7 @@
  */
 import { cpus, loadavg, totalmem } from 'node:os';
 import path from 'node:path';
-import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
@@ -46,6 +46,7 @@ import type { LoadedDefinition } from '../../worker/definitions.ts';
 import { eventUpdate, type EventResult, type TransitionCommit } from '../../workflows/api.ts';
 import type { Actor, EventInput } from '../../workflows/core/ir.ts';
 import { BASELINE_WORKFLOW_TYPE, type BaselineActivities, type BaselineInput } from './baseline.workflow.ts';
+import { formatJson, percentile, processCpuMs } from './stats.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const DEFINITION_FILE = path.join(HERE, 'bench-review.yaml');
@@ -154,25 +155,6 @@ function sampleRss(): void {
   const rss = process.memoryUsage().rss;
   if (rss > rssMax) rssMax = rss;
   if (rss > phaseRssMax) phaseRssMax = rss;
-}
-
-/** CPU time (ms) of another process, from /proc (Linux); null when unavailable. */
-function processCpuMs(pid: number | undefined): number | null {
-  if (!pid) return null;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // fields[0] is field 3 (state): utime is field 14, stime field 15 → indexes 11, 12.
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  } catch {
-    return null;
-  }
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (!sorted.length) return NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i]!;
 }
 
 async function startInstance(env: Env, kind: Kind, workflowId: string): Promise<WorkflowHandle> {
@@ -351,18 +333,6 @@ function summarize(rounds: PhaseResult[]) {
     serverCpuMsPerTransition: med((r) => r.serverCpuMsPerTransition),
     rssMaxMb: Math.max(...rounds.map((r) => r.rssMaxMb)),
   };
-}
-
-/** JSON as the repository's Prettier settings print it (so the committed results pass `format:check`). */
-async function formatJson(value: unknown, file: string): Promise<string> {
-  const text = JSON.stringify(value, null, 2) + '\n';
-  try {
-    const prettier = await import('prettier');
-    const options = (await prettier.resolveConfig(file)) ?? {};
-    return await prettier.format(text, { ...options, filepath: file });
-  } catch {
-    return text;
-  }
 }
 
 const f1 = (x: number | null): string => (x === null ? 'n/a' : x.toFixed(1));

@@ -22,7 +22,7 @@
  */
 import { cpus, loadavg, totalmem } from 'node:os';
 import path from 'node:path';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
@@ -36,6 +36,7 @@ import { startProcedure } from '../../worker/instances.ts';
 import { buildListQuery } from '../../worker/visibility.ts';
 import { createApi, SESSION_COOKIE, type Api } from '../../worker/api/server.ts';
 import type { Actor } from '../../workflows/core/ir.ts';
+import { formatJson, percentile, processCpuMs } from './stats.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const DEFINITION_FILE = path.join(HERE, 'bench-stalled.yaml');
@@ -73,12 +74,6 @@ function options() {
 
 // ---------------------------------------------------------------------------------------------
 
-function percentile(sorted: number[], p: number): number {
-  if (!sorted.length) return NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i]!;
-}
-
 interface Timing {
   medianMs: number;
   p95Ms: number;
@@ -99,30 +94,6 @@ function timing(samples: number[]): Timing {
     maxMs: r(s[s.length - 1]!),
     samplesMs: samples.map(r),
   };
-}
-
-/** CPU time (ms) of another process, from /proc (Linux); null when unavailable. */
-function processCpuMs(pid: number | undefined): number | null {
-  if (!pid) return null;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  } catch {
-    return null;
-  }
-}
-
-/** JSON as the repository's Prettier settings print it (so the committed results pass `format:check`). */
-async function formatJson(value: unknown, file: string): Promise<string> {
-  const text = JSON.stringify(value, null, 2) + '\n';
-  try {
-    const prettier = await import('prettier');
-    const options = (await prettier.resolveConfig(file)) ?? {};
-    return await prettier.format(text, { ...options, filepath: file });
-  } catch {
-    return text;
-  }
 }
 
 /** Run `task(i)` for i in [from, to) with at most `n` in flight. */
