@@ -1,5 +1,7 @@
 /** Shapes of the API's answers the pages read (see `worker/api/server.ts`, `workflows/api.ts`). */
-import type { Json, ProcedureIR, Text } from '../../workflows/core/ir.ts';
+import type { ProcedureIR, Text } from '../../workflows/core/ir.ts';
+import type { TransitionRecord } from '../../workflows/core/runtime.ts';
+import type { ProcedureSnapshot } from '../../workflows/api.ts';
 
 export interface User {
   id: string;
@@ -36,37 +38,12 @@ export interface StalledRow extends InstanceRow {
   overdueMs?: number;
 }
 
-export interface TransitionRecord {
-  seq: number;
-  at: string;
-  event: string;
-  actor: { id: string; roles: string[] };
-  from: string[];
-  to: string[];
-  clauses: string[];
-  data?: Record<string, Json>;
-}
+export type { TransitionRecord };
 
-export interface Snapshot {
+/** `GET /api/instances/:id`: the workflow's `snapshot` query, its id, and the events my roles may send. */
+export interface Snapshot extends ProcedureSnapshot {
   workflowId: string;
-  procedure: string;
-  version: string;
-  hash: string;
-  title: Text;
-  state: unknown;
-  leaves: string[];
-  done: boolean;
-  context: Record<string, Json>;
-  available: Record<string, string[]>;
   availableToMyRoles: string[];
-  awaiting: string[];
-  stateSince: string;
-  dueAt?: string;
-  timers: { event: string; dueAt: string }[];
-  log: TransitionRecord[];
-  children: { workflowId: string; procedure: string; seq: number }[];
-  parent?: { workflowId: string; seq: number };
-  runs: number;
 }
 
 export interface DefinitionSummary {
