@@ -50,6 +50,14 @@ function byId(results: InvariantResult[], id: string): InvariantResult {
 /** Ids of the invariants that do not hold. */
 const failing = (results: InvariantResult[]): string[] => results.filter((r) => !r.holds).map((r) => r.id);
 
+/** A broken fixture: exactly the invariant `id` fails; its result. */
+function onlyViolation(name: string, id: string): { ir: ProcedureIR; r: InvariantResult } {
+  const ir = fixture(name);
+  const { invariants } = verifyProcedure(ir);
+  expect(failing(invariants)).toEqual([id]);
+  return { ir, r: byId(invariants, id) };
+}
+
 /** Send every step of a counterexample through the real engine and compare the states. */
 function replay(ir: ProcedureIR, steps: PathStep[], input: Record<string, Json> = {}): void {
   const proc = compileProcedure(ir);
@@ -122,10 +130,7 @@ describe('every invariant kind holds on the well-formed definition', () => {
 
 describe('each broken fixture fails its invariant with the shortest counterexample', () => {
   it('must_pass: released on the consent path without approval', () => {
-    const ir = fixture('broken-must_pass');
-    const { invariants } = verifyProcedure(ir);
-    expect(failing(invariants)).toEqual(['approved_before_release']);
-    const r = byId(invariants, 'approved_before_release');
+    const { ir, r } = onlyViolation('broken-must_pass', 'approved_before_release');
     expect(r.counterexample).toEqual([START, SUBMIT, CONSENT, RELEASE]);
     expect(r.note).toBe('released is entered without passing review.preparing.approval.approved');
     replay(ir, r.counterexample ?? [], CLIENT);
@@ -150,10 +155,7 @@ describe('each broken fixture fails its invariant with the shortest counterexamp
   });
 
   it('never_when: the submitter picks the medium and DISPATCH does not check it', () => {
-    const ir = fixture('broken-never_when');
-    const { invariants } = verifyProcedure(ir);
-    expect(failing(invariants)).toEqual(['paper_only']);
-    const r = byId(invariants, 'paper_only');
+    const { ir, r } = onlyViolation('broken-never_when', 'paper_only');
     expect(r.counterexample).toEqual([
       START,
       { ...SUBMIT, data: { medium: 'electronic' } },
@@ -167,10 +169,7 @@ describe('each broken fixture fails its invariant with the shortest counterexamp
   });
 
   it('distinct_actors: the approver reopens and submits (the duty only runs one way)', () => {
-    const ir = fixture('broken-distinct_actors');
-    const { invariants } = verifyProcedure(ir);
-    expect(failing(invariants)).toEqual(['four_eyes']);
-    const r = byId(invariants, 'four_eyes');
+    const { ir, r } = onlyViolation('broken-distinct_actors', 'four_eyes');
     expect(r.counterexample).toEqual([
       START,
       SUBMIT,
@@ -184,30 +183,21 @@ describe('each broken fixture fails its invariant with the shortest counterexamp
   });
 
   it('roles_only: project staff may approve', () => {
-    const ir = fixture('broken-roles_only');
-    const { invariants } = verifyProcedure(ir);
-    expect(failing(invariants)).toEqual(['approvers']);
-    const r = byId(invariants, 'approvers');
+    const { ir, r } = onlyViolation('broken-roles_only', 'approvers');
     expect(r.counterexample).toEqual([START, SUBMIT, CONSENT, { ...APPROVE, roles: ['project_staff'] }]);
     expect(r.note).toMatch(/^project_staff may send APPROVE in review\.preparing\.approval\.pending /);
     replay(ir, r.counterexample ?? [], CLIENT);
   });
 
   it('ends_in: a draft left for 60 days ends abandoned (a delayed transition)', () => {
-    const ir = fixture('broken-ends_in');
-    const { invariants } = verifyProcedure(ir);
-    expect(failing(invariants)).toEqual(['ends']);
-    const r = byId(invariants, 'ends');
+    const { ir, r } = onlyViolation('broken-ends_in', 'ends');
     expect(r.counterexample).toEqual([START, { event: 'after P60D', to: ['abandoned'] }]);
     expect(r.note).toBe('ends in abandoned, not in dispatched or withdrawn or expired');
     replay(ir, r.counterexample ?? [], CLIENT);
   });
 
   it('ends_in: a hold that can never be resumed is a deadlock', () => {
-    const ir = fixture('broken-ends_in-deadlock');
-    const { invariants } = verifyProcedure(ir);
-    expect(failing(invariants)).toEqual(['ends']);
-    const r = byId(invariants, 'ends');
+    const { ir, r } = onlyViolation('broken-ends_in-deadlock', 'ends');
     expect(r.counterexample).toEqual([
       START,
       SUBMIT,
