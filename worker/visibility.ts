@@ -1,9 +1,15 @@
 /**
  * Listing instances through Temporal visibility, using Custodia's search attributes: the
- * query builder and the row shape shared by the CLI (and later the API).
+ * query builder, the row shape and the bounded reads shared by the CLI and the API.
  */
-import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
-import { executionInfoFromRaw } from '@temporalio/client/lib/helpers.js';
+import type { Client, WorkflowExecutionInfo, WorkflowExecutionStatusName } from '@temporalio/client';
+import {
+  defaultPayloadConverter,
+  SearchAttributeType,
+  TypedSearchAttributes,
+  type Payload,
+  type SearchAttributePair,
+} from '@temporalio/common';
 import { parseDuration } from '../workflows/core/duration.ts';
 import type { ProcedureIR, StateIR } from '../workflows/core/ir.ts';
 import { WORKFLOW_TYPE } from '../workflows/api.ts';
@@ -46,8 +52,20 @@ export interface InstanceRow {
   overdue: boolean;
 }
 
-function quote(value: string): string {
-  if (/['\\\n]/.test(value)) throw new Error(`filter values may not contain quotes or backslashes: ${value}`);
+/** A value that cannot be put into a visibility query (a quote, backslash or line break). */
+export class InvalidQueryValue extends Error {
+  override name = 'InvalidQueryValue';
+}
+
+/**
+ * A value as a visibility query string literal. Values with a quote, a backslash or a line break
+ * are refused rather than escaped: no search attribute Custodia writes holds one.
+ */
+export function quote(value: string): string {
+  if (/['\\\n\r]/.test(value))
+    throw new InvalidQueryValue(
+      `visibility query values may not contain quotes, backslashes or line breaks: ${JSON.stringify(value)}`,
+    );
   return `'${value}'`;
 }
 
@@ -70,8 +88,11 @@ export function buildListQuery(filter: ListFilter, now = new Date()): string {
   return parts.join(' AND ');
 }
 
+/** What a list row is made of: a visibility entry, decoded by the client or by `listPage`. */
+export type RowSource = Pick<WorkflowExecutionInfo, 'workflowId' | 'status' | 'typedSearchAttributes'>;
+
 /** A list row from a visibility entry (overdue: running and past its SLA at `now`). */
-export function instanceRow(info: WorkflowExecutionInfo, now: Date): InstanceRow {
+export function instanceRow(info: RowSource, now: Date): InstanceRow {
   const sa = info.typedSearchAttributes;
   const dueAt = sa.get(CustodiaDueAt);
   const row: InstanceRow = {
@@ -138,13 +159,66 @@ export async function listPage(
     pageSize,
     ...(pageToken ? { nextPageToken: decodePageToken(pageToken) } : {}),
   });
-  const converter = client.options.loadedDataConverter;
-  const infos = await Promise.all(
-    (res.executions ?? []).map((raw) => executionInfoFromRaw(raw, converter, raw, client.options.namespace)),
+  const rows = (res.executions ?? []).map((raw) =>
+    instanceRow(
+      {
+        workflowId: raw.execution?.workflowId ?? '',
+        status: { code: raw.status ?? 0, name: STATUS_NAMES[raw.status ?? 0] ?? 'UNKNOWN' },
+        typedSearchAttributes: rowAttributes(raw.searchAttributes?.indexedFields),
+      },
+      now,
+    ),
   );
-  const rows = infos.map((info) => instanceRow(info, now));
   const next = res.nextPageToken?.length ? Buffer.from(res.nextPageToken).toString('base64url') : undefined;
   return { rows, ...(next ? { nextPageToken: next } : {}) };
+}
+
+/** Execution status names by their visibility code (`temporal.api.enums.v1.WorkflowExecutionStatus`). */
+const STATUS_NAMES: readonly WorkflowExecutionStatusName[] = [
+  'UNSPECIFIED',
+  'RUNNING',
+  'COMPLETED',
+  'FAILED',
+  'CANCELLED',
+  'TERMINATED',
+  'CONTINUED_AS_NEW',
+  'TIMED_OUT',
+  'PAUSED',
+];
+
+/** The search attributes a row reads. */
+const ROW_KEYS = [
+  CustodiaProcedure,
+  CustodiaVersion,
+  CustodiaClient,
+  CustodiaState,
+  CustodiaAwaiting,
+  CustodiaStateSince,
+  CustodiaDueAt,
+] as const;
+
+/**
+ * The row's search attributes from a raw visibility entry's payloads (JSON, the type known from
+ * the key): an older server's one-element array unwrapped for a single-valued attribute, Datetime
+ * as a Date; a value of the wrong shape is left out, as the SDK's own decoding does.
+ */
+function rowAttributes(fields: Record<string, Payload> | null | undefined): TypedSearchAttributes {
+  const pairs: SearchAttributePair[] = [];
+  for (const key of ROW_KEYS) {
+    const payload = fields?.[key.name];
+    if (!payload) continue;
+    let value: unknown = defaultPayloadConverter.fromPayload(payload);
+    if (key.type === SearchAttributeType.KEYWORD_LIST) {
+      if (Array.isArray(value) && value.every((v) => typeof v === 'string'))
+        pairs.push({ key, value: value as string[] });
+      continue;
+    }
+    if (Array.isArray(value)) value = value.length === 1 ? value[0] : undefined;
+    if (typeof value !== 'string') continue;
+    if (key.type === SearchAttributeType.KEYWORD) pairs.push({ key, value });
+    else if (!Number.isNaN(Date.parse(value))) pairs.push({ key, value: new Date(value) });
+  }
+  return new TypedSearchAttributes(pairs);
 }
 
 /** A page token that is not one Temporal gave out. */

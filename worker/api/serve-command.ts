@@ -8,13 +8,12 @@ import { connectClient, loadConfig } from '../config.ts';
 import { loadDeployedDefinitions, recordDeployments, refreshIntervalMs } from '../process.ts';
 import { describeStore, recordsStoreOptions } from '../records/location.ts';
 import { openStore } from '../records/store.ts';
-import { UsageError } from '../cli/options.ts';
 import { httpSettings, serveApi } from './listen.ts';
 import { refreshFromStore } from '../deploy.ts';
 import { ensureUiBuilt } from '../ui-build.ts';
 
-export async function serveCommand(args: string[]): Promise<number> {
-  if (args.length) throw new UsageError('serve takes no arguments (configure it with environment variables)');
+/** Serve until stopped; the CLI has checked that no arguments were given. */
+export async function serveCommand(): Promise<number> {
   const config = loadConfig();
   const settings = httpSettings();
   const definitions = loadDeployedDefinitions();

@@ -58,7 +58,10 @@ async function main(argv: string[]): Promise<number> {
     case 'audit':
       return (await import('./audit.ts')).auditCommand(rest);
     case 'serve':
-      return (await import('../api/serve-command.ts')).serveCommand(rest);
+      // Checked here, so the API's module needs nothing from the CLI's.
+      if (rest.length)
+        throw new UsageError('serve takes no arguments (configure it with environment variables)');
+      return (await import('../api/serve-command.ts')).serveCommand();
     case undefined:
     case 'help':
     case '--help':

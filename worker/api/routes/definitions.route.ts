@@ -1,0 +1,212 @@
+/** The procedures: what can be started, one definition and its deployed versions, drafts, deploying, clauses. */
+import { hashProcedure } from '../../../workflows/core/hash.ts';
+import { validateProcedureText } from '../../../workflows/core/validate.ts';
+import { invariantDiagnostics, type LoadedDefinition } from '../../definitions.ts';
+import { DeployRefused, deployDefinitionText } from '../../deploy.ts';
+import { ApiProblem, sendJson } from '../http.ts';
+import { FILE_NAME, ID, matching, VERSION } from '../patterns.ts';
+import { defineRoute, objectSchema } from '../route.ts';
+
+/** A definition draft: `{yaml, file?}` (validate and deploy). */
+const draft = objectSchema<{ yaml: string; file?: string }>(
+  { yaml: { type: 'string', maxLength: 200_000 }, file: matching(FILE_NAME) },
+  ['yaml'],
+);
+const diagnosticList = { type: 'array', items: { type: 'object' } };
+
+function summary(def: LoadedDefinition): Record<string, unknown> {
+  return {
+    id: def.ir.id,
+    version: def.ir.version,
+    hash: def.hash,
+    title: def.ir.title,
+    description: def.ir.description,
+    roles: def.ir.roles,
+    ...(def.ir.clientField ? { clientField: def.ir.clientField } : {}),
+    events: Object.keys(def.ir.events),
+  };
+}
+
+const list = defineRoute({
+  method: 'GET',
+  path: '/api/definitions',
+  summary: 'The procedures that can be started',
+  auth: 'user',
+  responses: { 200: { description: 'Definitions' } },
+  async handle({ res }, app) {
+    const out = [...app.definitions.values()].sort((a, b) => a.ir.id.localeCompare(b.ir.id)).map(summary);
+    sendJson(res, 200, { definitions: out });
+  },
+});
+
+const one = defineRoute({
+  method: 'GET',
+  path: '/api/definitions/:id',
+  summary: 'One procedure: IR, YAML, deployed versions (or one deployed version with ?version=)',
+  auth: 'user',
+  params: { id: matching(ID) },
+  query: objectSchema<{ version?: string }>({ version: matching(VERSION) }),
+  responses: { 200: { description: 'The definition' } },
+  problems: { 404: 'UNKNOWN_PROCEDURE, UNKNOWN_VERSION' },
+  async handle({ params, query, res }, app) {
+    const id = params.id ?? '';
+    if (query.version !== undefined) {
+      // A deployed version (e.g. the one a running instance pinned), from the records store.
+      const v = new RegExp(ID).test(id) ? await app.store.definitionVersion(id, query.version) : undefined;
+      if (!v) throw new ApiProblem(404, 'UNKNOWN_VERSION', `no deployed version ${query.version} of "${id}"`);
+      const live = app.definitions.get(id);
+      sendJson(res, 200, {
+        id: v.procedure,
+        version: v.version,
+        hash: v.hash,
+        current: live?.hash === v.hash,
+        ir: v.ir,
+        yaml: v.yaml,
+        deployedBy: v.deployedBy,
+        deployedAt: v.deployedAt,
+      });
+      return;
+    }
+    const def = app.definitionOf(id);
+    const versions = await app.store.definitionVersions(def.ir.id);
+    const current = versions.find((v) => v.version === def.ir.version && v.hash === def.hash);
+    sendJson(res, 200, {
+      ...summary(def),
+      ir: def.ir,
+      ...(current
+        ? { yaml: current.yaml, deployedBy: current.deployedBy, deployedAt: current.deployedAt }
+        : {}),
+      versions: versions.map((v) => ({
+        version: v.version,
+        hash: v.hash,
+        deployedBy: v.deployedBy,
+        deployedAt: v.deployedAt,
+      })),
+    });
+  },
+});
+
+const validate = defineRoute({
+  method: 'POST',
+  path: '/api/definitions/validate',
+  summary: 'Validate a draft definition (schema, semantic checks, all-paths invariant proof)',
+  auth: 'user',
+  body: draft,
+  responses: {
+    200: {
+      description: 'The diagnostics (file, line, column, code, message, pointer, hint)',
+      schema: {
+        type: 'object',
+        properties: {
+          valid: { type: 'boolean' },
+          id: { type: 'string' },
+          version: { type: 'string' },
+          hash: { type: 'string' },
+          diagnostics: diagnosticList,
+        },
+      },
+    },
+  },
+  async handle({ body, res }) {
+    const file = body.file ?? 'draft.yaml';
+    const result = validateProcedureText(body.yaml, file);
+    const diagnostics = [...result.diagnostics];
+    let about: Record<string, unknown> = {};
+    if (result.ir) {
+      const hash = hashProcedure(result.ir);
+      const def: LoadedDefinition = {
+        file,
+        ir: result.ir,
+        hash,
+        ...(result.positions ? { positions: result.positions } : {}),
+      };
+      // The all-paths invariant proof (bounded by verify's configuration cap).
+      diagnostics.push(...invariantDiagnostics(def));
+      about = { id: result.ir.id, version: result.ir.version, hash };
+    }
+    const valid = !diagnostics.some((d) => d.severity === 'error');
+    sendJson(res, 200, { valid, ...about, diagnostics });
+  },
+});
+
+const deploy = defineRoute({
+  method: 'POST',
+  path: '/api/definitions',
+  summary:
+    'Deploy a new version (admin): validated, every invariant proved, start links checked, ' +
+    'version new and higher than the current; immutable once deployed; running instances keep theirs',
+  auth: 'admin',
+  refusal: 'only users with the admin role deploy definitions',
+  body: draft,
+  responses: {
+    201: {
+      description: 'Deployed: {id, version, hash, deployedBy, deployedAt, diagnostics (warnings)}',
+      schema: {
+        type: 'object',
+        properties: {
+          id: { type: 'string' },
+          version: { type: 'string' },
+          hash: { type: 'string' },
+          deployedBy: { type: 'string' },
+          deployedAt: { type: 'string', format: 'date-time' },
+          diagnostics: diagnosticList,
+        },
+      },
+    },
+  },
+  problems: {
+    409: 'ALREADY_DEPLOYED (identical), VERSION_EXISTS (other content under that version), VERSION_NOT_NEWER',
+    422: 'DEFINITION_INVALID, with `diagnostics` (file, line, column, code, message)',
+  },
+  async handle({ body, req, res, session }, app) {
+    let deployed;
+    try {
+      deployed = await deployDefinitionText(
+        app.store,
+        app.definitions,
+        body.yaml,
+        session.user.id,
+        body.file,
+      );
+    } catch (err) {
+      if (!(err instanceof DeployRefused)) throw err;
+      const status = err.code === 'DEFINITION_INVALID' ? 422 : 409;
+      throw new ApiProblem(status, err.code, err.message, { diagnostics: err.diagnostics });
+    }
+    const { definition: def, version: v } = deployed;
+    try {
+      await app.onDeployed?.(def);
+    } catch (err) {
+      // Deployed and current; what follows (schedules) is reported, not undone.
+      app.onError(err, req);
+    }
+    sendJson(
+      res,
+      201,
+      {
+        id: v.procedure,
+        version: v.version,
+        hash: v.hash,
+        deployedBy: v.deployedBy,
+        deployedAt: v.deployedAt,
+        diagnostics: deployed.diagnostics,
+      },
+      {
+        location: `/api/definitions/${encodeURIComponent(v.procedure)}?version=${encodeURIComponent(v.version)}`,
+      },
+    );
+  },
+});
+
+const clauses = defineRoute({
+  method: 'GET',
+  path: '/api/clauses',
+  summary: 'The clauses of the procedure text (zh authoritative, en translation)',
+  auth: 'user',
+  responses: { 200: { description: '{clauses: [{id, section, zh, en, parent?, heading?}]}' } },
+  async handle({ res }, app) {
+    sendJson(res, 200, { clauses: app.clauses });
+  },
+});
+
+export const definitionRoutes = [list, one, validate, deploy, clauses];

@@ -1,0 +1,120 @@
+/** Work waiting for people: my inbox, and instances stalled past their SLA or idle too long. */
+import { parseDuration } from '../../../workflows/core/duration.ts';
+import { isolationClause } from '../../access.ts';
+import { inboxOf } from '../../inbox.ts';
+import type { User } from '../../records/types.ts';
+import { buildListQuery, countByProcedureAndState } from '../../visibility.ts';
+import { ApiProblem, sendJson } from '../http.ts';
+import { DURATION, KEYWORD, LIMIT, matching, PAGE_TOKEN } from '../patterns.ts';
+import { defineRoute, objectSchema } from '../route.ts';
+
+const inbox = defineRoute({
+  method: 'GET',
+  path: '/api/inbox',
+  summary: 'Running instances awaiting one of my roles, overdue first then oldest deadline',
+  auth: 'user',
+  query: objectSchema<{ limit?: number }>({ limit: LIMIT }),
+  responses: { 200: { description: 'Tasks: {tasks, total, truncated}' } },
+  async handle({ query, res, session }, app) {
+    const { user } = session;
+    if (!user.roles.length) {
+      sendJson(res, 200, { tasks: [] });
+      return;
+    }
+    const iso = isolationClause(user);
+    const out = await inboxOf(app.client, {
+      roles: user.roles,
+      ...(iso ? { within: iso } : {}),
+      limit: query.limit ?? 100,
+      scan: app.inboxScan,
+    });
+    sendJson(res, 200, out);
+  },
+});
+
+const idle = matching(DURATION, 'ISO-8601 duration (default P3D)');
+
+/** The stalled query (past the SLA, or idle longer than `idle`) for this user, or a 400. */
+function stalledQuery(
+  user: User,
+  idleFor: string,
+  now: Date,
+  filter: { procedure?: string; state?: string },
+): string {
+  if (parseDuration(idleFor) === undefined)
+    throw new ApiProblem(400, 'INVALID_QUERY', `idle must be an ISO-8601 duration such as P3D or PT12H`);
+  const parts = [buildListQuery({ stalled: true, idle: idleFor, ...filter }, now)];
+  const iso = isolationClause(user);
+  if (iso) parts.push(iso);
+  return parts.join(' AND ');
+}
+
+interface StalledQuery {
+  idle?: string;
+  procedure?: string;
+  state?: string;
+  limit?: number;
+  pageToken?: string;
+}
+
+const stalled = defineRoute({
+  method: 'GET',
+  path: '/api/stalled',
+  summary:
+    'One page of running instances past their SLA or idle longer than `idle` (default P3D), worst first within the page',
+  auth: 'user',
+  query: objectSchema<StalledQuery>({
+    idle,
+    procedure: matching(KEYWORD),
+    state: matching(KEYWORD),
+    limit: LIMIT,
+    pageToken: matching(PAGE_TOKEN),
+  }),
+  responses: {
+    200: { description: 'Stalled instances with idleMs, overdueMs and who is awaited; nextPageToken' },
+  },
+  problems: { 400: 'INVALID_PAGE_TOKEN' },
+  async handle({ query, res, session }, app) {
+    const idleFor = query.idle ?? 'P3D';
+    const now = new Date();
+    const q = stalledQuery(session.user, idleFor, now, {
+      ...(query.procedure ? { procedure: query.procedure } : {}),
+      ...(query.state ? { state: query.state } : {}),
+    });
+    // One visibility page (newest first; SQL visibility has no ORDER BY on our attributes),
+    // the most overdue / longest idle first within it; the exact totals: /api/stalled/counts.
+    const page = await app.pageOf(q, query.limit ?? 100, query.pageToken, now);
+    const since = (iso?: string): number => (iso ? now.getTime() - Date.parse(iso) : 0);
+    const out = page.rows
+      .map((r) => ({
+        ...r,
+        idleMs: since(r.stateSince),
+        ...(r.overdue && r.dueAt ? { overdueMs: since(r.dueAt) } : {}),
+      }))
+      .sort((a, b) => (b.overdueMs ?? -1) - (a.overdueMs ?? -1) || b.idleMs - a.idleMs);
+    sendJson(res, 200, {
+      idle: idleFor,
+      instances: out,
+      ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}),
+    });
+  },
+});
+
+const stalledCounts = defineRoute({
+  method: 'GET',
+  path: '/api/stalled/counts',
+  summary: 'Exact counts of stalled instances per procedure and leaf state (count queries)',
+  auth: 'user',
+  query: objectSchema<{ idle?: string }>({ idle }),
+  responses: { 200: { description: '{idle, at, total, groups: [{procedure, state, count, overdue}]}' } },
+  async handle({ query, res, session }, app) {
+    const idleFor = query.idle ?? 'P3D';
+    const now = new Date();
+    const q = stalledQuery(session.user, idleFor, now, {});
+    const irs = [...app.definitions.values()].map((d) => d.ir);
+    const counts = await countByProcedureAndState(app.client, q, irs, now);
+    sendJson(res, 200, { idle: idleFor, at: now.toISOString(), ...counts });
+  },
+});
+
+export const inboxRoutes = [inbox, stalled, stalledCounts];

@@ -1,0 +1,23 @@
+/**
+ * Every route the API serves, in matching order. A new route: declare it with `defineRoute` in the
+ * `*.route.ts` of its concern and list it in that module's export; the router and the OpenAPI
+ * document pick it up from here.
+ */
+import type { Route } from '../route.ts';
+import { auditRoutes } from './audit.route.ts';
+import { definitionRoutes } from './definitions.route.ts';
+import { inboxRoutes } from './inbox.route.ts';
+import { instanceRoutes } from './instances.route.ts';
+import { metaRoutes } from './meta.route.ts';
+import { oidcRoutes } from './oidc.route.ts';
+import { sessionRoutes } from './session.route.ts';
+
+export const API_ROUTES: readonly Route[] = [
+  ...sessionRoutes,
+  ...oidcRoutes,
+  ...definitionRoutes,
+  ...instanceRoutes,
+  ...inboxRoutes,
+  ...auditRoutes,
+  ...metaRoutes,
+];

@@ -1,0 +1,205 @@
+/** Instances: start one, list them (Temporal visibility), one's snapshot, and sending it an event. */
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { Json } from '../../../workflows/core/ir.ts';
+import { REJECTION_CODES, type RejectionCode } from '../../../workflows/core/rejections.ts';
+import { formatProblems } from '../../../workflows/core/schemas.ts';
+import { isolationClause, mayAccessClient } from '../../access.ts';
+import { EventRejected, getSnapshot, sendEvent, startProcedure } from '../../instances.ts';
+import { buildListQuery } from '../../visibility.ts';
+import { ApiProblem, sendJson } from '../http.ts';
+import { EVENT, ID, KEYWORD, LIMIT, matching, PAGE_TOKEN } from '../patterns.ts';
+import { defineRoute, objectSchema } from '../route.ts';
+
+/** The engine's refusal of an event → the HTTP status it is answered with. */
+export const REJECTION_STATUS: Record<RejectionCode, number> = {
+  ROLE_NOT_ALLOWED: 403,
+  DUTY_CONFLICT: 403,
+  INVALID_DATA: 422,
+  UNKNOWN_EVENT: 422,
+  BAD_ACTOR: 422,
+  BAD_EVENT: 422,
+  CANNOT_TAKE: 409,
+  GUARD_FALSE: 409,
+  INSTANCE_FINISHED: 409,
+};
+
+const isRejectionCode = (code: string): code is RejectionCode =>
+  (REJECTION_CODES as readonly string[]).includes(code);
+
+/** The rejection codes answered with each status, for the OpenAPI document. */
+function rejectionsByStatus(): Record<number, string> {
+  const out: Record<number, string> = {};
+  for (const code of REJECTION_CODES) {
+    const status = REJECTION_STATUS[code];
+    out[status] = out[status] ? `${out[status]}, ${code}` : code;
+  }
+  return out;
+}
+
+const instanceId = { id: matching(ID) };
+const finished = (): ApiProblem =>
+  new ApiProblem(409, 'INSTANCE_FINISHED', 'this instance has finished; it takes no events');
+
+const start = defineRoute({
+  method: 'POST',
+  path: '/api/instances',
+  summary: 'Start an instance (the starter is the signed-in user)',
+  auth: 'user',
+  body: objectSchema<{ procedure: string; input?: Record<string, Json> }>(
+    { procedure: matching(ID), input: { type: 'object' } },
+    ['procedure'],
+  ),
+  responses: {
+    201: {
+      description: 'Started',
+      schema: {
+        type: 'object',
+        properties: {
+          workflowId: { type: 'string' },
+          procedure: { type: 'string' },
+          version: { type: 'string' },
+          hash: { type: 'string' },
+        },
+      },
+    },
+  },
+  problems: { 403: 'CLIENT_NOT_ASSIGNED', 404: 'UNKNOWN_PROCEDURE', 422: 'INVALID_INPUT' },
+  async handle({ body, res, session }, app) {
+    const def = app.definitionOf(body.procedure);
+    const input = body.input ?? {};
+    const problems = app.schemasOf(def).startInputProblems(input);
+    if (problems.length)
+      throw new ApiProblem(422, 'INVALID_INPUT', `start input rejected: ${formatProblems(problems)}`, {
+        errors: problems,
+      });
+    const c = def.ir.clientField ? input[def.ir.clientField] : undefined;
+    if (!mayAccessClient(session.user, typeof c === 'string' ? c : undefined))
+      throw new ApiProblem(403, 'CLIENT_NOT_ASSIGNED', `you are not assigned to client "${String(c)}"`);
+    const workflowId = await startProcedure(app.client, def, {
+      context: input,
+      starter: { id: session.user.id, roles: [...session.user.roles] },
+      taskQueue: app.taskQueue,
+    });
+    sendJson(
+      res,
+      201,
+      { workflowId, procedure: def.ir.id, version: def.ir.version, hash: def.hash },
+      { location: `/api/instances/${encodeURIComponent(workflowId)}` },
+    );
+  },
+});
+
+interface ListQuery {
+  procedure?: string;
+  version?: string;
+  state?: string;
+  client?: string;
+  awaiting?: string;
+  overdue?: boolean;
+  all?: boolean;
+  limit?: number;
+  pageToken?: string;
+}
+
+const list = defineRoute({
+  method: 'GET',
+  path: '/api/instances',
+  summary: 'List instances (Temporal visibility)',
+  auth: 'user',
+  query: objectSchema<ListQuery>({
+    procedure: matching(KEYWORD),
+    version: matching(KEYWORD),
+    state: matching(KEYWORD),
+    client: matching(KEYWORD),
+    awaiting: matching(KEYWORD),
+    overdue: { type: 'boolean' },
+    all: { type: 'boolean', description: 'include closed instances' },
+    limit: LIMIT,
+    pageToken: matching(PAGE_TOKEN),
+  }),
+  responses: {
+    200: {
+      description: 'A page of instances',
+      schema: {
+        type: 'object',
+        properties: {
+          instances: { type: 'array', items: { $ref: '#/components/schemas/InstanceRow' } },
+          nextPageToken: { type: 'string' },
+        },
+      },
+    },
+  },
+  problems: { 400: 'INVALID_PAGE_TOKEN' },
+  async handle({ query, res, session }, app) {
+    if (query.client && !mayAccessClient(session.user, query.client)) {
+      sendJson(res, 200, { instances: [] });
+      return;
+    }
+    const { limit, pageToken, ...filter } = query;
+    const parts = [buildListQuery(filter)];
+    const iso = isolationClause(session.user);
+    if (iso) parts.push(iso);
+    const page = await app.pageOf(parts.join(' AND '), limit ?? 50, pageToken);
+    sendJson(res, 200, {
+      instances: page.rows,
+      ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}),
+    });
+  },
+});
+
+const snapshot = defineRoute({
+  method: 'GET',
+  path: '/api/instances/:id',
+  summary: 'An instance’s snapshot (state, context, available events, availableToMyRoles, transition log)',
+  auth: 'user',
+  params: instanceId,
+  responses: { 200: { description: 'The snapshot' } },
+  problems: { 404: 'NOT_FOUND' },
+  async handle({ params, res, session }, app) {
+    const workflowId = params.id ?? '';
+    await app.accessibleInstance(session.user, workflowId);
+    const snap = await getSnapshot(app.client, workflowId);
+    // The events this user's roles may send now, before separation-of-duty rules (which depend on
+    // who did what; the workflow applies them when an event is sent, and its answer lists them).
+    const mine = new Set(session.user.roles.flatMap((r) => snap.available[r] ?? []));
+    sendJson(res, 200, { workflowId, ...snap, availableToMyRoles: [...mine].sort() });
+  },
+});
+
+const send = defineRoute({
+  method: 'POST',
+  path: '/api/instances/:id/events',
+  summary: 'Send an event as the signed-in user (the workflow’s `event` update)',
+  auth: 'user',
+  params: instanceId,
+  body: objectSchema<{ type: string; data?: Record<string, Json> }>(
+    { type: matching(EVENT), data: { type: 'object' } },
+    ['type'],
+  ),
+  responses: { 200: { description: 'Accepted: the new state and the events this user may send now' } },
+  problems: { ...rejectionsByStatus(), 404: 'NOT_FOUND' },
+  async handle({ body, params, res, session }, app) {
+    const workflowId = params.id ?? '';
+    const inst = await app.accessibleInstance(session.user, workflowId);
+    if (!inst.running) throw finished();
+    try {
+      const result = await sendEvent(app.client, workflowId, {
+        type: body.type,
+        ...(body.data ? { data: body.data } : {}),
+        actor: { id: session.user.id, roles: [...session.user.roles] },
+      });
+      sendJson(res, 200, result);
+    } catch (err) {
+      if (err instanceof EventRejected)
+        throw new ApiProblem(
+          isRejectionCode(err.code) ? REJECTION_STATUS[err.code] : 409,
+          err.code,
+          err.message,
+        );
+      if (err instanceof WorkflowNotFoundError) throw finished();
+      throw err;
+    }
+  },
+});
+
+export const instanceRoutes = [start, list, snapshot, send];

@@ -1,0 +1,100 @@
+/**
+ * Sessions on the wire: the session cookie, who a request's session belongs to (401 without one),
+ * the CSRF check for state-changing requests (403), the sign-in rate limiter, and the user as the
+ * API shows it.
+ */
+import type { IncomingMessage } from 'node:http';
+import { timingSafeEqual } from 'node:crypto';
+import type { RecordsStore, User } from '../records/types.ts';
+import { ApiProblem, parseCookies } from './http.ts';
+import { OIDC_COOKIE } from './oidc.ts';
+import type { Session } from './route.ts';
+
+export const SESSION_COOKIE = 'custodia_session';
+export const CSRF_HEADER = 'x-csrf-token';
+
+/** The `Set-Cookie` value of the session cookie (`maxAge` 0 with an empty value: signed out). */
+export function sessionCookie(value: string, maxAge: number, secure: boolean): string {
+  return (
+    `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}` +
+    (secure ? '; Secure' : '')
+  );
+}
+
+/** The `Set-Cookie` value of the pending OIDC sign-in (Lax: the provider redirects back cross-site). */
+export function oidcCookie(value: string, maxAge: number, secure: boolean): string {
+  return (
+    `${OIDC_COOKIE}=${value}; Path=/api/oidc; HttpOnly; SameSite=Lax; Max-Age=${maxAge}` +
+    (secure ? '; Secure' : '')
+  );
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** The request's session and its user, or 401; with `csrf`, also the session's CSRF token, or 403. */
+export async function authenticate(
+  store: RecordsStore,
+  req: IncomingMessage,
+  csrf: boolean,
+): Promise<Session> {
+  const id = parseCookies(req.headers.cookie).get(SESSION_COOKIE);
+  const session = id && /^[A-Za-z0-9_-]{16,128}$/.test(id) ? await store.getSession(id) : undefined;
+  const user = session ? await store.getUser(session.userId) : undefined;
+  if (!session || !user || user.disabled)
+    throw new ApiProblem(
+      401,
+      'UNAUTHENTICATED',
+      'sign in first (POST /api/session); the session is absent or expired',
+      {},
+      { 'www-authenticate': 'Cookie realm="custodia"' },
+    );
+  if (csrf) {
+    const token = req.headers[CSRF_HEADER];
+    if (typeof token !== 'string' || !sameSecret(token, session.csrfToken))
+      throw new ApiProblem(
+        403,
+        'CSRF',
+        `state-changing requests need the ${CSRF_HEADER} header of the session`,
+      );
+  }
+  return { user, sessionId: session.id, csrfToken: session.csrfToken, expiresAt: session.expiresAt };
+}
+
+/** The user as the API shows it. */
+export function userView(user: User): Record<string, unknown> {
+  return { id: user.id, displayName: user.displayName, roles: user.roles, clients: user.clients };
+}
+
+/** Failed logins per key within a sliding window. */
+export class LoginLimiter {
+  private readonly failures = new Map<string, number[]>();
+  constructor(
+    private readonly max: number,
+    private readonly windowMs: number,
+  ) {}
+  private recent(key: string, now: number): number[] {
+    const list = (this.failures.get(key) ?? []).filter((t) => t > now - this.windowMs);
+    if (list.length) this.failures.set(key, list);
+    else this.failures.delete(key);
+    return list;
+  }
+  /** Seconds until another attempt is allowed, or 0. */
+  blockedFor(key: string, now = Date.now()): number {
+    const list = this.recent(key, now);
+    if (list.length < this.max) return 0;
+    const oldest = list[list.length - this.max] ?? now;
+    return Math.max(1, Math.ceil((oldest + this.windowMs - now) / 1000));
+  }
+  fail(key: string, now = Date.now()): void {
+    if (this.failures.size > 10_000)
+      for (const k of [...this.failures.keys()]) if (!this.recent(k, now).length) this.failures.delete(k);
+    this.failures.set(key, [...this.recent(key, now), now]);
+  }
+  succeed(key: string): void {
+    this.failures.delete(key);
+  }
+}
