@@ -1,0 +1,104 @@
+/**
+ * Who sees what (worker/access.ts), the one visibility quote, and visibility rows decoded from raw
+ * entries with the SDK's public API — without Temporal.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Client } from '@temporalio/client';
+import { defaultPayloadConverter, type Payload } from '@temporalio/common';
+import {
+  isAdmin,
+  isolationClause,
+  mayAccessClient,
+  PERMISSIONS,
+  seesAllClients,
+} from '../../worker/access.ts';
+import type { Role, User } from '../../worker/records/types.ts';
+import { InvalidQueryValue, listPage, quote } from '../../worker/visibility.ts';
+
+const user = (roles: Role[], clients: string[] = []): User => ({
+  id: 'u',
+  displayName: 'U',
+  roles,
+  clients,
+  disabled: false,
+  createdAt: new Date(0).toISOString(),
+});
+
+describe('client isolation', () => {
+  const staff = user(['project_staff'], ['acme', 'globex']);
+  const loner = user(['project_staff']);
+  const qm = user(['quality_manager']);
+  const admin = user(['admin']);
+
+  it('lets staff see their clients and instances without a client; managers see all', () => {
+    expect(seesAllClients(staff)).toBe(false);
+    expect(seesAllClients(qm)).toBe(true);
+    expect(mayAccessClient(staff, 'acme')).toBe(true);
+    expect(mayAccessClient(staff, 'initech')).toBe(false);
+    expect(mayAccessClient(staff, undefined)).toBe(true);
+    expect(mayAccessClient(qm, 'initech')).toBe(true);
+  });
+
+  it('limits visibility queries the same way', () => {
+    expect(isolationClause(qm)).toBeUndefined();
+    expect(isolationClause(loner)).toBe('CustodiaClient IS NULL');
+    expect(isolationClause(staff)).toBe("(CustodiaClient IN ('acme', 'globex') OR CustodiaClient IS NULL)");
+  });
+
+  it('grants permissions by role', () => {
+    expect([isAdmin(admin), isAdmin(qm)]).toEqual([true, false]);
+    expect([admin, qm, staff].map((u) => PERMISSIONS.verifyAuditChain.holds(u))).toEqual([true, true, false]);
+    expect([admin, qm].map((u) => PERMISSIONS.admin.holds(u))).toEqual([true, false]);
+  });
+});
+
+describe('visibility', () => {
+  it('quotes values, refusing quotes, backslashes and line breaks', () => {
+    expect(quote('acme')).toBe("'acme'");
+    for (const bad of ["o'brien", 'a\\b', 'a\nb', 'a\rb'])
+      expect(() => quote(bad)).toThrow(InvalidQueryValue);
+  });
+
+  it('decodes a raw visibility page into rows', async () => {
+    const sa = (type: string, value: unknown): Payload => {
+      const p = defaultPayloadConverter.toPayload(value)!;
+      return { ...p, metadata: { ...p.metadata, type: new TextEncoder().encode(type) } };
+    };
+    const due = '2000-01-01T00:00:00.000Z';
+    const raw = {
+      execution: { workflowId: 'wf-1', runId: 'r' },
+      status: 1,
+      searchAttributes: {
+        indexedFields: {
+          CustodiaProcedure: sa('Keyword', 'file_access'),
+          CustodiaVersion: sa('Keyword', ['1.0.0']),
+          CustodiaState: sa('KeywordList', ['review']),
+          CustodiaAwaiting: sa('KeywordList', ['quality_manager']),
+          CustodiaDueAt: sa('Datetime', due),
+          CustodiaStateSince: sa('Datetime', 'not a date'),
+        },
+      },
+    };
+    const token = Buffer.from('{"next":1}');
+    const client = {
+      options: { namespace: 'default' },
+      workflowService: {
+        listWorkflowExecutions: () => Promise.resolve({ executions: [raw], nextPageToken: token }),
+      },
+    } as unknown as Client;
+    const page = await listPage(client, 'q', 10, undefined, new Date('2001-01-01T00:00:00Z'));
+    expect(page.rows).toEqual([
+      {
+        workflowId: 'wf-1',
+        status: 'RUNNING',
+        procedure: 'file_access',
+        version: '1.0.0',
+        state: ['review'],
+        awaiting: ['quality_manager'],
+        dueAt: due,
+        overdue: true,
+      },
+    ]);
+    expect(page.nextPageToken).toBe(token.toString('base64url'));
+  });
+});
