@@ -149,6 +149,22 @@ describe('the router enforces the declarations', () => {
     expect([res.status, res.body.code]).toEqual([400, 'UNKNOWN_PARAMETER']);
   });
 
+  it('checks the permission after the query and before the body', async () => {
+    const roles = user.roles;
+    user.roles = ['project_staff'];
+    try {
+      const deploy = API_ROUTES.find((r) => r.auth === 'admin')!;
+      expect((await call(deploy, { colour: 'red' })).body.code).toBe('UNKNOWN_PARAMETER');
+      expect(await call(deploy, {}, { yaml: 5 })).toMatchObject({ status: 403, body: { code: 'NOT_ADMIN' } });
+      const verify = API_ROUTES.find((r) => r.auth === 'verifyAuditChain')!;
+      const res = await call(verify, {});
+      expect(res).toMatchObject({ status: 403, body: { code: 'NOT_ALLOWED' } });
+      expect((res.body as { detail?: string }).detail).toMatch(/^verifying the whole audit chain is for /);
+    } finally {
+      user.roles = roles;
+    }
+  });
+
   it('asks for the session before anything else, and the CSRF token when state may change', async () => {
     const res = await fetch(`${base}/api/instances?procedure=${encodeURIComponent(BAD)}`);
     expect(res.status).toBe(401);

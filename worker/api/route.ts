@@ -80,8 +80,8 @@ export interface RouteSpec<Q, B, A extends Caller> {
   path: string;
   summary: string;
   auth: A;
-  /** The 403 detail when the caller lacks the permission in `auth`. */
-  refusal?: string;
+  /** What the route does, for the 403 detail when the caller lacks the permission in `auth`. */
+  action?: string;
   /**
    * Path parameters, documented (every `:name` of the path, no other). Not validated by the router:
    * a malformed id names nothing, so handlers answer 404 as for any unknown one.

@@ -113,7 +113,7 @@ async function run(
   const permission = permissionOf(route);
   if (permission && session && !PERMISSIONS[permission].holds(session.user)) {
     const rule = PERMISSIONS[permission];
-    throw new ApiProblem(403, rule.code, route.refusal ?? `only ${rule.holders} may do this`);
+    throw new ApiProblem(403, rule.code, `${route.action ?? 'this'} is for ${rule.holders}`);
   }
   const body = c.body ? c.body(await readJsonBody(x.req, app.bodyLimit)) : undefined;
   await route.handle({ ...x, ip: x.req.socket.remoteAddress ?? '', query, body, session }, app);

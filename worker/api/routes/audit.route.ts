@@ -50,7 +50,7 @@ const verify = defineRoute({
   path: '/api/audit/verify',
   summary: 'Recompute the hash chain: ok, records checked, head, problems',
   auth: 'verifyAuditChain',
-  refusal: 'verifying the whole audit chain is for the quality manager, the general manager and admins',
+  action: 'verifying the whole audit chain',
   responses: { 200: { description: '{backend, ok, checked, head, problems, truncated}' } },
   async handle({ res }, app) {
     const v = await app.store.verifyAudit();

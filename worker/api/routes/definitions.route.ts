@@ -136,7 +136,7 @@ const deploy = defineRoute({
     'Deploy a new version (admin): validated, every invariant proved, start links checked, ' +
     'version new and higher than the current; immutable once deployed; running instances keep theirs',
   auth: 'admin',
-  refusal: 'only users with the admin role deploy definitions',
+  action: 'deploying definitions',
   body: draft,
   responses: {
     201: {
