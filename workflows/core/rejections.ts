@@ -1,0 +1,26 @@
+export const REJECTION_CODES = [
+  'INSTANCE_FINISHED',
+  'UNKNOWN_EVENT',
+  'CANNOT_TAKE',
+  'ROLE_NOT_ALLOWED',
+  'DUTY_CONFLICT',
+  'INVALID_DATA',
+  'GUARD_FALSE',
+  'BAD_ACTOR',
+  'BAD_EVENT',
+] as const;
+export type RejectionCode = (typeof REJECTION_CODES)[number];
+
+/**
+ * Why an event was refused: the `code` is stable (clients and the UI map it, the update failure
+ * carries it as its details); the `message` is for people.
+ */
+export interface Rejection {
+  code: RejectionCode;
+  message: string;
+}
+
+/** Is `code` one of the engine's rejection codes (e.g. read back from a failure's details)? */
+export function isRejectionCode(code: unknown): code is RejectionCode {
+  return typeof code === 'string' && (REJECTION_CODES as readonly string[]).includes(code);
+}
