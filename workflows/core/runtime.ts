@@ -15,7 +15,7 @@ import type { Effect } from './actions/index.ts';
 import type { CompiledProcedure } from './compile.ts';
 import { parseDuration } from './duration.ts';
 import type { Actor, EventInput, Json, StateIR, TransitionIR } from './ir.ts';
-import { valuePaths } from './ir-walk.ts';
+import { isLeaf, valuePaths } from './ir-walk.ts';
 import type { MachineContext, MachineEvent } from './machine-context.ts';
 import type { Rejection, RejectionCode } from './rejections.ts';
 import { formatProblems } from './schemas.ts';
@@ -90,7 +90,7 @@ export function activePaths(proc: CompiledProcedure, value: StateValue): string[
 export function leafPaths(proc: CompiledProcedure, value: StateValue): string[] {
   return activePaths(proc, value).filter((p) => {
     const node = proc.nodes.get(p);
-    return node !== undefined && Object.keys(node.states).length === 0;
+    return node !== undefined && isLeaf(node);
   });
 }
 
