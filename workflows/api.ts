@@ -1,15 +1,41 @@
 /**
  * The Temporal contract of the `procedure` workflow: names and payload types shared by the
- * workflow, the worker, the CLI and any client. Pure (imports only types and definers).
+ * workflow, the worker, the CLI and any client. Pure (imports only types and definers). The
+ * shapes clients read without Temporal (the UI) are in `contract.ts`, re-exported here.
  */
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import type { Effect } from './core/compile.ts';
+import type { Effect } from './core/actions/index.ts';
 import type { Actor, EventInput, Json, ProcedureIR } from './core/ir.ts';
 import type { InstanceState, PendingTimer, TransitionRecord } from './core/runtime.ts';
-import type { StateValue } from 'xstate';
+import type { ChildLink, EventResult, ProcedureSnapshot } from './contract.ts';
+
+export type {
+  ChildLink,
+  EventResult,
+  InstanceRow,
+  ProcedureSnapshot,
+  Rejection,
+  RejectionCode,
+} from './contract.ts';
 
 export const WORKFLOW_TYPE = 'procedure';
-export const DEFAULT_TASK_QUEUE = 'custodia';
+
+/**
+ * Type names of the failures the workflow and its activities raise: clients classify them by this
+ * name (`ApplicationFailure.type`), never by `instanceof` across the sandbox.
+ */
+export const FAILURE_TYPES = {
+  /** The pinned definition does not hash to its hash, or does not compile: the instance cannot run. */
+  definition: 'DefinitionError',
+  /** The start input does not match the declared context (`InputError` in `runtime.ts`). */
+  input: 'InputError',
+  /** The update validator refused an event; the failure's details are `[RejectionCode]`. */
+  eventRejected: 'EventRejected',
+  /** A `start` effect names a procedure this worker has not deployed (retried until it is). */
+  procedureNotDeployed: 'ProcedureNotDeployed',
+} as const;
+
+export type FailureType = (typeof FAILURE_TYPES)[keyof typeof FAILURE_TYPES];
 
 /** Input of the `procedure` workflow: the definition is pinned for the life of the instance. */
 export interface ProcedureInput {
@@ -35,13 +61,6 @@ export interface CarriedState {
   runs: number;
 }
 
-/** A link to an instance this one started. */
-export interface ChildLink {
-  workflowId: string;
-  procedure: string;
-  seq: number;
-}
-
 /** What the `commitTransition` activity receives: one accepted transition and its effects. */
 export interface TransitionCommit {
   workflowId: string;
@@ -51,37 +70,6 @@ export interface TransitionCommit {
   client?: string;
   record: TransitionRecord;
   effects: Effect[];
-}
-
-/** Result of the `event` update (contract: at least `state` and `available`). */
-export interface EventResult {
-  state: StateValue;
-  leaves: string[];
-  seq: number;
-  done: boolean;
-  /** Event types this actor may send now. */
-  available: string[];
-}
-
-/** Result of the `snapshot` query (contract). */
-export interface ProcedureSnapshot {
-  procedure: string;
-  version: string;
-  hash: string;
-  title: { zh: string; en: string };
-  state: StateValue;
-  leaves: string[];
-  done: boolean;
-  context: Record<string, Json>;
-  available: Record<string, string[]>;
-  awaiting: string[];
-  stateSince: string;
-  dueAt?: string;
-  timers: { event: string; dueAt: string }[];
-  log: TransitionRecord[];
-  children: ChildLink[];
-  parent?: { workflowId: string; seq: number };
-  runs: number;
 }
 
 export const eventUpdate = defineUpdate<EventResult, [EventInput]>('event');

@@ -44,6 +44,7 @@ import {
   type TransitionRecord,
 } from './core/runtime.ts';
 import {
+  FAILURE_TYPES,
   eventUpdate,
   snapshotQuery,
   type ChildLink,
@@ -66,11 +67,9 @@ import {
 const { commitTransition } = proxyActivities<ProcedureActivities>({
   // One DB transaction (+ maybe a workflow start): a lost worker's attempt is retried after 10 s.
   startToCloseTimeout: '10 seconds',
-  retry: {
-    initialInterval: '1 second',
-    maximumInterval: '1 minute',
-    nonRetryableErrorTypes: ['DefinitionError'],
-  },
+  // Every failure of commitTransition is worth retrying: its only typed one, ProcedureNotDeployed,
+  // heals when the procedure is deployed.
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
 
 /** Patch: upsert only the search attributes that changed (histories recorded before it replay). */
@@ -91,7 +90,7 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
   } catch (err) {
     throw ApplicationFailure.nonRetryable(
       err instanceof Error ? err.message : String(err),
-      'DefinitionError',
+      FAILURE_TYPES.definition,
     );
   }
   const workflowId = workflowInfo().workflowId;
@@ -130,7 +129,10 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
     try {
       first = startInstance(proc, input.context, input.starter, Date.now());
     } catch (err) {
-      throw ApplicationFailure.nonRetryable(err instanceof Error ? err.message : String(err), 'InputError');
+      throw ApplicationFailure.nonRetryable(
+        err instanceof Error ? err.message : String(err),
+        FAILURE_TYPES.input,
+      );
     }
     state = first.state;
     log = [first.record];
@@ -243,15 +245,13 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
     },
     {
       validator: (event: EventInput): void => {
-        if (!event || typeof event !== 'object' || typeof event.type !== 'string')
-          throw ApplicationFailure.nonRetryable(
-            'an event needs { type, actor, data? }',
-            'EventRejected',
-            'BAD_EVENT',
-          );
         const rejection = explainRejection(proc, state, event, Date.now());
         if (rejection)
-          throw ApplicationFailure.nonRetryable(rejection.message, 'EventRejected', rejection.code);
+          throw ApplicationFailure.nonRetryable(
+            rejection.message,
+            FAILURE_TYPES.eventRejected,
+            rejection.code,
+          );
       },
     },
   );

@@ -1,6 +1,7 @@
 /**
- * The search attributes every instance keeps current (contract, DESIGN.md). Registered by the
- * project on any dev server it starts; listed in the README for external clusters.
+ * The search attributes every instance keeps current (a fixed contract). Registered by the project
+ * on any dev server it starts; the README lists them for external clusters ("Running against a
+ * Temporal cluster").
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 

@@ -6,7 +6,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { ApiError } from './api.ts';
 import { api, asApiError } from './api.ts';
-import type { ProcedureIR, StateIR, Text } from '../../workflows/core/ir.ts';
+import type { ProcedureIR, Text } from '../../workflows/core/ir.ts';
 import type { Clause, DefinitionDetail, DefinitionSummary, PinnedDefinition } from './types.ts';
 
 export interface Loaded<T> {
@@ -124,15 +124,6 @@ export function useClauses(): Map<string, Clause> {
     };
   }, []);
   return clauses;
-}
-
-/** The state node at a dotted path ('' = root). */
-export function stateAt(ir: ProcedureIR | undefined, path: string): StateIR | undefined {
-  if (!ir) return undefined;
-  let node: StateIR | undefined = ir.root;
-  if (!path) return node;
-  for (const key of path.split('.')) node = node?.states[key];
-  return node;
 }
 
 /** Role display names across all definitions. */

@@ -1,7 +1,11 @@
-/** Shapes of the API's answers the pages read (see `worker/api/server.ts`, `workflows/api.ts`). */
+/**
+ * Shapes of the API's answers the pages read (see `worker/api/server.ts`). What the engine defines
+ * comes from its Temporal-free contract (`workflows/contract.ts`), not from copies.
+ */
 import type { ProcedureIR, Text } from '../../workflows/core/ir.ts';
-import type { TransitionRecord } from '../../workflows/core/runtime.ts';
-import type { ProcedureSnapshot } from '../../workflows/api.ts';
+import type { InstanceRow, ProcedureSnapshot, TransitionRecord } from '../../workflows/contract.ts';
+
+export type { EventResult, InstanceRow } from '../../workflows/contract.ts';
 
 export interface User {
   id: string;
@@ -14,19 +18,6 @@ export interface SessionInfo {
   user: User;
   csrfToken: string;
   expiresAt: string;
-}
-
-export interface InstanceRow {
-  workflowId: string;
-  status: string;
-  procedure?: string;
-  version?: string;
-  client?: string;
-  state: string[];
-  awaiting: string[];
-  stateSince?: string;
-  dueAt?: string;
-  overdue: boolean;
 }
 
 export interface InboxTask extends InstanceRow {
@@ -71,11 +62,3 @@ export interface PinnedDefinition {
 
 /** `GET /api/clauses` answers the parser's own type. */
 export type { Clause } from '../../workflows/core/clauses.ts';
-
-export interface EventResult {
-  state: unknown;
-  leaves: string[];
-  seq: number;
-  done: boolean;
-  available: string[];
-}

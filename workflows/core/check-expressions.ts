@@ -11,8 +11,10 @@
 import { EXPRESSION_ROOTS, checkExpressionSyntax, expressionReferences } from './expressions.ts';
 import type { DiagnosticCode } from './diagnostics.ts';
 import type { JsonSchema } from './ir.ts';
-import type { AnyTransition, CheckContext } from './check-report.ts';
-import { allTransitions, transitionLabel } from './check-report.ts';
+import type { CheckContext } from './check-report.ts';
+import { transitionLabel } from './check-report.ts';
+import { allTransitions, type AnyTransition } from './ir-walk.ts';
+import { actionKindOf } from './actions/index.ts';
 import { joinPointer } from './positions.ts';
 import { didYouMean } from './suggest.ts';
 
@@ -74,17 +76,8 @@ function transitionSites(cx: CheckContext, t: AnyTransition): ExpressionSite[] {
   }
   t.transition.actions.forEach((action, i) => {
     const pointer = joinPointer(t.transition.pointer, 'actions', i, action.kind);
-    const values =
-      action.kind === 'assign'
-        ? { map: action.fields, pointer }
-        : action.kind === 'record'
-          ? { map: action.fields ?? {}, pointer: joinPointer(pointer, 'fields') }
-          : action.kind === 'start'
-            ? { map: action.input ?? {}, pointer: joinPointer(pointer, 'input') }
-            : { map: {}, pointer };
-    for (const [field, source] of Object.entries(values.map)) {
-      sites.push({ ...base, source, pointer: joinPointer(values.pointer, field), role: 'value' });
-    }
+    for (const value of actionKindOf(action)?.expressions(action, pointer) ?? [])
+      sites.push({ ...base, ...value, role: 'value' });
   });
   return sites;
 }

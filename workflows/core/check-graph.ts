@@ -14,7 +14,8 @@
  */
 import type { StateIR } from './ir.ts';
 import type { CheckContext } from './check-report.ts';
-import { guessTarget, stateTransitions, walkStates } from './check-report.ts';
+import { guessTarget } from './check-report.ts';
+import { indexStates, statePaths, stateTransitions, walkStates } from './ir-walk.ts';
 
 export function checkGraph(cx: CheckContext): void {
   checkReachability(cx);
@@ -23,12 +24,10 @@ export function checkGraph(cx: CheckContext): void {
 
 /** The paths of every state that some chain of transitions can enter (root's '' included). */
 export function reachableStates(root: StateIR): Set<string> {
-  const paths = new Set<string>();
-  for (const state of walkStates(root)) if (state.path !== '') paths.add(state.path);
-  const byPath = new Map<string, StateIR>();
+  const paths = statePaths(root);
+  const byPath = indexStates(root);
   const parentOf = new Map<string, StateIR>();
   for (const state of walkStates(root)) {
-    byPath.set(state.path, state);
     for (const child of Object.values(state.states)) parentOf.set(child.path, state);
   }
   const reached = new Set<string>();

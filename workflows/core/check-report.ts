@@ -1,11 +1,13 @@
 /**
  * Shared plumbing of the semantic checks: a reporter that turns (code, pointer, message) into a
- * positioned diagnostic, and walks over the states and transitions of an IR.
+ * positioned diagnostic, and labels of states and transitions for messages. (Walks over the IR
+ * are `ir-walk.ts`'s.)
  */
 import type { Diagnostic, DiagnosticCode, Severity } from './diagnostics.ts';
-import type { DelayedTransitionIR, ProcedureIR, StateIR, TransitionIR } from './ir.ts';
+import type { ProcedureIR, StateIR } from './ir.ts';
+import type { AnyTransition } from './ir-walk.ts';
 import type { PositionIndex } from './positions.ts';
-import { closestName } from './suggest.ts';
+import { closestName, didYouMean } from './suggest.ts';
 
 export interface ReportOptions {
   /** Point at the key of the member (default: its value), or at an offset inside a string value. */
@@ -49,29 +51,6 @@ export function createReporter(file: string, positions: PositionIndex, out: Diag
   };
 }
 
-/** Every state of the IR, the root first, parents before children. */
-export function* walkStates(root: StateIR): Generator<StateIR> {
-  yield root;
-  for (const child of Object.values(root.states)) yield* walkStates(child);
-}
-
-/** A transition of a state: event-driven or delayed. */
-export type AnyTransition =
-  | { kind: 'event'; state: StateIR; transition: TransitionIR }
-  | { kind: 'delayed'; state: StateIR; transition: DelayedTransitionIR };
-
-/** Every transition declared on `state` (not its children), events first, in document order. */
-export function* stateTransitions(state: StateIR): Generator<AnyTransition> {
-  for (const list of Object.values(state.on))
-    for (const transition of list) yield { kind: 'event', state, transition };
-  for (const transition of state.after) yield { kind: 'delayed', state, transition };
-}
-
-/** Every transition of the procedure. */
-export function* allTransitions(root: StateIR): Generator<AnyTransition> {
-  for (const state of walkStates(root)) yield* stateTransitions(state);
-}
-
 /** `state "a.b"`, or `the procedure` for the root. */
 export function stateLabel(state: StateIR): string {
   return state.path === '' ? 'the procedure' : `state "${state.path}"`;
@@ -103,4 +82,24 @@ export function guessTarget(
       : [...paths].filter((p) => p.startsWith(`${parent}.`)).map((p) => p.slice(parent.length + 1));
   const sibling = closestName(target, siblings);
   return sibling !== undefined ? `${parent}.${sibling}` : closestName(target, paths);
+}
+
+/** Report `role` unless the procedure declares it (`client` too, when `allowClient`). */
+export function checkRole(
+  { ir, report }: CheckContext,
+  role: string,
+  pointer: string,
+  where: string,
+  allowClient = false,
+): void {
+  if (ir.roles[role] || (allowClient && role === 'client')) return;
+  const candidates = allowClient ? [...Object.keys(ir.roles), 'client'] : Object.keys(ir.roles);
+  report(
+    'PROC_UNKNOWN_ROLE',
+    pointer,
+    `role "${role}" in ${where} is not declared${didYouMean(role, candidates)}`,
+    {
+      hint: 'declare every role under "roles" with its display name',
+    },
+  );
 }

@@ -7,7 +7,8 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import type { CheckContext } from './check-report.ts';
-import { allTransitions, transitionLabel } from './check-report.ts';
+import { transitionLabel } from './check-report.ts';
+import { allTransitions } from './ir-walk.ts';
 import type { JsonSchema } from './ir.ts';
 import { canonicalJson } from './hash.ts';
 import { joinPointer } from './positions.ts';

@@ -3,6 +3,7 @@
  * problem at once, each positioned through the document's `PositionIndex`.
  *
  * - references: targets, initial states, events, roles, context fields, invariant states;
+ * - actions: each by its kind's own checks (`actions/`); an unknown kind is `PROC_UNKNOWN_ACTION`;
  * - durations (`sla`, `delay`), duplicate invariant ids;
  * - the state graph: unreachable states, states with no way out (`check-graph.ts`);
  * - expressions: syntax, variables, context fields (`check-expressions.ts`);
@@ -13,19 +14,14 @@
  */
 import type { Diagnostic } from './diagnostics.ts';
 import { parseDuration } from './duration.ts';
-import type { InvariantIR, ProcedureIR, StateIR } from './ir.ts';
+import type { InvariantIR, ProcedureIR } from './ir.ts';
 import { checkExpressions } from './check-expressions.ts';
 import { checkGraph } from './check-graph.ts';
-import type { AnyTransition, CheckContext } from './check-report.ts';
-import {
-  allTransitions,
-  createReporter,
-  guessTarget,
-  stateLabel,
-  transitionLabel,
-  walkStates,
-} from './check-report.ts';
+import type { CheckContext } from './check-report.ts';
+import { checkRole, createReporter, guessTarget, stateLabel, transitionLabel } from './check-report.ts';
+import { allTransitions, statePaths, walkStates, type AnyTransition } from './ir-walk.ts';
 import { checkSchemas } from './check-schemas.ts';
+import { ACTION_KIND_NAMES, actionKindOf } from './actions/index.ts';
 import { NO_POSITIONS, joinPointer } from './positions.ts';
 import type { PositionIndex } from './positions.ts';
 import { didYouMean } from './suggest.ts';
@@ -60,13 +56,6 @@ export function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[
     (a, b) =>
       a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column || a.code.localeCompare(b.code),
   );
-}
-
-/** All state paths of the procedure (the root's empty path excluded). */
-export function statePaths(root: StateIR): Set<string> {
-  const paths = new Set<string>();
-  for (const state of walkStates(root)) if (state.path !== '') paths.add(state.path);
-  return paths;
 }
 
 function checkStates({ ir, report }: CheckContext): void {
@@ -143,47 +132,21 @@ function shortTarget(t: AnyTransition, written: string, path: string): string {
   return written.includes('.') && !relative.includes('.') ? path : relative;
 }
 
-function checkRole(
-  { ir, report }: CheckContext,
-  role: string,
-  pointer: string,
-  where: string,
-  allowClient = false,
-): void {
-  if (ir.roles[role] || (allowClient && role === 'client')) return;
-  const candidates = allowClient ? [...Object.keys(ir.roles), 'client'] : Object.keys(ir.roles);
-  report(
-    'PROC_UNKNOWN_ROLE',
-    pointer,
-    `role "${role}" in ${where} is not declared${didYouMean(role, candidates)}`,
-    {
-      hint: 'declare every role under "roles" with its display name',
-    },
-  );
-}
-
 function checkActions(cx: CheckContext, t: AnyTransition): void {
-  t.transition.actions.forEach((action, i) => {
-    const pointer = joinPointer(t.transition.pointer, 'actions', i, action.kind);
-    if (action.kind === 'notify') {
-      checkRole(
-        cx,
-        action.to,
-        joinPointer(pointer, 'to'),
-        `notify action #${i + 1} of ${transitionLabel(t)}`,
-        true,
+  t.transition.actions.forEach((action, index) => {
+    const base = joinPointer(t.transition.pointer, 'actions', index);
+    const kind = actionKindOf(action);
+    if (!kind) {
+      const name = String((action as { kind: unknown }).kind);
+      cx.report(
+        'PROC_UNKNOWN_ACTION',
+        base,
+        `action #${index + 1} of ${transitionLabel(t)} has the unknown kind "${name}"${didYouMean(name, ACTION_KIND_NAMES)}`,
+        { hint: `an action is exactly one of ${ACTION_KIND_NAMES.join(', ')}` },
       );
-    } else if (action.kind === 'assign') {
-      for (const field of Object.keys(action.fields)) {
-        if (cx.ir.context[field]) continue;
-        cx.report(
-          'PROC_UNKNOWN_FIELD',
-          joinPointer(pointer, field),
-          `assign to undeclared context field "${field}" in ${transitionLabel(t)}${didYouMean(field, Object.keys(cx.ir.context))}`,
-          { at: 'key', hint: 'declare the field under "context" with its type' },
-        );
-      }
+      return;
     }
+    kind.check(cx, action, { pointer: joinPointer(base, action.kind), index, where: transitionLabel(t) });
   });
 }
 

@@ -5,9 +5,11 @@
  * `setup()`; the machine config itself stays plain data with params.
  *
  * Events inside the machine have the shape `{ type, data, actor, at }` (`at` = workflow time in
- * ms). The machine enforces everything on its own (roles, separation of duties, data schemas,
- * CEL guards), so the browser simulator and the Temporal interpreter behave the same. The
- * interpreter additionally explains *why* an event is refused (`runtime.ts`).
+ * ms). The machine enforces everything on its own: its one guard, `allowed`, is `checkTransition`
+ * (`acceptance.ts`: roles, separation of duties, data schemas, CEL guard), the same rule the
+ * interpreter uses to explain *why* an event is refused (`runtime.ts`), so the browser simulator
+ * and the Temporal interpreter behave the same. Actions compile through their kind's module
+ * (`actions/`).
  *
  * Bookkeeping is done with marker actions that pure `transition()` returns and nobody executes:
  * - `$enter` `{ path }` on entry of every state node (drives `CustodiaStateSince` and SLAs);
@@ -17,29 +19,17 @@
  * `xstate.raise` actions with a delay, and `xstate.cancel` when the state is left.
  */
 import { assign, setup, type AnyStateMachine } from 'xstate';
+import { checkTransition } from './acceptance.ts';
+import { ASSIGN_FIELDS, compileAction } from './actions/index.ts';
 import { parseDuration } from './duration.ts';
-import { evaluateExpression, evaluateGuard, type ExpressionScope } from './expressions.ts';
-import type { ActionIR, Actor, DelayedTransitionIR, Json, ProcedureIR, StateIR, TransitionIR } from './ir.ts';
+import type { DelayedTransitionIR, Json, ProcedureIR, StateIR, TransitionIR } from './ir.ts';
+import { indexStates, indexTransitions, initialContext, walkStates } from './ir-walk.ts';
+import { evaluateAll, scopeOf, type MachineContext, type MachineEvent } from './machine-context.ts';
 import { compileSchemas, type SchemaSet } from './schemas.ts';
 
-/** The event object inside the machine. */
-export interface MachineEvent {
-  type: string;
-  data?: Record<string, Json>;
-  actor?: Actor;
-  at?: number;
-}
-
-/** Instance context inside the machine: user fields plus the engine's reserved `_actors`. */
-export type MachineContext = Record<string, Json> & { _actors: Record<string, string[]> };
-
-/** An effect requested by a transition; run by the interpreter as an idempotent activity. */
-export type Effect =
-  | { kind: 'record'; record: string; fields: Record<string, Json> }
-  | { kind: 'notify'; to: string; message: { zh: string; en: string } }
-  | { kind: 'start'; procedure: string; input: Record<string, Json> };
-
-export const SYSTEM_ACTOR: Actor = { id: 'system', roles: [] };
+export type { Effect } from './actions/index.ts';
+export type { MachineContext, MachineEvent } from './machine-context.ts';
+export { SYSTEM_ACTOR, scopeOf } from './machine-context.ts';
 
 export interface CompiledProcedure {
   ir: ProcedureIR;
@@ -49,61 +39,23 @@ export interface CompiledProcedure {
   nodes: Map<string, StateIR>;
 }
 
-/** Scope for expressions, from a context and a machine event. */
-export function scopeOf(context: Record<string, unknown>, event: MachineEvent): ExpressionScope {
-  const ctx: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(context)) if (!k.startsWith('_')) ctx[k] = v;
-  return { ctx, data: event.data ?? {}, actor: event.actor ?? SYSTEM_ACTOR, now: event.at ?? 0 };
-}
-
-/** Is `actor` barred from sending `event` by a separation-of-duties rule? Returns the rule's other event. */
-export function dutyConflict(
-  ir: ProcedureIR,
-  actors: Record<string, string[]>,
-  event: string,
-  actorId: string,
-): string | undefined {
-  for (const rule of ir.duties) {
-    if (rule.event !== event) continue;
-    const other = rule.distinctFrom.find((e) => actors[e]?.includes(actorId));
-    if (other) return other;
-  }
-  return undefined;
-}
-
 export function compileProcedure(ir: ProcedureIR): CompiledProcedure {
   const schemas = compileSchemas(ir);
-  const nodes = new Map<string, StateIR>();
+  const nodes = indexStates(ir.root);
+  const transitionsByPointer = indexTransitions(ir.root);
   const delays: Record<string, number> = {};
-  const transitionsByPointer = new Map<string, TransitionIR | DelayedTransitionIR>();
-
-  const indexNode = (node: StateIR): void => {
-    nodes.set(node.path, node);
-    for (const list of Object.values(node.on)) for (const t of list) transitionsByPointer.set(t.pointer, t);
-    for (const t of node.after) {
-      transitionsByPointer.set(t.pointer, t);
-      delays[delayName(t.delay)] = parseDuration(t.delay) ?? 0;
-    }
-    for (const child of Object.values(node.states)) indexNode(child);
-  };
-  indexNode(ir.root);
+  for (const node of walkStates(ir.root))
+    for (const t of node.after) delays[delayName(t.delay)] = parseDuration(t.delay) ?? 0;
+  const rules = { ir, schemas };
 
   const machine = setup({
     types: {} as { context: MachineContext; events: MachineEvent; input: Record<string, Json> },
     delays,
     guards: {
-      /** Roles, separation of duties, data schemas and the CEL guard of one transition. */
+      /** The one acceptance rule (`checkTransition`) for the transition at `pointer`. */
       allowed: ({ context, event }, params: { pointer: string }) => {
         const t = transitionsByPointer.get(params.pointer);
-        if (!t) return false;
-        if ('roles' in t) {
-          const actor = event.actor;
-          if (!actor || !t.roles.some((r) => actor.roles.includes(r))) return false;
-          if (dutyConflict(ir, context._actors, t.event ?? event.type, actor.id)) return false;
-          if (!schemas.eventData(event.type, event.data)) return false;
-          if (t.data && !schemas.transitionData(t.pointer, event.data)) return false;
-        }
-        return t.guard ? evaluateGuard(t.guard, scopeOf(context, event)) : true;
+        return t !== undefined && checkTransition(rules, context, event, t) === undefined;
       },
     },
     actions: {
@@ -116,13 +68,9 @@ export function compileProcedure(ir: ProcedureIR): CompiledProcedure {
         if (seen.includes(event.actor.id)) return {};
         return { _actors: { ...context._actors, [event.type]: [...seen, event.actor.id] } };
       }),
-      assignFields: assign(({ context, event }, params: { fields: Record<string, string> }) => {
-        const scope = scopeOf(context, event);
-        const out: Record<string, Json> = {};
-        for (const [field, expr] of Object.entries(params.fields))
-          out[field] = evaluateExpression(expr, scope);
-        return out;
-      }),
+      [ASSIGN_FIELDS]: assign(({ context, event }, params: { fields: Record<string, string> }) =>
+        evaluateAll(params.fields, scopeOf(context, event)),
+      ),
     },
   }).createMachine({
     id: ir.id,
@@ -131,14 +79,6 @@ export function compileProcedure(ir: ProcedureIR): CompiledProcedure {
   });
 
   return { ir, machine, schemas, nodes };
-}
-
-/** Defaults of the declared context fields. */
-export function initialContext(ir: ProcedureIR): Record<string, Json> {
-  const out: Record<string, Json> = {};
-  for (const [name, field] of Object.entries(ir.context))
-    if (field.default !== undefined) out[name] = field.default;
-  return out;
 }
 
 function delayName(duration: string): string {
@@ -177,7 +117,7 @@ function transitionConfig(t: TransitionIR | DelayedTransitionIR, source: string,
     actions: [
       ...(isEvent ? [{ type: 'trackActor' }] : []),
       { type: '$taken', params: { pointer: t.pointer, clauses: t.clauses } },
-      ...t.actions.map(actionConfig),
+      ...t.actions.map(compileAction),
     ],
   };
   if (t.target !== undefined) {
@@ -186,37 +126,4 @@ function transitionConfig(t: TransitionIR | DelayedTransitionIR, source: string,
     if (t.target === source) config.reenter = true;
   }
   return config;
-}
-
-function actionConfig(action: ActionIR): Config {
-  switch (action.kind) {
-    case 'assign':
-      return { type: 'assignFields', params: { fields: action.fields } };
-    case 'record':
-      return {
-        type: '$effect',
-        params: ({ context, event }: { context: MachineContext; event: MachineEvent }): Effect => ({
-          kind: 'record',
-          record: action.record,
-          fields: evaluateAll(action.fields ?? {}, scopeOf(context, event)),
-        }),
-      };
-    case 'notify':
-      return { type: '$effect', params: { kind: 'notify', to: action.to, message: action.message } };
-    case 'start':
-      return {
-        type: '$effect',
-        params: ({ context, event }: { context: MachineContext; event: MachineEvent }): Effect => ({
-          kind: 'start',
-          procedure: action.procedure,
-          input: evaluateAll(action.input ?? {}, scopeOf(context, event)),
-        }),
-      };
-  }
-}
-
-function evaluateAll(fields: Record<string, string>, scope: ExpressionScope): Record<string, Json> {
-  const out: Record<string, Json> = {};
-  for (const [k, expr] of Object.entries(fields)) out[k] = evaluateExpression(expr, scope);
-  return out;
 }

@@ -2,6 +2,7 @@
  * Where a JSON pointer leads, in words, for messages: `transition APPROVE in state "submitted"`,
  * `"title.zh" of event SUBMIT`, `action #2 of timer #1 in state "issued"`.
  */
+import { isActionKind } from './actions/index.ts';
 import { parsePointer } from './positions.ts';
 
 type Entity = 'procedure' | 'state' | 'transition' | 'timer' | 'action' | 'other';
@@ -35,7 +36,7 @@ export function describeLocation(pointer: string): string {
       (entity === 'transition' || entity === 'timer')
     ) {
       const kind = segs[i + 2];
-      const known = kind === 'assign' || kind === 'record' || kind === 'notify' || kind === 'start';
+      const known = isActionKind(kind);
       [entity, label] = ['action', `${known ? `${kind} ` : ''}action #${Number(next) + 1} of ${label}`];
       if (known) i++;
     } else if (canStep && entity === 'procedure' && i === 0 && TOP_LEVEL[s]) {

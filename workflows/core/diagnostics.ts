@@ -26,7 +26,9 @@ export type DiagnosticCode =
   | 'PROC_BAD_FIELD_SCHEMA'
   | 'PROC_INVARIANT_VIOLATED'
   /** A `start` action names a procedure that is not deployed, or gives it the wrong input. */
-  | 'PROC_UNKNOWN_PROCEDURE';
+  | 'PROC_UNKNOWN_PROCEDURE'
+  /** An action whose kind is none of the registered ones (`actions/`). */
+  | 'PROC_UNKNOWN_ACTION';
 
 export type Severity = 'error' | 'warning';
 

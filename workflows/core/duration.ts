@@ -1,7 +1,8 @@
 /**
  * ISO-8601 durations (`P2D`, `PT4H`, `P1DT12H30M`, `P1W`) as milliseconds.
  * Years and months are rejected: their length depends on the calendar, and a procedure's
- * timers must mean the same thing on every replay. Working-day calendars are a later step.
+ * timers must mean the same thing on every replay. There are no working-day calendars: P5D is five
+ * calendar days.
  */
 const DURATION = /^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
 

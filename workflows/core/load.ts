@@ -20,13 +20,12 @@ import type { Diagnostic } from './diagnostics.ts';
 import { hasErrors } from './diagnostics.ts';
 import type { ProcedureIR } from './ir.ts';
 import { normalizeProcedure } from './normalize.ts';
-import type { RawProcedure } from './normalize.ts';
+import type { RawProcedure, UnknownAction } from './normalize.ts';
 import { indexPositions, joinPointer, pointerAtOffset } from './positions.ts';
 import type { PositionIndex } from './positions.ts';
 import { schemaDiagnostics } from './schema-errors.ts';
-
-/** The JSON Schema of the YAML authoring format (for editors, the UI and other tools). */
-export const procedureSchema: Record<string, unknown> = schema;
+import { ACTION_KIND_NAMES } from './actions/index.ts';
+import { didYouMean } from './suggest.ts';
 
 export interface LoadResult {
   /** The IR; present only when the text loaded without errors (warnings allowed). Not yet checked. */
@@ -71,7 +70,23 @@ export function loadProcedure(text: string, file: string): LoadResult {
     });
   }
   if (hasErrors(diagnostics)) return { diagnostics, positions };
-  return { ir: normalizeProcedure(data as RawProcedure), diagnostics, positions };
+  const unknownActions: UnknownAction[] = [];
+  const ir = normalizeProcedure(data as RawProcedure, unknownActions);
+  for (const { pointer, key } of unknownActions) {
+    const { line, column } = positions.key(pointer);
+    diagnostics.push({
+      code: 'PROC_UNKNOWN_ACTION',
+      severity: 'error',
+      file,
+      line,
+      column,
+      pointer,
+      message: `"${key}" is not an action${didYouMean(key, ACTION_KIND_NAMES)}`,
+      hint: `an action is exactly one of ${ACTION_KIND_NAMES.join(', ')}`,
+    });
+  }
+  if (unknownActions.length) return { diagnostics, positions };
+  return { ir, diagnostics, positions };
 }
 
 /** Pointers of every NaN / ±Infinity (YAML `.nan`, `.inf`): the IR must be plain JSON. */

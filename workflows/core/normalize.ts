@@ -2,7 +2,8 @@
  * Normalisation: a schema-valid YAML document (snake_case, shorthands) → the canonical IR.
  *
  * - a single transition becomes a one-element list, a single role a one-element list;
- * - `record: name` becomes `{ kind: 'record', record: name }`; actions get a `kind`;
+ * - each action becomes its kind's IR form (`actions/`), e.g. `record: name` becomes
+ *   `{ kind: 'record', record: name }`; a key that names no kind is reported, never guessed;
  * - `client_field` / `distinct_from` become `clientField` / `distinctFrom`;
  * - `states`, `on`, `after`, `clauses`, `actions` are always present;
  * - every state and transition carries its canonical JSON pointer into the document;
@@ -28,6 +29,7 @@ import type {
   Text,
   TransitionIR,
 } from './ir.ts';
+import { normalizeAction } from './actions/index.ts';
 import { joinPointer } from './positions.ts';
 
 type Dict<T> = Record<string, T>;
@@ -45,11 +47,14 @@ interface RawDelayed extends Omit<RawTransition, 'roles' | 'data'> {
   delay: string;
 }
 
-interface RawAction {
-  assign?: Dict<string>;
-  record?: string | { record: string; fields?: Dict<string> };
-  notify?: { to: string; message: Text };
-  start?: { procedure: string; input?: Dict<string> };
+/** `{ <kind>: value }`: exactly one key, the action kind (see `actions/`). */
+type RawAction = Dict<unknown>;
+
+/** An action whose key names no registered action kind (the loader reports it). */
+export interface UnknownAction {
+  /** Pointer of the action's key (`/states/a/on/GO/0/actions/1/email`). */
+  pointer: string;
+  key: string;
 }
 
 interface RawState {
@@ -85,8 +90,11 @@ export interface RawProcedure {
   invariants?: Array<Dict<unknown> & { id: string; kind: InvariantIR['kind'] }>;
 }
 
-/** Build the IR from a schema-valid document. */
-export function normalizeProcedure(raw: RawProcedure): ProcedureIR {
+/**
+ * Build the IR from a schema-valid document. Actions of an unknown kind are left out of the IR and
+ * listed in `unknownActions`; an IR built with any is not to be used.
+ */
+export function normalizeProcedure(raw: RawProcedure, unknownActions: UnknownAction[] = []): ProcedureIR {
   const paths = new Set<string>();
   collectPaths(raw.states, '', paths);
   const rootRaw: RawState = {
@@ -107,7 +115,14 @@ export function normalizeProcedure(raw: RawProcedure): ProcedureIR {
     roles: raw.roles,
     context: raw.context ?? {},
     events: raw.events,
-    root: normalizeState(rootRaw, { key: '', path: '', pointer: '', parentPath: undefined, paths }),
+    root: normalizeState(rootRaw, {
+      key: '',
+      path: '',
+      pointer: '',
+      parentPath: undefined,
+      paths,
+      unknownActions,
+    }),
     duties: (raw.duties ?? []).map(normalizeDuty),
     invariants: (raw.invariants ?? []).map(normalizeInvariant),
   };
@@ -123,6 +138,7 @@ interface StatePlace {
   /** Path of the parent state ('' for top-level states); undefined for the root. */
   parentPath: string | undefined;
   paths: ReadonlySet<string>;
+  unknownActions: UnknownAction[];
 }
 
 function collectPaths(states: Dict<RawState> | undefined, prefix: string, out: Set<string>): void {
@@ -143,18 +159,20 @@ function normalizeState(raw: RawState, place: StatePlace): StateIR {
   for (const [key, child] of Object.entries(raw.states ?? {})) {
     const path = childPath(place.path, key);
     const pointer = joinPointer(place.pointer, 'states', key);
-    states[key] = normalizeState(child, { key, path, pointer, parentPath: place.path, paths: place.paths });
+    states[key] = normalizeState(child, { ...place, key, path, pointer, parentPath: place.path });
   }
   const resolve = (target: string): string => resolveTarget(target, place.parentPath, place.paths);
+  const actions = (list: RawAction[] | undefined, pointer: string): ActionIR[] =>
+    normalizeActions(list, pointer, place.unknownActions);
   const on: Dict<TransitionIR[]> = {};
   for (const [event, spec] of Object.entries(raw.on ?? {})) {
     const list = Array.isArray(spec) ? spec : [spec];
     on[event] = list.map((t, i) =>
-      normalizeTransition(t, event, joinPointer(place.pointer, 'on', event, i), resolve),
+      normalizeTransition(t, event, joinPointer(place.pointer, 'on', event, i), resolve, actions),
     );
   }
   const after = (raw.after ?? []).map((t, i) =>
-    normalizeDelayed(t, joinPointer(place.pointer, 'after', i), resolve),
+    normalizeDelayed(t, joinPointer(place.pointer, 'after', i), resolve, actions),
   );
   const state: StateIR = {
     path: place.path,
@@ -191,12 +209,13 @@ function normalizeTransition(
   event: string,
   pointer: string,
   resolve: (target: string) => string,
+  actions: (list: RawAction[] | undefined, pointer: string) => ActionIR[],
 ): TransitionIR {
   const roles = raw.roles === undefined ? [] : typeof raw.roles === 'string' ? [raw.roles] : raw.roles;
   const t: TransitionIR = {
     event,
     roles,
-    actions: (raw.actions ?? []).map(normalizeAction),
+    actions: actions(raw.actions, pointer),
     clauses: raw.clauses ?? [],
     pointer,
   };
@@ -210,10 +229,11 @@ function normalizeDelayed(
   raw: RawDelayed,
   pointer: string,
   resolve: (target: string) => string,
+  actions: (list: RawAction[] | undefined, pointer: string) => ActionIR[],
 ): DelayedTransitionIR {
   const t: DelayedTransitionIR = {
     delay: raw.delay,
-    actions: (raw.actions ?? []).map(normalizeAction),
+    actions: actions(raw.actions, pointer),
     clauses: raw.clauses ?? [],
     pointer,
   };
@@ -222,18 +242,23 @@ function normalizeDelayed(
   return t;
 }
 
-function normalizeAction(raw: RawAction): ActionIR {
-  if (raw.assign) return { kind: 'assign', fields: raw.assign };
-  if (raw.notify) return { kind: 'notify', to: raw.notify.to, message: raw.notify.message };
-  if (raw.start) {
-    const { procedure, input } = raw.start;
-    return input ? { kind: 'start', procedure, input } : { kind: 'start', procedure };
-  }
-  const record = raw.record ?? '';
-  if (typeof record === 'string') return { kind: 'record', record };
-  return record.fields
-    ? { kind: 'record', record: record.record, fields: record.fields }
-    : { kind: 'record', record: record.record };
+/** The actions of one transition, each by its kind's module; unknown kinds are listed, not kept. */
+function normalizeActions(
+  list: RawAction[] | undefined,
+  pointer: string,
+  unknownActions: UnknownAction[],
+): ActionIR[] {
+  const out: ActionIR[] = [];
+  (list ?? []).forEach((raw, i) => {
+    const action = normalizeAction(raw);
+    if ('unknown' in action)
+      unknownActions.push({
+        pointer: joinPointer(pointer, 'actions', i, action.unknown),
+        key: action.unknown,
+      });
+    else out.push(action);
+  });
+  return out;
 }
 
 function normalizeDuty(raw: { event: string; distinct_from: string[]; message?: Text }): DutyRule {

@@ -1,9 +1,3 @@
-/**
- * The closed set of codes with which the engine refuses an event (the `event` update's validator
- * and the pure runtime): `BAD_EVENT` for a malformed update argument (thrown by
- * `workflows/procedure.workflow.ts`'s validator), the others as the runtime names them. Maps over
- * them are typed `Record<RejectionCode, …>`, so a new code cannot be forgotten by the API or the UI.
- */
 export const REJECTION_CODES = [
   'INSTANCE_FINISHED',
   'UNKNOWN_EVENT',
@@ -16,3 +10,17 @@ export const REJECTION_CODES = [
   'BAD_EVENT',
 ] as const;
 export type RejectionCode = (typeof REJECTION_CODES)[number];
+
+/**
+ * Why an event was refused: the `code` is stable (clients and the UI map it, the update failure
+ * carries it as its details); the `message` is for people.
+ */
+export interface Rejection {
+  code: RejectionCode;
+  message: string;
+}
+
+/** Is `code` one of the engine's rejection codes (e.g. read back from a failure's details)? */
+export function isRejectionCode(code: unknown): code is RejectionCode {
+  return typeof code === 'string' && (REJECTION_CODES as readonly string[]).includes(code);
+}

@@ -3,24 +3,25 @@
  *
  * The Temporal workflow (and the browser simulator, and unit tests) drive it:
  * - `startInstance` → the first `InstanceState` and its effects and timers;
- * - `explainRejection` → why an event may not be sent now (the update validator), or nothing;
+ * - `explainRejection` → why an event may not be sent now (the update validator), or nothing —
+ *   built from `checkTransition` (`acceptance.ts`), the same rule the machine's guard applies;
  * - `applyEvent` / `fireTimer` → the next `InstanceState`, the transition record, effects;
  * - `describeInstance` → active leaves, roles awaited, due time, available events per role.
  * Time is passed in (`now`, ms since the epoch) by the caller: the workflow clock in Temporal.
  */
 import { initialTransition, transition, type AnyMachineSnapshot, type StateValue } from 'xstate';
-import {
-  dutyConflict,
-  scopeOf,
-  type CompiledProcedure,
-  type Effect,
-  type MachineContext,
-  type MachineEvent,
-} from './compile.ts';
-import { evaluateGuard, referencedPaths } from './expressions.ts';
+import { checkTransition } from './acceptance.ts';
+import type { Effect } from './actions/index.ts';
+import type { CompiledProcedure } from './compile.ts';
 import { parseDuration } from './duration.ts';
 import type { Actor, EventInput, Json, StateIR, TransitionIR } from './ir.ts';
+import { isLeaf, valuePaths } from './ir-walk.ts';
+import type { MachineContext, MachineEvent } from './machine-context.ts';
+import type { Rejection, RejectionCode } from './rejections.ts';
 import { formatProblems } from './schemas.ts';
+import { unstorableText } from './storable.ts';
+
+export type { Rejection, RejectionCode };
 
 /** A pending delayed transition: a durable timer in the workflow. */
 export interface PendingTimer {
@@ -63,20 +64,6 @@ export interface Step {
   effects: Effect[];
 }
 
-/** Why an event was refused. `code` is stable; `message` is for people. */
-export interface Rejection {
-  code:
-    | 'INSTANCE_FINISHED'
-    | 'UNKNOWN_EVENT'
-    | 'CANNOT_TAKE'
-    | 'ROLE_NOT_ALLOWED'
-    | 'DUTY_CONFLICT'
-    | 'INVALID_DATA'
-    | 'GUARD_FALSE'
-    | 'BAD_ACTOR';
-  message: string;
-}
-
 export interface InstanceView {
   /** Active leaf state paths. */
   leaves: string[];
@@ -96,27 +83,14 @@ function snapshotOf(proc: CompiledProcedure, state: InstanceState): AnyMachineSn
 
 /** Active state node paths (all levels, '' = root) of a state value. */
 export function activePaths(proc: CompiledProcedure, value: StateValue): string[] {
-  const out: string[] = [''];
-  const walk = (v: StateValue, prefix: string): void => {
-    if (typeof v === 'string') {
-      out.push(prefix ? `${prefix}.${v}` : v);
-      return;
-    }
-    for (const [k, child] of Object.entries(v)) {
-      const path = prefix ? `${prefix}.${k}` : k;
-      out.push(path);
-      if (child !== undefined) walk(child, path);
-    }
-  };
-  walk(value, '');
-  return out.filter((p) => proc.nodes.has(p));
+  return valuePaths(value).filter((p) => proc.nodes.has(p));
 }
 
 /** Active leaf paths of a state value. */
 export function leafPaths(proc: CompiledProcedure, value: StateValue): string[] {
   return activePaths(proc, value).filter((p) => {
     const node = proc.nodes.get(p);
-    return node !== undefined && Object.keys(node.states).length === 0;
+    return node !== undefined && isLeaf(node);
   });
 }
 
@@ -164,19 +138,9 @@ function interpret(
 
 function nextState(prev: InstanceState | undefined, o: Outcome, now: number): InstanceState {
   const enteredAt: Record<string, number> = {};
-  const active = new Set<string>();
-  const walk = (v: StateValue, prefix: string): void => {
-    if (typeof v === 'string') active.add(prefix ? `${prefix}.${v}` : v);
-    else
-      for (const [k, c] of Object.entries(v)) {
-        const path = prefix ? `${prefix}.${k}` : k;
-        active.add(path);
-        if (c !== undefined) walk(c, path);
-      }
-  };
-  walk(o.snapshot.value as StateValue, '');
-  active.add('');
-  for (const path of active) {
+  // Children before the root, as instance state has always listed them (carried over continue-as-new).
+  const [root = '', ...below] = valuePaths(o.snapshot.value as StateValue);
+  for (const path of [...below, root]) {
     const kept = prev?.enteredAt[path];
     enteredAt[path] = o.entered.includes(path) || kept === undefined ? now : kept;
   }
@@ -223,32 +187,6 @@ export function startInstance(
   return { state, record, effects: o.effects };
 }
 
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-/**
- * Text the records (PostgreSQL `jsonb`) cannot hold — a NUL character or broken UTF-16 — found
- * anywhere in a value (keys included); refused up front so an accepted event can always be recorded.
- */
-export function unstorableText(value: unknown, path = ''): string | undefined {
-  const bad = (text: string): boolean => text.includes('\u0000') || LONE_SURROGATE.test(text);
-  if (typeof value === 'string')
-    return bad(value) ? `${path || 'a value'} contains a NUL character or invalid Unicode` : undefined;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const found = unstorableText(value[i], `${path}/${i}`);
-      if (found) return found;
-    }
-    return undefined;
-  }
-  if (value && typeof value === 'object')
-    for (const [k, v] of Object.entries(value)) {
-      if (bad(k)) return `a field name under ${path || '/'} contains a NUL character or invalid Unicode`;
-      const found = unstorableText(v, `${path}/${k}`);
-      if (found) return found;
-    }
-  return undefined;
-}
-
 /** Raised for a start input that does not match the declared context; classified by `name`. */
 export class InputError extends Error {
   override name = 'InputError';
@@ -266,8 +204,10 @@ const depth = (path: string): number => (path === '' ? 0 : path.split('.').lengt
 
 /**
  * Why `input` may not be sent now, or `undefined` when it may. Synchronous and pure: the
- * workflow's update validator. Checks, in order: finished, actor shape, unknown event, the
- * current state takes it, the actor's roles, separation of duties, the data form, the guards.
+ * workflow's update validator. Checks, in order: the event's shape, finished, the actor's shape,
+ * unknown event, the current state takes it; then each candidate transition by `checkTransition`
+ * (roles, separation of duties, data, guard) — the first that passes means accepted, otherwise
+ * the refusal of the candidates that got furthest is the answer.
  */
 export function explainRejection(
   proc: CompiledProcedure,
@@ -276,6 +216,9 @@ export function explainRejection(
   now: number,
 ): Rejection | undefined {
   const { ir } = proc;
+  const shape = input as Partial<EventInput> | null | undefined;
+  if (!shape || typeof shape !== 'object' || typeof shape.type !== 'string')
+    return { code: 'BAD_EVENT', message: 'an event needs { type, actor, data? }' };
   if (state.done)
     return { code: 'INSTANCE_FINISHED', message: 'this instance has finished; it takes no events' };
   const actor = input.actor as Partial<Actor> | undefined;
@@ -295,48 +238,35 @@ export function explainRejection(
       message: `${input.type} cannot be sent in state ${leaves}; events possible now: ${takes || 'none'}`,
     };
   }
-  const byRole = all.filter((t) => t.roles.some((r) => actor.roles!.includes(r)));
-  if (!byRole.length) {
+  const event: MachineEvent = { type: input.type, data: input.data ?? {}, actor: actor as Actor, at: now };
+  const refusals: Rejection[] = [];
+  for (const t of all) {
+    const refusal = checkTransition(proc, state.context, event, t);
+    if (!refusal) return undefined;
+    refusals.push(refusal);
+  }
+  const furthest = Math.max(...refusals.map((r) => TRANSITION_CHECKS.indexOf(r.code)));
+  const code = TRANSITION_CHECKS[furthest] ?? 'GUARD_FALSE';
+  if (code === 'ROLE_NOT_ALLOWED') {
     const allowed = [...new Set(all.flatMap((t) => t.roles))].join(', ');
     const has = actor.roles.length ? actor.roles.join(', ') : 'no role';
     return {
-      code: 'ROLE_NOT_ALLOWED',
+      code,
       message: `${actor.id} (${has}) may not send ${input.type} in state ${leaves}; allowed roles: ${allowed}`,
     };
   }
-  const conflict = dutyConflict(ir, state.context._actors, input.type, actor.id);
-  if (conflict) {
-    const rule = ir.duties.find((d) => d.event === input.type && d.distinctFrom.includes(conflict));
-    const why = rule?.message ? ` (${rule.message.en} / ${rule.message.zh})` : '';
-    return {
-      code: 'DUTY_CONFLICT',
-      message: `separation of duties: ${actor.id} sent ${conflict}, so ${actor.id} may not send ${input.type}${why}`,
-    };
-  }
-  const unstorable = unstorableText(input.data);
-  if (unstorable) return { code: 'INVALID_DATA', message: `${input.type} data rejected: ${unstorable}` };
-  const problems = proc.schemas.eventDataProblems(input.type, input.data);
-  if (problems.length)
-    return { code: 'INVALID_DATA', message: `${input.type} data rejected: ${formatProblems(problems)}` };
-  const event: MachineEvent = { type: input.type, data: input.data ?? {}, actor: actor as Actor, at: now };
-  const reasons: string[] = [];
-  for (const t of byRole) {
-    const tp = t.data ? proc.schemas.transitionDataProblems(t.pointer, input.data) : [];
-    if (tp.length) {
-      reasons.push(formatProblems(tp));
-      continue;
-    }
-    if (t.guard && !evaluateGuard(t.guard, scopeOf(state.context, event))) {
-      reasons.push(`condition not met: ${t.guard}`);
-      continue;
-    }
-    // The machine is the final authority (it applies the same checks).
-    return snapshotOf(proc, state).can(event)
-      ? undefined
-      : { code: 'GUARD_FALSE', message: `${input.type} is not enabled in state ${leaves}` };
-  }
-  return { code: 'GUARD_FALSE', message: `${input.type} refused: ${reasons.join('; ')}` };
+  const reached = refusals.filter((r) => r.code === code);
+  if (code !== 'GUARD_FALSE') return reached[0];
+  return { code, message: `${input.type} refused: ${reached.map((r) => r.message).join('; ')}` };
 }
+
+/** The refusals `checkTransition` gives, in the order it checks: a later one got further. */
+const TRANSITION_CHECKS: readonly RejectionCode[] = [
+  'ROLE_NOT_ALLOWED',
+  'DUTY_CONFLICT',
+  'INVALID_DATA',
+  'GUARD_FALSE',
+];
 
 function step(
   proc: CompiledProcedure,
@@ -369,19 +299,25 @@ export function eventLabel(type: string): string {
   return m ? `after ${m[1]}` : type;
 }
 
-/** Apply an event the validator accepted. Throws if the machine does not take it (a bug or a race). */
+/**
+ * Apply an event the validator accepted: one machine step (its guard is `checkTransition`).
+ * Throws `EventRejectedError` with the explanation only if the machine does not take it.
+ */
 export function applyEvent(
   proc: CompiledProcedure,
   state: InstanceState,
   input: EventInput,
   now: number,
 ): Step {
-  const rejection = explainRejection(proc, state, input, now);
-  if (rejection) throw new EventRejectedError(rejection);
   const event: MachineEvent = { type: input.type, data: input.data ?? {}, actor: input.actor, at: now };
-  const result = step(proc, state, event, input.actor, now);
-  if (!result) throw new EventRejectedError({ code: 'GUARD_FALSE', message: `${input.type} was not taken` });
-  return result;
+  const result = state.done ? undefined : step(proc, state, event, input.actor, now);
+  if (result) return result;
+  throw new EventRejectedError(
+    explainRejection(proc, state, input, now) ?? {
+      code: 'GUARD_FALSE',
+      message: `${input.type} was not taken`,
+    },
+  );
 }
 
 /** Raised when an event is refused at apply time; carries the rejection. */
@@ -415,14 +351,7 @@ export function dropTimer(state: InstanceState, timerId: string): InstanceState 
   return { ...state, timers: state.timers.filter((t) => t.id !== timerId) };
 }
 
-/** Whether an event's availability can be judged without its data. */
-function guardPossible(t: TransitionIR, state: InstanceState, actor: Actor, now: number): boolean {
-  if (!t.guard) return true;
-  if (referencedPaths(t.guard).some((p) => p === 'data' || p.startsWith('data.'))) return true;
-  return evaluateGuard(t.guard, scopeOf(state.context, { type: t.event ?? '', actor, at: now }));
-}
-
-/** Events `actor` may send now (roles, duties and data-independent guards considered). */
+/** Events `actor` may send now: `checkTransition` without the data (guards that read it may pass). */
 export function availableTo(
   proc: CompiledProcedure,
   state: InstanceState,
@@ -434,10 +363,8 @@ export function availableTo(
   for (const path of activePaths(proc, state.value)) {
     for (const [type, list] of Object.entries(proc.nodes.get(path)?.on ?? {})) {
       if (out.has(type)) continue;
-      if (dutyConflict(proc.ir, state.context._actors, type, actor.id)) continue;
-      if (
-        list.some((t) => t.roles.some((r) => actor.roles.includes(r)) && guardPossible(t, state, actor, now))
-      )
+      const event: MachineEvent = { type, actor, at: now };
+      if (list.some((t) => !checkTransition(proc, state.context, event, t, { withoutData: true })))
         out.add(type);
     }
   }

@@ -3,7 +3,8 @@
  * compiled once per procedure with ajv (2020-12). Pure: ajv runs in the sandbox and the browser.
  */
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import type { JsonSchema, ProcedureIR, StateIR } from './ir.ts';
+import type { JsonSchema, ProcedureIR } from './ir.ts';
+import { allTransitions, contextSchema } from './ir-walk.ts';
 
 export interface SchemaProblem {
   /** JSON pointer inside the data (`/days`), '' for the whole object. */
@@ -23,17 +24,6 @@ export interface SchemaSet {
   startInputProblems(input: unknown): SchemaProblem[];
 }
 
-/** The JSON Schema of a procedure's start input, from its context fields. */
-export function contextSchema(ir: ProcedureIR): JsonSchema {
-  const properties: Record<string, JsonSchema> = {};
-  const required: string[] = [];
-  for (const [name, field] of Object.entries(ir.context)) {
-    properties[name] = { ...(field.schema ?? {}), type: field.type };
-    if (field.required) required.push(name);
-  }
-  return { type: 'object', properties, required, additionalProperties: false };
-}
-
 const EMPTY: JsonSchema = { type: 'object', maxProperties: 0 };
 
 export function compileSchemas(ir: ProcedureIR): SchemaSet {
@@ -43,13 +33,8 @@ export function compileSchemas(ir: ProcedureIR): SchemaSet {
   const events = new Map<string, ValidateFunction>();
   for (const [name, def] of Object.entries(ir.events)) events.set(name, ajv.compile(def.data ?? EMPTY));
   const transitions = new Map<string, ValidateFunction>();
-  const visit = (node: StateIR): void => {
-    for (const list of Object.values(node.on))
-      for (const t of list) if (t.data) transitions.set(t.pointer, ajv.compile(t.data));
-    for (const t of node.after) if (t.data) transitions.set(t.pointer, ajv.compile(t.data));
-    Object.values(node.states).forEach(visit);
-  };
-  visit(ir.root);
+  for (const { transition: t } of allTransitions(ir.root))
+    if (t.data) transitions.set(t.pointer, ajv.compile(t.data));
   const start = ajv.compile(contextSchema(ir));
 
   const run = (fn: ValidateFunction | undefined, data: unknown): boolean => !fn || fn(data ?? {}) === true;

@@ -9,13 +9,12 @@ import { useActor } from '@xstate/react';
 import { compileProcedure } from '../../../workflows/core/compile.ts';
 import type { Json, JsonSchema, ProcedureIR } from '../../../workflows/core/ir.ts';
 import { availableTo } from '../../../workflows/core/runtime.ts';
+import { takenPath, type TakenPath } from '../../../workflows/core/taken-path.ts';
 import { useI18n } from '../i18n.tsx';
 import { simulationLogic } from './simulation.ts';
 
-export interface SimulationView {
+export interface SimulationView extends TakenPath {
   active: string[];
-  visited: string[];
-  taken: { from: string; to: string; event?: string }[];
 }
 
 /** A value that satisfies the simplest schemas, to prefill a JSON form. */
@@ -101,19 +100,7 @@ export function Simulator(props: { ir: ProcedureIR; onView: (view: SimulationVie
   const chosen = event && ir.events[event] ? event : (available[0] ?? '');
 
   useEffect(() => {
-    const visited = new Set<string>();
-    for (const r of run.log) for (const p of [...r.from, ...r.to]) visited.add(p);
-    onView(
-      run.state
-        ? {
-            active: run.log.at(-1)?.to ?? [],
-            visited: [...visited],
-            taken: run.log
-              .slice(1)
-              .flatMap((r) => r.from.flatMap((f) => r.to.map((t) => ({ from: f, to: t, event: r.event })))),
-          }
-        : undefined,
-    );
+    onView(run.state ? { active: run.log.at(-1)?.to ?? [], ...takenPath(run.log) } : undefined);
   }, [run, onView]);
 
   const chooseEvent = (type: string): void => {

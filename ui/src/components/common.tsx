@@ -3,11 +3,15 @@ import { useEffect, type ReactNode } from 'react';
 import type { ApiError } from '../api.ts';
 import { useI18n } from '../i18n.tsx';
 import type { ProcedureIR, Text } from '../../../workflows/core/ir.ts';
-import { stateAt } from '../data.tsx';
+import type { RejectionCode } from '../../../workflows/core/rejections.ts';
+import { stateAt } from '../../../workflows/core/ir-walk.ts';
 import { Link } from '../router.tsx';
 
-/** What the engine's and the API's codes mean, in both languages (the server's detail follows). */
-export const CODE_TEXT: Record<string, Text> = {
+/**
+ * What each of the engine's refusals means, in both languages. Typed over the closed set of
+ * rejection codes (`workflows/core/rejections.ts`): a new code does not compile until it has a text.
+ */
+export const REJECTION_TEXT: Record<RejectionCode, Text> = {
   DUTY_CONFLICT: {
     zh: '职责分离：同一人不能担任此前的角色后再执行此操作',
     en: 'Separation of duties: you may not do this step',
@@ -18,6 +22,13 @@ export const CODE_TEXT: Record<string, Text> = {
   INVALID_DATA: { zh: '填写的数据不符合要求', en: 'The data does not meet the form’s rules' },
   UNKNOWN_EVENT: { zh: '未知操作', en: 'Unknown event' },
   INSTANCE_FINISHED: { zh: '该实例已结束', en: 'This instance has finished' },
+  BAD_ACTOR: { zh: '操作人信息无效', en: 'The event names no valid actor' },
+  BAD_EVENT: { zh: '操作格式无效', en: 'The event is malformed' },
+};
+
+/** What the engine's and the API's codes mean, in both languages (the server's detail follows). */
+export const CODE_TEXT: Record<string, Text> = {
+  ...REJECTION_TEXT,
   INVALID_INPUT: { zh: '发起信息不符合要求', en: 'The start input was refused' },
   CLIENT_NOT_ASSIGNED: { zh: '您未被分配到该客户', en: 'You are not assigned to this client' },
   NOT_FOUND: { zh: '找不到（或无权查看）', en: 'Not found (or not visible to you)' },

@@ -6,6 +6,7 @@
 import ELK from 'elkjs/lib/elk.bundled.js';
 import type { ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk.bundled.js';
 import type { ProcedureIR, StateIR, Text } from '../../../workflows/core/ir.ts';
+import { indexStates, isLeaf, walkStates } from '../../../workflows/core/ir-walk.ts';
 
 export type StateKind = 'atomic' | 'compound' | 'parallel' | 'final';
 
@@ -122,7 +123,7 @@ interface EdgeMeta {
 
 function collectEdges(ir: ProcedureIR, texts: LayoutTexts): EdgeMeta[] {
   const out: EdgeMeta[] = [];
-  const walk = (node: StateIR): void => {
+  for (const node of walkStates(ir.root)) {
     if (node.initial && node.type !== 'parallel') {
       const target = node.path ? `${node.path}.${node.initial}` : node.initial;
       out.push({ from: initialId(node.path), to: target, kind: 'initial', label: '', detail: '' });
@@ -155,9 +156,7 @@ function collectEdges(ir: ProcedureIR, texts: LayoutTexts): EdgeMeta[] {
         });
       }
     }
-    for (const child of Object.values(node.states)) walk(child);
-  };
-  walk(ir.root);
+  }
   return out;
 }
 
@@ -220,12 +219,7 @@ export async function layoutProcedure(
 function toModel(ir: ProcedureIR, laid: ElkNode, metas: EdgeMeta[], texts: LayoutTexts): Layout {
   const states: LaidState[] = [];
   const initials: LaidInitial[] = [];
-  const byPath = new Map<string, StateIR>();
-  const index = (s: StateIR): void => {
-    byPath.set(s.path, s);
-    for (const c of Object.values(s.states)) index(c);
-  };
-  index(ir.root);
+  const byPath = indexStates(ir.root);
   const walk = (node: ElkNode, depth: number): void => {
     for (const child of node.children ?? []) {
       const x = child.x ?? 0;
@@ -239,7 +233,7 @@ function toModel(ir: ProcedureIR, laid: ElkNode, metas: EdgeMeta[], texts: Layou
       const parent = byPath.get(s.path.includes('.') ? s.path.slice(0, s.path.lastIndexOf('.')) : '');
       states.push({
         id: s.path,
-        kind: s.type === 'compound' && !Object.keys(s.states).length ? 'atomic' : s.type,
+        kind: s.type === 'compound' && isLeaf(s) ? 'atomic' : s.type,
         region: parent?.type === 'parallel',
         title: texts.text(s.title) || s.key,
         x,

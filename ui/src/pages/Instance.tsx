@@ -6,7 +6,10 @@
 import { Suspense, useEffect, useMemo, useState } from 'react';
 import type { ApiError } from '../api.ts';
 import { api, asApiError } from '../api.ts';
-import { loadDefinition, loadPinned, stateAt, useApi, useDefinitions } from '../data.tsx';
+import { loadDefinition, loadPinned, useApi, useDefinitions } from '../data.tsx';
+import { stateAt, statesAlong } from '../../../workflows/core/ir-walk.ts';
+import { takenPath } from '../../../workflows/core/taken-path.ts';
+import { REJECTION_TEXT } from '../components/common.tsx';
 import { useI18n } from '../i18n.tsx';
 import { Link } from '../router.tsx';
 import { ClauseList } from '../components/Clauses.tsx';
@@ -22,7 +25,8 @@ import {
 import { SchemaForm } from '../components/SchemaForm.tsx';
 import { Diagram } from '../lazy.tsx';
 import { useUser } from '../session.tsx';
-import type { Json, ProcedureIR, TransitionIR } from '../../../workflows/core/ir.ts';
+import type { Json, ProcedureIR, Text, TransitionIR } from '../../../workflows/core/ir.ts';
+import { isRejectionCode, type RejectionCode } from '../../../workflows/core/rejections.ts';
 import { parseDuration } from '../../../workflows/core/duration.ts';
 import type { EventResult, Snapshot, TransitionRecord } from '../types.ts';
 
@@ -122,12 +126,6 @@ export function InstancePage({ id }: { id: string }) {
   );
 }
 
-/** Nodes from the root down to each leaf, leaf last. */
-function pathNodes(ir: ProcedureIR | undefined, leaf: string) {
-  const parts = leaf.split('.');
-  return parts.map((_, i) => stateAt(ir, parts.slice(0, i + 1).join('.'))).filter((x) => x !== undefined);
-}
-
 function CurrentState({ snapshot: s, ir }: { snapshot: Snapshot; ir: ProcedureIR | undefined }) {
   const { pick, text } = useI18n();
   const user = useUser();
@@ -135,7 +133,7 @@ function CurrentState({ snapshot: s, ir }: { snapshot: Snapshot; ir: ProcedureIR
     <div className="card" aria-labelledby="current-state">
       <h2 id="current-state">{pick({ zh: '当前状态', en: 'Current state' })}</h2>
       {s.leaves.map((leaf) => {
-        const nodes = pathNodes(ir, leaf);
+        const nodes = statesAlong(ir, leaf);
         const node = nodes[nodes.length - 1];
         const clauses = [...new Set(nodes.flatMap((n) => n.clauses))];
         return (
@@ -170,7 +168,8 @@ function CurrentState({ snapshot: s, ir }: { snapshot: Snapshot; ir: ProcedureIR
 /** The transitions an event may take from the active states (leaf first, then its ancestors). */
 function transitionsFor(ir: ProcedureIR | undefined, leaves: string[], event: string): TransitionIR[] {
   const out: TransitionIR[] = [];
-  for (const leaf of leaves) for (const n of pathNodes(ir, leaf).reverse()) out.push(...(n.on[event] ?? []));
+  for (const leaf of leaves)
+    for (const n of statesAlong(ir, leaf).reverse()) out.push(...(n.on[event] ?? []));
   return out;
 }
 
@@ -314,41 +313,27 @@ function EventForm({
   );
 }
 
+/** The engine's refusals as the event form words them (more specific than an error box where it helps). */
+const FORM_REFUSAL: Record<RejectionCode, Text> = {
+  ...REJECTION_TEXT,
+  DUTY_CONFLICT: {
+    zh: '职责分离：您已在此前的步骤中担任了不相容的职责',
+    en: 'Separation of duties: you took an incompatible part earlier',
+  },
+  CANNOT_TAKE: {
+    zh: '当前状态不接受此操作（可能已被他人处理，请刷新）',
+    en: 'The current state does not take this event (someone may have acted; refresh)',
+  },
+  INVALID_DATA: { zh: '填写的数据不符合要求', en: 'The data does not meet the event’s rules' },
+};
+
 function rejectionText(code: string, lang: 'zh' | 'en'): string {
-  const t: Record<string, [string, string]> = {
-    DUTY_CONFLICT: [
-      '职责分离：您已在此前的步骤中担任了不相容的职责',
-      'Separation of duties: you took an incompatible part earlier',
-    ],
-    ROLE_NOT_ALLOWED: ['您的角色无权执行此操作', 'Your roles may not send this event'],
-    GUARD_FALSE: ['条件不满足', 'The condition for this step does not hold'],
-    CANNOT_TAKE: [
-      '当前状态不接受此操作（可能已被他人处理，请刷新）',
-      'The current state does not take this event (someone may have acted; refresh)',
-    ],
-    INVALID_DATA: ['填写的数据不符合要求', 'The data does not meet the event’s rules'],
-    INSTANCE_FINISHED: ['该实例已结束', 'This instance has finished'],
-    UNKNOWN_EVENT: ['未知操作', 'Unknown event'],
-  };
-  const m = t[code];
-  return m ? (lang === 'zh' ? m[0] : m[1]) : '';
+  return isRejectionCode(code) ? FORM_REFUSAL[code][lang] : '';
 }
 
 function DiagramPanel({ ir, snapshot: s }: { ir: ProcedureIR; snapshot: Snapshot }) {
   const { pick } = useI18n();
-  const { visited, taken } = useMemo(() => {
-    const v = new Set<string>();
-    const t: { from: string; to: string; event?: string }[] = [];
-    for (const r of s.log) {
-      r.from.forEach((x) => v.add(x));
-      r.to.forEach((x) => v.add(x));
-      const from = r.from.filter((x) => !r.to.includes(x));
-      const to = r.to.filter((x) => !r.from.includes(x));
-      for (const f of from.length ? from : r.from)
-        for (const x of to.length ? to : r.to) t.push({ from: f, to: x, event: r.event });
-    }
-    return { visited: [...v], taken: t };
-  }, [s.log]);
+  const { visited, taken } = useMemo(() => takenPath(s.log), [s.log]);
   return (
     <div className="card" aria-labelledby="diagram">
       <h2 id="diagram">{pick({ zh: '流程图', en: 'Statechart' })}</h2>

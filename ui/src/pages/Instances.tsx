@@ -16,7 +16,8 @@ import {
 } from '../components/common.tsx';
 import { useUser } from '../session.tsx';
 import type { InstanceRow } from '../types.ts';
-import type { ProcedureIR, StateIR } from '../../../workflows/core/ir.ts';
+import type { ProcedureIR } from '../../../workflows/core/ir.ts';
+import { leafStates } from '../../../workflows/core/ir-walk.ts';
 
 const PAGE = 50;
 const FILTERS = ['procedure', 'state', 'client', 'awaiting', 'overdue', 'all'] as const;
@@ -228,17 +229,11 @@ export function InstancesPage() {
 
 function StateOptions({ ir }: { ir: ProcedureIR }) {
   const { text } = useI18n();
-  const out: { path: string; title: string }[] = [];
-  const walk = (n: StateIR): void => {
-    if (n.path && !Object.keys(n.states).length) out.push({ path: n.path, title: text(n.title) });
-    Object.values(n.states).forEach(walk);
-  };
-  walk(ir.root);
   return (
     <>
-      {out.map((o) => (
-        <option key={o.path} value={o.path}>
-          {o.title}
+      {leafStates(ir).map((s) => (
+        <option key={s.path} value={s.path}>
+          {text(s.title)}
         </option>
       ))}
     </>

@@ -5,7 +5,8 @@
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, ApiError } from '../api.ts';
-import { roleNames, stateAt, useDefinitions, useIRs } from '../data.tsx';
+import { roleNames, useDefinitions, useIRs } from '../data.tsx';
+import { statesAlong } from '../../../workflows/core/ir-walk.ts';
 import { useI18n } from '../i18n.tsx';
 import { setQuery, useLocation } from '../router.tsx';
 import {
@@ -164,12 +165,8 @@ export function StalledPage() {
     const ir = irs.get(proc);
     if (!ir) return [];
     const roles = new Set<string>();
-    const parts = path.split('.');
-    for (let i = 0; i <= parts.length; i++) {
-      const node = stateAt(ir, parts.slice(0, i).join('.'));
-      for (const list of Object.values(node?.on ?? {}))
-        for (const t of list) t.roles.forEach((r) => roles.add(r));
-    }
+    for (const node of [ir.root, ...statesAlong(ir, path)])
+      for (const list of Object.values(node.on)) for (const t of list) t.roles.forEach((r) => roles.add(r));
     return [...roles];
   };
   const shownTotal = state ? groups.filter((g) => g.state === state).reduce((n, g) => n + g.count, 0) : total;

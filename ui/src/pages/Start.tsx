@@ -12,22 +12,8 @@ import { ErrorBox, PageHeader } from '../components/common.tsx';
 import { ClauseList } from '../components/Clauses.tsx';
 import { SchemaForm } from '../components/SchemaForm.tsx';
 import { useUser } from '../session.tsx';
-import type { JsonSchema, ProcedureIR, Text } from '../../../workflows/core/ir.ts';
-
-/** The start input's schema (as `contextSchema` in workflows/core/schemas.ts), with field titles. */
-function startSchema(ir: ProcedureIR): JsonSchema {
-  const properties: Record<string, JsonSchema> = {};
-  const required: string[] = [];
-  for (const [name, field] of Object.entries(ir.context)) {
-    properties[name] = {
-      ...(field.schema ?? {}),
-      type: field.type,
-      ...(field.default !== undefined ? { default: field.default } : {}),
-    };
-    if (field.required) required.push(name);
-  }
-  return { type: 'object', properties, required, additionalProperties: false };
-}
+import type { Text } from '../../../workflows/core/ir.ts';
+import { contextSchema } from '../../../workflows/core/ir-walk.ts';
 
 export function StartPage() {
   const { pick, text } = useI18n();
@@ -40,7 +26,8 @@ export function StartPage() {
   const clients = user.clients.join(',');
   const schema = useMemo(() => {
     if (!ir) return undefined;
-    const sc = startSchema(ir);
+    // The schema the engine checks the start input with, defaults included to pre-fill the form.
+    const sc = contextSchema(ir, { defaults: true });
     // Staff bound to clients may start instances for those clients only: offer them as a choice.
     const props = sc.properties as Record<string, Record<string, unknown>>;
     const field = ir.clientField ? props[ir.clientField] : undefined;

@@ -1,0 +1,93 @@
+/**
+ * The executors of transition effects, one per effect kind (`Effect['kind']`, from the action
+ * kinds in `workflows/core/actions/`): the map is typed over the kinds, so a new kind does not
+ * compile until it has an executor here.
+ *
+ * `commitTransition` runs each effect's `beforeCommit` in order, then one records-store
+ * transaction writes the audit record and the effect rows (named records, notifications, links).
+ * Everything is idempotent by `(workflowId, seq, index)`: a retry never duplicates anything.
+ */
+import { ApplicationFailure } from '@temporalio/activity';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { WorkflowIdReusePolicy } from '@temporalio/common';
+import type { Effect } from '../../workflows/core/actions/index.ts';
+import type { ChildLink, ProcedureInput, TransitionCommit } from '../../workflows/api.ts';
+import { FAILURE_TYPES, WORKFLOW_TYPE } from '../../workflows/api.ts';
+import type { LoadedDefinition } from '../definitions.ts';
+import type { RecordsStore } from '../records/store.ts';
+import { startSearchAttributes } from '../instances.ts';
+
+export interface ActivityDeps {
+  store: RecordsStore;
+  client: Client;
+  taskQueue: string;
+  /** The deployed definitions, by procedure id (for `start` effects). */
+  definition(id: string): LoadedDefinition | undefined;
+}
+
+/** Where one effect sits: its transition and its 1-based index among that transition's effects. */
+export interface EffectSite {
+  commit: TransitionCommit;
+  index: number;
+  deps: ActivityDeps;
+}
+
+/** How one kind of effect is carried out. */
+export interface EffectExecutor<E extends Effect> {
+  /**
+   * The part outside the records store, before the commit transaction (e.g. starting an
+   * instance); returns the instance it started, if any. Must be idempotent.
+   */
+  beforeCommit(effect: E, site: EffectSite): Promise<ChildLink | undefined>;
+}
+
+/** Written by the records store in the commit's transaction (`RecordsStore.commit`); nothing before. */
+const inCommitTransaction = (): Promise<undefined> => Promise.resolve(undefined);
+
+/** Start the procedure as a linked instance, with a workflow id a retry finds again. */
+async function startLinkedInstance(
+  effect: Extract<Effect, { kind: 'start' }>,
+  { commit, index, deps }: EffectSite,
+): Promise<ChildLink> {
+  const def = deps.definition(effect.procedure);
+  // Retryable on purpose: the instance must not fail; the start happens once it is deployed.
+  // (Loading refuses definitions that start unknown procedures, so this is a deployment race.)
+  if (!def)
+    throw ApplicationFailure.retryable(
+      `procedure "${effect.procedure}" (started by ${commit.procedure}) is not deployed on this worker`,
+      FAILURE_TYPES.procedureNotDeployed,
+    );
+  const workflowId = `${effect.procedure}-from-${commit.workflowId}-${commit.record.seq}-${index}`;
+  const input: ProcedureInput = {
+    ir: def.ir,
+    hash: def.hash,
+    context: effect.input,
+    starter: commit.record.actor,
+    parent: { workflowId: commit.workflowId, seq: commit.record.seq },
+  };
+  try {
+    await deps.client.workflow.start(WORKFLOW_TYPE, {
+      taskQueue: deps.taskQueue,
+      workflowId,
+      args: [input],
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      typedSearchAttributes: startSearchAttributes(def.ir, effect.input),
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+  return { workflowId, procedure: effect.procedure, seq: commit.record.seq };
+}
+
+/** Every effect kind's executor. */
+export const EFFECT_EXECUTORS = {
+  record: { beforeCommit: inCommitTransaction },
+  notify: { beforeCommit: inCommitTransaction },
+  start: { beforeCommit: startLinkedInstance },
+} satisfies { [K in Effect['kind']]: EffectExecutor<Extract<Effect, { kind: K }>> };
+
+/** Run `effect`'s executor (one place that pairs an effect with its kind's executor). */
+export function beforeCommit(effect: Effect, site: EffectSite): Promise<ChildLink | undefined> {
+  const executor = EFFECT_EXECUTORS[effect.kind] as EffectExecutor<Effect>;
+  return executor.beforeCommit(effect, site);
+}

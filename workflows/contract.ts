@@ -1,0 +1,67 @@
+/**
+ * The shapes clients read, as pure types with no Temporal import: the `event` update's result, the
+ * `snapshot` query's answer, an instance row of the lists, a transition record, a refusal. The
+ * worker, the CLI and the UI all import them from here (`api.ts` re-exports them beside the
+ * Temporal definitions), so the UI never keeps a copy that can drift.
+ */
+import type { StateValue } from 'xstate';
+import type { Json } from './core/ir.ts';
+import type { TransitionRecord } from './core/runtime.ts';
+
+export type { Actor, EventInput, JsonSchema, Text } from './core/ir.ts';
+export type { Rejection, RejectionCode } from './core/rejections.ts';
+export type { TransitionRecord };
+
+/** A link to an instance this one started. */
+export interface ChildLink {
+  workflowId: string;
+  procedure: string;
+  seq: number;
+}
+
+/** Result of the `event` update (contract: at least `state` and `available`). */
+export interface EventResult {
+  state: StateValue;
+  leaves: string[];
+  seq: number;
+  done: boolean;
+  /** Event types this actor may send now. */
+  available: string[];
+}
+
+/** Result of the `snapshot` query (contract). */
+export interface ProcedureSnapshot {
+  procedure: string;
+  version: string;
+  hash: string;
+  title: { zh: string; en: string };
+  state: StateValue;
+  leaves: string[];
+  done: boolean;
+  context: Record<string, Json>;
+  available: Record<string, string[]>;
+  awaiting: string[];
+  stateSince: string;
+  dueAt?: string;
+  timers: { event: string; dueAt: string }[];
+  log: TransitionRecord[];
+  children: ChildLink[];
+  parent?: { workflowId: string; seq: number };
+  runs: number;
+}
+
+/** One instance in a list (from the search attributes: no history read). */
+export interface InstanceRow {
+  workflowId: string;
+  status: string;
+  procedure?: string;
+  version?: string;
+  client?: string;
+  /** Active leaf states (`CustodiaState`). */
+  state: string[];
+  /** Roles that can act (`CustodiaAwaiting`). */
+  awaiting: string[];
+  stateSince?: string;
+  dueAt?: string;
+  overdue: boolean;
+}

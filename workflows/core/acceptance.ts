@@ -1,0 +1,100 @@
+/**
+ * The one rule of whether a transition may be taken: `checkTransition`. The compiled machine's
+ * guard (`compile.ts`), the update validator's explanation (`explainRejection` in `runtime.ts`)
+ * and the list of events a role may send now (`availableTo`) all ask it, so what is refused and
+ * the reason given for it cannot drift apart.
+ *
+ * For an event transition, in order: the actor's roles, separation of duties, the event's data
+ * (storable text, the event's schema, then the transition's own schema), the CEL guard. A delayed
+ * transition has only its guard.
+ */
+import { evaluateGuard, referencedPaths } from './expressions.ts';
+import type { DelayedTransitionIR, ProcedureIR, TransitionIR } from './ir.ts';
+import { scopeOf, type MachineContext, type MachineEvent } from './machine-context.ts';
+import type { Rejection } from './rejections.ts';
+import { formatProblems, type SchemaSet } from './schemas.ts';
+import { unstorableText } from './storable.ts';
+
+/** What the rule reads of a procedure (a `CompiledProcedure` is one). */
+export interface AcceptanceRules {
+  ir: ProcedureIR;
+  schemas: SchemaSet;
+}
+
+export interface CheckOptions {
+  /**
+   * Judge without the event's data (what a role may send *now*, before filling a form): data
+   * schemas are skipped and a guard that reads `data` counts as possibly true.
+   */
+  withoutData?: boolean;
+}
+
+/**
+ * Why `transition` may not be taken by `event` in `context`, or `undefined` when it may.
+ * Pure and synchronous. A transition's own data schema selects among an event's transitions, so
+ * its failure is a `GUARD_FALSE` like a false guard; the event's schema failing is `INVALID_DATA`.
+ */
+export function checkTransition(
+  rules: AcceptanceRules,
+  context: MachineContext,
+  event: MachineEvent,
+  transition: TransitionIR | DelayedTransitionIR,
+  options: CheckOptions = {},
+): Rejection | undefined {
+  const withData = !options.withoutData;
+  if ('roles' in transition) {
+    const type = transition.event ?? event.type;
+    const actor = event.actor;
+    if (!actor || !transition.roles.some((r) => actor.roles.includes(r)))
+      return {
+        code: 'ROLE_NOT_ALLOWED',
+        message: `${type} needs one of the roles ${transition.roles.join(', ') || '(none)'}`,
+      };
+    const conflict = dutyConflict(rules.ir, context._actors, type, actor.id);
+    if (conflict) {
+      const rule = rules.ir.duties.find((d) => d.event === type && d.distinctFrom.includes(conflict));
+      const why = rule?.message ? ` (${rule.message.en} / ${rule.message.zh})` : '';
+      return {
+        code: 'DUTY_CONFLICT',
+        message: `separation of duties: ${actor.id} sent ${conflict}, so ${actor.id} may not send ${type}${why}`,
+      };
+    }
+    if (withData) {
+      const unstorable = unstorableText(event.data);
+      if (unstorable) return { code: 'INVALID_DATA', message: `${type} data rejected: ${unstorable}` };
+      if (!rules.schemas.eventData(type, event.data)) {
+        const problems = rules.schemas.eventDataProblems(type, event.data);
+        return { code: 'INVALID_DATA', message: `${type} data rejected: ${formatProblems(problems)}` };
+      }
+      if (transition.data && !rules.schemas.transitionData(transition.pointer, event.data))
+        return {
+          code: 'GUARD_FALSE',
+          message: formatProblems(rules.schemas.transitionDataProblems(transition.pointer, event.data)),
+        };
+    }
+  }
+  if (!transition.guard) return undefined;
+  if (!withData && readsData(transition.guard)) return undefined;
+  return evaluateGuard(transition.guard, scopeOf(context, event))
+    ? undefined
+    : { code: 'GUARD_FALSE', message: `condition not met: ${transition.guard}` };
+}
+
+/** Is `actorId` barred from sending `event` by a separation-of-duties rule? Returns the rule's other event. */
+export function dutyConflict(
+  ir: ProcedureIR,
+  actors: Record<string, string[]>,
+  event: string,
+  actorId: string,
+): string | undefined {
+  for (const rule of ir.duties) {
+    if (rule.event !== event) continue;
+    const other = rule.distinctFrom.find((e) => actors[e]?.includes(actorId));
+    if (other) return other;
+  }
+  return undefined;
+}
+
+function readsData(guard: string): boolean {
+  return referencedPaths(guard).some((p) => p === 'data' || p.startsWith('data.'));
+}
