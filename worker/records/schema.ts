@@ -6,6 +6,7 @@
  */
 import { appendAudit, lockChainHead, GENESIS_HASH } from './audit.ts';
 import { RecordsError } from './errors.ts';
+import { migrateV2 } from './schema-v2.ts';
 import type { SqlClient, SqlQueryable } from './sql.ts';
 import type { Json } from '../../workflows/core/ir.ts';
 
@@ -180,6 +181,11 @@ export const MIGRATIONS: Migration[] = [
       await tx.exec(V1_TABLES);
       await importLegacyAudit(tx);
     },
+  },
+  {
+    version: 2,
+    name: 'canonical user ids, traced user changes, append-only records, security audit kinds, checkpoints',
+    up: migrateV2,
   },
 ];
 
