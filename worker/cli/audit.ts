@@ -7,6 +7,8 @@
  * `custodia audit show <workflowId|subject> | --client C [--format text|csv|json]` — the records.
  * `custodia audit export [<subject>] [--client C] [--out FILE]` — entries, signed checkpoints and
  * the public key as one JSON document (the export itself is audited).
+ * `custodia audit service-role <role>` — the PostgreSQL grants for a service role that cannot drop
+ * the triggers (run them as the schema owner; see `records/postgres-roles.ts`).
  *
  * The store is DATABASE_URL (PostgreSQL) or the embedded one in CUSTODIA_RECORDS_DIR
  * (default data/records); the embedded one cannot be opened while `npm start` holds it.
@@ -14,6 +16,7 @@
 import { userInfo } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { auditExport, auditToCsv, auditToText } from '../records/export.ts';
+import { serviceRoleGrants } from '../records/postgres-roles.ts';
 import { exportRecord } from '../records/security-audit.ts';
 import type { AuditVerification } from '../records/types.ts';
 import { describeStore, recordsStoreOptions } from '../records/location.ts';
@@ -31,6 +34,12 @@ export async function auditCommand(args: string[]): Promise<number> {
       return checkpoint(rest);
     case 'export':
       return exportAudit(rest);
+    case 'service-role': {
+      const { positionals } = parseOptions(rest, {});
+      if (positionals.length !== 1) throw new UsageError('audit service-role needs the service role name');
+      console.log(serviceRoleGrants(positionals[0]!));
+      return 0;
+    }
     default:
       throw new UsageError(
         sub === undefined
