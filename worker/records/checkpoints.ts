@@ -152,6 +152,11 @@ export class Checkpointer {
       );
   }
 
+  /** Resolves when no checkpoint is being taken (before closing the database). */
+  async idle(): Promise<void> {
+    await this.queue;
+  }
+
   /** Whether this process appended since its last checkpoint. */
   get pending(): boolean {
     return this.appends > 0;

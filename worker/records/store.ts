@@ -244,6 +244,7 @@ class SqlRecordsStore implements RecordsStore {
   async close() {
     // Shutdown checkpoint: what this process appended since its last one gets signed.
     try {
+      await this.checkpointer?.idle();
       if (this.checkpointer?.pending) await this.checkpointer.take();
     } catch (err) {
       console.error(`custodia: audit checkpoint at close: ${(err as Error).message}`);
