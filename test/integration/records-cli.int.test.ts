@@ -4,11 +4,13 @@
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { REPO_ROOT } from '../../worker/config.ts';
+import { auditHash } from '../../worker/records/audit.ts';
+import type { AuditExport } from '../../worker/records/export.ts';
 import { openPgliteClient, openPostgresClient, type SqlClient } from '../../worker/records/sql.ts';
 import { openStore } from '../../worker/records/store.ts';
 
@@ -79,7 +81,8 @@ async function postgresTarget(): Promise<Target> {
   const url = new URL(postgresUrl!);
   url.pathname = `/${name}`;
   return {
-    env: { DATABASE_URL: url.toString() },
+    // The checkpoint key and file go to data/ by default with PostgreSQL; keep the test's apart.
+    env: { DATABASE_URL: url.toString(), CUSTODIA_CHECKPOINT_DIR: path.join(tmp, name) },
     async withSql(fn) {
       const sql = await openPostgresClient(url.toString(), { max: 1 });
       try {
@@ -182,6 +185,71 @@ for (const target of targets)
         problems: [{ position: 1, kind: 'altered' }],
       });
     }, 120_000);
+  });
+
+for (const target of targets)
+  describe.skipIf(!target.available)(`custodia audit checkpoints on the ${target.name}`, () => {
+    it('signs checkpoints as commands change the store; verify names the checkpoint a rewrite contradicts', async () => {
+      const t = await target.make();
+      for (const id of ['carol', 'dave'])
+        await custodia(
+          t.env,
+          ['user', 'create', id, '--name', id, '--roles', 'contractor', '--password-stdin'],
+          'long enough pass',
+        );
+      const intact = await custodia(t.env, ['audit', 'verify']);
+      expect(intact.code).toBe(0);
+      expect(intact.stdout).toMatch(/^checkpoints: 2 signed with key [0-9a-f]{16}, the last at position 2 /m);
+      expect(intact.stdout).toMatch(/audit-checkpoints\.jsonl/);
+      const again = await custodia(t.env, ['audit', 'checkpoint']);
+      expect(again.stdout).toMatch(/^checkpoint: position 2, hash [0-9a-f]{64}, signed /);
+
+      const out = path.join(tmp, `${randomUUID()}.json`);
+      const exported = await custodia(t.env, ['audit', 'export', '--out', out]);
+      expect(exported.code).toBe(0);
+      expect((statSync(out).mode & 0o777).toString(8)).toBe('600');
+      const doc = JSON.parse(readFileSync(out, 'utf8')) as AuditExport;
+      expect(doc.entries).toHaveLength(2);
+      expect(doc.checkpoints.map((c) => c.position)).toEqual([1, 2]);
+      expect(doc.publicKey).toMatch(/^[A-Za-z0-9+/]{43}=$/);
+
+      // Rewrite record 1 (the export appended record 3) and recompute the chain and head.
+      await t.withSql(async (sql) => {
+        const rows = await sql.query<{
+          position: number;
+          kind: 'admin';
+          subject: string;
+          actor: string;
+          at: Date;
+          body: Record<string, never>;
+        }>('SELECT position, kind, subject, actor, at, body FROM audit_log ORDER BY position');
+        await sql.exec('ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only');
+        let prev = '0'.repeat(64);
+        for (const r of rows) {
+          const body = r.position === 1 ? { ...r.body, roles: ['admin'] } : r.body;
+          const input = {
+            kind: r.kind,
+            subject: r.subject,
+            actorId: r.actor,
+            at: new Date(r.at).toISOString(),
+            body,
+          };
+          const hash = auditHash(prev, r.position, input);
+          await sql.query(
+            'UPDATE audit_log SET body = $1::jsonb, prev_hash = $2, hash = $3 WHERE position = $4',
+            [JSON.stringify(body), prev, hash, r.position],
+          );
+          prev = hash;
+        }
+        await sql.query('UPDATE audit_chain_head SET hash = $1 WHERE id = 1', [prev]);
+      });
+      const verify = await custodia(t.env, ['audit', 'verify']);
+      expect(verify.code).toBe(1);
+      expect(verify.stdout).toMatch(/^audit chain BROKEN: 1 problem\(s\) in 3 records/);
+      expect(verify.stdout).toContain(
+        `checkpoint_mismatch at 1: the checkpoint signed ${doc.checkpoints[0]!.at} (position 1, hash ${doc.checkpoints[0]!.hash.slice(0, 12)}…) does not match record 1`,
+      );
+    }, 180_000);
   });
 
 describe('custodia and a running embedded store', () => {

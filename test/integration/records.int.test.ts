@@ -7,10 +7,15 @@
  * writes to PostgreSQL through DATABASE_URL.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { TransitionCommit } from '../../workflows/api.ts';
 import { hashProcedure } from '../../workflows/core/hash.ts';
-import { GENESIS_HASH } from '../../worker/records/audit.ts';
+import { auditHash, GENESIS_HASH } from '../../worker/records/audit.ts';
+import type { CheckpointOptions } from '../../worker/records/checkpoints.ts';
+import { serviceRoleGrants } from '../../worker/records/postgres-roles.ts';
 import { isRecordsError } from '../../worker/records/errors.ts';
 import { MIGRATIONS } from '../../worker/records/schema.ts';
 import { openPgliteClient, openPostgresClient, type SqlClient } from '../../worker/records/sql.ts';
@@ -311,5 +316,119 @@ describe.skipIf(!postgresUrl)('records store on PostgreSQL: processes', () => {
     ]);
     expectSingleChain(await reader.audit());
     expect((await reader.verifyAudit()).ok).toBe(true);
+  });
+});
+
+const checkpointDir = mkdtempSync(path.join(tmpdir(), 'custodia-int-checkpoints-'));
+cleanups.unshift(async () => rmSync(checkpointDir, { recursive: true, force: true }));
+
+for (const backend of backends)
+  describe.skipIf(!backend.available)(`signed checkpoints on ${backend.name}`, () => {
+    it('detect a record rewritten with the chain and head recomputed inside the database', async () => {
+      const f = await backend.fresh();
+      const options: CheckpointOptions = {
+        keyFile: path.join(checkpointDir, `${randomUUID()}.key`),
+        logFile: path.join(checkpointDir, `${randomUUID()}.jsonl`),
+        every: 0,
+      };
+      const store = await createRecordsStore(f.sql, { checkpoints: options });
+      for (let i = 0; i < 5; i++) await store.commit(commitOf('wf-cp', i), []);
+      const c = await store.checkpoint();
+      expect(c?.position).toBe(5);
+      expect((await store.verifyAudit()).ok).toBe(true);
+
+      const all = await store.audit();
+      let prev = all[1]!.hash;
+      await f.sql.exec('ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only');
+      for (const e of all.slice(2)) {
+        const body = e.position === 3 ? { ...e.body, event: 'REJECT' } : e.body;
+        const hash = auditHash(prev, e.position, { ...e, body });
+        await f.sql.query(
+          'UPDATE audit_log SET body = $1::jsonb, prev_hash = $2, hash = $3 WHERE position = $4',
+          [JSON.stringify(body), prev, hash, e.position],
+        );
+        prev = hash;
+      }
+      await f.sql.query('UPDATE audit_chain_head SET hash = $1 WHERE id = 1', [prev]);
+      expect((await f.store.verifyAudit()).ok).toBe(true); // the chain alone is fooled
+      const v = await store.verifyAudit();
+      expect(v.problems).toMatchObject([
+        {
+          position: 5,
+          kind: 'checkpoint_mismatch',
+          message: expect.stringContaining(`the checkpoint signed ${c!.at} (position 5`),
+        },
+      ]);
+    });
+  });
+
+describe.skipIf(!postgresUrl)('PostgreSQL service role', () => {
+  it('runs Custodia but cannot drop or disable triggers, truncate, or change append-only rows', async () => {
+    const suffix = randomUUID().replace(/-/g, '').slice(0, 10);
+    const owner = `custodia_owner_${suffix}`;
+    const service = `custodia_app_${suffix}`;
+    const name = `custodia_roles_${suffix}`;
+    const admin = await openPostgresClient(postgresUrl!, { max: 1 });
+    await admin.exec(`CREATE ROLE ${owner} LOGIN; CREATE ROLE ${service} LOGIN`);
+    await admin.exec(`CREATE DATABASE ${name} OWNER ${owner}`);
+    cleanups.push(async () => {
+      await admin.exec(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.exec(`DROP ROLE IF EXISTS ${service}; DROP ROLE IF EXISTS ${owner}`);
+      await admin.close();
+    });
+    const urlAs = (role: string): string => {
+      const u = new URL(postgresUrl!);
+      u.username = role;
+      u.pathname = `/${name}`;
+      return u.toString();
+    };
+    // The owner migrates and grants.
+    const asOwner = await openStore({ databaseUrl: urlAs(owner) });
+    await asOwner.close();
+    const ownerSql = await openPostgresClient(urlAs(owner), { max: 1 });
+    await ownerSql.exec(serviceRoleGrants(service));
+    await ownerSql.close();
+
+    // The service works …
+    const sql = await openPostgresClient(urlAs(service));
+    const store = await createRecordsStore(sql);
+    cleanups.push(() => store.close());
+    await store.commit(commitOf('wf-svc', 0), []);
+    await store.createUser(
+      {
+        id: 'Alice',
+        displayName: 'Alice',
+        roles: ['project_staff'],
+        clients: ['acme'],
+        password: 'long enough passphrase',
+      },
+      'admin1',
+    );
+    await store.setRoles('alice', ['contractor'], 'admin1');
+    const session = await store.createSession('alice', 60_000);
+    await store.deleteSession(session.id);
+    expect((await store.verifyAudit()).ok).toBe(true);
+
+    // … but cannot take the protections away.
+    const refused: [string, RegExp][] = [
+      ['ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only', /must be owner/],
+      ['DROP TRIGGER audit_log_append_only ON audit_log', /must be owner/],
+      ['DROP TRIGGER users_traced ON users', /must be owner/],
+      ['ALTER TABLE users DISABLE TRIGGER ALL', /must be owner/],
+      ['TRUNCATE audit_log', /permission denied/],
+      [`UPDATE audit_log SET actor = 'mallory'`, /permission denied/],
+      [`UPDATE procedure_records SET fields = '{}'`, /permission denied/],
+      ['DELETE FROM audit_checkpoints', /permission denied/],
+      ['DELETE FROM change_history', /permission denied/],
+      ['CREATE TABLE sneaky (id int)', /permission denied/],
+    ];
+    for (const [statement, error] of refused)
+      await expect(sql.query(statement), statement).rejects.toThrow(error);
+    // A raw change it may make is traced and reported.
+    await sql.query(`UPDATE users SET roles = '["admin"]' WHERE id = 'alice'`);
+    const v = await store.verifyAudit();
+    expect(v.problems).toMatchObject([
+      { kind: 'untraced_change', message: expect.stringContaining(`by database role ${service}`) },
+    ]);
   });
 });

@@ -24,7 +24,11 @@ Usage:
   custodia user reset-password <id> [--password-stdin]
   custodia user list [--json] | assign <id> [--clients c1,c2] [--roles a,b] | disable <id> | enable <id>
                                                  the user directory (every change is audited)
-  custodia audit verify [--json]                 recompute the audit hash chain; exit 1 listing any problem
+  custodia audit verify [--json]                 recompute the audit hash chain, compare it with the signed
+                                                 checkpoints; exit 1 listing any problem
+  custodia audit checkpoint                      sign the chain head now (also every 100 appends and at shutdown)
+  custodia audit export [<subject>] [--client C] [--out FILE]
+                                                 entries + signed checkpoints + public key (JSON)
   custodia audit show <workflowId> | --client C [--format text|csv|json]
                                                  the audit records of an instance or a client
   custodia serve                                 the HTTP API alone (CUSTODIA_HTTP_PORT, default 8080), for

@@ -17,7 +17,11 @@ export type RecordsErrorCode =
   /** The embedded store's directory is open in another process. */
   | 'STORE_IN_USE'
   /** The database was migrated by a newer Custodia. */
-  | 'SCHEMA_TOO_NEW';
+  | 'SCHEMA_TOO_NEW'
+  /** Stored user ids that are one id once canonical (`alice`, `Alice`): resolve them before upgrading. */
+  | 'USER_ID_COLLISION'
+  /** A signed audit checkpoint could not be taken (key unreadable, or the chain since the last one is broken). */
+  | 'CHECKPOINT_FAILED';
 
 export class RecordsError extends Error {
   override name = 'RecordsError';

@@ -6,6 +6,7 @@
  */
 import { appendAudit, lockChainHead, GENESIS_HASH } from './audit.ts';
 import { RecordsError } from './errors.ts';
+import { migrateV2 } from './schema-v2.ts';
 import type { SqlClient, SqlQueryable } from './sql.ts';
 import type { Json } from '../../workflows/core/ir.ts';
 
@@ -181,17 +182,27 @@ export const MIGRATIONS: Migration[] = [
       await importLegacyAudit(tx);
     },
   },
+  {
+    version: 2,
+    name: 'canonical user ids, traced user changes, append-only records, security audit kinds, checkpoints',
+    up: migrateV2,
+  },
 ];
 
 /** Bring the schema up to date (idempotent; safe when several processes open at once). */
 export async function migrate(sql: SqlClient): Promise<{ applied: number[] }> {
   return sql.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1, $2)', [...LOCK_KEY]);
-    await tx.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
-      version integer PRIMARY KEY,
-      name text NOT NULL,
-      applied_at timestamptz NOT NULL DEFAULT now()
-    )`);
+    // Only when missing: a service role without CREATE on the schema opens an up-to-date store.
+    const [present] = await tx.query<{ present: boolean }>(
+      `SELECT to_regclass('schema_migrations') IS NOT NULL AS present`,
+    );
+    if (!present?.present)
+      await tx.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+        version integer PRIMARY KEY,
+        name text NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT now()
+      )`);
     const done = new Set(
       (await tx.query<{ version: number }>('SELECT version FROM schema_migrations')).map((r) => r.version),
     );
@@ -205,7 +216,16 @@ export async function migrate(sql: SqlClient): Promise<{ applied: number[] }> {
     const applied: number[] = [];
     for (const m of MIGRATIONS) {
       if (done.has(m.version)) continue;
-      await m.up(tx);
+      await m.up(tx).catch((err: unknown) => {
+        throw (err as { code?: string }).code === '42501'
+          ? new Error(
+              `cannot apply the records store's schema migration ${m.version} (${m.name}): ` +
+                `${(err as Error).message}. Open the store once as the role that owns the schema ` +
+                `(worker/records/postgres-roles.ts), then re-run the service role's grants`,
+              { cause: err },
+            )
+          : err;
+      });
       await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
       applied.push(m.version);
     }

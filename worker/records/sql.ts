@@ -6,7 +6,7 @@
  * `jsonb` parsed, `timestamptz` as `Date`. Pass JSON as a string and cast it (`$1::jsonb`): `pg`
  * would otherwise send a JS array as a PostgreSQL array.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { acquireEmbeddedLock } from './embedded-lock.ts';
@@ -33,8 +33,10 @@ export interface SqlClient extends SqlQueryable {
 export async function openPgliteClient(dataDir: string | null): Promise<SqlClient> {
   let release = (): void => {};
   if (dataDir) {
-    // Owner-only when created: the store holds password hashes and session keys.
+    // Owner-only: the store holds password hashes and session keys, and PGlite writes its files
+    // world-readable (0666), so the folder is what keeps others out — tightened if it already existed.
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    if (statSync(dataDir).mode & 0o077) chmodSync(dataDir, 0o700);
     release = acquireEmbeddedLock(dataDir);
   }
   let db: PGlite;

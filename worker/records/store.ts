@@ -11,10 +11,18 @@
 import type { ChildLink, TransitionCommit } from '../../workflows/api.ts';
 import type { Json } from '../../workflows/core/ir.ts';
 import { appendAudit, hasTransition, lockChainHead, queryAudit, verifyAuditChain } from './audit.ts';
+import { untracedChangeProblems } from './change-history.ts';
+import { Checkpointer, type CheckpointOptions } from './checkpoints.ts';
 import * as definitions from './definitions.ts';
 import { migrate } from './schema.ts';
 import { openPgliteClient, openPostgresClient, type SqlClient, type SqlQueryable } from './sql.ts';
-import type { NamedRecord, RecordsStore } from './types.ts';
+import type {
+  AuditProblem,
+  AuditVerification,
+  NamedRecord,
+  RecordsStore,
+  SecurityRecordInput,
+} from './types.ts';
 import * as users from './users.ts';
 
 export type { RecordsStore } from './types.ts';
@@ -24,6 +32,11 @@ export interface OpenStoreOptions {
   databaseUrl?: string;
   /** Directory of the embedded store (created if missing); `null` for an in-memory one. */
   dataDir?: string | null;
+  /**
+   * Signed checkpoints of the audit chain (`checkpoints.ts`): the key and the file outside the
+   * database. Absent or null: none (`recordsStoreOptions()` gives the configured ones).
+   */
+  checkpoints?: CheckpointOptions | null;
 }
 
 /** Open (and migrate) the records store. */
@@ -32,7 +45,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<RecordsStore> {
     ? await openPostgresClient(opts.databaseUrl)
     : await openPgliteClient(opts.dataDir ?? null);
   try {
-    return await createRecordsStore(sql);
+    return await createRecordsStore(sql, { checkpoints: opts.checkpoints });
   } catch (err) {
     await sql.close();
     throw err;
@@ -45,19 +58,38 @@ export function openEmbeddedStore(dataDir: string | null): Promise<RecordsStore>
 }
 
 /** A store over an open SQL client (migrated first); closing the store closes the client. */
-export async function createRecordsStore(sql: SqlClient): Promise<RecordsStore> {
+export async function createRecordsStore(
+  sql: SqlClient,
+  opts: { checkpoints?: CheckpointOptions | null } = {},
+): Promise<RecordsStore> {
   await migrate(sql);
-  return new SqlRecordsStore(sql);
+  return new SqlRecordsStore(sql, opts.checkpoints ? new Checkpointer(sql, opts.checkpoints) : undefined);
 }
+
+const MAX_PROBLEMS = 100;
 
 class SqlRecordsStore implements RecordsStore {
   readonly backend;
 
-  constructor(private readonly sql: SqlClient) {
+  constructor(
+    private readonly sql: SqlClient,
+    private readonly checkpointer?: Checkpointer,
+  ) {
     this.backend = sql.engine === 'postgres' ? ('postgres' as const) : ('embedded' as const);
   }
 
-  async commit(c: TransitionCommit, links: ChildLink[]): Promise<void> {
+  /** `result` of something that appended to the chain (counted towards the next checkpoint). */
+  private async appended<T>(result: Promise<T>): Promise<T> {
+    const value = await result;
+    this.checkpointer?.noteAppends();
+    return value;
+  }
+
+  commit(c: TransitionCommit, links: ChildLink[]): Promise<void> {
+    return this.appended(this.commitOnce(c, links));
+  }
+
+  private async commitOnce(c: TransitionCommit, links: ChildLink[]): Promise<void> {
     // A retry whose first attempt committed: nothing to do (everything below is one transaction).
     if (await hasTransition(this.sql, c.workflowId, c.record.seq)) return;
     await this.sql.transaction(async (tx) => {
@@ -125,20 +157,47 @@ class SqlRecordsStore implements RecordsStore {
   }
 
   appendAdminRecord(record: Parameters<RecordsStore['appendAdminRecord']>[0]) {
-    return this.sql.transaction(async (tx) =>
-      appendAudit(tx, await lockChainHead(tx), { ...record, at: new Date().toISOString() }),
+    return this.appended(
+      this.sql.transaction(async (tx) =>
+        appendAudit(tx, await lockChainHead(tx), { ...record, at: new Date().toISOString() }),
+      ),
     );
   }
 
-  verifyAudit() {
-    return verifyAuditChain(this.sql);
+  appendSecurityRecord(record: SecurityRecordInput) {
+    return this.appended(
+      this.sql.transaction(async (tx) =>
+        appendAudit(tx, await lockChainHead(tx), { ...record, at: new Date().toISOString() }),
+      ),
+    );
+  }
+
+  async verifyAudit(): Promise<AuditVerification> {
+    const v = await verifyAuditChain(this.sql);
+    const report = (p: AuditProblem): void => {
+      if (v.problems.length < MAX_PROBLEMS) v.problems.push(p);
+      else v.truncated = true;
+    };
+    if (this.checkpointer) v.checkpoints = await this.checkpointer.check(v, report);
+    for (const p of await untracedChangeProblems(this.sql, MAX_PROBLEMS)) report(p);
+    v.ok = v.problems.length === 0 && !v.truncated;
+    return v;
+  }
+
+  async checkpoint() {
+    if (!this.checkpointer) return undefined;
+    return this.checkpointer.take();
+  }
+
+  async checkpoints() {
+    return this.checkpointer ? this.checkpointer.list() : { checkpoints: [] };
   }
 
   createUser(user: Parameters<RecordsStore['createUser']>[0], by: string) {
-    return users.createUser(this.sql, user, by);
+    return this.appended(users.createUser(this.sql, user, by));
   }
   setPassword(userId: string, password: string, by: string) {
-    return users.setPassword(this.sql, userId, password, by);
+    return this.appended(users.setPassword(this.sql, userId, password, by));
   }
   checkPassword(userId: string, password: string) {
     return users.checkPassword(this.sql, userId, password);
@@ -150,13 +209,13 @@ class SqlRecordsStore implements RecordsStore {
     return users.listUsers(this.sql);
   }
   assignClients(userId: string, clients: string[], by: string) {
-    return users.assignClients(this.sql, userId, clients, by);
+    return this.appended(users.assignClients(this.sql, userId, clients, by));
   }
   setRoles(userId: string, roles: Parameters<RecordsStore['setRoles']>[1], by: string) {
-    return users.setRoles(this.sql, userId, roles, by);
+    return this.appended(users.setRoles(this.sql, userId, roles, by));
   }
   setDisabled(userId: string, disabled: boolean, by: string) {
-    return users.setDisabled(this.sql, userId, disabled, by);
+    return this.appended(users.setDisabled(this.sql, userId, disabled, by));
   }
 
   createSession(userId: string, ttlMs: number) {
@@ -173,7 +232,7 @@ class SqlRecordsStore implements RecordsStore {
   }
 
   deployDefinition(d: Parameters<RecordsStore['deployDefinition']>[0]) {
-    return definitions.deployDefinition(this.sql, d);
+    return this.appended(definitions.deployDefinition(this.sql, d));
   }
   definitionVersions(procedure?: string) {
     return definitions.definitionVersions(this.sql, procedure);
@@ -182,8 +241,16 @@ class SqlRecordsStore implements RecordsStore {
     return definitions.definitionVersion(this.sql, procedure, version);
   }
 
-  close() {
-    return this.sql.close();
+  async close() {
+    // Shutdown checkpoint: what this process appended since its last one gets signed.
+    try {
+      await this.checkpointer?.idle();
+      if (this.checkpointer?.pending) await this.checkpointer.take();
+    } catch (err) {
+      console.error(`custodia: audit checkpoint at close: ${(err as Error).message}`);
+    } finally {
+      await this.sql.close();
+    }
   }
 }
 

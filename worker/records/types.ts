@@ -69,7 +69,23 @@ export interface DefinitionVersion {
   deployedAt: string;
 }
 
-export type AuditKind = 'transition' | 'deployment' | 'admin';
+/**
+ * What an audit record is about: an accepted `transition`, a `deployment`, an `admin`istrative act
+ * (user changes carry `before` and `after`), and the security events auditors ask for:
+ * `sign_in`, `sign_in_failed`, `sign_out`, a `refusal` (an event or request the engine refused),
+ * an `export` of audit entries or records.
+ */
+export const AUDIT_KINDS = [
+  'transition',
+  'deployment',
+  'admin',
+  'sign_in',
+  'sign_in_failed',
+  'sign_out',
+  'refusal',
+  'export',
+] as const;
+export type AuditKind = (typeof AUDIT_KINDS)[number];
 
 /**
  * One audit record: an accepted transition, a deployment, or an administrative act.
@@ -127,7 +143,13 @@ export type AuditProblemKind =
   /** The record is intact but does not link to the record before it. */
   | 'broken_link'
   /** The chain head (last position and hash) does not match the end of the log (truncation). */
-  | 'head_mismatch';
+  | 'head_mismatch'
+  /** The log disagrees with a signed checkpoint: history before it was rewritten (or cut). */
+  | 'checkpoint_mismatch'
+  /** A checkpoint whose signature does not verify with the checkpoint key (forged or foreign). */
+  | 'checkpoint_invalid'
+  /** A traced table (users, user_clients) changed in a transaction that appended no audit record. */
+  | 'untraced_change';
 
 export interface AuditProblem {
   position: number;
@@ -144,6 +166,44 @@ export interface AuditVerification {
   /** Problems in chain order (at most 100; `truncated` when there were more). */
   problems: AuditProblem[];
   truncated: boolean;
+  /** Signed checkpoints compared with the log (absent when the store has no checkpoint key). */
+  checkpoints?: CheckpointCheck;
+}
+
+/** One signed statement "the chain of store `storeId` had `hash` at `position`" (see `checkpoints.ts`). */
+export interface AuditCheckpoint {
+  storeId: string;
+  position: number;
+  hash: string;
+  /** When it was signed (ISO-8601 UTC). */
+  at: string;
+  /** First 16 hex digits of the SHA-256 of the raw public key. */
+  keyId: string;
+  /** Ed25519 signature (base64) of `checkpointMessage(…)`. */
+  signature: string;
+}
+
+export interface CheckpointCheck {
+  /** Where the copy outside the database is kept. */
+  file: string;
+  keyId: string;
+  /** Checkpoints of this store whose signature verified (file and database copies, deduplicated). */
+  verified: number;
+  /** The latest verified checkpoint. */
+  last?: AuditCheckpoint;
+  /** Checkpoints in the file that belong to other stores (ignored). */
+  otherStores: number;
+}
+
+/** A security event for the audit log (see `security-audit.ts` for one function per kind). */
+export interface SecurityRecordInput {
+  kind: 'sign_in' | 'sign_in_failed' | 'sign_out' | 'refusal' | 'export';
+  /** `user:<id>` for sign-ins, the workflow id for refusals, what was exported for exports. */
+  subject: string;
+  /** Who acted (canonical user id; for a failed sign-in the id that was tried). */
+  actorId: string;
+  client?: string;
+  body: Record<string, Json>;
 }
 
 export interface NamedRecord {
@@ -172,8 +232,24 @@ export interface RecordsStore {
   recordsOf(workflowId: string): Promise<NamedRecord[]>;
   /** Append a deployment or administrative act to the chain. */
   appendAdminRecord(record: AdminRecordInput): Promise<AuditEntry>;
-  /** Recompute the whole chain: detects altered, reordered or missing records. */
+  /**
+   * Append a security event (sign-in, failed sign-in, sign-out, refusal, export); build the input
+   * with the functions of `security-audit.ts`.
+   */
+  appendSecurityRecord(record: SecurityRecordInput): Promise<AuditEntry>;
+  /**
+   * Recompute the whole chain (altered, reordered, missing records), compare it with the signed
+   * checkpoints (a history rewritten since one of them), and report changes to users that no audit
+   * record explains.
+   */
   verifyAudit(): Promise<AuditVerification>;
+  /**
+   * Sign the current chain head now (the store also does every N appends and when closing).
+   * Undefined when the store has no checkpoint key configured or the log is empty.
+   */
+  checkpoint(): Promise<AuditCheckpoint | undefined>;
+  /** The signed checkpoints and the public key (raw Ed25519, base64) that verifies them: for exports. */
+  checkpoints(): Promise<{ publicKey?: string; keyId?: string; checkpoints: AuditCheckpoint[] }>;
 
   /** Create a user (audited as `user.create`); refuses an existing id or a weak password. */
   createUser(user: NewUser, by: string): Promise<User>;

@@ -1,11 +1,14 @@
 /**
  * The user directory and sessions. Every change to a user appends an `admin` record to the audit
- * chain in the same transaction (never the password or its hash); a password change or a
- * disabling ends the user's sessions. Session ids are kept only as their SHA-256.
+ * chain in the same transaction, with the values `before` and `after` (never the password or its
+ * hash); a password change or a disabling ends the user's sessions. Session ids are kept only as
+ * their SHA-256. User ids are canonical (`identity.ts`): stored and looked up in that form, so
+ * `Alice` and `alice` are one user.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { appendAudit, lockChainHead } from './audit.ts';
 import { RecordsError } from './errors.ts';
+import { canonicalUserId } from './identity.ts';
 import { burnVerification, checkPasswordPolicy, hashPassword, verifyPassword } from './passwords.ts';
 import type { SqlClient, SqlQueryable } from './sql.ts';
 import { ROLES, type NewUser, type Role, type Session, type User } from './types.ts';
@@ -69,7 +72,7 @@ export function validateClients(clients: readonly string[]): string[] {
 }
 
 export async function getUser(db: SqlQueryable, id: string): Promise<User | undefined> {
-  const [row] = await db.query<UserRow>(`${SELECT_USERS} WHERE u.id = $1`, [id]);
+  const [row] = await db.query<UserRow>(`${SELECT_USERS} WHERE u.id = $1`, [canonicalUserId(id)]);
   return row && fromRow(row);
 }
 
@@ -83,11 +86,16 @@ async function mustGet(db: SqlQueryable, id: string): Promise<User> {
   return user;
 }
 
+/** What a user change audits as its `before` and `after` (never the password). */
+function auditedValues(u: User): Record<string, Json> {
+  return { displayName: u.displayName, roles: u.roles, clients: u.clients, disabled: u.disabled };
+}
+
 async function audit(
   tx: SqlQueryable,
   userId: string,
   by: string,
-  body: Record<string, Json>,
+  body: Record<string, Json> & { before: Json; after: Json },
 ): Promise<void> {
   const head = await lockChainHead(tx);
   await appendAudit(tx, head, {
@@ -100,7 +108,8 @@ async function audit(
 }
 
 export async function createUser(sql: SqlClient, u: NewUser, by: string): Promise<User> {
-  validateUserId(u.id);
+  const id = canonicalUserId(u.id);
+  validateUserId(id);
   const displayName = u.displayName.trim();
   if (!displayName) throw new RecordsError('INVALID_INPUT', 'a user needs a display name');
   const roles = validateRoles(u.roles);
@@ -112,13 +121,28 @@ export async function createUser(sql: SqlClient, u: NewUser, by: string): Promis
     const inserted = await tx.query(
       `INSERT INTO users (id, display_name, roles, password_hash, created_at, updated_at)
        VALUES ($1, $2, $3::jsonb, $4, $5, $5) ON CONFLICT (id) DO NOTHING RETURNING id`,
-      [u.id, displayName, JSON.stringify(roles), hash, now],
+      [id, displayName, JSON.stringify(roles), hash, now],
     );
-    if (!inserted.length) throw new RecordsError('USER_EXISTS', `user "${u.id}" already exists`);
+    if (!inserted.length)
+      throw new RecordsError(
+        'USER_EXISTS',
+        id === u.id
+          ? `user "${id}" already exists`
+          : `user "${id}" already exists ("${u.id}" is the same id: ids ignore case and surrounding spaces)`,
+      );
     for (const client of clients)
-      await tx.query('INSERT INTO user_clients (user_id, client) VALUES ($1, $2)', [u.id, client]);
-    await audit(tx, u.id, by, { act: 'user.create', user: u.id, displayName, roles, clients });
-    return mustGet(tx, u.id);
+      await tx.query('INSERT INTO user_clients (user_id, client) VALUES ($1, $2)', [id, client]);
+    const created = await mustGet(tx, id);
+    await audit(tx, id, by, {
+      act: 'user.create',
+      user: id,
+      displayName,
+      roles,
+      clients,
+      before: null,
+      after: auditedValues(created),
+    });
+    return created;
   });
 }
 
@@ -130,11 +154,17 @@ export async function setPassword(
 ): Promise<void> {
   checkPasswordPolicy(password);
   const hash = await hashPassword(password);
+  userId = canonicalUserId(userId);
   await sql.transaction(async (tx) => {
     await mustGet(tx, userId);
     await tx.query('UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1', [userId, hash]);
     await tx.query('DELETE FROM sessions WHERE user_id = $1', [userId]);
-    await audit(tx, userId, by, { act: 'user.password', user: userId });
+    await audit(tx, userId, by, {
+      act: 'user.password',
+      user: userId,
+      before: { password: 'previous' },
+      after: { password: 'changed' },
+    });
   });
 }
 
@@ -143,6 +173,7 @@ export async function checkPassword(
   userId: string,
   password: string,
 ): Promise<User | undefined> {
+  userId = canonicalUserId(userId);
   const [row] = await db.query<{ password_hash: string }>('SELECT password_hash FROM users WHERE id = $1', [
     userId,
   ]);
@@ -162,31 +193,44 @@ export async function assignClients(
   by: string,
 ): Promise<User> {
   const next = validateClients(clients);
+  userId = canonicalUserId(userId);
   return sql.transaction(async (tx) => {
     const before = await mustGet(tx, userId);
     await tx.query('DELETE FROM user_clients WHERE user_id = $1', [userId]);
     for (const client of next)
       await tx.query('INSERT INTO user_clients (user_id, client) VALUES ($1, $2)', [userId, client]);
+    const after = await mustGet(tx, userId);
     await audit(tx, userId, by, {
       act: 'user.assign',
       user: userId,
       clients: next,
       previous: before.clients,
+      before: auditedValues(before),
+      after: auditedValues(after),
     });
-    return mustGet(tx, userId);
+    return after;
   });
 }
 
 export async function setRoles(sql: SqlClient, userId: string, roles: Role[], by: string): Promise<User> {
   const next = validateRoles(roles);
+  userId = canonicalUserId(userId);
   return sql.transaction(async (tx) => {
     const before = await mustGet(tx, userId);
     await tx.query('UPDATE users SET roles = $2::jsonb, updated_at = now() WHERE id = $1', [
       userId,
       JSON.stringify(next),
     ]);
-    await audit(tx, userId, by, { act: 'user.roles', user: userId, roles: next, previous: before.roles });
-    return mustGet(tx, userId);
+    const after = await mustGet(tx, userId);
+    await audit(tx, userId, by, {
+      act: 'user.roles',
+      user: userId,
+      roles: next,
+      previous: before.roles,
+      before: auditedValues(before),
+      after: auditedValues(after),
+    });
+    return after;
   });
 }
 
@@ -196,12 +240,19 @@ export async function setDisabled(
   disabled: boolean,
   by: string,
 ): Promise<User> {
+  userId = canonicalUserId(userId);
   return sql.transaction(async (tx) => {
-    await mustGet(tx, userId);
+    const before = await mustGet(tx, userId);
     await tx.query('UPDATE users SET disabled = $2, updated_at = now() WHERE id = $1', [userId, disabled]);
     if (disabled) await tx.query('DELETE FROM sessions WHERE user_id = $1', [userId]);
-    await audit(tx, userId, by, { act: disabled ? 'user.disable' : 'user.enable', user: userId });
-    return mustGet(tx, userId);
+    const after = await mustGet(tx, userId);
+    await audit(tx, userId, by, {
+      act: disabled ? 'user.disable' : 'user.enable',
+      user: userId,
+      before: auditedValues(before),
+      after: auditedValues(after),
+    });
+    return after;
   });
 }
 
@@ -216,6 +267,7 @@ export async function createSession(db: SqlQueryable, userId: string, ttlMs: num
       'INVALID_INPUT',
       `session lifetime must be a positive number of ms (got ${ttlMs})`,
     );
+  userId = canonicalUserId(userId);
   const user = await getUser(db, userId);
   if (!user || user.disabled) throw new RecordsError('UNKNOWN_USER', `no enabled user "${userId}"`);
   const created = new Date();
