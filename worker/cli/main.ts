@@ -3,6 +3,7 @@
  * send, status, list. Exit codes: 0 ok, 1 the thing asked for failed (invalid definition, event
  * refused, …), 2 bad usage. Commands load lazily, so `validate` never loads the Temporal client.
  */
+import { warnUnknownSettings } from '../settings.ts';
 import { UsageError } from './options.ts';
 
 const HELP = `custodia — durable, auditable procedures
@@ -32,10 +33,12 @@ Usage:
 
 Connection: temporal.config.yaml, overridable by TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, CUSTODIA_TASK_QUEUE, …
 Definitions: definitions/ (CUSTODIA_DEFINITIONS to change).
-Records: DATABASE_URL (PostgreSQL), else the embedded store in data/records (CUSTODIA_RECORDS_DIR).`;
+Records: DATABASE_URL (PostgreSQL), else the embedded store in data/records (CUSTODIA_RECORDS_DIR).
+Every setting: the README's "Settings" table.`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  warnUnknownSettings();
   switch (command) {
     case 'validate':
       return (await import('./validate.ts')).validateCommand(rest);
