@@ -23,8 +23,9 @@ Usage:
   custodia setup                                 register Custodia's search attributes on the configured cluster
   custodia user create <id> --name "…" --roles a,b [--clients c1,c2] [--password-stdin]
   custodia user reset-password <id> [--password-stdin]
-  custodia user list [--json] | assign <id> [--clients c1,c2] [--roles a,b] | disable <id> | enable <id>
-                                                 the user directory (every change is audited)
+  custodia user list [--json] | roles [--json] | assign <id> [--clients c1,c2] [--roles a,b]
+  custodia user disable <id> | enable <id>       the user directory (every change is audited); roles:
+                                                 those the definitions declare, plus admin and auditor
   custodia audit verify [--json]                 recompute the audit hash chain; exit 1 listing any problem
   custodia audit show <workflowId> | --client C [--format text|csv|json]
                                                  the audit records of an instance or a client

@@ -134,8 +134,12 @@ class SqlRecordsStore implements RecordsStore {
     return verifyAuditChain(this.sql);
   }
 
-  createUser(user: Parameters<RecordsStore['createUser']>[0], by: string) {
-    return users.createUser(this.sql, user, by);
+  createUser(
+    user: Parameters<RecordsStore['createUser']>[0],
+    by: string,
+    known?: Parameters<RecordsStore['createUser']>[2],
+  ) {
+    return users.createUser(this.sql, user, by, known);
   }
   setPassword(userId: string, password: string, by: string) {
     return users.setPassword(this.sql, userId, password, by);
@@ -152,8 +156,13 @@ class SqlRecordsStore implements RecordsStore {
   assignClients(userId: string, clients: string[], by: string) {
     return users.assignClients(this.sql, userId, clients, by);
   }
-  setRoles(userId: string, roles: Parameters<RecordsStore['setRoles']>[1], by: string) {
-    return users.setRoles(this.sql, userId, roles, by);
+  setRoles(
+    userId: string,
+    roles: Parameters<RecordsStore['setRoles']>[1],
+    by: string,
+    known?: Parameters<RecordsStore['setRoles']>[3],
+  ) {
+    return users.setRoles(this.sql, userId, roles, by, known);
   }
   setDisabled(userId: string, disabled: boolean, by: string) {
     return users.setDisabled(this.sql, userId, disabled, by);
