@@ -1,5 +1,5 @@
 /**
- * Roles a user may hold (DESIGN.md, "Roles a user may hold"): those declared by the definitions the
+ * Roles a user may hold (a fixed contract): those declared by the definitions the
  * product runs — the files and every version deployed in the records store — plus the engine's own
  * `admin` and `auditor`. The engine knows no procedure: no list of a procedure's roles lives here.
  *

@@ -1,6 +1,6 @@
 /**
  * Listing instances through Temporal visibility, using Custodia's search attributes: the
- * query builder and the row shape shared by the CLI (and later the API).
+ * query builder and the row shape shared by the CLI and the API.
  */
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { executionInfoFromRaw } from '@temporalio/client/lib/helpers.js';

@@ -1,5 +1,5 @@
 /**
- * `custodia <command>` — see `custodia help`. Contract (DESIGN.md): validate, verify, start,
+ * `custodia <command>` — see `custodia help`. Contract (README, "The CLI"): validate, verify, start,
  * send, status, list. Exit codes: 0 ok, 1 the thing asked for failed (invalid definition, event
  * refused, …), 2 bad usage. Commands load lazily, so `validate` never loads the Temporal client.
  */
