@@ -83,6 +83,25 @@ export function assessDraft(
   return { ...one, diagnostics: set.diagnostics, valid: one.valid && !hasError(set.diagnostics) };
 }
 
+/** What the API's validate route answers: validity, the draft's id, version and hash when it loaded, every diagnostic. */
+export interface DraftReport {
+  valid: boolean;
+  id?: string;
+  version?: string;
+  hash?: string;
+  diagnostics: Diagnostic[];
+}
+
+/** An assessment as the API reports it (`POST /api/definitions/validate`). */
+export function draftReport(a: DraftAssessment): DraftReport {
+  const def = a.definition;
+  return {
+    valid: a.valid,
+    ...(def ? { id: def.ir.id, version: def.ir.version, hash: def.hash } : {}),
+    diagnostics: a.diagnostics,
+  };
+}
+
 /** Assess several drafts together (a definitions folder): each as `assessDraft`, plus duplicate ids. */
 export function assessDrafts(
   drafts: readonly Draft[],

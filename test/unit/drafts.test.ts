@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { assessDraft, assessDrafts, type LoadedDefinition } from '../../worker/drafts.ts';
+import { assessDraft, assessDrafts, draftReport, type LoadedDefinition } from '../../worker/drafts.ts';
 import { REPO_ROOT } from '../../worker/settings.ts';
 
 const ENGINE = path.join(REPO_ROOT, 'test/fixtures/engine');
@@ -88,5 +88,22 @@ describe('assessDraft', () => {
     expect(set.diagnostics.map((d) => `${d.file} ${d.code}`)).toEqual(['b.yaml PROC_DUPLICATE_ID']);
     expect([...set.definitions.keys()].sort()).toEqual(['engine_case', 'engine_review']);
     expect(set.drafts.map((d) => d.proof !== undefined)).toEqual([true, false, false]);
+  });
+});
+
+describe('draftReport', () => {
+  it("is the API validate route's answer: valid, id, version, hash and every diagnostic", () => {
+    const ok = assessDraft(CASE, 'case.yaml');
+    expect(draftReport(ok)).toEqual({
+      valid: true,
+      id: 'engine_case',
+      version: ok.definition!.ir.version,
+      hash: ok.definition!.hash,
+      diagnostics: [],
+    });
+    const garbage = draftReport(assessDraft('id: [unclosed', 'draft.yaml'));
+    expect(garbage.valid).toBe(false);
+    expect(garbage.id).toBeUndefined();
+    expect(garbage.diagnostics.length).toBeGreaterThan(0);
   });
 });
