@@ -153,7 +153,8 @@ export const SETTINGS = {
   CUSTODIA_ALL_CLIENT_ROLES: {
     area: 'roles',
     default: 'quality_manager,general_manager',
-    description: "comma-separated roles that see every client's instances (others: assigned clients only)",
+    description:
+      "comma-separated roles that see every client's instances (others: assigned clients only); empty: none",
   },
   CUSTODIA_HTTP_PORT: {
     area: 'http',
