@@ -1,6 +1,7 @@
 /**
  * Custodia's Temporal settings: `temporal.config.yaml` at the repository root, each setting
- * overridable from the environment (see the comments in that file).
+ * overridable from the environment (the `TEMPORAL_*` variables of `settings.ts`; see the comments
+ * in that file).
  *
  * - `loadConfig()` reads and validates the file, applies the environment and resolves relative
  *   paths against the repository root. A bad value throws a `ConfigError` naming the key and,
@@ -11,15 +12,14 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import type { TLSConfig } from '@temporalio/client';
 import { parseDocument } from 'yaml';
+import { REPO_ROOT, SETTINGS, temporalOverrides, type SettingName } from './settings.ts';
+
+export { REPO_ROOT };
 
 export const CONFIG_FILE_NAME = 'temporal.config.yaml';
-
-/** The repository root (this file lives in `<root>/worker/`). */
-export const REPO_ROOT = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
 
 export const DEV_SERVER_LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'never'] as const;
 export type DevServerLogLevel = (typeof DEV_SERVER_LOG_LEVELS)[number];
@@ -84,7 +84,7 @@ export class ConfigError extends Error {
 export interface LoadConfigOptions {
   /** Settings file; default `<root>/temporal.config.yaml` (built-in defaults when that is missing). */
   file?: string;
-  /** Environment to read overrides from; default `process.env`. */
+  /** Environment to read overrides from; default the process's (see `settings.ts`). */
   env?: NodeJS.ProcessEnv;
   /** Root for relative paths; default the repository root. */
   root?: string;
@@ -116,25 +116,10 @@ const DEFAULTS = {
   },
 } as const;
 
-/** Environment variable → dotted key it overrides. */
-export const ENV_OVERRIDES = {
-  TEMPORAL_ADDRESS: 'address',
-  TEMPORAL_NAMESPACE: 'namespace',
-  CUSTODIA_TASK_QUEUE: 'taskQueue',
-  TEMPORAL_TLS: 'tls.enabled',
-  TEMPORAL_TLS_CERT: 'tls.clientCertPath',
-  TEMPORAL_TLS_KEY: 'tls.clientKeyPath',
-  TEMPORAL_TLS_CA: 'tls.serverRootCACertPath',
-  TEMPORAL_TLS_SERVER_NAME: 'tls.serverNameOverride',
-  TEMPORAL_API_KEY: 'apiKey',
-  TEMPORAL_GRPC_META: 'metadata',
-  TEMPORAL_BINARY: 'devServer.binary',
-  TEMPORAL_DEV_DB_FILE: 'devServer.dbFile',
-  TEMPORAL_DEV_IP: 'devServer.ip',
-  TEMPORAL_DEV_PORT: 'devServer.port',
-  TEMPORAL_DEV_UI_PORT: 'devServer.uiPort',
-  TEMPORAL_DEV_LOG_LEVEL: 'devServer.logLevel',
-} as const;
+/** Environment variable → dotted key it overrides (declared in `settings.ts`). */
+export const ENV_OVERRIDES: Readonly<Partial<Record<SettingName, string>>> = Object.fromEntries(
+  Object.entries(SETTINGS).flatMap(([name, spec]) => ('configKey' in spec ? [[name, spec.configKey]] : [])),
+);
 
 type Source = { kind: 'file'; file: string } | { kind: 'env'; variable: string } | { kind: 'default' };
 
@@ -145,7 +130,7 @@ interface Raw {
 
 /** Read `temporal.config.yaml`, apply environment overrides, validate, resolve paths. */
 export function loadConfig(opts: LoadConfigOptions = {}): CustodiaConfig {
-  const env = opts.env ?? process.env;
+  const env = opts.env;
   const root = path.resolve(opts.root ?? REPO_ROOT);
   const explicit = opts.file !== undefined;
   const file = path.resolve(root, opts.file ?? CONFIG_FILE_NAME);
@@ -165,11 +150,8 @@ export function loadConfig(opts: LoadConfigOptions = {}): CustodiaConfig {
   flatten(DEFAULTS, '', (key, value) => values.set(key, { value, source: { kind: 'default' } }));
   checkKeys(fromFile, DEFAULTS, '', label);
   flatten(fromFile, '', (key, value) => values.set(key, { value, source: { kind: 'file', file: label } }));
-  for (const [variable, key] of Object.entries(ENV_OVERRIDES)) {
-    const text = env[variable];
-    if (text !== undefined && text !== '')
-      values.set(key, { value: text, source: { kind: 'env', variable } });
-  }
+  for (const { variable, key, text } of temporalOverrides(env))
+    values.set(key, { value: text, source: { kind: 'env', variable } });
 
   const read = new Reader(values, label);
   const resolvePath = (p: string | null): string | null => (p === null ? null : path.resolve(root, p));

@@ -2,9 +2,10 @@
  * Deploying a new definition version at run time (the API's `POST /api/definitions`), and the
  * registry of current versions a process serves.
  *
- * A deployment is all-or-nothing: the YAML must validate, every invariant must be proved on all
- * paths, `start` actions across the whole set must still line up (also other procedures starting
- * this one), and the version must be new and higher than the current one. Only then is the
+ * A deployment is all-or-nothing: the draft must pass the one draft pipeline (`assessDraft`: it
+ * validates, every invariant is proved on all paths, `start` actions across the whole set still line
+ * up, also other procedures starting this one), and the version must be new and higher than the
+ * current one. Only then is the
  * immutable version written to the records store (with its audit record) and made current.
  * Running instances keep the version they pinned: they carry their IR.
  *
@@ -14,8 +15,7 @@
  */
 import { hashProcedure } from '../workflows/core/hash.ts';
 import type { Diagnostic } from '../workflows/core/diagnostics.ts';
-import { validateProcedureText } from '../workflows/core/validate.ts';
-import { checkStartTargets, invariantDiagnostics, type LoadedDefinition } from './definitions.ts';
+import { assessDraft, type LoadedDefinition } from './drafts.ts';
 import type { DefinitionVersion, RecordsStore } from './records/types.ts';
 import { isRecordsError } from './records/errors.ts';
 
@@ -109,31 +109,17 @@ export async function deployDefinitionText(
   by: string,
   file = 'draft.yaml',
 ): Promise<DeployResult> {
-  const result = validateProcedureText(yaml, file);
-  const diagnostics = [...result.diagnostics];
-  const ir = result.ir;
-  const refuse = (): never => {
+  const assessment = assessDraft(yaml, file, definitions);
+  const { diagnostics, definition: def } = assessment;
+  if (!assessment.valid || !def) {
     const errors = diagnostics.filter((d) => d.severity === 'error');
     throw new DeployRefused(
       'DEFINITION_INVALID',
       `the definition has ${errors.length} problem(s); nothing was deployed`,
       diagnostics,
     );
-  };
-  if (!ir) return refuse();
-  const def: LoadedDefinition = {
-    file,
-    ir,
-    hash: hashProcedure(ir),
-    ...(result.positions ? { positions: result.positions } : {}),
-  };
-  diagnostics.push(...invariantDiagnostics(def));
-  // Start actions across the set with this version in place: this one's targets, and others' into it.
-  const next = new Map(definitions);
-  next.set(ir.id, def);
-  diagnostics.push(...checkStartTargets(next).diagnostics);
-  if (diagnostics.some((d) => d.severity === 'error')) refuse();
-
+  }
+  const { ir } = def;
   const existing = await store.definitionVersion(ir.id, ir.version);
   if (existing?.hash === def.hash)
     throw new DeployRefused(

@@ -1,6 +1,6 @@
 /**
  * Client-side operations on procedure instances, shared by the CLI, the activities, the
- * benchmark and (later) the HTTP API: start one, send it an event, read its snapshot.
+ * benchmark and the HTTP API: start one, send it an event, read its snapshot.
  */
 import { randomUUID } from 'node:crypto';
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';

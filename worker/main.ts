@@ -8,9 +8,11 @@ import { loadConfig } from './config.ts';
 import { runWorker } from './process.ts';
 import { syncSchedules } from './schedules.ts';
 import { startDevServer, type DevServer } from './temporal/dev-server.ts';
+import { warnUnknownSettings } from './settings.ts';
 import { ensureUiBuilt } from './ui-build.ts';
 
 async function main(): Promise<void> {
+  warnUnknownSettings();
   const config = loadConfig();
   const httpConf = httpSettings();
   const uiDir = await ensureUiBuilt();

@@ -18,6 +18,7 @@ import { connectClient, connectionOptions, REPO_ROOT, type CustodiaConfig } from
 import { loadDefinitions, type LoadedDefinition } from './definitions.ts';
 import { formatDiagnostic } from '../workflows/core/diagnostics.ts';
 import { recordsDir, recordsStoreOptions } from './records/location.ts';
+import { definitionDirs, definitionsRefreshMs, sdkLogLevel } from './settings.ts';
 import { openStore, type RecordsStore } from './records/store.ts';
 import { isRecordsError } from './records/errors.ts';
 import { createCustodiaWorker } from './worker.ts';
@@ -25,22 +26,11 @@ import { refreshFromStore } from './deploy.ts';
 
 /**
  * How often a process re-reads the deployed versions from the records store, so one deployed
- * through another process's API becomes current here (linked-instance starts use it). Env:
- * CUSTODIA_DEFINITIONS_REFRESH_MS (default 30000).
+ * through another process's API becomes current here (linked-instance starts use it).
  */
-export function refreshIntervalMs(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env.CUSTODIA_DEFINITIONS_REFRESH_MS?.trim() || '30000';
-  if (!/^\d{1,9}$/.test(raw) || Number(raw) < 1000)
-    throw new Error(`CUSTODIA_DEFINITIONS_REFRESH_MS must be a number of ms ≥ 1000 (got "${raw}")`);
-  return Number(raw);
-}
+export const refreshIntervalMs = definitionsRefreshMs;
 
-/** Folders holding the deployed definitions. Env: CUSTODIA_DEFINITIONS (comma-separated). */
-export function definitionDirs(env: NodeJS.ProcessEnv = process.env): string[] {
-  const raw = env.CUSTODIA_DEFINITIONS?.trim();
-  const dirs = raw ? raw.split(',').map((d) => d.trim()) : ['definitions'];
-  return dirs.map((d) => path.resolve(REPO_ROOT, d));
-}
+export { definitionDirs };
 
 export { recordsDir };
 
@@ -57,13 +47,11 @@ export function loadDeployedDefinitions(dirs = definitionDirs()): Map<string, Lo
 
 let runtimeInstalled = false;
 
-/** Temporal SDK log level, once per process. Env: CUSTODIA_LOG_LEVEL (TRACE…ERROR, default INFO). */
-export function installRuntime(env: NodeJS.ProcessEnv = process.env): void {
+/** Temporal SDK log level (`CUSTODIA_LOG_LEVEL`), once per process. */
+export function installRuntime(env?: NodeJS.ProcessEnv): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  const level = (env.CUSTODIA_LOG_LEVEL?.toUpperCase() || 'INFO') as LogLevel;
-  if (!['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'].includes(level))
-    throw new Error(`CUSTODIA_LOG_LEVEL must be one of TRACE, DEBUG, INFO, WARN, ERROR (got ${level})`);
+  const level: LogLevel = sdkLogLevel(env);
   Runtime.install({ logger: new DefaultLogger(level) });
 }
 

@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { REPO_ROOT } from './config.ts';
+import { REPO_ROOT, uiDirSetting } from './settings.ts';
 
 const SOURCES = ['ui/src', 'ui/index.html', 'ui/vite.config.ts', 'workflows/core'];
 
@@ -20,12 +20,12 @@ function newestMtime(p: string): number {
 
 /** The folder to serve, built first when needed; undefined when the UI is switched off. */
 export async function ensureUiBuilt(
-  env: NodeJS.ProcessEnv = process.env,
+  env?: NodeJS.ProcessEnv,
   log: (line: string) => void = console.log,
 ): Promise<string | undefined> {
-  const configured = env.CUSTODIA_UI_DIR?.trim();
-  if (configured === 'off') return undefined;
-  if (configured) return path.resolve(REPO_ROOT, configured);
+  const configured = uiDirSetting(env);
+  if (configured.kind === 'off') return undefined;
+  if (configured.kind === 'dir') return configured.dir;
   const dist = path.join(REPO_ROOT, 'ui', 'dist');
   const index = path.join(dist, 'index.html');
   const builtAt = existsSync(index) ? statSync(index).mtimeMs : 0;

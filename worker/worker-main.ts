@@ -4,8 +4,10 @@
  */
 import { loadConfig } from './config.ts';
 import { runWorker } from './process.ts';
+import { warnUnknownSettings } from './settings.ts';
 
 async function main(): Promise<void> {
+  warnUnknownSettings();
   const config = loadConfig();
   const running = await runWorker(config);
   console.log(`custodia worker: task queue "${config.taskQueue}", ${running.definitions.size} procedure(s)`);

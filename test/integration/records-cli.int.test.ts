@@ -12,7 +12,8 @@ import { REPO_ROOT } from '../../worker/config.ts';
 import { auditHash } from '../../worker/records/audit.ts';
 import type { AuditExport } from '../../worker/records/export.ts';
 import { openPgliteClient, openPostgresClient, type SqlClient } from '../../worker/records/sql.ts';
-import { openStore } from '../../worker/records/store.ts';
+import { createRecordsStore, openStore } from '../../worker/records/store.ts';
+import { assessDraft } from '../../worker/drafts.ts';
 
 const postgresUrl = inject('postgresUrl');
 if (!postgresUrl && process.env.CI)
@@ -160,6 +161,72 @@ for (const target of targets)
         ['admin', 'user:alice', 'user.password'],
       ]);
       expect(csv.stdout).not.toContain('horse');
+    }, 180_000);
+
+    it('staffs a procedure whose roles the engine does not know: roles come from files and deployed versions', async () => {
+      const t = await target.make();
+      // A definition folder with only the purchase procedure (roles requester, finance, legal, buyer).
+      const env = { ...t.env, CUSTODIA_DEFINITIONS: 'test/fixtures/purchase' };
+      const create = await custodia(
+        env,
+        ['user', 'create', 'fay', '--name', 'Fay', '--roles', 'finance,requester', '--password-stdin'],
+        'correct horse battery\n',
+      );
+      expect(create).toMatchObject({ code: 0, stdout: expect.stringContaining('roles=finance,requester') });
+      const admin = await custodia(
+        env,
+        ['user', 'create', 'ada', '--name', 'Ada', '--roles', 'admin,auditor', '--password-stdin'],
+        'correct horse battery\n',
+      );
+      expect(admin.code).toBe(0);
+
+      // Roles no definition declares are refused, naming the ones that exist.
+      const wizard = await custodia(env, ['user', 'assign', 'fay', '--roles', 'wizard']);
+      expect(wizard.code).toBe(2);
+      expect(wizard.stderr).toMatch(
+        /unknown role\(s\) wizard; known: admin, auditor, buyer, finance, legal, requester/,
+      );
+      // The confidentiality procedure's roles are not the engine's: unknown here.
+      const staff = await custodia(env, ['user', 'assign', 'fay', '--roles', 'project_staff']);
+      expect(staff.code).toBe(2);
+
+      // A version deployed in the store (not among the files) brings its roles too.
+      const yaml = readFileSync(path.join(REPO_ROOT, 'test/fixtures/purchase/purchase.yaml'), 'utf8')
+        .replace('version: 1.0.0', 'version: 2.0.0')
+        .replace('buyer: { zh: 采购员, en: Buyer }', 'treasurer: { zh: 出纳, en: Treasurer }')
+        .replace('roles: buyer', 'roles: treasurer');
+      const draft = assessDraft(yaml, 'purchase-2.yaml');
+      expect(draft.diagnostics).toEqual([]);
+      const def = draft.definition!;
+      await t.withSql(async (sql) => {
+        const store = await createRecordsStore(sql);
+        await store.deployDefinition({
+          procedure: def.ir.id,
+          version: def.ir.version,
+          hash: def.hash,
+          yaml,
+          ir: def.ir,
+          deployedBy: 'ada',
+        });
+      });
+      const treasurer = await custodia(env, ['user', 'assign', 'fay', '--roles', 'treasurer,buyer']);
+      expect(treasurer).toMatchObject({ code: 0, stdout: expect.stringContaining('roles=treasurer,buyer') });
+      const listed = await custodia(env, ['user', 'roles', '--json']);
+      expect(
+        (JSON.parse(listed.stdout) as { id: string; title: { en: string }; engine: boolean }[]).map((r) => [
+          r.id,
+          r.title.en,
+          r.engine,
+        ]),
+      ).toEqual([
+        ['admin', 'Administrator', true],
+        ['auditor', 'Auditor', true],
+        ['buyer', 'Buyer', false],
+        ['finance', 'Finance', false],
+        ['legal', 'Legal', false],
+        ['requester', 'Requester', false],
+        ['treasurer', 'Treasurer', false],
+      ]);
     }, 180_000);
 
     it('audit verify exits 1 listing an altered record', async () => {

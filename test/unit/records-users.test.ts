@@ -9,6 +9,8 @@ import { createRecordsStore } from '../../worker/records/store.ts';
 import type { RecordsStore } from '../../worker/records/types.ts';
 
 const PASSWORD = 'correct horse battery staple';
+/** The roles users may hold here (the caller's `knownRoles`; the store keeps no list of its own). */
+const ROLES = new Set(['contractor', 'project_staff', 'admin']);
 let sql: SqlClient;
 let store: RecordsStore;
 
@@ -89,7 +91,7 @@ describe('users', () => {
     expect(
       (
         await refusal(
-          store.createUser({ ...base, id: 'r', roles: ['wizard' as never], password: PASSWORD }, 'x'),
+          store.createUser({ ...base, id: 'r', roles: ['wizard' as never], password: PASSWORD }, 'x', ROLES),
         )
       ).message,
     ).toMatch(/unknown role\(s\) wizard/);

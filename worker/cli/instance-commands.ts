@@ -1,7 +1,7 @@
 /** `custodia start | send | status` — drive one instance through any Temporal cluster. */
 import os from 'node:os';
 import { formatDiagnostic } from '../../workflows/core/diagnostics.ts';
-import { invariantDiagnostics, loadDefinitions } from '../definitions.ts';
+import { loadDefinitions } from '../definitions.ts';
 import { EventRejected, getSnapshot, parseActor, sendEvent, startProcedure } from '../instances.ts';
 import { definitionDirs } from '../process.ts';
 import { connect, jsonObjectOption, parseOptions, UsageError } from './options.ts';
@@ -14,13 +14,12 @@ export async function startCommand(args: string[]): Promise<number> {
   });
   const [procedureId, ...extra] = positionals;
   if (!procedureId || extra.length) throw new UsageError('start needs exactly one <procedureId>');
-  // Prove only the invariants of the procedure being started (all of them take seconds).
-  const set = loadDefinitions(definitionDirs(), process.cwd(), { verify: false });
-  const found = set.definitions.get(procedureId);
-  const unproved = found ? invariantDiagnostics(found) : [];
-  const def = unproved.length ? undefined : found;
+  // The draft pipeline over the definition files, proving only the procedure being started
+  // (all of them take seconds).
+  const set = loadDefinitions(definitionDirs(), process.cwd(), { verify: (id) => id === procedureId });
+  const def = set.definitions.get(procedureId);
   if (!def) {
-    const broken = [...set.diagnostics, ...unproved].filter((d) => d.severity === 'error');
+    const broken = set.diagnostics.filter((d) => d.severity === 'error');
     const known = [...set.definitions.keys()].join(', ') || 'none';
     const why = broken.length ? `\n${broken.map(formatDiagnostic).join('\n')}` : '';
     throw new Error(`no valid definition "${procedureId}" (valid: ${known})${why}`);

@@ -1,8 +1,9 @@
 /**
- * `custodia <command>` — see `custodia help`. Contract (DESIGN.md): validate, verify, start,
+ * `custodia <command>` — see `custodia help`. Contract (README, "The CLI"): validate, verify, start,
  * send, status, list. Exit codes: 0 ok, 1 the thing asked for failed (invalid definition, event
  * refused, …), 2 bad usage. Commands load lazily, so `validate` never loads the Temporal client.
  */
+import { warnUnknownSettings } from '../settings.ts';
 import { UsageError } from './options.ts';
 
 const HELP = `custodia — durable, auditable procedures
@@ -22,8 +23,9 @@ Usage:
   custodia setup                                 register Custodia's search attributes on the configured cluster
   custodia user create <id> --name "…" --roles a,b [--clients c1,c2] [--password-stdin]
   custodia user reset-password <id> [--password-stdin]
-  custodia user list [--json] | assign <id> [--clients c1,c2] [--roles a,b] | disable <id> | enable <id>
-                                                 the user directory (every change is audited)
+  custodia user list [--json] | roles [--json] | assign <id> [--clients c1,c2] [--roles a,b]
+  custodia user disable <id> | enable <id>       the user directory (every change is audited); roles:
+                                                 those the definitions declare, plus admin and auditor
   custodia audit verify [--json]                 recompute the audit hash chain, compare it with the signed
                                                  checkpoints; exit 1 listing any problem
   custodia audit checkpoint                      sign the chain head now (also every 100 appends and at shutdown)
@@ -36,10 +38,12 @@ Usage:
 
 Connection: temporal.config.yaml, overridable by TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, CUSTODIA_TASK_QUEUE, …
 Definitions: definitions/ (CUSTODIA_DEFINITIONS to change).
-Records: DATABASE_URL (PostgreSQL), else the embedded store in data/records (CUSTODIA_RECORDS_DIR).`;
+Records: DATABASE_URL (PostgreSQL), else the embedded store in data/records (CUSTODIA_RECORDS_DIR).
+Every setting: the README's "Settings" table.`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  warnUnknownSettings();
   switch (command) {
     case 'validate':
       return (await import('./validate.ts')).validateCommand(rest);

@@ -5,8 +5,13 @@
  *   user create <id> --name "…" --roles a,b [--clients c1,c2] [--password-stdin | --oidc]
  *   user reset-password <id> [--password-stdin]
  *   user list [--json]
+ *   user roles [--json]
  *   user assign <id> [--clients c1,c2] [--roles a,b]
  *   user disable <id> | user enable <id>
+ *
+ * Roles are those a user may hold (`knownRoles`): declared by the definition files
+ * (`CUSTODIA_DEFINITIONS`) or by a version deployed in the store, plus the engine's `admin` and
+ * `auditor`; `user roles` lists them.
  *
  * Passwords come from standard input (`--password-stdin`, up to the first newline's end) or an
  * interactive prompt (typed twice, not echoed); there is never a default, and fewer than 12
@@ -17,7 +22,10 @@
 import { randomBytes } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { checkPasswordPolicy } from '../records/passwords.ts';
-import { ROLES, type Role, type User } from '../records/types.ts';
+import { loadDefinitions } from '../definitions.ts';
+import type { RecordsStore, Role, User } from '../records/types.ts';
+import { productRoles, rolesProblem, type KnownRole } from '../roles.ts';
+import { definitionDirs } from '../settings.ts';
 import { withStore } from './audit.ts';
 import { parseOptions, UsageError } from './options.ts';
 
@@ -30,6 +38,8 @@ export async function userCommand(args: string[]): Promise<number> {
       return resetPassword(rest);
     case 'list':
       return list(rest);
+    case 'roles':
+      return listRoles(rest);
     case 'assign':
       return assign(rest);
     case 'disable':
@@ -38,7 +48,7 @@ export async function userCommand(args: string[]): Promise<number> {
     default:
       throw new UsageError(
         sub === undefined
-          ? 'user needs a subcommand: create, reset-password, list, assign, disable, enable'
+          ? 'user needs a subcommand: create, reset-password, list, roles, assign, disable, enable'
           : `unknown user subcommand "${sub}"`,
       );
   }
@@ -71,11 +81,20 @@ function listOption(value: string | boolean | undefined): string[] | undefined {
 function rolesOption(value: string | boolean | undefined): Role[] | undefined {
   const roles = listOption(value);
   if (roles === undefined) return undefined;
-  const unknown = roles.filter((r) => !(ROLES as readonly string[]).includes(r));
-  if (unknown.length)
-    throw new UsageError(`unknown role(s) ${unknown.join(', ')}; known: ${ROLES.join(', ')}`);
   if (!roles.length) throw new UsageError('--roles needs at least one role');
-  return roles as Role[];
+  return roles;
+}
+
+/** The roles users may hold: the definition files' (those that load) and the store's deployed versions'. */
+async function knownRolesIn(store: RecordsStore): Promise<Map<string, KnownRole>> {
+  const files = loadDefinitions(definitionDirs(), process.cwd(), { verify: false });
+  return productRoles(store, files.definitions.values());
+}
+
+/** Refuse roles no definition declares (before asking for a password). */
+function checkRoles(roles: Role[], known: Map<string, KnownRole>): void {
+  const problem = rolesProblem(roles, known);
+  if (problem) throw new UsageError(`${problem} (\`custodia user roles\` lists them)`);
 }
 
 function describe(u: User): string {
@@ -100,8 +119,10 @@ async function create(args: string[]): Promise<number> {
   const displayName = typeof values.name === 'string' ? values.name.trim() : '';
   if (!displayName) throw new UsageError('user create needs --name "Display Name"');
   const roles = rolesOption(values.roles);
-  if (!roles) throw new UsageError(`user create needs --roles (from: ${ROLES.join(', ')})`);
+  if (!roles) throw new UsageError('user create needs --roles a,b (`custodia user roles` lists them)');
   return withStore(async (store) => {
+    const known = await knownRolesIn(store);
+    checkRoles(roles, known);
     if (await store.getUser(id)) throw new Error(`user "${id}" already exists`);
     const password = values.oidc
       ? randomBytes(32).toString('base64url')
@@ -109,6 +130,7 @@ async function create(args: string[]): Promise<number> {
     const user = await store.createUser(
       { id, displayName, roles, clients: listOption(values.clients) ?? [], password },
       cliActor(),
+      known,
     );
     console.log(`created ${describe(user)}`);
     return 0;
@@ -139,6 +161,21 @@ async function list(args: string[]): Promise<number> {
   });
 }
 
+async function listRoles(args: string[]): Promise<number> {
+  const { values, positionals } = parseOptions(args, { json: { type: 'boolean' } });
+  if (positionals.length) throw new UsageError('user roles takes no arguments');
+  return withStore(async (store) => {
+    const known = [...(await knownRolesIn(store)).values()];
+    if (values.json) console.log(JSON.stringify(known, null, 2));
+    else
+      for (const r of known) {
+        const from = r.engine ? 'engine' : r.procedures.join(',');
+        console.log(`${r.id}  ${r.title.en} / ${r.title.zh}  (${from})`);
+      }
+    return 0;
+  });
+}
+
 async function assign(args: string[]): Promise<number> {
   const { values, positionals } = parseOptions(args, {
     clients: { type: 'string' },
@@ -150,9 +187,11 @@ async function assign(args: string[]): Promise<number> {
   if (!clients && !roles)
     throw new UsageError('user assign needs --clients c1,c2 (or "" for none) and/or --roles a,b');
   return withStore(async (store) => {
+    const known = roles && (await knownRolesIn(store));
+    if (roles && known) checkRoles(roles, known);
     let user: User | undefined;
     if (clients) user = await store.assignClients(id, clients, cliActor());
-    if (roles) user = await store.setRoles(id, roles, cliActor());
+    if (roles) user = await store.setRoles(id, roles, cliActor(), known || undefined);
     console.log(`updated ${describe(user!)}`);
     return 0;
   });

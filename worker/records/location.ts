@@ -1,28 +1,18 @@
 /**
- * Where the records store lives, from the environment: `DATABASE_URL` (PostgreSQL, for several
- * processes) or else the embedded store's folder `CUSTODIA_RECORDS_DIR` (default `data/records`
- * under the repository root; `:memory:` for none). Kept free of Temporal imports so the CLI's
- * `user` and `audit` commands load quickly.
+ * Where the records store lives (the settings `DATABASE_URL` and `CUSTODIA_RECORDS_DIR`, read in
+ * `settings.ts`). Kept free of Temporal imports so the CLI's `user` and `audit` commands load quickly.
  */
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { DEFAULT_CHECKPOINT_EVERY, type CheckpointOptions } from './checkpoints.ts';
+import { recordsDir, recordsLocation, REPO_ROOT, setting } from '../settings.ts';
 import type { OpenStoreOptions } from './store.ts';
 import { redactUrl } from './sql.ts';
 
-const REPO_ROOT = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
-
-/** Folder of the embedded records store. Env: CUSTODIA_RECORDS_DIR (`:memory:` for none). */
-export function recordsDir(env: NodeJS.ProcessEnv = process.env): string | null {
-  const raw = env.CUSTODIA_RECORDS_DIR?.trim();
-  if (raw === ':memory:') return null;
-  return path.resolve(REPO_ROOT, raw || 'data/records');
-}
+export { recordsDir };
 
 /** The store `openStore` should open: PostgreSQL when DATABASE_URL is set, else the embedded one. */
 export function recordsStoreOptions(env: NodeJS.ProcessEnv = process.env): OpenStoreOptions {
-  const databaseUrl = env.DATABASE_URL?.trim();
-  const where: OpenStoreOptions = databaseUrl ? { databaseUrl } : { dataDir: recordsDir(env) };
+  const where: OpenStoreOptions = recordsLocation(env);
   return { ...where, checkpoints: checkpointOptions(where, env) };
 }
 
@@ -37,19 +27,19 @@ export function checkpointOptions(
   env: NodeJS.ProcessEnv = process.env,
 ): CheckpointOptions | null {
   if (!where.databaseUrl && !where.dataDir) return null;
-  const dir = env.CUSTODIA_CHECKPOINT_DIR?.trim()
-    ? path.resolve(REPO_ROOT, env.CUSTODIA_CHECKPOINT_DIR.trim())
+  const dirSetting = setting('CUSTODIA_CHECKPOINT_DIR', env);
+  const dir = dirSetting
+    ? path.resolve(REPO_ROOT, dirSetting)
     : (where.databaseUrl ? path.join(REPO_ROOT, 'data') : where.dataDir)!;
   const file = (name: string, override: string | undefined): string =>
-    override?.trim() ? path.resolve(REPO_ROOT, override.trim()) : path.join(dir, name);
-  const every = Number(env.CUSTODIA_CHECKPOINT_EVERY?.trim() || DEFAULT_CHECKPOINT_EVERY);
+    override ? path.resolve(REPO_ROOT, override) : path.join(dir, name);
+  const everySetting = setting('CUSTODIA_CHECKPOINT_EVERY', env);
+  const every = Number(everySetting ?? DEFAULT_CHECKPOINT_EVERY);
   if (!Number.isSafeInteger(every) || every < 0)
-    throw new Error(
-      `CUSTODIA_CHECKPOINT_EVERY must be a whole number ≥ 0 (got ${env.CUSTODIA_CHECKPOINT_EVERY})`,
-    );
+    throw new Error(`CUSTODIA_CHECKPOINT_EVERY must be a whole number ≥ 0 (got ${everySetting})`);
   return {
-    keyFile: file('audit-checkpoint.key', env.CUSTODIA_CHECKPOINT_KEY),
-    logFile: file('audit-checkpoints.jsonl', env.CUSTODIA_CHECKPOINT_FILE),
+    keyFile: file('audit-checkpoint.key', setting('CUSTODIA_CHECKPOINT_KEY', env)),
+    logFile: file('audit-checkpoints.jsonl', setting('CUSTODIA_CHECKPOINT_FILE', env)),
     every,
   };
 }

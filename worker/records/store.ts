@@ -193,8 +193,12 @@ class SqlRecordsStore implements RecordsStore {
     return this.checkpointer ? this.checkpointer.list() : { checkpoints: [] };
   }
 
-  createUser(user: Parameters<RecordsStore['createUser']>[0], by: string) {
-    return this.appended(users.createUser(this.sql, user, by));
+  createUser(
+    user: Parameters<RecordsStore['createUser']>[0],
+    by: string,
+    known?: Parameters<RecordsStore['createUser']>[2],
+  ) {
+    return this.appended(users.createUser(this.sql, user, by, known));
   }
   setPassword(userId: string, password: string, by: string) {
     return this.appended(users.setPassword(this.sql, userId, password, by));
@@ -211,8 +215,13 @@ class SqlRecordsStore implements RecordsStore {
   assignClients(userId: string, clients: string[], by: string) {
     return this.appended(users.assignClients(this.sql, userId, clients, by));
   }
-  setRoles(userId: string, roles: Parameters<RecordsStore['setRoles']>[1], by: string) {
-    return this.appended(users.setRoles(this.sql, userId, roles, by));
+  setRoles(
+    userId: string,
+    roles: Parameters<RecordsStore['setRoles']>[1],
+    by: string,
+    known?: Parameters<RecordsStore['setRoles']>[3],
+  ) {
+    return this.appended(users.setRoles(this.sql, userId, roles, by, known));
   }
   setDisabled(userId: string, disabled: boolean, by: string) {
     return this.appended(users.setDisabled(this.sql, userId, disabled, by));

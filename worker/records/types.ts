@@ -8,24 +8,21 @@
  */
 import type { ChildLink, TransitionCommit } from '../../workflows/api.ts';
 import type { Json, ProcedureIR } from '../../workflows/core/ir.ts';
+import { allClientRoles, type RoleSet } from '../roles.ts';
 
-/** The roles of §3 (plus general_affairs_head), and `admin` for deploying definitions and managing users. */
-export const ROLES = [
-  'general_manager',
-  'quality_manager',
-  'quality_administrator',
-  'application_reviewer',
-  'project_staff',
-  'general_affairs_head',
-  'committee_member',
-  'contractor',
-  'external_body_staff',
-  'admin',
-] as const;
-export type Role = (typeof ROLES)[number];
+/**
+ * A role id. Which roles exist is data, not code: those the definitions the product runs declare,
+ * plus the engine's `admin` and `auditor` (`knownRoles` in `worker/roles.ts`).
+ */
+export type Role = string;
 
-/** Roles that see every client's instances (4.4.2, 4.2.3); everyone else sees assigned clients only. */
-export const ALL_CLIENT_ROLES: readonly Role[] = ['quality_manager', 'general_manager'];
+/**
+ * Roles that see every client's instances, as configured (`CUSTODIA_ALL_CLIENT_ROLES`) when this
+ * module loaded.
+ * @deprecated Use `allClientRoles()` / `seesAllClients()` from `worker/roles.ts`; kept until the
+ * API imports those.
+ */
+export const ALL_CLIENT_ROLES: readonly Role[] = [...allClientRoles()];
 
 export interface User {
   id: string;
@@ -251,8 +248,11 @@ export interface RecordsStore {
   /** The signed checkpoints and the public key (raw Ed25519, base64) that verifies them: for exports. */
   checkpoints(): Promise<{ publicKey?: string; keyId?: string; checkpoints: AuditCheckpoint[] }>;
 
-  /** Create a user (audited as `user.create`); refuses an existing id or a weak password. */
-  createUser(user: NewUser, by: string): Promise<User>;
+  /**
+   * Create a user (audited as `user.create`); refuses an existing id, a weak password, a malformed
+   * role id, and — given `knownRoles` (`knownRoles(…)` of `worker/roles.ts`) — a role not in it.
+   */
+  createUser(user: NewUser, by: string, knownRoles?: RoleSet): Promise<User>;
   /** Replace the password (audited as `user.password`); ends the user's sessions. */
   setPassword(userId: string, password: string, by: string): Promise<void>;
   /**
@@ -264,8 +264,8 @@ export interface RecordsStore {
   listUsers(): Promise<User[]>;
   /** Replace the user's client assignments (audited as `user.assign`). */
   assignClients(userId: string, clients: string[], by: string): Promise<User>;
-  /** Replace the user's roles (audited as `user.roles`). */
-  setRoles(userId: string, roles: Role[], by: string): Promise<User>;
+  /** Replace the user's roles (audited as `user.roles`); `knownRoles` as for `createUser`. */
+  setRoles(userId: string, roles: Role[], by: string, knownRoles?: RoleSet): Promise<User>;
   /** Disable or enable a user (audited); disabling ends the user's sessions. */
   setDisabled(userId: string, disabled: boolean, by: string): Promise<User>;
 

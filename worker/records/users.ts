@@ -11,7 +11,8 @@ import { RecordsError } from './errors.ts';
 import { canonicalUserId } from './identity.ts';
 import { burnVerification, checkPasswordPolicy, hashPassword, verifyPassword } from './passwords.ts';
 import type { SqlClient, SqlQueryable } from './sql.ts';
-import { ROLES, type NewUser, type Role, type Session, type User } from './types.ts';
+import { rolesProblem, type RoleSet } from '../roles.ts';
+import type { NewUser, Role, Session, User } from './types.ts';
 import type { Json } from '../../workflows/core/ir.ts';
 
 const USER_ID = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
@@ -50,15 +51,27 @@ export function validateUserId(id: string): void {
     );
 }
 
-export function validateRoles(roles: readonly string[]): Role[] {
-  const unknown = roles.filter((r) => !(ROLES as readonly string[]).includes(r));
-  if (unknown.length)
+const ROLE_ID = /^[a-z][a-z0-9_]*$/;
+
+/**
+ * At least one role, each a role id (lower_snake_case, as definitions declare them); with `known`
+ * (the caller's `knownRoles(…)`: the definitions' roles and the engine's), each one of those. Which
+ * roles exist is not the store's to know: it comes from the definitions the product runs.
+ */
+export function validateRoles(roles: readonly string[], known?: RoleSet): Role[] {
+  const malformed = roles.filter((r) => !ROLE_ID.test(r));
+  if (malformed.length)
     throw new RecordsError(
       'INVALID_INPUT',
-      `unknown role(s) ${unknown.join(', ')}; known: ${ROLES.join(', ')}`,
+      `invalid role id(s) ${malformed.join(', ')}: lower_snake_case, e.g. quality_manager`,
     );
-  if (!roles.length) throw new RecordsError('INVALID_INPUT', 'a user needs at least one role');
-  return [...new Set(roles as Role[])];
+  const problem = known
+    ? rolesProblem(roles, known)
+    : roles.length
+      ? undefined
+      : 'a user needs at least one role';
+  if (problem) throw new RecordsError('INVALID_INPUT', problem);
+  return [...new Set(roles)];
 }
 
 export function validateClients(clients: readonly string[]): string[] {
@@ -107,12 +120,12 @@ async function audit(
   });
 }
 
-export async function createUser(sql: SqlClient, u: NewUser, by: string): Promise<User> {
+export async function createUser(sql: SqlClient, u: NewUser, by: string, known?: RoleSet): Promise<User> {
   const id = canonicalUserId(u.id);
   validateUserId(id);
   const displayName = u.displayName.trim();
   if (!displayName) throw new RecordsError('INVALID_INPUT', 'a user needs a display name');
-  const roles = validateRoles(u.roles);
+  const roles = validateRoles(u.roles, known);
   const clients = validateClients(u.clients ?? []);
   checkPasswordPolicy(u.password);
   const hash = await hashPassword(u.password);
@@ -212,8 +225,14 @@ export async function assignClients(
   });
 }
 
-export async function setRoles(sql: SqlClient, userId: string, roles: Role[], by: string): Promise<User> {
-  const next = validateRoles(roles);
+export async function setRoles(
+  sql: SqlClient,
+  userId: string,
+  roles: Role[],
+  by: string,
+  known?: RoleSet,
+): Promise<User> {
+  const next = validateRoles(roles, known);
   userId = canonicalUserId(userId);
   return sql.transaction(async (tx) => {
     const before = await mustGet(tx, userId);

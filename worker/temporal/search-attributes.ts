@@ -1,7 +1,7 @@
 /**
- * Custodia's custom search attributes (DESIGN.md, "Contracts"): names and types, for registering
- * them on every dev server the project starts and, via `ensureSearchAttributes`, on external
- * clusters. The typed keys workflow code upserts are in `workflows/search-attributes.ts`.
+ * Custodia's custom search attributes (a fixed contract, listed in the README): names and types,
+ * for registering them on every dev server the project starts and, via `ensureSearchAttributes`,
+ * on external clusters. The typed keys workflow code upserts are in `workflows/search-attributes.ts`.
  *
  * Pure module (no imports), safe anywhere.
  */
