@@ -15,10 +15,11 @@
  */
 import { hashProcedure } from '../workflows/core/hash.ts';
 import type { Diagnostic } from '../workflows/core/diagnostics.ts';
-import type { ProcedureIR, StateIR } from '../workflows/core/ir.ts';
+import type { ProcedureIR } from '../workflows/core/ir.ts';
 import type { PositionIndex } from '../workflows/core/positions.ts';
 import { validateProcedureText } from '../workflows/core/validate.ts';
 import { verifyProcedure, type InvariantResult, type VerifyResult } from '../workflows/core/verify.ts';
+import { allTransitions } from '../workflows/core/ir-walk.ts';
 
 /** A definition a process can run: its checked IR, the hash instances pin, where it came from. */
 export interface LoadedDefinition {
@@ -221,47 +222,40 @@ export function checkStartTargets(definitions: ReadonlyMap<string, LoadedDefinit
   const broken = new Set<string>();
   const byProcedure = new Map<string, Diagnostic[]>();
   for (const def of definitions.values()) {
-    const visit = (node: StateIR): void => {
-      const transitions = [...Object.values(node.on).flat(), ...node.after];
-      for (const t of transitions)
-        t.actions.forEach((a, i) => {
-          if (a.kind !== 'start') return;
-          const pointer = `${t.pointer}/actions/${i}`;
-          const target = definitions.get(a.procedure);
-          const problem = (message: string, hint?: string): void => {
-            const d: Diagnostic = {
-              code: 'PROC_UNKNOWN_PROCEDURE',
-              severity: 'error',
-              message,
-              file: def.file,
-              line: def.positions?.value(pointer).line ?? 1,
-              column: def.positions?.value(pointer).column ?? 1,
-              pointer,
-              ...(hint ? { hint } : {}),
-            };
-            out.push(d);
-            broken.add(def.ir.id);
-            byProcedure.set(def.ir.id, [...(byProcedure.get(def.ir.id) ?? []), d]);
+    for (const { transition: t } of allTransitions(def.ir.root))
+      t.actions.forEach((a, i) => {
+        if (a.kind !== 'start') return;
+        const pointer = `${t.pointer}/actions/${i}`;
+        const target = definitions.get(a.procedure);
+        const problem = (message: string, hint?: string): void => {
+          const d: Diagnostic = {
+            code: 'PROC_UNKNOWN_PROCEDURE',
+            severity: 'error',
+            message,
+            file: def.file,
+            line: def.positions?.value(pointer).line ?? 1,
+            column: def.positions?.value(pointer).column ?? 1,
+            pointer,
+            ...(hint ? { hint } : {}),
           };
-          if (!target) {
-            problem(
-              `starts procedure "${a.procedure}", which is not among the definitions loaded`,
-              `known: ${[...definitions.keys()].join(', ')}`,
-            );
-            return;
-          }
-          for (const field of Object.keys(a.input ?? {}))
-            if (!target.ir.context[field])
-              problem(
-                `starts "${a.procedure}" with input "${field}", which is not one of its context fields`,
-              );
-          for (const [field, spec] of Object.entries(target.ir.context))
-            if (spec.required && spec.default === undefined && !(field in (a.input ?? {})))
-              problem(`starts "${a.procedure}" without its required input "${field}"`);
-        });
-      Object.values(node.states).forEach(visit);
-    };
-    visit(def.ir.root);
+          out.push(d);
+          broken.add(def.ir.id);
+          byProcedure.set(def.ir.id, [...(byProcedure.get(def.ir.id) ?? []), d]);
+        };
+        if (!target) {
+          problem(
+            `starts procedure "${a.procedure}", which is not among the definitions loaded`,
+            `known: ${[...definitions.keys()].join(', ')}`,
+          );
+          return;
+        }
+        for (const field of Object.keys(a.input ?? {}))
+          if (!target.ir.context[field])
+            problem(`starts "${a.procedure}" with input "${field}", which is not one of its context fields`);
+        for (const [field, spec] of Object.entries(target.ir.context))
+          if (spec.required && spec.default === undefined && !(field in (a.input ?? {})))
+            problem(`starts "${a.procedure}" without its required input "${field}"`);
+      });
   }
   return { diagnostics: out, broken, byProcedure };
 }

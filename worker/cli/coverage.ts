@@ -28,9 +28,10 @@ import {
   type ClauseLanguage,
 } from '../../workflows/core/clauses.ts';
 import { formatDiagnostic } from '../../workflows/core/diagnostics.ts';
-import type { ProcedureIR, StateIR, Text } from '../../workflows/core/ir.ts';
+import type { ProcedureIR, Text } from '../../workflows/core/ir.ts';
 import { definitionFiles, loadDefinitions } from '../definitions.ts';
 import { parseOptions, UsageError } from './options.ts';
+import { stateTransitions, walkStates } from '../../workflows/core/ir-walk.ts';
 
 /** The sections whose clauses must be accounted for, in report order. */
 export const COVERED_SECTIONS = ['4', '3', '5'] as const;
@@ -118,18 +119,15 @@ export function collectCitations(def: { file: string; ir: ProcedureIR }): Citati
     for (const clause of clauses) out.push({ clause, procedure: ir.id, file, kind, where, pointer });
   };
   add(ir.clauses, 'procedure', '', '/clauses');
-  const visit = (node: StateIR): void => {
+  for (const node of walkStates(ir.root)) {
     const name = node.path || '(root)';
     // The root state carries the procedure's own clauses, already counted above.
     if (node.path) add(node.clauses, 'state', name, node.pointer);
-    for (const [event, list] of Object.entries(node.on))
-      for (const t of list)
-        add(t.clauses, 'transition', `${name} —${event}→ ${t.target ?? '(stays)'}`, t.pointer);
-    for (const t of node.after)
-      add(t.clauses, 'transition', `${name} after ${t.delay} → ${t.target ?? '(stays)'}`, t.pointer);
-    Object.values(node.states).forEach(visit);
-  };
-  visit(ir.root);
+    for (const { kind, transition: t } of stateTransitions(node)) {
+      const label = kind === 'event' ? `—${t.event}→` : `after ${t.delay} →`;
+      add(t.clauses, 'transition', `${name} ${label} ${t.target ?? '(stays)'}`, t.pointer);
+    }
+  }
   ir.invariants.forEach((inv, i) => add(inv.clauses, 'invariant', inv.id, `/invariants/${i}`));
   return out;
 }
