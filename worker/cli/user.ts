@@ -16,6 +16,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { userInfo } from 'node:os';
+import { enrolOidcUser } from '../api/oidc-users.ts';
 import { checkPasswordPolicy } from '../records/passwords.ts';
 import { ROLES, type Role, type User } from '../records/types.ts';
 import { withStore } from './audit.ts';
@@ -110,6 +111,7 @@ async function create(args: string[]): Promise<number> {
       { id, displayName, roles, clients: listOption(values.clients) ?? [], password },
       cliActor(),
     );
+    if (values.oidc) await enrolOidcUser(store, user.id, cliActor());
     console.log(`created ${describe(user)}`);
     return 0;
   });

@@ -14,7 +14,7 @@ import { appendAudit, hasTransition, lockChainHead, queryAudit, verifyAuditChain
 import * as definitions from './definitions.ts';
 import { migrate } from './schema.ts';
 import { openPgliteClient, openPostgresClient, type SqlClient, type SqlQueryable } from './sql.ts';
-import type { NamedRecord, RecordsStore } from './types.ts';
+import type { NamedRecord, PasswordVerifier, RecordsStore } from './types.ts';
 import * as users from './users.ts';
 
 export type { RecordsStore } from './types.ts';
@@ -140,8 +140,8 @@ class SqlRecordsStore implements RecordsStore {
   setPassword(userId: string, password: string, by: string) {
     return users.setPassword(this.sql, userId, password, by);
   }
-  checkPassword(userId: string, password: string) {
-    return users.checkPassword(this.sql, userId, password);
+  checkPassword(userId: string, password: string, verifier?: PasswordVerifier) {
+    return users.checkPassword(this.sql, userId, password, verifier);
   }
   getUser(userId: string) {
     return users.getUser(this.sql, userId);
@@ -167,6 +167,9 @@ class SqlRecordsStore implements RecordsStore {
   }
   deleteSession(id: string) {
     return users.deleteSession(this.sql, id);
+  }
+  deleteSessionsOf(userId: string) {
+    return users.deleteSessionsOf(this.sql, userId);
   }
   deleteExpiredSessions() {
     return users.deleteExpiredSessions(this.sql);
