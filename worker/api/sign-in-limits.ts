@@ -2,7 +2,9 @@
  * Sign-in budgets: failed password sign-ins per user and address, per address (spraying many ids),
  * per user (one id from many addresses) and in all, each within a sliding window. An attempt is
  * counted as a failure the moment it is admitted — before its password is hashed — and given back
- * only when it succeeds, so parallel attempts cannot overrun a budget. In memory, per process.
+ * only when it succeeds, so parallel attempts cannot overrun a budget; and at most
+ * `MAX_IN_FLIGHT` attempts per user and address are checked at once (nobody signs in twice in
+ * parallel — only a script does), so a burst is answered at once. In memory, per process.
  */
 
 /** At most `max` failures within `windowMs`. */
@@ -16,6 +18,9 @@ export type BudgetScope = 'userAddress' | 'address' | 'user' | 'global';
 export type SignInBudgets = Record<BudgetScope, Budget>;
 
 const MINUTE = 60_000;
+
+/** Attempts per user and address being checked at once. */
+export const MAX_IN_FLIGHT = 2;
 
 /** The defaults: the real user from their own address is only locked out by their own failures. */
 export const DEFAULT_SIGN_IN_BUDGETS: SignInBudgets = {
@@ -60,9 +65,12 @@ class Window {
   }
 }
 
-/** An admitted attempt: tell how it ended. A failure keeps its place in every budget. */
+/** An admitted attempt: tell how it ended (once). A failure keeps its place in every budget. */
 export interface SignInAttempt {
   succeeded(): void;
+  failed(): void;
+  /** Nothing was checked (e.g. no hashing thread free): the attempt is not counted. */
+  withdrawn(): void;
 }
 
 /** Refused before trying: which budget is spent and for how long. */
@@ -73,6 +81,7 @@ export interface SignInRefusal {
 
 export class SignInLimits {
   private readonly windows: Record<BudgetScope, Window>;
+  private readonly inFlight = new Map<string, number>();
   constructor(budgets: SignInBudgets = DEFAULT_SIGN_IN_BUDGETS) {
     this.windows = {
       userAddress: new Window(budgets.userAddress),
@@ -95,12 +104,34 @@ export class SignInLimits {
       const retryAfter = this.windows[scope].waitFor(keys[scope], now);
       if (retryAfter) return { scope, retryAfter };
     }
+    const running = this.inFlight.get(keys.userAddress) ?? 0;
+    if (running >= MAX_IN_FLIGHT) return { scope: 'userAddress', retryAfter: 1 };
+    this.inFlight.set(keys.userAddress, running + 1);
     for (const scope of scopes) this.windows[scope].add(keys[scope], now);
+    let settled = false;
+    const settle = (): boolean => {
+      if (settled) return false;
+      settled = true;
+      const n = (this.inFlight.get(keys.userAddress) ?? 1) - 1;
+      if (n > 0) this.inFlight.set(keys.userAddress, n);
+      else this.inFlight.delete(keys.userAddress);
+      return true;
+    };
+    const giveBack = (): void => {
+      for (const scope of scopes) this.windows[scope].remove(keys[scope], now);
+    };
     return {
       succeeded: () => {
-        for (const scope of scopes) this.windows[scope].remove(keys[scope], now);
+        if (!settle()) return;
+        giveBack();
         // The right password from this address: its earlier failures are forgiven.
         this.windows.userAddress.clear(keys.userAddress);
+      },
+      withdrawn: () => {
+        if (settle()) giveBack();
+      },
+      failed: () => {
+        settle();
       },
     };
   }

@@ -48,6 +48,7 @@ function stalledQuery(
   if (!Number.isFinite(ms) || ms > MAX_IDLE_MS)
     throw new ApiProblem(400, 'INVALID_QUERY', 'idle may be at most ten years (P3650D)');
   const parts = [buildListQuery({ stalled: true, idle: idleFor, ...filter }, now)];
+  if (iso) parts.push(iso);
   return parts.join(' AND ');
 }
 

@@ -56,13 +56,17 @@ const signIn = defineRoute({
       user = await app.store.checkPassword(body.id, body.password, app.hashPool);
     } catch (err) {
       if (err instanceof HashPoolBusy) {
-        attempt.succeeded(); // not an attempt: nothing was checked
+        attempt.withdrawn();
         throw tooMany(1, 'too many sign-ins at once');
       }
-      if (!isRecordsError(err)) throw err;
+      if (!isRecordsError(err)) {
+        attempt.failed();
+        throw err;
+      }
     }
     const origin = originOf(app, req, ip);
     if (!user) {
+      attempt.failed();
       await auditFailedSignIn(origin, body.id, 'bad_credentials', 'password');
       throw new ApiProblem(401, 'BAD_CREDENTIALS', 'unknown user or wrong password');
     }
