@@ -29,15 +29,18 @@ describe('sign-in budgets', () => {
   const limits = () =>
     new SignInLimits({ userAddress: budget(3), address: budget(5), user: budget(6), global: budget(9) });
 
-  it('counts an attempt before it is checked, and at most two in flight per user and address', () => {
+  it('counts an attempt before it is checked, and checks one at a time per user and address', () => {
     const l = limits();
     const a = admitted(l.admit('Rita', '10.0.0.1', 1000));
-    admitted(l.admit('rita', '10.0.0.1', 1000));
     expect(l.admit('rita ', '10.0.0.1', 1000)).toEqual({ scope: 'userAddress', retryAfter: 1 });
+    const b = admitted(l.admit('rita', '10.0.0.2', 1000));
     a.failed();
     admitted(l.admit('rita', '10.0.0.1', 1000)).failed();
+    const c = admitted(l.admit('rita', '10.0.0.1', 1000));
     // Three failures (two settled, one in flight): the budget is spent for this user and address.
+    c.failed();
     expect(l.admit('rita', '10.0.0.1', 1000)).toMatchObject({ scope: 'userAddress' });
+    b.succeeded();
     expect(isRefusal(l.admit('rita', '10.0.0.2', 1000))).toBe(false);
   });
 

@@ -2,9 +2,9 @@
  * Sign-in budgets: failed password sign-ins per user and address, per address (spraying many ids),
  * per user (one id from many addresses) and in all, each within a sliding window. An attempt is
  * counted as a failure the moment it is admitted — before its password is hashed — and given back
- * only when it succeeds, so parallel attempts cannot overrun a budget; and at most
- * `MAX_IN_FLIGHT` attempts per user and address are checked at once (nobody signs in twice in
- * parallel — only a script does), so a burst is answered at once. In memory, per process.
+ * only when it succeeds, so parallel attempts cannot overrun a budget; and one attempt per user
+ * and address is checked at a time (`MAX_IN_FLIGHT`: nobody signs in twice in parallel — only a
+ * script does), so a burst is answered at once. In memory, per process.
  */
 
 /** At most `max` failures within `windowMs`. */
@@ -20,7 +20,7 @@ export type SignInBudgets = Record<BudgetScope, Budget>;
 const MINUTE = 60_000;
 
 /** Attempts per user and address being checked at once. */
-export const MAX_IN_FLIGHT = 2;
+export const MAX_IN_FLIGHT = 1;
 
 /** The defaults: the real user from their own address is only locked out by their own failures. */
 export const DEFAULT_SIGN_IN_BUDGETS: SignInBudgets = {
