@@ -1,8 +1,14 @@
 /**
- * Who sees what (4.4.2, 4.2.3): client isolation and the API's permissions, in one place. Staff
- * whose roles are not among `ALL_CLIENT_ROLES` see and act on instances of their assigned clients
- * only; instances of procedures without a client field are not client-confidential and visible to
- * every signed-in user. Every API route, visibility query and audit read asks here.
+ * Who sees what (4.4.2, 4.2.3): client isolation and the API's permissions, in one place. An
+ * instance is visible to a user only when its data concerns only clients the user is assigned to:
+ *
+ * - an instance with a client: to users assigned to that client, and to the roles that see every
+ *   client (`ALL_CLIENT_ROLES`);
+ * - an instance without a client: only to the roles that see every client — its data may still
+ *   name clients (a supervision finding's description and evidence) — and, for procedures that
+ *   have no client field at all (definitions-level work, e.g. a definition change), to admins.
+ *
+ * Every API route, visibility query and audit read asks here.
  */
 import { ALL_CLIENT_ROLES, type User } from './records/types.ts';
 import { quote } from './visibility.ts';
@@ -20,22 +26,49 @@ export function isAdmin(user: User): boolean {
   return user.roles.includes(ADMIN_ROLE);
 }
 
-/**
- * Whether the user may see and act on an instance (or audit records) of `client`; `undefined`:
- * no client (not client-confidential).
- */
-export function mayAccessClient(user: User, client: string | undefined): boolean {
-  return client === undefined || seesAllClients(user) || user.clients.includes(client);
+/** Whether the user may see data of `client` (a client's audit records, a client filter). */
+export function mayAccessClient(user: User, client: string): boolean {
+  return seesAllClients(user) || user.clients.includes(client);
+}
+
+/** What decides who sees an instance: its client, and whether its procedure has a client field. */
+export interface InstanceScope {
+  client?: string;
+  procedure?: string;
 }
 
 /**
- * The visibility clause limiting a query to what the user may see (instances without a client are
- * shared), or undefined when the user sees every client.
+ * Procedures whose definitions have no client field (definitions-level work), by id; a procedure
+ * not known here counts as one with a client field (the stricter rule).
  */
-export function isolationClause(user: User): string | undefined {
+export type ClientlessProcedures = (procedure: string) => boolean;
+
+/** Whether the user may see and act on an instance (or its audit records). */
+export function mayAccessInstance(
+  user: User,
+  scope: InstanceScope,
+  clientless: ClientlessProcedures,
+): boolean {
+  if (seesAllClients(user)) return true;
+  if (scope.client !== undefined && scope.client !== '') return user.clients.includes(scope.client);
+  return isAdmin(user) && scope.procedure !== undefined && clientless(scope.procedure);
+}
+
+/** A visibility clause no instance matches (the user sees none). */
+export const NOTHING = "WorkflowId = ''";
+
+/**
+ * The visibility clause limiting a query to what the user may see, or undefined when the user sees
+ * every instance. `clientlessIds`: the procedures without a client field (admins see theirs).
+ */
+export function isolationClause(user: User, clientlessIds: readonly string[] = []): string | undefined {
   if (seesAllClients(user)) return undefined;
-  if (!user.clients.length) return 'CustodiaClient IS NULL';
-  return `(CustodiaClient IN (${user.clients.map(quote).join(', ')}) OR CustodiaClient IS NULL)`;
+  const parts: string[] = [];
+  if (user.clients.length) parts.push(`CustodiaClient IN (${user.clients.map(quote).join(', ')})`);
+  if (isAdmin(user) && clientlessIds.length)
+    parts.push(`(CustodiaClient IS NULL AND CustodiaProcedure IN (${clientlessIds.map(quote).join(', ')}))`);
+  if (!parts.length) return NOTHING;
+  return parts.length === 1 ? parts[0] : `(${parts.join(' OR ')})`;
 }
 
 /** What a signed-in user may need beyond signing in to call an API route. */

@@ -5,7 +5,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { WORKFLOW_TYPE } from '../workflows/api.ts';
-import { earliestBy, quote, type InstanceRow } from './visibility.ts';
+import { earliestBy, quote, quoteListValue, type InstanceRow } from './visibility.ts';
 
 /** A task: an instance row and which of the person's roles it awaits. */
 export interface InboxTask extends InstanceRow {
@@ -36,7 +36,7 @@ export async function inboxOf(client: Client, q: InboxQuery): Promise<Inbox> {
   const parts = [
     `WorkflowType = ${quote(WORKFLOW_TYPE)}`,
     `ExecutionStatus = 'Running'`,
-    `CustodiaAwaiting IN (${q.roles.map(quote).join(', ')})`,
+    `CustodiaAwaiting IN (${q.roles.map(quoteListValue).join(', ')})`,
   ];
   if (q.within) parts.push(q.within);
   const base = parts.join(' AND ');

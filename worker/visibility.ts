@@ -69,20 +69,34 @@ export function quote(value: string): string {
   return `'${value}'`;
 }
 
+/**
+ * A value compared with a KeywordList attribute (state, awaiting): also no double quote, which
+ * SQLite visibility's full-text match would take as syntax (and its frontend retry for ~20 s).
+ */
+export function quoteListValue(value: string): string {
+  if (value.includes('"'))
+    throw new InvalidQueryValue(`list values may not contain double quotes: ${JSON.stringify(value)}`);
+  return quote(value);
+}
+
 /** The visibility query for a filter, at time `now`. */
 export function buildListQuery(filter: ListFilter, now = new Date()): string {
   const parts = [`WorkflowType = ${quote(WORKFLOW_TYPE)}`];
   if (!filter.all || filter.stalled || filter.overdue) parts.push(`ExecutionStatus = 'Running'`);
   if (filter.procedure) parts.push(`CustodiaProcedure = ${quote(filter.procedure)}`);
   if (filter.version) parts.push(`CustodiaVersion = ${quote(filter.version)}`);
-  if (filter.state) parts.push(`CustodiaState = ${quote(filter.state)}`);
+  if (filter.state) parts.push(`CustodiaState = ${quoteListValue(filter.state)}`);
   if (filter.client) parts.push(`CustodiaClient = ${quote(filter.client)}`);
-  if (filter.awaiting) parts.push(`CustodiaAwaiting = ${quote(filter.awaiting)}`);
+  if (filter.awaiting) parts.push(`CustodiaAwaiting = ${quoteListValue(filter.awaiting)}`);
   if (filter.overdue) parts.push(`CustodiaDueAt < ${quote(now.toISOString())}`);
   if (filter.stalled) {
     const idle = parseDuration(filter.idle ?? 'P3D');
-    if (idle === undefined) throw new Error(`--idle must be an ISO-8601 duration such as P3D or PT12H`);
-    const idleSince = new Date(now.getTime() - idle).toISOString();
+    const since = idle === undefined ? NaN : now.getTime() - idle;
+    if (Number.isNaN(new Date(since).getTime()))
+      throw new InvalidQueryValue(
+        `idle must be an ISO-8601 duration such as P3D or PT12H, of at most a few centuries`,
+      );
+    const idleSince = new Date(since).toISOString();
     parts.push(`(CustodiaDueAt < ${quote(now.toISOString())} OR CustodiaStateSince < ${quote(idleSince)})`);
   }
   return parts.join(' AND ');

@@ -187,6 +187,7 @@ async function login(id: string, password = PASSWORD): Promise<Session> {
 let alice: Session; // project_staff, client acme
 let dave: Session; // project_staff, client globex
 let qm: Session; // quality_manager (every client)
+let mia: Session; // project_staff + quality_manager: acts on instances without a client
 
 for (const backend of backends)
   describe.skipIf(!backend.available)(`HTTP API on ${backend.name}`, () => {
@@ -219,6 +220,15 @@ for (const backend of backends)
         'test',
       );
       await store.createUser(
+        {
+          id: 'mia',
+          displayName: 'Mia',
+          roles: ['project_staff', 'quality_manager'],
+          password: PASSWORD,
+        },
+        'test',
+      );
+      await store.createUser(
         { id: 'rita', displayName: 'Rita', roles: ['project_staff'], clients: ['acme'], password: PASSWORD },
         'test',
       );
@@ -230,7 +240,12 @@ for (const backend of backends)
         onError: (err) => serverErrors.push(err),
       });
       base = await api.listen(0);
-      [alice, dave, qm] = await Promise.all([login('alice'), login('dave'), login('quinn')]);
+      [alice, dave, qm, mia] = await Promise.all([
+        login('alice'),
+        login('dave'),
+        login('quinn'),
+        login('mia'),
+      ]);
     });
 
     afterAll(async () => {
@@ -590,22 +605,33 @@ for (const backend of backends)
         );
       });
 
-      it('shows instances without a client to every signed-in user', async () => {
+      it('shows instances without a client only to roles that see every client', async () => {
+        // Its data may name any client: staff assigned to some clients neither start nor see it.
+        expectProblem(
+          await call('POST', '/api/instances', { session: dave, body: { procedure: 'api_note' } }),
+          403,
+          'CLIENT_REQUIRED',
+        );
         const started = await call('POST', '/api/instances', {
-          session: dave,
+          session: mia,
           body: { procedure: 'api_note' },
         });
         expect(started.status, started.text).toBe(201);
         const id = String(started.body.workflowId);
-        for (const s of [alice, dave, qm]) {
+        for (const s of [mia, qm]) {
           expect((await call('GET', `/api/instances/${id}`, { session: s })).status).toBe(200);
           await eventually(async () => {
             const res = await call('GET', '/api/instances?procedure=api_note', { session: s });
             return (res.body.instances as { workflowId: string }[]).some((r) => r.workflowId === id);
           });
         }
+        for (const s of [alice, dave]) {
+          expectProblem(await call('GET', `/api/instances/${id}`, { session: s }), 404, 'NOT_FOUND');
+          const res = await call('GET', '/api/instances?procedure=api_note', { session: s });
+          expect((res.body.instances as { workflowId: string }[]).map((r) => r.workflowId)).not.toContain(id);
+        }
         const done = await call('POST', `/api/instances/${id}/events`, {
-          session: alice,
+          session: mia,
           body: { type: 'DONE' },
         });
         expect(done.body).toMatchObject({ done: true });
@@ -701,7 +727,7 @@ for (const backend of backends)
         const smallBase = await small.listen(0);
         try {
           const start = async (procedure: string): Promise<string> => {
-            const res = await call('POST', '/api/instances', { session: alice, body: { procedure } });
+            const res = await call('POST', '/api/instances', { session: mia, body: { procedure } });
             expect(res.status, res.text).toBe(201);
             return String(res.body.workflowId);
           };
@@ -717,14 +743,14 @@ for (const backend of backends)
           };
           const inbox = async (limit: number): Promise<Inbox> => {
             const res = await fetch(`${smallBase}/api/inbox?limit=${limit}`, {
-              headers: { cookie: `${SESSION_COOKIE}=${alice.cookie}` },
+              headers: { cookie: `${SESSION_COOKIE}=${mia.cookie}` },
             });
             expect(res.status).toBe(200);
             return (await res.json()) as Inbox;
           };
           // The full inbox (the regular API reads them all): ours in order, overdue first, earliest due first.
           const full = await eventually(async () => {
-            const res = await call('GET', '/api/inbox?limit=100', { session: alice });
+            const res = await call('GET', '/api/inbox?limit=100', { session: mia });
             const body = res.body as unknown as Inbox;
             const ids = body.tasks.map((t) => t.workflowId);
             return ids.includes(oldest) && ids.includes(older) && body.total >= 5 ? body : undefined;
@@ -900,13 +926,13 @@ for (const backend of backends)
         expect(Object.keys(stored.root.states)).toEqual(['open', 'done']);
 
         const started = await call('POST', '/api/instances', {
-          session: alice,
+          session: mia,
           body: { procedure: 'api_note' },
         });
         expect(started.status, started.text).toBe(201);
         expect(started.body.version).toBe('1.1.0');
         const snap = await call('GET', `/api/instances/${String(started.body.workflowId)}`, {
-          session: alice,
+          session: mia,
         });
         expect(snap.body).toMatchObject({ version: '1.1.0', title: { en: 'Note (revised)' } });
 

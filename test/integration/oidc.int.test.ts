@@ -12,6 +12,7 @@ import Provider from 'oidc-provider';
 import type { Client } from '@temporalio/client';
 import { createApi, type Api } from '../../worker/api/server.ts';
 import { oidcSettings, safeReturnTo } from '../../worker/api/oidc.ts';
+import { enrolOidcUser } from '../../worker/api/oidc-users.ts';
 import { openStore } from '../../worker/records/store.ts';
 import type { RecordsStore } from '../../worker/records/types.ts';
 
@@ -70,6 +71,14 @@ beforeAll(async () => {
     'test',
   );
   await store.setDisabled('gone', true, 'test');
+  // Only users enrolled for the provider sign in through it (custodia user create --oidc does this).
+  await enrolOidcUser(store, 'olga', 'test');
+  await enrolOidcUser(store, 'gone', 'test');
+  // A password account (an admin) the provider's claim must never reach.
+  await store.createUser(
+    { id: 'pat', displayName: 'Pat', roles: ['admin'], password: 'a long password of pat' },
+    'test',
+  );
   const settings = oidcSettings({
     CUSTODIA_OIDC_ISSUER: issuer,
     CUSTODIA_OIDC_CLIENT_ID: 'custodia',
@@ -158,6 +167,33 @@ describe('OIDC sign-in', () => {
     expect(forged.status).toBe(401);
     expect(((await forged.json()) as { code: string }).code).toBe('OIDC_NO_PENDING_SIGNIN');
     expect(forged.headers.getSetCookie().some((c) => c.startsWith('custodia_session='))).toBe(false);
+  });
+
+  it('never maps the claim onto a user not enrolled for the provider (a password or admin account)', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${base}/api/oidc/login`);
+    await signInAtProvider(page, 'pat');
+    await page.waitForURL((u) => u.href.startsWith(`${base}/api/oidc/callback`));
+    expect(await page.locator('body').innerText()).toContain('OIDC_UNKNOWN_USER');
+    expect((await me(page)).status).toBe(401);
+    await context.close();
+    const failed = await store.audit({ kind: 'admin', subject: 'user:pat' });
+    expect(failed.map((e) => [e.body.act, e.body.reason])).toContainEqual([
+      'session.sign_in_failed',
+      'not_oidc_user',
+    ]);
+  });
+
+  it('returns to a non-Latin-1 path after sign-in (percent-encoded), with a working session', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${base}/api/oidc/login?returnTo=${encodeURIComponent('/api/auth?收件箱=é')}`);
+    await signInAtProvider(page, 'olga');
+    await page.waitForURL((u) => u.pathname === '/api/auth');
+    expect(new URL(page.url()).search).toBe('?%E6%94%B6%E4%BB%B6%E7%AE%B1=%C3%A9');
+    expect((await me(page)).status).toBe(200);
+    await context.close();
   });
 
   it('never redirects outside the site after sign-in', () => {

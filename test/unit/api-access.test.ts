@@ -9,6 +9,8 @@ import {
   isAdmin,
   isolationClause,
   mayAccessClient,
+  mayAccessInstance,
+  NOTHING,
   PERMISSIONS,
   seesAllClients,
 } from '../../worker/access.ts';
@@ -30,19 +32,46 @@ describe('client isolation', () => {
   const qm = user(['quality_manager']);
   const admin = user(['admin']);
 
-  it('lets staff see their clients and instances without a client; managers see all', () => {
+  const clientless = (p: string): boolean => p === 'definition_change';
+
+  it('lets staff see their clients only; managers see all', () => {
     expect(seesAllClients(staff)).toBe(false);
     expect(seesAllClients(qm)).toBe(true);
     expect(mayAccessClient(staff, 'acme')).toBe(true);
     expect(mayAccessClient(staff, 'initech')).toBe(false);
-    expect(mayAccessClient(staff, undefined)).toBe(true);
     expect(mayAccessClient(qm, 'initech')).toBe(true);
+  });
+
+  it('shows an instance without a client only to roles that see every client (admins: definitions-level)', () => {
+    const finding = { procedure: 'supervision' }; // a client field, left empty
+    const change = { procedure: 'definition_change' }; // no client field at all
+    expect([staff, loner, admin, qm].map((u) => mayAccessInstance(u, finding, clientless))).toEqual([
+      false,
+      false,
+      false,
+      true,
+    ]);
+    expect([staff, loner, admin, qm].map((u) => mayAccessInstance(u, change, clientless))).toEqual([
+      false,
+      false,
+      true,
+      true,
+    ]);
+    expect(mayAccessInstance(staff, { client: 'acme', procedure: 'supervision' }, clientless)).toBe(true);
+    expect(mayAccessInstance(staff, { client: 'initech', procedure: 'supervision' }, clientless)).toBe(false);
+    expect(mayAccessInstance(staff, { client: '', procedure: 'supervision' }, clientless)).toBe(false);
   });
 
   it('limits visibility queries the same way', () => {
     expect(isolationClause(qm)).toBeUndefined();
-    expect(isolationClause(loner)).toBe('CustodiaClient IS NULL');
-    expect(isolationClause(staff)).toBe("(CustodiaClient IN ('acme', 'globex') OR CustodiaClient IS NULL)");
+    expect(isolationClause(loner)).toBe(NOTHING);
+    expect(isolationClause(staff)).toBe("CustodiaClient IN ('acme', 'globex')");
+    expect(isolationClause(admin, ['definition_change'])).toBe(
+      "(CustodiaClient IS NULL AND CustodiaProcedure IN ('definition_change'))",
+    );
+    expect(isolationClause(user(['admin'], ['acme']), ['definition_change'])).toBe(
+      "(CustodiaClient IN ('acme') OR (CustodiaClient IS NULL AND CustodiaProcedure IN ('definition_change')))",
+    );
   });
 
   it('grants permissions by role', () => {

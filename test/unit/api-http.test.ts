@@ -73,6 +73,7 @@ describe('API http helpers', () => {
       [
         'POST /api/session',
         'DELETE /api/session',
+        'POST /api/session/revoke-all',
         'GET /api/me',
         'GET /api/definitions',
         'GET /api/definitions/{id}',

@@ -8,15 +8,17 @@ import { isGrpcServiceError, WorkflowNotFoundError, type Client } from '@tempora
 import { WORKFLOW_TYPE } from '../../workflows/api.ts';
 import type { Clause } from '../../workflows/core/clauses.ts';
 import { compileSchemas } from '../../workflows/core/schemas.ts';
-import { CustodiaClient } from '../../workflows/search-attributes.ts';
-import { mayAccessClient } from '../access.ts';
+import { CustodiaClient, CustodiaProcedure } from '../../workflows/search-attributes.ts';
+import { isolationClause, mayAccessInstance, type InstanceScope } from '../access.ts';
 import type { LoadedDefinition } from '../definitions.ts';
 import type { RecordsStore, User } from '../records/types.ts';
 import { BadPageToken, listPage, type InstancePage } from '../visibility.ts';
 import { ApiProblem } from './http.ts';
 import { ID } from './patterns.ts';
 import { oidcFlow, type OidcFlow, type OidcSettings } from './oidc.ts';
-import { LoginLimiter } from './sessions.ts';
+import { createHashPool, type HashPool, type HashPoolOptions } from './hash-pool.ts';
+import { trustedProxiesSetting, trustedProxyList, type TrustedProxies } from './network.ts';
+import { DEFAULT_SIGN_IN_BUDGETS, SignInLimits, type SignInBudgets } from './sign-in-limits.ts';
 import { uiFiles, type UiFiles } from './static.ts';
 
 export interface ApiOptions {
@@ -25,8 +27,13 @@ export interface ApiOptions {
   /** The definitions instances may be started from, by procedure id. */
   definitions: Map<string, LoadedDefinition>;
   taskQueue: string;
-  /** Add `Secure` to the session cookie (serve over HTTPS). Default false. */
+  /**
+   * Always add `Secure` to the session cookie (and name it `__Host-…`). Default false: it is added
+   * on its own to requests that arrive over TLS, directly or at a trusted proxy.
+   */
   secureCookies?: boolean;
+  /** Proxies whose `X-Forwarded-For`/`-Proto` are believed (IPs/CIDRs; default CUSTODIA_TRUSTED_PROXIES). */
+  trustedProxies?: readonly string[];
   /** Session lifetime in ms (default 8 h). */
   sessionTtlMs?: number;
   /** Largest request body in bytes (default 256 KiB). */
@@ -34,6 +41,10 @@ export interface ApiOptions {
   /** Failed logins per user + address within `loginWindowMs` before 429 (default 5 per 15 min). */
   loginFailures?: number;
   loginWindowMs?: number;
+  /** The other sign-in budgets (per address, per user, in all); see `sign-in-limits.ts`. */
+  signInBudgets?: Partial<SignInBudgets>;
+  /** The password hashing threads (`hash-pool.ts`). */
+  hashPool?: HashPoolOptions;
   /** Inbox tasks read per request before sorting by due time (default 2000; tests lower it). */
   inboxScan?: number;
   /** Unexpected (5xx) errors are reported here (default console.error). */
@@ -58,7 +69,10 @@ export interface ApiContext {
   readonly bodyLimit: number;
   readonly inboxScan: number;
   readonly clauses: readonly Clause[];
-  readonly limiter: LoginLimiter;
+  readonly limits: SignInLimits;
+  /** Password verification off the serving thread. */
+  readonly hashPool: HashPool;
+  readonly trustedProxies: TrustedProxies;
   /** Sign-in through the identity provider, when configured. */
   readonly sso?: OidcFlow;
   /** The built web UI, when served. */
@@ -76,6 +90,10 @@ export interface ApiContext {
    * clients' instances, so their existence is not revealed).
    */
   accessibleInstance(user: User, workflowId: string): Promise<{ client?: string; running: boolean }>;
+  /** Whether the user may see an instance of this client and procedure (`access.ts`). */
+  mayAccess(user: User, scope: InstanceScope): boolean;
+  /** The visibility clause limiting a query to the user's instances, or undefined: all. */
+  isolation(user: User): string | undefined;
   /** One visibility page; a token Temporal does not accept is the caller's mistake (400). */
   pageOf(query: string, limit: number, token: string | undefined, now?: Date): Promise<InstancePage>;
 }
@@ -84,6 +102,10 @@ export function createContext(opts: ApiOptions, openApi: () => object): ApiConte
   const { client, definitions } = opts;
   const schemas = new Map<string, ReturnType<typeof compileSchemas>>();
   const workflowId = new RegExp(ID);
+  const clientless = (procedure: string): boolean => {
+    const def = definitions.get(procedure);
+    return def !== undefined && !def.ir.clientField;
+  };
   return {
     client,
     store: opts.store,
@@ -94,7 +116,16 @@ export function createContext(opts: ApiOptions, openApi: () => object): ApiConte
     bodyLimit: opts.bodyLimit ?? 256 * 1024,
     inboxScan: opts.inboxScan ?? 2000,
     clauses: opts.clauses ?? [],
-    limiter: new LoginLimiter(opts.loginFailures ?? 5, opts.loginWindowMs ?? 15 * 60_000),
+    limits: new SignInLimits({
+      ...DEFAULT_SIGN_IN_BUDGETS,
+      userAddress: {
+        max: opts.loginFailures ?? DEFAULT_SIGN_IN_BUDGETS.userAddress.max,
+        windowMs: opts.loginWindowMs ?? DEFAULT_SIGN_IN_BUDGETS.userAddress.windowMs,
+      },
+      ...opts.signInBudgets,
+    }),
+    hashPool: createHashPool(opts.hashPool),
+    trustedProxies: opts.trustedProxies ? trustedProxyList(opts.trustedProxies) : trustedProxiesSetting(),
     ...(opts.oidc ? { sso: oidcFlow(opts.oidc) } : {}),
     ...(opts.uiDir ? { ui: uiFiles(opts.uiDir) } : {}),
     onError: opts.onError ?? ((err: unknown) => console.error('custodia api: unexpected error', err)),
@@ -122,8 +153,23 @@ export function createContext(opts: ApiOptions, openApi: () => object): ApiConte
       }
       if (desc.type !== WORKFLOW_TYPE) throw notFound;
       const c = desc.typedSearchAttributes.get(CustodiaClient);
-      if (!mayAccessClient(user, c)) throw notFound;
+      const procedure = desc.typedSearchAttributes.get(CustodiaProcedure);
+      if (
+        !mayAccessInstance(
+          user,
+          { ...(c ? { client: c } : {}), ...(procedure ? { procedure } : {}) },
+          clientless,
+        )
+      )
+        throw notFound;
       return { ...(c !== undefined ? { client: c } : {}), running: desc.status.name === 'RUNNING' };
+    },
+    mayAccess(user, scope) {
+      return mayAccessInstance(user, scope, clientless);
+    },
+    isolation(user) {
+      const ids = [...definitions.values()].filter((d) => !d.ir.clientField).map((d) => d.ir.id);
+      return isolationClause(user, ids);
     },
     async pageOf(query, limit, token, now = new Date()) {
       try {

@@ -125,9 +125,16 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
   if (size === 0) throw new ApiProblem(400, 'BODY_REQUIRED', 'this request needs a JSON body');
   if (type !== 'application/json')
     throw new ApiProblem(415, 'UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json');
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (nestingExceeds(text, MAX_JSON_DEPTH))
+    throw new ApiProblem(
+      400,
+      'TOO_DEEP',
+      `the body nests objects and arrays more than ${MAX_JSON_DEPTH} levels deep`,
+    );
   let value: unknown;
   try {
-    value = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    value = JSON.parse(text);
   } catch (err) {
     throw new ApiProblem(
       400,
@@ -138,6 +145,30 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     throw new ApiProblem(400, 'INVALID_BODY', 'the body must be a JSON object');
   return value;
+}
+
+/** Deepest nesting of objects and arrays a body may have (the engine's data is far shallower). */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * Whether JSON text nests brackets deeper than `max` (strings skipped): checked before parsing, so
+ * nothing recursive (validation, canonical hashing, payload conversion) ever meets such a value.
+ */
+export function nestingExceeds(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
 }
 
 /** Drain (and discard) a body nobody reads, so keep-alive connections stay usable. */

@@ -101,11 +101,21 @@ export class OidcFailure extends Error {
   }
 }
 
-/** A relative path inside this site (no scheme, no `//host`), else `/`. */
+/**
+ * A relative path inside this site (no scheme, no `//host`), else `/`; characters outside printable
+ * ASCII percent-encoded, so it is always a valid `Location` header.
+ */
 export function safeReturnTo(raw: string | undefined): string {
   if (!raw || !raw.startsWith('/') || raw.startsWith('//') || raw.startsWith('/\\')) return '/';
-  if ([...raw].some((ch) => ch.charCodeAt(0) < 0x20) || raw.length > 500) return '/';
-  return raw;
+  if ([...raw].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f) || raw.length > 500)
+    return '/';
+  let encoded: string;
+  try {
+    encoded = raw.replace(/[^\x21-\x7e]/gu, (ch) => encodeURIComponent(ch));
+  } catch {
+    return '/'; // a lone surrogate
+  }
+  return encoded.length > 2000 ? '/' : encoded;
 }
 
 export interface OidcFlow {

@@ -18,7 +18,7 @@ function routerProblems(route: Route): Record<number, string[]> {
   };
   if (route.query !== 'unchecked') add(400, 'INVALID_QUERY, UNKNOWN_PARAMETER');
   if (route.body) {
-    add(400, 'BODY_REQUIRED, MALFORMED_JSON, INVALID_BODY, UNKNOWN_FIELD');
+    add(400, 'BODY_REQUIRED, MALFORMED_JSON, TOO_DEEP, INVALID_BODY, UNKNOWN_FIELD');
     add(413, 'BODY_TOO_LARGE');
     add(415, 'UNSUPPORTED_MEDIA_TYPE');
   }

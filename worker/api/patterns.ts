@@ -6,6 +6,11 @@ export const ID = '^[A-Za-z0-9][A-Za-z0-9._:@-]{0,199}$';
 export const EVENT = '^[A-Za-z][A-Za-z0-9_.-]{0,99}$';
 /** A value compared with a search attribute in a visibility query (no quotes, backslashes, line breaks). */
 export const KEYWORD = "^[^'\\\\\\n\\r]{1,200}$";
+/**
+ * A value compared with a KeywordList search attribute (state, awaiting): no double quote either —
+ * SQLite visibility matches lists with full-text search, where a `"` is a syntax error.
+ */
+export const LIST_KEYWORD = '^[^\'"\\\\\\n\\r]{1,200}$';
 /** Temporal's visibility page token, base64url. */
 export const PAGE_TOKEN = '^[A-Za-z0-9_-]{1,8192}$';
 /** An ISO-8601 duration (checked further by the handler). */

@@ -59,8 +59,10 @@ export interface RouteRequest<Q, B, S> {
   url: URL;
   /** Path parameters, percent-decoded. */
   params: Record<string, string>;
-  /** The client's address. */
+  /** The client's address (`network.ts`: forwarding headers only from a trusted proxy). */
   ip: string;
+  /** Served over TLS (directly or at a trusted TLS proxy) or configured so: cookies are `Secure`. */
+  secure: boolean;
   query: Q;
   body: B;
   session: S;

@@ -16,6 +16,7 @@ import {
   type Validator,
 } from './http.ts';
 import { needsCsrf, permissionOf, type Route } from './route.ts';
+import { clientAddress, isSecureRequest } from './network.ts';
 import { authenticate } from './sessions.ts';
 
 interface CompiledRoute {
@@ -107,8 +108,9 @@ async function run(
   x: { req: IncomingMessage; res: ServerResponse; url: URL; params: Record<string, string> },
 ): Promise<void> {
   const { route } = c;
+  const secure = app.secureCookies || isSecureRequest(x.req, app.trustedProxies);
   const session =
-    route.auth === 'public' ? undefined : await authenticate(app.store, x.req, needsCsrf(route));
+    route.auth === 'public' ? undefined : await authenticate(app.store, x.req, needsCsrf(route), secure);
   const query = c.query ? c.query(parseQuery(x.url.searchParams)) : {};
   const permission = permissionOf(route);
   if (permission && session && !PERMISSIONS[permission].holds(session.user)) {
@@ -116,5 +118,6 @@ async function run(
     throw new ApiProblem(403, rule.code, `${route.action ?? 'this'} is for ${rule.holders}`);
   }
   const body = c.body ? c.body(await readJsonBody(x.req, app.bodyLimit)) : undefined;
-  await route.handle({ ...x, ip: x.req.socket.remoteAddress ?? '', query, body, session }, app);
+  const ip = clientAddress(x.req, app.trustedProxies);
+  await route.handle({ ...x, ip, secure, query, body, session }, app);
 }

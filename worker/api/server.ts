@@ -16,11 +16,12 @@ import {
 import { createContext, type ApiOptions } from './context.ts';
 import { ApiProblem, discardBody, sendProblem } from './http.ts';
 import { openApiDocument } from './openapi.ts';
+import { isSecureRequest } from './network.ts';
 import { createRouter } from './router.ts';
 import { API_ROUTES } from './routes/index.ts';
 
 export type { ApiOptions } from './context.ts';
-export { CSRF_HEADER, SESSION_COOKIE } from './sessions.ts';
+export { CSRF_HEADER, SECURE_SESSION_COOKIE, SESSION_COOKIE } from './sessions.ts';
 
 export interface Api {
   server: Server;
@@ -74,6 +75,9 @@ export function createApi(opts: ApiOptions): Api {
   );
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    // Served over TLS (here or at a trusted proxy): browsers keep to https from now on.
+    if (isSecureRequest(req, app.trustedProxies))
+      res.setHeader('strict-transport-security', 'max-age=31536000; includeSubDomains');
     handle(req, res)
       .catch((err: unknown) =>
         sendProblem(
@@ -108,6 +112,7 @@ export function createApi(opts: ApiOptions): Api {
     /** Stop listening and drop open connections (again: a no-op). */
     close() {
       clearInterval(sweeper);
+      void app.hashPool.close();
       if (!server.listening) return Promise.resolve();
       return new Promise((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));

@@ -1,7 +1,8 @@
 /**
  * Sessions on the wire: the session cookie, who a request's session belongs to (401 without one),
- * the CSRF check for state-changing requests (403), the sign-in rate limiter, and the user as the
- * API shows it.
+ * the CSRF check for state-changing requests (403), and the user as the API shows it. Over TLS
+ * (`network.ts`) the cookie is `Secure` and named `__Host-custodia_session` (no Domain, Path=/:
+ * a sibling host or a plain-http page cannot set or overwrite it); only that name is read then.
  */
 import type { IncomingMessage } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
@@ -11,12 +12,19 @@ import { OIDC_COOKIE } from './oidc.ts';
 import type { Session } from './route.ts';
 
 export const SESSION_COOKIE = 'custodia_session';
+/** The session cookie's name when it is `Secure`. */
+export const SECURE_SESSION_COOKIE = `__Host-${SESSION_COOKIE}`;
+
+/** The session cookie's name for a request served securely or not. */
+export function sessionCookieName(secure: boolean): string {
+  return secure ? SECURE_SESSION_COOKIE : SESSION_COOKIE;
+}
 export const CSRF_HEADER = 'x-csrf-token';
 
 /** The `Set-Cookie` value of the session cookie (`maxAge` 0 with an empty value: signed out). */
 export function sessionCookie(value: string, maxAge: number, secure: boolean): string {
   return (
-    `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}` +
+    `${sessionCookieName(secure)}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}` +
     (secure ? '; Secure' : '')
   );
 }
@@ -40,8 +48,9 @@ export async function authenticate(
   store: RecordsStore,
   req: IncomingMessage,
   csrf: boolean,
+  secure = false,
 ): Promise<Session> {
-  const id = parseCookies(req.headers.cookie).get(SESSION_COOKIE);
+  const id = parseCookies(req.headers.cookie).get(sessionCookieName(secure));
   const session = id && /^[A-Za-z0-9_-]{16,128}$/.test(id) ? await store.getSession(id) : undefined;
   const user = session ? await store.getUser(session.userId) : undefined;
   if (!session || !user || user.disabled)
@@ -67,34 +76,4 @@ export async function authenticate(
 /** The user as the API shows it. */
 export function userView(user: User): Record<string, unknown> {
   return { id: user.id, displayName: user.displayName, roles: user.roles, clients: user.clients };
-}
-
-/** Failed logins per key within a sliding window. */
-export class LoginLimiter {
-  private readonly failures = new Map<string, number[]>();
-  constructor(
-    private readonly max: number,
-    private readonly windowMs: number,
-  ) {}
-  private recent(key: string, now: number): number[] {
-    const list = (this.failures.get(key) ?? []).filter((t) => t > now - this.windowMs);
-    if (list.length) this.failures.set(key, list);
-    else this.failures.delete(key);
-    return list;
-  }
-  /** Seconds until another attempt is allowed, or 0. */
-  blockedFor(key: string, now = Date.now()): number {
-    const list = this.recent(key, now);
-    if (list.length < this.max) return 0;
-    const oldest = list[list.length - this.max] ?? now;
-    return Math.max(1, Math.ceil((oldest + this.windowMs - now) / 1000));
-  }
-  fail(key: string, now = Date.now()): void {
-    if (this.failures.size > 10_000)
-      for (const k of [...this.failures.keys()]) if (!this.recent(k, now).length) this.failures.delete(k);
-    this.failures.set(key, [...this.recent(key, now), now]);
-  }
-  succeed(key: string): void {
-    this.failures.delete(key);
-  }
 }

@@ -21,6 +21,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { userInfo } from 'node:os';
+import { enrolOidcUser } from '../api/oidc-users.ts';
 import { checkPasswordPolicy } from '../records/passwords.ts';
 import { loadDefinitions } from '../definitions.ts';
 import type { RecordsStore, Role, User } from '../records/types.ts';
@@ -132,6 +133,7 @@ async function create(args: string[]): Promise<number> {
       cliActor(),
       known,
     );
+    if (values.oidc) await enrolOidcUser(store, user.id, cliActor());
     console.log(`created ${describe(user)}`);
     return 0;
   });

@@ -20,6 +20,7 @@ import type {
   AuditProblem,
   AuditVerification,
   NamedRecord,
+  PasswordVerifier,
   RecordsStore,
   SecurityRecordInput,
 } from './types.ts';
@@ -203,8 +204,8 @@ class SqlRecordsStore implements RecordsStore {
   setPassword(userId: string, password: string, by: string) {
     return this.appended(users.setPassword(this.sql, userId, password, by));
   }
-  checkPassword(userId: string, password: string) {
-    return users.checkPassword(this.sql, userId, password);
+  checkPassword(userId: string, password: string, verifier?: PasswordVerifier) {
+    return users.checkPassword(this.sql, userId, password, verifier);
   }
   getUser(userId: string) {
     return users.getUser(this.sql, userId);
@@ -235,6 +236,9 @@ class SqlRecordsStore implements RecordsStore {
   }
   deleteSession(id: string) {
     return users.deleteSession(this.sql, id);
+  }
+  deleteSessionsOf(userId: string) {
+    return users.deleteSessionsOf(this.sql, userId);
   }
   deleteExpiredSessions() {
     return users.deleteExpiredSessions(this.sql);

@@ -212,6 +212,13 @@ export interface NamedRecord {
   at: string;
 }
 
+/** Runs `passwords.ts`'s verification elsewhere (e.g. a worker thread pool); default: in-line. */
+export interface PasswordVerifier {
+  verify(password: string, stored: string): Promise<boolean>;
+  /** Spend a verification's cost for an unknown user. */
+  burn(password: string): Promise<void>;
+}
+
 export interface RecordsStore {
   /** `embedded` (PGlite) or `postgres` (a server via DATABASE_URL). */
   readonly backend: 'embedded' | 'postgres';
@@ -259,7 +266,7 @@ export interface RecordsStore {
    * The user when the password matches (argon2id) and the user is enabled, else undefined.
    * Unknown users cost the same hash computation, so timing does not reveal which ids exist.
    */
-  checkPassword(userId: string, password: string): Promise<User | undefined>;
+  checkPassword(userId: string, password: string, verifier?: PasswordVerifier): Promise<User | undefined>;
   getUser(userId: string): Promise<User | undefined>;
   listUsers(): Promise<User[]>;
   /** Replace the user's client assignments (audited as `user.assign`). */
@@ -273,6 +280,8 @@ export interface RecordsStore {
   /** The session when it exists, has not expired and its user is enabled. */
   getSession(id: string): Promise<Session | undefined>;
   deleteSession(id: string): Promise<void>;
+  /** End every session of a user ("sign out everywhere"); returns how many. */
+  deleteSessionsOf(userId: string): Promise<number>;
   /** Remove expired sessions; returns how many. */
   deleteExpiredSessions(): Promise<number>;
 

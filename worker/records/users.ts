@@ -12,7 +12,7 @@ import { canonicalUserId } from './identity.ts';
 import { burnVerification, checkPasswordPolicy, hashPassword, verifyPassword } from './passwords.ts';
 import type { SqlClient, SqlQueryable } from './sql.ts';
 import { rolesProblem, type RoleSet } from '../roles.ts';
-import type { NewUser, Role, Session, User } from './types.ts';
+import type { NewUser, PasswordVerifier, Role, Session, User } from './types.ts';
 import type { Json } from '../../workflows/core/ir.ts';
 
 const USER_ID = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
@@ -185,16 +185,17 @@ export async function checkPassword(
   db: SqlQueryable,
   userId: string,
   password: string,
+  verifier: PasswordVerifier = { verify: verifyPassword, burn: burnVerification },
 ): Promise<User | undefined> {
   userId = canonicalUserId(userId);
   const [row] = await db.query<{ password_hash: string }>('SELECT password_hash FROM users WHERE id = $1', [
     userId,
   ]);
   if (!row) {
-    await burnVerification(password);
+    await verifier.burn(password);
     return undefined;
   }
-  if (!(await verifyPassword(password, row.password_hash))) return undefined;
+  if (!(await verifier.verify(password, row.password_hash))) return undefined;
   const user = await getUser(db, userId);
   return user && !user.disabled ? user : undefined;
 }
@@ -323,6 +324,10 @@ export async function getSession(db: SqlQueryable, id: string): Promise<Session 
 
 export async function deleteSession(db: SqlQueryable, id: string): Promise<void> {
   await db.query('DELETE FROM sessions WHERE id_hash = $1', [sessionKey(id)]);
+}
+
+export async function deleteSessionsOf(db: SqlQueryable, userId: string): Promise<number> {
+  return (await db.query('DELETE FROM sessions WHERE user_id = $1 RETURNING id_hash', [userId])).length;
 }
 
 export async function deleteExpiredSessions(db: SqlQueryable): Promise<number> {

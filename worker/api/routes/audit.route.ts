@@ -2,9 +2,11 @@
 import { mayAccessClient } from '../../access.ts';
 import { auditToCsv } from '../../records/export.ts';
 import type { AuditEntry } from '../../records/types.ts';
+import { auditExport } from '../audit-events.ts';
 import { ApiProblem, sendJson, sendText } from '../http.ts';
 import { ID, KEYWORD, matching } from '../patterns.ts';
 import { defineRoute, objectSchema } from '../route.ts';
+import { originOf } from './session.route.ts';
 
 const trail = defineRoute({
   method: 'GET',
@@ -24,15 +26,21 @@ const trail = defineRoute({
     },
   },
   problems: { 404: 'NOT_FOUND' },
-  async handle({ query, res, session }, app) {
+  async handle({ ip, query, req, res, session }, app) {
     const { user } = session;
     if ((query.workflowId === undefined) === (query.client === undefined))
       throw new ApiProblem(400, 'INVALID_QUERY', 'give exactly one of workflowId and client');
     let entries: AuditEntry[];
     if (query.workflowId) {
       entries = await app.store.auditOf(query.workflowId);
-      const clients = new Set(entries.map((e) => e.client).filter((c): c is string => c !== undefined));
-      const hidden = [...clients].some((c) => !mayAccessClient(user, c));
+      // Every record must be one the user may see: with its client, or without one (access.ts).
+      const hidden = entries.some((e) => {
+        const procedure = e.body.procedure;
+        return !app.mayAccess(user, {
+          ...(e.client ? { client: e.client } : {}),
+          ...(typeof procedure === 'string' ? { procedure } : {}),
+        });
+      });
       if (hidden) throw new ApiProblem(404, 'NOT_FOUND', `no instance "${query.workflowId}"`);
       if (!entries.length) await app.accessibleInstance(user, query.workflowId);
     } else {
@@ -40,8 +48,17 @@ const trail = defineRoute({
       if (!mayAccessClient(user, c)) throw new ApiProblem(404, 'NOT_FOUND', `no client "${c}"`);
       entries = await app.store.auditOfClient(c);
     }
-    if (query.format === 'csv') sendText(res, 200, 'text/csv; charset=utf-8', auditToCsv(entries));
-    else sendJson(res, 200, { entries });
+    if (query.format === 'csv') {
+      // An export leaves the system: recorded (who, what, how many), before it is sent.
+      await auditExport(originOf(app, req, ip), user.id, {
+        subject: query.workflowId ?? `client:${query.client ?? ''}`,
+        filter: query.workflowId ? { workflowId: query.workflowId } : { client: query.client ?? '' },
+        format: 'csv',
+        count: entries.length,
+        ...(query.client ? { client: query.client } : {}),
+      });
+      sendText(res, 200, 'text/csv; charset=utf-8', auditToCsv(entries));
+    } else sendJson(res, 200, { entries });
   },
 });
 

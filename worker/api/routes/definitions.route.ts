@@ -1,4 +1,5 @@
 /** The procedures: what can be started, one definition and its deployed versions, drafts, deploying, clauses. */
+import { parseDocument } from 'yaml';
 import { hashProcedure } from '../../../workflows/core/hash.ts';
 import { validateProcedureText } from '../../../workflows/core/validate.ts';
 import { invariantDiagnostics, type LoadedDefinition } from '../../definitions.ts';
@@ -13,6 +14,33 @@ const draft = objectSchema<{ yaml: string; file?: string }>(
   ['yaml'],
 );
 const diagnosticList = { type: 'array', items: { type: 'object' } };
+
+/** Aliases a draft may expand (the loader's own `maxAliasCount`). */
+const ALIAS_BUDGET = 100;
+
+/**
+ * Refuse a draft whose YAML aliases expand beyond the budget (an alias bomb) before the loader
+ * sees it: 422 `DEFINITION_INVALID` with one `YAML_ALIAS_BUDGET` diagnostic. Only drafts that use
+ * aliases (`*`) are parsed an extra time.
+ */
+function refuseAliasBomb(yaml: string, file: string): void {
+  if (!yaml.includes('*')) return;
+  try {
+    parseDocument(yaml, { uniqueKeys: false }).toJS({ maxAliasCount: ALIAS_BUDGET });
+  } catch (err) {
+    if (!(err instanceof ReferenceError)) return; // the loader reports other problems itself
+    const diagnostic = {
+      code: 'YAML_ALIAS_BUDGET',
+      severity: 'error',
+      message: `YAML aliases expand beyond ${ALIAS_BUDGET} nodes; write the values out instead`,
+      file,
+      line: 1,
+      column: 1,
+      pointer: '',
+    };
+    throw new ApiProblem(422, 'DEFINITION_INVALID', diagnostic.message, { diagnostics: [diagnostic] });
+  }
+}
 
 function summary(def: LoadedDefinition): Record<string, unknown> {
   return {
@@ -107,8 +135,10 @@ const validate = defineRoute({
       },
     },
   },
+  problems: { 422: 'DEFINITION_INVALID (YAML aliases expanding beyond the budget)' },
   async handle({ body, res }) {
     const file = body.file ?? 'draft.yaml';
+    refuseAliasBomb(body.yaml, file);
     const result = validateProcedureText(body.yaml, file);
     const diagnostics = [...result.diagnostics];
     let about: Record<string, unknown> = {};
@@ -159,6 +189,7 @@ const deploy = defineRoute({
     422: 'DEFINITION_INVALID, with `diagnostics` (file, line, column, code, message)',
   },
   async handle({ body, req, res, session }, app) {
+    refuseAliasBomb(body.yaml, body.file ?? 'draft.yaml');
     let deployed;
     try {
       deployed = await deployDefinitionText(

@@ -1,11 +1,9 @@
 /** Work waiting for people: my inbox, and instances stalled past their SLA or idle too long. */
 import { parseDuration } from '../../../workflows/core/duration.ts';
-import { isolationClause } from '../../access.ts';
 import { inboxOf } from '../../inbox.ts';
-import type { User } from '../../records/types.ts';
 import { buildListQuery, countByProcedureAndState } from '../../visibility.ts';
 import { ApiProblem, sendJson } from '../http.ts';
-import { DURATION, KEYWORD, LIMIT, matching, PAGE_TOKEN } from '../patterns.ts';
+import { DURATION, KEYWORD, LIMIT, LIST_KEYWORD, matching, PAGE_TOKEN } from '../patterns.ts';
 import { defineRoute, objectSchema } from '../route.ts';
 
 const inbox = defineRoute({
@@ -21,7 +19,7 @@ const inbox = defineRoute({
       sendJson(res, 200, { tasks: [] });
       return;
     }
-    const iso = isolationClause(user);
+    const iso = app.isolation(user);
     const out = await inboxOf(app.client, {
       roles: user.roles,
       ...(iso ? { within: iso } : {}),
@@ -34,17 +32,22 @@ const inbox = defineRoute({
 
 const idle = matching(DURATION, 'ISO-8601 duration (default P3D)');
 
-/** The stalled query (past the SLA, or idle longer than `idle`) for this user, or a 400. */
+/** The longest `idle` asked about: ten years (beyond, the date it names is not a date). */
+const MAX_IDLE_MS = 3650 * 86_400_000;
+
+/** The stalled query (past the SLA, or idle longer than `idle`) within `iso`, or a 400. */
 function stalledQuery(
-  user: User,
+  iso: string | undefined,
   idleFor: string,
   now: Date,
   filter: { procedure?: string; state?: string },
 ): string {
-  if (parseDuration(idleFor) === undefined)
+  const ms = parseDuration(idleFor);
+  if (ms === undefined)
     throw new ApiProblem(400, 'INVALID_QUERY', `idle must be an ISO-8601 duration such as P3D or PT12H`);
+  if (!Number.isFinite(ms) || ms > MAX_IDLE_MS)
+    throw new ApiProblem(400, 'INVALID_QUERY', 'idle may be at most ten years (P3650D)');
   const parts = [buildListQuery({ stalled: true, idle: idleFor, ...filter }, now)];
-  const iso = isolationClause(user);
   if (iso) parts.push(iso);
   return parts.join(' AND ');
 }
@@ -66,7 +69,7 @@ const stalled = defineRoute({
   query: objectSchema<StalledQuery>({
     idle,
     procedure: matching(KEYWORD),
-    state: matching(KEYWORD),
+    state: matching(LIST_KEYWORD),
     limit: LIMIT,
     pageToken: matching(PAGE_TOKEN),
   }),
@@ -77,7 +80,7 @@ const stalled = defineRoute({
   async handle({ query, res, session }, app) {
     const idleFor = query.idle ?? 'P3D';
     const now = new Date();
-    const q = stalledQuery(session.user, idleFor, now, {
+    const q = stalledQuery(app.isolation(session.user), idleFor, now, {
       ...(query.procedure ? { procedure: query.procedure } : {}),
       ...(query.state ? { state: query.state } : {}),
     });
@@ -110,7 +113,7 @@ const stalledCounts = defineRoute({
   async handle({ query, res, session }, app) {
     const idleFor = query.idle ?? 'P3D';
     const now = new Date();
-    const q = stalledQuery(session.user, idleFor, now, {});
+    const q = stalledQuery(app.isolation(session.user), idleFor, now, {});
     const irs = [...app.definitions.values()].map((d) => d.ir);
     const counts = await countByProcedureAndState(app.client, q, irs, now);
     sendJson(res, 200, { idle: idleFor, at: now.toISOString(), ...counts });

@@ -3,12 +3,14 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Json } from '../../../workflows/core/ir.ts';
 import { REJECTION_CODES, type RejectionCode } from '../../../workflows/core/rejections.ts';
 import { formatProblems } from '../../../workflows/core/schemas.ts';
-import { isolationClause, mayAccessClient } from '../../access.ts';
+import { mayAccessClient } from '../../access.ts';
 import { EventRejected, getSnapshot, sendEvent, startProcedure } from '../../instances.ts';
+import { auditRefusedEvent } from '../audit-events.ts';
 import { buildListQuery } from '../../visibility.ts';
 import { ApiProblem, sendJson } from '../http.ts';
-import { EVENT, ID, KEYWORD, LIMIT, matching, PAGE_TOKEN } from '../patterns.ts';
+import { EVENT, ID, KEYWORD, LIMIT, LIST_KEYWORD, matching, PAGE_TOKEN } from '../patterns.ts';
 import { defineRoute, objectSchema } from '../route.ts';
+import { originOf } from './session.route.ts';
 
 /** The engine's refusal of an event → the HTTP status it is answered with. */
 export const REJECTION_STATUS: Record<RejectionCode, number> = {
@@ -63,7 +65,11 @@ const start = defineRoute({
       },
     },
   },
-  problems: { 403: 'CLIENT_NOT_ASSIGNED', 404: 'UNKNOWN_PROCEDURE', 422: 'INVALID_INPUT' },
+  problems: {
+    403: 'CLIENT_NOT_ASSIGNED, CLIENT_REQUIRED (an instance you could not see afterwards)',
+    404: 'UNKNOWN_PROCEDURE',
+    422: 'INVALID_INPUT',
+  },
   async handle({ body, res, session }, app) {
     const def = app.definitionOf(body.procedure);
     const input = body.input ?? {};
@@ -72,9 +78,17 @@ const start = defineRoute({
       throw new ApiProblem(422, 'INVALID_INPUT', `start input rejected: ${formatProblems(problems)}`, {
         errors: problems,
       });
-    const c = def.ir.clientField ? input[def.ir.clientField] : undefined;
-    if (!mayAccessClient(session.user, typeof c === 'string' ? c : undefined))
-      throw new ApiProblem(403, 'CLIENT_NOT_ASSIGNED', `you are not assigned to client "${String(c)}"`);
+    const value = def.ir.clientField ? input[def.ir.clientField] : undefined;
+    const c = typeof value === 'string' && value ? value : undefined;
+    // Only what the starter may then see (access.ts).
+    if (!app.mayAccess(session.user, { ...(c ? { client: c } : {}), procedure: def.ir.id }))
+      throw c
+        ? new ApiProblem(403, 'CLIENT_NOT_ASSIGNED', `you are not assigned to client "${c}"`)
+        : new ApiProblem(
+            403,
+            'CLIENT_REQUIRED',
+            'an instance without a client is visible only to roles that see every client; give its client',
+          );
     const workflowId = await startProcedure(app.client, def, {
       context: input,
       starter: { id: session.user.id, roles: [...session.user.roles] },
@@ -109,9 +123,9 @@ const list = defineRoute({
   query: objectSchema<ListQuery>({
     procedure: matching(KEYWORD),
     version: matching(KEYWORD),
-    state: matching(KEYWORD),
+    state: matching(LIST_KEYWORD),
     client: matching(KEYWORD),
-    awaiting: matching(KEYWORD),
+    awaiting: matching(LIST_KEYWORD),
     overdue: { type: 'boolean' },
     all: { type: 'boolean', description: 'include closed instances' },
     limit: LIMIT,
@@ -137,7 +151,7 @@ const list = defineRoute({
     }
     const { limit, pageToken, ...filter } = query;
     const parts = [buildListQuery(filter)];
-    const iso = isolationClause(session.user);
+    const iso = app.isolation(session.user);
     if (iso) parts.push(iso);
     const page = await app.pageOf(parts.join(' AND '), limit ?? 50, pageToken);
     sendJson(res, 200, {
@@ -178,24 +192,27 @@ const send = defineRoute({
   ),
   responses: { 200: { description: 'Accepted: the new state and the events this user may send now' } },
   problems: { ...rejectionsByStatus(), 404: 'NOT_FOUND' },
-  async handle({ body, params, res, session }, app) {
+  async handle({ body, ip, params, req, res, session }, app) {
     const workflowId = params.id ?? '';
     const inst = await app.accessibleInstance(session.user, workflowId);
     if (!inst.running) throw finished();
+    const actor = { id: session.user.id, roles: [...session.user.roles] };
     try {
       const result = await sendEvent(app.client, workflowId, {
         type: body.type,
         ...(body.data ? { data: body.data } : {}),
-        actor: { id: session.user.id, roles: [...session.user.roles] },
+        actor,
       });
       sendJson(res, 200, result);
     } catch (err) {
-      if (err instanceof EventRejected)
+      if (err instanceof EventRejected) {
+        await auditRefusedEvent(originOf(app, req, ip), actor, workflowId, body.type, err.code, inst.client);
         throw new ApiProblem(
           isRejectionCode(err.code) ? REJECTION_STATUS[err.code] : 409,
           err.code,
           err.message,
         );
+      }
       if (err instanceof WorkflowNotFoundError) throw finished();
       throw err;
     }

@@ -1,8 +1,11 @@
 /** Sign-in through the OpenID Connect provider (`oidc.ts` runs the flow; these are its two ends). */
+import { auditFailedSignIn, auditSignIn } from '../audit-events.ts';
 import { ApiProblem, parseCookies } from '../http.ts';
-import { OIDC_COOKIE, OidcFailure } from '../oidc.ts';
+import { isOidcUser } from '../oidc-users.ts';
+import { OIDC_COOKIE, OidcFailure, safeReturnTo } from '../oidc.ts';
 import { defineRoute, objectSchema } from '../route.ts';
 import { oidcCookie, sessionCookie } from '../sessions.ts';
+import { originOf } from './session.route.ts';
 
 const notConfigured = (): ApiProblem =>
   new ApiProblem(404, 'OIDC_NOT_CONFIGURED', 'sign-in through an identity provider is not set up');
@@ -15,7 +18,7 @@ const login = defineRoute({
   query: objectSchema<{ returnTo?: string }>({ returnTo: { type: 'string', maxLength: 500 } }),
   responses: { 302: { description: 'To the provider' } },
   problems: { 404: 'OIDC_NOT_CONFIGURED', 503: 'OIDC_PROVIDER_UNREACHABLE' },
-  async handle({ query, res }, app) {
+  async handle({ query, res, secure }, app) {
     if (!app.sso) throw notConfigured();
     let begun;
     try {
@@ -27,7 +30,7 @@ const login = defineRoute({
     }
     res.writeHead(302, {
       location: begun.url,
-      'set-cookie': oidcCookie(begun.cookie, 600, app.secureCookies),
+      'set-cookie': oidcCookie(begun.cookie, 600, secure),
       'cache-control': 'no-store',
       'referrer-policy': 'no-referrer',
     });
@@ -50,10 +53,10 @@ const callback = defineRoute({
     404: 'OIDC_NOT_CONFIGURED',
     503: 'OIDC_PROVIDER_UNREACHABLE',
   },
-  async handle({ req, res, url }, app) {
+  async handle({ ip, req, res, secure, url }, app) {
     if (!app.sso) throw notConfigured();
     const pending = parseCookies(req.headers.cookie).get(OIDC_COOKIE);
-    const clear = oidcCookie('', 0, app.secureCookies);
+    const clear = oidcCookie('', 0, secure);
     const fail = (code: string, message: string, status: number): void => {
       // With the UI: back to its sign-in page, which explains the code; without: a problem.
       if (app.ui) {
@@ -74,18 +77,27 @@ const callback = defineRoute({
       if (!(err instanceof OidcFailure)) throw err;
       return fail(err.code, err.message, err.code === 'OIDC_PROVIDER_UNREACHABLE' ? 503 : 401);
     }
+    // Only users enrolled for the provider (oidc-users.ts): a claim never reaches a password or
+    // admin account that was not.
+    const origin = originOf(app, req, ip);
     const user = await app.store.getUser(result.userId);
-    if (!user || user.disabled)
+    const enrolled = user && !user.disabled && (await isOidcUser(app.store, user.id));
+    if (!user || !enrolled) {
+      await auditFailedSignIn(origin, result.userId, user ? 'not_oidc_user' : 'unknown_user', 'oidc');
       return fail(
         'OIDC_UNKNOWN_USER',
-        `"${result.userId}" is not an enabled Custodia user; an administrator creates it (custodia user create … --oidc)`,
+        `"${result.userId}" is not an enabled Custodia user enrolled for this identity provider; an administrator creates it (custodia user create … --oidc)`,
         403,
       );
+    }
+    // The location is checked before the session exists (a cookie of an older version may hold any path).
+    const location = safeReturnTo(result.returnTo);
+    await auditSignIn(origin, user.id, 'oidc');
     const ttl = app.sessionTtlMs;
     const session = await app.store.createSession(user.id, ttl);
     res.writeHead(302, {
-      location: result.returnTo,
-      'set-cookie': [sessionCookie(session.id, Math.floor(ttl / 1000), app.secureCookies), clear],
+      location,
+      'set-cookie': [sessionCookie(session.id, Math.floor(ttl / 1000), secure), clear],
       'cache-control': 'no-store',
       'referrer-policy': 'no-referrer',
     });

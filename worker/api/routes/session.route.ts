@@ -1,9 +1,33 @@
-/** Signing in and out with a password, who I am, and how to sign in. */
+/**
+ * Signing in and out with a password, signing out everywhere, who I am, and how to sign in. A
+ * password sign-in is admitted by the budgets of `sign-in-limits.ts` (counted before hashing) and
+ * verified on the hashing threads (`hash-pool.ts`), never on the serving thread.
+ */
+import type { IncomingMessage } from 'node:http';
 import { isRecordsError } from '../../records/errors.ts';
 import type { User } from '../../records/types.ts';
+import { auditFailedSignIn, auditSignIn, auditSignOut, type AuditOrigin } from '../audit-events.ts';
+import type { ApiContext } from '../context.ts';
+import { HashPoolBusy } from '../hash-pool.ts';
 import { ApiProblem, sendEmpty, sendJson } from '../http.ts';
 import { defineRoute, objectSchema } from '../route.ts';
+import { isRefusal } from '../sign-in-limits.ts';
 import { sessionCookie, userView } from '../sessions.ts';
+
+/** Who asked, for the audit records of this request. */
+export function originOf(app: ApiContext, req: IncomingMessage, ip: string): AuditOrigin {
+  const ua = req.headers['user-agent'];
+  return { store: app.store, ip, ...(ua ? { userAgent: ua } : {}) };
+}
+
+const tooMany = (retryAfter: number, why: string): ApiProblem =>
+  new ApiProblem(
+    429,
+    'TOO_MANY_ATTEMPTS',
+    `${why}; try again in ${retryAfter} s`,
+    {},
+    { 'retry-after': String(retryAfter) },
+  );
 
 const ME = { $ref: '#/components/schemas/Me' };
 
@@ -20,36 +44,41 @@ const signIn = defineRoute({
     ['id', 'password'],
   ),
   responses: { 201: { description: 'Signed in; the session cookie is set', schema: ME } },
-  problems: { 401: 'BAD_CREDENTIALS', 429: 'TOO_MANY_ATTEMPTS (with Retry-After)' },
-  async handle({ body, ip, res }, app) {
-    const key = `${body.id.toLowerCase()}\u0000${ip}`;
-    const wait = app.limiter.blockedFor(key);
-    if (wait)
-      throw new ApiProblem(
-        429,
-        'TOO_MANY_ATTEMPTS',
-        `too many failed sign-ins; try again in ${wait} s`,
-        {},
-        { 'retry-after': String(wait) },
-      );
+  problems: {
+    401: 'BAD_CREDENTIALS',
+    429: 'TOO_MANY_ATTEMPTS (a sign-in budget is spent, or too many sign-ins at once; with Retry-After)',
+  },
+  async handle({ body, ip, req, res, secure }, app) {
+    const attempt = app.limits.admit(body.id, ip);
+    if (isRefusal(attempt)) throw tooMany(attempt.retryAfter, 'too many failed sign-ins');
     let user: User | undefined;
     try {
-      user = await app.store.checkPassword(body.id, body.password);
+      user = await app.store.checkPassword(body.id, body.password, app.hashPool);
     } catch (err) {
-      if (!isRecordsError(err)) throw err;
+      if (err instanceof HashPoolBusy) {
+        attempt.withdrawn();
+        throw tooMany(1, 'too many sign-ins at once');
+      }
+      if (!isRecordsError(err)) {
+        attempt.failed();
+        throw err;
+      }
     }
+    const origin = originOf(app, req, ip);
     if (!user) {
-      app.limiter.fail(key);
+      attempt.failed();
+      await auditFailedSignIn(origin, body.id, 'bad_credentials', 'password');
       throw new ApiProblem(401, 'BAD_CREDENTIALS', 'unknown user or wrong password');
     }
-    app.limiter.succeed(key);
+    attempt.succeeded();
+    await auditSignIn(origin, user.id, 'password');
     const ttl = app.sessionTtlMs;
     const session = await app.store.createSession(user.id, ttl);
     sendJson(
       res,
       201,
       { user: userView(user), csrfToken: session.csrfToken, expiresAt: session.expiresAt },
-      { 'set-cookie': sessionCookie(session.id, Math.floor(ttl / 1000), app.secureCookies) },
+      { 'set-cookie': sessionCookie(session.id, Math.floor(ttl / 1000), secure) },
     );
   },
 });
@@ -74,9 +103,28 @@ const signOut = defineRoute({
   summary: 'Sign out',
   auth: 'user',
   responses: { 204: { description: 'Signed out' } },
-  async handle({ res, session }, app) {
+  async handle({ ip, req, res, secure, session }, app) {
     await app.store.deleteSession(session.sessionId);
-    sendEmpty(res, 204, { 'set-cookie': sessionCookie('', 0, app.secureCookies) });
+    await auditSignOut(originOf(app, req, ip), session.user.id, 'user');
+    sendEmpty(res, 204, { 'set-cookie': sessionCookie('', 0, secure) });
+  },
+});
+
+const signOutEverywhere = defineRoute({
+  method: 'POST',
+  path: '/api/session/revoke-all',
+  summary: 'Sign out everywhere: end every session of the signed-in user (this one too)',
+  auth: 'user',
+  responses: {
+    200: {
+      description: 'How many sessions were ended',
+      schema: { type: 'object', properties: { ended: { type: 'integer' } } },
+    },
+  },
+  async handle({ ip, req, res, secure, session }, app) {
+    const ended = await app.store.deleteSessionsOf(session.user.id);
+    await auditSignOut(originOf(app, req, ip), session.user.id, 'revoked', ended);
+    sendJson(res, 200, { ended }, { 'set-cookie': sessionCookie('', 0, secure) });
   },
 });
 
@@ -95,4 +143,4 @@ const me = defineRoute({
   },
 });
 
-export const sessionRoutes = [signIn, signInMethods, signOut, me];
+export const sessionRoutes = [signIn, signInMethods, signOut, signOutEverywhere, me];
