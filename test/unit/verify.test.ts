@@ -208,6 +208,40 @@ describe('each broken fixture fails its invariant with the shortest counterexamp
   });
 });
 
+describe('deadlock with data: stuck for some values the context schema allows', () => {
+  it('ends_in: more copies back than issued enables neither CLOSE nor REPORT_MISSING; the values are reported', () => {
+    const { ir, r } = onlyViolation('broken-ends_in-data', 'ends');
+    expect(r.counterexample).toEqual([
+      { event: '$start', to: ['approved'] },
+      { event: 'ISSUE', roles: ['quality_administrator'], to: ['issued'] },
+      { event: 'RETURN', roles: ['quality_administrator'], to: ['returned'] },
+    ]);
+    expect(r.values).toEqual({ copies_issued: 0, copies_returned: 1 });
+    expect(r.note).toBe(
+      'deadlock with data: in returned, with ctx.copies_issued = 0, ctx.copies_returned = 1 (allowed by the context schema) no event or timer is enabled: CLOSE needs ctx.copies_returned == ctx.copies_issued; REPORT_MISSING needs ctx.copies_returned < ctx.copies_issued',
+    );
+    // The real engine, driven with those values, is stuck: both events refused, no timer pending.
+    const proc = compileProcedure(ir);
+    const qa = { id: 'ada', roles: ['quality_administrator'] };
+    let state = startInstance(proc, {}, qa, 1_000).state;
+    state = applyEvent(proc, state, { type: 'ISSUE', data: { copies: 0 }, actor: qa }, 2_000).state;
+    state = applyEvent(proc, state, { type: 'RETURN', data: { copies: 1 }, actor: qa }, 3_000).state;
+    expect(state.done).toBe(false);
+    expect(state.timers).toEqual([]);
+    for (const type of ['CLOSE', 'REPORT_MISSING'])
+      expect(() => applyEvent(proc, state, { type, actor: qa }, 4_000)).toThrow();
+  });
+
+  it('complementary guards (== / !=) leave no values stuck: the shipped file_access proves it', () => {
+    const text = readFileSync(fixturePath('broken-ends_in-data'), 'utf8').replace(
+      'guard: ctx.copies_returned < ctx.copies_issued',
+      'guard: ctx.copies_returned != ctx.copies_issued',
+    );
+    const { invariants } = verifyProcedure(load(text, 'fixed.yaml'));
+    expect(failing(invariants)).toEqual([]);
+  });
+});
+
 describe('formatCounterexample', () => {
   it('prints one numbered step a line, with the person, roles, data and assumed guards', () => {
     const text = formatCounterexample([

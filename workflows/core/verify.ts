@@ -37,55 +37,17 @@ import { buildModel, type Model, type Tx } from './verify/model.ts';
 import { ABSENT, evaluateAbstract, lookup, predicate, valuesOf } from './verify/values.ts';
 import { type Config, eventMoves, leaves } from './verify/semantics.ts';
 import { type Edge, explore, type Graph, shortestPath, toSteps } from './verify/search.ts';
+import { findDataDeadlock } from './verify/liveness.ts';
+import type { InvariantResult, PathStep, VerifyOptions, VerifyResult } from './verify/types.ts';
 
-/** One step of a counterexample path. */
-export interface PathStep {
-  /** Event type; `after P5D` for a timer; `$start` for the first step. */
-  event: string;
-  /** Roles of the person sending the event (a set that makes this step possible). */
-  roles?: string[];
-  /** Symbolic person (`A1`, `A2`, …), for events separation of duties or `distinct_actors` care about. */
-  actor?: string;
-  /** Guard(s) assumed true for this step (undecidable from what the verifier knows). */
-  guard?: string;
-  /** Event data the step depends on (values of enumerated data fields), when any. */
-  data?: Record<string, Json>;
-  /** Active leaf state paths after the step. */
-  to: string[];
-}
-
-export interface InvariantResult {
-  id: string;
-  kind: InvariantIR['kind'];
-  /** Proved on every path. `false` when violated, or when the search was cut short (see `note`). */
-  holds: boolean;
-  /** A shortest path that breaks the invariant (starts with `$start`). */
-  counterexample?: PathStep[];
-  /** Configurations explored. */
-  explored: number;
-  note?: string;
-}
-
-export interface VerifyResult {
-  invariants: InvariantResult[];
-  /** Every reachable configuration was explored (no cap was hit). */
-  exhaustive: boolean;
-  /** Configurations explored. */
-  explored: number;
-}
-
-export interface VerifyOptions {
-  /** Longest path explored, in events (default: unlimited). */
-  maxDepth?: number;
-  /** Most configurations explored (default 50,000). */
-  maxConfigurations?: number;
-}
+export type { InvariantResult, PathStep, VerifyOptions, VerifyResult, Warning } from './verify/types.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Invariants.
 
 interface Check {
   counterexample?: PathStep[];
+  values?: Record<string, Json>;
   note?: string;
   /** Holds whatever the search found (a static check). */
   proved?: boolean;
@@ -243,7 +205,7 @@ function checkEndsIn(m: Model, g: Graph, inv: Extract<InvariantIR, { kind: 'ends
   const stuck = (i: number): boolean => !canEnd.has(i) && (g.edges[i] ?? []).every((e) => e.to === i);
   // A wrong end or a deadlock is the clearest report; else any place from which no end is reachable.
   const path = shortestPath(g, (i) => badEnd(i) || stuck(i)) ?? shortestPath(g, (i) => !canEnd.has(i));
-  if (!path) return {};
+  if (!path) return dataDeadlock(m, g);
   const last = path.length ? (path[path.length - 1] as Edge).to : 0;
   const where = leaves(m, g.configs[last] as Config).join(', ');
   const note = badEnd(last)
@@ -252,6 +214,20 @@ function checkEndsIn(m: Model, g: Graph, inv: Extract<InvariantIR, { kind: 'ends
       ? `deadlock: nothing can happen in ${where} and the procedure has not ended`
       : `from ${where} no path leads to an end`;
   return { counterexample: toSteps(m, g, path), note };
+}
+
+/** A configuration stuck for some context values (see `verify/liveness.ts`), as a counterexample. */
+function dataDeadlock(m: Model, g: Graph): Check {
+  const found = findDataDeadlock(m, g);
+  if (!found) return {};
+  const path = shortestPath(g, (i) => i === found.config) ?? [];
+  const where = leaves(m, g.configs[found.config] as Config).join(', ');
+  const values = Object.entries(found.values)
+    .map(([f, v]) => `ctx.${f} = ${JSON.stringify(v)}`)
+    .join(', ');
+  const needs = found.needs.length ? `: ${found.needs.join('; ')}` : '';
+  const note = `deadlock with data: in ${where}, with ${values || 'these values'} (allowed by the context schema) no event or timer is enabled${needs}`;
+  return { counterexample: toSteps(m, g, path), note, values: found.values };
 }
 
 /**
@@ -267,6 +243,7 @@ export function verifyProcedure(ir: ProcedureIR, opts: VerifyOptions = {}): Veri
     const holds = !check.counterexample && (check.proved ?? (g.exhaustive && check.note === undefined));
     const result: InvariantResult = { id: inv.id, kind: inv.kind, holds, explored };
     if (check.counterexample) result.counterexample = check.counterexample;
+    if (check.values) result.values = check.values;
     const undecided =
       !holds && !check.counterexample && check.proved === undefined && check.note === undefined
         ? `undecided: the search stopped after ${explored} configurations without finding a violation (raise maxConfigurations or maxDepth)`
@@ -275,7 +252,7 @@ export function verifyProcedure(ir: ProcedureIR, opts: VerifyOptions = {}): Veri
     if (note) result.note = note;
     return result;
   });
-  return { invariants, exhaustive: g.exhaustive, explored };
+  return { invariants, warnings: [], exhaustive: g.exhaustive, explored };
 }
 
 /** A counterexample, one step per line: `  1. SUBMIT by A1 (project_staff) → submitted`. */

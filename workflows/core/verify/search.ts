@@ -2,7 +2,7 @@
  * The search: breadth-first exploration of the configurations reachable from the start (capped),
  * shortest paths in the explored graph, and their conversion into counterexample steps.
  */
-import type { PathStep, VerifyOptions } from '../verify.ts';
+import type { PathStep, VerifyOptions } from './types.ts';
 import type { Model, Node } from './model.ts';
 import { initialContext, sorted } from './values.ts';
 import {

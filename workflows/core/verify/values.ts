@@ -4,7 +4,7 @@
  * values, narrowing on a guard, remembered facts over `ctx` (canonical predicates and their
  * lookup), guard branches, the start context, widening and assignments.
  */
-import { parse } from '@marcbachmann/cel-js';
+import { parse, serialize } from '@marcbachmann/cel-js';
 import { evaluateExpression, expressionReferences } from '../expressions.ts';
 import type { Json, JsonSchema } from '../ir.ts';
 import type { Model, Tx } from './model.ts';
@@ -174,6 +174,23 @@ function canonAst(node: unknown): string {
   return `${op ?? ''}(${canonAst(args)})`;
 }
 
+/** CEL text of each fact's predicate (by canonical key), to evaluate it on concrete values. */
+const factTexts = new Map<string, string | undefined>();
+
+function textOf(ast: Ast): string | undefined {
+  try {
+    return serialize(ast as Parameters<typeof serialize>[0]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The CEL text of a fact (`T:…` / `F:…`) and whether it says "true"; `undefined` when unknown. */
+export function factExpression(fact: string): { expr: string; truth: boolean } | undefined {
+  const expr = factTexts.get(fact.slice(2));
+  return expr === undefined ? undefined : { expr, truth: fact.startsWith('T:') };
+}
+
 /** `a == b` ↔ `a != b`. */
 function flip(ast: Ast): Ast {
   return { ...ast, op: ast.op === '==' ? '!=' : '==' };
@@ -189,11 +206,17 @@ function factsOf(ast: Ast, truth: boolean): string[] {
   if (a && b && ((ast.op === '&&' && truth) || (ast.op === '||' && !truth)))
     return [...factsOf(a, truth), ...factsOf(b, truth)];
   const key = canonAst(ast);
+  if (!factTexts.has(key)) factTexts.set(key, textOf(ast));
   if (!truth) return [`F:${key}`];
   const out = [`T:${key}`];
   // `!x` true: x is exactly false. `a == b` true: both sides evaluate, so `a != b` is false.
   if (ast.op === '!_') out.push(...factsOf(ast.args as Ast, false));
-  if (ast.op === '==' || ast.op === '!=') out.push(`F:${canonAst(flip(ast))}`);
+  if (ast.op === '==' || ast.op === '!=') {
+    const flipped = flip(ast);
+    const fkey = canonAst(flipped);
+    if (!factTexts.has(fkey)) factTexts.set(fkey, textOf(flipped));
+    out.push(`F:${fkey}`);
+  }
   return out;
 }
 
