@@ -34,7 +34,15 @@
 import { expressionReferences } from './expressions.ts';
 import type { InvariantIR, Json, ProcedureIR } from './ir.ts';
 import { buildModel, type Model, type Tx } from './verify/model.ts';
-import { ABSENT, evaluateAbstract, lookup, predicate, valuesOf } from './verify/values.ts';
+import {
+  ABSENT,
+  evaluateAbstract,
+  evaluatePartial,
+  lookup,
+  predicate,
+  UNKNOWN,
+  valuesOf,
+} from './verify/values.ts';
 import { type Config, eventMoves, leaves } from './verify/semantics.ts';
 import { type Edge, explore, type Graph, shortestPath, toSteps } from './verify/search.ts';
 import { findDataDeadlock } from './verify/liveness.ts';
@@ -105,12 +113,9 @@ function statesOf(inv: InvariantIR): string[] {
 function whenPossible(c: Config, when: string): boolean {
   const ast = predicate(when);
   if (ast && lookup(ast, new Set(c.facts)) === false) return false;
-  const ev = evaluateAbstract(when, c.ctx, {
-    roles: undefined,
-    data: { complete: false, values: {} },
-    system: false,
-  });
-  return !ev || ev.some((e) => e.value === true);
+  const env = { roles: undefined, data: { complete: false, values: {} }, system: false };
+  const ev = evaluateAbstract(when, c.ctx, env) ?? evaluatePartial(when, c.ctx, env);
+  return !ev || ev.some((e) => e.value === true || e.value === UNKNOWN);
 }
 
 function checkNeverWhen(m: Model, g: Graph, inv: Extract<InvariantIR, { kind: 'never_when' }>): Check {
