@@ -38,14 +38,18 @@ import {
   ABSENT,
   evaluateAbstract,
   evaluatePartial,
+  guardBranches,
   lookup,
+  NO_DATA,
   predicate,
   UNKNOWN,
   valuesOf,
 } from './verify/values.ts';
+import { parseDuration } from './duration.ts';
 import { type Config, eventMoves, leaves } from './verify/semantics.ts';
 import { type Edge, explore, type Graph, shortestPath, toSteps } from './verify/search.ts';
 import { findDataDeadlock } from './verify/liveness.ts';
+import { vacuityWarnings } from './verify/vacuity.ts';
 import type { InvariantResult, PathStep, VerifyOptions, VerifyResult } from './verify/types.ts';
 
 export type { InvariantResult, PathStep, VerifyOptions, VerifyResult, Warning } from './verify/types.ts';
@@ -93,6 +97,10 @@ function checkInvariant(m: Model, g: Graph, inv: InvariantIR): Check {
       return checkRolesOnly(m, g, inv);
     case 'ends_in':
       return checkEndsIn(m, g, inv);
+    case 'actor_is':
+      return checkActorIs(m, g, inv);
+    case 'deadline':
+      return checkDeadline(m, g, inv);
   }
 }
 
@@ -102,6 +110,7 @@ function statesOf(inv: InvariantIR): string[] {
       return [inv.to, ...inv.via];
     case 'unreachable':
     case 'never_when':
+    case 'deadline':
       return [inv.state];
     case 'ends_in':
       return inv.states;
@@ -221,6 +230,99 @@ function checkEndsIn(m: Model, g: Graph, inv: Extract<InvariantIR, { kind: 'ends
   return { counterexample: toSteps(m, g, path), note };
 }
 
+/**
+ * `actor_is`: wherever `event` is taken, its guard is evaluated with a symbolic sender `A` and the
+ * named value set to someone else (`equals`) or to `A` itself (`differs_from`); the guard must then
+ * be false whatever the unknown rest is. A missing or weaker guard is a counterexample: the path to
+ * where the event is taken, and the step.
+ */
+function checkActorIs(m: Model, g: Graph, inv: Extract<InvariantIR, { kind: 'actor_is' }>): Check {
+  const named = inv.equals ?? inv.differsFrom ?? '';
+  const [root, field] = named.split('.');
+  const other = inv.equals !== undefined ? 'Y' : 'X';
+  for (let i = 0; i < g.configs.length; i++) {
+    const c = g.configs[i] as Config;
+    if (c.done || !c.active.some((p) => m.nodes.get(p)?.ir.on[inv.event])) continue;
+    for (const move of eventMoves(m, c, inv.event)) {
+      for (const pointer of move.pointers) {
+        const t = txByPointer(m, pointer);
+        if (!t || !('event' in t.ir) || t.ir.event !== inv.event) continue;
+        const values: Record<string, string | null> = {};
+        for (const [f, v] of Object.entries(move.data ?? {})) values[f] = JSON.stringify(v);
+        const ctx = { ...c.ctx };
+        if (root === 'ctx' && field) ctx[field] = [JSON.stringify(other)];
+        else if (field) values[field] = JSON.stringify(other);
+        const env = {
+          roles: move.roles,
+          data: { complete: false, values },
+          system: false,
+          actorId: 'X',
+        };
+        const guard = t.ir.guard;
+        const ev = guard ? evaluatePartial(guard, ctx, env, true) : undefined;
+        const can = !guard || !ev || ev.some((e) => e.value === true || e.value === UNKNOWN);
+        if (!can) continue;
+        const path = shortestPath(g, (k) => k === i) ?? [];
+        const who =
+          inv.equals !== undefined
+            ? `someone other than ${named} (X sends it; ${named} is Y)`
+            : `the person ${named} names (X)`;
+        const why = guard ? `its guard ${guard} does not exclude it` : 'it has no guard';
+        const note = `${inv.event} can be sent by ${who} in ${t.source.path || '(every state)'} (${t.ir.pointer}): ${why}`;
+        // The last step, concretely: sender X; the named value X (differs_from) or Y (equals).
+        const steps = toSteps(m, g, path, move);
+        const last = steps[steps.length - 1] as PathStep;
+        last.actor = 'X';
+        const shown = inv.equals !== undefined ? 'Y' : 'X';
+        if (root === 'data' && field) last.data = { ...(last.data ?? {}), [field]: shown };
+        const result: Check = { counterexample: steps, note };
+        if (root === 'ctx' && field) result.values = { [field]: shown };
+        return result;
+      }
+    }
+  }
+  return {};
+}
+
+function txByPointer(m: Model, pointer: string): Tx | undefined {
+  for (const node of m.nodes.values())
+    for (const list of m.on.get(node)?.values() ?? [])
+      for (const t of list) if (t.ir.pointer === pointer) return t;
+  return undefined;
+}
+
+/**
+ * `deadline`: wherever `state` is active, a timer of it or of an active ancestor, no longer than
+ * `within`, surely acts: a transition of the timer whose guard is true for every value the
+ * configuration allows (a timer spent since entry has acted, when it surely does).
+ */
+function checkDeadline(m: Model, g: Graph, inv: Extract<InvariantIR, { kind: 'deadline' }>): Check {
+  const limit = parseDuration(inv.within);
+  if (limit === undefined) return { note: `"${inv.within}" is not a duration` };
+  const env = { roles: undefined, data: NO_DATA, system: true };
+  const bad = (i: number): boolean => {
+    const c = g.configs[i] as Config;
+    if (c.done || !c.active.includes(inv.state)) return false;
+    const k = { ctx: c.ctx, facts: c.facts };
+    for (let n = m.nodes.get(inv.state); n; n = n.parent) {
+      if (!c.active.includes(n.path)) continue;
+      for (const group of n.timers)
+        if (
+          group.ms <= limit &&
+          group.transitions.some((t) => guardBranches(m, t.ir.guard, k, env).f === null)
+        )
+          return false;
+    }
+    return true;
+  };
+  const path = shortestPath(g, bad);
+  if (!path) return {};
+  const last = path.length ? (path[path.length - 1] as Edge).to : 0;
+  const where = leaves(m, g.configs[last] as Config).join(', ');
+  const note = `in ${where}, no timer of ${inv.state} or its parents surely acts within ${inv.within}`;
+  return { counterexample: toSteps(m, g, path), note };
+}
+
 /** A configuration stuck for some context values (see `verify/liveness.ts`), as a counterexample. */
 function dataDeadlock(m: Model, g: Graph): Check {
   const found = findDataDeadlock(m, g);
@@ -257,7 +359,8 @@ export function verifyProcedure(ir: ProcedureIR, opts: VerifyOptions = {}): Veri
     if (note) result.note = note;
     return result;
   });
-  return { invariants, warnings: [], exhaustive: g.exhaustive, explored };
+  const warnings = vacuityWarnings(m, g, ir.invariants, invariants);
+  return { invariants, warnings, exhaustive: g.exhaustive, explored };
 }
 
 /** A counterexample, one step per line: `  1. SUBMIT by A1 (project_staff) → submitted`. */

@@ -66,7 +66,8 @@ export function ctxPart(guard: string | undefined): string | undefined {
   return out;
 }
 
-const fieldsOf = (expr: string): string[] => {
+/** The context fields an expression reads. */
+export const fieldsOf = (expr: string): string[] => {
   try {
     return [
       ...new Set(
@@ -128,7 +129,7 @@ function allowed(v: Json, schema: JsonSchema): boolean {
 }
 
 /** A few values of an unknown field that its schema allows, chosen to tell guards apart. */
-function sample(m: Model, field: string, exprs: string[]): Json[] | null {
+export function sample(m: Model, field: string, exprs: string[]): Json[] | null {
   const def = m.ir.context[field];
   if (!def) return null;
   const schema: JsonSchema = { type: def.type, ...(def.schema ?? {}) };
@@ -170,7 +171,8 @@ function sample(m: Model, field: string, exprs: string[]): Json[] | null {
   return out.length ? out.slice(0, 8) : null;
 }
 
-const truthy = (expr: string, ctx: Record<string, unknown>): boolean => {
+/** Does `expr` evaluate to true on these context values (no data, no actor)? */
+export const truthy = (expr: string, ctx: Record<string, unknown>): boolean => {
   try {
     return (
       evaluateExpression(expr, {

@@ -66,6 +66,8 @@ export interface Env {
   data: DataValuation;
   /** A timer: the actor is the system (`{id: 'system', roles: []}`), and there is no data. */
   system: boolean;
+  /** A symbolic sender whose id is known (identity checks: `actor_is`). */
+  actorId?: string;
 }
 
 const referenceCache = new Map<string, string[] | null>();
@@ -172,23 +174,23 @@ function parsedGuard(expr: string): { ast: CelNode; fields: string[] } | null {
  * absorption. So a guard such as `actor.id == ctx.holder && (op == 'copy' && ctx.permit_copy)`
  * still narrows the fields it can decide. `undefined` when no field is known or it does not parse.
  */
-export function evaluatePartial(expr: string, ctx: AbsCtx, env: Env): Evaluation | undefined {
+export function evaluatePartial(expr: string, ctx: AbsCtx, env: Env, always = false): Evaluation | undefined {
   const parsed = parsedGuard(expr);
   if (!parsed) return undefined;
   const names = parsed.fields.filter((f) => valuesOf(ctx, f) !== null);
-  if (!names.length) return undefined;
+  if (!names.length && !always) return undefined;
   const domains = names.map((f) => valuesOf(ctx, f) as string[]);
   if (domains.reduce((n, d) => n * d.length, 1) > MAX_COMBINATIONS) return undefined;
   const known = new Set(names);
   const data: Record<string, Json> = {};
   for (const [f, v] of Object.entries(env.data.values)) if (v !== null && v !== ABSENT) data[f] = decode(v);
-  const actor = env.system ? { id: 'system', roles: [] } : { id: '', roles: [] };
+  const actor = env.system ? { id: 'system', roles: [] } : { id: env.actorId ?? '', roles: env.roles ?? [] };
   const decidable = (refs: string[][]): boolean =>
     refs.every(([root, field]) => {
       if (root === 'ctx') return field !== undefined && known.has(field);
       if (root === 'data')
         return field === undefined ? env.data.complete : dataValue(env.data, field) !== null;
-      return root === 'actor' && env.system;
+      return root === 'actor' && (env.system || (env.actorId !== undefined && field === 'id'));
     });
   const decided = new Map<CelNode, string | null>();
   const textOfLeaf = (n: CelNode): string | null => {
