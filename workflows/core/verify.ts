@@ -42,6 +42,7 @@ import {
   lookup,
   NO_DATA,
   predicate,
+  refsOf,
   UNKNOWN,
   valuesOf,
 } from './verify/values.ts';
@@ -240,55 +241,54 @@ function checkActorIs(m: Model, g: Graph, inv: Extract<InvariantIR, { kind: 'act
   const named = inv.equals ?? inv.differsFrom ?? '';
   const [root, field] = named.split('.');
   const other = inv.equals !== undefined ? 'Y' : 'X';
+  const txs = [...m.nodes.values()].flatMap((n) => m.on.get(n)?.get(inv.event) ?? []);
+  const seen = new Map<string, boolean>();
+  /** Can `t` be taken in `c` by X with the named value set to `other`? (memoised per known values) */
+  const can = (t: Tx, c: Config): boolean => {
+    const guard = t.ir.guard;
+    if (!guard) return true;
+    const reads = refsOf(guard) ?? [];
+    const key = `${t.ir.pointer}|${JSON.stringify(reads.map((r) => (r.startsWith('ctx.') ? valuesOf(c.ctx, r.split('.')[1] ?? '') : r)))}`;
+    let out = seen.get(key);
+    if (out === undefined) {
+      const values: Record<string, string | null> = {};
+      const ctx = { ...c.ctx };
+      if (root === 'ctx' && field) ctx[field] = [JSON.stringify(other)];
+      else if (field) values[field] = JSON.stringify(other);
+      const env = { roles: t.roles, data: { complete: false, values }, system: false, actorId: 'X' };
+      const ev = evaluatePartial(guard, ctx, env, true);
+      out = !ev || ev.some((e) => e.value === true || e.value === UNKNOWN);
+      seen.set(key, out);
+    }
+    return out;
+  };
   for (let i = 0; i < g.configs.length; i++) {
     const c = g.configs[i] as Config;
-    if (c.done || !c.active.some((p) => m.nodes.get(p)?.ir.on[inv.event])) continue;
-    for (const move of eventMoves(m, c, inv.event)) {
-      for (const pointer of move.pointers) {
-        const t = txByPointer(m, pointer);
-        if (!t || !('event' in t.ir) || t.ir.event !== inv.event) continue;
-        const values: Record<string, string | null> = {};
-        for (const [f, v] of Object.entries(move.data ?? {})) values[f] = JSON.stringify(v);
-        const ctx = { ...c.ctx };
-        if (root === 'ctx' && field) ctx[field] = [JSON.stringify(other)];
-        else if (field) values[field] = JSON.stringify(other);
-        const env = {
-          roles: move.roles,
-          data: { complete: false, values },
-          system: false,
-          actorId: 'X',
-        };
-        const guard = t.ir.guard;
-        const ev = guard ? evaluatePartial(guard, ctx, env, true) : undefined;
-        const can = !guard || !ev || ev.some((e) => e.value === true || e.value === UNKNOWN);
-        if (!can) continue;
-        const path = shortestPath(g, (k) => k === i) ?? [];
-        const who =
-          inv.equals !== undefined
-            ? `someone other than ${named} (X sends it; ${named} is Y)`
-            : `the person ${named} names (X)`;
-        const why = guard ? `its guard ${guard} does not exclude it` : 'it has no guard';
-        const note = `${inv.event} can be sent by ${who} in ${t.source.path || '(every state)'} (${t.ir.pointer}): ${why}`;
-        // The last step, concretely: sender X; the named value X (differs_from) or Y (equals).
-        const steps = toSteps(m, g, path, move);
-        const last = steps[steps.length - 1] as PathStep;
-        last.actor = 'X';
-        const shown = inv.equals !== undefined ? 'Y' : 'X';
-        if (root === 'data' && field) last.data = { ...(last.data ?? {}), [field]: shown };
-        const result: Check = { counterexample: steps, note };
-        if (root === 'ctx' && field) result.values = { [field]: shown };
-        return result;
-      }
+    if (c.done) continue;
+    const t = txs.find((x) => c.active.includes(x.source.path) && can(x, c));
+    if (!t) continue;
+    // A step that takes it, for the counterexample (the abstraction may not take it: then none).
+    const move = eventMoves(m, c, inv.event).find((mv) => mv.pointers.includes(t.ir.pointer));
+    const path = shortestPath(g, (k) => k === i) ?? [];
+    const steps = toSteps(m, g, path, move);
+    const guard = t.ir.guard;
+    const who =
+      inv.equals !== undefined
+        ? `someone other than ${named} (X sends it; ${named} is Y)`
+        : `the person ${named} names (X)`;
+    const why = guard ? `its guard ${guard} does not exclude it` : 'it has no guard';
+    const note = `${inv.event} can be sent by ${who} in ${t.source.path || '(every state)'} (${t.ir.pointer}): ${why}`;
+    // The last step, concretely: sender X; the named value X (differs_from) or Y (equals).
+    const result: Check = { counterexample: steps, note };
+    if (move) {
+      const last = steps[steps.length - 1] as PathStep;
+      last.actor = 'X';
+      if (root === 'data' && field) last.data = { ...(last.data ?? {}), [field]: other };
     }
+    if (root === 'ctx' && field) result.values = { [field]: other };
+    return result;
   }
   return {};
-}
-
-function txByPointer(m: Model, pointer: string): Tx | undefined {
-  for (const node of m.nodes.values())
-    for (const list of m.on.get(node)?.values() ?? [])
-      for (const t of list) if (t.ir.pointer === pointer) return t;
-  return undefined;
 }
 
 /**
