@@ -27,9 +27,19 @@
  * abstraction is finite; a field that takes too many values is widened to unknown) and capped by
  * `maxConfigurations` / `maxDepth`; when a cap cuts it short the result says so (`exhaustive`).
  *
+ * Guards that read something unknown (the actor, free data) are evaluated three-valued: the parts
+ * the known fields decide still narrow the context (`values.ts`, `evaluatePartial`).
+ *
+ * Beyond the graph: `ends_in` also reports a deadlock with data — a configuration where, for some
+ * values the context schema allows, every way out is guarded false and no timer is pending
+ * (`liveness.ts`); `actor_is` proves identity guards with a symbolic sender; `deadline` proves a
+ * timer acts while a state waits; and invariants that hold vacuously are returned as warnings
+ * (`vacuity.ts`).
+ *
  * This file holds the public API and the invariant checks; the parts live in `./verify/`: the
- * model (`model.ts`), abstract values and knowledge (`values.ts`), the XState step rules and
- * moves (`semantics.ts`), and the breadth-first search (`search.ts`).
+ * shared types (`types.ts`), the model (`model.ts`), abstract values and knowledge (`values.ts`),
+ * the XState step rules and moves (`semantics.ts`), the breadth-first search (`search.ts`),
+ * deadlocks with data (`liveness.ts`) and vacuity (`vacuity.ts`).
  */
 import { expressionReferences } from './expressions.ts';
 import type { InvariantIR, Json, ProcedureIR } from './ir.ts';
