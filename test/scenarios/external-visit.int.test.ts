@@ -323,6 +323,55 @@ describe('external_visit — external persons in the work areas (4.4)', () => {
     ]);
   });
 
+  it('[4.4.3][4.4.2] a permission per kind; another client’s material needs that client’s permission', async () => {
+    const id = await onSite();
+    await send(h, id, {
+      type: 'GRANT_COPY_PERMISSION',
+      actor: gail,
+      data: { kinds: ['photograph'], scope: 'the visitor’s own prototype on the bench' },
+    });
+    // Granted photograph: copying 20 pages is refused.
+    const report = { kind: 'copy', description: 'test report of another client', count: 20 };
+    await expectRefused(h, id, { type: 'RECORD_PHOTO_COPY', actor: eve, data: report }, 'GUARD_FALSE');
+    // Nor may another client's material be photographed without that client's permission.
+    const theirs = { kind: 'photograph', description: 'globex sample', count: 1, owner_client: 'globex' };
+    await expectRefused(h, id, { type: 'RECORD_PHOTO_COPY', actor: eve, data: theirs }, 'GUARD_FALSE');
+    // The other client's permission is not optional when its material is named …
+    await expectRefused(
+      h,
+      id,
+      {
+        type: 'GRANT_COPY_PERMISSION',
+        actor: gail,
+        data: { kinds: ['photograph'], scope: 'globex sample', owner_client: 'globex' },
+      },
+      'INVALID_DATA',
+      'client_permission_ref',
+    );
+    // … and with it, that client's material may be photographed (still not copied).
+    await send(h, id, {
+      type: 'GRANT_COPY_PERMISSION',
+      actor: gail,
+      data: {
+        kinds: ['photograph'],
+        scope: 'globex sample',
+        owner_client: 'globex',
+        client_permission_ref: 'GLOBEX-L-12',
+      },
+    });
+    await send(h, id, { type: 'RECORD_PHOTO_COPY', actor: eve, data: theirs });
+    await expectRefused(
+      h,
+      id,
+      { type: 'RECORD_PHOTO_COPY', actor: eve, data: { ...theirs, kind: 'copy' } },
+      'GUARD_FALSE',
+    );
+    expect((await getSnapshot(h.client, id)).context).toMatchObject({
+      permitted_kinds: ['photograph'],
+      permitted_clients: ['globex'],
+    });
+  });
+
   it('[4.4.4][4.6.3] a visitor left alone opens a violation case for the visiting organisation', async () => {
     const id = await onSite();
     const r = await send(h, id, {

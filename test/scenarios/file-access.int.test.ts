@@ -257,6 +257,38 @@ describe('file_access — confidential file access (4.2.2, 3.3.3)', () => {
     await notified(h, id, 'quality_manager', 'a violation case was opened');
   });
 
+  it('[3.3.3][4.6.3] more copies back than were issued is never stuck: it is reported and opens a case', async () => {
+    // Issued none, one came back: a copy was made without approval. Before 1.1.0 neither CLOSE
+    // (counts equal) nor REPORT_MISSING (fewer back) was enabled and no timer was pending.
+    const id = await h.start('file_access', { client: 'initech' }, ann);
+    await send(
+      h,
+      id,
+      { type: 'SUBMIT', actor: ann, data: viewRequest },
+      { type: 'APPROVE', actor: gail },
+      { type: 'ISSUE', actor: ada, data: { copies_issued: 0 } },
+      { type: 'RETURN', actor: ada, data: { copies_returned: 1 } },
+    );
+    await expectRefused(
+      h,
+      id,
+      { type: 'CLOSE', actor: ada },
+      'GUARD_FALSE',
+      'condition not met: ctx.copies_returned == ctx.copies_issued',
+    );
+    const r = await send(h, id, {
+      type: 'REPORT_MISSING',
+      actor: ada,
+      data: { details: 'a copy of F-2024-017 came back although none was issued' },
+    });
+    expect(r).toMatchObject({ state: 'copies_missing', done: true });
+    const { child } = await linkedInstance(h, id);
+    expect(child).toMatchObject({
+      procedure: 'violation_case',
+      context: { client: 'initech', source: 'file_access' },
+    });
+  });
+
   it('[4.2.2] an undecided access request expires (durations scaled to seconds)', async () => {
     const id = await startDefinition(h, short, { client: 'acme' }, ann);
     await send(h, id, { type: 'SUBMIT', actor: ann, data: copyRequest });

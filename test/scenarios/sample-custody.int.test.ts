@@ -241,7 +241,7 @@ describe('sample_custody — custody and handover of samples and documents (4.1,
       { type: 'HANDLE', actor: pat, data: handle('photograph') },
       'GUARD_FALSE',
       'HANDLE refused: condition not met',
-      "(data.operation == 'photograph' && ctx.permit_photograph)",
+      "(data.operation == 'photograph' && ctx.permit_photograph && data.items.all(i, i in ctx.permitted_photograph))",
     );
     await send(h, id, { type: 'RECORD_PERMISSION', actor: rita, data: permission('photograph') });
     // A permission covers its operation only.
@@ -364,14 +364,16 @@ describe('sample_custody — custody and handover of samples and documents (4.1,
     });
   });
 
-  it('[4.1.2][4.6.3] a loss reported while the items are with project staff opens a violation case for the client', async () => {
+  it('[4.1.2][4.6.3] a loss reported while the items are with project staff opens a violation case for the client; the rest of the lot stays in custody', async () => {
     const id = await withPat('initech');
     const r = await send(h, id, {
       type: 'REPORT_LOSS',
       actor: pat,
       data: { items: ['D1'], circumstances: 'diagram pages 3–4 missing after the lab move' },
     });
-    expect(r).toMatchObject({ state: 'lost', done: true });
+    // Loss is per item: S1 is still in custody with pat, and custody goes on.
+    expect(r).toMatchObject({ leaves: ['custody.with_staff.working'], done: false });
+    expect((await getSnapshot(h.client, id)).context).toMatchObject({ lost_items: ['D1'], holder: 'pat' });
     const { child } = await linkedInstance(h, id);
     expect(child).toMatchObject({
       procedure: 'violation_case',
@@ -384,6 +386,91 @@ describe('sample_custody — custody and handover of samples and documents (4.1,
     });
     await notified(h, id, 'general_manager', 'Client samples or documents were lost or leaked');
     await notified(h, id, 'quality_manager', 'a violation case was opened');
+    // A lost item is not handled any more, and only an item of the lot can be reported lost.
+    await send(h, id, {
+      type: 'RECORD_PERMISSION',
+      actor: ada,
+      data: { ...permission('copy'), items: ['D1'] },
+    });
+    await expectRefused(
+      h,
+      id,
+      { type: 'HANDLE', actor: pat, data: { ...handle('copy'), items: ['D1'] } },
+      'GUARD_FALSE',
+    );
+    await expectRefused(
+      h,
+      id,
+      { type: 'REPORT_LOSS', actor: pat, data: { items: ['X9'], circumstances: 'not ours' } },
+      'GUARD_FALSE',
+    );
+    // The custody record ends as lost only when every item of the lot is lost.
+    const last = await send(h, id, {
+      type: 'REPORT_LOSS',
+      actor: pat,
+      data: { items: ['S1'], circumstances: 'prototype stolen from the lab' },
+    });
+    expect(last).toMatchObject({ state: 'lost', done: true });
+  });
+
+  it('[4.2.1] permissions name items and operations: only permitted items, only by the holder; what is taken out comes back', async () => {
+    const id = await withPat();
+    await send(h, id, { type: 'RECORD_PERMISSION', actor: ada, data: permission('photograph') });
+    await expectRefused(
+      h,
+      id,
+      { type: 'RECORD_PERMISSION', actor: ada, data: { ...permission('copy'), items: ['S7'] } },
+      'GUARD_FALSE',
+    );
+    // pia holds nothing: she may not photograph, not even the permitted S1.
+    await expectRefused(h, id, { type: 'HANDLE', actor: pia, data: handle('photograph') }, 'GUARD_FALSE');
+    // The photograph permission covers S1, not D1.
+    await expectRefused(
+      h,
+      id,
+      { type: 'HANDLE', actor: pat, data: { ...handle('photograph'), items: ['D1'] } },
+      'GUARD_FALSE',
+    );
+    await expectRefused(
+      h,
+      id,
+      { type: 'HANDLE', actor: pat, data: { ...handle('photograph'), items: ['S1', 'D1'] } },
+      'GUARD_FALSE',
+    );
+    // A take-out permission for S1 does not let D1 go home.
+    await send(h, id, { type: 'RECORD_PERMISSION', actor: ada, data: permission('take_out') });
+    await expectRefused(
+      h,
+      id,
+      { type: 'HANDLE', actor: pat, data: { ...handle('take_out'), items: ['D1'], destination: 'home' } },
+      'GUARD_FALSE',
+    );
+    await send(h, id, {
+      type: 'HANDLE',
+      actor: pat,
+      data: { ...handle('take_out'), destination: 'EMC lab' },
+    });
+    // Finishing needs S1 back (or a recorded deviation), and only pat finishes.
+    await expectRefused(
+      h,
+      id,
+      { type: 'FINISH_HANDLING', actor: pat, data: { outcome: 'whatever' } },
+      'GUARD_FALSE',
+    );
+    await expectRefused(
+      h,
+      id,
+      { type: 'FINISH_HANDLING', actor: pia, data: { outcome: 'done', items_back: ['S1'] } },
+      'GUARD_FALSE',
+    );
+    const r = await send(h, id, {
+      type: 'FINISH_HANDLING',
+      actor: pat,
+      data: { outcome: 'EMC test done', items_back: ['S1'] },
+    });
+    expect(r.leaves).toEqual(['custody.with_staff.working']);
+    const handling = await recordsNamed(h, id, 'handling_log', 2);
+    expect(handling[1]!.fields).toMatchObject({ operation: 'take_out', items: ['S1'], items_back: ['S1'] });
   });
 
   it('[4.1.4][4.1.3][4.1.2] overdue: no NDA, a handover not signed for, the client not collecting — each escalates (durations scaled)', async () => {

@@ -84,9 +84,12 @@ const toSite: EventInput[] = [
 ];
 
 /** An assignment whose team is on the client's site. */
-async function onSite(client = 'acme'): Promise<string> {
+async function onSite(client = 'acme', scope?: string[]): Promise<string> {
   const id = await h.start('site_assignment', { client }, rita);
-  await send(h, id, ...toSite);
+  const steps = scope
+    ? [{ ...toSite[0]!, data: { ...assignment, activities_in_scope: scope } }, toSite[1]!]
+    : toSite;
+  await send(h, id, ...steps);
   return id;
 }
 
@@ -149,7 +152,7 @@ describe('site_assignment — company staff at a client site (4.5)', () => {
       id,
       { type: 'COLLECT_MATERIAL', actor: pat, data: { ...collected, basis: 'client_permission' } },
       'GUARD_FALSE',
-      "(data.basis == 'contract_scope' || ctx.client_permission_recorded)",
+      "'take_sample' in ctx.permitted_kinds",
     );
     await expectRefused(h, id, { type: 'LEAVE_SITE', actor: lee, data: leave }, 'CANNOT_TAKE');
     await expectRefused(
@@ -276,7 +279,7 @@ describe('site_assignment — company staff at a client site (4.5)', () => {
   });
 
   it('[4.5.1][4.1.1][3.5.2] material collected in the company’s name enters custody: a sample_custody instance for the client', async () => {
-    const id = await onSite('initech');
+    const id = await onSite('initech', ['surveillance_inspection', 'product_sampling']);
     await expectRefused(
       h,
       id,
@@ -300,6 +303,56 @@ describe('site_assignment — company staff at a client site (4.5)', () => {
       context: { client: 'initech', lot_ref: 'CC-2024-12', items, nda_on_file: false },
     });
     await notified(h, id, 'application_reviewer', 'record their receipt');
+  });
+
+  it('[4.5.1] the basis is checked against the contract’s scope and the kind of the client’s permission', async () => {
+    // The contract provides for a document review only: no sample "within the contract's scope".
+    const id = await onSite('acme', ['document_review']);
+    await expectRefused(h, id, { type: 'COLLECT_MATERIAL', actor: pat, data: collected }, 'GUARD_FALSE');
+    const designDocs = [{ item_id: 'D4', kind: 'document', description: 'internal design documents' }];
+    // An interview permitted by the client does not let documents be taken on that basis.
+    await send(
+      h,
+      id,
+      {
+        type: 'REQUEST_EXTRA_ACTIVITY',
+        actor: pat,
+        data: { kind: 'interview', activity: 'interview the line manager', reason: 'process question' },
+      },
+      { type: 'RECORD_CLIENT_PERMISSION', actor: pat, data: permission },
+      {
+        type: 'COMPLETE_EXTRA_ACTIVITY',
+        actor: pat,
+        data: { outcome: 'interviewed', within_permission: true },
+      },
+    );
+    const byPermission = { ...collected, basis: 'client_permission', items: designDocs };
+    await expectRefused(h, id, { type: 'COLLECT_MATERIAL', actor: pat, data: byPermission }, 'GUARD_FALSE');
+    // Within the contract, a document review does cover documents.
+    expect(
+      (await send(h, id, { type: 'COLLECT_MATERIAL', actor: pat, data: { ...collected, items: designDocs } }))
+        .leaves,
+    ).toEqual(['on_site.working']);
+    // A take_sample permission covers samples (and only by that basis).
+    await send(
+      h,
+      id,
+      {
+        type: 'REQUEST_EXTRA_ACTIVITY',
+        actor: pat,
+        data: { kind: 'take_sample', activity: 'take two prototypes', reason: 'type test' },
+      },
+      { type: 'RECORD_CLIENT_PERMISSION', actor: pat, data: permission },
+      { type: 'COMPLETE_EXTRA_ACTIVITY', actor: pat, data: { outcome: 'taken', within_permission: true } },
+    );
+    await expectRefused(h, id, { type: 'COLLECT_MATERIAL', actor: pat, data: byPermission }, 'GUARD_FALSE');
+    const r = await send(h, id, {
+      type: 'COLLECT_MATERIAL',
+      actor: pat,
+      data: { ...collected, basis: 'client_permission', client_receipt_ref: 'HN-45' },
+    });
+    expect(r.leaves).toEqual(['on_site.working']);
+    expect((await getSnapshot(h.client, id)).context.permitted_kinds).toEqual(['interview', 'take_sample']);
   });
 
   it('[4.5.2][4.6.3] personal photographing or copying is never an event; reporting it opens a violation case', async () => {

@@ -62,6 +62,7 @@ async function implementedCase(implementer: { id: string; roles: string[] }): Pr
     id,
     { type: 'CONTAIN', actor: rita, data: contain },
     { type: 'INVESTIGATE', actor: quinn, data: general },
+    { type: 'DECIDE_NO_REFERRAL', actor: gus, data: { decision: 'first offence' } },
     { type: 'PLAN_ACTION', actor: quinn, data: plan },
     { type: 'IMPLEMENT', actor: implementer, data: implement },
   );
@@ -75,9 +76,13 @@ describe('violation_case — violation and corrective action (4.6.3, 3.4.3, 3.2.
     await notified(h, id, 'general_manager', 'the act was stopped');
     await notified(h, id, 'quality_manager', 'establish the root cause');
     expect((await send(h, id, { type: 'INVESTIGATE', actor: quinn, data: general })).state).toBe(
-      'investigated',
+      'awaiting_decision',
     );
-    await notified(h, id, 'general_manager', 'its root cause found');
+    await notified(h, id, 'general_manager', 'decide its severity');
+    expect(
+      (await send(h, id, { type: 'DECIDE_NO_REFERRAL', actor: gus, data: { decision: 'minor lapse' } }))
+        .state,
+    ).toBe('investigated');
     expect((await send(h, id, { type: 'PLAN_ACTION', actor: quinn, data: plan })).state).toBe(
       'action_planned',
     );
@@ -104,7 +109,10 @@ describe('violation_case — violation and corrective action (4.6.3, 3.4.3, 3.2.
       contained_by: 'rita',
       copies_recovered: true,
     });
-    expect(register[1]!.fields).toMatchObject({ root_cause: general.root_cause, severity: 'general' });
+    expect(register[1]!.fields).toMatchObject({
+      root_cause: general.root_cause,
+      proposed_severity: 'general',
+    });
     const actions = await recordsNamed(h, id, 'corrective_action_log', 3);
     expect(
       actions.map((a) => a.fields.planned_by ?? a.fields.implemented_by ?? a.fields.verified_by),
@@ -187,7 +195,7 @@ describe('violation_case — violation and corrective action (4.6.3, 3.4.3, 3.2.
       },
     });
     expect(r.state).toBe('awaiting_decision');
-    await notified(h, id, 'general_manager', 'A serious violation: decide whether to refer it');
+    await notified(h, id, 'general_manager', 'decide its severity');
     const referral = {
       penalty_kind: 'judicial',
       authority: 'Public Security Bureau',
@@ -214,10 +222,12 @@ describe('violation_case — violation and corrective action (4.6.3, 3.4.3, 3.2.
       'INVALID_DATA',
       '/penalty_kind: must be one of "administrative", "judicial"',
     );
+    // 4.6.3: the referral comes in addition to corrective action, never instead of it.
     expect(await send(h, id, { type: 'REFER', actor: gus, data: referral })).toMatchObject({
-      state: 'referred',
-      done: true,
+      state: 'investigated',
+      done: false,
     });
+    await notified(h, id, 'quality_manager', 'plan the corrective action as well');
     const [row] = await recordsNamed(h, id, 'referral_log');
     expect(row!.fields).toMatchObject({
       client: 'acme',
@@ -226,6 +236,90 @@ describe('violation_case — violation and corrective action (4.6.3, 3.4.3, 3.2.
       decided_by: 'gus',
       root_cause: 'deliberate leak to a competitor',
     });
+    await send(
+      h,
+      id,
+      { type: 'PLAN_ACTION', actor: quinn, data: plan },
+      { type: 'IMPLEMENT', actor: pat, data: implement },
+    );
+    expect(
+      await send(h, id, {
+        type: 'VERIFY',
+        actor: quinn,
+        data: { effective: true, evidence: 'access revoked' },
+      }),
+    ).toMatchObject({ state: 'closed_effective', done: true });
+    const final = await instanceResult(h.client, id);
+    expect(final.context).toMatchObject({ severity: 'serious', referred: true, decided_by: 'gus' });
+  });
+
+  it('[4.6.3] the Quality Manager cannot lower a case alone: every classification is the General Manager’s', async () => {
+    const id = await h.start('violation_case', opening, rita);
+    await send(h, id, { type: 'CONTAIN', actor: rita, data: contain });
+    // Proposed as general, the case still waits for the General Manager; nothing is planned before.
+    expect((await send(h, id, { type: 'INVESTIGATE', actor: quinn, data: general })).state).toBe(
+      'awaiting_decision',
+    );
+    await expectRefused(h, id, { type: 'PLAN_ACTION', actor: quinn, data: plan }, 'CANNOT_TAKE');
+    await expectRefused(
+      h,
+      id,
+      { type: 'DECIDE_NO_REFERRAL', actor: quinn, data: { decision: 'minor' } },
+      'ROLE_NOT_ALLOWED',
+      'allowed roles: general_manager',
+    );
+    // The General Manager sees it and may judge it serious after all.
+    const r = await send(h, id, {
+      type: 'REFER',
+      actor: gus,
+      data: { penalty_kind: 'administrative', authority: 'Market Regulation Bureau', decision: 'repeated' },
+    });
+    expect(r.state).toBe('investigated');
+    const final = await getSnapshot(h.client, id);
+    expect(final.context).toMatchObject({
+      proposed_severity: 'general',
+      severity: 'serious',
+      referred: true,
+    });
+  });
+
+  it('[4.6.3][3.4.3] copies not recovered: closing effective is refused until they are recovered or their loss is recorded', async () => {
+    const id = await h.start('violation_case', opening, rita);
+    await expectRefused(
+      h,
+      id,
+      { type: 'CONTAIN', actor: rita, data: { ...contain, copies_recovered: false } },
+      'INVALID_DATA',
+      'outstanding',
+    );
+    await send(
+      h,
+      id,
+      {
+        type: 'CONTAIN',
+        actor: rita,
+        data: { ...contain, copies_recovered: false, outstanding: 'one USB copy with a former employee' },
+      },
+      { type: 'INVESTIGATE', actor: quinn, data: general },
+      { type: 'DECIDE_NO_REFERRAL', actor: gus, data: { decision: 'first offence' } },
+      { type: 'PLAN_ACTION', actor: quinn, data: plan },
+      { type: 'IMPLEMENT', actor: pat, data: implement },
+    );
+    await expectRefused(
+      h,
+      id,
+      { type: 'VERIFY', actor: quinn, data: { effective: true, evidence: 'looks fine' } },
+      'GUARD_FALSE',
+    );
+    await send(h, id, {
+      type: 'RECORD_COPIES_LOST',
+      actor: quinn,
+      data: { details: 'the USB copy was destroyed by the former employee; not verifiable' },
+    });
+    await notified(h, id, 'general_manager', 'the loss was recorded');
+    expect(
+      await send(h, id, { type: 'VERIFY', actor: quinn, data: { effective: true, evidence: 'checked' } }),
+    ).toMatchObject({ state: 'closed_effective', done: true });
   });
 
   it('[4.6.3] the General Manager may decide not to refer: the case is then corrected internally', async () => {
@@ -242,6 +336,11 @@ describe('violation_case — violation and corrective action (4.6.3, 3.4.3, 3.2.
       data: { decision: 'first offence' },
     });
     expect(r.state).toBe('investigated');
+    expect((await getSnapshot(h.client, id)).context).toMatchObject({
+      proposed_severity: 'serious',
+      severity: 'general',
+      referred: false,
+    });
     await notified(h, id, 'quality_manager', 'plan the corrective action');
     expect((await send(h, id, { type: 'PLAN_ACTION', actor: quinn, data: plan })).state).toBe(
       'action_planned',
@@ -309,7 +408,7 @@ describe('violation_case — violation and corrective action (4.6.3, 3.4.3, 3.2.
     expect(snap.leaves).toEqual(['contained']);
     expect(snap.log.map((l) => l.event)).toContain(`after ${short.durations['P10D']}`);
     expect(await send(h, id, { type: 'INVESTIGATE', actor: quinn, data: general })).toMatchObject({
-      state: 'investigated',
+      state: 'awaiting_decision',
     });
   });
 });

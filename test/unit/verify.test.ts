@@ -6,7 +6,7 @@
  * Smaller inline definitions cover parallel roots, simultaneous region transitions, loops,
  * timers, facts, the start input and the search caps; the last block runs `custodia verify`.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { compileProcedure } from '../../workflows/core/compile.ts';
@@ -206,6 +206,179 @@ describe('each broken fixture fails its invariant with the shortest counterexamp
     expect(r.note).toBe('deadlock: nothing can happen in on_hold and the procedure has not ended');
     replay(ir, r.counterexample ?? [], CLIENT);
   });
+});
+
+describe('deadlock with data: stuck for some values the context schema allows', () => {
+  it('ends_in: more copies back than issued enables neither CLOSE nor REPORT_MISSING; the values are reported', () => {
+    const { ir, r } = onlyViolation('broken-ends_in-data', 'ends');
+    expect(r.counterexample).toEqual([
+      { event: '$start', to: ['approved'] },
+      { event: 'ISSUE', roles: ['quality_administrator'], to: ['issued'] },
+      { event: 'RETURN', roles: ['quality_administrator'], to: ['returned'] },
+    ]);
+    expect(r.values).toEqual({ copies_issued: 0, copies_returned: 1 });
+    expect(r.note).toBe(
+      'deadlock with data: in returned, with ctx.copies_issued = 0, ctx.copies_returned = 1 (allowed by the context schema) no event or timer is enabled: CLOSE needs ctx.copies_returned == ctx.copies_issued; REPORT_MISSING needs ctx.copies_returned < ctx.copies_issued',
+    );
+    // The real engine, driven with those values, is stuck: both events refused, no timer pending.
+    const proc = compileProcedure(ir);
+    const qa = { id: 'ada', roles: ['quality_administrator'] };
+    let state = startInstance(proc, {}, qa, 1_000).state;
+    state = applyEvent(proc, state, { type: 'ISSUE', data: { copies: 0 }, actor: qa }, 2_000).state;
+    state = applyEvent(proc, state, { type: 'RETURN', data: { copies: 1 }, actor: qa }, 3_000).state;
+    expect(state.done).toBe(false);
+    expect(state.timers).toEqual([]);
+    for (const type of ['CLOSE', 'REPORT_MISSING'])
+      expect(() => applyEvent(proc, state, { type, actor: qa }, 4_000)).toThrow();
+  });
+
+  it('complementary guards (== / !=) leave no values stuck: the shipped file_access proves it', () => {
+    const text = readFileSync(fixturePath('broken-ends_in-data'), 'utf8').replace(
+      'guard: ctx.copies_returned < ctx.copies_issued',
+      'guard: ctx.copies_returned != ctx.copies_issued',
+    );
+    const { invariants } = verifyProcedure(load(text, 'fixed.yaml'));
+    expect(failing(invariants)).toEqual([]);
+  });
+});
+
+describe('identity: actor guards are proved, not assumed (actor_is)', () => {
+  it('a handover without its guards: the giver names themselves, and someone else signs', () => {
+    const ir = fixture('broken-actor_is');
+    const { invariants } = verifyProcedure(ir);
+    expect(failing(invariants)).toEqual(['giver_is_not_receiver', 'receiver_signs']);
+    const giver = byId(invariants, 'giver_is_not_receiver');
+    expect(giver.counterexample).toEqual([
+      { event: '$start', to: ['in_store'] },
+      {
+        event: 'HAND_OUT',
+        roles: ['quality_administrator'],
+        actor: 'X',
+        data: { receiver: 'X' },
+        to: ['issue_pending'],
+      },
+    ]);
+    expect(giver.note).toBe(
+      'HAND_OUT can be sent by the person data.receiver names (X) in in_store (/states/in_store/on/HAND_OUT/0): it has no guard',
+    );
+    const signer = byId(invariants, 'receiver_signs');
+    expect(signer.counterexample).toEqual([
+      { event: '$start', to: ['in_store'] },
+      { event: 'HAND_OUT', roles: ['quality_administrator'], to: ['issue_pending'] },
+      { event: 'ACCEPT_HAND_OUT', roles: ['project_staff'], actor: 'X', to: ['with_staff'] },
+    ]);
+    expect(signer.values).toEqual({ pending_receiver: 'Y' });
+    // The real engine takes both steps as the counterexample says.
+    const proc = compileProcedure(ir);
+    const qa = { id: 'x', roles: ['quality_administrator'] };
+    let state = startInstance(proc, {}, qa, 1_000).state;
+    state = applyEvent(proc, state, { type: 'HAND_OUT', data: { receiver: 'x' }, actor: qa }, 2_000).state;
+    const other = { id: 'z', roles: ['project_staff'] };
+    state = applyEvent(proc, state, { type: 'ACCEPT_HAND_OUT', actor: other }, 3_000).state;
+    expect(leafPaths(proc, state.value)).toEqual(['with_staff']);
+  });
+
+  it('the guards restored, both hold', () => {
+    const text = readFileSync(fixturePath('broken-actor_is'), 'utf8')
+      .replace('# guard deleted: data.receiver != actor.id', 'guard: data.receiver != actor.id')
+      .replace(
+        '# guard deleted: actor.id == ctx.pending_receiver',
+        'guard: actor.id == ctx.pending_receiver',
+      );
+    expect(failing(verifyProcedure(load(text, 'fixed.yaml')).invariants)).toEqual([]);
+  });
+
+  it('the shipped sample_custody: deleting the HAND_OUT / ACCEPT_HAND_OUT guards breaks its identity invariants', () => {
+    const shipped = fileURLToPath(new URL('../../definitions/sample_custody.yaml', import.meta.url));
+    const text = readFileSync(shipped, 'utf8');
+    expect(failing(verifyProcedure(load(text, 'sample_custody.yaml')).invariants)).toEqual([]);
+    // The first of each: HAND_OUT in the store, ACCEPT_HAND_OUT in issue_pending.
+    const broken = text
+      .replace(/\n\s*guard: data\.receiver != actor\.id(?=\n)/, '')
+      .replace(/\n\s*guard: actor\.id == ctx\.pending_receiver(?=\n)/, '');
+    expect(broken).not.toBe(text);
+    const { invariants } = verifyProcedure(load(broken, 'sample_custody.yaml'));
+    expect(failing(invariants)).toEqual(['giver_is_not_receiver', 'receiver_signs_hand_out']);
+  }, 60_000);
+});
+
+describe('timers: deadline', () => {
+  it('an expiry timer with a guard leaves a request for a view waiting for ever', () => {
+    const { ir, r } = onlyViolation('broken-deadline', 'undecided_expires');
+    expect(r.counterexample).toEqual([
+      { event: '$start', to: ['draft'] },
+      { event: 'SUBMIT', roles: ['project_staff'], data: { access_kind: 'view' }, to: ['submitted'] },
+    ]);
+    expect(r.note).toBe('in submitted, no timer of submitted or its parents surely acts within P5D');
+    replay(ir, r.counterexample ?? []);
+  });
+
+  it('holds without the guard, and fails with a shorter limit than the timer', () => {
+    const text = readFileSync(fixturePath('broken-deadline'), 'utf8').replace(
+      "        guard: ctx.access_kind == 'copy'\n",
+      '',
+    );
+    expect(failing(verifyProcedure(load(text, 'fixed.yaml')).invariants)).toEqual([]);
+    const tighter = text.replace('within: P5D', 'within: P2D');
+    expect(failing(verifyProcedure(load(tighter, 'tight.yaml')).invariants)).toEqual(['undecided_expires']);
+  });
+});
+
+describe('vacuity: invariants that hold but prove nothing are reported', () => {
+  it('warns about a restated guard, an unreachable premise, a field nobody assigns and an event nobody sends', () => {
+    const result = verifyProcedure(fixture('vacuous'));
+    expect(failing(result.invariants)).toEqual([]);
+    expect(result.warnings).toEqual([
+      {
+        invariant: 'closed_when_all_back',
+        code: 'vacuous',
+        message:
+          'only restates the guard into closed (ctx.copies_returned == ctx.copies_issued): every way in already makes ctx.copies_returned != ctx.copies_issued false',
+      },
+      {
+        invariant: 'never_archived_unsigned',
+        code: 'vacuous',
+        message: 'archived is never entered: the invariant cannot fail',
+      },
+      {
+        invariant: 'never_closed_unchecked',
+        code: 'never_assigned',
+        message:
+          'ctx.checkd is assigned by no transition on any path and has no default (only the start input could set it)',
+      },
+      {
+        invariant: 'return_before_close',
+        code: 'vacuous',
+        message: 'archived is never entered: the invariant cannot fail',
+      },
+      {
+        invariant: 'receiver_signs_archive',
+        code: 'vacuous',
+        message: 'ARCHIVE is never taken: the invariant cannot fail',
+      },
+    ]);
+  });
+
+  it('custodia verify prints them as warnings and still exits 0', () => {
+    const err: string[] = [];
+    vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    vi.spyOn(console, 'warn').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+    expect(verifyCommand([fixturePath('vacuous')])).toBe(0);
+    expect(err[0]).toMatch(
+      /vacuous\.yaml:\d+:5 PROC_INVARIANT_VACUOUS warning: invariant closed_when_all_back — only restates/,
+    );
+    expect(err.filter((l) => l.includes('PROC_INVARIANT_FIELD_NEVER_ASSIGNED'))).toHaveLength(1);
+    vi.restoreAllMocks();
+  });
+
+  it('the shipped definitions: every invariant holds, none vacuously', () => {
+    const dir = fileURLToPath(new URL('../../definitions/', import.meta.url));
+    for (const name of readdirSync(dir).filter((f) => f.endsWith('.yaml'))) {
+      const result = verifyProcedure(load(readFileSync(dir + name, 'utf8'), name));
+      expect(failing(result.invariants), name).toEqual([]);
+      expect(result.warnings, name).toEqual([]);
+    }
+  }, 120_000);
 });
 
 describe('formatCounterexample', () => {

@@ -4,7 +4,9 @@
  * Definitions are validated first (problems printed as `file:line:col CODE message`; an invalid
  * definition fails). Each valid one is verified: `✓ <id>: N invariant(s) hold (K configurations
  * explored)`, or per invariant not proved a `file:line:col PROC_INVARIANT_VIOLATED …` line at the
- * invariant, the reason, and the shortest counterexample path. Exit 1 on any problem.
+ * invariant, the reason, and the shortest counterexample path. Exit 1 on any problem. Invariants
+ * that hold vacuously (`PROC_INVARIANT_VACUOUS`, `PROC_INVARIANT_FIELD_NEVER_ASSIGNED`) are printed
+ * as warnings and do not change the exit code.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { formatDiagnostic } from '../../workflows/core/diagnostics.ts';
@@ -57,6 +59,16 @@ function verifyDefinition(def: LoadedDefinition, opts: VerifyOptions): boolean {
   const { ir } = def;
   const result = verifyProcedure(ir, opts);
   const failures = result.invariants.filter((r) => !r.holds);
+  if (result.warnings.length) {
+    const positionOf = invariantPositions(def);
+    for (const w of result.warnings) {
+      const at = positionOf(ir.invariants.findIndex((inv) => inv.id === w.invariant));
+      const code = w.code === 'vacuous' ? 'PROC_INVARIANT_VACUOUS' : 'PROC_INVARIANT_FIELD_NEVER_ASSIGNED';
+      console.warn(
+        `${def.file}:${at.line}:${at.column} ${code} warning: invariant ${w.invariant} — ${w.message}`,
+      );
+    }
+  }
   if (!failures.length) {
     const cut = result.exhaustive ? '' : ', search cut short';
     console.log(

@@ -204,7 +204,7 @@ function checkInvariants(cx: CheckContext): void {
     const events =
       inv.kind === 'distinct_actors'
         ? inv.events.map((e, j) => [e, `${base}/events/${j}`] as const)
-        : inv.kind === 'roles_only'
+        : inv.kind === 'roles_only' || inv.kind === 'actor_is'
           ? [[inv.event, `${base}/event`] as const]
           : [];
     for (const [event, pointer] of events) {
@@ -227,11 +227,13 @@ function invariantStates(inv: InvariantIR, base: string): Array<[string, string]
       return [[inv.to, `${base}/to`], ...inv.via.map((s, j): [string, string] => [s, `${base}/via/${j}`])];
     case 'unreachable':
     case 'never_when':
+    case 'deadline':
       return [[inv.state, `${base}/state`]];
     case 'ends_in':
       return inv.states.map((s, j): [string, string] => [s, `${base}/states/${j}`]);
     case 'distinct_actors':
     case 'roles_only':
+    case 'actor_is':
       return [];
   }
 }

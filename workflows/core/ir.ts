@@ -145,7 +145,28 @@ export type InvariantIR =
     }
   | { id: string; kind: 'distinct_actors'; events: string[]; description: Text; clauses: string[] }
   | { id: string; kind: 'roles_only'; event: string; roles: string[]; description: Text; clauses: string[] }
-  | { id: string; kind: 'ends_in'; states: string[]; description: Text; clauses: string[] };
+  | { id: string; kind: 'ends_in'; states: string[]; description: Text; clauses: string[] }
+  | {
+      id: string;
+      /** The sender of `event` is (`equals`) or is not (`differsFrom`) the person a value names. */
+      kind: 'actor_is';
+      event: string;
+      /** `ctx.<field>` or `data.<field>`: the sender's id equals it on every path. */
+      equals?: string;
+      /** `ctx.<field>` or `data.<field>`: the sender's id differs from it on every path. */
+      differsFrom?: string;
+      description: Text;
+      clauses: string[];
+    }
+  | {
+      id: string;
+      /** While `state` is active, a timer of it (or of an ancestor) fires within `within` of entry. */
+      kind: 'deadline';
+      state: string;
+      within: IsoDuration;
+      description: Text;
+      clauses: string[];
+    };
 
 /** Start instances on a schedule (a Temporal Schedule the worker keeps in step with the definition). */
 export interface ScheduleIR {

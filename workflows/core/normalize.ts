@@ -268,5 +268,10 @@ function normalizeDuty(raw: { event: string; distinct_from: string[]; message?: 
 }
 
 function normalizeInvariant(raw: Dict<unknown> & { id: string; kind: InvariantIR['kind'] }): InvariantIR {
-  return { clauses: [], ...raw } as unknown as InvariantIR;
+  const { differs_from: differsFrom, ...rest } = raw;
+  return {
+    clauses: [],
+    ...rest,
+    ...(differsFrom !== undefined ? { differsFrom } : {}),
+  } as unknown as InvariantIR;
 }

@@ -27,65 +27,50 @@
  * abstraction is finite; a field that takes too many values is widened to unknown) and capped by
  * `maxConfigurations` / `maxDepth`; when a cap cuts it short the result says so (`exhaustive`).
  *
+ * Guards that read something unknown (the actor, free data) are evaluated three-valued: the parts
+ * the known fields decide still narrow the context (`values.ts`, `evaluatePartial`).
+ *
+ * Beyond the graph: `ends_in` also reports a deadlock with data — a configuration where, for some
+ * values the context schema allows, every way out is guarded false and no timer is pending
+ * (`liveness.ts`); `actor_is` proves identity guards with a symbolic sender; `deadline` proves a
+ * timer acts while a state waits; and invariants that hold vacuously are returned as warnings
+ * (`vacuity.ts`).
+ *
  * This file holds the public API and the invariant checks; the parts live in `./verify/`: the
- * model (`model.ts`), abstract values and knowledge (`values.ts`), the XState step rules and
- * moves (`semantics.ts`), and the breadth-first search (`search.ts`).
+ * shared types (`types.ts`), the model (`model.ts`), abstract values and knowledge (`values.ts`),
+ * the XState step rules and moves (`semantics.ts`), the breadth-first search (`search.ts`),
+ * deadlocks with data (`liveness.ts`) and vacuity (`vacuity.ts`).
  */
 import { expressionReferences } from './expressions.ts';
 import type { InvariantIR, Json, ProcedureIR } from './ir.ts';
 import { buildModel, type Model, type Tx } from './verify/model.ts';
-import { ABSENT, evaluateAbstract, lookup, predicate, valuesOf } from './verify/values.ts';
+import {
+  ABSENT,
+  evaluateAbstract,
+  evaluatePartial,
+  guardBranches,
+  lookup,
+  NO_DATA,
+  predicate,
+  refsOf,
+  UNKNOWN,
+  valuesOf,
+} from './verify/values.ts';
+import { parseDuration } from './duration.ts';
 import { type Config, eventMoves, leaves } from './verify/semantics.ts';
 import { type Edge, explore, type Graph, shortestPath, toSteps } from './verify/search.ts';
+import { findDataDeadlock } from './verify/liveness.ts';
+import { vacuityWarnings } from './verify/vacuity.ts';
+import type { InvariantResult, PathStep, VerifyOptions, VerifyResult } from './verify/types.ts';
 
-/** One step of a counterexample path. */
-export interface PathStep {
-  /** Event type; `after P5D` for a timer; `$start` for the first step. */
-  event: string;
-  /** Roles of the person sending the event (a set that makes this step possible). */
-  roles?: string[];
-  /** Symbolic person (`A1`, `A2`, …), for events separation of duties or `distinct_actors` care about. */
-  actor?: string;
-  /** Guard(s) assumed true for this step (undecidable from what the verifier knows). */
-  guard?: string;
-  /** Event data the step depends on (values of enumerated data fields), when any. */
-  data?: Record<string, Json>;
-  /** Active leaf state paths after the step. */
-  to: string[];
-}
-
-export interface InvariantResult {
-  id: string;
-  kind: InvariantIR['kind'];
-  /** Proved on every path. `false` when violated, or when the search was cut short (see `note`). */
-  holds: boolean;
-  /** A shortest path that breaks the invariant (starts with `$start`). */
-  counterexample?: PathStep[];
-  /** Configurations explored. */
-  explored: number;
-  note?: string;
-}
-
-export interface VerifyResult {
-  invariants: InvariantResult[];
-  /** Every reachable configuration was explored (no cap was hit). */
-  exhaustive: boolean;
-  /** Configurations explored. */
-  explored: number;
-}
-
-export interface VerifyOptions {
-  /** Longest path explored, in events (default: unlimited). */
-  maxDepth?: number;
-  /** Most configurations explored (default 50,000). */
-  maxConfigurations?: number;
-}
+export type { InvariantResult, PathStep, VerifyOptions, VerifyResult, Warning } from './verify/types.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Invariants.
 
 interface Check {
   counterexample?: PathStep[];
+  values?: Record<string, Json>;
   note?: string;
   /** Holds whatever the search found (a static check). */
   proved?: boolean;
@@ -123,6 +108,10 @@ function checkInvariant(m: Model, g: Graph, inv: InvariantIR): Check {
       return checkRolesOnly(m, g, inv);
     case 'ends_in':
       return checkEndsIn(m, g, inv);
+    case 'actor_is':
+      return checkActorIs(m, g, inv);
+    case 'deadline':
+      return checkDeadline(m, g, inv);
   }
 }
 
@@ -132,6 +121,7 @@ function statesOf(inv: InvariantIR): string[] {
       return [inv.to, ...inv.via];
     case 'unreachable':
     case 'never_when':
+    case 'deadline':
       return [inv.state];
     case 'ends_in':
       return inv.states;
@@ -143,12 +133,9 @@ function statesOf(inv: InvariantIR): string[] {
 function whenPossible(c: Config, when: string): boolean {
   const ast = predicate(when);
   if (ast && lookup(ast, new Set(c.facts)) === false) return false;
-  const ev = evaluateAbstract(when, c.ctx, {
-    roles: undefined,
-    data: { complete: false, values: {} },
-    system: false,
-  });
-  return !ev || ev.some((e) => e.value === true);
+  const env = { roles: undefined, data: { complete: false, values: {} }, system: false };
+  const ev = evaluateAbstract(when, c.ctx, env) ?? evaluatePartial(when, c.ctx, env);
+  return !ev || ev.some((e) => e.value === true || e.value === UNKNOWN);
 }
 
 function checkNeverWhen(m: Model, g: Graph, inv: Extract<InvariantIR, { kind: 'never_when' }>): Check {
@@ -243,7 +230,7 @@ function checkEndsIn(m: Model, g: Graph, inv: Extract<InvariantIR, { kind: 'ends
   const stuck = (i: number): boolean => !canEnd.has(i) && (g.edges[i] ?? []).every((e) => e.to === i);
   // A wrong end or a deadlock is the clearest report; else any place from which no end is reachable.
   const path = shortestPath(g, (i) => badEnd(i) || stuck(i)) ?? shortestPath(g, (i) => !canEnd.has(i));
-  if (!path) return {};
+  if (!path) return dataDeadlock(m, g);
   const last = path.length ? (path[path.length - 1] as Edge).to : 0;
   const where = leaves(m, g.configs[last] as Config).join(', ');
   const note = badEnd(last)
@@ -252,6 +239,112 @@ function checkEndsIn(m: Model, g: Graph, inv: Extract<InvariantIR, { kind: 'ends
       ? `deadlock: nothing can happen in ${where} and the procedure has not ended`
       : `from ${where} no path leads to an end`;
   return { counterexample: toSteps(m, g, path), note };
+}
+
+/**
+ * `actor_is`: wherever `event` is taken, its guard is evaluated with a symbolic sender `A` and the
+ * named value set to someone else (`equals`) or to `A` itself (`differs_from`); the guard must then
+ * be false whatever the unknown rest is. A missing or weaker guard is a counterexample: the path to
+ * where the event is taken, and the step.
+ */
+function checkActorIs(m: Model, g: Graph, inv: Extract<InvariantIR, { kind: 'actor_is' }>): Check {
+  const named = inv.equals ?? inv.differsFrom ?? '';
+  const [root, field] = named.split('.');
+  const other = inv.equals !== undefined ? 'Y' : 'X';
+  const txs = [...m.nodes.values()].flatMap((n) => m.on.get(n)?.get(inv.event) ?? []);
+  const seen = new Map<string, boolean>();
+  /** Can `t` be taken in `c` by X with the named value set to `other`? (memoised per known values) */
+  const can = (t: Tx, c: Config): boolean => {
+    const guard = t.ir.guard;
+    if (!guard) return true;
+    const reads = refsOf(guard) ?? [];
+    const key = `${t.ir.pointer}|${JSON.stringify(reads.map((r) => (r.startsWith('ctx.') ? valuesOf(c.ctx, r.split('.')[1] ?? '') : r)))}`;
+    let out = seen.get(key);
+    if (out === undefined) {
+      const values: Record<string, string | null> = {};
+      const ctx = { ...c.ctx };
+      if (root === 'ctx' && field) ctx[field] = [JSON.stringify(other)];
+      else if (field) values[field] = JSON.stringify(other);
+      const env = { roles: t.roles, data: { complete: false, values }, system: false, actorId: 'X' };
+      const ev = evaluatePartial(guard, ctx, env, true);
+      out = !ev || ev.some((e) => e.value === true || e.value === UNKNOWN);
+      seen.set(key, out);
+    }
+    return out;
+  };
+  for (let i = 0; i < g.configs.length; i++) {
+    const c = g.configs[i] as Config;
+    if (c.done) continue;
+    const t = txs.find((x) => c.active.includes(x.source.path) && can(x, c));
+    if (!t) continue;
+    // A step that takes it, for the counterexample (the abstraction may not take it: then none).
+    const move = eventMoves(m, c, inv.event).find((mv) => mv.pointers.includes(t.ir.pointer));
+    const path = shortestPath(g, (k) => k === i) ?? [];
+    const steps = toSteps(m, g, path, move);
+    const guard = t.ir.guard;
+    const who =
+      inv.equals !== undefined
+        ? `someone other than ${named} (X sends it; ${named} is Y)`
+        : `the person ${named} names (X)`;
+    const why = guard ? `its guard ${guard} does not exclude it` : 'it has no guard';
+    const note = `${inv.event} can be sent by ${who} in ${t.source.path || '(every state)'} (${t.ir.pointer}): ${why}`;
+    // The last step, concretely: sender X; the named value X (differs_from) or Y (equals).
+    const result: Check = { counterexample: steps, note };
+    if (move) {
+      const last = steps[steps.length - 1] as PathStep;
+      last.actor = 'X';
+      if (root === 'data' && field) last.data = { ...(last.data ?? {}), [field]: other };
+    }
+    if (root === 'ctx' && field) result.values = { [field]: other };
+    return result;
+  }
+  return {};
+}
+
+/**
+ * `deadline`: wherever `state` is active, a timer of it or of an active ancestor, no longer than
+ * `within`, surely acts: a transition of the timer whose guard is true for every value the
+ * configuration allows (a timer spent since entry has acted, when it surely does).
+ */
+function checkDeadline(m: Model, g: Graph, inv: Extract<InvariantIR, { kind: 'deadline' }>): Check {
+  const limit = parseDuration(inv.within);
+  if (limit === undefined) return { note: `"${inv.within}" is not a duration` };
+  const env = { roles: undefined, data: NO_DATA, system: true };
+  const bad = (i: number): boolean => {
+    const c = g.configs[i] as Config;
+    if (c.done || !c.active.includes(inv.state)) return false;
+    const k = { ctx: c.ctx, facts: c.facts };
+    for (let n = m.nodes.get(inv.state); n; n = n.parent) {
+      if (!c.active.includes(n.path)) continue;
+      for (const group of n.timers)
+        if (
+          group.ms <= limit &&
+          group.transitions.some((t) => guardBranches(m, t.ir.guard, k, env).f === null)
+        )
+          return false;
+    }
+    return true;
+  };
+  const path = shortestPath(g, bad);
+  if (!path) return {};
+  const last = path.length ? (path[path.length - 1] as Edge).to : 0;
+  const where = leaves(m, g.configs[last] as Config).join(', ');
+  const note = `in ${where}, no timer of ${inv.state} or its parents surely acts within ${inv.within}`;
+  return { counterexample: toSteps(m, g, path), note };
+}
+
+/** A configuration stuck for some context values (see `verify/liveness.ts`), as a counterexample. */
+function dataDeadlock(m: Model, g: Graph): Check {
+  const found = findDataDeadlock(m, g);
+  if (!found) return {};
+  const path = shortestPath(g, (i) => i === found.config) ?? [];
+  const where = leaves(m, g.configs[found.config] as Config).join(', ');
+  const values = Object.entries(found.values)
+    .map(([f, v]) => `ctx.${f} = ${JSON.stringify(v)}`)
+    .join(', ');
+  const needs = found.needs.length ? `: ${found.needs.join('; ')}` : '';
+  const note = `deadlock with data: in ${where}, with ${values || 'these values'} (allowed by the context schema) no event or timer is enabled${needs}`;
+  return { counterexample: toSteps(m, g, path), note, values: found.values };
 }
 
 /**
@@ -267,6 +360,7 @@ export function verifyProcedure(ir: ProcedureIR, opts: VerifyOptions = {}): Veri
     const holds = !check.counterexample && (check.proved ?? (g.exhaustive && check.note === undefined));
     const result: InvariantResult = { id: inv.id, kind: inv.kind, holds, explored };
     if (check.counterexample) result.counterexample = check.counterexample;
+    if (check.values) result.values = check.values;
     const undecided =
       !holds && !check.counterexample && check.proved === undefined && check.note === undefined
         ? `undecided: the search stopped after ${explored} configurations without finding a violation (raise maxConfigurations or maxDepth)`
@@ -275,7 +369,8 @@ export function verifyProcedure(ir: ProcedureIR, opts: VerifyOptions = {}): Veri
     if (note) result.note = note;
     return result;
   });
-  return { invariants, exhaustive: g.exhaustive, explored };
+  const warnings = vacuityWarnings(m, g, ir.invariants, invariants);
+  return { invariants, warnings, exhaustive: g.exhaustive, explored };
 }
 
 /** A counterexample, one step per line: `  1. SUBMIT by A1 (project_staff) → submitted`. */

@@ -2,7 +2,7 @@
  * The search: breadth-first exploration of the configurations reachable from the start (capped),
  * shortest paths in the explored graph, and their conversion into counterexample steps.
  */
-import type { PathStep, VerifyOptions } from '../verify.ts';
+import type { PathStep, VerifyOptions } from './types.ts';
 import type { Model, Node } from './model.ts';
 import { initialContext, sorted } from './values.ts';
 import {
@@ -47,7 +47,8 @@ export function explore(m: Model, opts: VerifyOptions): Graph {
     const c = configs[i] as Config;
     const out: Edge[] = [];
     edges.push(out);
-    const targets = new Set<number>();
+    // One edge per target and event (so every event taken anywhere shows in the graph).
+    const targets = new Set<string>();
     for (const { next, ...move } of moves(m, c)) {
       const key = configKey(next);
       let j = index.get(key);
@@ -61,8 +62,9 @@ export function explore(m: Model, opts: VerifyOptions): Graph {
         depth.push((depth[i] ?? 0) + 1);
         index.set(key, j);
       }
-      if (!targets.has(j)) out.push({ to: j, move });
-      targets.add(j);
+      const edgeKey = `${j}|${move.event}`;
+      if (!targets.has(edgeKey)) out.push({ to: j, move });
+      targets.add(edgeKey);
     }
   }
   return { configs, edges, cut, exhaustive: cut.size === 0 };

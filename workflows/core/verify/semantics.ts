@@ -4,7 +4,6 @@
  * `choose`), branching on what cannot be decided; and the moves from a configuration: events (per
  * role set, data valuation and person), timers.
  */
-import { expressionReferences } from '../expressions.ts';
 import type { Json, JsonSchema } from '../ir.ts';
 import {
   isCompound,
@@ -27,6 +26,7 @@ import {
   type Knowledge,
   MAX_COMBINATIONS,
   NO_DATA,
+  refsOf,
   schemaDomain,
   sorted,
 } from './values.ts';
@@ -276,13 +276,10 @@ function dataValuations(m: Model, event: string, txs: Tx[]): DataValuation[] {
       ...t.ir.actions.flatMap((a) => (a.kind === 'assign' ? Object.values(a.fields) : [])),
     ]) {
       if (!expr) continue;
-      try {
-        for (const r of expressionReferences(expr)) {
-          const [root, field] = r.path.split('.');
-          if (root === 'data' && field !== undefined) fields.add(field);
-        }
-      } catch {
-        // A malformed expression is reported by the checker; here it simply reads nothing known.
+      // A malformed expression (no references) is reported by the checker; here it reads nothing known.
+      for (const path of refsOf(expr) ?? []) {
+        const [root, field] = path.split('.');
+        if (root === 'data' && field !== undefined) fields.add(field);
       }
     }
   const props = (schema.properties ?? {}) as Record<string, JsonSchema>;

@@ -4,7 +4,7 @@
  * values, narrowing on a guard, remembered facts over `ctx` (canonical predicates and their
  * lookup), guard branches, the start context, widening and assignments.
  */
-import { parse } from '@marcbachmann/cel-js';
+import { parse, serialize } from '@marcbachmann/cel-js';
 import { evaluateExpression, expressionReferences } from '../expressions.ts';
 import type { Json, JsonSchema } from '../ir.ts';
 import type { Model, Tx } from './model.ts';
@@ -66,19 +66,34 @@ export interface Env {
   data: DataValuation;
   /** A timer: the actor is the system (`{id: 'system', roles: []}`), and there is no data. */
   system: boolean;
+  /** A symbolic sender whose id is known (identity checks: `actor_is`). */
+  actorId?: string;
+}
+
+const referenceCache = new Map<string, string[] | null>();
+/** The variable paths an expression reads (memoised); `null` when it does not parse. */
+export function refsOf(expr: string): string[] | null {
+  let out = referenceCache.get(expr);
+  if (out === undefined) {
+    try {
+      out = expressionReferences(expr).map((r) => r.path);
+    } catch {
+      out = null;
+    }
+    referenceCache.set(expr, out);
+  }
+  return out;
 }
 
 const FAILED = Symbol('failed');
-type Evaluation = { combo: Record<string, string>; value: Json | typeof FAILED }[];
+/** The value of a guard that reads something unknown (the actor, the time, an unknown field). */
+export const UNKNOWN = Symbol('unknown');
+type Evaluation = { combo: Record<string, string>; value: Json | typeof FAILED | typeof UNKNOWN }[];
 
 /** Evaluate an expression on every combination of possible values; `undefined` when it reads something unknown. */
 export function evaluateAbstract(expr: string, ctx: AbsCtx, env: Env): Evaluation | undefined {
-  let refs: string[];
-  try {
-    refs = expressionReferences(expr).map((r) => r.path);
-  } catch {
-    return undefined;
-  }
+  const refs = refsOf(expr);
+  if (!refs) return undefined;
   const fields = new Set<string>();
   for (const path of refs) {
     const [root, field] = path.split('.');
@@ -107,6 +122,115 @@ export function evaluateAbstract(expr: string, ctx: AbsCtx, env: Env): Evaluatio
       value = FAILED;
     }
     out.push({ combo, value });
+  }
+  return out;
+}
+
+/** Truth of a boolean connective's operand: true, false, an error, or unknown. */
+type Truth = true | false | typeof FAILED | typeof UNKNOWN;
+
+interface CelNode {
+  op?: string;
+  args?: unknown;
+}
+
+/** Leaves of a guard (the operands of `&&`, `||`, `!`): CEL text and the paths read, per syntax tree. */
+const leaves = new WeakMap<object, { text: string; refs: string[][] } | null>();
+function leafOf(n: CelNode): { text: string; refs: string[][] } | null {
+  let out = leaves.get(n);
+  if (out === undefined) {
+    try {
+      const text = serialize(n as Parameters<typeof serialize>[0]);
+      out = { text, refs: expressionReferences(text).map((r) => r.path.split('.')) };
+    } catch {
+      out = null;
+    }
+    leaves.set(n, out);
+  }
+  return out;
+}
+
+/** A guard's syntax tree and the context fields it reads, memoised per text. */
+const guards = new Map<string, { ast: CelNode; fields: string[] } | null>();
+function parsedGuard(expr: string): { ast: CelNode; fields: string[] } | null {
+  let out = guards.get(expr);
+  if (out === undefined) {
+    try {
+      const refs = expressionReferences(expr).map((r) => r.path.split('.'));
+      const fields = sorted(refs.filter((r) => r[0] === 'ctx' && r[1] !== undefined).map((r) => r[1] ?? ''));
+      out = { ast: parse(expr).ast as CelNode, fields };
+    } catch {
+      out = null;
+    }
+    guards.set(expr, out);
+  }
+  return out;
+}
+
+/**
+ * Evaluate a guard over every combination of the KNOWN fields it reads, with three-valued logic:
+ * an operand of `&&` / `||` / `!` that reads something unknown is unknown, and the connectives
+ * decide what they can without it (`false && ?` is false, `true || ?` is true) — CEL's own
+ * absorption. So a guard such as `actor.id == ctx.holder && (op == 'copy' && ctx.permit_copy)`
+ * still narrows the fields it can decide. `undefined` when no field is known or it does not parse.
+ */
+export function evaluatePartial(expr: string, ctx: AbsCtx, env: Env, always = false): Evaluation | undefined {
+  const parsed = parsedGuard(expr);
+  if (!parsed) return undefined;
+  const names = parsed.fields.filter((f) => valuesOf(ctx, f) !== null);
+  if (!names.length && !always) return undefined;
+  const domains = names.map((f) => valuesOf(ctx, f) as string[]);
+  if (domains.reduce((n, d) => n * d.length, 1) > MAX_COMBINATIONS) return undefined;
+  const known = new Set(names);
+  const data: Record<string, Json> = {};
+  for (const [f, v] of Object.entries(env.data.values)) if (v !== null && v !== ABSENT) data[f] = decode(v);
+  const actor = env.system ? { id: 'system', roles: [] } : { id: env.actorId ?? '', roles: env.roles ?? [] };
+  const decidable = (refs: string[][]): boolean =>
+    refs.every(([root, field]) => {
+      if (root === 'ctx') return field !== undefined && known.has(field);
+      if (root === 'data')
+        return field === undefined ? env.data.complete : dataValue(env.data, field) !== null;
+      return root === 'actor' && (env.system || (env.actorId !== undefined && field === 'id'));
+    });
+  const decided = new Map<CelNode, string | null>();
+  const textOfLeaf = (n: CelNode): string | null => {
+    let text = decided.get(n);
+    if (text === undefined) {
+      const info = leafOf(n);
+      text = info && decidable(info.refs) ? info.text : null;
+      decided.set(n, text);
+    }
+    return text;
+  };
+  const out: Evaluation = [];
+  for (const combo of combinations(names, domains)) {
+    const scopeCtx: Record<string, Json> = {};
+    for (const [f, v] of Object.entries(combo)) if (v !== ABSENT) scopeCtx[f] = decode(v);
+    const truth = (n: CelNode): Truth => {
+      const args = Array.isArray(n.args) ? (n.args as CelNode[]) : [];
+      if ((n.op === '&&' || n.op === '||') && args.length === 2) {
+        const absorbing = n.op === '||';
+        const a = truth(args[0] as CelNode);
+        if (a === absorbing) return absorbing;
+        const b = truth(args[1] as CelNode);
+        if (b === absorbing) return absorbing;
+        if (a === UNKNOWN || b === UNKNOWN) return UNKNOWN;
+        return a === FAILED || b === FAILED ? FAILED : !absorbing;
+      }
+      if (n.op === '!_' && n.args && typeof n.args === 'object' && !Array.isArray(n.args)) {
+        const a = truth(n.args as CelNode);
+        return typeof a === 'boolean' ? !a : a;
+      }
+      const text = textOfLeaf(n);
+      if (text === null) return UNKNOWN;
+      try {
+        const v = evaluateExpression(text, { ctx: scopeCtx, data, actor, now: 0 });
+        return v === true ? true : v === false ? false : FAILED;
+      } catch {
+        return FAILED;
+      }
+    };
+    out.push({ combo, value: truth(parsed.ast) });
   }
   return out;
 }
@@ -174,6 +298,23 @@ function canonAst(node: unknown): string {
   return `${op ?? ''}(${canonAst(args)})`;
 }
 
+/** CEL text of each fact's predicate (by canonical key), to evaluate it on concrete values. */
+const factTexts = new Map<string, string | undefined>();
+
+function textOf(ast: Ast): string | undefined {
+  try {
+    return serialize(ast as Parameters<typeof serialize>[0]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The CEL text of a fact (`T:…` / `F:…`) and whether it says "true"; `undefined` when unknown. */
+export function factExpression(fact: string): { expr: string; truth: boolean } | undefined {
+  const expr = factTexts.get(fact.slice(2));
+  return expr === undefined ? undefined : { expr, truth: fact.startsWith('T:') };
+}
+
 /** `a == b` ↔ `a != b`. */
 function flip(ast: Ast): Ast {
   return { ...ast, op: ast.op === '==' ? '!=' : '==' };
@@ -189,11 +330,17 @@ function factsOf(ast: Ast, truth: boolean): string[] {
   if (a && b && ((ast.op === '&&' && truth) || (ast.op === '||' && !truth)))
     return [...factsOf(a, truth), ...factsOf(b, truth)];
   const key = canonAst(ast);
+  if (!factTexts.has(key)) factTexts.set(key, textOf(ast));
   if (!truth) return [`F:${key}`];
   const out = [`T:${key}`];
   // `!x` true: x is exactly false. `a == b` true: both sides evaluate, so `a != b` is false.
   if (ast.op === '!_') out.push(...factsOf(ast.args as Ast, false));
-  if (ast.op === '==' || ast.op === '!=') out.push(`F:${canonAst(flip(ast))}`);
+  if (ast.op === '==' || ast.op === '!=') {
+    const flipped = flip(ast);
+    const fkey = canonAst(flipped);
+    if (!factTexts.has(fkey)) factTexts.set(fkey, textOf(flipped));
+    out.push(`F:${fkey}`);
+  }
   return out;
 }
 
@@ -244,13 +391,16 @@ export function guardBranches(
   const ast = predicate(guard);
   const known = ast ? lookup(ast, new Set(k.facts)) : undefined;
   if (known !== undefined) return known ? { t: k, f: null } : { t: null, f: k };
-  const ev = evaluateAbstract(guard, k.ctx, env);
+  const ev = evaluateAbstract(guard, k.ctx, env) ?? (ast ? undefined : evaluatePartial(guard, k.ctx, env));
   if (!ev) return ast ? { t: withFacts(m, k, ast, true), f: withFacts(m, k, ast, false) } : { t: k, f: k };
   const branch = (combos: Evaluation): Knowledge | null => {
     const ctx = narrow(k.ctx, combos);
     return ctx ? { ctx, facts: k.facts } : null;
   };
-  return { t: branch(ev.filter((e) => e.value === true)), f: branch(ev.filter((e) => e.value !== true)) };
+  return {
+    t: branch(ev.filter((e) => e.value === true || e.value === UNKNOWN)),
+    f: branch(ev.filter((e) => e.value !== true)),
+  };
 }
 
 /** The start context: defaults, or anything the start input may give. */
@@ -277,6 +427,13 @@ function sortKeys(ctx: Readonly<Record<string, Values>>): AbsCtx {
 /** Record the values a field took; a field that takes too many is widened to unknown from now on. */
 function remember(m: Model, field: string, values: Values): Values {
   if (m.widened.has(field)) return null;
+  // Lists and objects (item lists, permissions per item) are not tracked: their values come from
+  // event data, and telling `[]` from "some list" only multiplies configurations.
+  const type = m.ir.context[field]?.type;
+  if (type === 'array' || type === 'object') {
+    m.widened.add(field);
+    return null;
+  }
   if (values === null) return null;
   const seen = m.seen.get(field) ?? new Set<string>();
   m.seen.set(field, seen);
