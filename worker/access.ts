@@ -3,28 +3,18 @@
  * instance is visible to a user only when its data concerns only clients the user is assigned to:
  *
  * - an instance with a client: to users assigned to that client, and to the roles that see every
- *   client (`ALL_CLIENT_ROLES`);
+ *   client (configuration: `CUSTODIA_ALL_CLIENT_ROLES`, see `roles.ts`);
  * - an instance without a client: only to the roles that see every client — its data may still
  *   name clients (a supervision finding's description and evidence) — and, for procedures that
  *   have no client field at all (definitions-level work, e.g. a definition change), to admins.
  *
  * Every API route, visibility query and audit read asks here.
  */
-import { ALL_CLIENT_ROLES, type User } from './records/types.ts';
+import type { User } from './records/types.ts';
+import { allClientRoles, isAdmin, seesAllClients } from './roles.ts';
 import { quote } from './visibility.ts';
 
-/** The engine's own role that deploys definitions and manages users. */
-const ADMIN_ROLE = 'admin';
-
-/** Whether the user sees every client's instances. */
-export function seesAllClients(user: User): boolean {
-  return user.roles.some((r) => ALL_CLIENT_ROLES.includes(r));
-}
-
-/** Whether the user holds the admin role. */
-export function isAdmin(user: User): boolean {
-  return user.roles.includes(ADMIN_ROLE);
-}
+export { isAdmin, seesAllClients };
 
 /** Whether the user may see data of `client` (a client's audit records, a client filter). */
 export function mayAccessClient(user: User, client: string): boolean {
@@ -89,6 +79,8 @@ export const PERMISSIONS: Record<Permission, PermissionRule> = {
   verifyAuditChain: {
     holds: (user) => seesAllClients(user) || isAdmin(user),
     code: 'NOT_ALLOWED',
-    holders: `users who see every client (${ALL_CLIENT_ROLES.join(', ')}) and admins`,
+    get holders() {
+      return `users who see every client (${[...allClientRoles()].join(', ')}) and admins`;
+    },
   },
 };

@@ -185,6 +185,12 @@ export const SETTINGS = {
     default: '8080',
     description: 'port of the HTTP API and web UI (0 picks a free one)',
   },
+  CUSTODIA_TRUSTED_PROXIES: {
+    area: 'http',
+    default: null,
+    description:
+      'comma-separated IPs/CIDRs of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (client address for sign-in limits, TLS for Secure cookies); unset: none',
+  },
   CUSTODIA_HTTP_HOST: {
     area: 'http',
     default: '127.0.0.1',

@@ -1,7 +1,7 @@
 /**
- * Serving the API from a process: where it listens (env `CUSTODIA_HTTP_PORT`, default 8080;
- * `CUSTODIA_HTTP_HOST`, default 127.0.0.1) and whether the session cookie is `Secure`
- * (`CUSTODIA_SECURE_COOKIES=1`, for HTTPS behind a proxy).
+ * Serving the API from a process: where it listens and whether the session cookie is `Secure`
+ * (the settings `CUSTODIA_HTTP_PORT`, `CUSTODIA_HTTP_HOST`, `CUSTODIA_SECURE_COOKIES`, read in
+ * `worker/settings.ts`).
  */
 import type { Client } from '@temporalio/client';
 import { loadProcedureClauses, type LoadedDefinition } from '../definitions.ts';
@@ -11,25 +11,9 @@ import type { RecordsStore } from '../records/types.ts';
 import { createApi, type Api } from './server.ts';
 import { oidcSettings } from './oidc.ts';
 
-export interface HttpSettings {
-  port: number;
-  host: string;
-  secureCookies: boolean;
-}
+import { httpSettings, type HttpSettings } from '../settings.ts';
 
-export function httpSettings(env: NodeJS.ProcessEnv = process.env): HttpSettings {
-  const rawPort = env.CUSTODIA_HTTP_PORT?.trim() || '8080';
-  if (!/^\d{1,5}$/.test(rawPort) || Number(rawPort) > 65535)
-    throw new Error(`CUSTODIA_HTTP_PORT must be a port number 0–65535 (got "${rawPort}")`);
-  const secure = env.CUSTODIA_SECURE_COOKIES?.trim().toLowerCase() ?? '';
-  if (secure && !['1', '0', 'true', 'false'].includes(secure))
-    throw new Error(`CUSTODIA_SECURE_COOKIES must be 1 or 0 (got "${secure}")`);
-  return {
-    port: Number(rawPort),
-    host: env.CUSTODIA_HTTP_HOST?.trim() || '127.0.0.1',
-    secureCookies: secure === '1' || secure === 'true',
-  };
-}
+export { httpSettings, type HttpSettings };
 
 /**
  * Create the API on a running worker's client and store and listen; resolves with the API and its

@@ -7,6 +7,7 @@
 import type { IncomingMessage } from 'node:http';
 import { BlockList, isIP } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import { setting } from '../settings.ts';
 
 /** The proxies whose forwarding headers are believed. */
 export interface TrustedProxies {
@@ -54,7 +55,7 @@ export function trustedProxyList(entries: readonly string[]): TrustedProxies {
  * none, so forwarding headers are ignored). The one place the API reads this setting.
  */
 export function trustedProxiesSetting(env: NodeJS.ProcessEnv = process.env): TrustedProxies {
-  const raw = env.CUSTODIA_TRUSTED_PROXIES ?? '';
+  const raw = setting('CUSTODIA_TRUSTED_PROXIES', env) ?? '';
   return trustedProxyList(
     raw
       .split(',')

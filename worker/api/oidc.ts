@@ -14,64 +14,8 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import * as oidc from 'openid-client';
 
-export interface OidcSettings {
-  /** The provider's issuer URL (discovery at `<issuer>/.well-known/openid-configuration`). */
-  issuer: string;
-  clientId: string;
-  clientSecret?: string;
-  /** This API's callback as registered at the provider: `<public URL>/api/oidc/callback`. */
-  redirectUri: string;
-  /** Default `openid profile email`. */
-  scopes: string;
-  /** ID-token claim holding the Custodia user id. Default `preferred_username`. */
-  userClaim: string;
-  /** Shown on the sign-in page, e.g. "Company SSO". */
-  label: string;
-  /** Allow an `http:` issuer (only sensible on a developer machine). */
-  allowHttp: boolean;
-  /** Key for the pending sign-in cookie (≥ 32 bytes); random per process when absent. */
-  cookieSecret?: string;
-}
-
-/** The settings from the environment, or undefined when OIDC is not configured. */
-export function oidcSettings(env: NodeJS.ProcessEnv = process.env): OidcSettings | undefined {
-  const issuer = env.CUSTODIA_OIDC_ISSUER?.trim();
-  if (!issuer) return undefined;
-  const need = (name: string): string => {
-    const v = env[name]?.trim();
-    if (!v) throw new Error(`${name} must be set when CUSTODIA_OIDC_ISSUER is`);
-    return v;
-  };
-  let issuerUrl: URL;
-  try {
-    issuerUrl = new URL(issuer);
-  } catch {
-    throw new Error(`CUSTODIA_OIDC_ISSUER must be a URL (got "${issuer}")`);
-  }
-  const redirectUri = need('CUSTODIA_OIDC_REDIRECT_URI');
-  if (!/\/api\/oidc\/callback$/.test(new URL(redirectUri).pathname))
-    throw new Error('CUSTODIA_OIDC_REDIRECT_URI must end in /api/oidc/callback');
-  const allowHttp = ['1', 'true'].includes(env.CUSTODIA_OIDC_ALLOW_HTTP?.trim() ?? '');
-  if (issuerUrl.protocol !== 'https:' && !allowHttp)
-    throw new Error(
-      'CUSTODIA_OIDC_ISSUER must be https (CUSTODIA_OIDC_ALLOW_HTTP=1 for a local test provider)',
-    );
-  const secret = env.CUSTODIA_OIDC_COOKIE_SECRET?.trim();
-  if (secret !== undefined && secret !== '' && secret.length < 32)
-    throw new Error('CUSTODIA_OIDC_COOKIE_SECRET must be at least 32 characters');
-  const clientSecret = env.CUSTODIA_OIDC_CLIENT_SECRET?.trim();
-  return {
-    issuer,
-    clientId: need('CUSTODIA_OIDC_CLIENT_ID'),
-    ...(clientSecret ? { clientSecret } : {}),
-    redirectUri,
-    scopes: env.CUSTODIA_OIDC_SCOPES?.trim() || 'openid profile email',
-    userClaim: env.CUSTODIA_OIDC_USER_CLAIM?.trim() || 'preferred_username',
-    label: env.CUSTODIA_OIDC_LABEL?.trim() || 'Single sign-on',
-    allowHttp,
-    ...(secret ? { cookieSecret: secret } : {}),
-  };
-}
+import type { OidcSettings } from '../settings.ts';
+export { oidcSettings, type OidcSettings } from '../settings.ts';
 
 export const OIDC_COOKIE = 'custodia_oidc';
 const PENDING_TTL_S = 600;

@@ -8,21 +8,13 @@
  */
 import type { ChildLink, TransitionCommit } from '../../workflows/api.ts';
 import type { Json, ProcedureIR } from '../../workflows/core/ir.ts';
-import { allClientRoles, type RoleSet } from '../roles.ts';
+import type { RoleSet } from '../roles.ts';
 
 /**
  * A role id. Which roles exist is data, not code: those the definitions the product runs declare,
  * plus the engine's `admin` and `auditor` (`knownRoles` in `worker/roles.ts`).
  */
 export type Role = string;
-
-/**
- * Roles that see every client's instances, as configured (`CUSTODIA_ALL_CLIENT_ROLES`) when this
- * module loaded.
- * @deprecated Use `allClientRoles()` / `seesAllClients()` from `worker/roles.ts`; kept until the
- * API imports those.
- */
-export const ALL_CLIENT_ROLES: readonly Role[] = [...allClientRoles()];
 
 export interface User {
   id: string;

@@ -1,8 +1,7 @@
 /** The procedures: what can be started, one definition and its deployed versions, drafts, deploying, clauses. */
 import { parseDocument } from 'yaml';
-import { hashProcedure } from '../../../workflows/core/hash.ts';
-import { validateProcedureText } from '../../../workflows/core/validate.ts';
-import { invariantDiagnostics, type LoadedDefinition } from '../../definitions.ts';
+import type { LoadedDefinition } from '../../definitions.ts';
+import { assessDraft, draftReport } from '../../drafts.ts';
 import { DeployRefused, deployDefinitionText } from '../../deploy.ts';
 import { ApiProblem, sendJson } from '../http.ts';
 import { FILE_NAME, ID, matching, VERSION } from '../patterns.ts';
@@ -136,26 +135,11 @@ const validate = defineRoute({
     },
   },
   problems: { 422: 'DEFINITION_INVALID (YAML aliases expanding beyond the budget)' },
-  async handle({ body, res }) {
+  async handle({ body, res }, app) {
     const file = body.file ?? 'draft.yaml';
     refuseAliasBomb(body.yaml, file);
-    const result = validateProcedureText(body.yaml, file);
-    const diagnostics = [...result.diagnostics];
-    let about: Record<string, unknown> = {};
-    if (result.ir) {
-      const hash = hashProcedure(result.ir);
-      const def: LoadedDefinition = {
-        file,
-        ir: result.ir,
-        hash,
-        ...(result.positions ? { positions: result.positions } : {}),
-      };
-      // The all-paths invariant proof (bounded by verify's configuration cap).
-      diagnostics.push(...invariantDiagnostics(def));
-      about = { id: result.ir.id, version: result.ir.version, hash };
-    }
-    const valid = !diagnostics.some((d) => d.severity === 'error');
-    sendJson(res, 200, { valid, ...about, diagnostics });
+    // The one draft pipeline (load → check → prove → start targets), as deploy runs it.
+    sendJson(res, 200, draftReport(assessDraft(body.yaml, file, app.definitions)));
   },
 });
 
