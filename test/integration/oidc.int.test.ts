@@ -178,11 +178,8 @@ describe('OIDC sign-in', () => {
     expect(await page.locator('body').innerText()).toContain('OIDC_UNKNOWN_USER');
     expect((await me(page)).status).toBe(401);
     await context.close();
-    const failed = await store.audit({ kind: 'admin', subject: 'user:pat' });
-    expect(failed.map((e) => [e.body.act, e.body.reason])).toContainEqual([
-      'session.sign_in_failed',
-      'not_oidc_user',
-    ]);
+    const failed = await store.audit({ kind: 'sign_in_failed', subject: 'user:pat' });
+    expect(failed.map((e) => [e.kind, e.body.reason])).toContainEqual(['sign_in_failed', 'not_oidc_user']);
   });
 
   it('returns to a non-Latin-1 path after sign-in (percent-encoded), with a working session', async () => {

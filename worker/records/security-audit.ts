@@ -45,7 +45,14 @@ export function signInRecord(
 }
 
 /** Why a sign-in failed. `unknown_user` and `bad_password` should look the same to the client. */
-export type SignInFailure = 'unknown_user' | 'bad_password' | 'disabled' | 'rate_limited' | 'invalid_request';
+export type SignInFailure =
+  | 'unknown_user'
+  | 'bad_password'
+  | 'bad_credentials'
+  | 'not_oidc_user'
+  | 'disabled'
+  | 'rate_limited'
+  | 'invalid_request';
 
 /** A failed sign-in with the id that was tried (canonical, cut to 128 characters). */
 export function signInFailedRecord(

@@ -206,7 +206,7 @@ const send = defineRoute({
       sendJson(res, 200, result);
     } catch (err) {
       if (err instanceof EventRejected) {
-        await auditRefusedEvent(originOf(app, req, ip), actor, workflowId, body.type, err.code, inst.client);
+        await auditRefusedEvent(originOf(app, req, ip), actor, workflowId, body.type, err, inst.client);
         throw new ApiProblem(
           isRejectionCode(err.code) ? REJECTION_STATUS[err.code] : 409,
           err.code,
