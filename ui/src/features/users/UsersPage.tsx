@@ -184,26 +184,35 @@ export function UsersPage() {
                       <span className="badge badge-running">{pick({ zh: '启用', en: 'enabled' })}</span>
                     )}
                   </td>
-                  <td className="cell-action user-actions">
-                    <button type="button" className="small" disabled={busy} onClick={() => setEditing(u.id)}>
-                      {pick({ zh: '编辑', en: 'Edit' })}
-                    </button>
-                    <button
-                      type="button"
-                      className="small"
-                      disabled={busy || (!u.disabled && u.id === me.id)}
-                      onClick={() => void setDisabled(u, !u.disabled)}
-                    >
-                      {u.disabled ? pick({ zh: '启用', en: 'Enable' }) : pick({ zh: '停用', en: 'Disable' })}
-                    </button>
-                    <button
-                      type="button"
-                      className="small"
-                      disabled={busy || u.disabled}
-                      onClick={() => void resetLink(u)}
-                    >
-                      {pick({ zh: '重置密码链接', en: 'Password link' })}
-                    </button>
+                  <td className="cell-action">
+                    <div className="user-actions">
+                      <button
+                        type="button"
+                        className="small"
+                        disabled={busy}
+                        onClick={() => setEditing(u.id)}
+                      >
+                        {pick({ zh: '编辑', en: 'Edit' })}
+                      </button>
+                      <button
+                        type="button"
+                        className="small"
+                        disabled={busy || (!u.disabled && u.id === me.id)}
+                        onClick={() => void setDisabled(u, !u.disabled)}
+                      >
+                        {u.disabled
+                          ? pick({ zh: '启用', en: 'Enable' })
+                          : pick({ zh: '停用', en: 'Disable' })}
+                      </button>
+                      <button
+                        type="button"
+                        className="small"
+                        disabled={busy || u.disabled}
+                        onClick={() => void resetLink(u)}
+                      >
+                        {pick({ zh: '重置密码链接', en: 'Password link' })}
+                      </button>
+                    </div>
                   </td>
                 </tr>
               ))}
