@@ -87,6 +87,23 @@ describe('people', () => {
     expect(await textOf(row)).toContain('acme');
     await shot(ada, 'people-users.en');
 
+    // Roles by title: give her a second one; the change is audited with before and after.
+    await ada.getByRole('button', { name: 'Done' }).click();
+    await row.getByRole('button', { name: 'Edit' }).click();
+    const edit = ada.getByRole('form', { name: 'Edit user li' });
+    await edit.getByRole('checkbox', { name: /Quality Administrator/ }).check();
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => textOf(row)).toContain('Quality Administrator');
+    expect((await stack.store.audit({ subject: 'user:li' })).at(-1)?.body).toMatchObject({
+      act: 'user.update',
+      before: { roles: ['project_staff'] },
+      after: { roles: ['project_staff', 'quality_administrator'] },
+    });
+    await ada.getByRole('button', { name: '中文' }).click();
+    await ada.getByRole('heading', { name: '用户' }).waitFor();
+    await expect.poll(() => textOf(row)).toContain('项目人员');
+    await ada.getByRole('button', { name: 'English' }).click();
+
     // Li sets her password with the link, then signs in with it.
     const li = await stack.open(null);
     await li.goto(link);
