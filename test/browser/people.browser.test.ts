@@ -32,6 +32,8 @@ describe('people', () => {
     expect(JSON.stringify(await stack.store.audit())).not.toContain(link!.split('#')[1]!);
 
     const page = await stack.open(null);
+    // The sign-in page says where to start.
+    await page.getByText('No user exists yet').waitFor();
     await page.goto(link!);
     await page.getByLabel('User ID').fill('ada');
     await page.getByLabel('Display name').fill('Ada Admin');
