@@ -5,6 +5,7 @@
  */
 import { httpSettings, serveApi } from './api/listen.ts';
 import { loadConfig } from './config.ts';
+import { announceSetupLink } from './first-run.ts';
 import { runWorker } from './process.ts';
 import { syncSchedules } from './schedules.ts';
 import { startDevServer, type DevServer } from './temporal/dev-server.ts';
@@ -45,6 +46,7 @@ async function main(): Promise<void> {
   if (uiDir) console.log(`custodia: web UI at ${http.url}/`);
   console.log(`custodia: HTTP API at ${http.url}/api (OpenAPI: ${http.url}/api/openapi.json)`);
   console.log('custodia: ready. Try `npx custodia start <procedure>`; Ctrl-C stops.');
+  await announceSetupLink(running.store, http.url);
   let stopping = false;
   const stop = async (): Promise<void> => {
     if (stopping) return;

@@ -8,6 +8,8 @@
  *   /stalled               stalled and overdue, grouped (managers)
  *   /start                 start a procedure
  *   /definitions[/:id]     definitions (admin; built in ui/src/admin)
+ *   /users                 the user directory (admin; ui/src/features/users)
+ *   /setup, /password-reset  pages opened from a one-time link, no session (ui/src/features/setup)
  */
 import { Suspense, useEffect, type ReactNode } from 'react';
 import { I18nProvider, useI18n } from './i18n.tsx';
@@ -21,6 +23,9 @@ import { InstancePage } from './pages/Instance.tsx';
 import { StalledPage } from './pages/Stalled.tsx';
 import { StartPage } from './pages/Start.tsx';
 import { DefinitionEditorPage, DefinitionsPage } from './lazy.tsx';
+import { SetupPage } from './features/setup/SetupPage.tsx';
+import { PasswordResetPage } from './features/setup/PasswordResetPage.tsx';
+import { UsersPage } from './features/users/UsersPage.tsx';
 import type { User } from './types.ts';
 
 export function App() {
@@ -36,9 +41,13 @@ export function App() {
 function Root() {
   const { session } = useSession();
   const { lang, pick } = useI18n();
+  const { path } = useLocation();
   useEffect(() => {
     document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
   }, [lang]);
+  // Opened from a one-time link: no session needed (the token is the credential).
+  if (path === '/setup') return <SetupPage />;
+  if (path === '/password-reset') return <PasswordResetPage />;
   if (session.status === 'loading')
     return (
       <div className="boot" role="status">
@@ -74,6 +83,7 @@ const NAV: NavItem[] = [
   { to: '/stalled', zh: '停滞与逾期', en: 'Stalled' },
   { to: '/start', zh: '发起', en: 'Start' },
   { to: '/definitions', zh: '流程定义', en: 'Definitions', admin: true },
+  { to: '/users', zh: '用户', en: 'Users', admin: true },
 ];
 
 function Shell({ user }: { user: User }) {
@@ -144,6 +154,12 @@ function Routes({ path, isAdmin }: { path: string; isAdmin: boolean }): ReactNod
   if (inst?.id) return <InstancePage key={inst.id} id={inst.id} />;
   if (path === '/stalled') return <StalledPage />;
   if (path === '/start') return <StartPage />;
+  if (path === '/users')
+    return isAdmin ? (
+      <UsersPage />
+    ) : (
+      <NotFound text={pick({ zh: '仅管理员可管理用户。', en: 'Only administrators manage users.' })} />
+    );
   if (path === '/definitions' || path.startsWith('/definitions/')) {
     if (!isAdmin)
       return (

@@ -40,7 +40,7 @@ export function onUnauthorized(fn: () => void): () => void {
 }
 
 export async function api<T>(
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
   path: string,
   body?: unknown,
   opts: { query?: Record<string, string | number | boolean | undefined>; signal?: AbortSignal } = {},

@@ -20,6 +20,14 @@ export type RecordsErrorCode =
   | 'SCHEMA_TOO_NEW'
   /** Stored user ids that are one id once canonical (`alice`, `Alice`): resolve them before upgrading. */
   | 'USER_ID_COLLISION'
+  /** A change that would leave no enabled administrator. */
+  | 'LAST_ADMIN'
+  /** An administrator disabling their own account. */
+  | 'SELF_DISABLE'
+  /** A setup or password-reset token that is unknown, used, expired or void. */
+  | 'TOKEN_INVALID'
+  /** The first administrator exists already: setup is over. */
+  | 'SETUP_DONE'
   /** A signed audit checkpoint could not be taken (key unreadable, or the chain since the last one is broken). */
   | 'CHECKPOINT_FAILED';
 

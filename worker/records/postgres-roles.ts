@@ -35,6 +35,7 @@ export const SERVICE_PRIVILEGES: Readonly<Record<string, readonly string[]>> = {
   user_clients: ['SELECT', 'INSERT', 'DELETE'],
   sessions: ['SELECT', 'INSERT', 'DELETE'],
   change_history: ['SELECT', 'INSERT'],
+  user_tokens: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
 };
 
 const ROLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;

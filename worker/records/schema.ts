@@ -7,6 +7,7 @@
 import { appendAudit, lockChainHead, GENESIS_HASH } from './audit.ts';
 import { RecordsError } from './errors.ts';
 import { migrateV2 } from './schema-v2.ts';
+import { migrateV4 } from './schema-v4.ts';
 import type { SqlClient, SqlQueryable } from './sql.ts';
 import type { Json } from '../../workflows/core/ir.ts';
 
@@ -187,6 +188,9 @@ export const MIGRATIONS: Migration[] = [
     name: 'canonical user ids, traced user changes, append-only records, security audit kinds, checkpoints',
     up: migrateV2,
   },
+  // Version 3 (notifications) is registered here, before 4, when it lands; the runner applies
+  // whichever versions a store lacks, so the order they arrive in does not matter.
+  { version: 4, name: 'one-time setup and password-reset tokens', up: migrateV4 },
 ];
 
 /** Bring the schema up to date (idempotent; safe when several processes open at once). */

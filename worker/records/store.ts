@@ -25,6 +25,7 @@ import type {
   SecurityRecordInput,
 } from './types.ts';
 import * as users from './users.ts';
+import * as tokens from './user-tokens.ts';
 
 export type { RecordsStore } from './types.ts';
 
@@ -226,6 +227,29 @@ class SqlRecordsStore implements RecordsStore {
   }
   setDisabled(userId: string, disabled: boolean, by: string) {
     return this.appended(users.setDisabled(this.sql, userId, disabled, by));
+  }
+  updateUser(
+    userId: string,
+    patch: Parameters<RecordsStore['updateUser']>[1],
+    by: string,
+    known?: Parameters<RecordsStore['updateUser']>[3],
+  ) {
+    return this.appended(users.updateUser(this.sql, userId, patch, by, known));
+  }
+  issueSetupToken(ttlMs?: number) {
+    return tokens.issueSetupToken(this.sql, 'custodia', ttlMs);
+  }
+  setupPending() {
+    return tokens.setupPending(this.sql);
+  }
+  createFirstAdmin(token: string, user: Parameters<RecordsStore['createFirstAdmin']>[1]) {
+    return this.appended(tokens.createFirstAdmin(this.sql, token, user));
+  }
+  issuePasswordReset(userId: string, by: string, ttlMs?: number) {
+    return this.appended(tokens.issuePasswordReset(this.sql, userId, by, ttlMs));
+  }
+  resetPassword(token: string, password: string) {
+    return this.appended(tokens.resetPassword(this.sql, token, password));
   }
 
   createSession(userId: string, ttlMs: number) {

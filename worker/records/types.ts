@@ -9,6 +9,11 @@
 import type { ChildLink, TransitionCommit } from '../../workflows/api.ts';
 import type { Json, ProcedureIR } from '../../workflows/core/ir.ts';
 import type { RoleSet } from '../roles.ts';
+import type { IssuedToken } from './user-tokens.ts';
+import type { UserPatch } from './users.ts';
+
+export type { IssuedToken } from './user-tokens.ts';
+export type { UserPatch } from './users.ts';
 
 /**
  * A role id. Which roles exist is data, not code: those the definitions the product runs declare,
@@ -267,6 +272,23 @@ export interface RecordsStore {
   setRoles(userId: string, roles: Role[], by: string, knownRoles?: RoleSet): Promise<User>;
   /** Disable or enable a user (audited); disabling ends the user's sessions. */
   setDisabled(userId: string, disabled: boolean, by: string): Promise<User>;
+
+  /**
+   * Change display name, roles, clients and/or enabled state at once (audited as one `user.update`
+   * with before and after). Refuses disabling yourself (`SELF_DISABLE`) and leaving no enabled
+   * administrator (`LAST_ADMIN`); nothing changes on a refusal.
+   */
+  updateUser(userId: string, patch: UserPatch, by: string, knownRoles?: RoleSet): Promise<User>;
+  /** A one-time setup link's token while the store has no user (older ones void), else undefined. */
+  issueSetupToken(ttlMs?: number): Promise<IssuedToken | undefined>;
+  /** Whether no user exists yet (the first administrator is still to be created). */
+  setupPending(): Promise<boolean>;
+  /** Create the first administrator with a live setup token (`SETUP_DONE`, `TOKEN_INVALID`). */
+  createFirstAdmin(token: string, user: Omit<NewUser, 'roles' | 'clients'>): Promise<User>;
+  /** A one-time password-reset token for an enabled user (audited; the token is never stored). */
+  issuePasswordReset(userId: string, by: string, ttlMs?: number): Promise<IssuedToken>;
+  /** Set a new password with a reset token (`TOKEN_INVALID`, `WEAK_PASSWORD`); ends the user's sessions. */
+  resetPassword(token: string, password: string): Promise<User>;
 
   createSession(userId: string, ttlMs: number): Promise<Session>;
   /** The session when it exists, has not expired and its user is enabled. */

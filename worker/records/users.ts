@@ -11,7 +11,7 @@ import { RecordsError } from './errors.ts';
 import { canonicalUserId } from './identity.ts';
 import { burnVerification, checkPasswordPolicy, hashPassword, verifyPassword } from './passwords.ts';
 import type { SqlClient, SqlQueryable } from './sql.ts';
-import { rolesProblem, type RoleSet } from '../roles.ts';
+import { ADMIN_ROLE, rolesProblem, type RoleSet } from '../roles.ts';
 import type { NewUser, PasswordVerifier, Role, Session, User } from './types.ts';
 import type { Json } from '../../workflows/core/ir.ts';
 
@@ -93,7 +93,7 @@ export async function listUsers(db: SqlQueryable): Promise<User[]> {
   return (await db.query<UserRow>(`${SELECT_USERS} ORDER BY u.id`)).map(fromRow);
 }
 
-async function mustGet(db: SqlQueryable, id: string): Promise<User> {
+export async function mustGet(db: SqlQueryable, id: string): Promise<User> {
   const user = await getUser(db, id);
   if (!user) throw new RecordsError('UNKNOWN_USER', `no user "${id}"`);
   return user;
@@ -104,7 +104,8 @@ function auditedValues(u: User): Record<string, Json> {
   return { displayName: u.displayName, roles: u.roles, clients: u.clients, disabled: u.disabled };
 }
 
-async function audit(
+/** Append a user change (`act`, `before`, `after`) to the audit chain, in the caller's transaction. */
+export async function audit(
   tx: SqlQueryable,
   userId: string,
   by: string,
@@ -120,7 +121,19 @@ async function audit(
   });
 }
 
-export async function createUser(sql: SqlClient, u: NewUser, by: string, known?: RoleSet): Promise<User> {
+/** A new user's values, checked and the password hashed (outside any transaction: hashing is slow). */
+export interface PreparedUser {
+  /** As given, for the message when the canonical id exists. */
+  givenId: string;
+  id: string;
+  displayName: string;
+  roles: Role[];
+  clients: string[];
+  passwordHash: string;
+}
+
+/** Check a new user's values against the rules and hash the password. */
+export async function prepareUser(u: NewUser, known?: RoleSet): Promise<PreparedUser> {
   const id = canonicalUserId(u.id);
   validateUserId(id);
   const displayName = u.displayName.trim();
@@ -128,35 +141,43 @@ export async function createUser(sql: SqlClient, u: NewUser, by: string, known?:
   const roles = validateRoles(u.roles, known);
   const clients = validateClients(u.clients ?? []);
   checkPasswordPolicy(u.password);
-  const hash = await hashPassword(u.password);
-  return sql.transaction(async (tx) => {
-    const now = new Date().toISOString();
-    const inserted = await tx.query(
-      `INSERT INTO users (id, display_name, roles, password_hash, created_at, updated_at)
-       VALUES ($1, $2, $3::jsonb, $4, $5, $5) ON CONFLICT (id) DO NOTHING RETURNING id`,
-      [id, displayName, JSON.stringify(roles), hash, now],
+  return { givenId: u.id, id, displayName, roles, clients, passwordHash: await hashPassword(u.password) };
+}
+
+/** Insert a prepared user and audit it as `user.create` (in the caller's transaction). */
+export async function insertUser(tx: SqlQueryable, p: PreparedUser, by: string): Promise<User> {
+  const { id, displayName, roles, clients } = p;
+  const now = new Date().toISOString();
+  const inserted = await tx.query(
+    `INSERT INTO users (id, display_name, roles, password_hash, created_at, updated_at)
+     VALUES ($1, $2, $3::jsonb, $4, $5, $5) ON CONFLICT (id) DO NOTHING RETURNING id`,
+    [id, displayName, JSON.stringify(roles), p.passwordHash, now],
+  );
+  if (!inserted.length)
+    throw new RecordsError(
+      'USER_EXISTS',
+      id === p.givenId
+        ? `user "${id}" already exists`
+        : `user "${id}" already exists ("${p.givenId}" is the same id: ids ignore case and surrounding spaces)`,
     );
-    if (!inserted.length)
-      throw new RecordsError(
-        'USER_EXISTS',
-        id === u.id
-          ? `user "${id}" already exists`
-          : `user "${id}" already exists ("${u.id}" is the same id: ids ignore case and surrounding spaces)`,
-      );
-    for (const client of clients)
-      await tx.query('INSERT INTO user_clients (user_id, client) VALUES ($1, $2)', [id, client]);
-    const created = await mustGet(tx, id);
-    await audit(tx, id, by, {
-      act: 'user.create',
-      user: id,
-      displayName,
-      roles,
-      clients,
-      before: null,
-      after: auditedValues(created),
-    });
-    return created;
+  for (const client of clients)
+    await tx.query('INSERT INTO user_clients (user_id, client) VALUES ($1, $2)', [id, client]);
+  const created = await mustGet(tx, id);
+  await audit(tx, id, by, {
+    act: 'user.create',
+    user: id,
+    displayName,
+    roles,
+    clients,
+    before: null,
+    after: auditedValues(created),
   });
+  return created;
+}
+
+export async function createUser(sql: SqlClient, u: NewUser, by: string, known?: RoleSet): Promise<User> {
+  const prepared = await prepareUser(u, known);
+  return sql.transaction((tx) => insertUser(tx, prepared, by));
 }
 
 export async function setPassword(
@@ -335,4 +356,97 @@ export async function deleteExpiredSessions(db: SqlQueryable): Promise<number> {
     new Date().toISOString(),
   ]);
   return rows.length;
+}
+
+/** What `updateUser` may change; absent fields stay as they are. */
+export interface UserPatch {
+  displayName?: string;
+  roles?: Role[];
+  clients?: string[];
+  disabled?: boolean;
+}
+
+/** Enabled users holding the admin role (in `tx`). */
+async function enabledAdmins(tx: SqlQueryable): Promise<number> {
+  const [row] = await tx.query<{ n: number }>(
+    `SELECT count(*)::integer AS n FROM users WHERE NOT disabled AND roles ? $1`,
+    [ADMIN_ROLE],
+  );
+  return row?.n ?? 0;
+}
+
+const isEnabledAdmin = (u: User): boolean => !u.disabled && u.roles.includes(ADMIN_ROLE);
+
+/**
+ * Change a user's display name, roles, clients and/or enabled state in one transaction, audited as
+ * one `user.update` with the values before and after (nothing is written when nothing changes).
+ * Refused, with nothing changed: disabling yourself (`SELF_DISABLE`), and any change that leaves
+ * no enabled administrator (`LAST_ADMIN`). Disabling ends the user's sessions.
+ */
+export async function updateUser(
+  sql: SqlClient,
+  userId: string,
+  patch: UserPatch,
+  by: string,
+  known?: RoleSet,
+): Promise<User> {
+  userId = canonicalUserId(userId);
+  const displayName = patch.displayName?.trim();
+  if (displayName === '') throw new RecordsError('INVALID_INPUT', 'a user needs a display name');
+  const roles = patch.roles && validateRoles(patch.roles, known);
+  const clients = patch.clients && validateClients(patch.clients);
+  if (patch.disabled && canonicalUserId(by) === userId)
+    throw new RecordsError(
+      'SELF_DISABLE',
+      'you cannot disable your own account: another administrator must do it',
+    );
+  return sql.transaction(async (tx) => {
+    // The chain head's lock orders every audited change: two admins cannot disable each other at once.
+    await lockChainHead(tx);
+    const before = await mustGet(tx, userId);
+    const changed: string[] = [];
+    if (displayName !== undefined && displayName !== before.displayName) {
+      await tx.query('UPDATE users SET display_name = $2, updated_at = now() WHERE id = $1', [
+        userId,
+        displayName,
+      ]);
+      changed.push('displayName');
+    }
+    if (roles && JSON.stringify(roles) !== JSON.stringify(before.roles)) {
+      await tx.query('UPDATE users SET roles = $2::jsonb, updated_at = now() WHERE id = $1', [
+        userId,
+        JSON.stringify(roles),
+      ]);
+      changed.push('roles');
+    }
+    if (clients && clients.join('\n') !== before.clients.join('\n')) {
+      await tx.query('DELETE FROM user_clients WHERE user_id = $1', [userId]);
+      for (const client of clients)
+        await tx.query('INSERT INTO user_clients (user_id, client) VALUES ($1, $2)', [userId, client]);
+      changed.push('clients');
+    }
+    if (patch.disabled !== undefined && patch.disabled !== before.disabled) {
+      await tx.query('UPDATE users SET disabled = $2, updated_at = now() WHERE id = $1', [
+        userId,
+        patch.disabled,
+      ]);
+      if (patch.disabled) await tx.query('DELETE FROM sessions WHERE user_id = $1', [userId]);
+      changed.push('disabled');
+    }
+    if (!changed.length) return before;
+    const after = await mustGet(tx, userId);
+    if (isEnabledAdmin(before) && !isEnabledAdmin(after) && (await enabledAdmins(tx)) === 0)
+      throw new RecordsError(
+        'LAST_ADMIN',
+        `"${userId}" is the last enabled administrator: give another user the admin role first`,
+      );
+    await audit(tx, userId, by, {
+      act: 'user.update',
+      user: userId,
+      changed,
+      before: auditedValues(before),
+      after: auditedValues(after),
+    });
+    return after;
+  });
 }

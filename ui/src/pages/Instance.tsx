@@ -24,6 +24,7 @@ import {
 } from '../components/common.tsx';
 import { SchemaForm } from '../components/SchemaForm.tsx';
 import { Diagram } from '../lazy.tsx';
+import { UserName, useUserNames } from '../features/users/names.tsx';
 import { useUser } from '../session.tsx';
 import type { Json, ProcedureIR, Text, TransitionIR } from '../../../workflows/core/ir.ts';
 import { isRejectionCode, type RejectionCode } from '../../../workflows/core/rejections.ts';
@@ -356,6 +357,7 @@ function Timeline({ log, ir }: { log: TransitionRecord[]; ir: ProcedureIR | unde
           ? pick({ zh: '到期自动流转', en: 'Timer' })
           : e;
   const rows = [...log].reverse();
+  const names = useUserNames();
   const dataTitle = (event: string, key: string): string => {
     const props = ir?.events[event]?.data?.properties as Record<string, { title?: unknown }> | undefined;
     const t = splitTitle(props?.[key]?.title) ?? ir?.context[key]?.title;
@@ -392,7 +394,9 @@ function Timeline({ log, ir }: { log: TransitionRecord[]; ir: ProcedureIR | unde
                     <div className="cell-sub mono">{r.event}</div>
                   </td>
                   <td>
-                    <div>{r.actor.id}</div>
+                    <div>
+                      <UserName id={r.actor.id} names={names} />
+                    </div>
                     <div className="cell-sub">
                       {r.actor.roles.map((x) => (ir?.roles[x] ? text(ir.roles[x]) : x)).join(', ') || '—'}
                     </div>

@@ -22,9 +22,15 @@ export function LoginPage({ dialog = false }: { dialog?: boolean }) {
   const [oidc, setOidc] = useState<{ label: string; loginUrl: string } | undefined>();
   const signinError = new URLSearchParams(window.location.search).get('signinError');
 
+  const [setupPending, setSetupPending] = useState(false);
+
   useEffect(() => {
     api<{ oidc?: { label: string; loginUrl: string } }>('GET', '/api/auth').then(
       (a) => setOidc(a.oidc),
+      () => undefined,
+    );
+    api<{ pending: boolean }>('GET', '/api/setup').then(
+      (r) => setSetupPending(r.pending),
       () => undefined,
     );
   }, []);
@@ -98,6 +104,14 @@ export function LoginPage({ dialog = false }: { dialog?: boolean }) {
             {pick({
               zh: '会话已过期，请重新登录；登录后将回到原页面。',
               en: 'Your session ended. Sign in again to return to this page.',
+            })}
+          </p>
+        )}
+        {setupPending && (
+          <p className="notice" role="status">
+            {pick({
+              zh: '尚无任何用户：请打开 Custodia 启动时在控制台显示的一次性设置链接，创建第一个管理员。',
+              en: 'No user exists yet: open the one-time setup link Custodia printed on its console at start to create the first administrator.',
             })}
           </p>
         )}

@@ -11,6 +11,8 @@ import { instanceRoutes } from './instances.route.ts';
 import { metaRoutes } from './meta.route.ts';
 import { oidcRoutes } from './oidc.route.ts';
 import { sessionRoutes } from './session.route.ts';
+import { setupRoutes } from './setup.route.ts';
+import { userRoutes } from './users.route.ts';
 
 export const API_ROUTES: readonly Route[] = [
   ...sessionRoutes,
@@ -20,4 +22,6 @@ export const API_ROUTES: readonly Route[] = [
   ...inboxRoutes,
   ...auditRoutes,
   ...metaRoutes,
+  ...userRoutes,
+  ...setupRoutes,
 ];
