@@ -93,6 +93,15 @@ describe('API http helpers', () => {
         'GET /api/auth',
         'GET /api/oidc/login',
         'GET /api/oidc/callback',
+        'GET /api/users',
+        'POST /api/users',
+        'PATCH /api/users/{id}',
+        'POST /api/users/{id}/password-reset',
+        'GET /api/users/names',
+        'GET /api/roles',
+        'GET /api/setup',
+        'POST /api/setup',
+        'POST /api/password-reset',
       ].sort(),
     );
   });

@@ -16,7 +16,7 @@ beforeAll(async () => {
     getSession: () => Promise.resolve(undefined),
     checkPassword: () => Promise.resolve(undefined),
     deleteExpiredSessions: () => Promise.resolve(0),
-    appendAdminRecord: () => Promise.resolve({}),
+    appendSecurityRecord: () => Promise.resolve({}),
   } as unknown as RecordsStore;
   api = createApi({ client: {} as Client, store, definitions: new Map(), taskQueue: 'none' });
   base = new URL(await api.listen(0));

@@ -89,7 +89,8 @@ export async function limited<T>(
     );
   try {
     const result = await fn();
-    attempt.succeeded();
+    // Not counted, but unlike a password sign-in a valid token does not forgive earlier failures.
+    attempt.withdrawn();
     return result;
   } catch (err) {
     if (err instanceof ApiProblem && err.code === 'TOKEN_INVALID') attempt.failed();
