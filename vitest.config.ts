@@ -1,3 +1,5 @@
+// First: on a Node older than the pinned one, one line on how to get it, and exit.
+import './bin/require-node.mjs';
 import { defineConfig } from 'vitest/config';
 
 /**
