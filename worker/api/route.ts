@@ -75,7 +75,7 @@ export interface ResponseDoc {
 }
 
 export interface RouteSpec<Q, B, A extends Caller> {
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** `/api/...`, parameters as `:name`. */
   path: string;
   summary: string;

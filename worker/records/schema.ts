@@ -7,6 +7,7 @@
 import { appendAudit, lockChainHead, GENESIS_HASH } from './audit.ts';
 import { RecordsError } from './errors.ts';
 import { migrateV2 } from './schema-v2.ts';
+import { migrateV3 } from './schema-v3.ts';
 import type { SqlClient, SqlQueryable } from './sql.ts';
 import type { Json } from '../../workflows/core/ir.ts';
 
@@ -186,6 +187,11 @@ export const MIGRATIONS: Migration[] = [
     version: 2,
     name: 'canonical user ids, traced user changes, append-only records, security audit kinds, checkpoints',
     up: migrateV2,
+  },
+  {
+    version: 3,
+    name: 'notification deliveries and read marks, preferences, e-mail outbox, user language and e-mail',
+    up: migrateV3,
   },
 ];
 
