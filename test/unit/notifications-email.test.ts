@@ -69,9 +69,7 @@ describe('e-mail over SMTP', () => {
     expect(alice.contentLanguage).toBe('zh-CN');
     expect(alice.body).toContain('打开实例: https://custodia.example.cn/instances/wf-mail-1');
     expect(alice.body).not.toContain('Please review');
-    const [{ id }] = (await store.notificationsFor((await store.getUser('alice'))!)).notifications as [
-      { id: number },
-    ];
+    const id = (await store.notificationsFor((await store.getUser('alice'))!)).notifications[0]!.id;
     expect(alice.messageId).toMatch(
       new RegExp(`^<custodia\\.n${id}\\.[0-9a-f]{16}@custodia\\.example\\.cn>$`),
     );

@@ -73,9 +73,15 @@ export async function deliverDue(
 ): Promise<DeliveryReport> {
   const report: DeliveryReport = { sent: 0, failed: 0 };
   for (;;) {
+    const claimedAt = Date.now();
     const items = await store.claimOutbox({ now: now(), leaseMs: settings.leaseMs, limit: settings.batch });
     if (!items.length) return report;
-    for (const item of items) {
+    for (const [i, item] of items.entries()) {
+      // Too little lease left for one more send: give the rest back and claim afresh.
+      if (Date.now() - claimedAt > settings.leaseMs - settings.sendTimeoutMs) {
+        for (const rest of items.slice(i)) await store.releaseOutbox(rest);
+        break;
+      }
       if (await deliverItem(store, sender, settings, item, now)) report.sent++;
       else report.failed++;
     }
@@ -98,7 +104,7 @@ export function startNotificationDelivery(
     );
     return () => Promise.resolve();
   }
-  const sender = opts.sender ?? smtpSender(smtp!);
+  const sender = opts.sender ?? smtpSender(smtp!, settings.sendTimeoutMs);
   const onError =
     opts.onError ??
     ((err: unknown) => console.error(`custodia: notification delivery: ${(err as Error).message}`));

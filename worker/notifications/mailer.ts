@@ -10,15 +10,16 @@ export interface MailSender {
   close(): void;
 }
 
-export function smtpSender(smtp: SmtpSettings): MailSender {
+/** `timeoutMs` bounds connecting, the greeting and each wait for the server. */
+export function smtpSender(smtp: SmtpSettings, timeoutMs = 40_000): MailSender {
   const transport = nodemailer.createTransport({
     host: smtp.host,
     port: smtp.port,
     secure: smtp.secure,
     ...(smtp.auth ? { auth: smtp.auth } : {}),
-    connectionTimeout: 10_000,
-    greetingTimeout: 10_000,
-    socketTimeout: 30_000,
+    connectionTimeout: Math.min(10_000, timeoutMs),
+    greetingTimeout: Math.min(10_000, timeoutMs),
+    socketTimeout: timeoutMs,
   });
   return {
     async send(to, mail) {

@@ -12,6 +12,7 @@
  * | `CUSTODIA_PUBLIC_URL` | where people open the UI, e.g. `https://custodia.example.cn`: links in e-mails |
  * | `CUSTODIA_NOTIFY_POLL_MS` | how often the outbox is looked at (default 5000) |
  * | `CUSTODIA_NOTIFY_LEASE_MS` | a claim's lease; a dead sender's rows are retaken after it (default 120000) |
+ * | `CUSTODIA_NOTIFY_SEND_TIMEOUT_MS` | longest one SMTP send may take (default 40000); no send starts with less lease left |
  * | `CUSTODIA_NOTIFY_MAX_ATTEMPTS` | attempts before a row is `failed` (default 10) |
  * | `CUSTODIA_NOTIFY_BACKOFF_MS` | first retry delay, doubled each time up to 1 h (default 30000) |
  */
@@ -31,6 +32,11 @@ export interface NotificationSettings {
   publicUrl?: string;
   pollMs: number;
   leaseMs: number;
+  /**
+   * The longest one send may take (SMTP timeouts); a sender starts no send with less of its lease
+   * left, so a claimed row is never sent after its lease expired and another sender took it.
+   */
+  sendTimeoutMs: number;
   maxAttempts: number;
   backoffMs: number;
   maxBackoffMs: number;
@@ -69,11 +75,16 @@ export function notificationSettings(env: NodeJS.ProcessEnv = process.env): Noti
     ...(publicUrl ? { publicUrl } : {}),
     pollMs: int(env, 'CUSTODIA_NOTIFY_POLL_MS', 5000),
     leaseMs: int(env, 'CUSTODIA_NOTIFY_LEASE_MS', 120_000),
+    sendTimeoutMs: int(env, 'CUSTODIA_NOTIFY_SEND_TIMEOUT_MS', 40_000),
     maxAttempts: int(env, 'CUSTODIA_NOTIFY_MAX_ATTEMPTS', 10),
     backoffMs: int(env, 'CUSTODIA_NOTIFY_BACKOFF_MS', 30_000),
     maxBackoffMs: 3600_000,
     batch: 50,
   };
+  if (settings.sendTimeoutMs * 2 > settings.leaseMs)
+    throw new NotificationSettingsError(
+      'CUSTODIA_NOTIFY_LEASE_MS must be at least twice CUSTODIA_NOTIFY_SEND_TIMEOUT_MS',
+    );
   const host = env.CUSTODIA_SMTP_HOST;
   if (!host) return settings;
   const secure = /^(1|true|yes)$/i.test(env.CUSTODIA_SMTP_SECURE ?? '');

@@ -116,6 +116,16 @@ export async function markOutboxSent(
   );
 }
 
+/** Give back a claimed item that was not tried (its lease ran short): claimable again at once. */
+export async function releaseOutbox(db: SqlQueryable, item: OutboxBatchItem): Promise<void> {
+  await db.query(
+    `UPDATE notification_outbox o SET lease_until = NULL, attempts = greatest(o.attempts - 1, 0)
+     FROM (SELECT (e ->> 0)::bigint AS nid, e ->> 1 AS uid FROM jsonb_array_elements($1::jsonb) e) k
+     WHERE o.notification_id = k.nid AND o.user_id = k.uid AND o.status = 'pending'`,
+    [keysOf(item)],
+  );
+}
+
 /** Back-off before attempt n+1 after n failed attempts: base·2^(n-1), capped. */
 export function backoffMs(attempts: number, baseMs: number, capMs: number): number {
   return Math.min(capMs, baseMs * 2 ** Math.max(0, attempts - 1));

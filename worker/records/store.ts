@@ -270,6 +270,9 @@ class SqlRecordsStore implements RecordsStore {
   ) {
     return outbox.markOutboxFailed(this.sql, item, error, opts);
   }
+  releaseOutbox(item: OutboxBatchItem) {
+    return outbox.releaseOutbox(this.sql, item);
+  }
   unsentOutbox(limit?: number) {
     return outbox.unsentOutbox(this.sql, limit);
   }

@@ -311,6 +311,8 @@ export interface RecordsStore {
     error: string,
     opts: { retryAt: Date; maxAttempts: number; permanent?: boolean },
   ): Promise<void>;
+  /** Give back a claimed item that was not tried. */
+  releaseOutbox(item: N.OutboxBatchItem): Promise<void>;
   /** Outbox rows not yet sent (pending, retrying, failed), newest first. */
   unsentOutbox(limit?: number): Promise<N.OutboxEntry[]>;
 
