@@ -7,6 +7,7 @@
  *   /instances/:id         one instance: its task, forms, timeline, diagram
  *   /stalled               stalled and overdue, grouped (managers)
  *   /start                 start a procedure
+ *   /notifications         my notifications, how I am told; the e-mail outbox for admins
  *   /definitions[/:id]     definitions (admin; built in ui/src/admin)
  */
 import { Suspense, useEffect, type ReactNode } from 'react';
@@ -21,6 +22,8 @@ import { InstancePage } from './pages/Instance.tsx';
 import { StalledPage } from './pages/Stalled.tsx';
 import { StartPage } from './pages/Start.tsx';
 import { DefinitionEditorPage, DefinitionsPage } from './lazy.tsx';
+import { NotificationBell } from './features/notifications/NotificationBell.tsx';
+import { NotificationsPage } from './features/notifications/NotificationsPage.tsx';
 import type { User } from './types.ts';
 
 export function App() {
@@ -117,6 +120,7 @@ function Shell({ user }: { user: User }) {
           </ul>
         </nav>
         <div className="topbar-right">
+          <NotificationBell />
           <LangSwitch />
           <span className="user" title={user.roles.join(', ')}>
             <span className="user-name">{user.displayName || user.id}</span>
@@ -144,6 +148,7 @@ function Routes({ path, isAdmin }: { path: string; isAdmin: boolean }): ReactNod
   if (inst?.id) return <InstancePage key={inst.id} id={inst.id} />;
   if (path === '/stalled') return <StalledPage />;
   if (path === '/start') return <StartPage />;
+  if (path === '/notifications') return <NotificationsPage isAdmin={isAdmin} />;
   if (path === '/definitions' || path.startsWith('/definitions/')) {
     if (!isAdmin)
       return (
