@@ -1,4 +1,7 @@
-/** The bell in the top bar: my unread count, looked up every 30 s while the page is visible. */
+/**
+ * The bell in the top bar: my unread count, looked up every 30 s while the page is visible, on
+ * every navigation, and at once when read marks change on this page.
+ */
 import { useCallback, useEffect, useState } from 'react';
 import { useI18n } from '../../i18n.tsx';
 import { Link, useLocation } from '../../router.tsx';
@@ -28,6 +31,7 @@ export function NotificationBell() {
       off();
     };
   }, [refresh]);
+  useEffect(refresh, [path, refresh]);
   const label =
     unread === undefined || unread === 0
       ? pick({ zh: '通知', en: 'Notifications' })
