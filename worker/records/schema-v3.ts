@@ -17,6 +17,8 @@ import type { SqlQueryable } from './sql.ts';
 const V3 = `
 ALTER TABLE users ADD COLUMN language text NOT NULL DEFAULT 'zh' CHECK (language IN ('zh', 'en'));
 ALTER TABLE users ADD COLUMN email text;
+-- Who holds a role (the fan-out's question, inside the transition's commit).
+CREATE INDEX users_roles ON users USING gin (roles);
 
 ALTER TABLE notifications ADD COLUMN id bigserial;
 ALTER TABLE notifications ADD CONSTRAINT notifications_id_unique UNIQUE (id);
