@@ -15,7 +15,6 @@ import { untracedChangeProblems } from './change-history.ts';
 import { Checkpointer, type CheckpointOptions } from './checkpoints.ts';
 import * as definitions from './definitions.ts';
 import * as notifications from './notifications.ts';
-import { fanOutNotification } from './notifications.ts';
 import * as outbox from './outbox.ts';
 import { migrate } from './schema.ts';
 import { openPgliteClient, openPostgresClient, type SqlClient, type SqlQueryable } from './sql.ts';
@@ -319,7 +318,7 @@ async function writeEffects(tx: SqlQueryable, c: TransitionCommit, links: ChildL
         [c.workflowId, seq, idx, e.to, e.message.zh, e.message.en, at, c.procedure, c.client ?? null],
       );
       if (row)
-        await fanOutNotification(tx, {
+        await notifications.fanOutNotification(tx, {
           id: Number(row.id),
           to: e.to,
           kind: 'message',
