@@ -6,6 +6,7 @@
 import { httpSettings, serveApi } from './api/listen.ts';
 import { loadConfig } from './config.ts';
 import { announceSetupLink } from './first-run.ts';
+import { notificationSettings, startNotificationDelivery } from './notifications/index.ts';
 import { runWorker } from './process.ts';
 import { syncSchedules } from './schedules.ts';
 import { startDevServer, type DevServer } from './temporal/dev-server.ts';
@@ -43,6 +44,7 @@ async function main(): Promise<void> {
     await server?.stop();
     throw err;
   }
+  const stopDelivery = startNotificationDelivery(running.store, notificationSettings());
   if (uiDir) console.log(`custodia: web UI at ${http.url}/`);
   console.log(`custodia: HTTP API at ${http.url}/api (OpenAPI: ${http.url}/api/openapi.json)`);
   console.log('custodia: ready. Try `npx custodia start <procedure>`; Ctrl-C stops.');
@@ -53,6 +55,7 @@ async function main(): Promise<void> {
     stopping = true;
     console.log('custodia: stopping …');
     await http.api.close();
+    await stopDelivery();
     await running.shutdown();
     await server?.stop();
     process.exit(0);

@@ -7,6 +7,7 @@
  *   /instances/:id         one instance: its task, forms, timeline, diagram
  *   /stalled               stalled and overdue, grouped (managers)
  *   /start                 start a procedure
+ *   /notifications         my notifications, how I am told; the e-mail outbox for admins
  *   /definitions[/:id]     definitions (admin; built in ui/src/admin)
  *   /users                 the user directory (admin; ui/src/features/users)
  *   /setup, /password-reset  pages opened from a one-time link, no session (ui/src/features/setup)
@@ -26,6 +27,8 @@ import { DefinitionEditorPage, DefinitionsPage } from './lazy.tsx';
 import { SetupPage } from './features/setup/SetupPage.tsx';
 import { PasswordResetPage } from './features/setup/PasswordResetPage.tsx';
 import { UsersPage } from './features/users/UsersPage.tsx';
+import { NotificationBell } from './features/notifications/NotificationBell.tsx';
+import { NotificationsPage } from './features/notifications/NotificationsPage.tsx';
 import type { User } from './types.ts';
 
 export function App() {
@@ -127,6 +130,7 @@ function Shell({ user }: { user: User }) {
           </ul>
         </nav>
         <div className="topbar-right">
+          <NotificationBell />
           <LangSwitch />
           <span className="user" title={user.roles.join(', ')}>
             <span className="user-name">{user.displayName || user.id}</span>
@@ -160,6 +164,7 @@ function Routes({ path, isAdmin }: { path: string; isAdmin: boolean }): ReactNod
     ) : (
       <NotFound text={pick({ zh: '仅管理员可管理用户。', en: 'Only administrators manage users.' })} />
     );
+  if (path === '/notifications') return <NotificationsPage isAdmin={isAdmin} />;
   if (path === '/definitions' || path.startsWith('/definitions/')) {
     if (!isAdmin)
       return (

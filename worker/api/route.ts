@@ -77,7 +77,7 @@ export interface ResponseDoc {
 }
 
 export interface RouteSpec<Q, B, A extends Caller> {
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** `/api/...`, parameters as `:name`. */
   path: string;
   summary: string;

@@ -36,6 +36,9 @@ export const SERVICE_PRIVILEGES: Readonly<Record<string, readonly string[]>> = {
   sessions: ['SELECT', 'INSERT', 'DELETE'],
   change_history: ['SELECT', 'INSERT'],
   user_tokens: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
+  notification_deliveries: ['SELECT', 'INSERT', 'UPDATE'],
+  notification_preferences: ['SELECT', 'INSERT', 'UPDATE'],
+  notification_outbox: ['SELECT', 'INSERT', 'UPDATE'],
 };
 
 const ROLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -56,6 +59,7 @@ export function serviceRoleGrants(role: string): string {
     `GRANT USAGE ON SCHEMA public TO ${role}`,
     ...tables.map((t) => `GRANT ${SERVICE_PRIVILEGES[t]!.join(', ')} ON ${t} TO ${role}`),
     `GRANT USAGE ON SEQUENCE change_history_id_seq TO ${role}`,
+    `GRANT USAGE ON SEQUENCE notifications_id_seq TO ${role}`,
   ]
     .map((s) => `${s};`)
     .join('\n');

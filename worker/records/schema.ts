@@ -8,6 +8,7 @@ import { appendAudit, lockChainHead, GENESIS_HASH } from './audit.ts';
 import { RecordsError } from './errors.ts';
 import { migrateV2 } from './schema-v2.ts';
 import { migrateV4 } from './schema-v4.ts';
+import { migrateV3 } from './schema-v3.ts';
 import type { SqlClient, SqlQueryable } from './sql.ts';
 import type { Json } from '../../workflows/core/ir.ts';
 
@@ -188,8 +189,11 @@ export const MIGRATIONS: Migration[] = [
     name: 'canonical user ids, traced user changes, append-only records, security audit kinds, checkpoints',
     up: migrateV2,
   },
-  // Version 3 (notifications) is registered here, before 4, when it lands; the runner applies
-  // whichever versions a store lacks, so the order they arrive in does not matter.
+  {
+    version: 3,
+    name: 'notification deliveries and read marks, preferences, e-mail outbox, user language and e-mail',
+    up: migrateV3,
+  },
   { version: 4, name: 'one-time setup and password-reset tokens', up: migrateV4 },
 ];
 

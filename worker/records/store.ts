@@ -14,6 +14,8 @@ import { appendAudit, hasTransition, lockChainHead, queryAudit, verifyAuditChain
 import { untracedChangeProblems } from './change-history.ts';
 import { Checkpointer, type CheckpointOptions } from './checkpoints.ts';
 import * as definitions from './definitions.ts';
+import * as notifications from './notifications.ts';
+import * as outbox from './outbox.ts';
 import { migrate } from './schema.ts';
 import { openPgliteClient, openPostgresClient, type SqlClient, type SqlQueryable } from './sql.ts';
 import type {
@@ -23,7 +25,9 @@ import type {
   PasswordVerifier,
   RecordsStore,
   SecurityRecordInput,
+  User,
 } from './types.ts';
+import type { NotificationQuery, OutboxBatchItem } from './notification-types.ts';
 import * as users from './users.ts';
 import * as tokens from './user-tokens.ts';
 
@@ -268,6 +272,47 @@ class SqlRecordsStore implements RecordsStore {
     return users.deleteExpiredSessions(this.sql);
   }
 
+  notificationsFor(user: User, q?: NotificationQuery) {
+    return notifications.notificationsFor(this.sql, user, q);
+  }
+  markNotificationsRead(userId: string, which: { ids: number[] } | { all: true }) {
+    return notifications.markNotificationsRead(this.sql, userId, which);
+  }
+  notificationPreferences(userId: string) {
+    return notifications.notificationPreferences(this.sql, userId);
+  }
+  setNotificationPreferences(
+    userId: string,
+    prefs: Parameters<RecordsStore['setNotificationPreferences']>[1],
+  ) {
+    return notifications.setNotificationPreferences(this.sql, userId, prefs);
+  }
+  userContact(userId: string) {
+    return notifications.userContact(this.sql, userId);
+  }
+  setUserContact(userId: string, change: Parameters<RecordsStore['setUserContact']>[1], by: string) {
+    return this.appended(notifications.setUserContact(this.sql, userId, change, by));
+  }
+  claimOutbox(opts?: outbox.ClaimOptions) {
+    return outbox.claimOutbox(this.sql, opts);
+  }
+  markOutboxSent(item: OutboxBatchItem, messageId: string) {
+    return outbox.markOutboxSent(this.sql, item, messageId);
+  }
+  markOutboxFailed(
+    item: OutboxBatchItem,
+    error: string,
+    opts: Parameters<RecordsStore['markOutboxFailed']>[2],
+  ) {
+    return outbox.markOutboxFailed(this.sql, item, error, opts);
+  }
+  releaseOutbox(item: OutboxBatchItem) {
+    return outbox.releaseOutbox(this.sql, item);
+  }
+  unsentOutbox(limit?: number) {
+    return outbox.unsentOutbox(this.sql, limit);
+  }
+
   deployDefinition(d: Parameters<RecordsStore['deployDefinition']>[0]) {
     return this.appended(definitions.deployDefinition(this.sql, d));
   }
@@ -303,12 +348,20 @@ async function writeEffects(tx: SqlQueryable, c: TransitionCommit, links: ChildL
          ON CONFLICT DO NOTHING`,
         [c.workflowId, seq, idx, e.record, JSON.stringify(e.fields), at],
       );
-    else if (e.kind === 'notify')
-      await tx.query(
-        `INSERT INTO notifications (workflow_id, seq, idx, recipient, message_zh, message_en, at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
-        [c.workflowId, seq, idx, e.to, e.message.zh, e.message.en, at],
+    else if (e.kind === 'notify') {
+      const [row] = await tx.query<{ id: number }>(
+        `INSERT INTO notifications (workflow_id, seq, idx, recipient, message_zh, message_en, at, procedure, client)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING RETURNING id`,
+        [c.workflowId, seq, idx, e.to, e.message.zh, e.message.en, at, c.procedure, c.client ?? null],
       );
+      if (row)
+        await notifications.fanOutNotification(tx, {
+          id: Number(row.id),
+          to: e.to,
+          kind: 'message',
+          ...(c.client ? { client: c.client } : {}),
+        });
+    }
   }
   let li = 0;
   for (const link of links)

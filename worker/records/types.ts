@@ -11,6 +11,7 @@ import type { Json, ProcedureIR } from '../../workflows/core/ir.ts';
 import type { RoleSet } from '../roles.ts';
 import type { IssuedToken } from './user-tokens.ts';
 import type { UserPatch } from './users.ts';
+import type * as N from './notification-types.ts';
 
 export type { IssuedToken } from './user-tokens.ts';
 export type { UserPatch } from './users.ts';
@@ -307,6 +308,36 @@ export interface RecordsStore {
   deployDefinition(d: Omit<DefinitionVersion, 'deployedAt'>): Promise<DefinitionVersion>;
   definitionVersions(procedure?: string): Promise<DefinitionVersion[]>;
   definitionVersion(procedure: string, version: string): Promise<DefinitionVersion | undefined>;
+
+  /** The user's notifications (newest first, paged by `before`) and unread count (`notifications.ts`). */
+  notificationsFor(user: User, query?: N.NotificationQuery): Promise<N.NotificationPage>;
+  /** Mark the user's notifications read (these ids, or all); how many changed. */
+  markNotificationsRead(userId: string, which: { ids: number[] } | { all: true }): Promise<number>;
+  notificationPreferences(userId: string): Promise<Record<N.NotificationKind, N.NotificationChannel>>;
+  setNotificationPreferences(
+    userId: string,
+    prefs: Partial<Record<N.NotificationKind, N.NotificationChannel>>,
+  ): Promise<Record<N.NotificationKind, N.NotificationChannel>>;
+  /** The user's e-mail address and language. */
+  userContact(userId: string): Promise<N.UserContact | undefined>;
+  /** Set the user's e-mail address (`null` removes it) and/or language (audited as `user.contact`). */
+  setUserContact(
+    userId: string,
+    change: { email?: string | null; language?: N.Language },
+    by: string,
+  ): Promise<N.UserContact>;
+  /** Lease due outbox rows for sending (`outbox.ts`). */
+  claimOutbox(opts?: { now?: Date; leaseMs?: number; limit?: number }): Promise<N.OutboxBatchItem[]>;
+  markOutboxSent(item: N.OutboxBatchItem, messageId: string): Promise<void>;
+  markOutboxFailed(
+    item: N.OutboxBatchItem,
+    error: string,
+    opts: { retryAt: Date; maxAttempts: number; permanent?: boolean },
+  ): Promise<void>;
+  /** Give back a claimed item that was not tried. */
+  releaseOutbox(item: N.OutboxBatchItem): Promise<void>;
+  /** Outbox rows not yet sent (pending, retrying, failed), newest first. */
+  unsentOutbox(limit?: number): Promise<N.OutboxEntry[]>;
 
   close(): Promise<void>;
 }

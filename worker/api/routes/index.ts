@@ -9,6 +9,7 @@ import { definitionRoutes } from './definitions.route.ts';
 import { inboxRoutes } from './inbox.route.ts';
 import { instanceRoutes } from './instances.route.ts';
 import { metaRoutes } from './meta.route.ts';
+import { notificationRoutes } from './notifications.route.ts';
 import { oidcRoutes } from './oidc.route.ts';
 import { sessionRoutes } from './session.route.ts';
 import { setupRoutes } from './setup.route.ts';
@@ -21,6 +22,7 @@ export const API_ROUTES: readonly Route[] = [
   ...instanceRoutes,
   ...inboxRoutes,
   ...auditRoutes,
+  ...notificationRoutes,
   ...metaRoutes,
   ...userRoutes,
   ...setupRoutes,
