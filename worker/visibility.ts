@@ -11,8 +11,10 @@ import {
   type SearchAttributePair,
 } from '@temporalio/common';
 import { parseDuration } from '../workflows/core/duration.ts';
-import type { ProcedureIR, StateIR } from '../workflows/core/ir.ts';
+import type { ProcedureIR } from '../workflows/core/ir.ts';
 import { WORKFLOW_TYPE } from '../workflows/api.ts';
+import type { InstanceRow } from '../workflows/contract.ts';
+import { leafStatePaths } from '../workflows/core/ir-walk.ts';
 import {
   CustodiaAwaiting,
   CustodiaClient,
@@ -39,18 +41,7 @@ export interface ListFilter {
   all?: boolean;
 }
 
-export interface InstanceRow {
-  workflowId: string;
-  status: string;
-  procedure?: string;
-  version?: string;
-  client?: string;
-  state: string[];
-  awaiting: string[];
-  stateSince?: string;
-  dueAt?: string;
-  overdue: boolean;
-}
+export type { InstanceRow };
 
 /** A value that cannot be put into a visibility query (a quote, backslash or line break). */
 export class InvalidQueryValue extends Error {
@@ -259,19 +250,7 @@ export function decodePageToken(token: string): Uint8Array {
 }
 
 /** Every leaf state path of a procedure (what `CustodiaState` holds), in document order. */
-export function leafStatePaths(ir: ProcedureIR): string[] {
-  const out: string[] = [];
-  const visit = (s: StateIR): void => {
-    const children = Object.values(s.states);
-    if (!children.length) {
-      if (s.path) out.push(s.path);
-      return;
-    }
-    children.forEach(visit);
-  };
-  visit(ir.root);
-  return out;
-}
+export { leafStatePaths };
 
 export interface GroupCount {
   procedure: string;
