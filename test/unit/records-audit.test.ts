@@ -4,23 +4,17 @@
  * Tampering drops the trigger, changes rows by raw SQL, checks `verifyAudit`, then puts the rows
  * back (so one store serves the file).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TransitionCommit } from '../../workflows/api.ts';
 import { auditHash, GENESIS_HASH } from '../../worker/records/audit.ts';
-import { openPgliteClient, type SqlClient } from '../../worker/records/sql.ts';
-import { createRecordsStore } from '../../worker/records/store.ts';
+import type { SqlClient } from '../../worker/records/sql.ts';
 import type { AuditEntry, RecordsStore } from '../../worker/records/types.ts';
+import { withMemoryStore } from '../support/records.ts';
 
 let sql: SqlClient;
 let store: RecordsStore;
 
-beforeAll(async () => {
-  sql = await openPgliteClient(null);
-  store = await createRecordsStore(sql);
-}, 60_000);
-afterAll(async () => {
-  await store?.close();
-});
+withMemoryStore((s) => ({ sql, store } = s));
 
 let n = 0;
 function commitOf(workflowId: string, seq: number, extra: Partial<TransitionCommit> = {}): TransitionCommit {

@@ -1,12 +1,12 @@
 /** Deployed definition versions on the embedded store: immutable, idempotent, audited. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { hashProcedure } from '../../workflows/core/hash.ts';
 import type { ProcedureIR } from '../../workflows/core/ir.ts';
 import { validateProcedureText } from '../../workflows/core/validate.ts';
 import { isRecordsError } from '../../worker/records/errors.ts';
-import { openPgliteClient, type SqlClient } from '../../worker/records/sql.ts';
-import { createRecordsStore } from '../../worker/records/store.ts';
+import type { SqlClient } from '../../worker/records/sql.ts';
 import type { RecordsStore } from '../../worker/records/types.ts';
+import { withMemoryStore } from '../support/records.ts';
 
 const yaml = (title: string): string => `
 id: tiny
@@ -36,13 +36,7 @@ function version(title: string, deployedBy = 'admin1') {
 let sql: SqlClient;
 let store: RecordsStore;
 
-beforeAll(async () => {
-  sql = await openPgliteClient(null);
-  store = await createRecordsStore(sql);
-}, 60_000);
-afterAll(async () => {
-  await store?.close();
-});
+withMemoryStore((s) => ({ sql, store } = s));
 
 describe('definition versions', () => {
   it('deploys a version with its hash, YAML, IR, who and when — and audits it', async () => {

@@ -2,13 +2,14 @@
  * Canonical user ids (Security item 7): `alice` and `Alice` are one user — created once, found
  * either way — and the migration renames non-canonical ids or refuses ids that collide.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isRecordsError } from '../../worker/records/errors.ts';
 import { canonicalUserId, isCanonicalUserId, userIdCollisions } from '../../worker/records/identity.ts';
 import { migrate, MIGRATIONS } from '../../worker/records/schema.ts';
 import { openPgliteClient, type SqlClient } from '../../worker/records/sql.ts';
 import { createRecordsStore } from '../../worker/records/store.ts';
 import type { RecordsStore } from '../../worker/records/types.ts';
+import { withMemoryStore } from '../support/records.ts';
 
 const PASSWORD = 'correct horse battery staple';
 
@@ -38,13 +39,7 @@ describe('canonicalUserId', () => {
 describe('one user whatever the case', () => {
   let sql: SqlClient;
   let store: RecordsStore;
-  beforeAll(async () => {
-    sql = await openPgliteClient(null);
-    store = await createRecordsStore(sql);
-  }, 60_000);
-  afterAll(async () => {
-    await store?.close();
-  });
+  withMemoryStore((s) => ({ sql, store } = s));
 
   it('stores the canonical id, refuses a case variant, and finds the user either way', async () => {
     const alice = await store.createUser(

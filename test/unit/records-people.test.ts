@@ -3,24 +3,18 @@
  * one-time setup token, changes to a user with the rules that guard them (not yourself, never the
  * last administrator; nothing changes on a refusal), and password-reset tokens.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { isRecordsError } from '../../worker/records/errors.ts';
-import { openPgliteClient, type SqlClient } from '../../worker/records/sql.ts';
-import { createRecordsStore } from '../../worker/records/store.ts';
+import type { SqlClient } from '../../worker/records/sql.ts';
 import type { RecordsStore } from '../../worker/records/types.ts';
+import { withMemoryStore } from '../support/records.ts';
 
 const PASSWORD = 'correct horse battery staple';
 const ROLES = new Set(['admin', 'auditor', 'project_staff']);
 let sql: SqlClient;
 let store: RecordsStore;
 
-beforeAll(async () => {
-  sql = await openPgliteClient(null);
-  store = await createRecordsStore(sql);
-}, 60_000);
-afterAll(async () => {
-  await store?.close();
-});
+withMemoryStore((s) => ({ sql, store } = s));
 
 async function codeOf(p: Promise<unknown>): Promise<string> {
   const err = await p.then(

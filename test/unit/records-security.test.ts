@@ -3,7 +3,7 @@
  * user leaves a trace (and one made around the code is reported by `verifyAudit`), the security
  * audit kinds, and CSV cells a spreadsheet would run as formulas.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TransitionCommit } from '../../workflows/api.ts';
 import { changeHistoryOf } from '../../worker/records/change-history.ts';
 import { auditSummary, auditToCsv, checkpointsToCsv, csvCell } from '../../worker/records/export.ts';
@@ -14,21 +14,15 @@ import {
   signInRecord,
   signOutRecord,
 } from '../../worker/records/security-audit.ts';
-import { openPgliteClient, type SqlClient } from '../../worker/records/sql.ts';
-import { createRecordsStore } from '../../worker/records/store.ts';
+import type { SqlClient } from '../../worker/records/sql.ts';
 import type { AuditEntry, RecordsStore } from '../../worker/records/types.ts';
+import { withMemoryStore } from '../support/records.ts';
 
 const PASSWORD = 'correct horse battery staple';
 let sql: SqlClient;
 let store: RecordsStore;
 
-beforeAll(async () => {
-  sql = await openPgliteClient(null);
-  store = await createRecordsStore(sql);
-}, 60_000);
-afterAll(async () => {
-  await store?.close();
-});
+withMemoryStore((s) => ({ sql, store } = s));
 
 function commitOf(workflowId: string, seq: number, client = 'acme'): TransitionCommit {
   return {
