@@ -28,6 +28,12 @@ afterAll(async () => {
 });
 
 const SHIPPED = readFileSync(path.join(SHIPPED_DEFINITIONS, 'file_access.yaml'), 'utf8');
+/** The shipped version with its minor part raised (what the admin deploys). */
+const NEXT = ((): string => {
+  const [major, minor] = (/^version: (\d+)\.(\d+)\.\d+$/m.exec(SHIPPED) ?? []).slice(1).map(Number);
+  if (major === undefined || minor === undefined) throw new Error('file_access.yaml has no version');
+  return `${major}.${minor + 1}.0`;
+})();
 
 /** Replace the editor's whole text the way a user does (select all, type). */
 async function replaceText(page: Page, text: string): Promise<void> {
@@ -108,8 +114,8 @@ describe('definition editor in the browser', () => {
         .waitFor(),
     );
 
-    // Fixed, as version 1.1.0 with a clearer task text.
-    const fixed = SHIPPED.replace(/^version: 1\.0\.0$/m, 'version: 1.1.0').replace(
+    // Fixed, as the next minor version with a clearer task text.
+    const fixed = SHIPPED.replace(/^version: .*$/m, `version: ${NEXT}`).replace(
       "en: 'Fill in the file, purpose, kind of access and window, then submit'",
       "en: 'Fill in the file id, purpose, kind of access and window, then submit the request'",
     );
@@ -119,12 +125,12 @@ describe('definition editor in the browser', () => {
     await expect.poll(() => deploy.isEnabled()).toBe(true);
     await deploy.click();
     const dialog = page.getByRole('dialog', { name: 'Deploy this definition?' });
-    expect(await textOf(dialog)).toContain('Version 1.1.0 of file_access');
+    expect(await textOf(dialog)).toContain(`Version ${NEXT} of file_access`);
     await dialog.getByRole('button', { name: 'Confirm' }).click();
     const deployed = page.locator('.deploy-result.ok');
-    await expect.poll(() => textOf(deployed)).toContain('Deployed file_access version 1.1.0');
+    await expect.poll(() => textOf(deployed)).toContain(`Deployed file_access version ${NEXT}`);
     await shot(page, 'editor-deployed.en');
-    expect(stack.definitions.get('file_access')?.ir.version).toBe('1.1.0');
+    expect(stack.definitions.get('file_access')?.ir.version).toBe(NEXT);
 
     // Start an instance of the new version.
     await deployed.getByRole('button', { name: 'Start an instance of this version' }).click();
@@ -132,7 +138,7 @@ describe('definition editor in the browser', () => {
     await expect.poll(() => page.getByLabel('Client').inputValue()).toBe('acme');
     await page.getByRole('button', { name: 'Start', exact: true }).click();
     await page.waitForURL(/\/instances\/file_access-/);
-    await expect.poll(() => textOf(page.locator('.page-header .badge').first())).toBe('file_access@1.1.0');
+    await expect.poll(() => textOf(page.locator('.page-header .badge').first())).toBe(`file_access@${NEXT}`);
     await expect
       .poll(() => textOf(page.locator('.state-block .task')))
       .toBe('Fill in the file id, purpose, kind of access and window, then submit the request');
