@@ -4,7 +4,8 @@ import type { Json } from '../../../workflows/core/ir.ts';
 import { REJECTION_CODES, type RejectionCode } from '../../../workflows/core/rejections.ts';
 import { formatProblems } from '../../../workflows/core/schemas.ts';
 import { isolationClause, mayAccessClient } from '../../access.ts';
-import { EventRejected, getSnapshot, sendEvent, startProcedure } from '../../instances.ts';
+import { actorSigner } from '../../actor-keys.ts';
+import { EventRejected, getSnapshot, sendEvent, signedEvent, startProcedure } from '../../instances.ts';
 import { buildListQuery } from '../../visibility.ts';
 import { ApiProblem, sendJson } from '../http.ts';
 import { EVENT, ID, KEYWORD, LIMIT, matching, PAGE_TOKEN } from '../patterns.ts';
@@ -183,11 +184,13 @@ const send = defineRoute({
     const inst = await app.accessibleInstance(session.user, workflowId);
     if (!inst.running) throw finished();
     try {
-      const result = await sendEvent(app.client, workflowId, {
+      // Signed for the signed-in user and this instance: the engine verifies who acts.
+      const event = signedEvent(actorSigner(), workflowId, {
         type: body.type,
         ...(body.data ? { data: body.data } : {}),
         actor: { id: session.user.id, roles: [...session.user.roles] },
       });
+      const result = await sendEvent(app.client, workflowId, event);
       sendJson(res, 200, result);
     } catch (err) {
       if (err instanceof EventRejected)
