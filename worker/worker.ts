@@ -43,7 +43,7 @@ export function workflowBundle(actorKeys: readonly string[] = trustedActorKeys()
       logger: quietBundlerLogger,
       webpackConfigHook: (config) => ({
         ...config,
-        plugins: [...(config.plugins ?? []), defineActorKeys(keys)],
+        plugins: [...(config.plugins ?? []), actorKeysPlugin(actorKeys)],
       }),
     });
     cachedBundles.set(keys, bundle);
@@ -51,11 +51,15 @@ export function workflowBundle(actorKeys: readonly string[] = trustedActorKeys()
   return bundle;
 }
 
-/** A webpack plugin that defines `__CUSTODIA_ACTOR_KEYS__` (webpack's own DefinePlugin, via the compiler). */
-function defineActorKeys(keys: string): WebpackPluginInstance {
+/**
+ * The webpack plugin that compiles `actorKeys` into a workflow bundle as `__CUSTODIA_ACTOR_KEYS__`
+ * (webpack's own DefinePlugin, reached through the compiler), for bundles built elsewhere (bench).
+ */
+export function actorKeysPlugin(actorKeys: readonly string[]): WebpackPluginInstance {
+  const keys = JSON.stringify(actorKeys.join(','));
   return {
     apply(compiler: Compiler) {
-      new compiler.webpack.DefinePlugin({ __CUSTODIA_ACTOR_KEYS__: JSON.stringify(keys) }).apply(compiler);
+      new compiler.webpack.DefinePlugin({ __CUSTODIA_ACTOR_KEYS__: keys }).apply(compiler);
     },
   };
 }
