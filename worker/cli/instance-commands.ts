@@ -17,6 +17,7 @@ import {
   startProcedure,
 } from '../instances.ts';
 import { definitionDirs } from '../process.ts';
+import { isRecordsError } from '../records/errors.ts';
 import { withStore } from './audit.ts';
 import { connect, jsonObjectOption, parseOptions, UsageError } from './options.ts';
 import { directoryActor, NotADirectoryActor } from './token.ts';
@@ -69,6 +70,12 @@ export async function sendCommand(args: string[]): Promise<number> {
     const claimed = parseActor(values.as);
     actor = await withStore((store) => directoryActor(store, claimed));
   } catch (err) {
+    if (isRecordsError(err, 'STORE_IN_USE'))
+      throw new Error(
+        `send checks --as against the user directory, and cannot open it: ${err.message} ` +
+          'Or send the event through the web UI or the HTTP API.',
+        { cause: err },
+      );
     if (!(err instanceof NotADirectoryActor)) throw err;
     console.error(`refused: ${err.message}`);
     return 1;
