@@ -41,6 +41,7 @@ export function workflowBundle(actorKeys: readonly string[] = trustedActorKeys()
     bundle = bundleWorkflowCode({
       workflowsPath: WORKFLOWS_PATH,
       logger: quietBundlerLogger,
+      preloadModules: PRELOADED_MODULES,
       webpackConfigHook: (config) => ({
         ...config,
         plugins: [...(config.plugins ?? []), actorKeysPlugin(actorKeys)],
@@ -50,6 +51,13 @@ export function workflowBundle(actorKeys: readonly string[] = trustedActorKeys()
   }
   return bundle;
 }
+
+/**
+ * Modules evaluated once per reusable V8 context instead of once per workflow: `@noble/curves`
+ * builds its Ed25519 precomputation tables lazily, at a workflow's first assertion check, which
+ * costs tens of ms — per workflow if not shared. Pure math caches: no per-workflow state.
+ */
+export const PRELOADED_MODULES = ['@noble/curves/ed25519.js'];
 
 /**
  * The webpack plugin that compiles `actorKeys` into a workflow bundle as `__CUSTODIA_ACTOR_KEYS__`

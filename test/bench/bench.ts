@@ -40,7 +40,7 @@ import { loadConfig, connectClient, connectionOptions, REPO_ROOT } from '../../w
 import { startDevServer, ensureSearchAttributes, type DevServer } from '../../worker/temporal/dev-server.ts';
 import { loadDeployedDefinitions } from '../../worker/process.ts';
 import { loadActorSigner } from '../../worker/actor-keys.ts';
-import { actorKeysPlugin } from '../../worker/worker.ts';
+import { PRELOADED_MODULES, actorKeysPlugin } from '../../worker/worker.ts';
 import { openEmbeddedStore } from '../../worker/records/store.ts';
 import { createProcedureActivities } from '../../worker/activities/procedure.activities.ts';
 import { startProcedure, startSearchAttributes } from '../../worker/instances.ts';
@@ -383,6 +383,7 @@ async function main(): Promise<void> {
   const bundle = await bundleWorkflowCode({
     workflowsPath: WORKFLOWS_FILE,
     logger: { trace: noop, debug: noop, info: noop, log: noop, warn: noop, error: (m) => console.error(m) },
+    preloadModules: PRELOADED_MODULES,
     webpackConfigHook: (c) => ({
       ...c,
       plugins: [...(c.plugins ?? []), actorKeysPlugin([SIGNER.publicKey])],
