@@ -9,7 +9,10 @@ import {
   fromBase64url,
   parseAssertion,
 } from '../../workflows/core/assertion.ts';
+import { compileProcedure } from '../../workflows/core/compile.ts';
 import type { Actor } from '../../workflows/core/ir.ts';
+import { explainRejection, startInstance } from '../../workflows/core/runtime.ts';
+import { validateProcedureText } from '../../workflows/core/validate.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'custodia-assertion-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -112,6 +115,38 @@ describe('actor assertions (pure verifier)', () => {
     }
     expect(fromBase64url('AB')).toBeUndefined(); // leftover bits set
     expect(fromBase64url('A+==')).toBeUndefined();
+  });
+});
+
+describe('the update validator with assertions (explainRejection + checkActorAssertion)', () => {
+  const T = '{ zh: 甲, en: A }';
+  const { ir } = validateProcedureText(
+    `id: t
+version: 1.0.0
+title: ${T}
+description: ${T}
+roles: { project_staff: ${T}, head: ${T} }
+events: { SUBMIT: { title: ${T} } }
+initial: draft
+states:
+  draft: { title: ${T}, on: { SUBMIT: { target: done, roles: [head] } } }
+  done: { title: ${T}, type: final }
+`,
+    't.yaml',
+  );
+  const proc = compileProcedure(ir!);
+  const state = startInstance(proc, {}, alice, NOW).state;
+  const validate = (actor: Actor, assertion: unknown, type = 'SUBMIT') =>
+    explainRejection(proc, state, { type, actor }, NOW, (a) =>
+      checkActorAssertion(assertion, [signer.publicKey], { actor: a, workflowId: 'wf-a', now: NOW }),
+    );
+
+  it('authenticates the actor before judging the event: an unverified actor learns nothing else', () => {
+    expect(validate(alice, undefined, 'NO_SUCH_EVENT')?.code).toBe('BAD_ACTOR');
+    const head = { id: 'alice', roles: ['head'] };
+    expect(validate(head, sign(alice))?.message).toMatch(/alice does not hold the role\(s\) head/);
+    expect(validate(alice, sign(alice))?.code).toBe('ROLE_NOT_ALLOWED');
+    expect(validate(head, sign(head))).toBeUndefined();
   });
 });
 
