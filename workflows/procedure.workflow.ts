@@ -31,6 +31,7 @@ import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { compileProcedure, type CompiledProcedure } from './core/compile.ts';
 import { hashProcedure } from './core/hash.ts';
 import { checkActorAssertion } from './core/assertion.ts';
+import type { Actor } from './core/ir.ts';
 import {
   applyEvent,
   availableTo,
@@ -42,6 +43,7 @@ import {
   publicContext,
   startInstance,
   type InstanceState,
+  type Rejection,
   type Step,
   type TransitionRecord,
 } from './core/runtime.ts';
@@ -110,6 +112,11 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
     );
   }
   const workflowId = workflowInfo().workflowId;
+  /** The check of an update's actor against its assertion (the `event` validator; `assign` too). */
+  const authenticator =
+    (assertion: unknown, now: number) =>
+    (actor: Actor): Rejection | undefined =>
+      checkActorAssertion(assertion, TRUSTED_ACTOR_KEYS, { actor, workflowId, now });
   const clientOf = (s: InstanceState): string | undefined => {
     const v = ir.clientField ? s.context[ir.clientField] : undefined;
     return typeof v === 'string' && v ? v : undefined;
@@ -263,9 +270,7 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
     {
       validator: (event: SignedEventInput): void => {
         const now = Date.now();
-        const authenticate = (actor: SignedEventInput['actor']) =>
-          checkActorAssertion(event.assertion, TRUSTED_ACTOR_KEYS, { actor, workflowId, now });
-        const rejection = explainRejection(proc, state, event, now, authenticate);
+        const rejection = explainRejection(proc, state, event, now, authenticator(event.assertion, now));
         if (rejection)
           throw ApplicationFailure.nonRetryable(
             rejection.message,

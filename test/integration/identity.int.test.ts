@@ -66,6 +66,18 @@ async function started(): Promise<string> {
   return id;
 }
 
+/** The history length once the start's commit has finished (no event for half a second). */
+async function settledHistory(id: string): Promise<number> {
+  let last = -1;
+  return eventually(async () => {
+    const now = await historyLength(h.client, id);
+    const settled = now === last;
+    last = now;
+    if (!settled) await new Promise((r) => setTimeout(r, 500));
+    return settled ? now : undefined;
+  });
+}
+
 /** Nothing entered the instance's history, log or audit trail since `before`. */
 async function expectNoTrace(id: string, before: number): Promise<void> {
   expect(await historyLength(h.client, id)).toBe(before);
@@ -98,7 +110,7 @@ afterAll(async () => {
 describe('the engine authenticates actors', () => {
   it('custodia send acts only as a directory user holding the role; the attack leaves no trace', async () => {
     const id = await started();
-    const before = await historyLength(h.client, id);
+    const before = await settledHistory(id);
     const data = ['--data', '{"purpose":"self-approval"}'];
 
     let r = await custodia('send', id, 'SUBMIT', ...data, '--as', 'ghost:project_staff');
@@ -130,7 +142,7 @@ describe('the engine authenticates actors', () => {
 
   it('any other client is refused BAD_ACTOR without a valid assertion, before anything enters history', async () => {
     const id = await started();
-    const before = await historyLength(h.client, id);
+    const before = await settledHistory(id);
     const event = {
       type: 'SUBMIT',
       data: { purpose: 'forged' },
@@ -163,7 +175,7 @@ describe('the engine authenticates actors', () => {
   it('an assertion for instance A is refused on instance B', async () => {
     const a = await started();
     const b = await started();
-    const before = await historyLength(h.client, b);
+    const before = await settledHistory(b);
     const token = (await custodia('token', '--as', 'li', '--workflow', a)).stdout.trim();
     const event = {
       type: 'SUBMIT',
