@@ -12,9 +12,11 @@ import {
   type EventResult,
   type ProcedureInput,
   type ProcedureSnapshot,
+  type SignedEventInput,
 } from '../workflows/api.ts';
 import type { Actor, EventInput, Json, ProcedureIR } from '../workflows/core/ir.ts';
 import { CustodiaClient, CustodiaProcedure, CustodiaVersion } from '../workflows/search-attributes.ts';
+import { EVENT_ASSERTION_TTL_MS, type ActorSigner } from './actor-keys.ts';
 import type { LoadedDefinition } from './definitions.ts';
 
 /** The search attributes known when an instance starts (the workflow keeps the rest current). */
@@ -63,8 +65,25 @@ export class EventRejected extends Error {
   }
 }
 
-/** Send an event (the `event` update). A refusal throws `EventRejected` with the engine's reason. */
-export async function sendEvent(client: Client, workflowId: string, event: EventInput): Promise<EventResult> {
+/**
+ * `event` with an assertion, signed by `signer`, that its actor acts on `workflowId` (for a
+ * couple of minutes). Only for an actor the caller has authenticated: the API's signed-in user,
+ * a directory user checked by the CLI.
+ */
+export function signedEvent(signer: ActorSigner, workflowId: string, event: EventInput): SignedEventInput {
+  const assertion = signer.sign(event.actor, { workflowId, ttlMs: EVENT_ASSERTION_TTL_MS });
+  return { ...event, assertion };
+}
+
+/**
+ * Send an event (the `event` update); the engine refuses it (`BAD_ACTOR`) unless it carries an
+ * assertion for its actor (`signedEvent`). A refusal throws `EventRejected` with the engine's reason.
+ */
+export async function sendEvent(
+  client: Client,
+  workflowId: string,
+  event: SignedEventInput,
+): Promise<EventResult> {
   try {
     return await client.workflow.getHandle(workflowId).executeUpdate(eventUpdate, { args: [event] });
   } catch (err) {

@@ -5,7 +5,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker, bundleWorkflowCode, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
+// Types only: webpack is the Temporal bundler's own (its DefinePlugin is reached through the compiler).
+import type { Compiler, WebpackPluginInstance } from 'webpack';
 import { createProcedureActivities } from './activities/procedure.activities.ts';
+import { trustedActorKeys } from './actor-keys.ts';
 import type { LoadedDefinition } from './definitions.ts';
 import type { RecordsStore } from './records/store.ts';
 
@@ -24,12 +27,49 @@ export interface WorkerOptions {
   maxConcurrentWorkflowTaskExecutions?: number;
 }
 
-let cachedBundle: Promise<WorkflowBundle> | undefined;
+const cachedBundles = new Map<string, Promise<WorkflowBundle>>();
 
-/** Bundle the workflow code once per process. */
-export function workflowBundle(): Promise<WorkflowBundle> {
-  cachedBundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
-  return cachedBundle;
+/**
+ * Bundle the workflow code once per process and set of trusted actor keys (default:
+ * `trustedActorKeys()`). The keys are compiled in as `__CUSTODIA_ACTOR_KEYS__`, which only the
+ * `event` update's validator reads (see procedure.workflow.ts): nothing of them enters history.
+ */
+export function workflowBundle(actorKeys: readonly string[] = trustedActorKeys()): Promise<WorkflowBundle> {
+  const keys = actorKeys.join(',');
+  let bundle = cachedBundles.get(keys);
+  if (!bundle) {
+    bundle = bundleWorkflowCode({
+      workflowsPath: WORKFLOWS_PATH,
+      logger: quietBundlerLogger,
+      preloadModules: PRELOADED_MODULES,
+      webpackConfigHook: (config) => ({
+        ...config,
+        plugins: [...(config.plugins ?? []), actorKeysPlugin(actorKeys)],
+      }),
+    });
+    cachedBundles.set(keys, bundle);
+  }
+  return bundle;
+}
+
+/**
+ * Modules evaluated once per reusable V8 context instead of once per workflow: `@noble/curves`
+ * builds its Ed25519 precomputation tables lazily, at a workflow's first assertion check, which
+ * costs tens of ms — per workflow if not shared. Pure math caches: no per-workflow state.
+ */
+export const PRELOADED_MODULES = ['@noble/curves/ed25519.js'];
+
+/**
+ * The webpack plugin that compiles `actorKeys` into a workflow bundle as `__CUSTODIA_ACTOR_KEYS__`
+ * (webpack's own DefinePlugin, reached through the compiler), for bundles built elsewhere (bench).
+ */
+export function actorKeysPlugin(actorKeys: readonly string[]): WebpackPluginInstance {
+  const keys = JSON.stringify(actorKeys.join(','));
+  return {
+    apply(compiler: Compiler) {
+      new compiler.webpack.DefinePlugin({ __CUSTODIA_ACTOR_KEYS__: keys }).apply(compiler);
+    },
+  };
 }
 
 const noop = (): void => {};

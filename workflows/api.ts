@@ -5,9 +5,9 @@
  */
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { Effect } from './core/actions/index.ts';
-import type { Actor, EventInput, Json, ProcedureIR } from './core/ir.ts';
+import type { Actor, Json, ProcedureIR } from './core/ir.ts';
 import type { InstanceState, PendingTimer, TransitionRecord } from './core/runtime.ts';
-import type { ChildLink, EventResult, ProcedureSnapshot } from './contract.ts';
+import type { ChildLink, EventResult, ProcedureSnapshot, SignedEventInput } from './contract.ts';
 
 export type {
   ChildLink,
@@ -16,6 +16,7 @@ export type {
   ProcedureSnapshot,
   Rejection,
   RejectionCode,
+  SignedEventInput,
 } from './contract.ts';
 
 export const WORKFLOW_TYPE = 'procedure';
@@ -72,7 +73,7 @@ export interface TransitionCommit {
   effects: Effect[];
 }
 
-export const eventUpdate = defineUpdate<EventResult, [EventInput]>('event');
+export const eventUpdate = defineUpdate<EventResult, [SignedEventInput]>('event');
 export const snapshotQuery = defineQuery<ProcedureSnapshot>('snapshot');
 
 export type { PendingTimer };

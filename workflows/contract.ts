@@ -5,12 +5,22 @@
  * Temporal definitions), so the UI never keeps a copy that can drift.
  */
 import type { StateValue } from 'xstate';
-import type { Json } from './core/ir.ts';
+import type { EventInput, Json } from './core/ir.ts';
 import type { TransitionRecord } from './core/runtime.ts';
 
 export type { Actor, EventInput, JsonSchema, Text } from './core/ir.ts';
 export type { Rejection, RejectionCode } from './core/rejections.ts';
 export type { TransitionRecord };
+
+/**
+ * Argument of the `event` update (contract): the event, and beside its actor the assertion that
+ * signs it (`workflows/core/assertion.ts`) — issued by the API for the signed-in user, by
+ * `custodia send`, or by `custodia token` for any other Temporal client. The engine refuses an
+ * actor it cannot verify (`BAD_ACTOR`).
+ */
+export interface SignedEventInput extends EventInput {
+  assertion?: string;
+}
 
 /** A link to an instance this one started. */
 export interface ChildLink {

@@ -10,6 +10,8 @@
  * - Each accepted transition is committed by one idempotent activity (audit record + effects),
  *   in order, by the main loop.
  * - Search attributes follow every transition.
+ * - The engine believes no actor it is sent: the validator verifies the event's actor assertion
+ *   (`core/assertion.ts`) against the public keys the worker bundled in (`TRUSTED_ACTOR_KEYS`).
  */
 import {
   ApplicationFailure,
@@ -28,7 +30,8 @@ import {
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { compileProcedure, type CompiledProcedure } from './core/compile.ts';
 import { hashProcedure } from './core/hash.ts';
-import type { EventInput } from './core/ir.ts';
+import { checkActorAssertion } from './core/assertion.ts';
+import type { Actor } from './core/ir.ts';
 import {
   applyEvent,
   availableTo,
@@ -40,6 +43,7 @@ import {
   publicContext,
   startInstance,
   type InstanceState,
+  type Rejection,
   type Step,
   type TransitionRecord,
 } from './core/runtime.ts';
@@ -52,6 +56,7 @@ import {
   type ProcedureActivities,
   type ProcedureInput,
   type ProcedureSnapshot,
+  type SignedEventInput,
   type TransitionCommit,
 } from './api.ts';
 import {
@@ -75,6 +80,19 @@ const { commitTransition } = proxyActivities<ProcedureActivities>({
 /** Patch: upsert only the search attributes that changed (histories recorded before it replay). */
 const PATCH_UPSERT_CHANGED_ONLY = 'upsert-changed-search-attributes-only';
 
+/**
+ * The Ed25519 public keys (base64url, comma-separated) whose actor assertions this deployment
+ * trusts: written into the workflow bundle by the worker (`workflowBundle` in worker/worker.ts),
+ * from the actor key it signs with or CUSTODIA_ACTOR_PUBLIC_KEYS (several during a rotation).
+ * Only the update validator reads them, and validators do not run on replay: they are in no
+ * history, so instances started before assertions existed are checked like new ones, old
+ * histories replay, and continue-as-new has nothing to carry. A bundle without keys refuses
+ * every actor.
+ */
+declare const __CUSTODIA_ACTOR_KEYS__: string | undefined;
+const TRUSTED_ACTOR_KEYS: readonly string[] =
+  typeof __CUSTODIA_ACTOR_KEYS__ === 'string' ? __CUSTODIA_ACTOR_KEYS__.split(',').filter(Boolean) : [];
+
 /** Continue-as-new well before Temporal's per-run limit of 2,000 updates. */
 const DEFAULT_UPDATES_PER_RUN = 1000;
 
@@ -94,6 +112,11 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
     );
   }
   const workflowId = workflowInfo().workflowId;
+  /** The check of an update's actor against its assertion (the `event` validator; `assign` too). */
+  const authenticator =
+    (assertion: unknown, now: number) =>
+    (actor: Actor): Rejection | undefined =>
+      checkActorAssertion(assertion, TRUSTED_ACTOR_KEYS, { actor, workflowId, now });
   const clientOf = (s: InstanceState): string | undefined => {
     const v = ir.clientField ? s.context[ir.clientField] : undefined;
     return typeof v === 'string' && v ? v : undefined;
@@ -231,7 +254,8 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
 
   setHandler(
     eventUpdate,
-    (event: EventInput): EventResult => {
+    (event: SignedEventInput): EventResult => {
+      // The validator verified the assertion; the record keeps the actor it vouched for.
       const s = applyEvent(proc, state, event, Date.now());
       updatesThisRun++;
       accept(s);
@@ -244,8 +268,9 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
       };
     },
     {
-      validator: (event: EventInput): void => {
-        const rejection = explainRejection(proc, state, event, Date.now());
+      validator: (event: SignedEventInput): void => {
+        const now = Date.now();
+        const rejection = explainRejection(proc, state, event, now, authenticator(event.assertion, now));
         if (rejection)
           throw ApplicationFailure.nonRetryable(
             rejection.message,

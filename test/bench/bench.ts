@@ -25,9 +25,9 @@
  *   (under saturation that batching is timing, not design), and on the events that are not
  *   workflow-task bookkeeping (the commands: update, search attributes, timer, activity).
  */
-import { cpus, loadavg, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
@@ -39,6 +39,8 @@ import proto from '@temporalio/proto';
 import { loadConfig, connectClient, connectionOptions, REPO_ROOT } from '../../worker/config.ts';
 import { startDevServer, ensureSearchAttributes, type DevServer } from '../../worker/temporal/dev-server.ts';
 import { loadDeployedDefinitions } from '../../worker/process.ts';
+import { loadActorSigner } from '../../worker/actor-keys.ts';
+import { PRELOADED_MODULES, actorKeysPlugin } from '../../worker/worker.ts';
 import { openEmbeddedStore } from '../../worker/records/store.ts';
 import { createProcedureActivities } from '../../worker/activities/procedure.activities.ts';
 import { startProcedure, startSearchAttributes } from '../../worker/instances.ts';
@@ -60,6 +62,10 @@ const TARGETS = { timeRatio: 1.2, p99Ms: 50, p99Instances: 100 };
 const STAFF: Actor = { id: 'alice', roles: ['project_staff'] };
 const MANAGER: Actor = { id: 'bob', roles: ['quality_manager'] };
 const STARTER: Actor = { id: 'starter', roles: ['project_staff'] };
+/** A throwaway actor key: the bench's bundle trusts it, its events are signed with it. */
+const SIGNER = loadActorSigner(
+  path.join(mkdtempSync(path.join(tmpdir(), 'custodia-bench-key-')), 'actor-key.pem'),
+);
 
 // ---------------------------------------------------------------------------------------------
 
@@ -227,7 +233,11 @@ async function runPhase(
         }
         const { event, expect } = eventAt(k, m);
         const s = performance.now();
-        const result: EventResult = await handle.executeUpdate(eventUpdate, { args: [event] });
+        // Signed per event, as the API does (the engine verifies it in the update validator).
+        const assertion = SIGNER.sign(event.actor, { workflowId: id });
+        const result: EventResult = await handle.executeUpdate(eventUpdate, {
+          args: [{ ...event, assertion }],
+        });
         latencies.push(performance.now() - s);
         if (result.state !== expect)
           throw new Error(
@@ -373,6 +383,11 @@ async function main(): Promise<void> {
   const bundle = await bundleWorkflowCode({
     workflowsPath: WORKFLOWS_FILE,
     logger: { trace: noop, debug: noop, info: noop, log: noop, warn: noop, error: (m) => console.error(m) },
+    preloadModules: PRELOADED_MODULES,
+    webpackConfigHook: (c) => ({
+      ...c,
+      plugins: [...(c.plugins ?? []), actorKeysPlugin([SIGNER.publicKey])],
+    }),
   });
   const baselineActivities: BaselineActivities = {
     recordTransition: (commit: TransitionCommit) => store.commit(commit, []),

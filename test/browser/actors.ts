@@ -3,7 +3,8 @@
  * engine-side steps that set a scene up before the browser takes over (the same `event` update the
  * API sends; the scenario's point is then shown and done through the UI).
  */
-import { sendEvent, startProcedure } from '../../worker/instances.ts';
+import { startProcedure } from '../../worker/instances.ts';
+import { sendEvent } from '../integration/harness.ts';
 import type { Actor, Json } from '../../workflows/core/ir.ts';
 import type { Stack } from './stack.ts';
 

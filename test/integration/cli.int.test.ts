@@ -2,14 +2,19 @@
  * The `custodia` CLI as a user runs it (a child process), against the test server and a worker.
  */
 import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../worker/config.ts';
+import { openStore } from '../../worker/records/store.ts';
 import { ENGINE_FIXTURES, startHarness, type Harness } from './harness.ts';
 
 const run = promisify(execFile);
 let h: Harness;
+let recordsDir: string;
+let definitionsDir: string;
 
 async function custodia(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
@@ -22,7 +27,8 @@ async function custodia(...args: string[]): Promise<{ code: number; stdout: stri
           ...process.env,
           TEMPORAL_ADDRESS: h.address,
           CUSTODIA_TASK_QUEUE: h.config.taskQueue,
-          CUSTODIA_DEFINITIONS: ENGINE_FIXTURES,
+          CUSTODIA_DEFINITIONS: definitionsDir,
+          CUSTODIA_RECORDS_DIR: recordsDir,
         },
       },
     );
@@ -34,10 +40,30 @@ async function custodia(...args: string[]): Promise<{ code: number; stdout: stri
 }
 
 beforeAll(async () => {
+  // `send` acts as a directory user: li and wang are in the records store the CLI opens. Opening
+  // the embedded store takes a CLI process seconds, so the CLI starts the engine fixtures with
+  // review's 4 s expiry made 60 s (the instance must still be deciding after three sends).
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'custodia-cli-'));
+  recordsDir = path.join(tmp, 'records');
+  definitionsDir = path.join(tmp, 'definitions');
+  mkdirSync(definitionsDir);
+  for (const file of readdirSync(ENGINE_FIXTURES)) {
+    const text = readFileSync(path.join(ENGINE_FIXTURES, file), 'utf8');
+    writeFileSync(path.join(definitionsDir, file), text.replace('delay: PT4S', 'delay: PT60S'));
+  }
+  const store = await openStore({ dataDir: recordsDir });
+  try {
+    const password = 'correct horse battery staple';
+    await store.createUser({ id: 'li', displayName: 'Li Na', roles: ['project_staff'], password }, 'test');
+    await store.createUser({ id: 'wang', displayName: 'Wang', roles: ['quality_manager'], password }, 'test');
+  } finally {
+    await store.close();
+  }
   h = await startHarness([ENGINE_FIXTURES]);
 });
 afterAll(async () => {
   await h?.close();
+  rmSync(path.dirname(recordsDir), { recursive: true, force: true });
 });
 
 describe('custodia CLI', () => {

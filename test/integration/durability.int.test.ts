@@ -11,9 +11,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { connectClient, REPO_ROOT } from '../../worker/config.ts';
 import { loadDeployedDefinitions, runWorker } from '../../worker/process.ts';
 import { freePort, startDevServer } from '../../worker/temporal/dev-server.ts';
-import { getSnapshot, instanceResult, sendEvent, startProcedure } from '../../worker/instances.ts';
+import { getSnapshot, instanceResult, startProcedure } from '../../worker/instances.ts';
 import type { Client } from '@temporalio/client';
-import { ENGINE_FIXTURES, testConfig } from './harness.ts';
+import { ENGINE_FIXTURES, sendEvent, testConfig } from './harness.ts';
 
 const { config, address } = testConfig();
 const recordsDir = mkdtempSync(path.join(os.tmpdir(), 'custodia-durability-'));

@@ -11,11 +11,13 @@
  * `loadConfig()` in tests and child processes they spawn (e.g. `npx custodia …`) use this server.
  * TEMPORAL_BINARY is set too when a binary was resolved, for `TestWorkflowEnvironment.createLocal`.
  */
+import { createHash, createPrivateKey } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { workflowBundle } from '../../worker/worker.ts';
+import { trustedActorKeys } from '../../worker/actor-keys.ts';
 import { connectionOptions, loadConfig } from '../../worker/config.ts';
 import { resolveTemporalBinary } from '../../worker/temporal/binary.ts';
 import { ensureSearchAttributes, startDevServer } from '../../worker/temporal/dev-server.ts';
@@ -42,6 +44,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS,
     TEMPORAL_NAMESPACE: process.env.TEMPORAL_NAMESPACE,
     TEMPORAL_BINARY: process.env.TEMPORAL_BINARY,
+    CUSTODIA_ACTOR_KEY: process.env.CUSTODIA_ACTOR_KEY,
+    CUSTODIA_ACTOR_PUBLIC_KEYS: process.env.CUSTODIA_ACTOR_PUBLIC_KEYS,
   };
   let server: DevServer | undefined;
   let address: string;
@@ -66,10 +70,16 @@ export default async function setup(project: TestProject): Promise<() => Promise
     address = server.address;
   }
 
-  // Bundle the workflow code once for the run: each test file's worker reuses it (saves seconds per file).
+  // The test actor key: every test worker's bundle trusts it; test helpers, the API and the CLI
+  // (child processes inherit the environment) sign with it.
   const bundleDir = mkdtempSync(path.join(os.tmpdir(), 'custodia-bundle-'));
+  const keyFile = writeTestActorKey(bundleDir);
+  process.env.CUSTODIA_ACTOR_KEY = keyFile;
+  delete process.env.CUSTODIA_ACTOR_PUBLIC_KEYS;
+
+  // Bundle the workflow code once for the run: each test file's worker reuses it (saves seconds per file).
   const bundleFile = path.join(bundleDir, 'workflows.js');
-  writeFileSync(bundleFile, (await workflowBundle()).code);
+  writeFileSync(bundleFile, (await workflowBundle(trustedActorKeys())).code);
   project.provide('workflowBundleFile', bundleFile);
 
   project.provide('temporalAddress', address);
@@ -88,4 +98,21 @@ export default async function setup(project: TestProject): Promise<() => Promise
       else process.env[k] = v;
     }
   };
+}
+
+/**
+ * Write the test actor key (PKCS#8 PEM, mode 0600) into `dir`. The same fixed key in every setup of
+ * a run (the browser project's reruns this one), so no project signs with a key another's bundle
+ * does not trust. Never a key to use outside tests.
+ */
+function writeTestActorKey(dir: string): string {
+  const seed = createHash('sha256').update('custodia test actor key').digest();
+  const der = Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), seed]);
+  const pem = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }).export({
+    type: 'pkcs8',
+    format: 'pem',
+  });
+  const file = path.join(dir, 'actor-key.pem');
+  writeFileSync(file, pem, { mode: 0o600 });
+  return file;
 }

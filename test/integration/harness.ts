@@ -10,7 +10,9 @@ import type { Client } from '@temporalio/client';
 import { loadConfig, REPO_ROOT, type CustodiaConfig } from '../../worker/config.ts';
 import { loadDeployedDefinitions, runWorker, type RunningWorker } from '../../worker/process.ts';
 import type { LoadedDefinition } from '../../worker/definitions.ts';
-import { startProcedure } from '../../worker/instances.ts';
+import { actorSigner } from '../../worker/actor-keys.ts';
+import { sendEvent as sendUpdate, signedEvent, startProcedure } from '../../worker/instances.ts';
+import type { EventResult, SignedEventInput } from '../../workflows/api.ts';
 import type { Actor, Json } from '../../workflows/core/ir.ts';
 
 // Workers in tests log warnings and errors only (override with CUSTODIA_LOG_LEVEL).
@@ -68,6 +70,17 @@ export async function startHarness(dirs = [ENGINE_FIXTURES]): Promise<Harness> {
 /** The workflow bundle built once for this run by the global setup. */
 export function sharedBundle(): { code: string } {
   return { code: readFileSync(inject('workflowBundleFile'), 'utf8') };
+}
+
+/**
+ * Send an event as the API and `custodia send` do: signed with the test actor key (the test
+ * bundle trusts it, see global-setup.ts) for its actor on this instance. An event that has an
+ * `assertion` key already (even `undefined`), or no well-formed actor, is sent as it is.
+ */
+export function sendEvent(client: Client, workflowId: string, event: SignedEventInput): Promise<EventResult> {
+  const actor = event.actor as Partial<Actor> | undefined;
+  const signable = typeof actor?.id === 'string' && Array.isArray(actor.roles) && !('assertion' in event);
+  return sendUpdate(client, workflowId, signable ? signedEvent(actorSigner(), workflowId, event) : event);
 }
 
 /** Number of events in an instance's history (to prove a refused event left no trace). */

@@ -4,11 +4,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowFailedError } from '@temporalio/client';
-import { EventRejected, getSnapshot, instanceResult, sendEvent } from '../../worker/instances.ts';
+import { EventRejected, getSnapshot, instanceResult } from '../../worker/instances.ts';
 import { listInstances } from '../../worker/visibility.ts';
 import { recordDeployments } from '../../worker/process.ts';
 import { hashProcedure } from '../../workflows/core/hash.ts';
-import { eventually, historyLength, startHarness, type Harness } from './harness.ts';
+import { eventually, historyLength, sendEvent, startHarness, type Harness } from './harness.ts';
 import { recordHistory } from './record-history.ts';
 
 const alice = { id: 'alice', roles: ['project_staff'] };

@@ -21,9 +21,9 @@ import { MIGRATIONS } from '../../worker/records/schema.ts';
 import { openPgliteClient, openPostgresClient, type SqlClient } from '../../worker/records/sql.ts';
 import { createRecordsStore, openStore } from '../../worker/records/store.ts';
 import type { RecordsStore } from '../../worker/records/types.ts';
-import { sendEvent, startProcedure } from '../../worker/instances.ts';
+import { startProcedure } from '../../worker/instances.ts';
 import { loadDeployedDefinitions, runWorker } from '../../worker/process.ts';
-import { ENGINE_FIXTURES, eventually, sharedBundle, testConfig } from './harness.ts';
+import { ENGINE_FIXTURES, eventually, sendEvent, sharedBundle, testConfig } from './harness.ts';
 
 const postgresUrl = inject('postgresUrl');
 if (!postgresUrl && process.env.CI)

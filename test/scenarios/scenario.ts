@@ -14,19 +14,19 @@
  */
 import path from 'node:path';
 import { expect } from 'vitest';
-import {
-  EventRejected,
-  getSnapshot,
-  sendEvent,
-  startProcedure,
-  type StartOptions,
-} from '../../worker/instances.ts';
+import { EventRejected, getSnapshot, startProcedure, type StartOptions } from '../../worker/instances.ts';
 import type { LoadedDefinition } from '../../worker/definitions.ts';
 import type { ChildLink, ProcedureSnapshot } from '../../workflows/api.ts';
 import { parseDuration } from '../../workflows/core/duration.ts';
 import { hashProcedure } from '../../workflows/core/hash.ts';
 import type { Actor, EventInput, Json, ProcedureIR, StateIR } from '../../workflows/core/ir.ts';
-import { eventually, SHIPPED_DEFINITIONS, startHarness, type Harness } from '../integration/harness.ts';
+import {
+  eventually,
+  sendEvent,
+  SHIPPED_DEFINITIONS,
+  startHarness,
+  type Harness,
+} from '../integration/harness.ts';
 
 /** Paths of shipped definitions by procedure id (`definitions/<id>.yaml`). */
 export function shipped(...ids: string[]): string[] {

@@ -1,10 +1,26 @@
-/** `custodia start | send | status` — drive one instance through any Temporal cluster. */
+/**
+ * `custodia start | send | status` — drive one instance through any Temporal cluster. `send`
+ * acts as a directory user (records store): it must exist, be enabled and hold the roles; the
+ * event carries an assertion signed with the actor key, which the engine verifies.
+ */
 import os from 'node:os';
 import { formatDiagnostic } from '../../workflows/core/diagnostics.ts';
 import { loadDefinitions } from '../definitions.ts';
-import { EventRejected, getSnapshot, parseActor, sendEvent, startProcedure } from '../instances.ts';
+import type { Actor } from '../../workflows/core/ir.ts';
+import { actorSigner } from '../actor-keys.ts';
+import {
+  EventRejected,
+  getSnapshot,
+  parseActor,
+  sendEvent,
+  signedEvent,
+  startProcedure,
+} from '../instances.ts';
 import { definitionDirs } from '../process.ts';
+import { isRecordsError } from '../records/errors.ts';
+import { withStore } from './audit.ts';
 import { connect, jsonObjectOption, parseOptions, UsageError } from './options.ts';
+import { directoryActor, NotADirectoryActor } from './token.ts';
 
 export async function startCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseOptions(args, {
@@ -46,11 +62,27 @@ export async function sendCommand(args: string[]): Promise<number> {
   const [workflowId, type, ...extra] = positionals;
   if (!workflowId || !type || extra.length) throw new UsageError('send needs <workflowId> <EVENT>');
   if (typeof values.as !== 'string') throw new UsageError('send needs --as USER:ROLE[,ROLE]');
-  const actor = parseActor(values.as);
   const data = jsonObjectOption('data', values.data);
+  // Act only as a directory user who holds the roles; the engine verifies the signature.
+  let actor: Actor;
+  try {
+    const claimed = parseActor(values.as);
+    actor = await withStore((store) => directoryActor(store, claimed));
+  } catch (err) {
+    if (isRecordsError(err, 'STORE_IN_USE'))
+      throw new Error(
+        `send checks --as against the user directory, and cannot open it: ${err.message} ` +
+          'Or send the event through the web UI or the HTTP API.',
+        { cause: err },
+      );
+    if (!(err instanceof NotADirectoryActor)) throw err;
+    console.error(`refused: ${err.message}`);
+    return 1;
+  }
+  const event = signedEvent(actorSigner(), workflowId, { type, actor, ...(data ? { data } : {}) });
   const { client } = await connect();
   try {
-    const result = await sendEvent(client, workflowId, { type, actor, ...(data ? { data } : {}) });
+    const result = await sendEvent(client, workflowId, event);
     console.log(
       `${result.leaves.join(', ')}${result.done ? ' (finished)' : ''}` +
         (result.available.length ? `\navailable to ${actor.id}: ${result.available.join(', ')}` : ''),

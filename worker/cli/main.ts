@@ -17,6 +17,9 @@ Usage:
                                                  start an instance; prints its workflow id
   custodia send <workflowId> <EVENT> [--data JSON] --as USER:ROLE[,ROLE]
                                                  send an event; prints the new state or the refusal
+  custodia token --as USER[:ROLE,…] [--workflow ID] [--ttl DURATION]
+                                                 print an actor assertion for a directory user (default
+                                                 PT15M, at most P1D), for "assertion" in the event update
   custodia status <workflowId>                   the instance's snapshot (JSON)
   custodia list [--procedure ID] [--state S] [--client C] [--awaiting ROLE] [--stalled] [--idle P3D] [--limit N] [--json]
                                                  list instances (Temporal visibility)
@@ -55,6 +58,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./instance-commands.ts')).startCommand(rest);
     case 'send':
       return (await import('./instance-commands.ts')).sendCommand(rest);
+    case 'token':
+      return (await import('./token.ts')).tokenCommand(rest);
     case 'status':
       return (await import('./instance-commands.ts')).statusCommand(rest);
     case 'list':

@@ -205,6 +205,7 @@ const depth = (path: string): number => (path === '' ? 0 : path.split('.').lengt
 /**
  * Why `input` may not be sent now, or `undefined` when it may. Synchronous and pure: the
  * workflow's update validator. Checks, in order: the event's shape, finished, the actor's shape,
+ * the actor's authentication (`authenticate`, when given: the workflow checks its assertion),
  * unknown event, the current state takes it; then each candidate transition by `checkTransition`
  * (roles, separation of duties, data, guard) — the first that passes means accepted, otherwise
  * the refusal of the candidates that got furthest is the answer.
@@ -214,6 +215,7 @@ export function explainRejection(
   state: InstanceState,
   input: EventInput,
   now: number,
+  authenticate?: (actor: Actor) => Rejection | undefined,
 ): Rejection | undefined {
   const { ir } = proc;
   const shape = input as Partial<EventInput> | null | undefined;
@@ -224,6 +226,8 @@ export function explainRejection(
   const actor = input.actor as Partial<Actor> | undefined;
   if (!actor || typeof actor.id !== 'string' || !actor.id || !Array.isArray(actor.roles))
     return { code: 'BAD_ACTOR', message: 'an event needs an actor { id, roles[] }' };
+  const unauthenticated = authenticate?.(actor as Actor);
+  if (unauthenticated) return unauthenticated;
   if (!ir.events[input.type])
     return {
       code: 'UNKNOWN_EVENT',

@@ -4,7 +4,8 @@ import type { Json } from '../../../workflows/core/ir.ts';
 import { REJECTION_CODES, type RejectionCode } from '../../../workflows/core/rejections.ts';
 import { formatProblems } from '../../../workflows/core/schemas.ts';
 import { mayAccessClient } from '../../access.ts';
-import { EventRejected, getSnapshot, sendEvent, startProcedure } from '../../instances.ts';
+import { actorSigner } from '../../actor-keys.ts';
+import { EventRejected, getSnapshot, sendEvent, signedEvent, startProcedure } from '../../instances.ts';
 import { auditRefusedEvent } from '../audit-events.ts';
 import { buildListQuery } from '../../visibility.ts';
 import { ApiProblem, sendJson } from '../http.ts';
@@ -198,11 +199,13 @@ const send = defineRoute({
     if (!inst.running) throw finished();
     const actor = { id: session.user.id, roles: [...session.user.roles] };
     try {
-      const result = await sendEvent(app.client, workflowId, {
+      // Signed for the signed-in user and this instance: the engine verifies who acts.
+      const event = signedEvent(actorSigner(), workflowId, {
         type: body.type,
         ...(body.data ? { data: body.data } : {}),
         actor,
       });
+      const result = await sendEvent(app.client, workflowId, event);
       sendJson(res, 200, result);
     } catch (err) {
       if (err instanceof EventRejected) {
