@@ -20,6 +20,7 @@ import {
   type ActorClaims,
 } from '../workflows/core/assertion.ts';
 import type { Actor } from '../workflows/core/ir.ts';
+import { setting } from './settings.ts';
 
 const REPO_ROOT = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
 
@@ -32,7 +33,7 @@ export const MAX_ASSERTION_TTL_MS = MAX_ASSERTION_TTL_S * 1000;
 
 /** The private key file. Env: CUSTODIA_ACTOR_KEY (default `data/actor-key.pem`). */
 export function actorKeyFile(env: NodeJS.ProcessEnv = process.env): string {
-  const raw = env.CUSTODIA_ACTOR_KEY?.trim();
+  const raw = setting('CUSTODIA_ACTOR_KEY', env);
   return path.resolve(REPO_ROOT, raw || 'data/actor-key.pem');
 }
 
@@ -93,7 +94,7 @@ export function actorSigner(): ActorSigner {
  * file (generated when missing, so a fresh `npm start` works with no setup).
  */
 export function trustedActorKeys(env: NodeJS.ProcessEnv = process.env): string[] {
-  const raw = env.CUSTODIA_ACTOR_PUBLIC_KEYS?.trim();
+  const raw = setting('CUSTODIA_ACTOR_PUBLIC_KEYS', env);
   if (!raw) return [loadActorSigner(actorKeyFile(env)).publicKey];
   const keys = raw
     .split(',')

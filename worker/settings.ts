@@ -15,7 +15,17 @@ import { fileURLToPath } from 'node:url';
 export const REPO_ROOT = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
 
 /** What a variable configures, for the README table's grouping. */
-export type SettingArea = 'temporal' | 'definitions' | 'records' | 'roles' | 'http' | 'oidc' | 'ui' | 'tests';
+export type SettingArea =
+  | 'temporal'
+  | 'definitions'
+  | 'records'
+  | 'roles'
+  | 'identity'
+  | 'http'
+  | 'oidc'
+  | 'notifications'
+  | 'ui'
+  | 'tests';
 
 export interface SettingSpec {
   area: SettingArea;
@@ -180,6 +190,79 @@ export const SETTINGS = {
     description:
       "comma-separated roles that see every client's instances (others: assigned clients only); empty: none",
   },
+  CUSTODIA_ACTOR_KEY: {
+    area: 'identity',
+    default: 'data/actor-key.pem',
+    description:
+      'Ed25519 private key (PKCS#8 PEM, mode 0600) with which the API and CLI sign actor assertions; created on first use',
+  },
+  CUSTODIA_ACTOR_PUBLIC_KEYS: {
+    area: 'identity',
+    default: null,
+    description:
+      'comma-separated base64url Ed25519 public keys the workers trust (rotation: list old and new); unset: the public half of CUSTODIA_ACTOR_KEY',
+  },
+  CUSTODIA_SMTP_HOST: {
+    area: 'notifications',
+    default: null,
+    description:
+      'SMTP server for e-mail notifications; unset: no e-mail is sent (the outbox keeps it, admins see it pending)',
+  },
+  CUSTODIA_SMTP_PORT: {
+    area: 'notifications',
+    default: null,
+    description: 'SMTP port (default 587, or 465 when CUSTODIA_SMTP_SECURE)',
+  },
+  CUSTODIA_SMTP_SECURE: {
+    area: 'notifications',
+    default: null,
+    description: '`1`/`true`: TLS from the first byte (port 465); otherwise STARTTLS when offered',
+  },
+  CUSTODIA_SMTP_USER: {
+    area: 'notifications',
+    default: null,
+    description: 'SMTP user (with CUSTODIA_SMTP_PASSWORD, both or neither)',
+  },
+  CUSTODIA_SMTP_PASSWORD: {
+    area: 'notifications',
+    default: null,
+    description: 'SMTP password',
+  },
+  CUSTODIA_SMTP_FROM: {
+    area: 'notifications',
+    default: null,
+    description: 'From address of e-mails (default `custodia@<host of CUSTODIA_PUBLIC_URL>`)',
+  },
+  CUSTODIA_PUBLIC_URL: {
+    area: 'notifications',
+    default: null,
+    description: 'where people open the UI (e.g. https://custodia.example.cn): the links in e-mails',
+  },
+  CUSTODIA_NOTIFY_POLL_MS: {
+    area: 'notifications',
+    default: '5000',
+    description: 'how often (ms) the e-mail outbox is looked at',
+  },
+  CUSTODIA_NOTIFY_LEASE_MS: {
+    area: 'notifications',
+    default: '120000',
+    description: "a sender's claim on outbox rows (ms); a dead sender's rows are taken again after it",
+  },
+  CUSTODIA_NOTIFY_SEND_TIMEOUT_MS: {
+    area: 'notifications',
+    default: '40000',
+    description: 'longest one SMTP send may take (ms); no send starts with less lease left',
+  },
+  CUSTODIA_NOTIFY_MAX_ATTEMPTS: {
+    area: 'notifications',
+    default: '10',
+    description: 'attempts before an outbox row is `failed` (shown to admins)',
+  },
+  CUSTODIA_NOTIFY_BACKOFF_MS: {
+    area: 'notifications',
+    default: '30000',
+    description: 'first retry delay (ms), doubled each time up to 1 h',
+  },
   CUSTODIA_HTTP_PORT: {
     area: 'http',
     default: '8080',
@@ -331,8 +414,10 @@ const AREA_TITLES: Record<SettingArea, string> = {
   definitions: 'Definitions',
   records: 'Records store',
   roles: 'Roles',
+  identity: 'Actor identity',
   http: 'HTTP API',
   oidc: 'Single sign-on',
+  notifications: 'Notifications',
   ui: 'Web UI',
   tests: 'Tests',
 };

@@ -16,6 +16,7 @@
  * | `CUSTODIA_NOTIFY_MAX_ATTEMPTS` | attempts before a row is `failed` (default 10) |
  * | `CUSTODIA_NOTIFY_BACKOFF_MS` | first retry delay, doubled each time up to 1 h (default 30000) |
  */
+import { setting } from '../settings.ts';
 
 export interface SmtpSettings {
   host: string;
@@ -60,12 +61,13 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1): n
 /** The notification settings from `env` (default `process.env`); throws on malformed values. */
 export function notificationSettings(env: NodeJS.ProcessEnv = process.env): NotificationSettings {
   let publicUrl: string | undefined;
-  if (env.CUSTODIA_PUBLIC_URL) {
+  const publicUrlSetting = setting('CUSTODIA_PUBLIC_URL', env);
+  if (publicUrlSetting) {
     let u: URL;
     try {
-      u = new URL(env.CUSTODIA_PUBLIC_URL);
+      u = new URL(publicUrlSetting);
     } catch {
-      throw new NotificationSettingsError(`CUSTODIA_PUBLIC_URL is not a URL: ${env.CUSTODIA_PUBLIC_URL}`);
+      throw new NotificationSettingsError(`CUSTODIA_PUBLIC_URL is not a URL: ${publicUrlSetting}`);
     }
     if (u.protocol !== 'https:' && u.protocol !== 'http:')
       throw new NotificationSettingsError('CUSTODIA_PUBLIC_URL must be an http(s) URL');
@@ -85,11 +87,11 @@ export function notificationSettings(env: NodeJS.ProcessEnv = process.env): Noti
     throw new NotificationSettingsError(
       'CUSTODIA_NOTIFY_LEASE_MS must be at least twice CUSTODIA_NOTIFY_SEND_TIMEOUT_MS',
     );
-  const host = env.CUSTODIA_SMTP_HOST;
+  const host = setting('CUSTODIA_SMTP_HOST', env);
   if (!host) return settings;
-  const secure = /^(1|true|yes)$/i.test(env.CUSTODIA_SMTP_SECURE ?? '');
-  const user = env.CUSTODIA_SMTP_USER;
-  const pass = env.CUSTODIA_SMTP_PASSWORD;
+  const secure = /^(1|true|yes)$/i.test(setting('CUSTODIA_SMTP_SECURE', env) ?? '');
+  const user = setting('CUSTODIA_SMTP_USER', env);
+  const pass = setting('CUSTODIA_SMTP_PASSWORD', env);
   if (Boolean(user) !== Boolean(pass))
     throw new NotificationSettingsError('set both CUSTODIA_SMTP_USER and CUSTODIA_SMTP_PASSWORD, or neither');
   const domain = publicUrl ? new URL(publicUrl).hostname : 'localhost';
@@ -98,7 +100,7 @@ export function notificationSettings(env: NodeJS.ProcessEnv = process.env): Noti
     port: int(env, 'CUSTODIA_SMTP_PORT', secure ? 465 : 587),
     secure,
     ...(user && pass ? { auth: { user, pass } } : {}),
-    from: env.CUSTODIA_SMTP_FROM || `custodia@${domain}`,
+    from: setting('CUSTODIA_SMTP_FROM', env) || `custodia@${domain}`,
   };
   return settings;
 }
