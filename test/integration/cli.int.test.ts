@@ -8,6 +8,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../worker/config.ts';
+import { createApi } from '../../worker/api/server.ts';
 import { openStore } from '../../worker/records/store.ts';
 import { ENGINE_FIXTURES, startHarness, type Harness } from './harness.ts';
 
@@ -16,7 +17,14 @@ let h: Harness;
 let recordsDir: string;
 let definitionsDir: string;
 
-async function custodia(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function custodia(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return custodiaWith({}, ...args);
+}
+
+async function custodiaWith(
+  extraEnv: Record<string, string>,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await run(
       process.execPath,
@@ -29,6 +37,7 @@ async function custodia(...args: string[]): Promise<{ code: number; stdout: stri
           CUSTODIA_TASK_QUEUE: h.config.taskQueue,
           CUSTODIA_DEFINITIONS: definitionsDir,
           CUSTODIA_RECORDS_DIR: recordsDir,
+          ...extraEnv,
         },
       },
     );
@@ -142,6 +151,75 @@ describe('custodia CLI', () => {
       'SUBMIT',
       'REJECT',
     ]);
+  });
+
+  it('send checks --as through the running API while the product holds the embedded store', async () => {
+    const started = await custodia('start', 'engine_review', '--input', '{"client":"acme"}');
+    expect(started.code).toBe(0);
+    const id = started.stdout.trim();
+    // As under `npm start`: the process serving the API holds the embedded store, so the CLI cannot open it.
+    const held = await openStore({ dataDir: recordsDir });
+    const api = createApi({
+      client: h.client,
+      store: held,
+      definitions: h.definitions,
+      taskQueue: h.config.taskQueue,
+    });
+    const port = new URL(await api.listen(0)).port;
+    try {
+      let r = await custodiaWith(
+        { CUSTODIA_HTTP_PORT: port },
+        'send',
+        id,
+        'SUBMIT',
+        '--data',
+        '{"purpose":"while running"}',
+        '--as',
+        'li:project_staff',
+      );
+      expect(r).toMatchObject({ code: 0 });
+      expect(r.stdout).toContain('submitted');
+      // Still only directory users with the roles they hold.
+      r = await custodiaWith(
+        { CUSTODIA_HTTP_PORT: port },
+        'send',
+        id,
+        'REJECT',
+        '--as',
+        'li:quality_manager',
+      );
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('li does not hold the role(s) quality_manager');
+      r = await custodiaWith(
+        { CUSTODIA_HTTP_PORT: port },
+        'send',
+        id,
+        'REJECT',
+        '--as',
+        'ghost:quality_manager',
+      );
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('no user "ghost"');
+    } finally {
+      await api.close();
+    }
+    try {
+      // No API to ask: a clear error, nothing sent.
+      const r = await custodiaWith(
+        { CUSTODIA_HTTP_PORT: port },
+        'send',
+        id,
+        'REJECT',
+        '--as',
+        'wang:quality_manager',
+      );
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain('no Custodia API answers');
+    } finally {
+      await held.close();
+    }
+    const status = await custodia('status', id);
+    expect((JSON.parse(status.stdout) as { leaves: string[] }).leaves).toEqual(['submitted']);
   });
 
   it('usage errors exit 2', async () => {

@@ -93,6 +93,7 @@ describe('API http helpers', () => {
         'GET /api/auth',
         'GET /api/oidc/login',
         'GET /api/oidc/callback',
+        'POST /api/actors/check',
         'GET /api/users',
         'POST /api/users',
         'PATCH /api/users/{id}',

@@ -11,10 +11,9 @@
  * default PT15M, at most P1D. Signed with the actor key (`worker/actor-keys.ts`).
  */
 import { parseDuration } from '../../workflows/core/duration.ts';
-import type { Actor } from '../../workflows/core/ir.ts';
 import { DEFAULT_ASSERTION_TTL_MS, MAX_ASSERTION_TTL_MS, actorSigner } from '../actor-keys.ts';
 import { parseActor } from '../instances.ts';
-import type { RecordsStore } from '../records/store.ts';
+import { directoryActor } from '../directory-actor.ts';
 import { withStore } from './audit.ts';
 import { parseOptions, UsageError } from './options.ts';
 
@@ -44,29 +43,4 @@ function ttlOption(value: string | boolean | undefined): number {
   return ms;
 }
 
-/** Someone the CLI may not act as: not in the directory, disabled, or without the role. */
-export class NotADirectoryActor extends Error {
-  override name = 'NotADirectoryActor';
-}
-
-/**
- * The actor `claimed` as the directory knows it: the user exists, is enabled and holds every
- * claimed role. With no role claimed: all the user's roles when `allRolesWhenNone`, else none.
- */
-export async function directoryActor(
-  store: RecordsStore,
-  claimed: Actor,
-  opts: { allRolesWhenNone?: boolean } = {},
-): Promise<Actor> {
-  const user = await store.getUser(claimed.id);
-  if (!user) throw new NotADirectoryActor(`no user "${claimed.id}" in the directory`);
-  if (user.disabled) throw new NotADirectoryActor(`user "${user.id}" is disabled`);
-  const held: readonly string[] = user.roles;
-  const notHeld = claimed.roles.filter((r) => !held.includes(r));
-  if (notHeld.length)
-    throw new NotADirectoryActor(
-      `${user.id} does not hold the role(s) ${notHeld.join(', ')} (holds ${held.join(', ') || 'none'})`,
-    );
-  const roles = claimed.roles.length || !opts.allRolesWhenNone ? claimed.roles : [...held];
-  return { id: user.id, roles: [...new Set(roles)] };
-}
+export { directoryActor, NotADirectoryActor } from '../directory-actor.ts';

@@ -4,6 +4,7 @@
  * document pick it up from here.
  */
 import type { Route } from '../route.ts';
+import { actorRoutes } from './actors.route.ts';
 import { auditRoutes } from './audit.route.ts';
 import { definitionRoutes } from './definitions.route.ts';
 import { inboxRoutes } from './inbox.route.ts';
@@ -20,6 +21,7 @@ export const API_ROUTES: readonly Route[] = [
   ...oidcRoutes,
   ...definitionRoutes,
   ...instanceRoutes,
+  ...actorRoutes,
   ...inboxRoutes,
   ...auditRoutes,
   ...notificationRoutes,
