@@ -81,7 +81,35 @@ export function assessDraft(
 ): DraftAssessment {
   const set = assessDrafts([{ yaml, file }], known, opts);
   const one = set.drafts[0]!;
-  return { ...one, diagnostics: set.diagnostics, valid: one.valid && !hasError(set.diagnostics) };
+  const valid = one.valid && !hasError(set.diagnostics);
+  return { ...one, diagnostics: capDiagnostics(set.diagnostics), valid };
+}
+
+/** Diagnostics one answer reports at most; the rest are counted in a final one. */
+export const MAX_DIAGNOSTICS = 200;
+
+/** The first `max` diagnostics (errors first) and, when there are more, one saying how many. */
+export function capDiagnostics(diagnostics: readonly Diagnostic[], max = MAX_DIAGNOSTICS): Diagnostic[] {
+  if (diagnostics.length <= max) return [...diagnostics];
+  const errorsFirst = [
+    ...diagnostics.filter((d) => d.severity === 'error'),
+    ...diagnostics.filter((d) => d.severity !== 'error'),
+  ];
+  const kept = errorsFirst.slice(0, max);
+  const rest = diagnostics.length - max;
+  const last = kept[kept.length - 1]!;
+  return [
+    ...kept,
+    {
+      code: 'PROC_MORE_DIAGNOSTICS',
+      severity: rest > 0 && errorsFirst.slice(max).some((d) => d.severity === 'error') ? 'error' : 'warning',
+      message: `${rest} more diagnostic(s) not shown; fix these first`,
+      file: last.file,
+      line: 1,
+      column: 1,
+      pointer: '',
+    },
+  ];
 }
 
 /** What the API's validate route answers: validity, the draft's id, version and hash when it loaded, every diagnostic. */
@@ -194,10 +222,12 @@ export function invariantDiagnostics(
       const path = r.counterexample
         ? `; counterexample: ${r.counterexample.map((step) => `${step.event} → ${step.to.join('+')}`).join(', ')}`
         : '';
+      const capped =
+        !r.counterexample && !result.exhaustive ? ` (proof exceeded ${result.explored} configurations)` : '';
       return {
         code: 'PROC_INVARIANT_VIOLATED' as const,
         severity: 'error' as const,
-        message: `invariant ${r.id} (${r.kind}) ${r.counterexample ? 'violated' : 'not proved'}${path}`,
+        message: `invariant ${r.id} (${r.kind}) ${r.counterexample ? 'violated' : 'not proved'}${path}${capped}`,
         file: def.file,
         line: at.line,
         column: at.column,

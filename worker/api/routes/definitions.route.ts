@@ -1,8 +1,10 @@
 /** The procedures: what can be started, one definition and its deployed versions, drafts, deploying, clauses. */
 import { parseDocument } from 'yaml';
 import type { LoadedDefinition } from '../../definitions.ts';
-import { assessDraft, draftReport } from '../../drafts.ts';
+import { draftReport, type DraftAssessment } from '../../drafts.ts';
+import { DraftPoolBusy, DraftTooCostly } from '../../draft-pool.ts';
 import { DeployRefused, deployDefinitionText } from '../../deploy.ts';
+import type { ApiContext } from '../context.ts';
 import { ApiProblem, sendJson } from '../http.ts';
 import { FILE_NAME, ID, matching, VERSION } from '../patterns.ts';
 import { defineRoute, objectSchema } from '../route.ts';
@@ -40,6 +42,32 @@ function refuseAliasBomb(yaml: string, file: string): void {
     throw new ApiProblem(422, 'DEFINITION_INVALID', diagnostic.message, { diagnostics: [diagnostic] });
   }
 }
+
+/**
+ * Assess a draft on the draft threads (never on the serving thread): a draft that runs out of
+ * time or memory is 422 `DEFINITION_TOO_COSTLY`, a full pool 503 `DRAFTS_BUSY` at once.
+ */
+async function assessOffThread(app: ApiContext, yaml: string, file: string): Promise<DraftAssessment> {
+  try {
+    return await app.draftPool.assess(yaml, file, app.definitions);
+  } catch (err) {
+    throw costProblem(err);
+  }
+}
+
+/** The pool's refusals as problems; anything else unchanged. */
+function costProblem(err: unknown): unknown {
+  if (err instanceof DraftTooCostly)
+    return new ApiProblem(422, 'DEFINITION_TOO_COSTLY', err.message, { resource: err.resource });
+  if (err instanceof DraftPoolBusy)
+    return new ApiProblem(503, 'DRAFTS_BUSY', err.message, {}, { 'retry-after': '2' });
+  return err;
+}
+
+const costProblems = {
+  422: 'DEFINITION_INVALID (with `diagnostics`), DEFINITION_TOO_COSTLY (the draft ran out of time or memory; `resource` says which)',
+  503: 'DRAFTS_BUSY (too many drafts being assessed; with Retry-After)',
+};
 
 function summary(def: LoadedDefinition): Record<string, unknown> {
   return {
@@ -116,8 +144,10 @@ const one = defineRoute({
 const validate = defineRoute({
   method: 'POST',
   path: '/api/definitions/validate',
-  summary: 'Validate a draft definition (schema, semantic checks, all-paths invariant proof)',
-  auth: 'user',
+  summary:
+    'Validate a draft definition (admin; schema, semantic checks, all-paths invariant proof, start links)',
+  auth: 'admin',
+  action: 'validating definitions',
   body: draft,
   responses: {
     200: {
@@ -134,12 +164,12 @@ const validate = defineRoute({
       },
     },
   },
-  problems: { 422: 'DEFINITION_INVALID (YAML aliases expanding beyond the budget)' },
+  problems: costProblems,
   async handle({ body, res }, app) {
     const file = body.file ?? 'draft.yaml';
     refuseAliasBomb(body.yaml, file);
     // The one draft pipeline (load → check → prove → start targets), as deploy runs it.
-    sendJson(res, 200, draftReport(assessDraft(body.yaml, file, app.definitions)));
+    sendJson(res, 200, draftReport(await assessOffThread(app, body.yaml, file)));
   },
 });
 
@@ -170,7 +200,7 @@ const deploy = defineRoute({
   },
   problems: {
     409: 'ALREADY_DEPLOYED (identical), VERSION_EXISTS (other content under that version), VERSION_NOT_NEWER',
-    422: 'DEFINITION_INVALID, with `diagnostics` (file, line, column, code, message)',
+    ...costProblems,
   },
   async handle({ body, req, res, session }, app) {
     refuseAliasBomb(body.yaml, body.file ?? 'draft.yaml');
@@ -182,9 +212,10 @@ const deploy = defineRoute({
         body.yaml,
         session.user.id,
         body.file,
+        app.draftPool.assess,
       );
     } catch (err) {
-      if (!(err instanceof DeployRefused)) throw err;
+      if (!(err instanceof DeployRefused)) throw costProblem(err);
       const status = err.code === 'DEFINITION_INVALID' ? 422 : 409;
       throw new ApiProblem(status, err.code, err.message, { diagnostics: err.diagnostics });
     }
