@@ -117,6 +117,9 @@ export function createDraftPool(opts: DraftPoolOptions = {}): DraftPool {
         clearTimeout(cur.timer);
         cur.task.reject(cur.outcome ?? err);
       }
+      // A thread ended for a costly draft is replaced at once, so the next draft finds one ready
+      // (not one that failed to start: that would loop).
+      if (slot.ready && !closed && slots.length < size) spawn();
       pump();
     };
     worker.on('error', (err: Error & { code?: string }) =>

@@ -6,11 +6,19 @@ import { parentPort } from 'node:worker_threads';
 import { register } from 'tsx/esm/api';
 
 register();
-const { assessDraft } = await import('./drafts.ts');
+const { aliasBudgetDiagnostic, assessDraft } = await import('./drafts.ts');
 
 parentPort.on('message', (task) => {
   try {
     // `known` arrives as plain {file, ir, hash} (source positions stay on the serving thread).
+    const bomb = aliasBudgetDiagnostic(task.yaml, task.file);
+    if (bomb) {
+      parentPort.postMessage({
+        id: task.id,
+        assessment: { valid: false, file: task.file, diagnostics: [bomb] },
+      });
+      return;
+    }
     const known = new Map(task.known.map((def) => [def.ir.id, def]));
     const a = assessDraft(task.yaml, task.file, known);
     const definition = a.definition && {

@@ -13,6 +13,7 @@
  *
  * Pure: text in, diagnostics and proof results out (no files, no store); the callers read those.
  */
+import { parseDocument } from 'yaml';
 import { hashProcedure } from '../workflows/core/hash.ts';
 import type { Diagnostic } from '../workflows/core/diagnostics.ts';
 import type { ProcedureIR } from '../workflows/core/ir.ts';
@@ -83,6 +84,33 @@ export function assessDraft(
   const one = set.drafts[0]!;
   const valid = one.valid && !hasError(set.diagnostics);
   return { ...one, diagnostics: capDiagnostics(set.diagnostics), valid };
+}
+
+/** Aliases a draft from outside (the API) may expand (the loader's own `maxAliasCount`). */
+export const ALIAS_BUDGET = 100;
+
+/**
+ * A `YAML_ALIAS_BUDGET` diagnostic when the draft's YAML aliases expand beyond the budget (an
+ * alias bomb, quadratic to expand), else undefined. Only drafts that use aliases (`*`) are parsed
+ * an extra time. The API's draft threads run it before `assessDraft`.
+ */
+export function aliasBudgetDiagnostic(yaml: string, file: string): Diagnostic | undefined {
+  if (!yaml.includes('*')) return undefined;
+  try {
+    parseDocument(yaml, { uniqueKeys: false }).toJS({ maxAliasCount: ALIAS_BUDGET });
+  } catch (err) {
+    if (!(err instanceof ReferenceError)) return undefined; // the loader reports other problems itself
+    return {
+      code: 'YAML_ALIAS_BUDGET',
+      severity: 'error',
+      message: `YAML aliases expand beyond ${ALIAS_BUDGET} nodes; write the values out instead`,
+      file,
+      line: 1,
+      column: 1,
+      pointer: '',
+    };
+  }
+  return undefined;
 }
 
 /** Diagnostics one answer reports at most; the rest are counted in a final one. */

@@ -32,7 +32,9 @@ export type DiagnosticCode =
   /** An expression could run too long: comprehensions nested too deep, or a `matches` regex that can backtrack. */
   | 'PROC_EXPRESSION_COST'
   /** More diagnostics were found than are reported (the last one says how many). */
-  | 'PROC_MORE_DIAGNOSTICS';
+  | 'PROC_MORE_DIAGNOSTICS'
+  /** YAML aliases expand beyond the budget (an alias bomb): refused before loading. */
+  | 'YAML_ALIAS_BUDGET';
 
 export type Severity = 'error' | 'warning';
 

@@ -1,5 +1,4 @@
 /** The procedures: what can be started, one definition and its deployed versions, drafts, deploying, clauses. */
-import { parseDocument } from 'yaml';
 import type { LoadedDefinition } from '../../definitions.ts';
 import { draftReport, type DraftAssessment } from '../../drafts.ts';
 import { DraftPoolBusy, DraftTooCostly } from '../../draft-pool.ts';
@@ -16,40 +15,17 @@ const draft = objectSchema<{ yaml: string; file?: string }>(
 );
 const diagnosticList = { type: 'array', items: { type: 'object' } };
 
-/** Aliases a draft may expand (the loader's own `maxAliasCount`). */
-const ALIAS_BUDGET = 100;
-
 /**
- * Refuse a draft whose YAML aliases expand beyond the budget (an alias bomb) before the loader
- * sees it: 422 `DEFINITION_INVALID` with one `YAML_ALIAS_BUDGET` diagnostic. Only drafts that use
- * aliases (`*`) are parsed an extra time.
- */
-function refuseAliasBomb(yaml: string, file: string): void {
-  if (!yaml.includes('*')) return;
-  try {
-    parseDocument(yaml, { uniqueKeys: false }).toJS({ maxAliasCount: ALIAS_BUDGET });
-  } catch (err) {
-    if (!(err instanceof ReferenceError)) return; // the loader reports other problems itself
-    const diagnostic = {
-      code: 'YAML_ALIAS_BUDGET',
-      severity: 'error',
-      message: `YAML aliases expand beyond ${ALIAS_BUDGET} nodes; write the values out instead`,
-      file,
-      line: 1,
-      column: 1,
-      pointer: '',
-    };
-    throw new ApiProblem(422, 'DEFINITION_INVALID', diagnostic.message, { diagnostics: [diagnostic] });
-  }
-}
-
-/**
- * Assess a draft on the draft threads (never on the serving thread): a draft that runs out of
- * time or memory is 422 `DEFINITION_TOO_COSTLY`, a full pool 503 `DRAFTS_BUSY` at once.
+ * Assess a draft on the draft threads (never on the serving thread): a draft whose YAML aliases
+ * expand beyond the budget is 422 `DEFINITION_INVALID` with one `YAML_ALIAS_BUDGET` diagnostic, one
+ * that runs out of time or memory 422 `DEFINITION_TOO_COSTLY`, a full pool 503 `DRAFTS_BUSY` at once.
  */
 async function assessOffThread(app: ApiContext, yaml: string, file: string): Promise<DraftAssessment> {
   try {
-    return await app.draftPool.assess(yaml, file, app.definitions);
+    const a = await app.draftPool.assess(yaml, file, app.definitions);
+    const bomb = a.diagnostics.find((d) => d.code === 'YAML_ALIAS_BUDGET');
+    if (bomb) throw new ApiProblem(422, 'DEFINITION_INVALID', bomb.message, { diagnostics: [bomb] });
+    return a;
   } catch (err) {
     throw costProblem(err);
   }
@@ -167,7 +143,6 @@ const validate = defineRoute({
   problems: costProblems,
   async handle({ body, res }, app) {
     const file = body.file ?? 'draft.yaml';
-    refuseAliasBomb(body.yaml, file);
     // The one draft pipeline (load → check → prove → start targets), as deploy runs it.
     sendJson(res, 200, draftReport(await assessOffThread(app, body.yaml, file)));
   },
@@ -203,7 +178,6 @@ const deploy = defineRoute({
     ...costProblems,
   },
   async handle({ body, req, res, session }, app) {
-    refuseAliasBomb(body.yaml, body.file ?? 'draft.yaml');
     let deployed;
     try {
       deployed = await deployDefinitionText(
