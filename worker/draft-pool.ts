@@ -13,7 +13,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { Diagnostic } from '../workflows/core/diagnostics.ts';
-import type { DraftAssessment, LoadedDefinition } from './drafts.ts';
+import type { DraftAssessment, DraftStep, LoadedDefinition } from './drafts.ts';
 
 export interface DraftPoolOptions {
   /** Threads assessing at once (default 1). */
@@ -69,10 +69,25 @@ interface Task {
 interface Slot {
   worker: Worker;
   ready: boolean;
-  current?: { id: number; task: Task; timer: NodeJS.Timeout; outcome?: Error };
+  current?: { id: number; task: Task; timer: NodeJS.Timeout; step?: DraftStep; outcome?: Error };
 }
 
 const WORKER_URL = new URL('./draft-worker.mjs', import.meta.url);
+
+interface Message {
+  id?: number;
+  ready?: boolean;
+  step?: DraftStep;
+  assessment?: DraftAssessment;
+  error?: string;
+}
+
+/** What ran out of time, by the step it was in. */
+const STEP_NAMES: Record<DraftStep, string> = {
+  load: 'loading and checking the draft',
+  prove: 'the proof of its invariants',
+  links: 'checking its start links',
+};
 
 export function createDraftPool(opts: DraftPoolOptions = {}): DraftPool {
   const size = Math.max(1, opts.threads ?? 1);
@@ -90,24 +105,25 @@ export function createDraftPool(opts: DraftPoolOptions = {}): DraftPool {
     });
     const slot: Slot = { worker, ready: false };
     worker.unref();
-    worker.on(
-      'message',
-      (msg: { id?: number; ready?: boolean; assessment?: DraftAssessment; error?: string }) => {
-        if (msg.ready) {
-          slot.ready = true;
-          pump();
-          return;
-        }
-        const cur = slot.current;
-        if (!cur || msg.id !== cur.id) return;
-        clearTimeout(cur.timer);
-        slot.current = undefined;
-        if (msg.error !== undefined || !msg.assessment)
-          cur.task.reject(new Error(`assessing the draft failed: ${msg.error ?? 'no answer'}`));
-        else cur.task.resolve(withKnownPositions(msg.assessment, cur.task));
+    worker.on('message', (msg: Message) => {
+      if (msg.ready) {
+        slot.ready = true;
         pump();
-      },
-    );
+        return;
+      }
+      const cur = slot.current;
+      if (!cur || msg.id !== cur.id) return;
+      if (msg.step) {
+        cur.step = msg.step;
+        return;
+      }
+      clearTimeout(cur.timer);
+      slot.current = undefined;
+      if (msg.error !== undefined || !msg.assessment)
+        cur.task.reject(new Error(`assessing the draft failed: ${msg.error ?? 'no answer'}`));
+      else cur.task.resolve(withKnownPositions(msg.assessment, cur.task));
+      pump();
+    });
     const lost = (err: Error): void => {
       const i = slots.indexOf(slot);
       if (i >= 0) slots.splice(i, 1);
@@ -147,7 +163,7 @@ export function createDraftPool(opts: DraftPoolOptions = {}): DraftPool {
         if (free.current?.id === id)
           free.current.outcome = new DraftTooCostly(
             'time',
-            `assessing the draft took longer than ${timeoutMs / 1000} s (loading, checking and proving); it was stopped`,
+            `${STEP_NAMES[free.current.step ?? 'load']} exceeded ${timeoutMs / 1000} s; it was stopped`,
           );
         void free.worker.terminate(); // 'exit' rejects the task and frees the slot
       }, timeoutMs);

@@ -20,7 +20,8 @@ parentPort.on('message', (task) => {
       return;
     }
     const known = new Map(task.known.map((def) => [def.ir.id, def]));
-    const a = assessDraft(task.yaml, task.file, known);
+    const onStep = (step) => parentPort.postMessage({ id: task.id, step });
+    const a = assessDraft(task.yaml, task.file, known, { onStep });
     const definition = a.definition && {
       file: a.definition.file,
       ir: a.definition.ir,

@@ -43,7 +43,12 @@ export interface AssessOptions {
    * `custodia verify` and `coverage` prove nothing here (they report proofs their own way).
    */
   prove?: boolean | ((procedureId: string) => boolean);
+  /** Told as each step starts (the API's draft threads report it, so a budget names the step it cut). */
+  onStep?: (step: DraftStep) => void;
 }
+
+/** The pipeline's steps. */
+export type DraftStep = 'load' | 'prove' | 'links';
 
 /** What the pipeline says about one draft. */
 export interface DraftAssessment {
@@ -167,15 +172,18 @@ export function assessDrafts(
 ): DraftSetAssessment {
   const diagnostics: Diagnostic[] = [];
   const byId = new Map<string, DraftAssessment>();
+  opts.onStep?.('load');
   const out = drafts.map((draft) => {
     const assessment = loadDraft(draft, byId);
     diagnostics.push(...assessment.diagnostics);
     return assessment;
   });
+  opts.onStep?.('prove');
   for (const a of byId.values()) if (shouldProve(opts, a.definition!.ir.id)) diagnostics.push(...prove(a));
 
   const set = new Map(known);
   for (const [id, a] of byId) set.set(id, a.definition!);
+  opts.onStep?.('links');
   const links = checkStartTargets(set);
   diagnostics.push(...links.diagnostics);
   for (const [id, a] of byId) a.diagnostics.push(...(links.byProcedure.get(id) ?? []));
