@@ -11,7 +11,11 @@
  *    (the ones running, files and deployed versions) — name a procedure there with fitting input,
  *    in both directions (this draft's targets, and others' starts into it).
  *
+ * `assessDraft` reports at most `MAX_DIAGNOSTICS` (then one `PROC_MORE_DIAGNOSTICS`).
+ *
  * Pure: text in, diagnostics and proof results out (no files, no store); the callers read those.
+ * It can cost seconds on a hostile draft: the API runs it on its draft threads (`draft-pool.ts`,
+ * with a time and memory budget), never on the serving thread.
  */
 import { parseDocument } from 'yaml';
 import { hashProcedure } from '../workflows/core/hash.ts';
