@@ -16,6 +16,7 @@
 import { hashProcedure } from '../workflows/core/hash.ts';
 import type { Diagnostic } from '../workflows/core/diagnostics.ts';
 import { assessDraft, type LoadedDefinition } from './drafts.ts';
+import type { AssessDraftAsync } from './draft-pool.ts';
 import type { DefinitionVersion, RecordsStore } from './records/types.ts';
 import { isRecordsError } from './records/errors.ts';
 
@@ -108,8 +109,10 @@ export async function deployDefinitionText(
   yaml: string,
   by: string,
   file = 'draft.yaml',
+  /** How the draft is assessed: in this thread by default; the API passes its draft pool's. */
+  assess: AssessDraftAsync = async (text, name, known) => assessDraft(text, name, known),
 ): Promise<DeployResult> {
-  const assessment = assessDraft(yaml, file, definitions);
+  const assessment = await assess(yaml, file, definitions);
   const { diagnostics, definition: def } = assessment;
   if (!assessment.valid || !def) {
     const errors = diagnostics.filter((d) => d.severity === 'error');

@@ -11,8 +11,13 @@
  *    (the ones running, files and deployed versions) — name a procedure there with fitting input,
  *    in both directions (this draft's targets, and others' starts into it).
  *
+ * `assessDraft` reports at most `MAX_DIAGNOSTICS` (then one `PROC_MORE_DIAGNOSTICS`).
+ *
  * Pure: text in, diagnostics and proof results out (no files, no store); the callers read those.
+ * It can cost seconds on a hostile draft: the API runs it on its draft threads (`draft-pool.ts`,
+ * with a time and memory budget), never on the serving thread.
  */
+import { parseDocument } from 'yaml';
 import { hashProcedure } from '../workflows/core/hash.ts';
 import type { Diagnostic } from '../workflows/core/diagnostics.ts';
 import type { ProcedureIR } from '../workflows/core/ir.ts';
@@ -42,7 +47,12 @@ export interface AssessOptions {
    * `custodia verify` and `coverage` prove nothing here (they report proofs their own way).
    */
   prove?: boolean | ((procedureId: string) => boolean);
+  /** Told as each step starts (the API's draft threads report it, so a budget names the step it cut). */
+  onStep?: (step: DraftStep) => void;
 }
+
+/** The pipeline's steps. */
+export type DraftStep = 'load' | 'prove' | 'links';
 
 /** What the pipeline says about one draft. */
 export interface DraftAssessment {
@@ -81,7 +91,62 @@ export function assessDraft(
 ): DraftAssessment {
   const set = assessDrafts([{ yaml, file }], known, opts);
   const one = set.drafts[0]!;
-  return { ...one, diagnostics: set.diagnostics, valid: one.valid && !hasError(set.diagnostics) };
+  const valid = one.valid && !hasError(set.diagnostics);
+  return { ...one, diagnostics: capDiagnostics(set.diagnostics), valid };
+}
+
+/** Aliases a draft from outside (the API) may expand (the loader's own `maxAliasCount`). */
+export const ALIAS_BUDGET = 100;
+
+/**
+ * A `YAML_ALIAS_BUDGET` diagnostic when the draft's YAML aliases expand beyond the budget (an
+ * alias bomb, quadratic to expand), else undefined. Only drafts that use aliases (`*`) are parsed
+ * an extra time. The API's draft threads run it before `assessDraft`.
+ */
+export function aliasBudgetDiagnostic(yaml: string, file: string): Diagnostic | undefined {
+  if (!yaml.includes('*')) return undefined;
+  try {
+    parseDocument(yaml, { uniqueKeys: false }).toJS({ maxAliasCount: ALIAS_BUDGET });
+  } catch (err) {
+    if (!(err instanceof ReferenceError)) return undefined; // the loader reports other problems itself
+    return {
+      code: 'YAML_ALIAS_BUDGET',
+      severity: 'error',
+      message: `YAML aliases expand beyond ${ALIAS_BUDGET} nodes; write the values out instead`,
+      file,
+      line: 1,
+      column: 1,
+      pointer: '',
+    };
+  }
+  return undefined;
+}
+
+/** Diagnostics one answer reports at most; the rest are counted in a final one. */
+export const MAX_DIAGNOSTICS = 200;
+
+/** The first `max` diagnostics (errors first) and, when there are more, one saying how many. */
+export function capDiagnostics(diagnostics: readonly Diagnostic[], max = MAX_DIAGNOSTICS): Diagnostic[] {
+  if (diagnostics.length <= max) return [...diagnostics];
+  const errorsFirst = [
+    ...diagnostics.filter((d) => d.severity === 'error'),
+    ...diagnostics.filter((d) => d.severity !== 'error'),
+  ];
+  const kept = errorsFirst.slice(0, max);
+  const rest = diagnostics.length - max;
+  const last = kept[kept.length - 1]!;
+  return [
+    ...kept,
+    {
+      code: 'PROC_MORE_DIAGNOSTICS',
+      severity: rest > 0 && errorsFirst.slice(max).some((d) => d.severity === 'error') ? 'error' : 'warning',
+      message: `${rest} more diagnostic(s) not shown; fix these first`,
+      file: last.file,
+      line: 1,
+      column: 1,
+      pointer: '',
+    },
+  ];
 }
 
 /** What the API's validate route answers: validity, the draft's id, version and hash when it loaded, every diagnostic. */
@@ -111,15 +176,18 @@ export function assessDrafts(
 ): DraftSetAssessment {
   const diagnostics: Diagnostic[] = [];
   const byId = new Map<string, DraftAssessment>();
+  opts.onStep?.('load');
   const out = drafts.map((draft) => {
     const assessment = loadDraft(draft, byId);
     diagnostics.push(...assessment.diagnostics);
     return assessment;
   });
+  opts.onStep?.('prove');
   for (const a of byId.values()) if (shouldProve(opts, a.definition!.ir.id)) diagnostics.push(...prove(a));
 
   const set = new Map(known);
   for (const [id, a] of byId) set.set(id, a.definition!);
+  opts.onStep?.('links');
   const links = checkStartTargets(set);
   diagnostics.push(...links.diagnostics);
   for (const [id, a] of byId) a.diagnostics.push(...(links.byProcedure.get(id) ?? []));
@@ -194,10 +262,12 @@ export function invariantDiagnostics(
       const path = r.counterexample
         ? `; counterexample: ${r.counterexample.map((step) => `${step.event} → ${step.to.join('+')}`).join(', ')}`
         : '';
+      const capped =
+        !r.counterexample && !result.exhaustive ? ` (proof exceeded ${result.explored} configurations)` : '';
       return {
         code: 'PROC_INVARIANT_VIOLATED' as const,
         severity: 'error' as const,
-        message: `invariant ${r.id} (${r.kind}) ${r.counterexample ? 'violated' : 'not proved'}${path}`,
+        message: `invariant ${r.id} (${r.kind}) ${r.counterexample ? 'violated' : 'not proved'}${path}${capped}`,
         file: def.file,
         line: at.line,
         column: at.column,

@@ -413,11 +413,22 @@ for (const backend of backends)
 
       it('validates a draft definition with positions, without deploying it', async () => {
         const yaml = readFileSync(path.join(ENGINE_FIXTURES, 'case.yaml'), 'utf8');
-        const good = await call('POST', '/api/definitions/validate', { session: alice, body: { yaml } });
+        // Drafts are for the roles that edit definitions (admin).
+        await h.store.createUser(
+          { id: 'vera', displayName: 'Vera', roles: ['admin'], password: PASSWORD },
+          'test',
+        );
+        const vera = await login('vera');
+        expectProblem(
+          await call('POST', '/api/definitions/validate', { session: alice, body: { yaml } }),
+          403,
+          'NOT_ADMIN',
+        );
+        const good = await call('POST', '/api/definitions/validate', { session: vera, body: { yaml } });
         expect(good.status, good.text).toBe(200);
         expect(good.body).toMatchObject({ valid: true, id: 'engine_case', hash: expect.any(String) });
         const broken = await call('POST', '/api/definitions/validate', {
-          session: alice,
+          session: vera,
           body: { yaml: yaml.replace('target: closed', 'target: nowhere'), file: 'case.yaml' },
         });
         expect(broken.status).toBe(200);
@@ -425,13 +436,13 @@ for (const backend of backends)
         const d = (broken.body.diagnostics as { file: string; line: number; column: number }[])[0];
         expect(d).toMatchObject({ file: 'case.yaml', line: expect.any(Number), column: expect.any(Number) });
         const garbage = await call('POST', '/api/definitions/validate', {
-          session: alice,
+          session: vera,
           body: { yaml: 'id: [unclosed' },
         });
         expect(garbage.status).toBe(200);
         expect(garbage.body.valid).toBe(false);
         expectProblem(
-          await call('POST', '/api/definitions/validate', { session: alice, body: { yaml: 42 } }),
+          await call('POST', '/api/definitions/validate', { session: vera, body: { yaml: 42 } }),
           400,
           'INVALID_BODY',
         );

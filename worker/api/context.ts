@@ -16,6 +16,7 @@ import { BadPageToken, listPage, type InstancePage } from '../visibility.ts';
 import { ApiProblem } from './http.ts';
 import { ID } from './patterns.ts';
 import { oidcFlow, type OidcFlow, type OidcSettings } from './oidc.ts';
+import { createDraftPool, type DraftPool, type DraftPoolOptions } from '../draft-pool.ts';
 import { createHashPool, type HashPool, type HashPoolOptions } from './hash-pool.ts';
 import { trustedProxiesSetting, trustedProxyList, type TrustedProxies } from './network.ts';
 import { DEFAULT_SIGN_IN_BUDGETS, SignInLimits, type SignInBudgets } from './sign-in-limits.ts';
@@ -45,6 +46,8 @@ export interface ApiOptions {
   signInBudgets?: Partial<SignInBudgets>;
   /** The password hashing threads (`hash-pool.ts`). */
   hashPool?: HashPoolOptions;
+  /** The draft threads of validate and deploy (`../draft-pool.ts`). */
+  draftPool?: DraftPoolOptions;
   /** Inbox tasks read per request before sorting by due time (default 2000; tests lower it). */
   inboxScan?: number;
   /** Unexpected (5xx) errors are reported here (default console.error). */
@@ -72,6 +75,8 @@ export interface ApiContext {
   readonly limits: SignInLimits;
   /** Password verification off the serving thread. */
   readonly hashPool: HashPool;
+  /** Drafts loaded, checked and proved off the serving thread, under a time and memory budget. */
+  readonly draftPool: DraftPool;
   readonly trustedProxies: TrustedProxies;
   /** Sign-in through the identity provider, when configured. */
   readonly sso?: OidcFlow;
@@ -125,6 +130,7 @@ export function createContext(opts: ApiOptions, openApi: () => object): ApiConte
       ...opts.signInBudgets,
     }),
     hashPool: createHashPool(opts.hashPool),
+    draftPool: createDraftPool(opts.draftPool),
     trustedProxies: opts.trustedProxies ? trustedProxyList(opts.trustedProxies) : trustedProxiesSetting(),
     ...(opts.oidc ? { sso: oidcFlow(opts.oidc) } : {}),
     ...(opts.uiDir ? { ui: uiFiles(opts.uiDir) } : {}),

@@ -113,6 +113,7 @@ export function createApi(opts: ApiOptions): Api {
     close() {
       clearInterval(sweeper);
       void app.hashPool.close();
+      void app.draftPool.close();
       if (!server.listening) return Promise.resolve();
       return new Promise((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));

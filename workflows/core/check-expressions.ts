@@ -8,7 +8,12 @@
  *   a warning when its schema lists properties and this is none of them;
  * - `now`; invariant `when` conditions read only `ctx` and `now`.
  */
-import { EXPRESSION_ROOTS, checkExpressionSyntax, expressionReferences } from './expressions.ts';
+import {
+  EXPRESSION_ROOTS,
+  checkExpressionSyntax,
+  expressionCost,
+  expressionReferences,
+} from './expressions.ts';
 import type { DiagnosticCode } from './diagnostics.ts';
 import type { JsonSchema } from './ir.ts';
 import type { CheckContext } from './check-report.ts';
@@ -109,6 +114,16 @@ function checkSite(cx: CheckContext, site: ExpressionSite): void {
     });
     return;
   }
+  const cost = expressionCost(site.source);
+  if (cost.problem)
+    cx.report(
+      'PROC_EXPRESSION_COST',
+      site.pointer,
+      `${site.role === 'guard' ? 'guard' : 'expression'} in ${site.where} could run too long: ${cost.problem}`,
+      {
+        hint: 'loop over fewer, flatter lists; write regexes without a repeated group that repeats (RE2 syntax)',
+      },
+    );
   for (const ref of expressionReferences(site.source)) checkReference(cx, site, ref.path, ref.offset);
 }
 

@@ -12,6 +12,7 @@ import { allTransitions } from './ir-walk.ts';
 import type { JsonSchema } from './ir.ts';
 import { canonicalJson } from './hash.ts';
 import { joinPointer } from './positions.ts';
+import { linearRegExp } from './safe-regex.ts';
 
 let ajv: Ajv2020 | undefined;
 /** Compiled schemas by their canonical JSON, so re-checking while someone types stays fast. */
@@ -35,6 +36,7 @@ function compile(schema: JsonSchema): ValidateFunction | string {
     allErrors: true,
     validateFormats: false,
     addUsedSchema: false,
+    code: { regExp: linearRegExp }, // as at run time (schemas.ts): linear, RE2 syntax
   });
   let result: ValidateFunction | string;
   try {

@@ -28,7 +28,13 @@ export type DiagnosticCode =
   /** A `start` action names a procedure that is not deployed, or gives it the wrong input. */
   | 'PROC_UNKNOWN_PROCEDURE'
   /** An action whose kind is none of the registered ones (`actions/`). */
-  | 'PROC_UNKNOWN_ACTION';
+  | 'PROC_UNKNOWN_ACTION'
+  /** An expression could run too long: comprehensions nested too deep, or a `matches` regex that can backtrack. */
+  | 'PROC_EXPRESSION_COST'
+  /** More diagnostics were found than are reported (the last one says how many). */
+  | 'PROC_MORE_DIAGNOSTICS'
+  /** YAML aliases expand beyond the budget (an alias bomb): refused before loading. */
+  | 'YAML_ALIAS_BUDGET';
 
 export type Severity = 'error' | 'warning';
 

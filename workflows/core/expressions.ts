@@ -8,6 +8,7 @@
  */
 import { parse } from '@marcbachmann/cel-js';
 import type { Actor, Expression, Json } from './ir.ts';
+import { regexCostProblem } from './safe-regex.ts';
 
 export interface ExpressionScope {
   ctx: Record<string, unknown>;
@@ -142,8 +143,128 @@ function memberPath(node: AstNode): string | undefined {
   return undefined;
 }
 
+/**
+ * Limits on what one expression may cost. cel-js has no step budget, so the cost is bounded from
+ * the shape of the expression: how deeply loops nest (comprehensions and `in` on a list, each
+ * linear in a list's size), how many there are, how long list literals are, and that every
+ * `matches` regex is a literal that cannot backtrack catastrophically (`safe-regex.ts`).
+ */
+export const EXPRESSION_LIMITS = {
+  /** Loops inside loops: `a.all(x, b.exists(y, y in c))` is 3. */
+  maxLoopDepth: 3,
+  /** Comprehensions in one expression. */
+  maxComprehensions: 12,
+  /** Elements of one list literal. */
+  maxListLiteral: 100,
+  /**
+   * At evaluation, when loops nest (depth ≥ 2): comprehensions × (the longest list in scope or
+   * written in the expression)^depth must stay under this, else the expression fails (a guard:
+   * false). Two nested comprehensions over lists of 1,400 pass.
+   */
+  maxSteps: 4_000_000,
+} as const;
+
+/** The shape of an expression that bounds its cost. */
+export interface ExpressionCost {
+  loopDepth: number;
+  comprehensions: number;
+  /** Elements of the longest list literal it writes. */
+  longestLiteral: number;
+  /** Why it may cost too much whatever the data (a check-time error), if so. */
+  problem?: string;
+}
+
+const costs = new Map<string, ExpressionCost>();
+
+/** The cost shape of a well-formed expression (cached). */
+export function expressionCost(source: Expression): ExpressionCost {
+  let cost = costs.get(source);
+  if (cost) return cost;
+  const found = { comprehensions: 0, longestLiteral: 0, problems: [] as string[] };
+  const depth = loopDepth(compiled(source).ast as AstNode, found);
+  const L = EXPRESSION_LIMITS;
+  const problems = found.problems;
+  if (depth > L.maxLoopDepth)
+    problems.push(`loops nest ${depth} deep (comprehensions and "in" on a list; at most ${L.maxLoopDepth})`);
+  if (found.comprehensions > L.maxComprehensions)
+    problems.push(`${found.comprehensions} comprehensions (at most ${L.maxComprehensions})`);
+  cost = {
+    loopDepth: depth,
+    comprehensions: found.comprehensions,
+    longestLiteral: found.longestLiteral,
+    ...(problems.length ? { problem: problems.join('; ') } : {}),
+  };
+  if (costs.size >= 2000) costs.clear();
+  costs.set(source, cost);
+  return cost;
+}
+
+/** Depth of nested loops under `node`; counts comprehensions, list literals and unsafe `matches`. */
+function loopDepth(
+  node: unknown,
+  found: { comprehensions: number; longestLiteral: number; problems: string[] },
+): number {
+  if (!node || typeof node !== 'object') return 0;
+  if (Array.isArray(node)) return Math.max(0, ...node.map((n) => loopDepth(n, found)));
+  const n = node as AstNode;
+  if (n.op === 'list' && Array.isArray(n.args)) {
+    found.longestLiteral = Math.max(found.longestLiteral, n.args.length);
+    if (n.args.length > EXPRESSION_LIMITS.maxListLiteral)
+      found.problems.push(
+        `a list literal of ${n.args.length} elements (at most ${EXPRESSION_LIMITS.maxListLiteral})`,
+      );
+  }
+  if (n.op === 'rcall' || n.op === 'call') checkMatches(n, found.problems);
+  if (n.op === 'rcall') {
+    const [name, receiver, args] = n.args as [unknown, unknown, unknown];
+    if (typeof name === 'string' && COMPREHENSIONS.has(name) && Array.isArray(args)) {
+      found.comprehensions++;
+      return Math.max(loopDepth(receiver, found), 1 + loopDepth(args, found));
+    }
+  }
+  if (n.op === 'in') return 1 + loopDepth(n.args, found);
+  return loopDepth(n.args, found);
+}
+
+/** `s.matches(re)` / `matches(s, re)`: `re` must be a literal the linear engine accepts and that cannot backtrack badly. */
+function checkMatches(n: AstNode, problems: string[]): void {
+  const args = n.args as unknown[];
+  if (args[0] !== 'matches') return;
+  const pattern = (n.op === 'rcall' ? (args[2] as AstNode[])[0] : (args[1] as AstNode[])[1]) as
+    (AstNode & { args?: unknown }) | undefined;
+  if (pattern?.op !== 'value' || typeof pattern.args !== 'string') {
+    problems.push('the regex of matches() must be a string literal');
+    return;
+  }
+  const why = regexCostProblem(pattern.args);
+  if (why) problems.push(`matches(${JSON.stringify(pattern.args)}): ${why}`);
+}
+
+/** Length of the longest list (or entries of the largest map) anywhere in `value`. */
+function longestList(value: unknown): number {
+  if (!value || typeof value !== 'object') return 0;
+  const items = Array.isArray(value) ? (value as unknown[]) : Object.values(value);
+  let longest = items.length;
+  for (const v of items) longest = Math.max(longest, longestList(v));
+  return longest;
+}
+
+/** Refuse an expression whose shape, or whose nested loops over this scope, could run too long. */
+function refuseCostly(source: Expression, scope: ExpressionScope): void {
+  const cost = expressionCost(source);
+  if (cost.problem) throw new ExpressionError(`${source}: too costly: ${cost.problem}`);
+  if (cost.loopDepth < 2) return;
+  const size = Math.max(longestList(scope.ctx), longestList(scope.data), cost.longestLiteral);
+  const steps = Math.max(1, cost.comprehensions) * size ** cost.loopDepth;
+  if (steps > EXPRESSION_LIMITS.maxSteps)
+    throw new ExpressionError(
+      `${source}: too costly: loops nested ${cost.loopDepth} deep over ${size} values (more than ${EXPRESSION_LIMITS.maxSteps} steps)`,
+    );
+}
+
 /** Evaluate an expression to a JSON value. Throws `ExpressionError` on evaluation failure. */
 export function evaluateExpression(source: Expression, scope: ExpressionScope): Json {
+  refuseCostly(source, scope);
   try {
     return fromCel(compiled(source)(toCel(scope) as Record<string, unknown>));
   } catch (err) {

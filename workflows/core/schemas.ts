@@ -4,6 +4,7 @@
  */
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { JsonSchema, ProcedureIR } from './ir.ts';
+import { linearRegExp } from './safe-regex.ts';
 import { allTransitions, contextSchema } from './ir-walk.ts';
 
 export interface SchemaProblem {
@@ -29,7 +30,14 @@ const EMPTY: JsonSchema = { type: 'object', maxProperties: 0 };
 export function compileSchemas(ir: ProcedureIR): SchemaSet {
   // The schemas were checked when the definition was loaded (check-schemas.ts): skipping the
   // meta-schema here saves ~8 ms per compile (~40 ms per instance start in the sandbox).
-  const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: false, validateSchema: false });
+  const ajv = new Ajv2020({
+    strict: false,
+    allErrors: true,
+    validateFormats: false,
+    validateSchema: false,
+    // A definition's `pattern`s run in linear time: a deployed `^(a+)+$` cannot stall the thread.
+    code: { regExp: linearRegExp },
+  });
   const events = new Map<string, ValidateFunction>();
   for (const [name, def] of Object.entries(ir.events)) events.set(name, ajv.compile(def.data ?? EMPTY));
   const transitions = new Map<string, ValidateFunction>();

@@ -8,12 +8,20 @@
 import { useMemo, useState, type FormEvent, type ReactNode } from 'react';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { Json, JsonSchema, Text } from '../../../workflows/core/ir.ts';
+import { linearRegExp } from '../../../workflows/core/safe-regex.ts';
 import { useI18n, type Lang } from '../i18n.tsx';
 import { splitTitle } from './common.tsx';
 
 type Raw = string | boolean | string[];
 
-const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: false, validateSchema: false });
+// Patterns on RE2, as the engine checks them: a definition's `^(a+)+$` cannot freeze the tab.
+const ajv = new Ajv2020({
+  strict: false,
+  allErrors: true,
+  validateFormats: false,
+  validateSchema: false,
+  code: { regExp: linearRegExp },
+});
 const compiled = new Map<string, ValidateFunction>();
 function validatorOf(schema: JsonSchema): ValidateFunction {
   const key = JSON.stringify(schema);

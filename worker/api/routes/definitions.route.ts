@@ -1,8 +1,9 @@
 /** The procedures: what can be started, one definition and its deployed versions, drafts, deploying, clauses. */
-import { parseDocument } from 'yaml';
 import type { LoadedDefinition } from '../../definitions.ts';
-import { assessDraft, draftReport } from '../../drafts.ts';
+import { draftReport, type DraftAssessment } from '../../drafts.ts';
+import { DraftPoolBusy, DraftTooCostly } from '../../draft-pool.ts';
 import { DeployRefused, deployDefinitionText } from '../../deploy.ts';
+import type { ApiContext } from '../context.ts';
 import { ApiProblem, sendJson } from '../http.ts';
 import { FILE_NAME, ID, matching, VERSION } from '../patterns.ts';
 import { defineRoute, objectSchema } from '../route.ts';
@@ -14,32 +15,35 @@ const draft = objectSchema<{ yaml: string; file?: string }>(
 );
 const diagnosticList = { type: 'array', items: { type: 'object' } };
 
-/** Aliases a draft may expand (the loader's own `maxAliasCount`). */
-const ALIAS_BUDGET = 100;
-
 /**
- * Refuse a draft whose YAML aliases expand beyond the budget (an alias bomb) before the loader
- * sees it: 422 `DEFINITION_INVALID` with one `YAML_ALIAS_BUDGET` diagnostic. Only drafts that use
- * aliases (`*`) are parsed an extra time.
+ * Assess a draft on the draft threads (never on the serving thread): a draft whose YAML aliases
+ * expand beyond the budget is 422 `DEFINITION_INVALID` with one `YAML_ALIAS_BUDGET` diagnostic, one
+ * that runs out of time or memory 422 `DEFINITION_TOO_COSTLY`, a full pool 503 `DRAFTS_BUSY` at once.
  */
-function refuseAliasBomb(yaml: string, file: string): void {
-  if (!yaml.includes('*')) return;
+async function assessOffThread(app: ApiContext, yaml: string, file: string): Promise<DraftAssessment> {
   try {
-    parseDocument(yaml, { uniqueKeys: false }).toJS({ maxAliasCount: ALIAS_BUDGET });
+    const a = await app.draftPool.assess(yaml, file, app.definitions);
+    const bomb = a.diagnostics.find((d) => d.code === 'YAML_ALIAS_BUDGET');
+    if (bomb) throw new ApiProblem(422, 'DEFINITION_INVALID', bomb.message, { diagnostics: [bomb] });
+    return a;
   } catch (err) {
-    if (!(err instanceof ReferenceError)) return; // the loader reports other problems itself
-    const diagnostic = {
-      code: 'YAML_ALIAS_BUDGET',
-      severity: 'error',
-      message: `YAML aliases expand beyond ${ALIAS_BUDGET} nodes; write the values out instead`,
-      file,
-      line: 1,
-      column: 1,
-      pointer: '',
-    };
-    throw new ApiProblem(422, 'DEFINITION_INVALID', diagnostic.message, { diagnostics: [diagnostic] });
+    throw costProblem(err);
   }
 }
+
+/** The pool's refusals as problems; anything else unchanged. */
+function costProblem(err: unknown): unknown {
+  if (err instanceof DraftTooCostly)
+    return new ApiProblem(422, 'DEFINITION_TOO_COSTLY', err.message, { resource: err.resource });
+  if (err instanceof DraftPoolBusy)
+    return new ApiProblem(503, 'DRAFTS_BUSY', err.message, {}, { 'retry-after': '2' });
+  return err;
+}
+
+const costProblems = {
+  422: 'DEFINITION_INVALID (with `diagnostics`), DEFINITION_TOO_COSTLY (the draft ran out of time or memory; `resource` says which)',
+  503: 'DRAFTS_BUSY (too many drafts being assessed; with Retry-After)',
+};
 
 function summary(def: LoadedDefinition): Record<string, unknown> {
   return {
@@ -116,8 +120,10 @@ const one = defineRoute({
 const validate = defineRoute({
   method: 'POST',
   path: '/api/definitions/validate',
-  summary: 'Validate a draft definition (schema, semantic checks, all-paths invariant proof)',
-  auth: 'user',
+  summary:
+    'Validate a draft definition (admin; schema, semantic checks, all-paths invariant proof, start links)',
+  auth: 'admin',
+  action: 'validating definitions',
   body: draft,
   responses: {
     200: {
@@ -134,12 +140,11 @@ const validate = defineRoute({
       },
     },
   },
-  problems: { 422: 'DEFINITION_INVALID (YAML aliases expanding beyond the budget)' },
+  problems: costProblems,
   async handle({ body, res }, app) {
     const file = body.file ?? 'draft.yaml';
-    refuseAliasBomb(body.yaml, file);
     // The one draft pipeline (load → check → prove → start targets), as deploy runs it.
-    sendJson(res, 200, draftReport(assessDraft(body.yaml, file, app.definitions)));
+    sendJson(res, 200, draftReport(await assessOffThread(app, body.yaml, file)));
   },
 });
 
@@ -170,10 +175,9 @@ const deploy = defineRoute({
   },
   problems: {
     409: 'ALREADY_DEPLOYED (identical), VERSION_EXISTS (other content under that version), VERSION_NOT_NEWER',
-    422: 'DEFINITION_INVALID, with `diagnostics` (file, line, column, code, message)',
+    ...costProblems,
   },
   async handle({ body, req, res, session }, app) {
-    refuseAliasBomb(body.yaml, body.file ?? 'draft.yaml');
     let deployed;
     try {
       deployed = await deployDefinitionText(
@@ -182,9 +186,10 @@ const deploy = defineRoute({
         body.yaml,
         session.user.id,
         body.file,
+        app.draftPool.assess,
       );
     } catch (err) {
-      if (!(err instanceof DeployRefused)) throw err;
+      if (!(err instanceof DeployRefused)) throw costProblem(err);
       const status = err.code === 'DEFINITION_INVALID' ? 422 : 409;
       throw new ApiProblem(status, err.code, err.message, { diagnostics: err.diagnostics });
     }
