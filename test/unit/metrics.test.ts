@@ -1,5 +1,6 @@
 /** The metrics registry renders the Prometheus text format (0.0.4) exactly. */
 import { describe, expect, it } from 'vitest';
+import { formatLine } from '../../worker/log.ts';
 import { escapeLabelValue, METRICS, Registry } from '../../worker/metrics.ts';
 
 describe('metrics registry', () => {
@@ -75,5 +76,31 @@ describe('metrics registry', () => {
       ]),
     );
     expect(names.every((n) => n.startsWith('custodia_'))).toBe(true);
+  });
+});
+
+describe('log lines', () => {
+  const at = new Date('2026-12-06T10:00:00.000Z');
+  it('json: one object with time, level, msg and the defined fields', () => {
+    const line = formatLine(
+      'json',
+      'info',
+      'request',
+      { requestId: 'r1', workflowId: 'w1', gone: undefined },
+      at,
+    );
+    expect(JSON.parse(line!)).toEqual({
+      time: '2026-12-06T10:00:00.000Z',
+      level: 'info',
+      msg: 'request',
+      requestId: 'r1',
+      workflowId: 'w1',
+    });
+  });
+  it('text: the plain custodia line, debug dropped', () => {
+    expect(formatLine('text', 'warn', 'dev server exited', { restartInMs: 1000 }, at)).toBe(
+      'custodia: dev server exited restartInMs=1000',
+    );
+    expect(formatLine('text', 'debug', 'request', {}, at)).toBeUndefined();
   });
 });
