@@ -1,6 +1,7 @@
 /** The metrics registry renders the Prometheus text format (0.0.4) exactly. */
 import { describe, expect, it } from 'vitest';
 import { formatLine } from '../../worker/log.ts';
+import { restartDelayMs } from '../../worker/temporal/supervisor.ts';
 import { escapeLabelValue, METRICS, Registry } from '../../worker/metrics.ts';
 
 describe('metrics registry', () => {
@@ -102,5 +103,13 @@ describe('log lines', () => {
       'custodia: dev server exited restartInMs=1000',
     );
     expect(formatLine('text', 'debug', 'request', {}, at)).toBeUndefined();
+  });
+});
+
+describe('supervision back-off', () => {
+  it('doubles from 1 s and stops at 30 s', () => {
+    expect([1, 2, 3, 4, 5, 6, 7, 12].map((n) => restartDelayMs(n))).toEqual([
+      1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000, 30_000,
+    ]);
   });
 });
