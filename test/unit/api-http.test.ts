@@ -102,6 +102,14 @@ describe('API http helpers', () => {
         'GET /api/setup',
         'POST /api/setup',
         'POST /api/password-reset',
+        'GET /api/notifications',
+        'POST /api/notifications/read',
+        'GET /api/notifications/outbox',
+        'GET /api/me/notification-preferences',
+        'PUT /api/me/notification-preferences',
+        'GET /healthz',
+        'GET /readyz',
+        'GET /metrics',
       ].sort(),
     );
   });
