@@ -4,6 +4,7 @@
  * dependency is needed. One registry per process (`METRICS`): with `npm start` the worker's
  * activities and the API share it; separate processes each serve their own (see docs/metrics.md).
  */
+import { createServer } from 'node:http';
 
 /** Label values by label name. */
 export type Labels = Readonly<Record<string, string>>;
@@ -299,3 +300,34 @@ export const workerRestarts = METRICS.counter(
   'custodia_worker_restarts_total',
   'Times the Temporal worker was recreated in this process after it failed',
 );
+
+/**
+ * Serve this registry alone (`GET /metrics`, `GET /healthz`) on `port` — for a worker-only process,
+ * which has no API. Resolves with the URL; `close()` stops it.
+ */
+export async function serveMetrics(
+  port: number,
+  host = '127.0.0.1',
+): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'GET' && path === '/metrics')
+      void METRICS.text().then((text) => {
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+        res.end(text);
+      });
+    else if (req.method === 'GET' && path === '/healthz') {
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+      res.end('{"status":"ok"}');
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const a = server.address();
+  const url = `http://${host}:${a && typeof a === 'object' ? a.port : port}`;
+  return { url, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}

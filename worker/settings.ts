@@ -143,6 +143,12 @@ export const SETTINGS = {
     description:
       "host:port where the Temporal SDK's own worker metrics (Prometheus) are served; `GET /metrics` appends them; unset: off",
   },
+  CUSTODIA_WORKER_METRICS_PORT: {
+    area: 'ops',
+    default: null,
+    description:
+      "`npm run worker` only: serve that process's `GET /metrics` (its transitions, audit latency) on this port; unset: none",
+  },
   CUSTODIA_READY_TIMEOUT_MS: {
     area: 'ops',
     default: '2000',
@@ -556,5 +562,14 @@ export function readyTimeoutMs(env: Env = process.env): number {
   const raw = setting('CUSTODIA_READY_TIMEOUT_MS', env) ?? SETTINGS.CUSTODIA_READY_TIMEOUT_MS.default;
   if (!/^\d{1,6}$/.test(raw) || Number(raw) < 50)
     throw new Error(`CUSTODIA_READY_TIMEOUT_MS must be a number of ms ≥ 50 (got "${raw}")`);
+  return Number(raw);
+}
+
+/** Port of a worker-only process's `/metrics`, or undefined: none. */
+export function workerMetricsPort(env: Env = process.env): number | undefined {
+  const raw = setting('CUSTODIA_WORKER_METRICS_PORT', env);
+  if (raw === undefined) return undefined;
+  if (!/^\d{1,5}$/.test(raw) || Number(raw) > 65535)
+    throw new Error(`CUSTODIA_WORKER_METRICS_PORT must be a port number 0–65535 (got "${raw}")`);
   return Number(raw);
 }

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '@temporalio/client';
 import { createApi, type Api } from '../../worker/api/server.ts';
-import { httpRequestSeconds } from '../../worker/metrics.ts';
+import { httpRequestSeconds, serveMetrics } from '../../worker/metrics.ts';
 import type { RecordsStore } from '../../worker/records/types.ts';
 
 let api: Api;
@@ -72,5 +72,19 @@ describe('health routes', () => {
     expect(text).toContain('route="(other)",status="404"');
     expect(text).not.toContain('some-instance-id');
     expect(httpRequestSeconds.count({ method: 'GET', route: '/readyz', status: '503' })).toBeGreaterThan(0);
+  });
+});
+
+describe('worker-only metrics endpoint', () => {
+  it('serves the registry on its own port', async () => {
+    const served = await serveMetrics(0);
+    try {
+      const text = await (await fetch(`${served.url}/metrics`)).text();
+      expect(text).toContain('# TYPE custodia_transitions_total counter');
+      expect((await fetch(`${served.url}/healthz`)).status).toBe(200);
+      expect((await fetch(`${served.url}/other`)).status).toBe(404);
+    } finally {
+      await served.close();
+    }
   });
 });
