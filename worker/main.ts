@@ -1,7 +1,9 @@
 /**
  * `npm start`: the whole product in one process with its embedded defaults — the Temporal dev
- * server (SQLite under `data/`, started and registered by us unless TEMPORAL_ADDRESS is set),
- * the embedded records store, the worker, and the HTTP API (`CUSTODIA_HTTP_PORT`, default 8080).
+ * server (SQLite under `data/`, started and registered by us unless TEMPORAL_ADDRESS is set, and
+ * restarted with back-off when it exits), the embedded records store, the worker (recreated when
+ * it fails), and the HTTP API (`CUSTODIA_HTTP_PORT`, default 8080) with `/healthz`, `/readyz` and
+ * `/metrics`. Lines go through `log.ts` (`CUSTODIA_LOG_FORMAT=json` for JSON lines).
  */
 import { httpSettings, serveApi } from './api/listen.ts';
 import { loadConfig } from './config.ts';
@@ -9,7 +11,8 @@ import { announceSetupLink } from './first-run.ts';
 import { notificationSettings, startNotificationDelivery } from './notifications/index.ts';
 import { runWorker } from './process.ts';
 import { syncSchedules } from './schedules.ts';
-import { startDevServer, type DevServer } from './temporal/dev-server.ts';
+import { log } from './log.ts';
+import { superviseDevServer, type SupervisedDevServer } from './temporal/supervisor.ts';
 import { warnUnknownSettings } from './settings.ts';
 import { ensureUiBuilt } from './ui-build.ts';
 
@@ -18,24 +21,26 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const httpConf = httpSettings();
   const uiDir = await ensureUiBuilt();
-  let server: DevServer | undefined;
+  const logger = log();
+  let server: SupervisedDevServer | undefined;
   let address = config.address ?? undefined;
   if (!address) {
-    console.log('custodia: starting the Temporal dev server …');
-    server = await startDevServer(config);
+    logger.info('starting the Temporal dev server …');
+    server = await superviseDevServer(config);
     address = server.address;
-    console.log(
-      `custodia: Temporal dev server at ${address}${server.uiUrl ? `, web UI ${server.uiUrl}` : ''}`,
+    logger.info(
+      `Temporal dev server at ${address}${server.uiUrl ? `, web UI ${server.uiUrl}` : ''} (pid ${String(server.pid)})`,
+      { event: 'dev_server_started', pid: server.pid },
     );
   }
-  const running = await runWorker(config, { address });
-  console.log(
-    `custodia: worker running on task queue "${config.taskQueue}" (namespace ${config.namespace}); ` +
+  const running = await runWorker(config, { address, restartOnFailure: true });
+  logger.info(
+    `worker running on task queue "${config.taskQueue}" (namespace ${config.namespace}); ` +
       `${running.definitions.size} procedure(s): ${[...running.definitions.keys()].join(', ')}`,
   );
   const schedules = await syncSchedules(running.client, running.definitions.values(), config.taskQueue);
   for (const [what, ids] of Object.entries(schedules) as [string, string[]][])
-    if (ids.length) console.log(`custodia: schedules ${what}: ${ids.join(', ')}`);
+    if (ids.length) logger.info(`schedules ${what}: ${ids.join(', ')}`);
   let http: Awaited<ReturnType<typeof serveApi>>;
   try {
     http = await serveApi(running, config.taskQueue, httpConf, uiDir ? { uiDir } : {});
@@ -45,15 +50,19 @@ async function main(): Promise<void> {
     throw err;
   }
   const stopDelivery = startNotificationDelivery(running.store, notificationSettings());
-  if (uiDir) console.log(`custodia: web UI at ${http.url}/`);
-  console.log(`custodia: HTTP API at ${http.url}/api (OpenAPI: ${http.url}/api/openapi.json)`);
-  console.log('custodia: ready. Try `npx custodia start <procedure>`; Ctrl-C stops.');
+  if (uiDir) logger.info(`web UI at ${http.url}/`);
+  logger.info(`HTTP API at ${http.url}/api (OpenAPI: ${http.url}/api/openapi.json)`);
+  logger.info(`health at ${http.url}/healthz, ${http.url}/readyz; metrics at ${http.url}/metrics`);
+  logger.info('ready. Try `npx custodia start <procedure>`; Ctrl-C stops.', {
+    event: 'ready',
+    url: http.url,
+  });
   await announceSetupLink(running.store, http.url);
   let stopping = false;
   const stop = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    console.log('custodia: stopping …');
+    logger.info('stopping …');
     await http.api.close();
     await stopDelivery();
     await running.shutdown();
@@ -68,6 +77,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
+  // Plain, not through log(): a malformed CUSTODIA_LOG_FORMAT is one of the errors.
   console.error(`custodia: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 });

@@ -3,6 +3,7 @@
  * where definitions and records live, and bringing up a worker against a Temporal address.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -18,11 +19,13 @@ import { connectClient, connectionOptions, REPO_ROOT, type CustodiaConfig } from
 import { loadDefinitions, type LoadedDefinition } from './definitions.ts';
 import { formatDiagnostic } from '../workflows/core/diagnostics.ts';
 import { recordsDir, recordsStoreOptions } from './records/location.ts';
-import { definitionDirs, definitionsRefreshMs, sdkLogLevel } from './settings.ts';
+import { definitionDirs, definitionsRefreshMs, sdkLogLevel, sdkMetricsAddress } from './settings.ts';
 import { openStore, type RecordsStore } from './records/store.ts';
 import { isRecordsError } from './records/errors.ts';
 import { createCustodiaWorker } from './worker.ts';
 import { refreshFromStore } from './deploy.ts';
+import { log } from './log.ts';
+import { workerRestarts } from './metrics.ts';
 
 /**
  * How often a process re-reads the deployed versions from the records store, so one deployed
@@ -52,7 +55,13 @@ export function installRuntime(env?: NodeJS.ProcessEnv): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   const level: LogLevel = sdkLogLevel(env);
-  Runtime.install({ logger: new DefaultLogger(level) });
+  // The SDK's worker metrics (task slots, poll latencies, …) in Prometheus text on their own
+  // port when configured; the API's GET /metrics appends them.
+  const bindAddress = sdkMetricsAddress(env);
+  Runtime.install({
+    logger: new DefaultLogger(level),
+    ...(bindAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress } } } } : {}),
+  });
 }
 
 /**
@@ -86,7 +95,8 @@ export async function recordDeployments(
 }
 
 export interface RunningWorker {
-  worker: Worker;
+  /** The current worker (a new one after a restart, with `restartOnFailure`). */
+  readonly worker: Worker;
   client: Client;
   store: RecordsStore;
   definitions: Map<string, LoadedDefinition>;
@@ -110,6 +120,11 @@ export async function runWorker(
     deployedBy?: string;
     /** A prebuilt workflow bundle (the test setup builds one per run); else bundled here. */
     bundle?: WorkflowBundle;
+    /**
+     * When the worker fails (it stopped without `shutdown()`), create a new one on the same
+     * connection after a back-off (1 s … 30 s) instead of ending `done` (`npm start`).
+     */
+    restartOnFailure?: boolean;
   } = {},
 ): Promise<RunningWorker> {
   installRuntime();
@@ -130,34 +145,79 @@ export async function runWorker(
     await store.close();
     throw err;
   }
-  const worker = await createCustodiaWorker({
-    connection,
-    client,
-    namespace: config.namespace,
-    taskQueue: config.taskQueue,
-    store,
-    definition: (id) => definitions.get(id),
-    ...(opts.bundle ? { bundle: opts.bundle } : {}),
-  });
+  const create = (): Promise<Worker> =>
+    createCustodiaWorker({
+      connection,
+      client,
+      namespace: config.namespace,
+      taskQueue: config.taskQueue,
+      store,
+      definition: (id) => definitions.get(id),
+      ...(opts.bundle ? { bundle: opts.bundle } : {}),
+    });
+  let worker = await create();
+  let stopping = false;
+  const wake = new AbortController();
+  /** Run the worker; with `restartOnFailure`, recreate it whenever it fails until shutdown. */
+  const runLoop = async (): Promise<void> => {
+    let failures = 0;
+    for (;;) {
+      const since = Date.now();
+      let failure: unknown;
+      try {
+        await worker.run();
+      } catch (err) {
+        failure = err;
+      }
+      if (stopping || !opts.restartOnFailure) {
+        if (failure !== undefined) throw failure;
+        return;
+      }
+      if (Date.now() - since > 60_000) failures = 0;
+      for (;;) {
+        const delay = Math.min(30_000, 1_000 * 2 ** failures++);
+        const why = failure instanceof Error ? failure.message : 'it stopped';
+        log().error(`worker failed (${why}); recreating it in ${delay / 1000} s`, {
+          event: 'worker_restart',
+        });
+        try {
+          await sleep(delay, undefined, { signal: wake.signal });
+        } catch {
+          return; // shutdown() during the back-off
+        }
+        try {
+          worker = await create();
+          workerRestarts.inc();
+          break;
+        } catch (err) {
+          failure = err;
+        }
+      }
+    }
+  };
   const refresh = setInterval(() => {
     refreshFromStore(store, definitions).catch((err: unknown) =>
       console.error(`custodia: refreshing definitions: ${String(err)}`),
     );
   }, refreshIntervalMs());
   refresh.unref();
-  const done = worker.run().finally(async () => {
+  const done = runLoop().finally(async () => {
     clearInterval(refresh);
     await connection.close();
     await client.connection.close();
     await store.close();
   });
   return {
-    worker,
+    get worker() {
+      return worker;
+    },
     client,
     store,
     definitions,
     done,
     async shutdown() {
+      stopping = true;
+      wake.abort();
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await done;
     },

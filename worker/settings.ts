@@ -22,6 +22,7 @@ export type SettingArea =
   | 'roles'
   | 'identity'
   | 'http'
+  | 'ops'
   | 'oidc'
   | 'notifications'
   | 'ui'
@@ -139,6 +140,29 @@ export const SETTINGS = {
     area: 'temporal',
     default: 'INFO',
     description: 'Temporal SDK log level of worker processes: TRACE, DEBUG, INFO, WARN or ERROR',
+  },
+  CUSTODIA_LOG_FORMAT: {
+    area: 'ops',
+    default: 'text',
+    description:
+      '`json`: one JSON object per log line (time, level, msg, requestId, workflowId, …) and one line per API request; `text`: plain lines',
+  },
+  CUSTODIA_SDK_METRICS_ADDRESS: {
+    area: 'ops',
+    default: null,
+    description:
+      "host:port where the Temporal SDK's own worker metrics (Prometheus) are served; `GET /metrics` appends them; unset: off",
+  },
+  CUSTODIA_WORKER_METRICS_PORT: {
+    area: 'ops',
+    default: null,
+    description:
+      "`npm run worker` only: serve that process's `GET /metrics` (its transitions, audit latency) on this port; unset: none",
+  },
+  CUSTODIA_READY_TIMEOUT_MS: {
+    area: 'ops',
+    default: '2000',
+    description: 'deadline (ms) of each `/readyz` check (Temporal, records store) and of scrape-time queries',
   },
   CUSTODIA_DEFINITIONS: {
     area: 'definitions',
@@ -416,6 +440,7 @@ const AREA_TITLES: Record<SettingArea, string> = {
   roles: 'Roles',
   identity: 'Actor identity',
   http: 'HTTP API',
+  ops: 'Operations',
   oidc: 'Single sign-on',
   notifications: 'Notifications',
   ui: 'Web UI',
@@ -596,4 +621,40 @@ export function oidcSettings(env: Env = process.env): OidcSettings | undefined {
     allowHttp,
     ...(secret ? { cookieSecret: secret } : {}),
   };
+}
+
+export type LogFormat = 'text' | 'json';
+
+/** How log lines are written (`CUSTODIA_LOG_FORMAT`). */
+export function logFormat(env: Env = process.env): LogFormat {
+  const raw = (setting('CUSTODIA_LOG_FORMAT', env) ?? SETTINGS.CUSTODIA_LOG_FORMAT.default).toLowerCase();
+  if (raw !== 'text' && raw !== 'json')
+    throw new Error(`CUSTODIA_LOG_FORMAT must be text or json (got "${raw}")`);
+  return raw;
+}
+
+/** Where the Temporal SDK serves its Prometheus metrics (`host:port`), or undefined: off. */
+export function sdkMetricsAddress(env: Env = process.env): string | undefined {
+  const raw = setting('CUSTODIA_SDK_METRICS_ADDRESS', env);
+  if (raw === undefined) return undefined;
+  if (!/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(raw))
+    throw new Error(`CUSTODIA_SDK_METRICS_ADDRESS must be host:port (got "${raw}")`);
+  return raw;
+}
+
+/** Deadline (ms) of each readiness check and scrape-time query. */
+export function readyTimeoutMs(env: Env = process.env): number {
+  const raw = setting('CUSTODIA_READY_TIMEOUT_MS', env) ?? SETTINGS.CUSTODIA_READY_TIMEOUT_MS.default;
+  if (!/^\d{1,6}$/.test(raw) || Number(raw) < 50)
+    throw new Error(`CUSTODIA_READY_TIMEOUT_MS must be a number of ms ≥ 50 (got "${raw}")`);
+  return Number(raw);
+}
+
+/** Port of a worker-only process's `/metrics`, or undefined: none. */
+export function workerMetricsPort(env: Env = process.env): number | undefined {
+  const raw = setting('CUSTODIA_WORKER_METRICS_PORT', env);
+  if (raw === undefined) return undefined;
+  if (!/^\d{1,5}$/.test(raw) || Number(raw) > 65535)
+    throw new Error(`CUSTODIA_WORKER_METRICS_PORT must be a port number 0–65535 (got "${raw}")`);
+  return Number(raw);
 }

@@ -4,12 +4,16 @@
  */
 import { loadConfig } from './config.ts';
 import { runWorker } from './process.ts';
-import { warnUnknownSettings } from './settings.ts';
+import { serveMetrics } from './metrics.ts';
+import { warnUnknownSettings, workerMetricsPort } from './settings.ts';
 
 async function main(): Promise<void> {
   warnUnknownSettings();
   const config = loadConfig();
   const running = await runWorker(config);
+  const port = workerMetricsPort();
+  const metrics = port === undefined ? undefined : await serveMetrics(port);
+  if (metrics) console.log(`custodia worker: metrics at ${metrics.url}/metrics`);
   console.log(`custodia worker: task queue "${config.taskQueue}", ${running.definitions.size} procedure(s)`);
   const stop = (): void => void running.shutdown().then(() => process.exit(0));
   process.on('SIGINT', stop);

@@ -108,6 +108,9 @@ describe('API http helpers', () => {
         'GET /api/setup',
         'POST /api/setup',
         'POST /api/password-reset',
+        'GET /healthz',
+        'GET /readyz',
+        'GET /metrics',
       ].sort(),
     );
   });

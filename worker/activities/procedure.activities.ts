@@ -3,9 +3,11 @@
  * audit record and carries out its effects (`effects.ts`, one executor per kind), idempotently by
  * `(workflowId, seq)`: records and notifications are inserted with ON CONFLICT DO NOTHING in one
  * transaction, and a started instance has a deterministic workflow id with REJECT_DUPLICATE, so a
- * retry finds it.
+ * retry finds it. Each commit is counted (`custodia_transitions_total`) and timed
+ * (`custodia_audit_append_seconds`) in this process's metrics registry.
  */
 import type { ChildLink, ProcedureActivities, TransitionCommit } from '../../workflows/api.ts';
+import { auditAppendSeconds, transitions } from '../metrics.ts';
 import { beforeCommit, type ActivityDeps } from './effects.ts';
 
 export type { ActivityDeps } from './effects.ts';
@@ -19,7 +21,9 @@ export function createProcedureActivities(deps: ActivityDeps): ProcedureActiviti
         const child = await beforeCommit(effect, { commit, index: ++index, deps });
         if (child) children.push(child);
       }
-      await deps.store.commit(commit, children);
+      await auditAppendSeconds.time({}, () => deps.store.commit(commit, children));
+      // Counted once committed (a retry after a lost answer may count a transition twice).
+      transitions.inc({ procedure: commit.procedure, event: commit.record.event });
       return { children };
     },
   };

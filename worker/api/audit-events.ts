@@ -17,6 +17,7 @@ import {
   type RequestOrigin,
 } from '../records/security-audit.ts';
 import type { AuditKind, RecordsStore, SecurityRecordInput } from '../records/types.ts';
+import { refusals } from '../metrics.ts';
 
 /** Who asked, from where (the client address as `network.ts` decides it). */
 export interface AuditOrigin {
@@ -81,6 +82,7 @@ export function auditRefusedEvent(
   refusal: { code: string; message: string },
   client?: string,
 ): Promise<void> {
+  refusals.inc({ code: refusal.code });
   return append(
     o,
     refusalRecord({

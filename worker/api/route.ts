@@ -78,7 +78,7 @@ export interface ResponseDoc {
 
 export interface RouteSpec<Q, B, A extends Caller> {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-  /** `/api/...`, parameters as `:name`. */
+  /** `/api/...` (or a root path such as `/healthz`), parameters as `:name`. */
   path: string;
   summary: string;
   auth: A;

@@ -30,6 +30,12 @@ interface CompiledRoute {
 
 const NO_QUERY = { type: 'object', additionalProperties: false };
 
+/**
+ * The declared route (and path parameters) each request matched, for the server's request timing
+ * and log line: metrics are labelled by the route's pattern, never by the raw URL.
+ */
+export const matchedRoutes = new WeakMap<IncomingMessage, { route: Route; params: Record<string, string> }>();
+
 /** The names of a path's `:name` parameters, in order. */
 export function pathKeys(path: string): string[] {
   return [...path.matchAll(/:([a-zA-Z]+)/g)].map((m) => m[1] ?? '');
@@ -86,6 +92,7 @@ export function createRouter(
       } catch {
         throw new ApiProblem(400, 'BAD_URL', 'malformed percent-encoding in the path');
       }
+      matchedRoutes.set(req, { route: c.route, params });
       await run(c, app, { req, res, url, params });
       return;
     }

@@ -6,6 +6,7 @@
  * the router, and the mapping of every failure to an `application/problem+json` answer. Who acts is
  * always the signed-in user; what each user sees is decided in `worker/access.ts`.
  */
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -17,7 +18,9 @@ import { createContext, type ApiOptions } from './context.ts';
 import { ApiProblem, discardBody, sendProblem } from './http.ts';
 import { openApiDocument } from './openapi.ts';
 import { isSecureRequest } from './network.ts';
-import { createRouter } from './router.ts';
+import { createRouter, matchedRoutes } from './router.ts';
+import { log } from '../log.ts';
+import { httpRequestSeconds } from '../metrics.ts';
 import { API_ROUTES } from './routes/index.ts';
 
 export type { ApiOptions } from './context.ts';
@@ -64,9 +67,49 @@ function problemOf(err: unknown, report: () => void): ApiProblem {
   return new ApiProblem(500, 'INTERNAL', 'the server could not complete the request');
 }
 
+/** A caller's `x-request-id` when it is a sane token, else a new one (echoed in the answer). */
+export function requestIdOf(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : randomUUID();
+}
+
+/**
+ * Time the request by its declared route pattern (`(other)` for the UI and unknown paths) and
+ * status, and log one line (JSON format only) with the request id and the instance, if any.
+ */
+function observe(req: IncomingMessage, res: ServerResponse, requestId: string): void {
+  const start = process.hrtime.bigint();
+  res.once('finish', () => {
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    const matched = matchedRoutes.get(req);
+    const route = matched?.route.path ?? '(other)';
+    const method = req.method ?? 'GET';
+    httpRequestSeconds.observe({ method, route, status: String(res.statusCode) }, seconds);
+    const logger = log();
+    if (logger.format === 'json')
+      logger.info('request', {
+        requestId,
+        method,
+        route,
+        status: res.statusCode,
+        ms: Math.round(seconds * 1e4) / 10,
+        workflowId: matched?.route.path.startsWith('/api/instances/:id') ? matched.params.id : undefined,
+      });
+  });
+}
+
+/** Unexpected errors, through the logger (with the request id) unless the caller reports them. */
+function logUnexpected(err: unknown, req: IncomingMessage | undefined): void {
+  const requestId = req ? requestIds.get(req) : undefined;
+  const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
+  log().error(`api: unexpected error: ${detail}`, { requestId });
+}
+
+const requestIds = new WeakMap<IncomingMessage, string>();
+
 export function createApi(opts: ApiOptions): Api {
   let doc: object | undefined;
-  const app = createContext(opts, () => (doc ??= openApiDocument(API_ROUTES)));
+  const app = createContext({ onError: logUnexpected, ...opts }, () => (doc ??= openApiDocument(API_ROUTES)));
   const ui = app.ui;
   const handle = createRouter(
     API_ROUTES,
@@ -75,6 +118,10 @@ export function createApi(opts: ApiOptions): Api {
   );
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const requestId = requestIdOf(req);
+    requestIds.set(req, requestId);
+    res.setHeader('x-request-id', requestId);
+    observe(req, res, requestId);
     // Served over TLS (here or at a trusted proxy): browsers keep to https from now on.
     if (isSecureRequest(req, app.trustedProxies))
       res.setHeader('strict-transport-security', 'max-age=31536000; includeSubDomains');

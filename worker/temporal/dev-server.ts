@@ -39,6 +39,12 @@ export interface DevServerOptions {
 export interface DevServer {
   /** `host:port` of the gRPC frontend. */
   address: string;
+  /** The gRPC port (resolved when `0` was asked for). */
+  port: number;
+  /** The web UI port, or `null` when the UI is disabled. */
+  uiPort: number | null;
+  /** Resolves when the server process has exited (for whatever reason). */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   namespace: string;
   /** Web UI URL, or `null` when the UI is disabled. */
   uiUrl: string | null;
@@ -155,21 +161,23 @@ export async function startDevServer(
   }
 
   let exit: { code: number | null; signal: NodeJS.Signals | null; error?: Error } | undefined;
-  const exited = new Promise<void>((resolve) => {
-    child.once('error', (error) => {
-      exit = { code: null, signal: null, error };
-      resolve();
-    });
-    child.once('exit', (code, signal) => {
-      exit ??= { code, signal };
-      resolve();
-    });
-  });
   // Never leave an orphan server behind when this process exits without calling stop().
   const killOnExit = (): void => {
     if (!exit) child.kill('SIGKILL');
   };
   process.once('exit', killOnExit);
+  const exited = new Promise<void>((resolve) => {
+    child.once('error', (error) => {
+      exit = { code: null, signal: null, error };
+      process.removeListener('exit', killOnExit);
+      resolve();
+    });
+    child.once('exit', (code, signal) => {
+      exit ??= { code, signal };
+      process.removeListener('exit', killOnExit);
+      resolve();
+    });
+  });
 
   const stop = async (timeoutMs = 10_000): Promise<void> => {
     process.removeListener('exit', killOnExit);
@@ -217,7 +225,17 @@ export async function startDevServer(
   }
 
   const uiUrl = uiPort === null ? null : `http://${hostPort(ip, uiPort)}`;
-  return { address, namespace, uiUrl, process: child, searchAttributes, stop };
+  return {
+    address,
+    port,
+    uiPort,
+    exited: exited.then(() => ({ code: exit?.code ?? null, signal: exit?.signal ?? null })),
+    namespace,
+    uiUrl,
+    process: child,
+    searchAttributes,
+    stop,
+  };
 }
 
 class TimeoutError extends Error {

@@ -7,6 +7,7 @@ import type { Route } from '../route.ts';
 import { actorRoutes } from './actors.route.ts';
 import { auditRoutes } from './audit.route.ts';
 import { definitionRoutes } from './definitions.route.ts';
+import { healthRoutes } from './health.route.ts';
 import { inboxRoutes } from './inbox.route.ts';
 import { instanceRoutes } from './instances.route.ts';
 import { metaRoutes } from './meta.route.ts';
@@ -28,4 +29,5 @@ export const API_ROUTES: readonly Route[] = [
   ...metaRoutes,
   ...userRoutes,
   ...setupRoutes,
+  ...healthRoutes,
 ];
