@@ -32,8 +32,10 @@ describe('schedules', () => {
     const described = await handle.describe();
     expect(described.spec.calendars?.length ?? 0).toBeGreaterThan(0); // the cron, as calendar specs
     await handle.trigger();
-    const row = await eventually(
-      async () => (await listInstances(h.client, { procedure: 'routine_check' }))[0],
+    // The row appears with the schedule's own search attributes as soon as the run starts; its
+    // state once the first workflow task has run: wait for that.
+    const row = await eventually(async () =>
+      (await listInstances(h.client, { procedure: 'routine_check' })).find((r) => r.state.length > 0),
     );
     expect(row).toMatchObject({ procedure: 'routine_check', state: ['due'], awaiting: ['quality_manager'] });
     expect(row.dueAt).toBeDefined();
