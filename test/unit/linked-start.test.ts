@@ -1,0 +1,153 @@
+/**
+ * A `start` action's input is checked against the started procedure's start schema before any
+ * parent event is accepted: where the input's form gives a bound (`data.x`, `ctx.x`, literals,
+ * `+`, `?:`), a value the child would refuse is a positioned `PROC_START_INPUT_MISMATCH`.
+ */
+import { describe, expect, it } from 'vitest';
+import { assessDrafts } from '../../worker/drafts.ts';
+
+const CHILD = `
+id: linked_child
+version: 1.0.0
+title: { zh: 子流程, en: Child }
+description: { zh: 子流程。, en: A child. }
+clauses: ['4.6.3']
+roles:
+  quality_manager: { zh: 质量负责人, en: Quality Manager }
+client_field: client
+context:
+  client: { type: string, required: true }
+  description: { type: string, schema: { maxLength: 4000 } }
+  severity: { type: string, schema: { enum: [general, serious] } }
+  count: { type: integer }
+events:
+  CLOSE:
+    title: { zh: 关闭, en: Close }
+initial: open
+states:
+  open:
+    title: { zh: 处理中, en: Open }
+    clauses: ['4.6.3']
+    on:
+      CLOSE: { target: closed, roles: quality_manager, clauses: ['4.6.3'] }
+  closed: { title: { zh: 已关闭, en: Closed }, type: final, clauses: ['4.6.3'] }
+`;
+
+const PARENT = `
+id: linked_parent
+version: 1.0.0
+title: { zh: 父流程, en: Parent }
+description: { zh: 父流程。, en: A parent. }
+clauses: ['4.6.3']
+roles:
+  quality_manager: { zh: 质量负责人, en: Quality Manager }
+client_field: client
+context:
+  client: { type: string, required: true }
+events:
+  REPORT:
+    title: { zh: 报告, en: Report }
+    data:
+      type: object
+      additionalProperties: false
+      required: [text]
+      properties:
+        text: { type: string, maxLength: 8000 }
+initial: open
+states:
+  open:
+    title: { zh: 处理中, en: Open }
+    clauses: ['4.6.3']
+    on:
+      REPORT:
+        target: closed
+        roles: quality_manager
+        clauses: ['4.6.3']
+        actions:
+          - start:
+              procedure: linked_child
+              input:
+                client: ctx.client
+                description: data.text
+  closed: { title: { zh: 已关闭, en: Closed }, type: final, clauses: ['4.6.3'] }
+`;
+
+function assess(parent: string) {
+  return assessDrafts(
+    [
+      { yaml: CHILD, file: 'child.yaml' },
+      { yaml: parent, file: 'parent.yaml' },
+    ],
+    new Map(),
+    { prove: false },
+  );
+}
+
+const START_LINE = PARENT.split('\n').findIndex((l) => l.includes('- start:')) + 1;
+
+describe('start input against the started procedure', () => {
+  it('a data field longer than the child field is a mismatch at the start action', () => {
+    const set = assess(PARENT);
+    const parent = set.drafts.find((d) => d.file === 'parent.yaml')!;
+    expect(parent.valid).toBe(false);
+    expect(parent.diagnostics).toEqual([
+      expect.objectContaining({
+        code: 'PROC_START_INPUT_MISMATCH',
+        severity: 'error',
+        file: 'parent.yaml',
+        line: START_LINE,
+        message: expect.stringMatching(/input "description".*8000 characters.*at most 4000/),
+      }),
+    ]);
+    // The child itself is fine.
+    expect(set.drafts.find((d) => d.file === 'child.yaml')!.valid).toBe(true);
+  });
+
+  it('tightening the parent event schema to the child limit makes it valid', () => {
+    const set = assess(PARENT.replace('maxLength: 8000', 'maxLength: 4000'));
+    expect(set.diagnostics).toEqual([]);
+  });
+
+  it('concatenation adds up: literal and both parts must fit together', () => {
+    const concat = PARENT.replace('maxLength: 8000', 'maxLength: 3999').replace(
+      'description: data.text',
+      'description: "\'>> \' + data.text"',
+    );
+    expect(assess(concat).diagnostics).toEqual([
+      expect.objectContaining({ code: 'PROC_START_INPUT_MISMATCH', message: expect.stringMatching(/4002/) }),
+    ]);
+  });
+
+  it('an unbounded context field, an enum not a subset, a type mismatch, an optional into a required', () => {
+    const p = PARENT.replace('required: [text]', 'required: [text, level]')
+      .replace(
+        'text: { type: string, maxLength: 8000 }',
+        'text: { type: string, maxLength: 100 }\n        level: { enum: [general, minor] }\n        who: { type: string, maxLength: 10 }\n        n: { type: string, maxLength: 3 }',
+      )
+      .replace(
+        'description: data.text',
+        'description: "ctx.client + data.text"\n                severity: data.level\n                count: data.n',
+      )
+      .replace('client: ctx.client', 'client: data.who');
+    const messages = assess(p).diagnostics.map((d) => `${d.code} ${d.message}`);
+    expect(messages).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/PROC_START_INPUT_MISMATCH .*"client".*can be absent/),
+        expect.stringMatching(/PROC_START_INPUT_MISMATCH .*"description".*no length limit/),
+        expect.stringMatching(/PROC_START_INPUT_MISMATCH .*"severity".*"minor"/),
+        expect.stringMatching(/PROC_START_INPUT_MISMATCH .*"count".*type string.*integer/),
+      ]),
+    );
+    expect(messages).toHaveLength(4);
+  });
+
+  it('has(x) ? x : literal is not absent; an expression of another form is not judged', () => {
+    const p = PARENT.replace(
+      'text: { type: string, maxLength: 8000 }',
+      'text: { type: string, maxLength: 100 }\n        who: { type: string, maxLength: 10 }',
+    )
+      .replace('client: ctx.client', 'client: "has(data.who) ? data.who : \'none\'"')
+      .replace('description: data.text', 'description: string(size(data.text))');
+    expect(assess(p).diagnostics).toEqual([]);
+  });
+});
