@@ -5,6 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { assessDrafts } from '../../worker/drafts.ts';
+import { beforeCommit, startInputRefusal, type ActivityDeps } from '../../worker/activities/effects.ts';
+import type { TransitionCommit } from '../../workflows/api.ts';
 
 const CHILD = `
 id: linked_child
@@ -149,5 +151,49 @@ describe('start input against the started procedure', () => {
       .replace('client: ctx.client', 'client: "has(data.who) ? data.who : \'none\'"')
       .replace('description: data.text', 'description: string(size(data.text))');
     expect(assess(p).diagnostics).toEqual([]);
+  });
+});
+
+describe('a linked start the child would refuse (not provable at deploy)', () => {
+  const child = assessDrafts([{ yaml: CHILD, file: 'child.yaml' }], new Map(), {
+    prove: false,
+  }).definitions.get('linked_child')!;
+
+  it('starts nothing and comes back as a failed link with the reason', async () => {
+    const started: unknown[] = [];
+    const deps = {
+      definition: (id: string) => (id === 'linked_child' ? child : undefined),
+      taskQueue: 'q',
+      client: { workflow: { start: (...args: unknown[]) => Promise.resolve(started.push(args)) } },
+    } as unknown as ActivityDeps;
+    const commit = {
+      workflowId: 'linked_parent-1',
+      procedure: 'linked_parent',
+      record: { seq: 3, actor: { id: 'qm', roles: ['quality_manager'] } },
+    } as unknown as TransitionCommit;
+    const long = 'x'.repeat(4001);
+    const link = await beforeCommit(
+      { kind: 'start', procedure: 'linked_child', input: { client: 'c', description: long } },
+      { commit, index: 1, deps },
+    );
+    expect(started).toEqual([]);
+    expect(link).toMatchObject({
+      procedure: 'linked_child',
+      seq: 3,
+      failed: expect.stringMatching(/start input rejected: .*description/),
+    });
+    // A fitting input is started.
+    const ok = await beforeCommit(
+      { kind: 'start', procedure: 'linked_child', input: { client: 'c', description: 'short' } },
+      { commit, index: 2, deps },
+    );
+    expect(started).toHaveLength(1);
+    expect(ok).not.toHaveProperty('failed');
+  });
+
+  it('startInputRefusal: the checks the child makes at start', () => {
+    expect(startInputRefusal(child.ir, { client: 'c' })).toBeUndefined();
+    expect(startInputRefusal(child.ir, {})).toMatch(/client/);
+    expect(startInputRefusal(child.ir, { client: 'c', severity: 'minor' })).toMatch(/severity/);
   });
 });

@@ -113,7 +113,11 @@ class SqlRecordsStore implements RecordsStore {
         to: r.to,
         clauses: r.clauses,
         effects: c.effects,
-        children: links.map((l) => ({ workflowId: l.workflowId, procedure: l.procedure })),
+        children: links.map((l) => ({
+          workflowId: l.workflowId,
+          procedure: l.procedure,
+          ...(l.failed ? { failed: l.failed } : {}),
+        })),
       };
       if (r.data !== undefined) body.data = r.data;
       await appendAudit(tx, head, {
@@ -364,7 +368,7 @@ async function writeEffects(tx: SqlQueryable, c: TransitionCommit, links: ChildL
     }
   }
   let li = 0;
-  for (const link of links)
+  for (const link of links.filter((l) => !l.failed))
     await tx.query(
       `INSERT INTO instance_links (parent_workflow_id, seq, idx, child_workflow_id, procedure)
        VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
