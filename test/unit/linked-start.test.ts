@@ -7,6 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { assessDrafts } from '../../worker/drafts.ts';
 import { beforeCommit, startInputRefusal, type ActivityDeps } from '../../worker/activities/effects.ts';
 import type { TransitionCommit } from '../../workflows/api.ts';
+import type { RecordsStore } from '../../worker/records/types.ts';
+import { withMemoryStore } from '../support/records.ts';
 
 const CHILD = `
 id: linked_child
@@ -195,5 +197,46 @@ describe('a linked start the child would refuse (not provable at deploy)', () =>
     expect(startInputRefusal(child.ir, { client: 'c' })).toBeUndefined();
     expect(startInputRefusal(child.ir, {})).toMatch(/client/);
     expect(startInputRefusal(child.ir, { client: 'c', severity: 'minor' })).toMatch(/severity/);
+  });
+});
+
+describe('a failed link in the records store', () => {
+  let store: RecordsStore;
+  withMemoryStore((s) => ({ store } = s));
+
+  it('is in the transition audit record and has a refusal record of its own; no instance link row', async () => {
+    const commit: TransitionCommit = {
+      workflowId: 'wf-parent',
+      procedure: 'linked_parent',
+      version: '1.0.0',
+      hash: 'a'.repeat(64),
+      client: 'acme',
+      record: {
+        seq: 1,
+        at: '2025-01-01T00:00:00.000Z',
+        event: 'REPORT',
+        actor: { id: 'quinn', roles: ['quality_manager'] },
+        from: ['open'],
+        to: ['closed'],
+        clauses: ['4.6.3'],
+      },
+      effects: [{ kind: 'start', procedure: 'linked_child', input: { client: 'acme' } }],
+    };
+    const failed = { workflowId: 'linked_child-from-wf-parent-1-1', procedure: 'linked_child', seq: 1 };
+    const reason = 'start input rejected: /description: must NOT have more than 4000 characters';
+    await store.commit(commit, [{ ...failed, failed: reason }]);
+    await store.commit(commit, [{ ...failed, failed: reason }]); // a retry adds nothing
+    const all = await store.audit({ limit: 100 });
+    const mine = all.filter((e) => e.subject === 'wf-parent');
+    expect(mine.map((e) => e.kind)).toEqual(['transition', 'refusal']);
+    expect(mine[0]!.body['children']).toEqual([
+      { workflowId: failed.workflowId, procedure: 'linked_child', failed: reason },
+    ]);
+    expect(mine[1]).toMatchObject({
+      seq: 1,
+      client: 'acme',
+      body: { code: 'LINKED_START_REFUSED', reason, procedure: 'linked_child', action: 'start' },
+    });
+    expect((await store.verifyAudit()).ok).toBe(true);
   });
 });

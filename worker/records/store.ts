@@ -129,6 +129,23 @@ class SqlRecordsStore implements RecordsStore {
         at: r.at,
         body,
       });
+      // A linked instance not started (its input refused): a record of its own, never lost.
+      for (const l of links.filter((x) => x.failed))
+        await appendAudit(tx, head, {
+          kind: 'refusal',
+          subject: c.workflowId,
+          seq: r.seq,
+          client: c.client,
+          actorId: r.actor.id,
+          at: r.at,
+          body: {
+            code: 'LINKED_START_REFUSED',
+            reason: l.failed!,
+            action: 'start',
+            procedure: l.procedure,
+            workflowId: l.workflowId,
+          },
+        });
       await writeEffects(tx, c, links);
     });
   }
