@@ -25,6 +25,7 @@ import type { PositionIndex } from '../workflows/core/positions.ts';
 import { validateProcedureText } from '../workflows/core/validate.ts';
 import { verifyProcedure, type InvariantResult, type VerifyResult } from '../workflows/core/verify.ts';
 import { allTransitions } from '../workflows/core/ir-walk.ts';
+import { startInputMismatches } from '../workflows/core/start-input.ts';
 
 /** A definition a process can run: its checked IR, the hash instances pin, where it came from. */
 export interface LoadedDefinition {
@@ -278,8 +279,10 @@ export function invariantDiagnostics(
 }
 
 /**
- * Step 3, across definitions: every `start` action names a procedure in the set, and its input
- * fields are context fields of that procedure. (A definition alone cannot know the others.)
+ * Step 3, across definitions: every `start` action names a procedure in the set, its input
+ * fields are context fields of that procedure, and each input value provably fits that field's
+ * schema where its form allows a proof (`start-input.ts`): otherwise the parent's event would be
+ * accepted and the linked start then fail. (A definition alone cannot know the others.)
  */
 export function checkStartTargets(definitions: ReadonlyMap<string, LoadedDefinition>): {
   diagnostics: Diagnostic[];
@@ -291,23 +294,32 @@ export function checkStartTargets(definitions: ReadonlyMap<string, LoadedDefinit
   const out: Diagnostic[] = [];
   const broken = new Set<string>();
   const byProcedure = new Map<string, Diagnostic[]>();
+  const seen = new Set<string>(); // a transition shared by YAML aliases is reported once
   for (const def of definitions.values()) {
     for (const { transition: t } of allTransitions(def.ir.root))
       t.actions.forEach((a, i) => {
         if (a.kind !== 'start') return;
         const pointer = `${t.pointer}/actions/${i}`;
         const target = definitions.get(a.procedure);
-        const problem = (message: string, hint?: string): void => {
+        const problem = (
+          message: string,
+          hint?: string,
+          code: Diagnostic['code'] = 'PROC_UNKNOWN_PROCEDURE',
+          at = pointer,
+        ): void => {
           const d: Diagnostic = {
-            code: 'PROC_UNKNOWN_PROCEDURE',
+            code,
             severity: 'error',
             message,
             file: def.file,
-            line: def.positions?.value(pointer).line ?? 1,
-            column: def.positions?.value(pointer).column ?? 1,
-            pointer,
+            line: def.positions?.value(at).line ?? 1,
+            column: def.positions?.value(at).column ?? 1,
+            pointer: at,
             ...(hint ? { hint } : {}),
           };
+          const key = `${d.file}:${d.line}:${d.column}:${d.code}:${d.message}`;
+          if (seen.has(key)) return;
+          seen.add(key);
           out.push(d);
           broken.add(def.ir.id);
           byProcedure.set(def.ir.id, [...(byProcedure.get(def.ir.id) ?? []), d]);
@@ -325,6 +337,13 @@ export function checkStartTargets(definitions: ReadonlyMap<string, LoadedDefinit
         for (const [field, spec] of Object.entries(target.ir.context))
           if (spec.required && spec.default === undefined && !(field in (a.input ?? {})))
             problem(`starts "${a.procedure}" without its required input "${field}"`);
+        for (const m of startInputMismatches(a, 'event' in t ? t.event : undefined, def.ir, target.ir))
+          problem(
+            `starts "${a.procedure}" with input "${m.field}" that its start schema can refuse: ${m.reason}`,
+            `limit the source field's schema to what "${a.procedure}" takes for "${m.field}", so the event is refused here instead of the linked start failing`,
+            'PROC_START_INPUT_MISMATCH',
+            `${pointer}/input/${m.field}`,
+          );
       });
   }
   return { diagnostics: out, broken, byProcedure };

@@ -27,6 +27,8 @@ export interface ChildLink {
   workflowId: string;
   procedure: string;
   seq: number;
+  /** The instance was not started: why (its start input refused). No instance has `workflowId`. */
+  failed?: string;
 }
 
 /** Result of the `event` update (contract: at least `state` and `available`). */

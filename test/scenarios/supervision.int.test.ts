@@ -202,6 +202,53 @@ describe('supervision — routine confidentiality check (4.6.2, 3.2.1, 3.2.2, 3.
     expect((await getSnapshot(h.client, id)).leaves).toEqual(['gm_review']);
   });
 
+  it('[3.2.2][4.6.3][3.1.1] text too long for the linked case or training is refused at the finding / decision, never a linked start that fails unseen', async () => {
+    const id = await h.start('supervision', { frequency: 'monthly' }, quinn);
+    await send(h, id, { type: 'START_CHECK', actor: quinn, data: start }, check('custody', 'problems_found'));
+    // description + ' — ' + evidence is the case's description (at most 4000 characters):
+    // each part is limited so that the sum fits.
+    await expectRefused(
+      h,
+      id,
+      { type: 'RECORD_FINDING', actor: quinn, data: { ...finding, description: 'd'.repeat(2001) } },
+      'INVALID_DATA',
+      '/description: must NOT have more than 2000 characters',
+    );
+    await expectRefused(
+      h,
+      id,
+      { type: 'RECORD_FINDING', actor: quinn, data: { ...finding, evidence: 'e'.repeat(1991) } },
+      'INVALID_DATA',
+      '/evidence: must NOT have more than 1990 characters',
+    );
+    expect((await getSnapshot(h.client, id)).children).toEqual([]);
+    // At the limits, the case is opened with the whole text.
+    const longest = { ...finding, description: 'd'.repeat(2000), evidence: 'e'.repeat(1990) };
+    await send(h, id, { type: 'RECORD_FINDING', actor: quinn, data: longest });
+    const { child } = await linkedInstance(h, id);
+    expect(child).toMatchObject({ procedure: 'violation_case', leaves: ['reported'] });
+    expect(child.context['description']).toHaveLength(3993);
+    await send(h, id, ...AREAS.slice(1).map((a) => check(a)), { type: 'FINISH_CHECKS', actor: quinn });
+    await send(h, id, {
+      type: 'SUBMIT_REPORT',
+      actor: quinn,
+      data: { summary: 'one problem', conclusion: 'problems_reported' },
+    });
+    // The decisions go into the training's reason (at most 2000 characters).
+    await expectRefused(
+      h,
+      id,
+      {
+        type: 'ACKNOWLEDGE_REPORT',
+        actor: gus,
+        data: { decisions: 'x'.repeat(1801), training_needed: true },
+      },
+      'INVALID_DATA',
+      '/decisions: must NOT have more than 1800 characters',
+    );
+    expect((await getSnapshot(h.client, id)).leaves).toEqual(['gm_review']);
+  });
+
   it('[4.6.2][3.2.2] a check not started, or not finished, in time is escalated to the General Manager (durations scaled)', async () => {
     const id = await startDefinition(h, short, { frequency: 'monthly' }, quinn);
     await notified(h, id, 'general_manager', 'has not started within 7 days');

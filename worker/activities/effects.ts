@@ -16,6 +16,10 @@ import { FAILURE_TYPES, WORKFLOW_TYPE } from '../../workflows/api.ts';
 import type { LoadedDefinition } from '../definitions.ts';
 import type { RecordsStore } from '../records/store.ts';
 import { startSearchAttributes } from '../instances.ts';
+import { log } from '../log.ts';
+import { compileSchemas, formatProblems, type SchemaSet } from '../../workflows/core/schemas.ts';
+import { unstorableText } from '../../workflows/core/storable.ts';
+import type { ProcedureIR } from '../../workflows/core/ir.ts';
 
 export interface ActivityDeps {
   store: RecordsStore;
@@ -44,7 +48,28 @@ export interface EffectExecutor<E extends Effect> {
 /** Written by the records store in the commit's transaction (`RecordsStore.commit`); nothing before. */
 const inCommitTransaction = (): Promise<undefined> => Promise.resolve(undefined);
 
-/** Start the procedure as a linked instance, with a workflow id a retry finds again. */
+/** Compiled start schemas, by definition (a deployed IR object is not changed). */
+const startSchemas = new WeakMap<ProcedureIR, SchemaSet>();
+
+/**
+ * Why the started procedure would refuse this input (the checks `startInstance` makes), or
+ * undefined. Deploy proves most inputs fit (`start-input.ts`); this catches the rest before a
+ * child is started that would fail at once with nobody told.
+ */
+export function startInputRefusal(ir: ProcedureIR, input: Record<string, unknown>): string | undefined {
+  const unstorable = unstorableText(input);
+  if (unstorable) return `start input rejected: ${unstorable}`;
+  let schemas = startSchemas.get(ir);
+  if (!schemas) startSchemas.set(ir, (schemas = compileSchemas(ir)));
+  const problems = schemas.startInputProblems(input);
+  return problems.length ? `start input rejected: ${formatProblems(problems)}` : undefined;
+}
+
+/**
+ * Start the procedure as a linked instance, with a workflow id a retry finds again. An input the
+ * procedure refuses starts nothing: the link comes back `failed` with the reason, so the parent's
+ * snapshot (`children`) and its transition's audit record carry it (never a child that fails unseen).
+ */
 async function startLinkedInstance(
   effect: Extract<Effect, { kind: 'start' }>,
   { commit, index, deps }: EffectSite,
@@ -65,6 +90,16 @@ async function startLinkedInstance(
     starter: commit.record.actor,
     parent: { workflowId: commit.workflowId, seq: commit.record.seq },
   };
+  const refusal = startInputRefusal(def.ir, effect.input);
+  if (refusal) {
+    log().error('linked start refused', {
+      procedure: effect.procedure,
+      workflowId: commit.workflowId,
+      seq: commit.record.seq,
+      reason: refusal,
+    });
+    return { workflowId, procedure: effect.procedure, seq: commit.record.seq, failed: refusal };
+  }
   try {
     await deps.client.workflow.start(WORKFLOW_TYPE, {
       taskQueue: deps.taskQueue,

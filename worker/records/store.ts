@@ -113,7 +113,11 @@ class SqlRecordsStore implements RecordsStore {
         to: r.to,
         clauses: r.clauses,
         effects: c.effects,
-        children: links.map((l) => ({ workflowId: l.workflowId, procedure: l.procedure })),
+        children: links.map((l) => ({
+          workflowId: l.workflowId,
+          procedure: l.procedure,
+          ...(l.failed ? { failed: l.failed } : {}),
+        })),
       };
       if (r.data !== undefined) body.data = r.data;
       await appendAudit(tx, head, {
@@ -125,6 +129,23 @@ class SqlRecordsStore implements RecordsStore {
         at: r.at,
         body,
       });
+      // A linked instance not started (its input refused): a record of its own, never lost.
+      for (const l of links.filter((x) => x.failed))
+        await appendAudit(tx, head, {
+          kind: 'refusal',
+          subject: c.workflowId,
+          seq: r.seq,
+          client: c.client,
+          actorId: r.actor.id,
+          at: r.at,
+          body: {
+            code: 'LINKED_START_REFUSED',
+            reason: l.failed!,
+            action: 'start',
+            procedure: l.procedure,
+            workflowId: l.workflowId,
+          },
+        });
       await writeEffects(tx, c, links);
     });
   }
@@ -364,7 +385,7 @@ async function writeEffects(tx: SqlQueryable, c: TransitionCommit, links: ChildL
     }
   }
   let li = 0;
-  for (const link of links)
+  for (const link of links.filter((l) => !l.failed))
     await tx.query(
       `INSERT INTO instance_links (parent_workflow_id, seq, idx, child_workflow_id, procedure)
        VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,

@@ -27,6 +27,8 @@ export type DiagnosticCode =
   | 'PROC_INVARIANT_VIOLATED'
   /** A `start` action names a procedure that is not deployed, or gives it the wrong input. */
   | 'PROC_UNKNOWN_PROCEDURE'
+  /** A `start` action's input can carry a value the started procedure's start schema refuses (too long, not in its enum, wrong type, absent). */
+  | 'PROC_START_INPUT_MISMATCH'
   /** An action whose kind is none of the registered ones (`actions/`). */
   | 'PROC_UNKNOWN_ACTION'
   /** An expression could run too long: comprehensions nested too deep, or a `matches` regex that can backtrack. */

@@ -493,15 +493,22 @@ function Links({ snapshot: s }: { snapshot: Snapshot }) {
             </Link>
           </li>
         )}
-        {s.children.map((c) => (
-          <li key={c.workflowId}>
-            <span className="muted">{pick({ zh: '发起了：', en: 'Started: ' })}</span>
-            {title(c.procedure)}{' '}
-            <Link to={`/instances/${encodeURIComponent(c.workflowId)}`} className="mono">
-              {c.workflowId}
-            </Link>
-          </li>
-        ))}
+        {s.children.map((c) =>
+          c.failed ? (
+            <li key={c.workflowId} className="rejection" role="alert" data-code="LINKED_START_REFUSED">
+              <strong>{pick({ zh: '未能发起：', en: 'Not started: ' })}</strong>
+              {title(c.procedure)} <span className="error-detail">{c.failed}</span>
+            </li>
+          ) : (
+            <li key={c.workflowId}>
+              <span className="muted">{pick({ zh: '发起了：', en: 'Started: ' })}</span>
+              {title(c.procedure)}{' '}
+              <Link to={`/instances/${encodeURIComponent(c.workflowId)}`} className="mono">
+                {c.workflowId}
+              </Link>
+            </li>
+          ),
+        )}
       </ul>
     </div>
   );
