@@ -95,7 +95,8 @@ export function actorSigner(): ActorSigner {
  */
 export function trustedActorKeys(env: NodeJS.ProcessEnv = process.env): string[] {
   const raw = setting('CUSTODIA_ACTOR_PUBLIC_KEYS', env);
-  if (!raw) return [loadActorSigner(actorKeyFile(env)).publicKey];
+  // This process's own key file is read once (the API asks on every `POST /api/actors/check`).
+  if (!raw) return [(env === process.env ? actorSigner() : loadActorSigner(actorKeyFile(env))).publicKey];
   const keys = raw
     .split(',')
     .map((k) => k.trim())
