@@ -30,13 +30,20 @@ const ids: Record<string, string> = {};
 const ann = { id: 'ann', roles: ['project_staff'] };
 const gail = { id: 'gail', roles: ['general_affairs_head'] };
 const ada = { id: 'ada', roles: ['quality_administrator'] };
+const rita = { id: 'rita', roles: ['application_reviewer'] };
+const quinn = { id: 'quinn', roles: ['quality_manager'] };
+const gus = { id: 'gus', roles: ['general_manager'] };
 
 async function custodia(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [path.join(REPO_ROOT, 'bin/custodia.mjs'), ...args], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, DATABASE_URL: '', CUSTODIA_RECORDS_DIR: recordsDir },
-    });
+    const { stdout, stderr } = await run(
+      process.execPath,
+      [path.join(REPO_ROOT, 'bin/custodia.mjs'), ...args],
+      {
+        cwd: REPO_ROOT,
+        env: { ...process.env, DATABASE_URL: '', CUSTODIA_RECORDS_DIR: recordsDir },
+      },
+    );
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -46,7 +53,7 @@ async function custodia(...args: string[]): Promise<{ code: number; stdout: stri
 
 beforeAll(async () => {
   const { config, address } = testConfig();
-  const definitions = loadDeployedDefinitions(shipped('file_access', 'violation_case'));
+  const definitions = loadDeployedDefinitions(shipped('file_access', 'disclosure', 'violation_case'));
   running = await runWorker(config, { address, records: recordsDir, definitions, bundle: sharedBundle() });
   const def = definitions.get('file_access')!;
   const drive = async (client: string, fileId: string): Promise<string> => {
@@ -56,7 +63,11 @@ beforeAll(async () => {
       taskQueue: config.taskQueue,
     });
     const events: [string, Actor, Record<string, unknown>?][] = [
-      ['SUBMIT', ann, { file_id: fileId, purpose: 'surveillance audit preparation', access_kind: 'view', window_days: 3 }],
+      [
+        'SUBMIT',
+        ann,
+        { file_id: fileId, purpose: 'surveillance audit preparation', access_kind: 'view', window_days: 3 },
+      ],
       ['APPROVE', gail, { note: 'for the audit only' }],
       ['ISSUE', ada, { copies_issued: 0 }],
       ['RETURN', ada, { copies_returned: 0 }],
@@ -68,6 +79,44 @@ beforeAll(async () => {
   };
   ids.acme = await drive('acme', 'F-2026-118');
   ids.globex = await drive('globex', 'GLOBEX-F-7');
+  // A disclosure required by law: approved twice, the client notified before the release.
+  const disclosure = definitions.get('disclosure')!;
+  ids.disclosure = await startProcedure(running.client, disclosure, {
+    context: { client: 'acme' },
+    starter: rita,
+    taskQueue: config.taskQueue,
+  });
+  const steps: [string, Actor, Record<string, unknown>?][] = [
+    [
+      'SUBMIT',
+      rita,
+      {
+        request_ref: 'REQ-88',
+        recipient: 'Provincial Market Regulation Bureau',
+        recipient_kind: 'regulator',
+        scope: 'product safety investigation',
+        items: ['test report TR-1'],
+        basis: 'legal',
+        authority: 'Provincial Market Regulation Bureau',
+        legal_instrument: 'Product Quality Law art. 18',
+      },
+    ],
+    ['APPROVE', quinn],
+    ['GM_APPROVE', gus],
+    ['NOTIFY_CLIENT', ada, { notice_ref: 'N-12', method: 'registered_mail', sent_on: '2026-03-08' }],
+    [
+      'RELEASE',
+      ada,
+      { items_released: ['test report TR-1'], released_on: '2026-03-10', method: 'paper_copy' },
+    ],
+  ];
+  for (const [type, actor, data] of steps)
+    await sendEvent(running.client, ids.disclosure, {
+      type,
+      actor,
+      ...(data ? { data: data as never } : {}),
+    });
+  await eventually(async () => (await running!.store.auditOf(ids.disclosure!)).length === 6);
   await running.shutdown(); // the embedded store is one process's: the CLI opens it next
   running = undefined;
 }, 120_000);
@@ -86,17 +135,30 @@ describe('custodia evidence', () => {
     const [pdfName, zipName] = files as [string, string];
     expect(pdfName).toMatch(/^evidence-acme-start-\d{4}-\d{2}-\d{2}\.pdf$/);
     expect(zipName).toBe(pdfName.replace(/\.pdf$/, '.zip'));
-    expect(made.stderr).toMatch(/1 instance\(s\), 2 log entr\(ies\)/);
+    expect(made.stderr).toMatch(/2 instance\(s\), 4 log entr\(ies\)/);
 
     const text = pdfText(readFileSync(path.join(out, pdfName)));
-    for (const s of ['acme', ids.acme!, 'lending_log', 'F-2026-118', 'Clause coverage', 'Invariants proved'])
+    for (const s of [
+      'acme',
+      ids.acme!,
+      ids.disclosure!,
+      'lending_log',
+      'F-2026-118',
+      'disclosure_log',
+      'disclosure_notice_log',
+      'N-12',
+      'Clause coverage',
+      'Invariants proved',
+    ])
       expect(text).toContain(s);
     expect(text).not.toContain(ids.globex!);
     expect(text).not.toContain('GLOBEX-F-7');
 
     const ok = await custodia('evidence', 'verify', out);
     expect(ok.code, ok.stdout + ok.stderr).toBe(0);
-    expect(ok.stdout).toMatch(/✓ audit segment: \d+ records at positions \d+–\d+ link \(5 whole and recomputed, \d+ sealed\)/);
+    expect(ok.stdout).toMatch(
+      /✓ audit segment: \d+ records at positions \d+–\d+ link \(\d+ whole and recomputed, \d+ sealed\)/,
+    );
     expect(ok.stdout).toContain('evidence pack intact');
 
     const zipFile = path.join(out, zipName);
@@ -124,7 +186,10 @@ describe('custodia evidence', () => {
 
   it('refuses bad usage before touching anything', async () => {
     const noClient = await custodia('evidence', '--out', out);
-    expect([noClient.code, noClient.stderr]).toEqual([2, expect.stringContaining('evidence needs --client C')]);
+    expect([noClient.code, noClient.stderr]).toEqual([
+      2,
+      expect.stringContaining('evidence needs --client C'),
+    ]);
     const badDate = await custodia('evidence', '--client', 'acme', '--from', 'March', '--out', out);
     expect([badDate.code, badDate.stderr]).toEqual([2, expect.stringContaining('"March" is not a date')]);
     const missing = await custodia('evidence', 'verify', path.join(tmp, 'nothing-here'));

@@ -40,7 +40,12 @@ function cmap(text: string): Map<number, string> {
   for (let m = range.exec(text); m; m = range.exec(text)) {
     const first = parseInt(m[1]!, 16);
     const values = [...m[3]!.matchAll(/<([0-9a-fA-F ]+)>/g)].map((v) =>
-      String.fromCharCode(...v[1]!.trim().split(/\s+/).map((h) => parseInt(h, 16))),
+      String.fromCharCode(
+        ...v[1]!
+          .trim()
+          .split(/\s+/)
+          .map((h) => parseInt(h, 16)),
+      ),
     );
     values.forEach((v, i) => map.set(first + i, v));
   }
@@ -71,14 +76,17 @@ export function pdfText(pdf: Buffer): string {
     const content = contents !== undefined ? objs.get(contents)?.stream?.toString('latin1') : undefined;
     if (!content) continue;
     let current: Map<number, string> | undefined;
-    const ops = /\/(\w+)\s+[\d.]+\s+Tf|\[((?:<[0-9a-fA-F]*>|[^\]])*)\]\s*TJ|<([0-9a-fA-F]*)>\s*Tj|(T\*|Td|TD|ET)/g;
+    const ops =
+      /\/(\w+)\s+[\d.]+\s+Tf|\[((?:<[0-9a-fA-F]*>|[^\]])*)\]\s*TJ|<([0-9a-fA-F]*)>\s*Tj|(T\*|Td|TD|ET)/g;
     for (let m = ops.exec(content); m; m = ops.exec(content)) {
       if (m[1]) current = fonts.get(m[1]);
       else if (m[4]) out.push(m[4] === 'ET' ? '\n' : ' ');
       else {
-        const hexes = m[2] !== undefined ? [...m[2].matchAll(/<([0-9a-fA-F]*)>/g)].map((h) => h[1]!) : [m[3]!];
+        const hexes =
+          m[2] !== undefined ? [...m[2].matchAll(/<([0-9a-fA-F]*)>/g)].map((h) => h[1]!) : [m[3]!];
         for (const hex of hexes)
-          for (let i = 0; i + 4 <= hex.length; i += 4) out.push(current?.get(parseInt(hex.slice(i, i + 4), 16)) ?? '');
+          for (let i = 0; i + 4 <= hex.length; i += 4)
+            out.push(current?.get(parseInt(hex.slice(i, i + 4), 16)) ?? '');
       }
     }
   }

@@ -27,8 +27,9 @@ let base: string;
 const PASSWORD = 'correct horse battery';
 
 beforeAll(async () => {
-  const definitions = loadDefinitions([path.join(REPO_ROOT, 'definitions')], REPO_ROOT, { verify: false })
-    .definitions;
+  const definitions = loadDefinitions([path.join(REPO_ROOT, 'definitions')], REPO_ROOT, {
+    verify: false,
+  }).definitions;
   const def = definitions.get('file_access')!;
   store = await createRecordsStore(await openPgliteClient(null), {
     checkpoints: { keyFile: path.join(dir, 'key.pem'), logFile: path.join(dir, 'cp.jsonl'), every: 0 },
@@ -55,9 +56,18 @@ beforeAll(async () => {
       },
       [],
     );
-  await store.createUser({ id: 'aud', displayName: 'Auditor', roles: ['auditor'], clients: ['acme'], password: PASSWORD }, 'test');
-  await store.createUser({ id: 'staff', displayName: 'Staff', roles: ['project_staff'], clients: ['acme'], password: PASSWORD }, 'test');
-  await store.createUser({ id: 'qm', displayName: 'QM', roles: ['quality_manager'], password: PASSWORD }, 'test');
+  await store.createUser(
+    { id: 'aud', displayName: 'Auditor', roles: ['auditor'], clients: ['acme'], password: PASSWORD },
+    'test',
+  );
+  await store.createUser(
+    { id: 'staff', displayName: 'Staff', roles: ['project_staff'], clients: ['acme'], password: PASSWORD },
+    'test',
+  );
+  await store.createUser(
+    { id: 'qm', displayName: 'QM', roles: ['quality_manager'], password: PASSWORD },
+    'test',
+  );
   api = createApi({ client: {} as Client, store, definitions, taskQueue: 'none' });
   base = await api.listen(0);
 }, 120_000);
@@ -70,7 +80,9 @@ afterAll(async () => {
 
 async function get(userId: string, query: string): Promise<Response> {
   const session = await store.createSession(userId, 3600_000);
-  return fetch(new URL(`/api/evidence?${query}`, base), { headers: { cookie: `${SESSION_COOKIE}=${session.id}` } });
+  return fetch(new URL(`/api/evidence?${query}`, base), {
+    headers: { cookie: `${SESSION_COOKIE}=${session.id}` },
+  });
 }
 
 const exports = async (): Promise<number> => (await store.audit({ kind: 'export' })).length;

@@ -36,7 +36,13 @@ let data: EvidenceData;
 let pack: BuiltPack;
 
 let tick = 0;
-function commit(workflowId: string, client: string, seq: number, event: string, effects: Effect[] = []): TransitionCommit {
+function commit(
+  workflowId: string,
+  client: string,
+  seq: number,
+  event: string,
+  effects: Effect[] = [],
+): TransitionCommit {
   return {
     workflowId,
     procedure: def.ir.id,
@@ -59,8 +65,9 @@ function commit(workflowId: string, client: string, seq: number, event: string, 
 const sign = (m: Uint8Array) => store.signWithCheckpointKey(m);
 
 beforeAll(async () => {
-  def = loadDefinitions([path.join(REPO_ROOT, 'definitions')], REPO_ROOT, { verify: false })
-    .definitions.get('file_access')!;
+  def = loadDefinitions([path.join(REPO_ROOT, 'definitions')], REPO_ROOT, { verify: false }).definitions.get(
+    'file_access',
+  )!;
   store = await createRecordsStore(await openPgliteClient(null), {
     checkpoints: { keyFile: path.join(dir, 'key.pem'), logFile: path.join(dir, 'cp.jsonl'), every: 0 },
   });
@@ -75,7 +82,12 @@ beforeAll(async () => {
   // Two clients' instances interleaved in the chain, and an administrative act between them.
   await store.commit(commit('file_access-acme1', 'acme', 1, '$start'), []);
   await store.commit(commit('file_access-globex1', 'globex', 1, '$start'), []);
-  await store.appendAdminRecord({ kind: 'admin', subject: 'user:wang', actorId: 'admin', body: { act: 'user.create' } });
+  await store.appendAdminRecord({
+    kind: 'admin',
+    subject: 'user:wang',
+    actorId: 'admin',
+    body: { act: 'user.create' },
+  });
   await store.commit(
     commit('file_access-acme1', 'acme', 2, 'APPROVE', [
       { kind: 'record', record: 'lending_log', fields: { file_id: 'F-2026-118', borrower: 'li' } },
@@ -83,12 +95,21 @@ beforeAll(async () => {
     ]),
     [],
   );
-  await store.commit(commit('file_access-globex1', 'globex', 2, 'APPROVE', [
-    { kind: 'record', record: 'lending_log', fields: { file_id: 'GLOBEX-SECRET-7' } },
-  ]), []);
+  await store.commit(
+    commit('file_access-globex1', 'globex', 2, 'APPROVE', [
+      { kind: 'record', record: 'lending_log', fields: { file_id: 'GLOBEX-SECRET-7' } },
+    ]),
+    [],
+  );
   data = await gatherEvidence(
     store,
-    evidenceRequest({ client: 'acme', from: '2026-03-01', to: '2026-03-31', lang: 'zh', generatedBy: 'auditor1' }),
+    evidenceRequest({
+      client: 'acme',
+      from: '2026-03-01',
+      to: '2026-03-31',
+      lang: 'zh',
+      generatedBy: 'auditor1',
+    }),
   );
   pack = await sealPack(await packFiles(data, pdfFonts()), sign);
 }, 120_000);
@@ -114,7 +135,9 @@ describe('evidence pack', () => {
     const whole = seg.filter((r): r is Exclude<SegmentRecord, { sealed: true }> => !isSealed(r));
     expect(whole.map((r) => r.client)).toEqual(['acme', 'acme']);
     expect(seg.filter(isSealed)).toHaveLength(3); // globex ×2, the admin act
-    const zipText = Object.values(unzipSync(pack.zip)).map((b) => Buffer.from(b).toString('latin1')).join('');
+    const zipText = Object.values(unzipSync(pack.zip))
+      .map((b) => Buffer.from(b).toString('latin1'))
+      .join('');
     expect(zipText).not.toContain('globex');
     expect(zipText).not.toContain('GLOBEX-SECRET-7');
     expect(zipText).not.toContain('user.create');
@@ -124,7 +147,15 @@ describe('evidence pack', () => {
     const text = pdfText(Buffer.from(pack.pdf));
     expect(Buffer.from(pack.pdf).subarray(0, 5).toString()).toBe('%PDF-');
     const hash = [def.hash.slice(0, 32), def.hash.slice(32)];
-    for (const s of ['acme', 'file_access-acme1', ...hash, 'lending_log', 'F-2026-118', '已批准查阅', '条款覆盖'])
+    for (const s of [
+      'acme',
+      'file_access-acme1',
+      ...hash,
+      'lending_log',
+      'F-2026-118',
+      '已批准查阅',
+      '条款覆盖',
+    ])
       expect(text).toContain(s);
     expect(text).not.toContain('globex');
   });
@@ -154,7 +185,9 @@ describe('evidence pack', () => {
     const failed = v.checks.filter((c) => !c.ok).map((c) => c.name);
     expect(failed).toEqual(['manifest', 'audit segment']);
     expect(v.verdict).toMatch(/^manifest: audit-segment\.jsonl: SHA-256/);
-    expect(v.checks.find((c) => c.name === 'audit segment')!.detail).toMatch(/content does not match its hash/);
+    expect(v.checks.find((c) => c.name === 'audit segment')!.detail).toMatch(
+      /content does not match its hash/,
+    );
   });
 
   it('fails when a sealed record is relinked, even with the manifest updated (the signature no longer holds)', () => {
@@ -198,9 +231,14 @@ describe('evidence pack', () => {
       await bare.close();
     }
     await expect(
-      gatherEvidence(store, evidenceRequest({ client: 'acme', from: '2026-04-01', to: '2026-03-01', generatedBy: 'a' })),
+      gatherEvidence(
+        store,
+        evidenceRequest({ client: 'acme', from: '2026-04-01', to: '2026-03-01', generatedBy: 'a' }),
+      ),
     ).rejects.toMatchObject({ code: 'BAD_PERIOD' });
-    expect(() => evidenceRequest({ client: 'acme', from: 'yesterday', generatedBy: 'a' })).toThrow(/not a date/);
+    expect(() => evidenceRequest({ client: 'acme', from: 'yesterday', generatedBy: 'a' })).toThrow(
+      /not a date/,
+    );
     expect(() => pdfFonts({ CUSTODIA_PDF_FONT: path.join(dir, 'none.ttc') })).toThrow(/no such font file/);
   }, 60_000);
 });

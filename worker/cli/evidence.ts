@@ -31,7 +31,10 @@ export async function evidenceCommand(args: string[]): Promise<number> {
     lang: { type: 'string' },
     out: { type: 'string' },
   });
-  if (positionals.length) throw new UsageError(`evidence takes no arguments (got ${positionals.join(' ')}); did you mean "evidence verify DIR"?`);
+  if (positionals.length)
+    throw new UsageError(
+      `evidence takes no arguments (got ${positionals.join(' ')}); did you mean "evidence verify DIR"?`,
+    );
   const client = values.client;
   const out = values.out;
   if (typeof client !== 'string' || !client.trim()) throw new UsageError('evidence needs --client C');

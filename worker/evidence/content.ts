@@ -110,7 +110,12 @@ export function packContent(segment: readonly SegmentRecord[], client: string): 
         if (e.kind === 'record' && typeof e.record === 'string') {
           const fields = e.fields && typeof e.fields === 'object' && !Array.isArray(e.fields) ? e.fields : {};
           logs.set(e.record, [...(logs.get(e.record) ?? []), { ...base, actor: r.actorId, fields }]);
-        } else if (e.kind === 'notify' && e.message && typeof e.message === 'object' && !Array.isArray(e.message))
+        } else if (
+          e.kind === 'notify' &&
+          e.message &&
+          typeof e.message === 'object' &&
+          !Array.isArray(e.message)
+        )
           notifications.push({
             ...base,
             to: text(e.to),

@@ -20,7 +20,11 @@ export interface PdfFonts {
 }
 
 /** Where `fonts-noto-cjk` puts its fonts on Debian and Ubuntu (older releases first in truetype/). */
-const NOTO_FOLDERS = ['/usr/share/fonts/opentype/noto', '/usr/share/fonts/truetype/noto', '/usr/share/fonts/noto-cjk'];
+const NOTO_FOLDERS = [
+  '/usr/share/fonts/opentype/noto',
+  '/usr/share/fonts/truetype/noto',
+  '/usr/share/fonts/noto-cjk',
+];
 
 /** The Simplified Chinese face of a Noto CJK collection. */
 const NOTO_FACES = { regular: 'NotoSansCJKsc-Regular', bold: 'NotoSansCJKsc-Bold' } as const;
@@ -32,7 +36,9 @@ function notoFonts(): PdfFonts | undefined {
     const bold = `${dir}/NotoSansCJK-Bold.ttc`;
     return {
       regular: { file: regular, family: NOTO_FACES.regular },
-      bold: existsSync(bold) ? { file: bold, family: NOTO_FACES.bold } : { file: regular, family: NOTO_FACES.regular },
+      bold: existsSync(bold)
+        ? { file: bold, family: NOTO_FACES.bold }
+        : { file: regular, family: NOTO_FACES.regular },
     };
   }
   return undefined;
@@ -43,8 +49,7 @@ function configuredFace(value: string): FontFace {
   const hash = value.lastIndexOf('#');
   const file = hash > 0 ? value.slice(0, hash) : value;
   const family = hash > 0 ? value.slice(hash + 1) : undefined;
-  if (!existsSync(file))
-    throw new EvidenceError('NO_FONT', `CUSTODIA_PDF_FONT: no such font file ${file}`);
+  if (!existsSync(file)) throw new EvidenceError('NO_FONT', `CUSTODIA_PDF_FONT: no such font file ${file}`);
   if (family) return { file, family };
   if (/NotoSansCJK-Bold\.ttc$/.test(file)) return { file, family: NOTO_FACES.bold };
   if (/NotoSansCJK-\w+\.ttc$/.test(file)) return { file, family: NOTO_FACES.regular };

@@ -63,12 +63,17 @@ export async function gatherEvidence(
   );
   const checkpoint = await checkpointAfter(store, own.at(-1)?.position ?? 0);
   const segment = own.length
-    ? await readSegment(store, own[0]!.position, checkpoint.checkpoint.position, (e) =>
-        isOpenRecord(e, request.client, from, to),
-      opts.maxRecords)
+    ? await readSegment(
+        store,
+        own[0]!.position,
+        checkpoint.checkpoint.position,
+        (e) => isOpenRecord(e, request.client, from, to),
+        opts.maxRecords,
+      )
     : [];
   checkpoint.within = checkpoint.within.filter(
-    (c) => segment.length > 0 && c.position >= segment[0]!.position && c.position < checkpoint.checkpoint.position,
+    (c) =>
+      segment.length > 0 && c.position >= segment[0]!.position && c.position < checkpoint.checkpoint.position,
   );
   const dirs = opts.definitionDirs ?? definitionDirs();
   return {
@@ -155,7 +160,10 @@ async function packDefinitions(
     ran.set(hash, (ran.get(hash) ?? new Set()).add(e.subject));
   }
   const byHash = new Map<string, PackDefinition>();
-  const add = (v: Pick<DefinitionVersion, 'hash' | 'ir'> & Partial<DefinitionVersion>, force: boolean): void => {
+  const add = (
+    v: Pick<DefinitionVersion, 'hash' | 'ir'> & Partial<DefinitionVersion>,
+    force: boolean,
+  ): void => {
     const known = byHash.get(v.hash);
     if (known) {
       known.inForce ||= force;
@@ -177,7 +185,9 @@ async function packDefinitions(
   for (const v of deployed) if (ran.has(v.hash)) add(v, false);
   const missing = [...ran.keys()].filter((h) => !byHash.has(h));
   if (missing.length) {
-    const files = loaded ? [...loaded] : [...loadDefinitions([...dirs], REPO_ROOT, { verify: false }).definitions.values()];
+    const files = loaded
+      ? [...loaded]
+      : [...loadDefinitions([...dirs], REPO_ROOT, { verify: false }).definitions.values()];
     for (const d of files) if (missing.includes(d.hash)) add({ hash: d.hash, ir: d.ir }, false);
   }
   return [...byHash.values()].sort(

@@ -41,7 +41,11 @@ export async function recordEvidenceExport(
   pack: BuiltPack,
   origin?: RequestOrigin,
 ): Promise<void> {
-  const query: Record<string, Json> = { client: request.client, lang: request.lang, to: pack.manifest.period.to };
+  const query: Record<string, Json> = {
+    client: request.client,
+    lang: request.lang,
+    to: pack.manifest.period.to,
+  };
   if (pack.manifest.period.from) query.from = pack.manifest.period.from;
   const record = exportRecord({
     actorId: request.generatedBy,

@@ -9,7 +9,10 @@ const { packFiles } = await import('./pack.ts');
 
 try {
   const p = await packFiles(workerData.data, workerData.fonts);
-  parentPort.postMessage({ pack: p }, Object.values(p.files).map((bytes) => bytes.buffer));
+  parentPort.postMessage(
+    { pack: p },
+    Object.values(p.files).map((bytes) => bytes.buffer),
+  );
 } catch (err) {
   parentPort.postMessage({ error: err instanceof Error ? err.message : String(err) });
 }

@@ -80,7 +80,11 @@ export async function packFiles(data: EvidenceData, fonts: PdfFonts, compress = 
     generatedAt: data.generatedAt,
     generatedBy: data.request.generatedBy,
     storeId: data.checkpoint.storeId,
-    files: Object.entries(files).map(([file, bytes]) => ({ name: file, size: bytes.length, sha256: sha256Hex(bytes) })),
+    files: Object.entries(files).map(([file, bytes]) => ({
+      name: file,
+      size: bytes.length,
+      sha256: sha256Hex(bytes),
+    })),
   };
   return {
     name,
@@ -113,7 +117,9 @@ export async function sealPack(
   entries[MANIFEST] = [manifestBytes, { level: 6 }];
   entries[MANIFEST_SIGNATURE] = [json(signature), { level: 6 }];
   const zipped = await new Promise<Uint8Array>((resolve, reject) =>
-    zip(entries, { mtime: new Date(p.manifest.generatedAt) }, (err, out) => (err ? reject(err) : resolve(out))),
+    zip(entries, { mtime: new Date(p.manifest.generatedAt) }, (err, out) =>
+      err ? reject(err) : resolve(out),
+    ),
   );
   return {
     name: p.name,

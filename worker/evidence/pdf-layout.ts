@@ -98,7 +98,12 @@ export class ReportWriter {
     });
     if (level === 1) {
       const y = this.doc.y + 2;
-      this.doc.moveTo(this.left, y).lineTo(this.left + this.width, y).lineWidth(0.8).strokeColor(INK).stroke();
+      this.doc
+        .moveTo(this.left, y)
+        .lineTo(this.left + this.width, y)
+        .lineWidth(0.8)
+        .strokeColor(INK)
+        .stroke();
       this.doc.y = y + 6;
     } else this.doc.moveDown(0.2);
     this.doc.font('body');
@@ -124,7 +129,10 @@ export class ReportWriter {
       );
       this.ensure(h + 4);
       const y = this.doc.y;
-      this.doc.font('bold').fillColor(MUTED).text(label, this.left, y, { width: labelWidth - 8 });
+      this.doc
+        .font('bold')
+        .fillColor(MUTED)
+        .text(label, this.left, y, { width: labelWidth - 8 });
       this.doc
         .font('body')
         .fillColor(INK)

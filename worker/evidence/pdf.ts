@@ -32,7 +32,11 @@ export function periodText(p: { from?: string; to: string }, lang: 'zh' | 'en'):
   return `${from} — ${shortTime(p.to)}`;
 }
 
-export async function renderReport(input: ReportInput, fonts: PdfFonts, compress = true): Promise<Uint8Array> {
+export async function renderReport(
+  input: ReportInput,
+  fonts: PdfFonts,
+  compress = true,
+): Promise<Uint8Array> {
   const { data } = input;
   const w = new ReportWriter(
     fonts,
@@ -82,7 +86,7 @@ function cover(w: ReportWriter, { data, content }: ReportInput): void {
     ],
     [
       '签名检查点 Signed checkpoint',
-      `${z ? '位置' : 'position'} ${c.checkpoint.position} · ${c.checkpoint.hash}\n${z ? '签署于' : 'signed'} ${shortTime(c.checkpoint.at)}`,
+      `${z ? '位置' : 'position'} ${c.checkpoint.position}\n${c.checkpoint.hash}\n${z ? '签署于' : 'signed'} ${shortTime(c.checkpoint.at)}`,
     ],
     ['签名公钥 Public key (Ed25519)', `${c.publicKey}\nkey id ${c.keyId}`],
     [
@@ -106,7 +110,11 @@ function cover(w: ReportWriter, { data, content }: ReportInput): void {
       `${def.version}${def.inForce ? (z ? '\n（现行）' : '\n(in force)') : ''}`,
       // Two groups of 32 hex digits: the full hash, on two lines an eye can compare.
       `${def.hash.slice(0, 32)}\n${def.hash.slice(32)}`,
-      def.deployedAt ? `${shortTime(def.deployedAt)}\n${def.deployedBy ?? ''}` : z ? '仅见于定义文件' : 'definition files only',
+      def.deployedAt
+        ? `${shortTime(def.deployedAt)}\n${def.deployedBy ?? ''}`
+        : z
+          ? '仅见于定义文件'
+          : 'definition files only',
       String(def.instances),
     ]),
   );
@@ -283,8 +291,8 @@ function logs(w: ReportWriter, { content, data }: ReportInput): void {
         { title: '#', width: 0.55 },
         { title: z ? '时间' : 'Time', width: 1.3 },
         { title: z ? '实例' : 'Instance', width: 1.7 },
-        { title: z ? '接收' : 'To', width: 1.1 },
-        { title: z ? '内容' : 'Message', width: 3.1 },
+        { title: z ? '接收' : 'To', width: 1.6 },
+        { title: z ? '内容' : 'Message', width: 2.6 },
       ],
       content.notifications.map((n) => [
         String(n.position),

@@ -46,7 +46,9 @@ export async function packFilesOffThread(
       });
       let outcome: Error | undefined;
       const timer = setTimeout(() => {
-        outcome = new EvidenceTooCostly(`making the evidence pack exceeded ${timeoutMs / 1000} s; it was stopped`);
+        outcome = new EvidenceTooCostly(
+          `making the evidence pack exceeded ${timeoutMs / 1000} s; it was stopped`,
+        );
         void worker.terminate();
       }, timeoutMs);
       worker.on('message', (msg: { pack?: PackFiles; error?: string }) => {

@@ -54,7 +54,10 @@ export function checkSegment(
         });
     }
     if (!isSealed(r) && auditHash(r.prevHash, r.position, r) !== r.hash)
-      problems.push({ position: r.position, message: `record ${r.position}: content does not match its hash` });
+      problems.push({
+        position: r.position,
+        message: `record ${r.position}: content does not match its hash`,
+      });
     prev = r;
   }
   const byPosition = new Map(records.map((r) => [r.position, r]));

@@ -101,13 +101,19 @@ export function verifyPack(zipBytes: Uint8Array, besidePdf?: Uint8Array): PackVe
     if (manifest.format !== PACK_FORMAT || !Array.isArray(manifest.files))
       throw new Error(`not a ${PACK_FORMAT} manifest`);
   } catch (err) {
-    check('manifest', false, `${MANIFEST} or ${MANIFEST_SIGNATURE} is missing or unreadable: ${(err as Error).message}`);
+    check(
+      'manifest',
+      false,
+      `${MANIFEST} or ${MANIFEST_SIGNATURE} is missing or unreadable: ${(err as Error).message}`,
+    );
     return done();
   }
   checkManifestSignature(files[MANIFEST]!, signature, check);
   checkFiles(files, manifest, besidePdf, check);
   const cp = parse<PackCheckpoint>(files[CHECKPOINT]);
-  const signedCheckpoint = cp ? checkCheckpoint(cp, signature, check) : check('checkpoint', false, `${CHECKPOINT} is unreadable`);
+  const signedCheckpoint = cp
+    ? checkCheckpoint(cp, signature, check)
+    : check('checkpoint', false, `${CHECKPOINT} is unreadable`);
   let segment: SegmentRecord[] = [];
   try {
     segment = segmentFromJsonl(text(files[SEGMENT]));
@@ -127,7 +133,11 @@ export function verifyPack(zipBytes: Uint8Array, besidePdf?: Uint8Array): PackVe
           : 'empty (no record of the client in the period)',
     );
   }
-  checkDefinitions(parse<{ hash: string; procedure: string; version: string; ir: ProcedureIR }[]>(files[DEFINITIONS]), segment, check);
+  checkDefinitions(
+    parse<{ hash: string; procedure: string; version: string; ir: ProcedureIR }[]>(files[DEFINITIONS]),
+    segment,
+    check,
+  );
   return done();
 }
 
@@ -144,17 +154,29 @@ type Check = (name: string, ok: boolean, detail: string) => boolean;
 function checkManifestSignature(manifestBytes: Uint8Array, s: ManifestSignature, check: Check): void {
   const sha = sha256Hex(manifestBytes);
   if (s.manifestSha256 !== sha) {
-    check('manifest signature', false, `${MANIFEST} was changed after it was signed (SHA-256 ${sha.slice(0, 12)}…, signed ${String(s.manifestSha256).slice(0, 12)}…)`);
+    check(
+      'manifest signature',
+      false,
+      `${MANIFEST} was changed after it was signed (SHA-256 ${sha.slice(0, 12)}…, signed ${String(s.manifestSha256).slice(0, 12)}…)`,
+    );
     return;
   }
   let ok = false;
   try {
     const key = publicKeyFromRaw(s.publicKey);
-    ok = key.keyId === s.keyId && verifySignature(null, manifestMessage(sha), key.publicKey, Buffer.from(s.signature, 'base64'));
+    ok =
+      key.keyId === s.keyId &&
+      verifySignature(null, manifestMessage(sha), key.publicKey, Buffer.from(s.signature, 'base64'));
   } catch {
     ok = false;
   }
-  check('manifest signature', ok, ok ? `manifest signed with key ${s.keyId}` : `the signature of ${MANIFEST} does not verify with key ${String(s.keyId)}`);
+  check(
+    'manifest signature',
+    ok,
+    ok
+      ? `manifest signed with key ${s.keyId}`
+      : `the signature of ${MANIFEST} does not verify with key ${String(s.keyId)}`,
+  );
 }
 
 function checkFiles(
@@ -169,15 +191,28 @@ function checkFiles(
     const bytes = files[f.name];
     if (!bytes) bad.push(`${f.name} is missing`);
     else if (bytes.length !== f.size || sha256Hex(bytes) !== f.sha256)
-      bad.push(`${f.name}: SHA-256 ${sha256Hex(bytes).slice(0, 12)}… differs from the manifest's ${f.sha256.slice(0, 12)}…`);
+      bad.push(
+        `${f.name}: SHA-256 ${sha256Hex(bytes).slice(0, 12)}… differs from the manifest's ${f.sha256.slice(0, 12)}…`,
+      );
   }
   for (const name of Object.keys(files))
-    if (!listed.has(name) && name !== MANIFEST && name !== MANIFEST_SIGNATURE) bad.push(`${name} is not in the manifest`);
-  check('manifest', bad.length === 0, bad.length ? bad.join('; ') : `${manifest.files.length} files match their SHA-256`);
+    if (!listed.has(name) && name !== MANIFEST && name !== MANIFEST_SIGNATURE)
+      bad.push(`${name} is not in the manifest`);
+  check(
+    'manifest',
+    bad.length === 0,
+    bad.length ? bad.join('; ') : `${manifest.files.length} files match their SHA-256`,
+  );
   if (besidePdf) {
     const want = manifest.files.find((f) => f.name === REPORT)?.sha256;
     const ok = sha256Hex(besidePdf) === want;
-    check('report', ok, ok ? 'the PDF beside the zip is the one in the manifest' : 'the PDF beside the zip differs from the one in the manifest');
+    check(
+      'report',
+      ok,
+      ok
+        ? 'the PDF beside the zip is the one in the manifest'
+        : 'the PDF beside the zip differs from the one in the manifest',
+    );
   }
 }
 
@@ -188,7 +223,8 @@ function checkCheckpoint(cp: PackCheckpoint, s: ManifestSignature, check: Check)
   try {
     const key = publicKeyFromRaw(cp.publicKey);
     if (cp.publicKey !== s.publicKey) why = 'it names another key than the manifest signature';
-    else if (!checkpointSignedBy(cp.checkpoint, key)) why = `its signature does not verify with key ${key.keyId}`;
+    else if (!checkpointSignedBy(cp.checkpoint, key))
+      why = `its signature does not verify with key ${key.keyId}`;
     else if (cp.checkpoint.storeId !== cp.storeId) why = 'it is another store’s';
     else {
       const forged = (cp.within ?? []).find((c) => !checkpointSignedBy(c, key));
@@ -201,7 +237,9 @@ function checkCheckpoint(cp: PackCheckpoint, s: ManifestSignature, check: Check)
   return check(
     'checkpoint',
     ok,
-    ok ? `checkpoint at position ${cp.checkpoint.position} signed ${cp.checkpoint.at} by key ${cp.keyId}` : `the checkpoint at position ${cp.checkpoint?.position}: ${why}`,
+    ok
+      ? `checkpoint at position ${cp.checkpoint.position} signed ${cp.checkpoint.at} by key ${cp.keyId}`
+      : `the checkpoint at position ${cp.checkpoint?.position}: ${why}`,
   );
 }
 
@@ -214,10 +252,18 @@ function checkDefinitions(
     check('definitions', false, `${DEFINITIONS} is unreadable`);
     return;
   }
-  const bad = defs.filter((d) => hashProcedure(d.ir) !== d.hash).map((d) => `${d.procedure}@${d.version}: its IR does not hash to ${d.hash.slice(0, 12)}…`);
+  const bad = defs
+    .filter((d) => hashProcedure(d.ir) !== d.hash)
+    .map((d) => `${d.procedure}@${d.version}: its IR does not hash to ${d.hash.slice(0, 12)}…`);
   const known = new Set(defs.map((d) => d.hash));
   for (const r of segment)
     if (!isSealed(r) && r.kind === 'transition' && !known.has(String(r.body.definitionHash)))
-      bad.push(`record ${r.position} ran definition ${String(r.body.definitionHash).slice(0, 12)}…, which the pack does not hold`);
-  check('definitions', bad.length === 0, bad.length ? bad.join('; ') : `${defs.length} definition version(s) hash to their hashes`);
+      bad.push(
+        `record ${r.position} ran definition ${String(r.body.definitionHash).slice(0, 12)}…, which the pack does not hold`,
+      );
+  check(
+    'definitions',
+    bad.length === 0,
+    bad.length ? bad.join('; ') : `${defs.length} definition version(s) hash to their hashes`,
+  );
 }

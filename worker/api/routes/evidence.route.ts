@@ -6,7 +6,13 @@
  * The export is recorded in the audit chain before the zip is sent.
  */
 import { mayAccessClient } from '../../access.ts';
-import { evidenceRequest, gatherEvidence, pdfFonts, recordEvidenceExport, sealPack } from '../../evidence/index.ts';
+import {
+  evidenceRequest,
+  gatherEvidence,
+  pdfFonts,
+  recordEvidenceExport,
+  sealPack,
+} from '../../evidence/index.ts';
 import { EvidenceBusy, EvidenceTooCostly, packFilesOffThread } from '../../evidence/pool.ts';
 import { EvidenceError, type EvidenceErrorCode } from '../../evidence/types.ts';
 import { ApiProblem, sendFile } from '../http.ts';
@@ -42,7 +48,8 @@ const pack = defineRoute({
   ),
   responses: {
     200: {
-      description: 'The pack: report.pdf, the audit segment, the signed checkpoint, proofs, logs, a signed manifest',
+      description:
+        'The pack: report.pdf, the audit segment, the signed checkpoint, proofs, logs, a signed manifest',
       alsoAs: { 'application/zip': { type: 'string', format: 'binary' } },
     },
   },
@@ -63,13 +70,16 @@ const pack = defineRoute({
         maxRecords: MAX_PACK_RECORDS,
         loaded: app.definitions.values(),
       });
-      const built = await sealPack(await packFilesOffThread(data, fonts), (m) => app.store.signWithCheckpointKey(m));
+      const built = await sealPack(await packFilesOffThread(data, fonts), (m) =>
+        app.store.signWithCheckpointKey(m),
+      );
       const ua = req.headers['user-agent'];
       await recordEvidenceExport(app.store, request, built, { ip, ...(ua ? { userAgent: ua } : {}) });
       sendFile(res, 'application/zip', `${built.name}.zip`, built.zip);
     } catch (err) {
       if (err instanceof EvidenceError) throw new ApiProblem(STATUS[err.code], err.code, err.message);
-      if (err instanceof EvidenceBusy) throw new ApiProblem(503, 'EVIDENCE_BUSY', err.message, {}, { 'retry-after': '10' });
+      if (err instanceof EvidenceBusy)
+        throw new ApiProblem(503, 'EVIDENCE_BUSY', err.message, {}, { 'retry-after': '10' });
       if (err instanceof EvidenceTooCostly) throw new ApiProblem(422, 'EVIDENCE_TOO_COSTLY', err.message);
       throw err;
     }

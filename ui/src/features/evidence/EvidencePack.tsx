@@ -71,7 +71,11 @@ export function EvidencePack({ user, client }: { user: User; client?: string }) 
           en: 'Download one client’s evidence for a period: a PDF report (procedure versions and hashes, clause coverage, invariants proved, instance timelines, the named logs) and the audit chain segment, signed checkpoint and manifest, verifiable offline (custodia evidence verify).',
         })}
       </p>
-      <form className="filters" onSubmit={(e) => void submit(e)} aria-label={pick({ zh: '证据包', en: 'Evidence pack' })}>
+      <form
+        className="filters"
+        onSubmit={(e) => void submit(e)}
+        aria-label={pick({ zh: '证据包', en: 'Evidence pack' })}
+      >
         <label className="field">
           <span className="field-label">{pick({ zh: '客户', en: 'Client' })}</span>
           {user.clients.length ? (
@@ -81,7 +85,11 @@ export function EvidencePack({ user, client }: { user: User; client?: string }) 
               ))}
             </select>
           ) : (
-            <input required value={form.client} onChange={(e) => setForm({ ...form, client: e.target.value })} />
+            <input
+              required
+              value={form.client}
+              onChange={(e) => setForm({ ...form, client: e.target.value })}
+            />
           )}
         </label>
         <label className="field">
@@ -94,7 +102,10 @@ export function EvidencePack({ user, client }: { user: User; client?: string }) 
         </label>
         <label className="field">
           <span className="field-label">{pick({ zh: '报告语言', en: 'Report language' })}</span>
-          <select value={form.lang} onChange={(e) => setForm({ ...form, lang: e.target.value as 'zh' | 'en' })}>
+          <select
+            value={form.lang}
+            onChange={(e) => setForm({ ...form, lang: e.target.value as 'zh' | 'en' })}
+          >
             <option value="zh">中文</option>
             <option value="en">English</option>
           </select>
