@@ -54,7 +54,13 @@ async function custodia(...args: string[]): Promise<{ code: number; stdout: stri
 beforeAll(async () => {
   const { config, address } = testConfig();
   const definitions = loadDeployedDefinitions(shipped('file_access', 'disclosure', 'violation_case'));
-  running = await runWorker(config, { address, records: recordsDir, definitions, bundle: sharedBundle() });
+  running = await runWorker(config, {
+    address,
+    records: recordsDir,
+    definitions,
+    deployedBy: 'release-admin',
+    bundle: sharedBundle(),
+  });
   const def = definitions.get('file_access')!;
   const drive = async (client: string, fileId: string): Promise<string> => {
     const id = await startProcedure(running!.client, def, {
