@@ -114,7 +114,7 @@ describe('GET /api/evidence', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/zip');
     expect(res.headers.get('content-disposition')).toBe(
-      'attachment; filename="evidence-acme-2026-03-01-2026-04-01.zip"',
+      'attachment; filename="evidence-acme-2026-03-01-2026-03-31.zip"',
     );
     const zip = new Uint8Array(await res.arrayBuffer());
     const v = verifyPack(zip);
@@ -127,7 +127,7 @@ describe('GET /api/evidence', () => {
       client: 'acme',
       actorId: 'aud',
       subject: 'client:acme',
-      body: { what: 'evidence', format: 'pdf+zip', pack: 'evidence-acme-2026-03-01-2026-04-01' },
+      body: { what: 'evidence', format: 'pdf+zip', pack: 'evidence-acme-2026-03-01-2026-03-31' },
     });
     expect(record!.body.manifestSha256).toMatch(/^[0-9a-f]{64}$/);
   }, 120_000);

@@ -45,11 +45,12 @@ export interface PackFiles {
 export const sha256Hex = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 const json = (v: unknown): Uint8Array => new TextEncoder().encode(`${JSON.stringify(v, null, 2)}\n`);
 
-/** `evidence-<client>-<from>-<to>`, safe as a file name. */
+/** `evidence-<client>-<first day>-<last day>`, safe as a file name. */
 export function packName(data: Pick<EvidenceData, 'request' | 'period'>): string {
   const safe = (s: string): string => s.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 64);
-  const day = (iso: string | undefined): string => (iso ? iso.slice(0, 10) : 'start');
-  return `evidence-${safe(data.request.client)}-${day(data.period.from)}-${day(data.period.to)}`;
+  // The last day the period includes (its end is exclusive): `--to 2026-03-31` names 2026-03-31.
+  const last = new Date(Date.parse(data.period.to) - 1).toISOString().slice(0, 10);
+  return `evidence-${safe(data.request.client)}-${data.period.from?.slice(0, 10) ?? 'start'}-${last}`;
 }
 
 export async function packFiles(data: EvidenceData, fonts: PdfFonts, compress = true): Promise<PackFiles> {

@@ -29,7 +29,7 @@ export function shortTime(iso: string | undefined): string {
 
 export function periodText(p: { from?: string; to: string }, lang: 'zh' | 'en'): string {
   const from = p.from ? shortTime(p.from) : lang === 'zh' ? '（首条记录）' : '(first record)';
-  return `${from} — ${shortTime(p.to)}`;
+  return `${from} — ${shortTime(p.to)} ${lang === 'zh' ? '（不含终点）' : '(end excluded)'}`;
 }
 
 export async function renderReport(
