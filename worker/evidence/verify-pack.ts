@@ -225,7 +225,7 @@ function checkCheckpoint(cp: PackCheckpoint, s: ManifestSignature, check: Check)
     if (cp.publicKey !== s.publicKey) why = 'it names another key than the manifest signature';
     else if (!checkpointSignedBy(cp.checkpoint, key))
       why = `its signature does not verify with key ${key.keyId}`;
-    else if (cp.checkpoint.storeId !== cp.storeId) why = 'it is another store’s';
+    else if (cp.checkpoint.storeId !== cp.storeId) why = 'it belongs to another store';
     else {
       const forged = (cp.within ?? []).find((c) => !checkpointSignedBy(c, key));
       if (forged) why = `the earlier checkpoint at position ${forged.position} does not verify`;

@@ -68,7 +68,7 @@ export function EvidencePack({ user, client }: { user: User; client?: string }) 
       <p className="muted">
         {pick({
           zh: '下载一个客户在某期间的证据包：PDF 报告（程序版本与哈希、条款覆盖、已证明的不变式、实例时间线、登记记录）和可离线核验的审计链段、签名检查点与清单（custodia evidence verify）。',
-          en: 'Download one client’s evidence for a period: a PDF report (procedure versions and hashes, clause coverage, invariants proved, instance timelines, the named logs) and the audit chain segment, signed checkpoint and manifest, verifiable offline (custodia evidence verify).',
+          en: "Download one client's evidence for a period: a PDF report (procedure versions and hashes, clause coverage, invariants proved, instance timelines, the named logs) and the audit chain segment, signed checkpoint and manifest, verifiable offline (custodia evidence verify).",
         })}
       </p>
       <form
