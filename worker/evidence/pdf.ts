@@ -183,7 +183,7 @@ function proofs(w: ReportWriter, { proofs: list, data }: ReportInput): void {
   w.paragraph(
     z
       ? '每个定义版本的不变式均由验证器在其状态图的所有路径上证明（与 custodia verify 相同的检查，在生成本证据包时对所列版本的 IR 重新运行）。'
-      : 'Each definition version\'s invariants are proved by the verifier on every path of its statechart (the check custodia verify runs, re-run on the listed versions' IR when this pack was made).',
+      : "Each definition version's invariants are proved by the verifier on every path of its statechart (the check custodia verify runs, re-run on the listed versions' IR when this pack was made).",
     { muted: true, size: 8 },
   );
   for (const p of list) {
