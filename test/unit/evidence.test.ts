@@ -119,13 +119,6 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** The zip with one file's bytes changed by `change` (the other files as they were). */
-function rezip(zip: Uint8Array, name: string, change: (bytes: Uint8Array) => Uint8Array): Uint8Array {
-  const files = unzipSync(zip);
-  files[name] = change(files[name]!);
-  return zipSync(files);
-}
-
 describe('evidence pack', () => {
   it('[4.2.2] keeps the client’s records whole and seals every other record of the segment', () => {
     const seg = data.segment;
@@ -212,10 +205,10 @@ describe('evidence pack', () => {
 
   it('fails when the PDF beside the zip is not the one in it, or a file is added', () => {
     const other = Buffer.from(pack.pdf);
-    other[other.length - 10] ^= 1;
+    const i = other.length - 10;
+    other[i] = other[i]! ^ 1;
     expect(verifyPack(pack.zip, other).verdict).toMatch(/^report: the PDF beside the zip differs/);
-    const added = rezip(pack.zip, 'README.txt', (b) => b);
-    const files = unzipSync(added);
+    const files = unzipSync(pack.zip);
     files['extra.txt'] = new TextEncoder().encode('x');
     expect(verifyPack(zipSync(files)).verdict).toMatch(/extra\.txt is not in the manifest/);
   });
