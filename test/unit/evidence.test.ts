@@ -213,6 +213,16 @@ describe('evidence pack', () => {
     expect(verifyPack(zipSync(files)).verdict).toMatch(/extra\.txt is not in the manifest/);
   });
 
+  it('makes a pack for a client with no record in the period: empty segment, still signed and verified', async () => {
+    const none = await gatherEvidence(store, evidenceRequest({ client: 'initech', generatedBy: 'auditor1' }));
+    expect(none.segment).toEqual([]);
+    const empty = await sealPack(await packFiles(none, pdfFonts()), sign);
+    const v = verifyPack(empty.zip, empty.pdf);
+    expect(v.ok, v.verdict).toBe(true);
+    expect(v.checks.find((c) => c.name === 'audit segment')!.detail).toMatch(/^empty/);
+    expect(pdfText(Buffer.from(empty.pdf))).toContain('本期间内该客户无审计记录');
+  }, 60_000);
+
   it('refuses without a checkpoint key, with an empty period, and names the package when the font is missing', async () => {
     const bare = await createRecordsStore(await openPgliteClient(null));
     try {

@@ -89,16 +89,23 @@ export async function gatherEvidence(
   };
 }
 
-/** The earliest signed checkpoint at or after `position`, else one signed now. */
+/**
+ * The earliest signed checkpoint at or after `position` (the client's last record of the period),
+ * else one signed now; with no record of the client (`position` 0), the latest one.
+ */
 async function checkpointAfter(store: RecordsStore, position: number): Promise<PackCheckpoint> {
   const signed = await store.checkpoints();
-  let c: AuditCheckpoint | undefined = signed.checkpoints.find((x) => x.position >= position);
+  let c: AuditCheckpoint | undefined = position
+    ? signed.checkpoints.find((x) => x.position >= position)
+    : signed.checkpoints.at(-1);
   if (!c) c = await store.checkpoint();
-  const key = c ? await store.checkpoints() : signed;
+  const key = await store.checkpoints();
   if (!c || !key.publicKey || !key.keyId)
     throw new EvidenceError(
       'NO_CHECKPOINT_KEY',
-      'the records store has no checkpoint key (an in-memory store?): an evidence pack needs a signed checkpoint',
+      c || key.publicKey
+        ? 'the audit log is empty: there is no checkpoint to sign yet'
+        : 'the records store has no checkpoint key (an in-memory store?): an evidence pack needs a signed checkpoint',
     );
   return {
     storeId: c.storeId,
