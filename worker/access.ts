@@ -11,7 +11,7 @@
  * Every API route, visibility query and audit read asks here.
  */
 import type { User } from './records/types.ts';
-import { allClientRoles, isAdmin, seesAllClients } from './roles.ts';
+import { allClientRoles, AUDITOR_ROLE, isAdmin, seesAllClients } from './roles.ts';
 import { quote } from './visibility.ts';
 
 export { isAdmin, seesAllClients };
@@ -62,7 +62,7 @@ export function isolationClause(user: User, clientlessIds: readonly string[] = [
 }
 
 /** What a signed-in user may need beyond signing in to call an API route. */
-export type Permission = 'admin' | 'verifyAuditChain';
+export type Permission = 'admin' | 'verifyAuditChain' | 'evidencePack';
 
 export interface PermissionRule {
   /** Whether the user holds it. */
@@ -81,6 +81,15 @@ export const PERMISSIONS: Record<Permission, PermissionRule> = {
     code: 'NOT_ALLOWED',
     get holders() {
       return `users who see every client (${[...allClientRoles()].join(', ')}) and admins`;
+    },
+  },
+  // An assessor's pack of one client: auditors, admins and who sees every client (and then only
+  // for a client they may see: `mayAccessClient`).
+  evidencePack: {
+    holds: (user) => user.roles.includes(AUDITOR_ROLE) || isAdmin(user) || seesAllClients(user),
+    code: 'NOT_ALLOWED',
+    get holders() {
+      return `auditors, admins and users who see every client (${[...allClientRoles()].join(', ')})`;
     },
   },
 };

@@ -20,7 +20,7 @@ import { loadDefinitions, type LoadedDefinition } from './definitions.ts';
 import { formatDiagnostic } from '../workflows/core/diagnostics.ts';
 import { recordsDir, recordsStoreOptions } from './records/location.ts';
 import { definitionDirs, definitionsRefreshMs, sdkLogLevel, sdkMetricsAddress } from './settings.ts';
-import { openStore, type RecordsStore } from './records/store.ts';
+import { openStore, type OpenStoreOptions, type RecordsStore } from './records/store.ts';
 import { isRecordsError } from './records/errors.ts';
 import { createCustodiaWorker } from './worker.ts';
 import { refreshFromStore } from './deploy.ts';
@@ -114,7 +114,8 @@ export async function runWorker(
   config: CustodiaConfig,
   opts: {
     address?: string;
-    records?: string | null;
+    /** An embedded store's folder, null for one in memory, or the store's full options. */
+    records?: string | null | OpenStoreOptions;
     definitions?: Map<string, LoadedDefinition>;
     /** Who the definition files' versions are recorded as deployed by (default: OS user@host). */
     deployedBy?: string;
@@ -130,7 +131,11 @@ export async function runWorker(
   installRuntime();
   const definitions = opts.definitions ?? loadDeployedDefinitions();
   const store = await openStore(
-    opts.records === undefined ? recordsStoreOptions() : { dataDir: opts.records },
+    opts.records === undefined
+      ? recordsStoreOptions()
+      : typeof opts.records === 'object' && opts.records !== null
+        ? opts.records
+        : { dataDir: opts.records },
   );
   let client: Client;
   let connection: NativeConnection;

@@ -208,6 +208,12 @@ export const SETTINGS = {
     description:
       'sign a checkpoint every N audit appends of a process (also at shutdown); 0: only on demand and at shutdown',
   },
+  CUSTODIA_PDF_FONT: {
+    area: 'records',
+    default: null,
+    description:
+      'CJK font the evidence PDF embeds (.ttc/.otf/.ttf; for a collection other than Noto CJK add `#PostScriptName`); unset: Noto Sans CJK from `fonts-noto-cjk`',
+  },
   CUSTODIA_ALL_CLIENT_ROLES: {
     area: 'roles',
     default: 'quality_manager,general_manager',

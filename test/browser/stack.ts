@@ -66,6 +66,8 @@ export interface StackOptions {
   definitions?: Map<string, LoadedDefinition>;
   /** Users to create (password: PASSWORD unless given). */
   users: readonly TestUser[];
+  /** Sign audit checkpoints with a key in this folder (evidence packs need one); default none. */
+  checkpointDir?: string;
 }
 
 /** The shipped definitions with the given ids only (a definition being edited elsewhere cannot break a test). */
@@ -84,7 +86,16 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   // A neutral deployer for the definition files (the screenshots show it), not this machine's user@host.
   const running = await runWorker(config, {
     address,
-    records: null,
+    records: opts.checkpointDir
+      ? {
+          dataDir: null,
+          checkpoints: {
+            keyFile: path.join(opts.checkpointDir, 'audit-checkpoint.key'),
+            logFile: path.join(opts.checkpointDir, 'audit-checkpoints.jsonl'),
+            every: 0,
+          },
+        }
+      : null,
     definitions,
     deployedBy: 'files:definitions/',
     bundle: sharedBundle(),

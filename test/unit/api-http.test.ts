@@ -89,6 +89,7 @@ describe('API http helpers', () => {
         'POST /api/definitions',
         'GET /api/clauses',
         'GET /api/audit/verify',
+        'GET /api/evidence',
         'GET /api/stalled/counts',
         'GET /api/auth',
         'GET /api/oidc/login',

@@ -79,6 +79,22 @@ export function sendText(res: ServerResponse, status: number, contentType: strin
   res.end(text);
 }
 
+/** Bytes of a file to download (e.g. an evidence pack), as `filename`. */
+export function sendFile(
+  res: ServerResponse,
+  contentType: string,
+  filename: string,
+  bytes: Uint8Array,
+): void {
+  res.writeHead(200, {
+    ...BASE_HEADERS,
+    'content-type': contentType,
+    'content-length': String(bytes.length),
+    'content-disposition': `attachment; filename="${filename.replace(/[^A-Za-z0-9._-]/g, '_')}"`,
+  });
+  res.end(bytes);
+}
+
 export function sendEmpty(res: ServerResponse, status: number, headers: Record<string, string> = {}): void {
   res.writeHead(status, { ...BASE_HEADERS, ...headers });
   res.end();

@@ -106,7 +106,7 @@ async function checkpoint(args: string[]): Promise<number> {
 }
 
 /** Who the audit records name for acts done from this CLI. */
-function cliActor(): string {
+export function cliActor(): string {
   let name: string | undefined;
   try {
     name = userInfo().username;

@@ -36,6 +36,10 @@ Usage:
                                                  entries + signed checkpoints + public key (JSON)
   custodia audit show <workflowId> | --client C [--format text|csv|json]
                                                  the audit records of an instance or a client
+  custodia evidence --client C [--from DATE] [--to DATE] [--lang zh|en] --out DIR
+                                                 the assessor's evidence pack: a PDF report and a zip (audit
+                                                 chain segment, signed checkpoint, proofs, logs, manifest)
+  custodia evidence verify DIR                   re-check a pack offline; exit 1 naming the first failure
   custodia serve                                 the HTTP API alone (CUSTODIA_HTTP_PORT, default 8080), for
                                                  API and workers in separate processes (use DATABASE_URL)
 
@@ -70,6 +74,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./user.ts')).userCommand(rest);
     case 'audit':
       return (await import('./audit.ts')).auditCommand(rest);
+    case 'evidence':
+      return (await import('./evidence.ts')).evidenceCommand(rest);
     case 'serve':
       // Checked here, so the API's module needs nothing from the CLI's.
       if (rest.length)

@@ -28,6 +28,7 @@ import type {
   AuditProblem,
   AuditVerification,
   CheckpointCheck,
+  KeySignature,
 } from './types.ts';
 import type { Json } from '../../workflows/core/ir.ts';
 
@@ -197,6 +198,16 @@ export class Checkpointer {
       [c.position, c.hash, c.at, c.keyId, c.signature],
     );
     return c;
+  }
+
+  /** Sign `message` with the checkpoint key (created on first use, as for a checkpoint). */
+  sign(message: Uint8Array): KeySignature {
+    const key = loadOrCreateCheckpointKey(this.options.keyFile);
+    return {
+      keyId: key.keyId,
+      publicKey: key.publicKeyRaw,
+      signature: sign(null, message, key.privateKey!).toString('base64'),
+    };
   }
 
   /** This store's checkpoints (file and database) and the public key, for exports. */

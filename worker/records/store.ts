@@ -216,6 +216,10 @@ class SqlRecordsStore implements RecordsStore {
     return this.checkpointer.take();
   }
 
+  async signWithCheckpointKey(message: Uint8Array) {
+    return this.checkpointer?.sign(message);
+  }
+
   async checkpoints() {
     return this.checkpointer ? this.checkpointer.list() : { checkpoints: [] };
   }

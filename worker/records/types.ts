@@ -178,6 +178,15 @@ export interface AuditCheckpoint {
   signature: string;
 }
 
+/** A signature made with the checkpoint key, and the key that verifies it. */
+export interface KeySignature {
+  keyId: string;
+  /** Raw Ed25519 public key, base64. */
+  publicKey: string;
+  /** Ed25519 signature, base64. */
+  signature: string;
+}
+
 export interface CheckpointCheck {
   /** Where the copy outside the database is kept. */
   file: string;
@@ -250,6 +259,11 @@ export interface RecordsStore {
    * Undefined when the store has no checkpoint key configured or the log is empty.
    */
   checkpoint(): Promise<AuditCheckpoint | undefined>;
+  /**
+   * Sign `message` with the checkpoint key (an evidence pack's manifest; callers use a message
+   * prefix of their own, never a checkpoint's). Undefined when the store has no checkpoint key.
+   */
+  signWithCheckpointKey(message: Uint8Array): Promise<KeySignature | undefined>;
   /** The signed checkpoints and the public key (raw Ed25519, base64) that verifies them: for exports. */
   checkpoints(): Promise<{ publicKey?: string; keyId?: string; checkpoints: AuditCheckpoint[] }>;
 

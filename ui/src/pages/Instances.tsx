@@ -14,6 +14,7 @@ import {
   Since,
   StateNames,
 } from '../components/common.tsx';
+import { EvidencePack, mayMakeEvidence } from '../features/evidence/EvidencePack.tsx';
 import { useUser } from '../session.tsx';
 import type { InstanceRow } from '../types.ts';
 import type { ProcedureIR } from '../../../workflows/core/ir.ts';
@@ -93,6 +94,9 @@ export function InstancesPage() {
   return (
     <section className="page">
       <PageHeader title={pick({ zh: '实例', en: 'Instances' })} />
+      {mayMakeEvidence(user) && (
+        <EvidencePack user={user} {...(filters.client ? { client: filters.client } : {})} />
+      )}
       <form className="filters" onSubmit={apply} aria-label={pick({ zh: '筛选', en: 'Filters' })}>
         <label className="field">
           <span className="field-label">{pick({ zh: '流程', en: 'Procedure' })}</span>
