@@ -79,6 +79,21 @@ export function sendText(res: ServerResponse, status: number, contentType: strin
   res.end(text);
 }
 
+/** A download: `body` as `contentType`, offered to save as `filename` (ASCII; RFC 6266). */
+export function sendDownload(
+  res: ServerResponse,
+  contentType: string,
+  body: string | Buffer,
+  filename: string,
+): void {
+  res.writeHead(200, {
+    ...BASE_HEADERS,
+    'content-type': contentType,
+    'content-disposition': `attachment; filename="${filename.replace(/[^A-Za-z0-9._-]/g, '_')}"`,
+  });
+  res.end(body);
+}
+
 export function sendEmpty(res: ServerResponse, status: number, headers: Record<string, string> = {}): void {
   res.writeHead(status, { ...BASE_HEADERS, ...headers });
   res.end();

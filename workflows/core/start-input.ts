@@ -66,7 +66,11 @@ export function startInputMismatches(
  * (`data.x`, `ctx.x`, literals, `+` on strings, `c ? a : b`); undefined otherwise or when it does
  * not parse. Used by the `record` action's check against a register's declared field types.
  */
-export function expressionType(source: string, event: string | undefined, ir: ProcedureIR): string | undefined {
+export function expressionType(
+  source: string,
+  event: string | undefined,
+  ir: ProcedureIR,
+): string | undefined {
   const data = event ? ir.events[event]?.data : undefined;
   try {
     return shapeOf(parse(source).ast as AstNode, data, ir)?.type;
