@@ -437,7 +437,7 @@ describe('corrections without rewriting', () => {
       ],
       [callers.qm, { ...target, fields: { colour: 'red' }, reason: 'typo' }, 400, 'INVALID_CORRECTION'],
       [callers.qm, { ...target, fields: { released: 'yes' }, reason: 'typo' }, 400, 'INVALID_CORRECTION'],
-      [callers.qm, { ...target, fields: { recipient: 'x' }, reason: '   ' }, 400, 'INVALID_BODY'],
+      [callers.qm, { ...target, fields: { recipient: 'x' }, reason: '   ' }, 400, 'INVALID_CORRECTION'],
       [callers.qm, { ...target, idx: 9, fields: { recipient: 'x' }, reason: 'r' }, 404, 'NOT_FOUND'],
       [callers.gus, { ...target, fields: { recipient: 'x' }, reason: 'r' }, 404, 'NOT_FOUND'],
     ] as const;

@@ -8,9 +8,10 @@
  * - Indexes for a register's pages newest first: by name, by name and client, by name and
  *   procedure (keyset paging on `(at, workflow_id, seq, idx)`), and a GIN index on the fields for
  *   field filters (`fields @> {...}`).
- * - `record_corrections`: a correction is a new row referencing the row it corrects (its key), with
- *   the corrected values, the reason, who and when, and the audit record that carries it. Never
- *   updated or deleted (triggers, as for the records themselves).
+ * - `record_corrections`: a correction is a new row referencing the row it corrects (its key, checked
+ *   in the correcting transaction — no foreign key, so the records' own TRUNCATE refusal stays the
+ *   trigger's), with the corrected values, the reason, who and when, and the audit record that
+ *   carries it. Never updated or deleted (triggers, as for the records themselves).
  */
 import type { SqlQueryable } from './sql.ts';
 
@@ -37,8 +38,7 @@ CREATE TABLE record_corrections (
   reason text NOT NULL CHECK (length(btrim(reason)) > 0),
   corrected_by text NOT NULL,
   at timestamptz NOT NULL,
-  audit_position bigint NOT NULL REFERENCES audit_log (position),
-  FOREIGN KEY (workflow_id, seq, idx) REFERENCES procedure_records (workflow_id, seq, idx)
+  audit_position bigint NOT NULL REFERENCES audit_log (position)
 );
 CREATE INDEX record_corrections_row ON record_corrections (workflow_id, seq, idx, id);
 CREATE TRIGGER record_corrections_append_only BEFORE UPDATE OR DELETE ON record_corrections

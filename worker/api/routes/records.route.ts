@@ -265,7 +265,7 @@ const correct = defineRoute({
       seq: { type: 'integer', minimum: 1 },
       idx: { type: 'integer', minimum: 1 },
       fields: { type: 'object', minProperties: 1, maxProperties: 100 },
-      reason: { type: 'string', minLength: 1, maxLength: 2000, pattern: '\\S' },
+      reason: { type: 'string', minLength: 1, maxLength: 2000 },
     },
     ['workflowId', 'seq', 'idx', 'fields', 'reason'],
   ),
@@ -295,6 +295,7 @@ const correct = defineRoute({
         `rows of "${register.name}" are corrected by ${register.correctors.join(', ') || 'nobody'}`,
       );
     const problems: string[] = [];
+    if (!body.reason.trim()) problems.push('give the reason for the correction');
     for (const [name, value] of Object.entries(body.fields)) {
       const spec = register.fields.find((f) => f.name === name);
       const why = spec ? valueProblem(spec.type, value) : `"${register.name}" has no field "${name}"`;
