@@ -177,7 +177,7 @@ async function main(): Promise<void> {
   };
   if (values.out !== '-') {
     mkdirSync(path.dirname(values.out), { recursive: true });
-    writeFileSync(values.out, formatJson(report));
+    writeFileSync(values.out, await formatJson(report, values.out));
   }
   await api.close();
   await store.close();
