@@ -386,7 +386,7 @@ function Timeline({ log, ir }: { log: TransitionRecord[]; ir: ProcedureIR | unde
             </thead>
             <tbody>
               {rows.map((r) => (
-                <tr key={r.seq}>
+                <tr key={r.seq} id={`transition-${r.seq}`}>
                   <td className="mono">{r.seq}</td>
                   <td className="nowrap">{dateTime(r.at)}</td>
                   <td>
