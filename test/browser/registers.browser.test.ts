@@ -183,6 +183,37 @@ describe('registers in the browser', () => {
     expect(notices).toContain('N-1');
     expect(notices).toContain('N-2');
 
+    // A correction: a new row under the one it corrects, with the reason and who; audited.
+    const first = qm.locator('tbody.register-row').first();
+    await first.getByRole('button', { name: 'Correct' }).click();
+    const form = qm.getByRole('form', { name: 'Correct the row' });
+    await form.getByLabel('Field').selectOption('recipient');
+    await form.getByLabel('Corrected value').fill('Provincial Market Regulation Bureau (Jiangsu)');
+    await form.getByLabel('Reason').fill('province omitted on the request');
+    await form.getByRole('button', { name: 'Add correction' }).click();
+    await expect
+      .poll(() => textOf(qm.locator('tbody.register-row').first().locator('.correction-row')))
+      .toContain('province omitted on the request');
+    expect(await textOf(qm.locator('tbody.register-row').first())).toContain(
+      'Provincial Market Regulation Bureau (Jiangsu)',
+    );
+    const [correction] = (await stack.store.audit({ kind: 'admin' })).filter(
+      (e) => e.body.act === 'record.correct',
+    );
+    expect(correction).toMatchObject({
+      actorId: 'quinn',
+      client: 'acme',
+      body: { workflowId: acme[1], reason: 'province omitted on the request' },
+    });
+
+    // Printed for a binder: the chrome and the filters go, the title, the filter and the table stay.
+    await qm.emulateMedia({ media: 'print' });
+    expect(await qm.locator('form.filters').isVisible()).toBe(false);
+    expect(await qm.locator('header.topbar').isVisible()).toBe(false);
+    expect(await textOf(qm.locator('.print-meta'))).toContain('Client: acme');
+    await shot(qm, 'registers-disclosure-log-print');
+    await qm.emulateMedia({ media: 'screen' });
+
     // A row opens its instance.
     await qm.locator('tbody.register-row').first().getByRole('link', { name: acme[1]! }).click();
     await qm.waitForURL(new RegExp(`/instances/${acme[1]}$`));
