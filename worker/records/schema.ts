@@ -196,7 +196,11 @@ export const MIGRATIONS: Migration[] = [
     up: migrateV3,
   },
   { version: 4, name: 'one-time setup and password-reset tokens', up: migrateV4 },
-  { version: 5, name: 'registers: client and procedure of named records, their indexes, corrections', up: migrateV5 },
+  {
+    version: 5,
+    name: 'registers: client and procedure of named records, their indexes, corrections',
+    up: migrateV5,
+  },
 ];
 
 /** Bring the schema up to date (idempotent; safe when several processes open at once). */

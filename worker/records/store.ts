@@ -190,7 +190,11 @@ class SqlRecordsStore implements RecordsStore {
   registerTotal(name: string, filter: registers.RecordFilter) {
     return registers.registerTotal(this.sql, name, filter);
   }
-  registerRows(name: string, filter: registers.RecordFilter, page: Parameters<RecordsStore['registerRows']>[2]) {
+  registerRows(
+    name: string,
+    filter: registers.RecordFilter,
+    page: Parameters<RecordsStore['registerRows']>[2],
+  ) {
     return registers.registerRows(this.sql, name, filter, page);
   }
   registerRow(key: { workflowId: string; seq: number; idx: number }) {

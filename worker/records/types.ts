@@ -244,9 +244,11 @@ export interface RecordsStore {
     page: { limit: number; after?: R.RecordCursor },
   ): Promise<{ rows: R.RegisterRow[]; next?: R.RecordCursor }>;
   /** One register row's register, client and procedure, by its key. */
-  registerRow(key: { workflowId: string; seq: number; idx: number }): Promise<
-    { name: string; client?: string; procedure?: string } | undefined
-  >;
+  registerRow(key: {
+    workflowId: string;
+    seq: number;
+    idx: number;
+  }): Promise<{ name: string; client?: string; procedure?: string } | undefined>;
   /** Add a correction to a row (never changing it), audited in the same transaction. */
   correctRecord(correction: R.CorrectionInput): Promise<R.RecordCorrection>;
   /** Append a deployment or administrative act to the chain. */
