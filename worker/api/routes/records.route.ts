@@ -92,7 +92,8 @@ function bound(text: string, end: boolean): Date {
   const dayOnly = text.length === 10;
   const d = new Date(dayOnly ? `${text}T00:00:00Z` : text);
   if (Number.isNaN(d.getTime())) throw new ApiProblem(400, 'INVALID_QUERY', `"${text}" is not a date`);
-  if (dayOnly && end) d.setUTCDate(d.getUTCDate() + 1);
+  // `to` includes its whole day (a date) or its exact instant (a time): the bound is exclusive.
+  if (end) d.setTime(dayOnly ? d.getTime() + 86_400_000 : d.getTime() + 1);
   return d;
 }
 
