@@ -12,7 +12,7 @@ import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { send, start } from './actors.ts';
-import { shippedDefinitions, shot, startStack, textOf, type Stack } from './stack.ts';
+import { setLang, shippedDefinitions, shot, startStack, textOf, type Stack } from './stack.ts';
 
 const QUINN = { id: 'quinn', displayName: 'Quinn QM', roles: ['quality_manager'], clients: [] } as const;
 const GUS = { id: 'gus', displayName: 'Gus GM', roles: ['general_manager'], clients: [] } as const;
@@ -222,12 +222,17 @@ describe('registers in the browser', () => {
 
   it('[4.4.2] staff of another client see none of those rows', async () => {
     const gina = await stack.open(GINA.id);
-    await gina.goto('/registers');
+    await setLang(gina, 'zh');
+    await gina.getByRole('link', { name: '登记册', exact: true }).click();
     await expect.poll(() => textOf(gina.locator('[data-register-count="disclosure_log"]'))).toBe('1');
-    await gina.goto('/registers/disclosure_log');
+    await gina.getByRole('link', { name: '信息透露登记', exact: true }).click();
+    await gina.getByRole('heading', { name: '信息透露登记', exact: true }).waitFor();
     await expect.poll(() => shownInstances(gina)).toEqual([globex]);
+    const header = await textOf(gina.locator('table.register-table thead'));
+    for (const column of ['接收方', '依据', '已通知客户']) expect(header).toContain(column);
+    await shot(gina, 'registers-disclosure-log-staff.zh');
     await gina.goto(`/registers/disclosure_notice_log?workflowId=${acme[0]}`);
-    await gina.getByText('No rows match.').waitFor();
+    await gina.getByText('没有符合条件的记录。').waitFor();
     await gina.goto('/registers/disclosure_log?client=acme');
     await expect.poll(() => textOf(gina.locator('[role="alert"], .error'))).toContain('no client "acme"');
     expect(await shownInstances(gina)).toEqual([]);
