@@ -218,6 +218,15 @@ describe('registers in the browser', () => {
     await qm.locator('tbody.register-row').first().getByRole('link', { name: acme[1]! }).click();
     await qm.waitForURL(new RegExp(`/instances/${acme[1]}$`));
     await qm.getByText('Timeline').first().waitFor();
+    // … and its transition: the row of the timeline that wrote it, marked.
+    await qm.goBack();
+    await qm
+      .locator('tbody.register-row')
+      .first()
+      .getByRole('link', { name: /#4 NOTIFY_CLIENT/ })
+      .click();
+    await qm.waitForURL(new RegExp(`/instances/${acme[1]}#transition-4$`));
+    await qm.locator('tr#transition-4.targeted').waitFor();
   });
 
   it('[4.4.2] staff of another client see none of those rows', async () => {
