@@ -10,6 +10,7 @@
  *
  * Every API route, visibility query and audit read asks here.
  */
+import type { RecordScope } from './records/registers.ts';
 import type { User } from './records/types.ts';
 import { allClientRoles, AUDITOR_ROLE, isAdmin, seesAllClients } from './roles.ts';
 import { quote } from './visibility.ts';
@@ -59,6 +60,17 @@ export function isolationClause(user: User, clientlessIds: readonly string[] = [
     parts.push(`(CustodiaClient IS NULL AND CustodiaProcedure IN (${clientlessIds.map(quote).join(', ')}))`);
   if (!parts.length) return NOTHING;
   return parts.length === 1 ? parts[0] : `(${parts.join(' OR ')})`;
+}
+
+/**
+ * Which register rows the user may see (`records/registers.ts` applies it in SQL): a row is the
+ * instance's that wrote it, so the rule is `mayAccessInstance`'s — rows of the user's clients, and
+ * for admins those of client-less procedures without a client field; everything for the roles
+ * that see every client.
+ */
+export function recordScope(user: User, clientlessIds: readonly string[] = []): RecordScope {
+  if (seesAllClients(user)) return { all: true };
+  return { clients: [...user.clients], clientless: isAdmin(user) ? [...clientlessIds] : [] };
 }
 
 /** What a signed-in user may need beyond signing in to call an API route. */

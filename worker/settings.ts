@@ -214,6 +214,12 @@ export const SETTINGS = {
     description:
       'CJK font the evidence PDF embeds (.ttc/.otf/.ttf; for a collection other than Noto CJK add `#PostScriptName`); unset: Noto Sans CJK from `fonts-noto-cjk`',
   },
+  CUSTODIA_REGISTER_EXPORT_LIMIT: {
+    area: 'records',
+    default: '10000',
+    description:
+      'most rows one register export (CSV/XLSX) may hold; a larger selection is refused (422): narrow the filter',
+  },
   CUSTODIA_ALL_CLIENT_ROLES: {
     area: 'roles',
     default: 'quality_manager,general_manager',
@@ -663,4 +669,14 @@ export function workerMetricsPort(env: Env = process.env): number | undefined {
   if (!/^\d{1,5}$/.test(raw) || Number(raw) > 65535)
     throw new Error(`CUSTODIA_WORKER_METRICS_PORT must be a port number 0–65535 (got "${raw}")`);
   return Number(raw);
+}
+
+/** Most rows a register export may hold (`CUSTODIA_REGISTER_EXPORT_LIMIT`, a positive integer). */
+export function registerExportLimit(env: Env = process.env): number {
+  const raw =
+    setting('CUSTODIA_REGISTER_EXPORT_LIMIT', env) ?? SETTINGS.CUSTODIA_REGISTER_EXPORT_LIMIT.default;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`CUSTODIA_REGISTER_EXPORT_LIMIT must be a positive integer, not "${raw}"`);
+  return n;
 }

@@ -8,6 +8,7 @@
  *   /stalled               stalled and overdue, grouped (managers)
  *   /start                 start a procedure
  *   /notifications         my notifications, how I am told; the e-mail outbox for admins
+ *   /registers[/:name]     the registers (lending log, disclosure log, …): filter, export, correct
  *   /definitions[/:id]     definitions (admin; built in ui/src/admin)
  *   /users                 the user directory (admin; ui/src/features/users)
  *   /setup, /password-reset  pages opened from a one-time link, no session (ui/src/features/setup)
@@ -29,6 +30,8 @@ import { PasswordResetPage } from './features/setup/PasswordResetPage.tsx';
 import { UsersPage } from './features/users/UsersPage.tsx';
 import { NotificationBell } from './features/notifications/NotificationBell.tsx';
 import { NotificationsPage } from './features/notifications/NotificationsPage.tsx';
+import { RegisterPage } from './features/registers/RegisterPage.tsx';
+import { RegistersPage } from './features/registers/RegistersPage.tsx';
 import type { User } from './types.ts';
 
 export function App() {
@@ -85,6 +88,7 @@ const NAV: NavItem[] = [
   { to: '/instances', zh: '实例', en: 'Instances' },
   { to: '/stalled', zh: '停滞与逾期', en: 'Stalled' },
   { to: '/start', zh: '发起', en: 'Start' },
+  { to: '/registers', zh: '登记册', en: 'Registers' },
   { to: '/definitions', zh: '流程定义', en: 'Definitions', admin: true },
   { to: '/users', zh: '用户', en: 'Users', admin: true },
 ];
@@ -158,6 +162,9 @@ function Routes({ path, isAdmin }: { path: string; isAdmin: boolean }): ReactNod
   if (inst?.id) return <InstancePage key={inst.id} id={inst.id} />;
   if (path === '/stalled') return <StalledPage />;
   if (path === '/start') return <StartPage />;
+  if (path === '/registers') return <RegistersPage />;
+  const register = matchPath('/registers/:name', path);
+  if (register?.name) return <RegisterPage key={register.name} name={register.name} />;
   if (path === '/users')
     return isAdmin ? (
       <UsersPage />

@@ -118,3 +118,24 @@ export function auditExport(
     }),
   );
 }
+
+/** An export of a register's rows (which register, the filter, the format, how many rows). */
+export function auditRegisterExport(
+  o: AuditOrigin,
+  actorId: string,
+  what: { register: string; filter: Record<string, Json>; format: string; count: number; client?: string },
+): Promise<void> {
+  return append(
+    o,
+    exportRecord({
+      actorId,
+      what: 'records',
+      subject: `records:${what.register}`,
+      format: what.format,
+      count: what.count,
+      query: what.filter,
+      ...(what.client !== undefined ? { client: what.client } : {}),
+      origin: from(o),
+    }),
+  );
+}

@@ -79,20 +79,20 @@ export function sendText(res: ServerResponse, status: number, contentType: strin
   res.end(text);
 }
 
-/** Bytes of a file to download (e.g. an evidence pack), as `filename`. */
-export function sendFile(
+/** A download: `body` as `contentType`, offered to save as `filename` (ASCII; RFC 6266). */
+export function sendDownload(
   res: ServerResponse,
   contentType: string,
+  body: string | Uint8Array,
   filename: string,
-  bytes: Uint8Array,
 ): void {
   res.writeHead(200, {
     ...BASE_HEADERS,
     'content-type': contentType,
-    'content-length': String(bytes.length),
+    'content-length': String(typeof body === 'string' ? Buffer.byteLength(body) : body.length),
     'content-disposition': `attachment; filename="${filename.replace(/[^A-Za-z0-9._-]/g, '_')}"`,
   });
-  res.end(bytes);
+  res.end(body);
 }
 
 export function sendEmpty(res: ServerResponse, status: number, headers: Record<string, string> = {}): void {

@@ -29,7 +29,9 @@ export type RecordsErrorCode =
   /** The first administrator exists already: setup is over. */
   | 'SETUP_DONE'
   /** A signed audit checkpoint could not be taken (key unreadable, or the chain since the last one is broken). */
-  | 'CHECKPOINT_FAILED';
+  | 'CHECKPOINT_FAILED'
+  /** A register row that does not exist (or not in that register). */
+  | 'UNKNOWN_RECORD';
 
 export class RecordsError extends Error {
   override name = 'RecordsError';

@@ -39,6 +39,7 @@ export const SERVICE_PRIVILEGES: Readonly<Record<string, readonly string[]>> = {
   notification_deliveries: ['SELECT', 'INSERT', 'UPDATE'],
   notification_preferences: ['SELECT', 'INSERT', 'UPDATE'],
   notification_outbox: ['SELECT', 'INSERT', 'UPDATE'],
+  record_corrections: ['SELECT', 'INSERT'],
 };
 
 const ROLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -60,6 +61,7 @@ export function serviceRoleGrants(role: string): string {
     ...tables.map((t) => `GRANT ${SERVICE_PRIVILEGES[t]!.join(', ')} ON ${t} TO ${role}`),
     `GRANT USAGE ON SEQUENCE change_history_id_seq TO ${role}`,
     `GRANT USAGE ON SEQUENCE notifications_id_seq TO ${role}`,
+    `GRANT USAGE ON SEQUENCE record_corrections_id_seq TO ${role}`,
   ]
     .map((s) => `${s};`)
     .join('\n');

@@ -9,6 +9,7 @@ import { RecordsError } from './errors.ts';
 import { migrateV2 } from './schema-v2.ts';
 import { migrateV4 } from './schema-v4.ts';
 import { migrateV3 } from './schema-v3.ts';
+import { migrateV5 } from './schema-v5.ts';
 import type { SqlClient, SqlQueryable } from './sql.ts';
 import type { Json } from '../../workflows/core/ir.ts';
 
@@ -195,6 +196,11 @@ export const MIGRATIONS: Migration[] = [
     up: migrateV3,
   },
   { version: 4, name: 'one-time setup and password-reset tokens', up: migrateV4 },
+  {
+    version: 5,
+    name: 'registers: client and procedure of named records, their indexes, corrections',
+    up: migrateV5,
+  },
 ];
 
 /** Bring the schema up to date (idempotent; safe when several processes open at once). */

@@ -16,6 +16,7 @@ import { Checkpointer, type CheckpointOptions } from './checkpoints.ts';
 import * as definitions from './definitions.ts';
 import * as notifications from './notifications.ts';
 import * as outbox from './outbox.ts';
+import * as registers from './registers.ts';
 import { migrate } from './schema.ts';
 import { openPgliteClient, openPostgresClient, type SqlClient, type SqlQueryable } from './sql.ts';
 import type {
@@ -181,6 +182,26 @@ class SqlRecordsStore implements RecordsStore {
       workflowId,
     ]);
     return rows.map((r) => ({ workflowId, ...r, at: new Date(r.at).toISOString() }));
+  }
+
+  registerCounts(scope: registers.RecordScope) {
+    return registers.registerCounts(this.sql, scope);
+  }
+  registerTotal(name: string, filter: registers.RecordFilter) {
+    return registers.registerTotal(this.sql, name, filter);
+  }
+  registerRows(
+    name: string,
+    filter: registers.RecordFilter,
+    page: Parameters<RecordsStore['registerRows']>[2],
+  ) {
+    return registers.registerRows(this.sql, name, filter, page);
+  }
+  registerRow(key: { workflowId: string; seq: number; idx: number }) {
+    return registers.registerRow(this.sql, key);
+  }
+  correctRecord(correction: registers.CorrectionInput) {
+    return this.appended(registers.correctRecord(this.sql, correction));
   }
 
   appendAdminRecord(record: Parameters<RecordsStore['appendAdminRecord']>[0]) {
@@ -369,9 +390,9 @@ async function writeEffects(tx: SqlQueryable, c: TransitionCommit, links: ChildL
     idx++;
     if (e.kind === 'record')
       await tx.query(
-        `INSERT INTO procedure_records (workflow_id, seq, idx, name, fields, at) VALUES ($1, $2, $3, $4, $5::jsonb, $6)
-         ON CONFLICT DO NOTHING`,
-        [c.workflowId, seq, idx, e.record, JSON.stringify(e.fields), at],
+        `INSERT INTO procedure_records (workflow_id, seq, idx, name, fields, at, client, procedure)
+         VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8) ON CONFLICT DO NOTHING`,
+        [c.workflowId, seq, idx, e.record, JSON.stringify(e.fields), at, c.client ?? null, c.procedure],
       );
     else if (e.kind === 'notify') {
       const [row] = await tx.query<{ id: number }>(

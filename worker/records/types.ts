@@ -10,6 +10,7 @@ import type { ChildLink, TransitionCommit } from '../../workflows/api.ts';
 import type { Json, ProcedureIR } from '../../workflows/core/ir.ts';
 import type { RoleSet } from '../roles.ts';
 import type { IssuedToken } from './user-tokens.ts';
+import type * as R from './registers.ts';
 import type { UserPatch } from './users.ts';
 import type * as N from './notification-types.ts';
 
@@ -241,6 +242,24 @@ export interface RecordsStore {
   notificationsOf(workflowId: string): Promise<{ seq: number; recipient: string; en: string }[]>;
   /** Named records (lending log, disclosure log, …) an instance wrote, in order. */
   recordsOf(workflowId: string): Promise<NamedRecord[]>;
+  /** Rows per register the scope may see (`registers.ts`). */
+  registerCounts(scope: R.RecordScope): Promise<Record<string, number>>;
+  /** How many rows of a register match a filter. */
+  registerTotal(name: string, filter: R.RecordFilter): Promise<number>;
+  /** A page of a register's rows, newest first, with their transitions and corrections. */
+  registerRows(
+    name: string,
+    filter: R.RecordFilter,
+    page: { limit: number; after?: R.RecordCursor },
+  ): Promise<{ rows: R.RegisterRow[]; next?: R.RecordCursor }>;
+  /** One register row's register, client and procedure, by its key. */
+  registerRow(key: {
+    workflowId: string;
+    seq: number;
+    idx: number;
+  }): Promise<{ name: string; client?: string; procedure?: string } | undefined>;
+  /** Add a correction to a row (never changing it), audited in the same transaction. */
+  correctRecord(correction: R.CorrectionInput): Promise<R.RecordCorrection>;
   /** Append a deployment or administrative act to the chain. */
   appendAdminRecord(record: AdminRecordInput): Promise<AuditEntry>;
   /**

@@ -22,6 +22,7 @@ import { checkRole, createReporter, guessTarget, stateLabel, transitionLabel } f
 import { allTransitions, statePaths, walkStates, type AnyTransition } from './ir-walk.ts';
 import { checkSchemas } from './check-schemas.ts';
 import { ACTION_KIND_NAMES, actionKindOf } from './actions/index.ts';
+import { checkRegisterDeclarations } from './actions/record.ts';
 import { NO_POSITIONS, joinPointer } from './positions.ts';
 import type { PositionIndex } from './positions.ts';
 import { didYouMean } from './suggest.ts';
@@ -43,6 +44,7 @@ export function checkProcedure(ir: ProcedureIR, options: CheckOptions = {}): Dia
   checkStates(cx);
   checkTransitions(cx);
   checkTopLevel(cx);
+  checkRegisterDeclarations(cx);
   checkInvariants(cx);
   checkGraph(cx);
   checkExpressions(cx);
@@ -146,7 +148,12 @@ function checkActions(cx: CheckContext, t: AnyTransition): void {
       );
       return;
     }
-    kind.check(cx, action, { pointer: joinPointer(base, action.kind), index, where: transitionLabel(t) });
+    kind.check(cx, action, {
+      pointer: joinPointer(base, action.kind),
+      index,
+      where: transitionLabel(t),
+      ...(t.kind === 'event' && t.transition.event !== undefined ? { event: t.transition.event } : {}),
+    });
   });
 }
 

@@ -29,6 +29,10 @@ export type DiagnosticCode =
   | 'PROC_UNKNOWN_PROCEDURE'
   /** A `start` action's input can carry a value the started procedure's start schema refuses (too long, not in its enum, wrong type, absent). */
   | 'PROC_START_INPUT_MISMATCH'
+  /** A `record` action names a register the definition's `records:` does not declare. */
+  | 'PROC_UNKNOWN_RECORD'
+  /** A `record` action writes a value whose type is not the register field's declared type. */
+  | 'PROC_RECORD_TYPE_MISMATCH'
   /** An action whose kind is none of the registered ones (`actions/`). */
   | 'PROC_UNKNOWN_ACTION'
   /** An expression could run too long: comprehensions nested too deep, or a `matches` regex that can backtrack. */

@@ -198,6 +198,27 @@ export interface ProcedureIR {
   root: StateIR;
   duties: DutyRule[];
   invariants: InvariantIR[];
+  /** The registers its `record` actions write, declared (absent: records are free-form). */
+  records?: Record<string, RegisterIR>;
+}
+
+/** The type of a register field's values (`date`: YYYY-MM-DD, `datetime`: ISO-8601, `list`: an array). */
+export type RegisterFieldType = 'string' | 'integer' | 'number' | 'boolean' | 'date' | 'datetime' | 'list';
+
+/** One column of a register. */
+export interface RegisterFieldIR {
+  title: Text;
+  type: RegisterFieldType;
+}
+
+/** A named record book (lending log, disclosure log, …) as a definition declares it. */
+export interface RegisterIR {
+  title: Text;
+  description?: Text;
+  /** Its columns, in order. */
+  fields: Record<string, RegisterFieldIR>;
+  /** Roles that may add a correction to a row (never edit it); empty: nobody. */
+  correctors: string[];
 }
 
 /** The actor sending an event (contract: update `event`). */

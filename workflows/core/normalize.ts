@@ -23,6 +23,7 @@ import type {
   InvariantIR,
   JsonSchema,
   ProcedureIR,
+  RegisterIR,
   ScheduleIR,
   StateIR,
   StateType,
@@ -88,6 +89,7 @@ export interface RawProcedure {
   after?: RawDelayed[];
   duties?: Array<{ event: string; distinct_from: string[]; message?: Text }>;
   invariants?: Array<Dict<unknown> & { id: string; kind: InvariantIR['kind'] }>;
+  records?: Dict<Omit<RegisterIR, 'correctors'> & { correctors?: string[] }>;
 }
 
 /**
@@ -128,6 +130,10 @@ export function normalizeProcedure(raw: RawProcedure, unknownActions: UnknownAct
   };
   if (raw.client_field !== undefined) ir.clientField = raw.client_field;
   if (raw.schedule !== undefined) ir.schedule = { ...raw.schedule, input: raw.schedule.input ?? {} };
+  if (raw.records !== undefined)
+    ir.records = Object.fromEntries(
+      Object.entries(raw.records).map(([name, r]) => [name, { ...r, correctors: r.correctors ?? [] }]),
+    );
   return ir;
 }
 

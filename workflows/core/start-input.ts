@@ -61,6 +61,24 @@ export function startInputMismatches(
   return out;
 }
 
+/**
+ * The JSON type `source` evaluates to (on a transition taken on `event`), when its form tells
+ * (`data.x`, `ctx.x`, literals, `+` on strings, `c ? a : b`); undefined otherwise or when it does
+ * not parse. Used by the `record` action's check against a register's declared field types.
+ */
+export function expressionType(
+  source: string,
+  event: string | undefined,
+  ir: ProcedureIR,
+): string | undefined {
+  const data = event ? ir.events[event]?.data : undefined;
+  try {
+    return shapeOf(parse(source).ast as AstNode, data, ir)?.type;
+  } catch {
+    return undefined;
+  }
+}
+
 function refusal(shape: Shape, spec: ContextField): string | undefined {
   if (shape.type && !typeFits(shape.type, spec.type))
     return `its value is of type ${shape.type}, the field is of type ${spec.type}`;

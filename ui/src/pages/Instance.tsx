@@ -358,6 +358,15 @@ function Timeline({ log, ir }: { log: TransitionRecord[]; ir: ProcedureIR | unde
           : e;
   const rows = [...log].reverse();
   const names = useUserNames();
+  // Opened from a register row (`#transition-<seq>`): show and mark that transition once it is listed.
+  const [target, setTarget] = useState<string | undefined>();
+  useEffect(() => {
+    const id = window.location.hash.slice(1);
+    const row = id.startsWith('transition-') ? document.getElementById(id) : null;
+    if (!row) return;
+    setTarget(id);
+    row.scrollIntoView({ block: 'center' });
+  }, [log.length]);
   const dataTitle = (event: string, key: string): string => {
     const props = ir?.events[event]?.data?.properties as Record<string, { title?: unknown }> | undefined;
     const t = splitTitle(props?.[key]?.title) ?? ir?.context[key]?.title;
@@ -386,7 +395,11 @@ function Timeline({ log, ir }: { log: TransitionRecord[]; ir: ProcedureIR | unde
             </thead>
             <tbody>
               {rows.map((r) => (
-                <tr key={r.seq}>
+                <tr
+                  key={r.seq}
+                  id={`transition-${r.seq}`}
+                  className={target === `transition-${r.seq}` ? 'targeted' : undefined}
+                >
                   <td className="mono">{r.seq}</td>
                   <td className="nowrap">{dateTime(r.at)}</td>
                   <td>

@@ -15,7 +15,7 @@ import {
 } from '../../evidence/index.ts';
 import { EvidenceBusy, EvidenceTooCostly, packFilesOffThread } from '../../evidence/pool.ts';
 import { EvidenceError, type EvidenceErrorCode } from '../../evidence/types.ts';
-import { ApiProblem, sendFile } from '../http.ts';
+import { ApiProblem, sendDownload } from '../http.ts';
 import { KEYWORD, matching } from '../patterns.ts';
 import { defineRoute, objectSchema } from '../route.ts';
 
@@ -75,7 +75,7 @@ const pack = defineRoute({
       );
       const ua = req.headers['user-agent'];
       await recordEvidenceExport(app.store, request, built, { ip, ...(ua ? { userAgent: ua } : {}) });
-      sendFile(res, 'application/zip', `${built.name}.zip`, built.zip);
+      sendDownload(res, 'application/zip', built.zip, `${built.name}.zip`);
     } catch (err) {
       if (err instanceof EvidenceError) throw new ApiProblem(STATUS[err.code], err.code, err.message);
       if (err instanceof EvidenceBusy)

@@ -14,6 +14,7 @@ import { instanceRoutes } from './instances.route.ts';
 import { metaRoutes } from './meta.route.ts';
 import { notificationRoutes } from './notifications.route.ts';
 import { oidcRoutes } from './oidc.route.ts';
+import { recordRoutes } from './records.route.ts';
 import { sessionRoutes } from './session.route.ts';
 import { setupRoutes } from './setup.route.ts';
 import { userRoutes } from './users.route.ts';
@@ -27,6 +28,7 @@ export const API_ROUTES: readonly Route[] = [
   ...inboxRoutes,
   ...auditRoutes,
   ...evidenceRoutes,
+  ...recordRoutes,
   ...notificationRoutes,
   ...metaRoutes,
   ...userRoutes,

@@ -13,6 +13,8 @@ export interface ActionSite {
   index: number;
   /** The transition, in words (`transition GO in state "a"`). */
   where: string;
+  /** The event the transition is taken on (absent for a timer): what `data.x` refers to. */
+  event?: string;
 }
 
 /** A value expression of an action (checked like any other: syntax, variables, fields). */
