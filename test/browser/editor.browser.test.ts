@@ -19,6 +19,9 @@ beforeAll(async () => {
   stack = await startStack({
     definitions: shippedDefinitions('file_access', 'violation_case'),
     users: [ADMIN],
+    // Deploying at once (development mode, with its warning banner); the four-eyes flow is
+    // proposal.browser.test.ts.
+    singleAdminDeploy: true,
   });
 });
 

@@ -66,6 +66,8 @@ export interface StackOptions {
   definitions?: Map<string, LoadedDefinition>;
   /** Users to create (password: PASSWORD unless given). */
   users: readonly TestUser[];
+  /** One admin deploys at once (CUSTODIA_SINGLE_ADMIN_DEPLOY; default: a second admin approves). */
+  singleAdminDeploy?: boolean;
 }
 
 /** The shipped definitions with the given ids only (a definition being edited elsewhere cannot break a test). */
@@ -113,6 +115,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       taskQueue: config.taskQueue,
       uiDir: inject('uiDir'),
       clauses: loadProcedureClauses([SHIPPED_DEFINITIONS]),
+      singleAdminDeploy: opts.singleAdminDeploy ?? false,
       onError: (err) => {
         serverErrors.push(err);
         console.error('[browser] API error:', err);
