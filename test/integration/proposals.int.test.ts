@@ -117,7 +117,7 @@ beforeAll(async () => {
   single = createApi({ ...opts, singleAdminDeploy: true });
   base = await api.listen(0);
   singleBase = await single.listen(0);
-  [ada, bob, alice, quinn] = await Promise.all(['ada', 'bob', 'alice', 'quinn'].map((u) => login(u)));
+  [ada, bob, alice, quinn] = await Promise.all([login('ada'), login('bob'), login('alice'), login('quinn')]);
 }, 120_000);
 
 afterAll(async () => {
