@@ -360,6 +360,8 @@ function Timeline({ log, ir }: { log: TransitionRecord[]; ir: ProcedureIR | unde
           : e;
   const rows = [...log].reverse();
   const names = useUserNames();
+  // A definition change's text, diff and results are in its own panel, not in each row.
+  const hidden = ir?.id === DEFINITION_CHANGE ? PROPOSAL_FIELDS : [];
   const dataTitle = (event: string, key: string): string => {
     const props = ir?.events[event]?.data?.properties as Record<string, { title?: unknown }> | undefined;
     const t = splitTitle(props?.[key]?.title) ?? ir?.context[key]?.title;
@@ -413,12 +415,14 @@ function Timeline({ log, ir }: { log: TransitionRecord[]; ir: ProcedureIR | unde
                   <td>
                     {r.data && Object.keys(r.data).length ? (
                       <dl className="kv">
-                        {Object.entries(r.data).map(([k, v]) => (
-                          <div key={k}>
-                            <dt title={k}>{dataTitle(r.event, k)}</dt>
-                            <dd>{typeof v === 'string' ? v : JSON.stringify(v)}</dd>
-                          </div>
-                        ))}
+                        {Object.entries(r.data)
+                          .filter(([k]) => !hidden.includes(k))
+                          .map(([k, v]) => (
+                            <div key={k}>
+                              <dt title={k}>{dataTitle(r.event, k)}</dt>
+                              <dd>{typeof v === 'string' ? v : JSON.stringify(v)}</dd>
+                            </div>
+                          ))}
                       </dl>
                     ) : (
                       <span className="muted">—</span>
