@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { SHIPPED_DEFINITIONS } from '../integration/harness.ts';
 import { ADMIN } from './actors.ts';
 import { shippedDefinitions, shot, shotBoth, startStack, textOf, type Lang, type Stack } from './stack.ts';
@@ -48,6 +48,15 @@ async function replaceText(page: Page, text: string): Promise<void> {
 }
 
 const currentState = (page: Page) => page.locator('.state-block .state-pill-active');
+
+/** The computed background colour of an element (run in the page). */
+const background = (locator: Locator): Promise<string> =>
+  locator.evaluate(
+    (el) =>
+      (
+        globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }
+      ).getComputedStyle(el).backgroundColor,
+  );
 
 describe('four-eyes deployment in the browser', () => {
   it('A proposes, A may not approve, B reviews the diff and proofs from the inbox and approves; new instances run it', async () => {
@@ -101,8 +110,8 @@ describe('four-eyes deployment in the browser', () => {
     await expect.poll(() => textOf(added)).toContain(`version: ${NEXT}`);
     expect(await textOf(added)).toContain('then submit the request');
     expect(await textOf(removed)).toContain(`version: ${CURRENT}`);
-    expect(await added.first().evaluate((el) => getComputedStyle(el).backgroundColor)).toBe('rgb(230, 247, 234)');
-    expect(await removed.first().evaluate((el) => getComputedStyle(el).backgroundColor)).toBe('rgb(253, 234, 234)');
+    expect(await background(added.first())).toBe('rgb(230, 247, 234)');
+    expect(await background(removed.first())).toBe('rgb(253, 234, 234)');
     const proofs = panel.getByRole('list', { name: 'Invariants' });
     const invariants = stack.definitions.get('file_access')!.ir.invariants.map((i) => i.id);
     expect(await proofs.getByRole('listitem').count()).toBe(invariants.length);

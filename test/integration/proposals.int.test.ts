@@ -167,7 +167,9 @@ describe('four-eyes deployment', () => {
     expect(ctx.diff).toContain("+title: { zh: 引擎测试：案件, en: 'Case (revised)' }");
     expect(ctx.diff).toContain('-version: 1.0.0');
     expect((ctx.validation as { valid: boolean }).valid).toBe(true);
-    expect((await snapshot(id, bob)).availableToMyRoles).toEqual(expect.arrayContaining(['APPROVE', 'REJECT']));
+    expect((await snapshot(id, bob)).availableToMyRoles).toEqual(
+      expect.arrayContaining(['APPROVE', 'REJECT']),
+    );
 
     // Admins see it in the inbox; a staff member of one client does not see it at all.
     const inbox = await call('GET', '/api/inbox', bob);
@@ -190,7 +192,10 @@ describe('four-eyes deployment', () => {
     });
     expect(fake.status).toBeGreaterThanOrEqual(400);
 
-    const ok = await call('POST', `/api/instances/${id}/events`, bob, { type: 'APPROVE', data: { note: 'fine' } });
+    const ok = await call('POST', `/api/instances/${id}/events`, bob, {
+      type: 'APPROVE',
+      data: { note: 'fine' },
+    });
     expect(ok.status, ok.text).toBe(200);
     const end = await settled(id);
     expect(end.state).toBe('deployed');
@@ -261,7 +266,8 @@ describe('four-eyes deployment', () => {
     expect(h.definitions.get('engine_case')?.ir.version).toBe('1.4.0');
 
     // Without the duty and the invariant proving it: one admin may not do that alone.
-    const weaker = REVIEW.replace('version: 1.0.0', 'version: 1.1.0').slice(0, REVIEW.indexOf('duties:')) + 'duties: []\n';
+    const weaker =
+      REVIEW.replace('version: 1.0.0', 'version: 1.1.0').slice(0, REVIEW.indexOf('duties:')) + 'duties: []\n';
     expect(weaker).not.toBe(REVIEW);
     const res = await call('POST', '/api/definitions', at, { yaml: weaker }, singleBase);
     expect(res.status, res.text).toBe(202);

@@ -156,7 +156,10 @@ describe('POST /api/definitions refuses before any instance starts', () => {
   let csrf = '';
 
   beforeAll(async () => {
-    await store.createUser({ id: 'ada', displayName: 'Ada', roles: ['admin'], password: 'p'.repeat(12) }, 't');
+    await store.createUser(
+      { id: 'ada', displayName: 'Ada', roles: ['admin'], password: 'p'.repeat(12) },
+      't',
+    );
     const s = await store.createSession('ada', 3600_000);
     cookie = `${SESSION_COOKIE}=${s.id}`;
     csrf = s.csrfToken;
@@ -170,7 +173,13 @@ describe('POST /api/definitions refuses before any instance starts', () => {
       deployedBy: 'files',
     });
     // An empty client: a route that reached Temporal would fail with a 500.
-    api = createApi({ client: {} as Client, store, definitions, taskQueue: 'none', singleAdminDeploy: false });
+    api = createApi({
+      client: {} as Client,
+      store,
+      definitions,
+      taskQueue: 'none',
+      singleAdminDeploy: false,
+    });
     base = await api.listen(0);
   });
 
@@ -188,10 +197,20 @@ describe('POST /api/definitions refuses before any instance starts', () => {
   };
 
   it.each([
-    ['an invalid draft', { yaml: tiny('9.1.0').replace('target: b', 'target: c') }, 422, 'DEFINITION_INVALID'],
+    [
+      'an invalid draft',
+      { yaml: tiny('9.1.0').replace('target: b', 'target: c') },
+      422,
+      'DEFINITION_INVALID',
+    ],
     ['the deployed text again', { yaml: tiny('9.0.0') }, 409, 'ALREADY_DEPLOYED'],
     ['a lower version', { yaml: tiny('8.0.0') }, 409, 'VERSION_NOT_NEWER'],
-    ['a text over 100 kB', { yaml: tiny('9.1.0') + '#'.repeat(MAX_PROPOSAL_BYTES) }, 413, 'PROPOSAL_TOO_LARGE'],
+    [
+      'a text over 100 kB',
+      { yaml: tiny('9.1.0') + '#'.repeat(MAX_PROPOSAL_BYTES) },
+      413,
+      'PROPOSAL_TOO_LARGE',
+    ],
   ])('%s', async (_, body, status, code) => {
     expect(await post(body)).toEqual({ status, code });
   });

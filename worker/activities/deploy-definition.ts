@@ -43,7 +43,8 @@ export type DeploymentOutcome =
   | { type: 'DEPLOY_FAILED'; data: { code: string; reason: string } };
 
 let pool: ReturnType<typeof createDraftPool> | undefined;
-const defaultAssess: AssessDraftAsync = (yaml, file, known) => (pool ??= createDraftPool()).assess(yaml, file, known);
+const defaultAssess: AssessDraftAsync = (yaml, file, known) =>
+  (pool ??= createDraftPool()).assess(yaml, file, known);
 
 /** Hex SHA-256 of a text (UTF-8), as a proposal pins it. */
 export function sha256Hex(text: string): string {
@@ -109,14 +110,23 @@ export async function executeDeployDefinition(
   const by = commit.record.actor.id;
   const outcome = await deployApproved(effect, by, `${commit.workflowId}.yaml`, deps.store, d);
   if (outcome.type === 'DEPLOY_FAILED')
-    log().error('approved definition change not deployed', { workflowId: commit.workflowId, ...outcome.data });
+    log().error('approved definition change not deployed', {
+      workflowId: commit.workflowId,
+      ...outcome.data,
+    });
   const signer = (d.signer ?? actorSigner)();
   const event = signedEvent(signer, commit.workflowId, { ...outcome, actor: ENGINE_ACTOR });
   try {
-    await sendEvent(deps.client, commit.workflowId, event, `${commit.workflowId}/${commit.record.seq}/${index}`);
+    await sendEvent(
+      deps.client,
+      commit.workflowId,
+      event,
+      `${commit.workflowId}/${commit.record.seq}/${index}`,
+    );
   } catch (err) {
     // Taken already (a retry after a lost answer): the instance has moved on.
-    if (err instanceof EventRejected && (err.code === 'INSTANCE_FINISHED' || err.code === 'CANNOT_TAKE')) return;
+    if (err instanceof EventRejected && (err.code === 'INSTANCE_FINISHED' || err.code === 'CANNOT_TAKE'))
+      return;
     throw err;
   }
   return undefined;

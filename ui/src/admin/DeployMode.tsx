@@ -12,7 +12,9 @@ export function useSingleAdminDeploy(): boolean | undefined {
   const [single, setSingle] = useState<boolean | undefined>();
   useEffect(() => {
     const ac = new AbortController();
-    api<{ deployment?: { singleAdmin?: boolean } }>('GET', '/api/definitions', undefined, { signal: ac.signal })
+    api<{ deployment?: { singleAdmin?: boolean } }>('GET', '/api/definitions', undefined, {
+      signal: ac.signal,
+    })
       .then((r) => setSingle(r.deployment?.singleAdmin === true))
       .catch(() => undefined);
     return () => ac.abort();

@@ -155,7 +155,11 @@ const validate = defineRoute({
 
 /** `{yaml, file?, note?}`: a draft to deploy, with the author's note for the reviewer. */
 const proposalBody = objectSchema<{ yaml: string; file?: string; note?: string }>(
-  { yaml: { type: 'string', maxLength: 200_000 }, file: matching(FILE_NAME), note: { type: 'string', maxLength: 2000 } },
+  {
+    yaml: { type: 'string', maxLength: 200_000 },
+    file: matching(FILE_NAME),
+    note: { type: 'string', maxLength: 2000 },
+  },
   ['yaml'],
 );
 
@@ -234,7 +238,13 @@ const deploy = defineRoute({
       sendJson(
         res,
         202,
-        { workflowId: p.workflowId, id: p.procedure, version: p.version, sha256: p.sha256, weakened: p.weakened },
+        {
+          workflowId: p.workflowId,
+          id: p.procedure,
+          version: p.version,
+          sha256: p.sha256,
+          weakened: p.weakened,
+        },
         { location: `/api/instances/${encodeURIComponent(p.workflowId)}` },
       );
       return;

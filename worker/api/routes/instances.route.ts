@@ -75,7 +75,8 @@ const start = defineRoute({
   async handle({ body, res, session }, app) {
     const def = app.definitionOf(body.procedure);
     // Its context (diff, proofs) is computed by the deploy route, never taken from a caller.
-    if (def.ir.id === DEFINITION_CHANGE) throw new ApiProblem(403, 'PROPOSED_THROUGH_DEPLOY', PROPOSED_THROUGH_DEPLOY);
+    if (def.ir.id === DEFINITION_CHANGE)
+      throw new ApiProblem(403, 'PROPOSED_THROUGH_DEPLOY', PROPOSED_THROUGH_DEPLOY);
     const input = body.input ?? {};
     const problems = app.schemasOf(def).startInputProblems(input);
     if (problems.length)

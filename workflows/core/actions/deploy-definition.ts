@@ -29,7 +29,13 @@ export const deployDefinition: ActionKind<DeployDefinitionAction> = {
   ],
   compile: (action) => ({
     type: '$effect',
-    params: ({ context, event }: { context: MachineContext; event: MachineEvent }): DeployDefinitionEffect => {
+    params: ({
+      context,
+      event,
+    }: {
+      context: MachineContext;
+      event: MachineEvent;
+    }): DeployDefinitionEffect => {
       const v = evaluateAll({ yaml: action.yaml, sha256: action.sha256 }, scopeOf(context, event));
       return {
         kind: 'deploy_definition',

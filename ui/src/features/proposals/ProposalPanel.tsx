@@ -56,7 +56,8 @@ export function ProposalPanel({ snapshot: s }: { snapshot: Snapshot }) {
         </dd>
         <dt>{pick({ zh: '版本', en: 'Version' })}</dt>
         <dd data-testid="proposal-versions">
-          {str(c.base_version) || pick({ zh: '（新程序）', en: '(new procedure)' })} → <strong>{str(c.version)}</strong>
+          {str(c.base_version) || pick({ zh: '（新程序）', en: '(new procedure)' })} →{' '}
+          <strong>{str(c.version)}</strong>
         </dd>
         <dt>{pick({ zh: '提出人', en: 'Proposed by' })}</dt>
         <dd>{str(c.author)}</dd>
@@ -71,7 +72,10 @@ export function ProposalPanel({ snapshot: s }: { snapshot: Snapshot }) {
       </dl>
       {leaf === 'deployed' && (
         <p className="proposal-outcome ok" role="status">
-          {pick({ zh: `已部署 ${procedure} ${str(c.version)}。`, en: `Deployed ${procedure} ${str(c.version)}.` })}
+          {pick({
+            zh: `已部署 ${procedure} ${str(c.version)}。`,
+            en: `Deployed ${procedure} ${str(c.version)}.`,
+          })}
         </p>
       )}
       {leaf === 'failed' && (

@@ -17,7 +17,8 @@ export function diffRows(diff: string): Row[] {
     else if (line.startsWith('@@')) rows.push({ kind: 'hunk', text: line });
     else if (line.startsWith('+')) rows.push({ kind: 'added', text: line.slice(1) });
     else if (line.startsWith('-')) rows.push({ kind: 'removed', text: line.slice(1) });
-    else if (line.startsWith('\\')) continue; // "\ No newline at end of file"
+    else if (line.startsWith('\\'))
+      continue; // "\ No newline at end of file"
     else rows.push({ kind: 'same', text: line.slice(1) });
   }
   return rows;
