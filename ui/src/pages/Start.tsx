@@ -6,7 +6,7 @@ import { useMemo, useState } from 'react';
 import type { ApiError } from '../api.ts';
 import { api, asApiError } from '../api.ts';
 import { loadDefinition, useApi, useDefinitions } from '../data.tsx';
-import { DEFINITION_CHANGE } from '../features/proposals/ProposalPanel.tsx';
+import { DEFINITION_CHANGE } from '../features/proposals/ids.ts';
 import { useI18n } from '../i18n.tsx';
 import { navigate, setQuery, useLocation } from '../router.tsx';
 import { ErrorBox, PageHeader } from '../components/common.tsx';

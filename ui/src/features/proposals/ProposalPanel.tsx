@@ -11,8 +11,7 @@ import type { Snapshot } from '../../types.ts';
 import { UnifiedDiff } from './UnifiedDiff.tsx';
 import './proposals.css';
 
-/** The procedure of a definition change. */
-export const DEFINITION_CHANGE = 'definition_change';
+export { DEFINITION_CHANGE } from './ids.ts';
 /** Context fields the panel shows (the generic details list leaves them out). */
 export const PROPOSAL_FIELDS: readonly string[] = ['yaml', 'diff', 'validation', 'sha256', 'hash'];
 
