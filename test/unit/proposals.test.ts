@@ -20,6 +20,7 @@ import type { LoadedDefinition } from '../../worker/definitions.ts';
 import {
   checkProposalSize,
   MAX_PROPOSAL_BYTES,
+  PROPOSED_THROUGH_DEPLOY,
   ProposalTooLarge,
   unifiedDiff,
   weakenedSafeguards,
@@ -213,6 +214,11 @@ describe('POST /api/definitions refuses before any instance starts', () => {
     ],
   ])('%s', async (_, body, status, code) => {
     expect(await post(body)).toEqual({ status, code });
+  });
+
+  it('custodia start refuses a definition change (its diff and proofs are the deploy route’s)', async () => {
+    const { startCommand } = await import('../../worker/cli/instance-commands.ts');
+    await expect(startCommand(['definition_change'])).rejects.toThrow(PROPOSED_THROUGH_DEPLOY);
   });
 
   it('GET /api/definitions says whether one admin deploys at once', async () => {
