@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '@temporalio/client';
 import { compileAction } from '../../workflows/core/actions/index.ts';
 import { loadProcedure } from '../../workflows/core/load.ts';
+import { validateProcedureText } from '../../workflows/core/validate.ts';
 import { hashProcedure } from '../../workflows/core/hash.ts';
 import { deployApproved, sha256Hex } from '../../worker/activities/deploy-definition.ts';
 import { createApi, type Api } from '../../worker/api/server.ts';
@@ -63,6 +64,15 @@ describe('the deploy_definition action kind', () => {
         event: { type: 'APPROVE', data: {}, actor: { id: 'bob', roles: ['admin'] } },
       }),
     ).toEqual({ kind: 'deploy_definition', yaml: 'id: x', sha256: 'ab' });
+  });
+
+  it('only the engine’s definition_change may carry it: elsewhere PROC_ENGINE_ONLY_ACTION at the action', () => {
+    const yaml = tiny('1.0.0').replace(
+      'on: { GO: { target: b, roles: staff } }',
+      `on: { GO: { target: b, roles: staff, actions: [{ deploy_definition: { yaml: "'x'", sha256: "'y'" } }] } }`,
+    );
+    const result = validateProcedureText(yaml, 'tiny.yaml');
+    expect(result.diagnostics.map((d) => [d.code, d.line])).toEqual([['PROC_ENGINE_ONLY_ACTION', 10]]);
   });
 
   it('the shipped definition_change refuses the author through its duty, in its IR', () => {

@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { DeployDefinitionEffect } from '../../workflows/core/actions/index.ts';
+import { DEPLOYING_PROCEDURE } from '../../workflows/core/actions/deploy-definition.ts';
 import type { Actor } from '../../workflows/core/ir.ts';
 import { actorSigner, type ActorSigner } from '../actor-keys.ts';
 import type { LoadedDefinition } from '../definitions.ts';
@@ -100,6 +101,15 @@ export async function executeDeployDefinition(
   effect: DeployDefinitionEffect,
   { commit, index, deps }: EffectSite,
 ): Promise<undefined> {
+  // Only the engine's own procedure deploys (loading refuses the action elsewhere); an IR from
+  // elsewhere that carries it deploys nothing.
+  if (commit.procedure !== DEPLOYING_PROCEDURE) {
+    log().error('deploy_definition ignored outside definition_change', {
+      workflowId: commit.workflowId,
+      procedure: commit.procedure,
+    });
+    return undefined;
+  }
   const d = deps.deployments;
   // Retryable: a worker wired to deploy picks it up (a worker without definitions cannot).
   if (!d)

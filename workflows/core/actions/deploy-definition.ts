@@ -17,12 +17,26 @@ export type DeployDefinitionEffect = {
   sha256: string;
 };
 
+/**
+ * The one procedure that may deploy: the engine's own, whose duties make a second admin approve.
+ * Any other procedure carrying this action would let one role deploy alone.
+ */
+export const DEPLOYING_PROCEDURE = 'definition_change';
+
 export const deployDefinition: ActionKind<DeployDefinitionAction> = {
   normalize(value) {
     const { yaml, sha256 } = value as { yaml: string; sha256: string };
     return { kind: 'deploy_definition', yaml, sha256 };
   },
-  check: () => {},
+  check(cx, _action, site) {
+    if (cx.ir.id === DEPLOYING_PROCEDURE) return;
+    cx.report(
+      'PROC_ENGINE_ONLY_ACTION',
+      site.pointer,
+      `deploy_definition in ${site.where}: only the engine's own "${DEPLOYING_PROCEDURE}" procedure deploys definitions`,
+      { at: 'key', hint: `deploy through POST /api/definitions (a "${DEPLOYING_PROCEDURE}" proposal)` },
+    );
+  },
   expressions: (action, pointer) => [
     { source: action.yaml, pointer: joinPointer(pointer, 'yaml') },
     { source: action.sha256, pointer: joinPointer(pointer, 'sha256') },
