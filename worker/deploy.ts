@@ -15,6 +15,7 @@
  */
 import { hashProcedure } from '../workflows/core/hash.ts';
 import type { Diagnostic } from '../workflows/core/diagnostics.ts';
+import type { InvariantResult } from '../workflows/core/verify/types.ts';
 import { assessDraft, type LoadedDefinition } from './drafts.ts';
 import type { AssessDraftAsync } from './draft-pool.ts';
 import type { DefinitionVersion, RecordsStore } from './records/types.ts';
@@ -87,6 +88,8 @@ export class DeployRefused extends Error {
     readonly code: DeployRefusalCode,
     message: string,
     readonly diagnostics: Diagnostic[] = [],
+    /** The draft, when it was valid (e.g. the one already deployed). */
+    readonly definition?: LoadedDefinition,
   ) {
     super(message);
   }
@@ -99,19 +102,30 @@ export interface DeployResult {
   diagnostics: Diagnostic[];
 }
 
+/** A draft that passed the draft pipeline and the version checks: ready to be written. */
+export interface PreparedDeployment {
+  definition: LoadedDefinition;
+  /** Warnings (errors refuse the deployment). */
+  diagnostics: Diagnostic[];
+  /** The all-paths proof of each invariant. */
+  proof: InvariantResult[];
+  /** The version current when it was prepared (undefined: a new procedure). */
+  current?: LoadedDefinition;
+}
+
 /**
- * Validate, prove and deploy `yaml` as a new version by `by`; on success it is current in
- * `definitions`. Throws `DeployRefused` (nothing written) when it may not go live.
+ * Assess `yaml` through the one draft pipeline and check its version against the store and the
+ * current version. Throws `DeployRefused` when it may not go live; writes nothing. Both a proposal
+ * (`POST /api/definitions`) and its approval (the `deploy_definition` effect) run it.
  */
-export async function deployDefinitionText(
+export async function prepareDeployment(
   store: RecordsStore,
-  definitions: Map<string, LoadedDefinition>,
+  definitions: ReadonlyMap<string, LoadedDefinition>,
   yaml: string,
-  by: string,
   file = 'draft.yaml',
   /** How the draft is assessed: in this thread by default; the API passes its draft pool's. */
   assess: AssessDraftAsync = async (text, name, known) => assessDraft(text, name, known),
-): Promise<DeployResult> {
+): Promise<PreparedDeployment> {
   const assessment = await assess(yaml, file, definitions);
   const { diagnostics, definition: def } = assessment;
   if (!assessment.valid || !def) {
@@ -128,6 +142,8 @@ export async function deployDefinitionText(
     throw new DeployRefused(
       'ALREADY_DEPLOYED',
       `${ir.id}@${ir.version} is already deployed with this content`,
+      [],
+      def,
     );
   if (existing)
     throw new DeployRefused(
@@ -140,6 +156,22 @@ export async function deployDefinitionText(
       'VERSION_NOT_NEWER',
       `${ir.id}@${ir.version} is not higher than the current version ${current.ir.version}; raise \`version:\``,
     );
+  return { definition: def, diagnostics, proof: assessment.proof ?? [], ...(current ? { current } : {}) };
+}
+
+/**
+ * Write a prepared version (with its audit record) and make it current in `definitions`.
+ * Throws `DeployRefused('VERSION_EXISTS')` when another deployment of that version won the race.
+ */
+export async function commitDeployment(
+  store: RecordsStore,
+  definitions: Map<string, LoadedDefinition>,
+  prepared: PreparedDeployment,
+  yaml: string,
+  by: string,
+): Promise<DeployResult> {
+  const { definition: def } = prepared;
+  const { ir } = def;
   let version: DefinitionVersion;
   try {
     version = await store.deployDefinition({
@@ -158,5 +190,22 @@ export async function deployDefinitionText(
   // Another process may have deployed a higher version meanwhile: only move forward.
   const now = definitions.get(ir.id);
   if (!now || compareVersions(ir.version, now.ir.version) > 0) definitions.set(ir.id, def);
-  return { definition: def, version, diagnostics };
+  return { definition: def, version, diagnostics: prepared.diagnostics };
+}
+
+/**
+ * Validate, prove and deploy `yaml` as a new version by `by` at once (single-admin mode, tools);
+ * on success it is current in `definitions`. Throws `DeployRefused` (nothing written) when it may
+ * not go live.
+ */
+export async function deployDefinitionText(
+  store: RecordsStore,
+  definitions: Map<string, LoadedDefinition>,
+  yaml: string,
+  by: string,
+  file = 'draft.yaml',
+  assess?: AssessDraftAsync,
+): Promise<DeployResult> {
+  const prepared = await prepareDeployment(store, definitions, yaml, file, assess);
+  return commitDeployment(store, definitions, prepared, yaml, by);
 }

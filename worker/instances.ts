@@ -83,9 +83,13 @@ export async function sendEvent(
   client: Client,
   workflowId: string,
   event: SignedEventInput,
+  /** A fixed update id, so Temporal takes a repeated send once (an activity's retry). */
+  updateId?: string,
 ): Promise<EventResult> {
   try {
-    return await client.workflow.getHandle(workflowId).executeUpdate(eventUpdate, { args: [event] });
+    return await client.workflow
+      .getHandle(workflowId)
+      .executeUpdate(eventUpdate, { args: [event], ...(updateId ? { updateId } : {}) });
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
       const code =

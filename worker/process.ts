@@ -23,6 +23,7 @@ import { definitionDirs, definitionsRefreshMs, sdkLogLevel, sdkMetricsAddress } 
 import { openStore, type OpenStoreOptions, type RecordsStore } from './records/store.ts';
 import { isRecordsError } from './records/errors.ts';
 import { createCustodiaWorker } from './worker.ts';
+import { syncSchedules } from './schedules.ts';
 import { refreshFromStore } from './deploy.ts';
 import { log } from './log.ts';
 import { workerRestarts } from './metrics.ts';
@@ -158,6 +159,13 @@ export async function runWorker(
       taskQueue: config.taskQueue,
       store,
       definition: (id) => definitions.get(id),
+      // Approved definition changes deploy here: current in this process at once, schedules synced.
+      deployments: {
+        definitions,
+        onDeployed: async () => {
+          await syncSchedules(client, definitions.values(), config.taskQueue);
+        },
+      },
       ...(opts.bundle ? { bundle: opts.bundle } : {}),
     });
   let worker = await create();

@@ -174,6 +174,12 @@ export const SETTINGS = {
     default: '30000',
     description: 'how often (ms, ≥ 1000) a process picks up versions deployed through another process',
   },
+  CUSTODIA_SINGLE_ADMIN_DEPLOY: {
+    area: 'definitions',
+    default: 'false',
+    description:
+      'true: `POST /api/definitions` deploys at once (development; the UI shows a warning) unless the draft drops or changes a duty or invariant; else a second admin approves',
+  },
   DATABASE_URL: {
     area: 'records',
     default: null,
@@ -679,4 +685,12 @@ export function registerExportLimit(env: Env = process.env): number {
   if (!Number.isInteger(n) || n < 1)
     throw new Error(`CUSTODIA_REGISTER_EXPORT_LIMIT must be a positive integer, not "${raw}"`);
   return n;
+}
+
+/** Whether one admin may deploy at once (`CUSTODIA_SINGLE_ADMIN_DEPLOY`; development only). */
+export function singleAdminDeploy(env: Env = process.env): boolean {
+  const raw = (setting('CUSTODIA_SINGLE_ADMIN_DEPLOY', env) ?? '').trim().toLowerCase();
+  if (raw === '' || raw === 'false' || raw === '0') return false;
+  if (raw === 'true' || raw === '1') return true;
+  throw new Error(`CUSTODIA_SINGLE_ADMIN_DEPLOY must be true or false, got "${raw}"`);
 }

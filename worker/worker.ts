@@ -8,6 +8,7 @@ import type { Client } from '@temporalio/client';
 // Types only: webpack is the Temporal bundler's own (its DefinePlugin is reached through the compiler).
 import type { Compiler, WebpackPluginInstance } from 'webpack';
 import { createProcedureActivities } from './activities/procedure.activities.ts';
+import type { DeploymentDeps } from './activities/deploy-definition.ts';
 import { trustedActorKeys } from './actor-keys.ts';
 import type { LoadedDefinition } from './definitions.ts';
 import type { RecordsStore } from './records/store.ts';
@@ -22,6 +23,8 @@ export interface WorkerOptions {
   taskQueue: string;
   store: RecordsStore;
   definition(id: string): LoadedDefinition | undefined;
+  /** Deploying approved definition changes (the `deploy_definition` effect). */
+  deployments?: DeploymentDeps;
   /** A prebuilt bundle (tests and benchmarks reuse one); built from WORKFLOWS_PATH otherwise. */
   bundle?: WorkflowBundle;
   maxConcurrentWorkflowTaskExecutions?: number;
@@ -93,6 +96,7 @@ export async function createCustodiaWorker(opts: WorkerOptions): Promise<Worker>
       client: opts.client,
       taskQueue: opts.taskQueue,
       definition: opts.definition,
+      ...(opts.deployments ? { deployments: opts.deployments } : {}),
     }),
     ...(opts.maxConcurrentWorkflowTaskExecutions
       ? { maxConcurrentWorkflowTaskExecutions: opts.maxConcurrentWorkflowTaskExecutions }

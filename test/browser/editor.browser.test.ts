@@ -19,6 +19,9 @@ beforeAll(async () => {
   stack = await startStack({
     definitions: shippedDefinitions('file_access', 'violation_case'),
     users: [ADMIN],
+    // Deploying at once (development mode, with its warning banner); the four-eyes flow is
+    // proposal.browser.test.ts.
+    singleAdminDeploy: true,
   });
 });
 
@@ -94,6 +97,10 @@ describe('definition editor in the browser', () => {
     await page.getByRole('region', { name: 'Definition YAML' }).locator('.cm-content').waitFor();
     const summary = page.getByRole('region', { name: 'Diagnostics' }).getByRole('status');
     await expect.poll(() => textOf(summary)).toContain('No problems');
+    // Single-admin deploys are on: the page says so.
+    await expect
+      .poll(() => textOf(page.getByTestId('single-admin-banner')))
+      .toContain('Single-admin deploys are on (CUSTODIA_SINGLE_ADMIN_DEPLOY)');
 
     await replaceText(page, broken);
     const diagnostic = page

@@ -68,6 +68,8 @@ export interface StackOptions {
   users: readonly TestUser[];
   /** Sign audit checkpoints with a key in this folder (evidence packs need one); default none. */
   checkpointDir?: string;
+  /** One admin deploys at once (CUSTODIA_SINGLE_ADMIN_DEPLOY; default: a second admin approves). */
+  singleAdminDeploy?: boolean;
 }
 
 /** The shipped definitions with the given ids only (a definition being edited elsewhere cannot break a test). */
@@ -124,6 +126,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       taskQueue: config.taskQueue,
       uiDir: inject('uiDir'),
       clauses: loadProcedureClauses([SHIPPED_DEFINITIONS]),
+      singleAdminDeploy: opts.singleAdminDeploy ?? false,
       onError: (err) => {
         serverErrors.push(err);
         console.error('[browser] API error:', err);

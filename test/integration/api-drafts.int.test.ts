@@ -114,6 +114,8 @@ beforeAll(async () => {
     taskQueue: h.config.taskQueue,
     onError: (err) => serverErrors.push(err),
     draftPool: { timeoutMs: 1500 },
+    // Deploys at once (single-admin mode): the four-eyes flow is proposals.int.test.ts.
+    singleAdminDeploy: true,
   });
   base = await api.listen(0);
   [ada, alice] = await Promise.all([login('ada'), login('alice')]);

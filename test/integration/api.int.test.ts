@@ -238,6 +238,8 @@ for (const backend of backends)
         definitions: h.definitions,
         taskQueue: h.taskQueue,
         onError: (err) => serverErrors.push(err),
+        // Deploys at once (single-admin mode): version rules here; four-eyes in proposals.int.test.ts.
+        singleAdminDeploy: true,
       });
       base = await api.listen(0);
       [alice, dave, qm, mia] = await Promise.all([

@@ -20,6 +20,7 @@ import { log } from '../log.ts';
 import { compileSchemas, formatProblems, type SchemaSet } from '../../workflows/core/schemas.ts';
 import { unstorableText } from '../../workflows/core/storable.ts';
 import type { ProcedureIR } from '../../workflows/core/ir.ts';
+import { executeDeployDefinition, type DeploymentDeps } from './deploy-definition.ts';
 
 export interface ActivityDeps {
   store: RecordsStore;
@@ -27,6 +28,8 @@ export interface ActivityDeps {
   taskQueue: string;
   /** The deployed definitions, by procedure id (for `start` effects). */
   definition(id: string): LoadedDefinition | undefined;
+  /** Deploying approved definition changes (`deploy_definition`); absent: this worker cannot. */
+  deployments?: DeploymentDeps;
 }
 
 /** Where one effect sits: its transition and its 1-based index among that transition's effects. */
@@ -119,6 +122,7 @@ export const EFFECT_EXECUTORS = {
   record: { beforeCommit: inCommitTransaction },
   notify: { beforeCommit: inCommitTransaction },
   start: { beforeCommit: startLinkedInstance },
+  deploy_definition: { beforeCommit: executeDeployDefinition },
 } satisfies { [K in Effect['kind']]: EffectExecutor<Extract<Effect, { kind: K }>> };
 
 /** Run `effect`'s executor (one place that pairs an effect with its kind's executor). */

@@ -21,6 +21,7 @@ import { createHashPool, type HashPool, type HashPoolOptions } from './hash-pool
 import { trustedProxiesSetting, trustedProxyList, type TrustedProxies } from './network.ts';
 import { DEFAULT_SIGN_IN_BUDGETS, SignInLimits, type SignInBudgets } from './sign-in-limits.ts';
 import { uiFiles, type UiFiles } from './static.ts';
+import { singleAdminDeploy } from '../settings.ts';
 
 export interface ApiOptions {
   client: Client;
@@ -60,6 +61,8 @@ export interface ApiOptions {
   oidc?: OidcSettings;
   /** Told after a new version was deployed through the API (e.g. to sync its schedule). */
   onDeployed?: (def: LoadedDefinition) => void | Promise<void>;
+  /** One admin deploys at once (development; default CUSTODIA_SINGLE_ADMIN_DEPLOY). */
+  singleAdminDeploy?: boolean;
 }
 
 export interface ApiContext {
@@ -84,6 +87,8 @@ export interface ApiContext {
   readonly ui?: UiFiles;
   readonly onError: (err: unknown, req: IncomingMessage | undefined) => void;
   readonly onDeployed?: (def: LoadedDefinition) => void | Promise<void>;
+  /** One admin deploys at once (no second admin's approval): development only. */
+  readonly singleAdminDeploy: boolean;
   /** The OpenAPI document of the routes served. */
   openApi(): object;
   /** The compiled JSON Schemas of a definition (cached by hash). */
@@ -136,6 +141,7 @@ export function createContext(opts: ApiOptions, openApi: () => object): ApiConte
     ...(opts.uiDir ? { ui: uiFiles(opts.uiDir) } : {}),
     onError: opts.onError ?? ((err: unknown) => console.error('custodia api: unexpected error', err)),
     ...(opts.onDeployed ? { onDeployed: opts.onDeployed } : {}),
+    singleAdminDeploy: opts.singleAdminDeploy ?? singleAdminDeploy(),
     openApi,
     schemasOf(def) {
       let s = schemas.get(def.hash);

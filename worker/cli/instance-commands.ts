@@ -3,6 +3,7 @@
  * acts as a directory user (records store): it must exist, be enabled and hold the roles; the
  * event carries an assertion signed with the actor key, which the engine verifies.
  */
+import { DEFINITION_CHANGE, PROPOSED_THROUGH_DEPLOY } from '../proposals.ts';
 import os from 'node:os';
 import { formatDiagnostic } from '../../workflows/core/diagnostics.ts';
 import { loadDefinitions } from '../definitions.ts';
@@ -31,6 +32,7 @@ export async function startCommand(args: string[]): Promise<number> {
   });
   const [procedureId, ...extra] = positionals;
   if (!procedureId || extra.length) throw new UsageError('start needs exactly one <procedureId>');
+  if (procedureId === DEFINITION_CHANGE) throw new Error(PROPOSED_THROUGH_DEPLOY);
   // The draft pipeline over the definition files, proving only the procedure being started
   // (all of them take seconds).
   const set = loadDefinitions(definitionDirs(), process.cwd(), { verify: (id) => id === procedureId });

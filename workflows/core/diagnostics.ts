@@ -35,6 +35,8 @@ export type DiagnosticCode =
   | 'PROC_RECORD_TYPE_MISMATCH'
   /** An action whose kind is none of the registered ones (`actions/`). */
   | 'PROC_UNKNOWN_ACTION'
+  /** An action only the engine's own procedure may carry (`deploy_definition` outside `definition_change`). */
+  | 'PROC_ENGINE_ONLY_ACTION'
   /** An expression could run too long: comprehensions nested too deep, or a `matches` regex that can backtrack. */
   | 'PROC_EXPRESSION_COST'
   /** More diagnostics were found than are reported (the last one says how many). */

@@ -77,7 +77,17 @@ export interface StartAction {
   input?: Record<string, Expression>;
 }
 
-export type ActionIR = AssignAction | RecordAction | NotifyAction | StartAction;
+/**
+ * Deploy a definition text as a new version (the engine's own `definition_change` procedure):
+ * `yaml` and `sha256` are expressions; the text must hash to `sha256`.
+ */
+export interface DeployDefinitionAction {
+  kind: 'deploy_definition';
+  yaml: Expression;
+  sha256: Expression;
+}
+
+export type ActionIR = AssignAction | RecordAction | NotifyAction | StartAction | DeployDefinitionAction;
 
 export interface TransitionIR {
   /** Event type; for delayed transitions, absent. */

@@ -11,6 +11,7 @@ import { api, ApiError } from '../api.ts';
 import { Diagram } from '../diagram/Diagram.tsx';
 import { useI18n } from '../i18n.tsx';
 import { DeployControls } from './Deploy.tsx';
+import { SingleAdminBanner, useSingleAdminDeploy } from './DeployMode.tsx';
 import { DiagnosticList } from './DiagnosticList.tsx';
 import { DiffView } from './DiffView.tsx';
 import { Simulator, type SimulationView } from './Simulator.tsx';
@@ -55,6 +56,7 @@ export function DefinitionEditorPage(props: { id?: string; navigate: (path: stri
   const [tab, setTab] = useState<Tab>('simulator');
   const [sim, setSim] = useState<SimulationView | undefined>();
   const [shown, setShown] = useState<{ id: string; path: string[] } | undefined>();
+  const singleAdmin = useSingleAdminDeploy();
   const editor = useRef<EditorHandle | undefined>(undefined);
 
   const load = useCallback(async () => {
@@ -193,6 +195,7 @@ export function DefinitionEditorPage(props: { id?: string; navigate: (path: stri
             version={ir?.version}
             disabled={disabledWhy !== undefined}
             disabledWhy={disabledWhy}
+            singleAdmin={singleAdmin}
             onDeployed={() => {
               void load().then(() => setDetail((d) => (d ? { ...d, yaml: draft } : d)));
             }}
@@ -201,6 +204,7 @@ export function DefinitionEditorPage(props: { id?: string; navigate: (path: stri
           />
         </div>
       </header>
+      <SingleAdminBanner single={singleAdmin} />
       <div className="editor-grid">
         <section className="editor-pane" role="region" aria-label="Definition YAML">
           {draft === undefined ? (

@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react';
 import { api, ApiError } from '../api.ts';
 import { useI18n } from '../i18n.tsx';
 import { VersionTable } from './DefinitionEditorPage.tsx';
+import { SingleAdminBanner } from './DeployMode.tsx';
 import type { DefinitionDetail, DefinitionSummary } from './types.ts';
 import './admin.css';
 
@@ -11,12 +12,19 @@ export function DefinitionsPage(props: { navigate: (path: string) => void }) {
   const [list, setList] = useState<DefinitionSummary[] | undefined>();
   const [details, setDetails] = useState<Record<string, DefinitionDetail>>({});
   const [error, setError] = useState<string | undefined>();
+  const [singleAdmin, setSingleAdmin] = useState<boolean | undefined>();
 
   useEffect(() => {
     const ac = new AbortController();
-    api<{ definitions: DefinitionSummary[] }>('GET', '/api/definitions', undefined, { signal: ac.signal })
+    api<{ definitions: DefinitionSummary[]; deployment?: { singleAdmin?: boolean } }>(
+      'GET',
+      '/api/definitions',
+      undefined,
+      { signal: ac.signal },
+    )
       .then((r) => {
         setList(r.definitions);
+        setSingleAdmin(r.deployment?.singleAdmin === true);
         for (const d of r.definitions)
           api<DefinitionDetail>('GET', `/api/definitions/${encodeURIComponent(d.id)}`, undefined, {
             signal: ac.signal,
@@ -39,6 +47,7 @@ export function DefinitionsPage(props: { navigate: (path: string) => void }) {
           {pick({ zh: '新建定义', en: 'New definition' })}
         </button>
       </header>
+      <SingleAdminBanner single={singleAdmin} />
       {error && <p role="alert">{error}</p>}
       {!list && !error && (
         <p className="muted" role="status">

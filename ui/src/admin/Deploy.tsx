@@ -1,11 +1,16 @@
-/** Deploy: confirm, `POST /api/definitions`, show the outcome (or why the server refused). */
+/**
+ * Deploy: confirm, `POST /api/definitions`, show the outcome (or why the server refused). The
+ * outcome is a proposal (202: a second admin approves it, linked) unless single-admin deploys are
+ * on (201: deployed at once).
+ */
 import { useState } from 'react';
 import type { Diagnostic } from '../../../workflows/core/diagnostics.ts';
 import { api, ApiError } from '../api.ts';
 import { useI18n } from '../i18n.tsx';
-import type { DeployResult } from './types.ts';
+import { Link } from '../router.tsx';
+import type { DeployResult, ProposalResult } from './types.ts';
 
-export type DeployOutcome = { ok: DeployResult } | { error: ApiError };
+export type DeployOutcome = { ok: DeployResult } | { proposed: ProposalResult } | { error: ApiError };
 
 export function DeployControls(props: {
   yaml: string;
@@ -13,6 +18,8 @@ export function DeployControls(props: {
   version?: string | undefined;
   disabled: boolean;
   disabledWhy?: string | undefined;
+  /** Single-admin deploys are on (the confirmation says "deploy", not "propose"). */
+  singleAdmin?: boolean | undefined;
   onDeployed: (r: DeployResult) => void;
   onRefused: (diagnostics: Diagnostic[]) => void;
   navigate: (path: string) => void;
@@ -25,9 +32,12 @@ export function DeployControls(props: {
   const deploy = async (): Promise<void> => {
     setBusy(true);
     try {
-      const r = await api<DeployResult>('POST', '/api/definitions', { yaml: props.yaml });
-      setOutcome({ ok: r });
-      props.onDeployed(r);
+      const r = await api<DeployResult | ProposalResult>('POST', '/api/definitions', { yaml: props.yaml });
+      if ('workflowId' in r) setOutcome({ proposed: r });
+      else {
+        setOutcome({ ok: r });
+        props.onDeployed(r);
+      }
     } catch (err) {
       const e =
         err instanceof ApiError ? err : new ApiError({ status: 0, code: 'ERROR', detail: String(err) });
@@ -54,6 +64,8 @@ export function DeployControls(props: {
           zh: '版本号必须高于当前部署的版本。',
           en: 'The version must be higher than the deployed one.',
         });
+      case 'PROPOSAL_TOO_LARGE':
+        return pick({ zh: '定义文本超过 100 kB。', en: 'The definition text is over 100 kB.' });
       case 'NOT_ADMIN':
         return pick({ zh: '只有管理员可以部署定义。', en: 'Only administrators deploy definitions.' });
       case 'DEFINITION_INVALID':
@@ -90,12 +102,21 @@ export function DeployControls(props: {
             aria-labelledby="deploy-confirm-title"
             aria-describedby="deploy-confirm-text"
           >
-            <h2 id="deploy-confirm-title">{pick({ zh: '部署此定义？', en: 'Deploy this definition?' })}</h2>
+            <h2 id="deploy-confirm-title">
+              {props.singleAdmin
+                ? pick({ zh: '部署此定义？', en: 'Deploy this definition?' })
+                : pick({ zh: '提交此定义供批准？', en: 'Propose this definition?' })}
+            </h2>
             <p id="deploy-confirm-text">
-              {pick({
-                zh: `将部署 ${props.id ?? ''} 的版本 ${props.version ?? ''}。新实例将使用此版本；运行中的实例保持原版本。`,
-                en: `Version ${props.version ?? ''} of ${props.id ?? ''} will be deployed. New instances use it; running instances keep their version.`,
-              })}
+              {props.singleAdmin
+                ? pick({
+                    zh: `将部署 ${props.id ?? ''} 的版本 ${props.version ?? ''}。新实例将使用此版本；运行中的实例保持原版本。`,
+                    en: `Version ${props.version ?? ''} of ${props.id ?? ''} will be deployed. New instances use it; running instances keep their version.`,
+                  })
+                : pick({
+                    zh: `将提出 ${props.id ?? ''} 的版本 ${props.version ?? ''}：另一名管理员批准后才部署。新实例届时使用此版本；运行中的实例保持原版本。`,
+                    en: `Version ${props.version ?? ''} of ${props.id ?? ''} will be proposed: it is deployed when another administrator approves it. New instances then use it; running instances keep their version.`,
+                  })}
             </p>
             <div className="modal-actions">
               <button type="button" onClick={() => setConfirming(false)} disabled={busy}>
@@ -128,6 +149,25 @@ export function DeployControls(props: {
           >
             {pick({ zh: '启动此版本的实例', en: 'Start an instance of this version' })}
           </button>
+        </div>
+      )}
+      {outcome && 'proposed' in outcome && (
+        <div className="deploy-result ok proposed" role="status">
+          <p>
+            {pick({
+              zh: `已提出 ${outcome.proposed.id} 版本 ${outcome.proposed.version}，等待另一名管理员批准。`,
+              en: `Proposed ${outcome.proposed.id} version ${outcome.proposed.version}, awaiting a second admin.`,
+            })}{' '}
+            <Link to={`/instances/${encodeURIComponent(outcome.proposed.workflowId)}`}>
+              {pick({ zh: '查看变更', en: 'Open the proposal' })}
+            </Link>
+          </p>
+          {outcome.proposed.weakened.length > 0 && (
+            <p className="muted">
+              {pick({ zh: '删除或修改的保障：', en: 'Safeguards dropped or altered: ' })}
+              {outcome.proposed.weakened.join('; ')}
+            </p>
+          )}
         </div>
       )}
       {outcome && 'error' in outcome && (

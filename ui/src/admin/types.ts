@@ -33,6 +33,16 @@ export interface DeployResult extends DeployedVersion {
   diagnostics: Diagnostic[];
 }
 
+/** `POST /api/definitions` → 202: a `definition_change` instance a second admin must approve. */
+export interface ProposalResult {
+  workflowId: string;
+  id: string;
+  version: string;
+  sha256: string;
+  /** Safeguards of the current version the change drops or alters. */
+  weakened: string[];
+}
+
 export interface ServerValidation {
   valid: boolean;
   id?: string;

@@ -25,6 +25,7 @@ import {
 import { SchemaForm } from '../components/SchemaForm.tsx';
 import { Diagram } from '../lazy.tsx';
 import { UserName, useUserNames } from '../features/users/names.tsx';
+import { DEFINITION_CHANGE, PROPOSAL_FIELDS, ProposalPanel } from '../features/proposals/ProposalPanel.tsx';
 import { useUser } from '../session.tsx';
 import type { Json, ProcedureIR, Text, TransitionIR } from '../../../workflows/core/ir.ts';
 import { isRejectionCode, type RejectionCode } from '../../../workflows/core/rejections.ts';
@@ -111,6 +112,7 @@ export function InstancePage({ id }: { id: string }) {
       <div className="instance-grid">
         <div className="instance-main">
           <CurrentState snapshot={s} ir={ir} />
+          {s.procedure === DEFINITION_CHANGE && <ProposalPanel snapshot={s} />}
           {!s.done && (
             <Actions snapshot={s} ir={ir} stored={pinned.data?.stored ?? false} onDone={snap.reload} />
           )}
@@ -367,6 +369,8 @@ function Timeline({ log, ir }: { log: TransitionRecord[]; ir: ProcedureIR | unde
     setTarget(id);
     row.scrollIntoView({ block: 'center' });
   }, [log.length]);
+  // A definition change's text, diff and results are in its own panel, not in each row.
+  const hidden = ir?.id === DEFINITION_CHANGE ? PROPOSAL_FIELDS : [];
   const dataTitle = (event: string, key: string): string => {
     const props = ir?.events[event]?.data?.properties as Record<string, { title?: unknown }> | undefined;
     const t = splitTitle(props?.[key]?.title) ?? ir?.context[key]?.title;
@@ -424,12 +428,14 @@ function Timeline({ log, ir }: { log: TransitionRecord[]; ir: ProcedureIR | unde
                   <td>
                     {r.data && Object.keys(r.data).length ? (
                       <dl className="kv">
-                        {Object.entries(r.data).map(([k, v]) => (
-                          <div key={k}>
-                            <dt title={k}>{dataTitle(r.event, k)}</dt>
-                            <dd>{typeof v === 'string' ? v : JSON.stringify(v)}</dd>
-                          </div>
-                        ))}
+                        {Object.entries(r.data)
+                          .filter(([k]) => !hidden.includes(k))
+                          .map(([k, v]) => (
+                            <div key={k}>
+                              <dt title={k}>{dataTitle(r.event, k)}</dt>
+                              <dd>{typeof v === 'string' ? v : JSON.stringify(v)}</dd>
+                            </div>
+                          ))}
                       </dl>
                     ) : (
                       <span className="muted">—</span>
@@ -529,7 +535,11 @@ function Links({ snapshot: s }: { snapshot: Snapshot }) {
 
 function ContextPanel({ snapshot: s, ir }: { snapshot: Snapshot; ir: ProcedureIR | undefined }) {
   const { pick, text } = useI18n();
-  const entries = Object.entries(s.context).filter(([, v]) => v !== null && v !== undefined && v !== '');
+  // A definition change's text, diff and results are shown by its own panel.
+  const hidden = s.procedure === DEFINITION_CHANGE ? PROPOSAL_FIELDS : [];
+  const entries = Object.entries(s.context).filter(
+    ([k, v]) => v !== null && v !== undefined && v !== '' && !hidden.includes(k),
+  );
   return (
     <div className="card" aria-labelledby="context">
       <h2 id="context">{pick({ zh: '业务数据', en: 'Details' })}</h2>

@@ -6,6 +6,7 @@ import { useMemo, useState } from 'react';
 import type { ApiError } from '../api.ts';
 import { api, asApiError } from '../api.ts';
 import { loadDefinition, useApi, useDefinitions } from '../data.tsx';
+import { DEFINITION_CHANGE } from '../features/proposals/ids.ts';
 import { useI18n } from '../i18n.tsx';
 import { navigate, setQuery, useLocation } from '../router.tsx';
 import { ErrorBox, PageHeader } from '../components/common.tsx';
@@ -65,24 +66,27 @@ export function StartPage() {
       <div className="start-grid">
         <nav className="def-list" aria-label={pick({ zh: '可发起的流程', en: 'Procedures' })}>
           <ul>
-            {defs.map((d) => (
-              <li key={d.id}>
-                <button
-                  type="button"
-                  className={d.id === selected ? 'def-item selected' : 'def-item'}
-                  aria-pressed={d.id === selected}
-                  onClick={() => {
-                    setError(undefined);
-                    setQuery({ procedure: d.id });
-                  }}
-                >
-                  <span className="cell-title">{text(d.title)}</span>
-                  <span className="cell-sub mono">
-                    {d.id}@{d.version}
-                  </span>
-                </button>
-              </li>
-            ))}
+            {/* A definition change is proposed from the definitions editor (Deploy), not started here. */}
+            {defs
+              .filter((d) => d.id !== DEFINITION_CHANGE)
+              .map((d) => (
+                <li key={d.id}>
+                  <button
+                    type="button"
+                    className={d.id === selected ? 'def-item selected' : 'def-item'}
+                    aria-pressed={d.id === selected}
+                    onClick={() => {
+                      setError(undefined);
+                      setQuery({ procedure: d.id });
+                    }}
+                  >
+                    <span className="cell-title">{text(d.title)}</span>
+                    <span className="cell-sub mono">
+                      {d.id}@{d.version}
+                    </span>
+                  </button>
+                </li>
+              ))}
           </ul>
         </nav>
         <div className="card start-form">

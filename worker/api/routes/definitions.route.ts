@@ -1,8 +1,12 @@
-/** The procedures: what can be started, one definition and its deployed versions, drafts, deploying, clauses. */
+/**
+ * The procedures: what can be started, one definition and its deployed versions, drafts, deploying
+ * (a proposal a second admin approves, `../../proposals.ts`), clauses.
+ */
 import type { LoadedDefinition } from '../../definitions.ts';
 import { draftReport, type DraftAssessment } from '../../drafts.ts';
 import { DraftPoolBusy, DraftTooCostly } from '../../draft-pool.ts';
-import { DeployRefused, deployDefinitionText } from '../../deploy.ts';
+import { commitDeployment, DeployRefused } from '../../deploy.ts';
+import { prepareProposal, ProposalTooLarge, startProposal } from '../../proposals.ts';
 import type { ApiContext } from '../context.ts';
 import { ApiProblem, sendJson } from '../http.ts';
 import { FILE_NAME, ID, matching, VERSION } from '../patterns.ts';
@@ -66,7 +70,8 @@ const list = defineRoute({
   responses: { 200: { description: 'Definitions' } },
   async handle({ res }, app) {
     const out = [...app.definitions.values()].sort((a, b) => a.ir.id.localeCompare(b.ir.id)).map(summary);
-    sendJson(res, 200, { definitions: out });
+    // `deployment.singleAdmin`: deploys need no second admin (development); the UI warns.
+    sendJson(res, 200, { definitions: out, deployment: { singleAdmin: app.singleAdminDeploy } });
   },
 });
 
@@ -148,18 +153,53 @@ const validate = defineRoute({
   },
 });
 
+/** `{yaml, file?, note?}`: a draft to deploy, with the author's note for the reviewer. */
+const proposalBody = objectSchema<{ yaml: string; file?: string; note?: string }>(
+  {
+    yaml: { type: 'string', maxLength: 200_000 },
+    file: matching(FILE_NAME),
+    note: { type: 'string', maxLength: 2000 },
+  },
+  ['yaml'],
+);
+
+/** A refusal of the draft (nothing started, nothing written) as a problem. */
+function refusalProblem(err: unknown): unknown {
+  if (err instanceof ProposalTooLarge) return new ApiProblem(413, 'PROPOSAL_TOO_LARGE', err.message);
+  if (!(err instanceof DeployRefused)) return costProblem(err);
+  const status = err.code === 'DEFINITION_INVALID' ? 422 : 409;
+  return new ApiProblem(status, err.code, err.message, { diagnostics: err.diagnostics });
+}
+
 const deploy = defineRoute({
   method: 'POST',
   path: '/api/definitions',
   summary:
-    'Deploy a new version (admin): validated, every invariant proved, start links checked, ' +
-    'version new and higher than the current; immutable once deployed; running instances keep theirs',
+    'Propose a new version (admin): validated, every invariant proved, start links checked, version new ' +
+    'and higher than the current — then a `definition_change` instance that another admin must APPROVE ' +
+    '(the approval deploys it). With CUSTODIA_SINGLE_ADMIN_DEPLOY (development) it deploys at once, ' +
+    'unless it drops or changes a duty or invariant of the current version',
   auth: 'admin',
   action: 'deploying definitions',
-  body: draft,
+  body: proposalBody,
   responses: {
+    202: {
+      description:
+        'Proposed: {workflowId (the definition_change instance), id, version, sha256, weakened (safeguards the change drops or alters)}',
+      schema: {
+        type: 'object',
+        properties: {
+          workflowId: { type: 'string' },
+          id: { type: 'string' },
+          version: { type: 'string' },
+          sha256: { type: 'string' },
+          weakened: { type: 'array', items: { type: 'string' } },
+        },
+      },
+    },
     201: {
-      description: 'Deployed: {id, version, hash, deployedBy, deployedAt, diagnostics (warnings)}',
+      description:
+        'Deployed at once (single-admin mode only): {id, version, hash, deployedBy, deployedAt, diagnostics (warnings)}',
       schema: {
         type: 'object',
         properties: {
@@ -175,23 +215,45 @@ const deploy = defineRoute({
   },
   problems: {
     409: 'ALREADY_DEPLOYED (identical), VERSION_EXISTS (other content under that version), VERSION_NOT_NEWER',
+    413: 'PROPOSAL_TOO_LARGE (the text is over 100 kB)',
     ...costProblems,
   },
   async handle({ body, req, res, session }, app) {
+    const deps = {
+      client: app.client,
+      store: app.store,
+      definitions: app.definitions,
+      taskQueue: app.taskQueue,
+      assess: app.draftPool.assess,
+    };
+    let assessed;
+    try {
+      assessed = await prepareProposal(deps, body.yaml, body.file ?? 'draft.yaml');
+    } catch (err) {
+      throw refusalProblem(err);
+    }
+    const author = { id: session.user.id, roles: [...session.user.roles] };
+    if (!app.singleAdminDeploy || assessed.weakened.length) {
+      const p = await startProposal(deps, body.yaml, assessed, author, body.note);
+      sendJson(
+        res,
+        202,
+        {
+          workflowId: p.workflowId,
+          id: p.procedure,
+          version: p.version,
+          sha256: p.sha256,
+          weakened: p.weakened,
+        },
+        { location: `/api/instances/${encodeURIComponent(p.workflowId)}` },
+      );
+      return;
+    }
     let deployed;
     try {
-      deployed = await deployDefinitionText(
-        app.store,
-        app.definitions,
-        body.yaml,
-        session.user.id,
-        body.file,
-        app.draftPool.assess,
-      );
+      deployed = await commitDeployment(app.store, app.definitions, assessed.prepared, body.yaml, author.id);
     } catch (err) {
-      if (!(err instanceof DeployRefused)) throw costProblem(err);
-      const status = err.code === 'DEFINITION_INVALID' ? 422 : 409;
-      throw new ApiProblem(status, err.code, err.message, { diagnostics: err.diagnostics });
+      throw refusalProblem(err);
     }
     const { definition: def, version: v } = deployed;
     try {

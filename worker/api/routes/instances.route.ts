@@ -7,6 +7,7 @@ import { mayAccessClient } from '../../access.ts';
 import { actorSigner } from '../../actor-keys.ts';
 import { EventRejected, getSnapshot, sendEvent, signedEvent, startProcedure } from '../../instances.ts';
 import { auditRefusedEvent } from '../audit-events.ts';
+import { DEFINITION_CHANGE, PROPOSED_THROUGH_DEPLOY } from '../../proposals.ts';
 import { buildListQuery } from '../../visibility.ts';
 import { ApiProblem, sendJson } from '../http.ts';
 import { EVENT, ID, KEYWORD, LIMIT, LIST_KEYWORD, matching, PAGE_TOKEN } from '../patterns.ts';
@@ -67,12 +68,15 @@ const start = defineRoute({
     },
   },
   problems: {
-    403: 'CLIENT_NOT_ASSIGNED, CLIENT_REQUIRED (an instance you could not see afterwards)',
+    403: 'CLIENT_NOT_ASSIGNED, CLIENT_REQUIRED (an instance you could not see afterwards), PROPOSED_THROUGH_DEPLOY',
     404: 'UNKNOWN_PROCEDURE',
     422: 'INVALID_INPUT',
   },
   async handle({ body, res, session }, app) {
     const def = app.definitionOf(body.procedure);
+    // Its context (diff, proofs) is computed by the deploy route, never taken from a caller.
+    if (def.ir.id === DEFINITION_CHANGE)
+      throw new ApiProblem(403, 'PROPOSED_THROUGH_DEPLOY', PROPOSED_THROUGH_DEPLOY);
     const input = body.input ?? {};
     const problems = app.schemasOf(def).startInputProblems(input);
     if (problems.length)
