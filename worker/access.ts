@@ -11,7 +11,7 @@
  * Every API route, visibility query and audit read asks here.
  */
 import type { User } from './records/types.ts';
-import { allClientRoles, isAdmin, seesAllClients } from './roles.ts';
+import { allClientRoles, AUDITOR_ROLE, isAdmin, seesAllClients } from './roles.ts';
 import { quote } from './visibility.ts';
 
 export { isAdmin, seesAllClients };
@@ -62,7 +62,7 @@ export function isolationClause(user: User, clientlessIds: readonly string[] = [
 }
 
 /** What a signed-in user may need beyond signing in to call an API route. */
-export type Permission = 'admin' | 'verifyAuditChain';
+export type Permission = 'admin' | 'verifyAuditChain' | 'dashboard';
 
 export interface PermissionRule {
   /** Whether the user holds it. */
@@ -81,6 +81,14 @@ export const PERMISSIONS: Record<Permission, PermissionRule> = {
     code: 'NOT_ALLOWED',
     get holders() {
       return `users who see every client (${[...allClientRoles()].join(', ')}) and admins`;
+    },
+  },
+  // Managers' figures; each sees them only for the clients they may see (dashboard.ts).
+  dashboard: {
+    holds: (user) => seesAllClients(user) || isAdmin(user) || user.roles.includes(AUDITOR_ROLE),
+    code: 'NOT_ALLOWED',
+    get holders() {
+      return `managers (${[...allClientRoles()].join(', ')}), admins and auditors`;
     },
   },
 };

@@ -90,6 +90,8 @@ describe('API http helpers', () => {
         'GET /api/clauses',
         'GET /api/audit/verify',
         'GET /api/stalled/counts',
+        'GET /api/dashboard',
+        'GET /api/dashboard/instances',
         'GET /api/auth',
         'GET /api/oidc/login',
         'GET /api/oidc/callback',

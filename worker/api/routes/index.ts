@@ -6,6 +6,7 @@
 import type { Route } from '../route.ts';
 import { actorRoutes } from './actors.route.ts';
 import { auditRoutes } from './audit.route.ts';
+import { dashboardRoutes } from './dashboard.route.ts';
 import { definitionRoutes } from './definitions.route.ts';
 import { healthRoutes } from './health.route.ts';
 import { inboxRoutes } from './inbox.route.ts';
@@ -25,6 +26,7 @@ export const API_ROUTES: readonly Route[] = [
   ...actorRoutes,
   ...inboxRoutes,
   ...auditRoutes,
+  ...dashboardRoutes,
   ...notificationRoutes,
   ...metaRoutes,
   ...userRoutes,
