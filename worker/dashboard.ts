@@ -1,41 +1,50 @@
 /**
  * The manager's dashboard: open instances by procedure and state, overdue instances day by day,
  * cycle times, SLA breaches per month and workload per role and person — computed from the records
- * store's transition records (`records/dashboard-queries.ts`), with what only the definitions know
+ * store's transition records (`dashboard-index.ts` keeps them per process, reading only what was
+ * appended since; `dashboard-charts.ts` computes the figures), with what only the definitions know
  * (final states, SLAs, awaited roles) taken from every deployed version and the current files.
  */
 import { parseDuration } from '../workflows/core/duration.ts';
 import type { ProcedureIR, StateIR } from '../workflows/core/ir.ts';
 import { isLeaf } from '../workflows/core/ir-walk.ts';
+import type { InstanceHistory } from './dashboard-index.ts';
 import { seesAllClients } from './access.ts';
 import { isAdmin } from './roles.ts';
-import * as q from './records/dashboard-queries.ts';
+import * as c from './dashboard-charts.ts';
+import { transitionIndex } from './dashboard-index.ts';
 import type { RecordsStore, User } from './records/types.ts';
 
-export type { DrillDown } from './records/dashboard-queries.ts';
+export type { DashboardModel, DashboardPeriod, DashboardScope, DrillDown } from './dashboard-charts.ts';
 
-/** What the definitions say about their states, for every procedure@version given (deduplicated). */
-export function dashboardModel(irs: Iterable<ProcedureIR>): q.DashboardModel {
-  const model: q.DashboardModel = { sla: [], finals: [], awaits: [] };
-  const seen = new Set<string>();
+/** What the definitions say about their states, for every procedure@version given (first one wins). */
+export function dashboardModel(irs: Iterable<ProcedureIR>): c.DashboardModel {
+  const model: c.DashboardModel = { sla: new Map(), finals: new Map(), awaits: new Map() };
   for (const ir of irs) {
     const key = `${ir.id}@${ir.version}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    const pv = { procedure: ir.id, version: ir.version };
+    if (model.sla.has(key)) continue;
+    const sla = new Map<string, number>();
+    const awaits = new Map<string, readonly string[]>();
     const rolesOf = (s: StateIR): string[] => Object.values(s.on).flatMap((ts) => ts.flatMap((t) => t.roles));
     const walk = (s: StateIR, inherited: readonly string[]): void => {
       const ms = s.sla ? parseDuration(s.sla) : undefined;
-      if (s.path && ms !== undefined) model.sla.push({ ...pv, path: s.path, ms });
-      const roles = [...new Set([...inherited, ...rolesOf(s)])];
-      if (s.path && isLeaf(s))
-        for (const role of roles.sort()) model.awaits.push({ ...pv, state: s.path, role });
+      if (s.path && ms !== undefined) sla.set(s.path, ms);
+      const roles = [...new Set([...inherited, ...rolesOf(s)])].sort();
+      if (s.path && isLeaf(s)) awaits.set(s.path, roles);
       for (const child of Object.values(s.states)) walk(child, roles);
     };
     walk(ir.root, []);
-    for (const s of Object.values(ir.root.states))
-      if (s.type === 'final') model.finals.push({ ...pv, state: s.path });
+    model.sla.set(key, sla);
+    model.awaits.set(key, awaits);
     // Only the root's own final children end an instance (a parallel root's regions do not).
+    model.finals.set(
+      key,
+      new Set(
+        Object.values(ir.root.states)
+          .filter((s) => s.type === 'final')
+          .map((s) => s.path),
+      ),
+    );
   }
   return model;
 }
@@ -62,7 +71,7 @@ export class DashboardFilterError extends Error {
 }
 
 /** The period of a filter at `now`, or a `DashboardFilterError`. */
-export function dashboardPeriod(filter: DashboardFilter, now: Date): q.DashboardPeriod {
+export function dashboardPeriod(filter: DashboardFilter, now: Date): c.DashboardPeriod {
   const to = filter.to ?? now;
   const from = filter.from ?? new Date(to.getTime() - DEFAULT_PERIOD_DAYS * DAY);
   if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()))
@@ -83,8 +92,8 @@ export function dashboardScope(
   user: User,
   filter: Pick<DashboardFilter, 'client' | 'procedure'>,
   clientless: readonly string[],
-): q.DashboardScope {
-  const scope: q.DashboardScope = {};
+): c.DashboardScope {
+  const scope: c.DashboardScope = {};
   if (!seesAllClients(user)) {
     scope.clients = [...user.clients];
     if (isAdmin(user)) scope.clientless = [...clientless];
@@ -98,14 +107,14 @@ export interface Dashboard {
   /** When it was computed. */
   at: string;
   period: { from: string; to: string };
-  openByState: q.OpenStateCount[];
-  overdueByDay: q.OverduePoint[];
-  cycleTimes: q.CycleTime[];
-  breachesByMonth: q.BreachCount[];
-  awaitingByRole: q.RoleWorkload[];
-  transitionsByPerson: q.PersonWorkload[];
-  /** How long each query took (ms). */
-  timings: Record<DashboardChart, number>;
+  openByState: c.OpenStateCount[];
+  overdueByDay: c.OverduePoint[];
+  cycleTimes: c.CycleTime[];
+  breachesByMonth: c.BreachCount[];
+  awaitingByRole: c.RoleWorkload[];
+  transitionsByPerson: c.PersonWorkload[];
+  /** How long reading the new transition records and each chart took (ms). */
+  timings: Record<'read' | DashboardChart, number>;
 }
 
 export type DashboardChart =
@@ -116,21 +125,20 @@ export type DashboardChart =
   | 'awaitingByRole'
   | 'transitionsByPerson';
 
-/** Every chart's query, by name: the dashboard and the benchmark run the same list. */
-export const DASHBOARD_QUERIES: {
+/** Every chart, by name: the dashboard and the benchmark compute the same list. */
+export const DASHBOARD_CHARTS: {
   [K in DashboardChart]: (
-    db: Parameters<typeof q.openByState>[0],
-    scope: q.DashboardScope,
-    model: q.DashboardModel,
-    period: q.DashboardPeriod,
-  ) => Promise<Dashboard[K]>;
+    instances: InstanceHistory[],
+    model: c.DashboardModel,
+    period: c.DashboardPeriod,
+  ) => Dashboard[K];
 } = {
-  openByState: (db, scope, model) => q.openByState(db, scope, model),
-  overdueByDay: q.overdueByDay,
-  cycleTimes: q.cycleTimes,
-  breachesByMonth: q.breachesByMonth,
-  awaitingByRole: (db, scope, model) => q.awaitingByRole(db, scope, model),
-  transitionsByPerson: (db, scope, _model, period) => q.transitionsByPerson(db, scope, period),
+  openByState: (all, model) => c.openByState(all, model),
+  overdueByDay: c.overdueByDay,
+  cycleTimes: c.cycleTimes,
+  breachesByMonth: c.breachesByMonth,
+  awaitingByRole: (all, model) => c.awaitingByRole(all, model),
+  transitionsByPerson: (all, _model, period) => c.transitionsByPerson(all, period),
 };
 
 /** The definitions the dashboard interprets records with: every deployed version and the current files. */
@@ -141,41 +149,47 @@ export async function dashboardIRs(
   return [...[...current].map((d) => d.ir), ...(await store.definitionVersions()).map((d) => d.ir)];
 }
 
-/** Compute every chart, one query after the other (the embedded store runs one at a time anyway). */
+const ms = (t0: number): number => Math.round((performance.now() - t0) * 10) / 10;
+
+/** The instances in scope, with the transition records appended since the last call read first. */
+async function scoped(store: Pick<RecordsStore, 'readOnly'>, scope: c.DashboardScope) {
+  const t0 = performance.now();
+  const index = await transitionIndex(store);
+  return { instances: [...c.inScope(index.instances(), scope)], read: ms(t0) };
+}
+
+/** Compute every chart. */
 export async function computeDashboard(
   store: Pick<RecordsStore, 'readOnly'>,
-  scope: q.DashboardScope,
-  model: q.DashboardModel,
-  period: q.DashboardPeriod,
+  scope: c.DashboardScope,
+  model: c.DashboardModel,
+  period: c.DashboardPeriod,
 ): Promise<Dashboard> {
-  return store.readOnly(async (db) => {
-    const timings = {} as Record<DashboardChart, number>;
-    const out: Partial<Dashboard> = {};
-    for (const [name, query] of Object.entries(DASHBOARD_QUERIES) as [
-      DashboardChart,
-      (typeof DASHBOARD_QUERIES)[DashboardChart],
-    ][]) {
-      const t0 = performance.now();
-      (out as Record<string, unknown>)[name] = await query(db, scope, model, period);
-      timings[name] = Math.round((performance.now() - t0) * 10) / 10;
-    }
-    return {
-      at: period.now.toISOString(),
-      period: { from: period.from.toISOString(), to: period.to.toISOString() },
-      ...(out as Omit<Dashboard, 'at' | 'period' | 'timings'>),
-      timings,
-    };
-  });
+  const { instances, read } = await scoped(store, scope);
+  const timings = { read } as Dashboard['timings'];
+  const out: Partial<Dashboard> = {};
+  for (const name of Object.keys(DASHBOARD_CHARTS) as DashboardChart[]) {
+    const t0 = performance.now();
+    (out as Record<string, unknown>)[name] = DASHBOARD_CHARTS[name](instances, model, period);
+    timings[name] = ms(t0);
+  }
+  return {
+    at: period.now.toISOString(),
+    period: { from: period.from.toISOString(), to: period.to.toISOString() },
+    ...(out as Omit<Dashboard, 'at' | 'period' | 'timings'>),
+    timings,
+  };
 }
 
 /** The workflow ids behind one element of a chart. */
-export function dashboardInstances(
+export async function dashboardInstances(
   store: Pick<RecordsStore, 'readOnly'>,
-  scope: q.DashboardScope,
-  model: q.DashboardModel,
-  period: q.DashboardPeriod,
-  drill: q.DrillDown,
+  scope: c.DashboardScope,
+  model: c.DashboardModel,
+  period: c.DashboardPeriod,
+  drill: c.DrillDown,
   limit?: number,
 ): Promise<{ workflowIds: string[]; total: number }> {
-  return store.readOnly((db) => q.instancesBehind(db, scope, model, period, drill, limit));
+  const { instances } = await scoped(store, scope);
+  return c.instancesBehind(instances, model, period, drill, limit);
 }

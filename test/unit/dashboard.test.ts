@@ -15,7 +15,7 @@ import {
   dashboardScope,
   DashboardFilterError,
 } from '../../worker/dashboard.ts';
-import type { DashboardModel } from '../../worker/records/dashboard-queries.ts';
+import type { DashboardModel } from '../../worker/dashboard.ts';
 import type { RecordsStore, User } from '../../worker/records/types.ts';
 import { withMemoryStore } from '../support/records.ts';
 
@@ -120,16 +120,20 @@ beforeAll(async () => {
 
 describe('dashboard model', () => {
   it('takes SLAs, final states and awaited roles from the definition, once per version', () => {
-    expect(model.sla).toEqual([
-      { procedure: 'dash_review', version: '1.0.0', path: 'submitted', ms: DAY },
-      { procedure: 'dash_review', version: '1.0.0', path: 'review', ms: 3 * DAY },
+    const key = 'dash_review@1.0.0';
+    expect([...model.sla.keys()]).toEqual([key]);
+    expect([...model.sla.get(key)!]).toEqual([
+      ['submitted', DAY],
+      ['review', 3 * DAY],
     ]);
-    expect(model.finals.map((f) => f.state)).toEqual(['done', 'rejected']);
-    expect(model.awaits.map((a) => `${a.state}:${a.role}`)).toEqual([
-      'submitted:reviewer',
-      'review.checking:reviewer',
-      'review.deciding:reviewer',
-      'issuing:clerk',
+    expect([...model.finals.get(key)!]).toEqual(['done', 'rejected']);
+    expect([...model.awaits.get(key)!]).toEqual([
+      ['submitted', ['reviewer']],
+      ['review.checking', ['reviewer']],
+      ['review.deciding', ['reviewer']],
+      ['issuing', ['clerk']],
+      ['done', []],
+      ['rejected', []],
     ]);
   });
 });
@@ -159,7 +163,7 @@ describe('dashboard queries (memory store, known data)', () => {
       { actor: 'sam', transitions: 2, instances: 1 },
       { actor: 'carl', transitions: 1, instances: 1 },
     ]);
-    expect(Object.keys(d.timings)).toHaveLength(6);
+    expect(Object.keys(d.timings)).toHaveLength(7);
   });
 
   it('counts only the clients a user is assigned to, and the client and procedure filters', async () => {
