@@ -229,36 +229,58 @@ interface Overdue {
   e?: number;
 }
 
+interface SlaHistory {
+  stays: Stay[];
+  /** The last one may lie in the future (s ≥ now: not overdue yet): readers compare with now. */
+  overdue: Overdue[];
+}
+
+/** Computed once per instance and number of steps (histories only grow), whatever `now`. */
+const slaCache = new WeakMap<
+  InstanceHistory,
+  { steps: number; model: DashboardModel; history: SlaHistory }
+>();
+
 /** The instance's SLA stays and overdue intervals. */
-export function slaHistory(
-  i: InstanceHistory,
-  model: DashboardModel,
-  now: number,
-): { stays: Stay[]; overdue: Overdue[] } {
+export function slaHistory(i: InstanceHistory, model: DashboardModel): SlaHistory {
+  const cached = slaCache.get(i);
+  if (cached && cached.steps === i.steps.length && cached.model === model) return cached.history;
+  const history = computeSlaHistory(i, model);
+  slaCache.set(i, { steps: i.steps.length, model, history });
+  return history;
+}
+
+function computeSlaHistory(i: InstanceHistory, model: DashboardModel): SlaHistory {
   const sla = model.sla.get(keyOf(i));
   const stays: Stay[] = [];
   const overdue: Overdue[] = [];
   if (!sla?.size) return { stays, overdue };
   const active = new Map<string, Stay>();
-  i.steps.forEach((step, n) => {
-    const within = (path: string): boolean => step.leaves.some((l) => l === path || l.startsWith(`${path}.`));
+  const within = (leaves: readonly string[], path: string): boolean => {
+    for (const l of leaves)
+      if (l === path || (l.length > path.length && l.startsWith(path) && l[path.length] === '.')) return true;
+    return false;
+  };
+  for (let n = 0; n < i.steps.length; n++) {
+    const step = i.steps[n]!;
     for (const [path, stay] of active)
-      if (!within(path)) {
+      if (!within(step.leaves, path)) {
         stay.left = step.at;
         active.delete(path);
       }
     for (const [path, ms] of sla)
-      if (!active.has(path) && within(path)) {
+      if (!active.has(path) && within(step.leaves, path)) {
         const stay: Stay = { path, due: step.at + ms };
         active.set(path, stay);
         stays.push(stay);
       }
-    if (!active.size) return;
-    const due = Math.min(...[...active.values()].map((s) => s.due));
+    if (!active.size) continue;
+    let due = Infinity;
+    for (const s of active.values()) if (s.due < due) due = s.due;
     const next = i.steps[n + 1]?.at;
-    if (due < (next ?? now))
-      overdue.push({ s: Math.max(step.at, due), ...(next !== undefined ? { e: next } : {}) });
-  });
+    if (next === undefined) overdue.push({ s: Math.max(step.at, due) });
+    else if (due < next) overdue.push({ s: Math.max(step.at, due), e: next });
+  }
   return { stays, overdue };
 }
 
@@ -290,20 +312,21 @@ export function overdueByDay(
   const list = days(period);
   if (!list.length) return [];
   const now = period.now.getTime();
-  const first = list[0]!;
-  const delta = new Map<string, number>();
+  // Days as numbers (days since the epoch, UTC): the interval's ends bucketed into them.
+  const first = Math.floor(Date.parse(list[0]!) / DAY);
+  const delta = new Float64Array(list.length);
   const bump = (at: number, d: number): void => {
     if (at >= now) return;
-    const day = dayOf(at) < first ? first : dayOf(at);
-    delta.set(day, (delta.get(day) ?? 0) + d);
+    const k = Math.max(0, Math.floor(at / DAY) - first);
+    if (k < list.length) delta[k]! += d;
   };
   for (const i of instances)
-    for (const o of slaHistory(i, model, now).overdue) {
+    for (const o of slaHistory(i, model).overdue) {
       bump(o.s, 1);
       if (o.e !== undefined) bump(o.e, -1);
     }
   let running = 0;
-  return list.map((day) => ({ day, count: (running += delta.get(day) ?? 0) }));
+  return list.map((day, k) => ({ day, count: (running += delta[k]!) }));
 }
 
 /** SLA breaches per month of their due time, within the period, per procedure. */
@@ -332,7 +355,7 @@ export function breachesByMonth(
 function breachDues(i: InstanceHistory, model: DashboardModel, period: DashboardPeriod): number[] {
   const now = period.now.getTime();
   const end = Math.min(period.to.getTime(), now);
-  return slaHistory(i, model, now)
+  return slaHistory(i, model)
     .stays.filter((s) => (s.left ?? now) > s.due && s.due >= period.from.getTime() && s.due < end)
     .map((s) => s.due);
 }
@@ -363,7 +386,7 @@ export function instancesBehind(
         const t = dayEnd(drill.day, now);
         hit(
           i.id,
-          slaHistory(i, model, now)
+          slaHistory(i, model)
             .overdue.filter((o) => overdueAt(o, t))
             .map((o) => o.s),
         );

@@ -23,16 +23,35 @@ export interface TransitionRow {
   leaves: string[];
 }
 
-/** Up to `limit` transition records after `afterPosition`, in chain order (the primary key's). */
-export function transitionsAfter(
+type Packed = [number, string, number, number, string | null, string, string, string, string[]];
+
+/**
+ * Up to `limit` transition records after `afterPosition`, in chain order (the primary key's).
+ * Asked for as one JSON text rather than rows: the embedded store (PGlite) decodes each column
+ * of each row on its own, about ten times slower for 20,000 rows (measured: ~20 s against ~2 s for
+ * 100,000 records on the shared test machine).
+ */
+export async function transitionsAfter(
   db: SqlQueryable,
   afterPosition: number,
   limit: number,
 ): Promise<TransitionRow[]> {
-  return db.query<TransitionRow>(
-    `SELECT position, subject, seq, (extract(epoch FROM at) * 1000)::float8 AS at, client, actor,
-            body->>'procedure' AS procedure, body->>'version' AS version, body->'to' AS leaves
-     FROM audit_log WHERE position > $1 AND kind = 'transition' ORDER BY position LIMIT $2`,
+  const [row] = await db.query<{ rows: string | null }>(
+    `SELECT json_agg(json_build_array(position, subject, seq, (extract(epoch FROM at) * 1000)::bigint, client,
+              actor, body->'procedure', body->'version', body->'to') ORDER BY position)::text AS rows
+     FROM (SELECT * FROM audit_log WHERE position > $1 AND kind = 'transition' ORDER BY position LIMIT $2) t`,
     [afterPosition, limit],
   );
+  const packed = row?.rows ? (JSON.parse(row.rows) as Packed[]) : [];
+  return packed.map(([position, subject, seq, at, client, actor, procedure, version, leaves]) => ({
+    position,
+    subject,
+    seq,
+    at,
+    client,
+    actor,
+    procedure,
+    version,
+    leaves,
+  }));
 }
