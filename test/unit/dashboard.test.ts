@@ -252,6 +252,41 @@ describe('dashboard queries (memory store, known data)', () => {
     });
   });
 
+  it('picks up transitions committed after an earlier dashboard (only those are read)', async () => {
+    const scope = dashboardScope(manager, {}, []);
+    await computeDashboard(store, scope, model, PERIOD);
+    // d is accepted: its submitted stay ends (still a breach), review begins.
+    await store.commit(
+      {
+        workflowId: 'dash-d',
+        procedure: ir.id,
+        version: ir.version,
+        hash: 'h',
+        client: 'acme',
+        record: {
+          seq: 1,
+          at: at('2026-03-19T18:00Z'),
+          event: 'ACCEPT',
+          actor: { id: 'rita', roles: [] },
+          from: ['submitted'],
+          to: ['review.checking'],
+          clauses: [],
+        },
+        effects: [],
+      },
+      [],
+    );
+    const d = await computeDashboard(store, scope, model, PERIOD);
+    expect(d.openByState).toEqual([
+      { procedure: 'dash_review', state: 'review.checking', count: 2 },
+      { procedure: 'dash_review', state: 'submitted', count: 1 },
+    ]);
+    expect(d.breachesByMonth).toEqual([{ month: '2026-03', procedure: 'dash_review', count: 5 }]);
+    // d was overdue from 12:00 to 18:00 on 03-19 only: not at the day's end.
+    expect(d.overdueByDay.at(-1)).toEqual({ day: '2026-03-19', count: 2 });
+    expect(d.transitionsByPerson[0]).toEqual({ actor: 'rita', transitions: 6, instances: 4 });
+  });
+
   it('refuses a period it cannot compute', () => {
     expect(() => dashboardPeriod({ from: new Date('2026-03-02'), to: new Date('2026-03-01') }, NOW)).toThrow(
       DashboardFilterError,
