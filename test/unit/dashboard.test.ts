@@ -17,6 +17,7 @@ import {
 } from '../../worker/dashboard.ts';
 import type { DashboardModel } from '../../worker/dashboard.ts';
 import type { RecordsStore, User } from '../../worker/records/types.ts';
+import { PERMISSIONS } from '../../worker/access.ts';
 import { withMemoryStore } from '../support/records.ts';
 
 const ir = validateProcedureText(
@@ -116,6 +117,19 @@ beforeAll(async () => {
       from = to;
     }
   }
+});
+
+describe('who may open the dashboard', () => {
+  it('managers (the roles that see every client), admins and auditors; no one else', () => {
+    const holds = (roles: string[]): boolean => PERMISSIONS.dashboard.holds({ ...manager, roles });
+    expect(['quality_manager', 'general_manager', 'admin', 'auditor'].map((r) => holds([r]))).toEqual([
+      true,
+      true,
+      true,
+      true,
+    ]);
+    expect(holds(['project_staff', 'reviewer'])).toBe(false);
+  });
 });
 
 describe('dashboard model', () => {
