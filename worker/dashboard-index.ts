@@ -4,8 +4,8 @@
  * the first dashboard of a process reads the whole log once, every later one the new records only.
  * It is a cache of the audit log, nothing more: rebuilt from it at any time, and each process
  * (several API processes on one PostgreSQL) keeps its own.
- *
- * About 100 bytes per transition (state names and actor ids are shared strings).
+ * State names, actor ids and leaf lists are shared (interned), so memory grows with the number of
+ * transitions, not with the length of their records.
  */
 import { transitionsAfter, type TransitionRow } from './records/dashboard-queries.ts';
 import type { RecordsStore } from './records/types.ts';

@@ -309,7 +309,7 @@ export function DashboardPage() {
             <Figure
               id="open"
               title={pick({ zh: '未结束的实例：按流程和状态', en: 'Open instances by procedure and state' })}
-              summary={pick({ zh: `共 ${openInstances} 个状态中的实例`, en: `${openInstances} in all` })}
+              summary={pick({ zh: `共 ${openInstances} 个`, en: `${openInstances} in all` })}
               empty={!data.openByState.length}
             >
               <EChart
