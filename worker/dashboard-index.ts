@@ -31,8 +31,11 @@ export interface InstanceHistory {
   steps: Step[];
 }
 
-/** Records read per query while catching up. */
-const BATCH = 20_000;
+/**
+ * Records read per query while catching up, each batch in its own short read-only transaction: the
+ * embedded store runs one transaction at a time, and transitions being committed must not wait long.
+ */
+const BATCH = 5_000;
 
 export class TransitionIndex {
   private position = 0;
