@@ -291,7 +291,10 @@ async function main(): Promise<void> {
       const day = new Date(NOW.getTime() - DAY).toISOString().slice(0, 10);
       const drills: Record<string, DrillDown> = {
         'instances: overdue yesterday': { chart: 'overdue', day },
-        'instances: breaches this month': { chart: 'breaches', month: NOW.toISOString().slice(0, 7) },
+        'instances: breaches last month': {
+          chart: 'breaches',
+          month: new Date(NOW.getTime() - 30 * DAY).toISOString().slice(0, 7),
+        },
         'instances: cycle': { chart: 'cycle', procedure: ir.id },
         'instances: person': { chart: 'person', actor: 'reviewer-7' },
       };
@@ -304,8 +307,16 @@ async function main(): Promise<void> {
           `  ${k.padEnd(32)} ${String(f.median).padStart(7)} ${String(f.p95).padStart(7)} ${String(f.max).padStart(7)}  (${f.rows})`,
         );
     }
-    const worst = Math.max(...Object.values(results).flatMap((r) => Object.values(r).map((f) => f.median)));
-    console.log(`\nslowest median: ${worst} ms (goal ≤ 300 ms: ${worst <= 300 ? 'met' : 'NOT met'})`);
+    // The goal is per query: each chart and each drill-down (the whole dashboard is all six at once).
+    const perQuery = Object.values(results).flatMap((r) =>
+      Object.entries(r)
+        .filter(([k]) => k !== 'whole dashboard (API)')
+        .map(([, f]) => f.median),
+    );
+    const worst = Math.max(...perQuery);
+    console.log(
+      `\nslowest query (median): ${worst} ms (goal ≤ 300 ms each: ${worst <= 300 ? 'met' : 'NOT met'})`,
+    );
     const out = {
       at: new Date().toISOString(),
       machine: {
