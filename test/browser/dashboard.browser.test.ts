@@ -52,13 +52,28 @@ async function barsOf(page: Page, chart: string, colour: string) {
   await bars.first().waitFor();
   // Mouse clicks land in the viewport only.
   await page.locator(`[data-chart="${chart}"]`).scrollIntoViewIfNeeded();
-  const boxes = await bars.evaluateAll((els) =>
-    els.map((e) => {
-      const r = e.getBoundingClientRect();
-      return { x: r.x, y: r.y, width: r.width, height: r.height };
-    }),
-  );
-  return boxes.filter((b) => b.width > 1).sort((a, b) => a.y - b.y);
+  const read = async () =>
+    JSON.stringify(
+      (
+        await bars.evaluateAll((els) =>
+          els.map((e) => {
+            const r = e.getBoundingClientRect();
+            return { x: r.x, y: r.y, width: r.width, height: r.height };
+          }),
+        )
+      )
+        .filter((b) => b.width > 1)
+        .sort((a, b) => a.y - b.y),
+    );
+  // A chart lays out again after a language switch or a resize: wait until the bars stand still.
+  let before = await read();
+  for (let i = 0; i < 50; i++) {
+    await page.waitForTimeout(150);
+    const now = await read();
+    if (now === before) break;
+    before = now;
+  }
+  return JSON.parse(before) as { x: number; y: number; width: number; height: number }[];
 }
 
 /** The text an SVG chart draws (labels, axis names). */

@@ -106,7 +106,7 @@ export function DashboardPage() {
       barMaxWidth: 28,
     });
     const hbar = (categories: string[], series: object[]): EChartsCoreOption => ({
-      grid: { left: 8, right: 40, top: 8, bottom: 8, containLabel: true },
+      grid: { left: 8, right: 40, top: 8, bottom: 8 },
       tooltip: { trigger: 'item' },
       xAxis: { type: 'value', minInterval: 1 },
       yAxis: { type: 'category', data: categories, inverse: true },
@@ -129,7 +129,7 @@ export function DashboardPage() {
         ],
       ),
       overdue: {
-        grid: { left: 8, right: 16, top: 16, bottom: 8, containLabel: true },
+        grid: { left: 8, right: 16, top: 16, bottom: 8 },
         tooltip: { trigger: 'axis' },
         xAxis: { type: 'category', data: data.overdueByDay.map((p) => p.day.slice(5)) },
         yAxis: { type: 'value', minInterval: 1 },
@@ -140,12 +140,11 @@ export function DashboardPage() {
             data: data.overdueByDay.map((p) => p.count),
             itemStyle: { color: COLORS.overdue },
             symbolSize: 6,
-            triggerLineEvent: true,
           },
         ],
       },
       cycle: {
-        grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
+        grid: { left: 8, right: 16, top: 32, bottom: 8 },
         tooltip: { trigger: 'axis' },
         legend: { top: 0 },
         xAxis: { type: 'category', data: data.cycleTimes.map((c) => title(c.procedure)) },
@@ -168,7 +167,7 @@ export function DashboardPage() {
         ],
       },
       breaches: {
-        grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
+        grid: { left: 8, right: 16, top: 32, bottom: 8 },
         tooltip: { trigger: 'axis' },
         legend: { top: 0 },
         xAxis: { type: 'category', data: months },
