@@ -74,7 +74,7 @@ export function recordScope(user: User, clientlessIds: readonly string[] = []): 
 }
 
 /** What a signed-in user may need beyond signing in to call an API route. */
-export type Permission = 'admin' | 'verifyAuditChain' | 'evidencePack';
+export type Permission = 'admin' | 'verifyAuditChain' | 'evidencePack' | 'dashboard';
 
 export interface PermissionRule {
   /** Whether the user holds it. */
@@ -102,6 +102,14 @@ export const PERMISSIONS: Record<Permission, PermissionRule> = {
     code: 'NOT_ALLOWED',
     get holders() {
       return `auditors, admins and users who see every client (${[...allClientRoles()].join(', ')})`;
+    },
+  },
+  // Managers' figures; each sees them only for the clients they may see (dashboard.ts).
+  dashboard: {
+    holds: (user) => seesAllClients(user) || isAdmin(user) || user.roles.includes(AUDITOR_ROLE),
+    code: 'NOT_ALLOWED',
+    get holders() {
+      return `managers (${[...allClientRoles()].join(', ')}), admins and auditors`;
     },
   },
 };

@@ -94,6 +94,8 @@ describe('API http helpers', () => {
         'GET /api/records/{name}',
         'POST /api/records/{name}/corrections',
         'GET /api/stalled/counts',
+        'GET /api/dashboard',
+        'GET /api/dashboard/instances',
         'GET /api/auth',
         'GET /api/oidc/login',
         'GET /api/oidc/callback',

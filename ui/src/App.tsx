@@ -6,6 +6,7 @@
  *   /instances             all instances (filters, paging)
  *   /instances/:id         one instance: its task, forms, timeline, diagram
  *   /stalled               stalled and overdue, grouped (managers)
+ *   /dashboard             charts from the records store (managers, admins, auditors; features/dashboard)
  *   /start                 start a procedure
  *   /notifications         my notifications, how I am told; the e-mail outbox for admins
  *   /registers[/:name]     the registers (lending log, disclosure log, …): filter, export, correct
@@ -24,7 +25,7 @@ import { InstancesPage } from './pages/Instances.tsx';
 import { InstancePage } from './pages/Instance.tsx';
 import { StalledPage } from './pages/Stalled.tsx';
 import { StartPage } from './pages/Start.tsx';
-import { DefinitionEditorPage, DefinitionsPage } from './lazy.tsx';
+import { DashboardPage, DefinitionEditorPage, DefinitionsPage } from './lazy.tsx';
 import { SetupPage } from './features/setup/SetupPage.tsx';
 import { PasswordResetPage } from './features/setup/PasswordResetPage.tsx';
 import { UsersPage } from './features/users/UsersPage.tsx';
@@ -81,12 +82,15 @@ interface NavItem {
   zh: string;
   en: string;
   admin?: boolean;
+  /** Shown only to users holding this permission (`/api/me`'s `permissions`). */
+  permission?: string;
 }
 
 const NAV: NavItem[] = [
   { to: '/inbox', zh: '收件箱', en: 'Inbox' },
   { to: '/instances', zh: '实例', en: 'Instances' },
   { to: '/stalled', zh: '停滞与逾期', en: 'Stalled' },
+  { to: '/dashboard', zh: '仪表板', en: 'Dashboard', permission: 'dashboard' },
   { to: '/start', zh: '发起', en: 'Start' },
   { to: '/registers', zh: '登记册', en: 'Registers' },
   { to: '/definitions', zh: '流程定义', en: 'Definitions', admin: true },
@@ -117,7 +121,10 @@ function Shell({ user }: { user: User }) {
         </Link>
         <nav aria-label={pick({ zh: '主导航', en: 'Main' })}>
           <ul>
-            {NAV.filter((n) => !n.admin || isAdmin).map((n) => {
+            {NAV.filter(
+              (n) =>
+                (!n.admin || isAdmin) && (!n.permission || (user.permissions ?? []).includes(n.permission)),
+            ).map((n) => {
               const active = path === n.to || path.startsWith(n.to + '/');
               return (
                 <li key={n.to}>
@@ -161,6 +168,7 @@ function Routes({ path, isAdmin }: { path: string; isAdmin: boolean }): ReactNod
   const inst = matchPath('/instances/:id', path);
   if (inst?.id) return <InstancePage key={inst.id} id={inst.id} />;
   if (path === '/stalled') return <StalledPage />;
+  if (path === '/dashboard') return <DashboardPage />;
   if (path === '/start') return <StartPage />;
   if (path === '/registers') return <RegistersPage />;
   const register = matchPath('/registers/:name', path);

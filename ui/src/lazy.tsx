@@ -1,6 +1,7 @@
 /**
- * Parts other engineers build — the statechart diagram (`diagram/Diagram.tsx`) and the admin
- * pages (`admin/index.tsx`) — loaded on demand, so the inbox does not wait for ELK or CodeMirror.
+ * Parts other engineers build — the statechart diagram (`diagram/Diagram.tsx`), the admin
+ * pages (`admin/index.tsx`) and the dashboard (`features/dashboard`, with ECharts) — loaded on
+ * demand, so the inbox does not wait for ELK, CodeMirror or ECharts.
  */
 import { lazy } from 'react';
 
@@ -10,4 +11,7 @@ export const DefinitionsPage = lazy(() =>
 );
 export const DefinitionEditorPage = lazy(() =>
   import('./admin/index.tsx').then((m) => ({ default: m.DefinitionEditorPage })),
+);
+export const DashboardPage = lazy(() =>
+  import('./features/dashboard/DashboardPage.tsx').then((m) => ({ default: m.DashboardPage })),
 );

@@ -12,6 +12,8 @@ export interface User {
   displayName: string;
   roles: string[];
   clients: string[];
+  /** Permissions held beyond signing in (`worker/access.ts`), e.g. `dashboard`. */
+  permissions?: string[];
 }
 
 export interface SessionInfo {

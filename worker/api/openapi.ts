@@ -137,6 +137,11 @@ const COMPONENTS = {
             displayName: { type: 'string' },
             roles: { type: 'array', items: { type: 'string' } },
             clients: { type: 'array', items: { type: 'string' } },
+            permissions: {
+              type: 'array',
+              items: { type: 'string' },
+              description: 'what the user may do beyond signing in (admin, verifyAuditChain, dashboard)',
+            },
           },
         },
         csrfToken: { type: 'string' },

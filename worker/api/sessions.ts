@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
+import { PERMISSIONS, type Permission } from '../access.ts';
 import type { RecordsStore, User } from '../records/types.ts';
 import { ApiProblem, parseCookies } from './http.ts';
 import { OIDC_COOKIE } from './oidc.ts';
@@ -75,5 +76,13 @@ export async function authenticate(
 
 /** The user as the API shows it. */
 export function userView(user: User): Record<string, unknown> {
-  return { id: user.id, displayName: user.displayName, roles: user.roles, clients: user.clients };
+  // The permissions held, so the UI offers only what the API will allow (e.g. the dashboard).
+  const permissions = (Object.keys(PERMISSIONS) as Permission[]).filter((p) => PERMISSIONS[p].holds(user));
+  return {
+    id: user.id,
+    displayName: user.displayName,
+    roles: user.roles,
+    clients: user.clients,
+    permissions,
+  };
 }

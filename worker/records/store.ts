@@ -369,6 +369,13 @@ class SqlRecordsStore implements RecordsStore {
     return definitions.definitionVersion(this.sql, procedure, version);
   }
 
+  readOnly<T>(read: (db: SqlQueryable) => Promise<T>): Promise<T> {
+    return this.sql.transaction(async (tx) => {
+      await tx.exec('SET TRANSACTION READ ONLY');
+      return read(tx);
+    });
+  }
+
   async close() {
     // Shutdown checkpoint: what this process appended since its last one gets signed.
     try {

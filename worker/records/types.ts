@@ -9,6 +9,7 @@
 import type { ChildLink, TransitionCommit } from '../../workflows/api.ts';
 import type { Json, ProcedureIR } from '../../workflows/core/ir.ts';
 import type { RoleSet } from '../roles.ts';
+import type { SqlQueryable } from './sql.ts';
 import type { IssuedToken } from './user-tokens.ts';
 import type * as R from './registers.ts';
 import type { UserPatch } from './users.ts';
@@ -371,6 +372,12 @@ export interface RecordsStore {
   releaseOutbox(item: N.OutboxBatchItem): Promise<void>;
   /** Outbox rows not yet sent (pending, retrying, failed), newest first. */
   unsentOutbox(limit?: number): Promise<N.OutboxEntry[]>;
+
+  /**
+   * Run read-only queries (e.g. the dashboard's, `dashboard-queries.ts`) in one read-only
+   * transaction: one consistent view, and no write can slip in.
+   */
+  readOnly<T>(read: (db: SqlQueryable) => Promise<T>): Promise<T>;
 
   close(): Promise<void>;
 }

@@ -21,7 +21,8 @@ import type { ProcedureIR } from '../../../workflows/core/ir.ts';
 import { leafStates } from '../../../workflows/core/ir-walk.ts';
 
 const PAGE = 50;
-const FILTERS = ['procedure', 'state', 'client', 'awaiting', 'overdue', 'all'] as const;
+/** `ids`: the instances behind a dashboard chart (comma-separated workflow ids, no form field). */
+const FILTERS = ['procedure', 'state', 'client', 'awaiting', 'overdue', 'all', 'ids'] as const;
 
 export function InstancesPage() {
   const { pick, text } = useI18n();
@@ -56,6 +57,7 @@ export function InstancesPage() {
             awaiting: filters.awaiting,
             overdue: filters.overdue === 'true' ? true : undefined,
             all: filters.all === 'true' ? true : undefined,
+            ids: filters.ids,
             limit: PAGE,
             pageToken: token,
           },
@@ -173,6 +175,14 @@ export function InstancesPage() {
           </button>
         </div>
       </form>
+      {filters.ids && (
+        <p className="muted" data-testid="ids-filter">
+          {pick({
+            zh: `仅显示仪表板图形对应的 ${filters.ids.split(',').length} 个实例（已超出 Temporal 保留期的不显示）。`,
+            en: `Only the ${filters.ids.split(',').length} instance(s) behind a dashboard chart (those past Temporal's retention are not listed).`,
+          })}
+        </p>
+      )}
       {error && <ErrorBox error={error} />}
       {!loading && !error && !rows.length && (
         <Empty>{pick({ zh: '没有符合条件的实例。', en: 'No instances match.' })}</Empty>

@@ -6,6 +6,7 @@
 import type { Route } from '../route.ts';
 import { actorRoutes } from './actors.route.ts';
 import { auditRoutes } from './audit.route.ts';
+import { dashboardRoutes } from './dashboard.route.ts';
 import { definitionRoutes } from './definitions.route.ts';
 import { evidenceRoutes } from './evidence.route.ts';
 import { healthRoutes } from './health.route.ts';
@@ -29,6 +30,7 @@ export const API_ROUTES: readonly Route[] = [
   ...auditRoutes,
   ...evidenceRoutes,
   ...recordRoutes,
+  ...dashboardRoutes,
   ...notificationRoutes,
   ...metaRoutes,
   ...userRoutes,
