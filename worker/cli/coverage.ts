@@ -123,8 +123,14 @@ export function collectCitations(def: { file: string; ir: ProcedureIR }): Citati
     const name = node.path || '(root)';
     // The root state carries the procedure's own clauses, already counted above.
     if (node.path) add(node.clauses, 'state', name, node.pointer);
-    for (const { kind, transition: t } of stateTransitions(node)) {
-      const label = kind === 'event' ? `—${t.event}→` : `after ${t.delay} →`;
+    for (const x of stateTransitions(node)) {
+      const t = x.transition;
+      const label =
+        x.kind === 'event'
+          ? `—${x.transition.event}→`
+          : x.kind === 'delayed'
+            ? `after ${x.transition.delay} →`
+            : `${x.kind === 'done' ? 'on_done' : 'always'} →`;
       add(t.clauses, 'transition', `${name} ${label} ${t.target ?? '(stays)'}`, t.pointer);
     }
   }

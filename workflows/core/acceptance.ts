@@ -6,10 +6,10 @@
  *
  * For an event transition, in order: the actor's roles, separation of duties, the event's data
  * (storable text, the event's schema, then the transition's own schema), the CEL guard. A delayed
- * transition has only its guard.
+ * or eventless (`on_done`, `always`) transition has only its guard.
  */
 import { evaluateGuard, referencedPaths } from './expressions.ts';
-import type { DelayedTransitionIR, ProcedureIR, TransitionIR } from './ir.ts';
+import type { DelayedTransitionIR, EventlessTransitionIR, ProcedureIR, TransitionIR } from './ir.ts';
 import { scopeOf, type MachineContext, type MachineEvent } from './machine-context.ts';
 import type { Rejection } from './rejections.ts';
 import { formatProblems, type SchemaSet } from './schemas.ts';
@@ -38,7 +38,7 @@ export function checkTransition(
   rules: AcceptanceRules,
   context: MachineContext,
   event: MachineEvent,
-  transition: TransitionIR | DelayedTransitionIR,
+  transition: TransitionIR | DelayedTransitionIR | EventlessTransitionIR,
   options: CheckOptions = {},
 ): Rejection | undefined {
   const withData = !options.withoutData;

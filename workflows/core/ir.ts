@@ -101,6 +101,13 @@ export interface DelayedTransitionIR extends Omit<TransitionIR, 'event' | 'roles
   delay: IsoDuration;
 }
 
+/**
+ * A transition taken without an event: `on_done` (when a compound state reaches a final child, or
+ * every region of a parallel state reaches its final state — XState's `onDone`) or `always` (as
+ * soon as its guard holds — XState's `always`). Its guard and actions read only `ctx`.
+ */
+export type EventlessTransitionIR = Omit<TransitionIR, 'event' | 'roles' | 'data'>;
+
 export type StateType = 'atomic' | 'compound' | 'parallel' | 'final';
 
 export interface StateIR {
@@ -119,6 +126,10 @@ export interface StateIR {
   /** Event transitions, by event type. Order matters: the first enabled one is taken. */
   on: Record<string, TransitionIR[]>;
   after: DelayedTransitionIR[];
+  /** Taken when this compound or parallel state is done (absent: none). Tried in order. */
+  onDone?: EventlessTransitionIR[];
+  /** Eventless transitions, tried in order whenever the instance settles (absent: none). */
+  always?: EventlessTransitionIR[];
   /** Due time of this state, from entry (shown to managers; `CustodiaDueAt`). */
   sla?: IsoDuration;
   pointer: string;

@@ -20,6 +20,7 @@ import type {
   DelayedTransitionIR,
   DutyRule,
   EventDef,
+  EventlessTransitionIR,
   InvariantIR,
   JsonSchema,
   ProcedureIR,
@@ -47,6 +48,8 @@ interface RawDelayed extends Omit<RawTransition, 'roles' | 'data'> {
   delay: string;
 }
 
+type RawEventless = Omit<RawTransition, 'roles' | 'data'>;
+
 /** `{ <kind>: value }`: exactly one key, the action kind (see `actions/`). */
 type RawAction = Dict<unknown>;
 
@@ -67,6 +70,8 @@ interface RawState {
   states?: Dict<RawState>;
   on?: Dict<RawTransition | RawTransition[]>;
   after?: RawDelayed[];
+  on_done?: RawEventless | RawEventless[];
+  always?: RawEventless | RawEventless[];
 }
 
 /** The YAML document's shape, as the procedure schema guarantees it. */
@@ -185,6 +190,13 @@ function normalizeState(raw: RawState, place: StatePlace): StateIR {
     after,
     pointer: place.pointer,
   };
+  const eventless = (spec: RawEventless | RawEventless[] | undefined, key: string) =>
+    (spec === undefined ? [] : Array.isArray(spec) ? spec : [spec]).map((t, i) =>
+      normalizeEventless(t, joinPointer(place.pointer, key, i), resolve, actions),
+    );
+  // Present only when declared, so definitions without them keep their IR (and its hash).
+  if (raw.on_done !== undefined) state.onDone = eventless(raw.on_done, 'on_done');
+  if (raw.always !== undefined) state.always = eventless(raw.always, 'always');
   if (raw.task) state.task = raw.task;
   if (raw.initial !== undefined && type === 'compound') state.initial = raw.initial;
   if (raw.sla !== undefined) state.sla = raw.sla;
@@ -237,6 +249,18 @@ function normalizeDelayed(
     clauses: raw.clauses ?? [],
     pointer,
   };
+  if (raw.target !== undefined) t.target = resolve(raw.target);
+  if (raw.guard !== undefined) t.guard = raw.guard;
+  return t;
+}
+
+function normalizeEventless(
+  raw: RawEventless,
+  pointer: string,
+  resolve: (target: string) => string,
+  actions: (list: RawAction[] | undefined, pointer: string) => ActionIR[],
+): EventlessTransitionIR {
+  const t: EventlessTransitionIR = { actions: actions(raw.actions, pointer), clauses: raw.clauses ?? [], pointer };
   if (raw.target !== undefined) t.target = resolve(raw.target);
   if (raw.guard !== undefined) t.guard = raw.guard;
   return t;

@@ -12,7 +12,7 @@
 import { initialTransition, transition, type AnyMachineSnapshot, type StateValue } from 'xstate';
 import { checkTransition } from './acceptance.ts';
 import type { Effect } from './actions/index.ts';
-import type { CompiledProcedure } from './compile.ts';
+import { EVENTLESS_COUNT, type CompiledProcedure } from './compile.ts';
 import { parseDuration } from './duration.ts';
 import type { Actor, EventInput, Json, StateIR, TransitionIR } from './ir.ts';
 import { isLeaf, valuePaths } from './ir-walk.ts';
@@ -150,9 +150,11 @@ function nextState(prev: InstanceState | undefined, o: Outcome, now: number): In
     if (i >= 0) timers.splice(i, 1);
     timers.push(t);
   }
+  // The count of `always` transitions is per macrostep: it never outlives one.
+  const { [EVENTLESS_COUNT]: _count, ...context } = o.snapshot.context as MachineContext;
   return {
     value: o.snapshot.value as StateValue,
-    context: o.snapshot.context as MachineContext,
+    context: context as MachineContext,
     done: o.snapshot.status === 'done',
     seq: (prev?.seq ?? -1) + 1,
     enteredAt,
@@ -279,7 +281,10 @@ function step(
   actor: Actor,
   now: number,
 ): Step | undefined {
-  const before = snapshotOf(proc, state);
+  const before = snapshotOf(
+    proc,
+    proc.eventless ? { ...state, context: { ...state.context, [EVENTLESS_COUNT]: 0 } } : state,
+  );
   const [snapshot, actions] = transition(proc.machine, before, event);
   const o = interpret(proc, snapshot, actions, now);
   if (!actions.length && snapshot.value === before.value) return undefined;
