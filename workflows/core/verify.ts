@@ -48,7 +48,9 @@
  * the XState step rules and moves (`semantics.ts`), the breadth-first search (`search.ts`),
  * deadlocks with data (`liveness.ts`) and vacuity (`vacuity.ts`).
  */
+import type { Diagnostic } from './diagnostics.ts';
 import { expressionReferences } from './expressions.ts';
+import type { PositionIndex } from './positions.ts';
 import type { InvariantIR, Json, ProcedureIR } from './ir.ts';
 import { buildModel, type Model, type Tx } from './verify/model.ts';
 import {
@@ -399,4 +401,29 @@ export function formatCounterexample(steps: readonly PathStep[]): string {
       return `  ${i}. ${s.event}${who}${roles}${data}${guard} → ${s.to.join(', ') || '(nothing)'}`;
     })
     .join('\n');
+}
+
+/**
+ * The eventless loops of a proof as positioned diagnostics (`PROC_EVENTLESS_LOOP`), each at the
+ * first transition of its cycle, the cycle in the message.
+ */
+export function eventlessLoopDiagnostics(
+  result: VerifyResult,
+  file: string,
+  positions?: PositionIndex,
+): Diagnostic[] {
+  return result.loops.map((loop) => {
+    const pointer = loop.pointers[0] ?? '';
+    const at = positions?.key(pointer) ?? { line: 1, column: 1 };
+    return {
+      code: 'PROC_EVENTLESS_LOOP',
+      severity: 'error',
+      message: `eventless transitions can follow one another without end in ${loop.states.join(', ') || 'the procedure'}: ${loop.pointers.join(' → ')}`,
+      file,
+      line: at.line,
+      column: at.column,
+      pointer,
+      hint: 'give one transition of the cycle a guard its own actions make false, or a target outside the cycle',
+    };
+  });
 }
