@@ -570,7 +570,10 @@ function settle(m: Model, start: Config, queue: Node[]): Settled[] {
 }
 
 function recordLoop(m: Model, steps: Tx[][], at: Config): void {
-  const pointers = steps.flat().map((t) => t.ir.pointer);
+  const cycle = steps.flat().map((t) => t.ir.pointer);
+  // The same cycle found from another point reads the same: it starts at its first pointer.
+  const first = cycle.indexOf([...cycle].sort()[0] ?? '');
+  const pointers = [...cycle.slice(first), ...cycle.slice(0, first)];
   const key = pointers.join(' ');
   if (!m.loops.has(key)) m.loops.set(key, { pointers, states: leaves(m, at) });
 }
