@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getSnapshot, instanceResult } from '../../worker/instances.ts';
 import { REPO_ROOT } from '../../worker/config.ts';
 import { startHarness, type Harness } from '../integration/harness.ts';
+import { recordHistory } from '../integration/record-history.ts';
 import { expectRefused, send } from './scenario.ts';
 
 const rita = { id: 'rita', roles: ['requester'] };
@@ -53,6 +54,7 @@ describe('on_done: finance and legal review in parallel, joined when both approv
     r = await send(h, id, { type: 'ORDER', actor: bob });
     expect(r).toMatchObject({ state: 'ordered', done: true });
     expect((await instanceResult(h.client, id)).context).toMatchObject({ item: 'laptop', outcome: 'approved' });
+    await recordHistory(h.client, id, 'language-on-done-purchase-review');
   });
 
   it('above the limit only the CFO approves the budget; the requester and a second approver are kept out', async () => {
@@ -97,5 +99,7 @@ describe('always: an expense claim routes itself by its amount', () => {
     expect(snap.context).toMatchObject({ amount: 4000, route: 'manager', revisions: 1 });
     r = await send(h, id, { type: 'RETURN', actor: mia }, { type: 'RESUBMIT', actor: claimant, data: { amount: 10 } });
     expect(r).toMatchObject({ state: 'approved', done: true });
+    await instanceResult(h.client, id);
+    await recordHistory(h.client, id, 'language-always-expense-routing');
   });
 });
