@@ -39,6 +39,10 @@ export type DiagnosticCode =
   | 'PROC_ON_DONE_NEVER'
   /** Eventless transitions (`always`, `on_done`) can follow one another forever (the verifier's proof). */
   | 'PROC_EVENTLESS_LOOP'
+  /** A text lacks one of the definition's languages (`languages:`, default zh and en). */
+  | 'PROC_MISSING_TRANSLATION'
+  /** A text has a version in a language the definition does not declare. */
+  | 'PROC_UNDECLARED_LANGUAGE'
   /** YAML aliases expand beyond the budget (an alias bomb): refused before loading. */
   | 'YAML_ALIAS_BUDGET';
 

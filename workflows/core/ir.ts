@@ -10,11 +10,14 @@
  * hashed, and it is pinned for the life of an instance.
  */
 
-/** A bilingual text. `zh` is authoritative; `en` is our translation. */
-export interface Text {
-  zh: string;
-  en: string;
-}
+/** A language texts may be written in (`languages:` of a definition; default `[zh, en]`). */
+export type Language = 'zh' | 'en';
+
+/**
+ * A text in the definition's languages (`languages.ts` checks it has exactly those). The shipped
+ * procedures are bilingual: `zh` authoritative, `en` our translation.
+ */
+export type Text = { [L in Language]?: string };
 
 /** A JSON Schema object (2020-12), kept as plain data. */
 export type JsonSchema = Record<string, unknown>;
@@ -194,6 +197,8 @@ export interface ScheduleIR {
 export interface ProcedureIR {
   id: string;
   version: string;
+  /** The languages its texts are written in (absent: `[zh, en]`); the first is the fallback. */
+  languages?: Language[];
   title: Text;
   description: Text;
   clauses: string[];

@@ -23,6 +23,7 @@ import type {
   EventlessTransitionIR,
   InvariantIR,
   JsonSchema,
+  Language,
   ProcedureIR,
   ScheduleIR,
   StateIR,
@@ -78,6 +79,7 @@ interface RawState {
 export interface RawProcedure {
   id: string;
   version: string;
+  languages?: Language[];
   title: Text;
   description: Text;
   clauses?: string[];
@@ -131,6 +133,8 @@ export function normalizeProcedure(raw: RawProcedure, unknownActions: UnknownAct
     duties: (raw.duties ?? []).map(normalizeDuty),
     invariants: (raw.invariants ?? []).map(normalizeInvariant),
   };
+  // Present only when declared, so definitions without it keep their IR (and its hash).
+  if (raw.languages !== undefined) ir.languages = raw.languages;
   if (raw.client_field !== undefined) ir.clientField = raw.client_field;
   if (raw.schedule !== undefined) ir.schedule = { ...raw.schedule, input: raw.schedule.input ?? {} };
   return ir;
