@@ -53,18 +53,38 @@ describe('on_done: finance and legal review in parallel, joined when both approv
     expect(snap.context).toMatchObject({ outcome: 'approved', comments: 1 });
     r = await send(h, id, { type: 'ORDER', actor: bob });
     expect(r).toMatchObject({ state: 'ordered', done: true });
-    expect((await instanceResult(h.client, id)).context).toMatchObject({ item: 'laptop', outcome: 'approved' });
+    expect((await instanceResult(h.client, id)).context).toMatchObject({
+      item: 'laptop',
+      outcome: 'approved',
+    });
     await recordHistory(h.client, id, 'language-on-done-purchase-review');
   });
 
   it('above the limit only the CFO approves the budget; the requester and a second approver are kept out', async () => {
     const id = await h.start('purchase_review', {}, rita);
     await send(h, id, { type: 'SUBMIT', actor: rita, data: { item: 'server', amount: 50000 } });
-    await expectRefused(h, id, { type: 'APPROVE_BUDGET', actor: fred }, 'GUARD_FALSE', 'ctx.amount <= 10000.0');
+    await expectRefused(
+      h,
+      id,
+      { type: 'APPROVE_BUDGET', actor: fred },
+      'GUARD_FALSE',
+      'ctx.amount <= 10000.0',
+    );
     const both = { id: 'cora', roles: ['cfo', 'legal'] };
     await send(h, id, { type: 'APPROVE_BUDGET', actor: cora });
-    await expectRefused(h, id, { type: 'APPROVE_TERMS', actor: both }, 'DUTY_CONFLICT', 'cora sent APPROVE_BUDGET');
-    await expectRefused(h, id, { type: 'APPROVE_TERMS', actor: { id: 'rita', roles: ['legal'] } }, 'DUTY_CONFLICT');
+    await expectRefused(
+      h,
+      id,
+      { type: 'APPROVE_TERMS', actor: both },
+      'DUTY_CONFLICT',
+      'cora sent APPROVE_BUDGET',
+    );
+    await expectRefused(
+      h,
+      id,
+      { type: 'APPROVE_TERMS', actor: { id: 'rita', roles: ['legal'] } },
+      'DUTY_CONFLICT',
+    );
     expect((await send(h, id, { type: 'APPROVE_TERMS', actor: lea })).state).toBe('ordering');
   });
 
@@ -97,7 +117,12 @@ describe('always: an expense claim routes itself by its amount', () => {
     const snap = await getSnapshot(h.client, id);
     expect(snap.log.at(-1)).toMatchObject({ event: 'RESUBMIT', from: ['revising'], to: ['manager_review'] });
     expect(snap.context).toMatchObject({ amount: 4000, route: 'manager', revisions: 1 });
-    r = await send(h, id, { type: 'RETURN', actor: mia }, { type: 'RESUBMIT', actor: claimant, data: { amount: 10 } });
+    r = await send(
+      h,
+      id,
+      { type: 'RETURN', actor: mia },
+      { type: 'RESUBMIT', actor: claimant, data: { amount: 10 } },
+    );
     expect(r).toMatchObject({ state: 'approved', done: true });
     await instanceResult(h.client, id);
     await recordHistory(h.client, id, 'language-always-expense-routing');

@@ -81,7 +81,10 @@ afterAll(async () => {
 describe('an English-only definition', () => {
   it('validates, deploys through the API and runs; refusals come back in the asker’s language', async () => {
     const ada = await login('ada');
-    const validated = await call('POST', '/api/definitions/validate', ada, { yaml: YAML, file: 'leave.yaml' });
+    const validated = await call('POST', '/api/definitions/validate', ada, {
+      yaml: YAML,
+      file: 'leave.yaml',
+    });
     expect(validated.status, validated.text).toBe(200);
     expect(validated.body).toMatchObject({ valid: true });
     const deployed = await call('POST', '/api/definitions', ada, { yaml: YAML, file: 'leave.yaml' });
@@ -99,17 +102,26 @@ describe('an English-only definition', () => {
     await user('wang', 'manager');
     const [erin, wang] = await Promise.all([login('erin'), login('wang')]);
 
-    const started = await call('POST', '/api/instances', erin, { procedure: 'leave_request', input: { client: 'acme' } });
+    const started = await call('POST', '/api/instances', erin, {
+      procedure: 'leave_request',
+      input: { client: 'acme' },
+    });
     expect(started.status, started.text).toBe(201);
     const id = String(started.body.workflowId);
-    const sent = await call('POST', `/api/instances/${id}/events`, erin, { type: 'REQUEST', data: { days: 25 } });
+    const sent = await call('POST', `/api/instances/${id}/events`, erin, {
+      type: 'REQUEST',
+      data: { days: 25 },
+    });
     expect(sent.status, sent.text).toBe(200);
     expect(sent.body).toMatchObject({ state: 'deciding' });
 
     // The same refusal, asked for in Chinese and in English.
     const zh = await call('POST', `/api/instances/${id}/events`, wang, { type: 'APPROVE' }, 'zh-CN,zh;q=0.9');
     expect(zh.status, zh.text).toBe(409);
-    expect(zh.body).toMatchObject({ code: 'GUARD_FALSE', detail: 'APPROVE 被拒绝：条件不满足：ctx.days <= 20' });
+    expect(zh.body).toMatchObject({
+      code: 'GUARD_FALSE',
+      detail: 'APPROVE 被拒绝：条件不满足：ctx.days <= 20',
+    });
     const en = await call('POST', `/api/instances/${id}/events`, wang, { type: 'APPROVE' }, 'en-GB');
     expect(en.body).toMatchObject({
       code: 'GUARD_FALSE',

@@ -127,8 +127,12 @@ states:
 describe('on_done: the parallel review joins by itself', () => {
   const ir = fixture('test/fixtures/parallel-review/purchase_review.yaml');
   const proc = compileProcedure(ir);
-  const send = (s: InstanceState, type: string, actor: Actor, data?: Record<string, never | string | number>) =>
-    applyEvent(proc, s, { type, actor, ...(data ? { data } : {}) }, 1000);
+  const send = (
+    s: InstanceState,
+    type: string,
+    actor: Actor,
+    data?: Record<string, never | string | number>,
+  ) => applyEvent(proc, s, { type, actor, ...(data ? { data } : {}) }, 1000);
 
   it('moves to ordering in the step that completes the second region, with on_done actions and effects', () => {
     let s = startInstance(proc, {}, requester, 0).state;
@@ -144,9 +148,7 @@ describe('on_done: the parallel review joins by itself', () => {
       to: ['ordering'],
     });
     expect(step.state.context).toMatchObject({ outcome: 'approved', comments: 1 });
-    expect(step.effects).toEqual([
-      expect.objectContaining({ kind: 'notify', to: 'buyer' }),
-    ]);
+    expect(step.effects).toEqual([expect.objectContaining({ kind: 'notify', to: 'buyer' })]);
     expect(describeInstance(proc, step.state).available).toEqual({ buyer: ['ORDER'] });
   });
 
@@ -244,7 +246,12 @@ states:
       { pointers: ['/states/b/always/0', '/states/c/always/0'], states: [expect.stringMatching(/^[bc]$/)] },
     ]);
     const [d] = eventlessLoopDiagnostics(result, 't.yaml', loaded.positions);
-    expect(d).toMatchObject({ code: 'PROC_EVENTLESS_LOOP', line: 21, column: 5, pointer: '/states/b/always/0' });
+    expect(d).toMatchObject({
+      code: 'PROC_EVENTLESS_LOOP',
+      line: 21,
+      column: 5,
+      pointer: '/states/b/always/0',
+    });
     expect(d?.message).toContain('/states/b/always/0 → /states/c/always/0');
   });
 

@@ -28,7 +28,9 @@ states:
 ${extra}`;
 
 const found = (text: string) =>
-  validateProcedureText(text, 't.yaml').diagnostics.map((d) => `${d.code} ${d.line}:${d.column} ${d.pointer}`);
+  validateProcedureText(text, 't.yaml').diagnostics.map(
+    (d) => `${d.code} ${d.line}:${d.column} ${d.pointer}`,
+  );
 
 describe('languages', () => {
   it('an English-only and a Chinese-only definition validate; the default is zh and en', () => {
@@ -37,11 +39,20 @@ describe('languages', () => {
     expect(found(draft('', '{ zh: 走, en: Go }'))).toEqual([]);
     const ir = validateProcedureText(draft('languages: [en]', '{ en: Go }'), 't.yaml').ir;
     expect(ir?.languages).toEqual(['en']);
-    expect('languages' in (validateProcedureText(draft('', '{ zh: 走, en: Go }'), 't.yaml').ir ?? {})).toBe(false);
+    expect('languages' in (validateProcedureText(draft('', '{ zh: 走, en: Go }'), 't.yaml').ir ?? {})).toBe(
+      false,
+    );
   });
 
   it('a text missing a declared language, or with one not declared, is refused where it is', () => {
-    expect(found(draft('', '{ en: Go }').replace('roles: { staff: { en: Go } }', 'roles: { staff: { zh: 员, en: S } }'))).toEqual([
+    expect(
+      found(
+        draft('', '{ en: Go }').replace(
+          'roles: { staff: { en: Go } }',
+          'roles: { staff: { zh: 员, en: S } }',
+        ),
+      ),
+    ).toEqual([
       'PROC_MISSING_TRANSLATION 5:8 /title',
       'PROC_MISSING_TRANSLATION 6:14 /description',
       'PROC_MISSING_TRANSLATION 8:24 /events/GO/title',
@@ -49,11 +60,22 @@ describe('languages', () => {
       'PROC_MISSING_TRANSLATION 12:15 /states/b/title',
     ]);
     expect(
-      found(draft('languages: [en]', '{ en: Go }', 'duties: [{ event: GO, distinct_from: [GO], message: { en: No, zh: 不 } }]')),
+      found(
+        draft(
+          'languages: [en]',
+          '{ en: Go }',
+          'duties: [{ event: GO, distinct_from: [GO], message: { en: No, zh: 不 } }]',
+        ),
+      ),
     ).toEqual(['PROC_UNDECLARED_LANGUAGE 13:63 /duties/0/message/zh']);
     // Data is not text: a JSON Schema title that looks like one is left alone.
     expect(
-      found(draft('languages: [en]', '{ en: Go }').replace('GO: { title: { en: Go } }', 'GO: { title: { en: Go }, data: { type: object, examples: [{ zh: 走 }] } }')),
+      found(
+        draft('languages: [en]', '{ en: Go }').replace(
+          'GO: { title: { en: Go } }',
+          'GO: { title: { en: Go }, data: { type: object, examples: [{ zh: 走 }] } }',
+        ),
+      ),
     ).toEqual([]);
     expect(found(draft('languages: [fr]', '{ en: Go }'))[0]).toMatch(/^PROC_SCHEMA 4:/);
   });
@@ -64,7 +86,12 @@ describe('languages', () => {
     const erin = { id: 'erin', roles: ['employee'] };
     let s = startInstance(proc, { client: 'acme' }, erin, 0).state;
     s = applyEvent(proc, s, { type: 'REQUEST', actor: erin, data: { days: 25 } }, 1).state;
-    const refusal = explainRejection(proc, s, { type: 'APPROVE', actor: { id: 'wang', roles: ['manager'] } }, 2);
+    const refusal = explainRejection(
+      proc,
+      s,
+      { type: 'APPROVE', actor: { id: 'wang', roles: ['manager'] } },
+      2,
+    );
     expect(refusal).toEqual({
       code: 'GUARD_FALSE',
       message: 'APPROVE refused: condition not met: ctx.days <= 20',
@@ -75,7 +102,9 @@ describe('languages', () => {
     expect(own).toMatchObject({
       code: 'DUTY_CONFLICT',
       message: expect.stringContaining('(Nobody approves their own leave)') as string,
-      zh: expect.stringContaining('职责分离：erin 已执行 REQUEST，因此不能执行 APPROVE（Nobody approves their own leave）') as string,
+      zh: expect.stringContaining(
+        '职责分离：erin 已执行 REQUEST，因此不能执行 APPROVE（Nobody approves their own leave）',
+      ) as string,
     });
     const step = applyEvent(proc, s, { type: 'REFUSE', actor: { id: 'wang', roles: ['manager'] } }, 3);
     expect(step.state.done).toBe(true);

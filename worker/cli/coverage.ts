@@ -388,7 +388,7 @@ async function printReport(report: CoverageReport, lang: ClauseLanguage, verbose
     `${pad('clause', 8)}${pad('title', titleWidth + 2)}${pad('tests', 7)}definitions`,
   ];
   for (const row of report.clauses) {
-    const title = truncate(row.title[lang] ?? "", titleWidth);
+    const title = truncate(row.title[lang] ?? '', titleWidth);
     const tests = String(row.tests.length || '');
     out.push(`${pad(row.id, 8)}${pad(title, titleWidth + 2)}${pad(tests, 7)}${cell(row, lang)}`);
     if (verbose) for (const c of row.citations) out.push(`          · ${c.file}  ${describeCitation(c)}`);
@@ -427,7 +427,7 @@ function cell(row: ClauseCoverage, lang: ClauseLanguage): string {
   });
   if (row.subClauses.length) uses.push(`via ${row.subClauses.join(', ')}`);
   if (row.status === 'explained')
-    uses.push(row.note ? `note: ${truncate(row.note[lang] ?? "", 70)}` : 'explained clause by clause below');
+    uses.push(row.note ? `note: ${truncate(row.note[lang] ?? '', 70)}` : 'explained clause by clause below');
   if (row.status === 'uncovered') uses.push('✗ not cited');
   return uses.join('; ');
 }

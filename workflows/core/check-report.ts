@@ -63,7 +63,8 @@ export function transitionLabel(t: AnyTransition): string {
     const index = list.indexOf(t.transition);
     return `transition ${t.transition.event ?? ''}${index > 0 ? ` #${index + 1}` : ''} in ${stateLabel(t.state)}`;
   }
-  if (t.kind === 'delayed') return `timer #${t.state.after.indexOf(t.transition) + 1} in ${stateLabel(t.state)}`;
+  if (t.kind === 'delayed')
+    return `timer #${t.state.after.indexOf(t.transition) + 1} in ${stateLabel(t.state)}`;
   const list = (t.kind === 'done' ? t.state.onDone : t.state.always) ?? [];
   const index = list.indexOf(t.transition);
   return `${t.kind === 'done' ? 'on_done' : 'always'}${list.length > 1 ? ` #${index + 1}` : ''} in ${stateLabel(t.state)}`;

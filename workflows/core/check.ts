@@ -98,10 +98,15 @@ function checkOnDone({ ir, report }: CheckContext): void {
     if (!state.onDone) continue;
     const why = neverDone(state);
     if (why)
-      report('PROC_ON_DONE_NEVER', joinPointer(state.pointer, 'on_done'), `${stateLabel(state)} ${why}, so its on_done is never taken`, {
-        at: 'key',
-        hint: 'on_done belongs on a compound state with a "type: final" child, or on a parallel state whose every region has one',
-      });
+      report(
+        'PROC_ON_DONE_NEVER',
+        joinPointer(state.pointer, 'on_done'),
+        `${stateLabel(state)} ${why}, so its on_done is never taken`,
+        {
+          at: 'key',
+          hint: 'on_done belongs on a compound state with a "type: final" child, or on a parallel state whose every region has one',
+        },
+      );
   }
 }
 

@@ -82,7 +82,9 @@ export function compileProcedure(ir: ProcedureIR): CompiledProcedure {
         const t = transitionsByPointer.get(params.pointer);
         const taken = Number(context[EVENTLESS_COUNT] ?? 0);
         return (
-          t !== undefined && taken < MAX_EVENTLESS_STEPS && checkTransition(rules, context, event, t) === undefined
+          t !== undefined &&
+          taken < MAX_EVENTLESS_STEPS &&
+          checkTransition(rules, context, event, t) === undefined
         );
       },
     },

@@ -23,16 +23,31 @@ export const DIAGNOSTIC_TEXT: Record<DiagnosticCode, { zh: string; en: string }>
   PROC_EXPRESSION_SYNTAX: { zh: '表达式语法错误', en: 'Expression syntax error' },
   PROC_BAD_DURATION: { zh: '时长无效', en: 'Invalid duration' },
   PROC_BAD_EVENT_SCHEMA: { zh: '操作数据的模式无效', en: 'Invalid event data schema' },
-  PROC_BAD_FIELD_SCHEMA: { zh: '上下文字段的模式或默认值无效', en: "Invalid context field schema or default" },
+  PROC_BAD_FIELD_SCHEMA: {
+    zh: '上下文字段的模式或默认值无效',
+    en: 'Invalid context field schema or default',
+  },
   PROC_INVARIANT_VIOLATED: { zh: '不变量未得到证明', en: 'An invariant is not proved' },
   PROC_UNKNOWN_PROCEDURE: { zh: '启动的程序未部署', en: 'The procedure started is not deployed' },
-  PROC_START_INPUT_MISMATCH: { zh: '启动输入与被启动程序不符', en: 'The start input does not fit the procedure started' },
+  PROC_START_INPUT_MISMATCH: {
+    zh: '启动输入与被启动程序不符',
+    en: 'The start input does not fit the procedure started',
+  },
   PROC_UNKNOWN_ACTION: { zh: '未知的动作', en: 'Unknown action' },
   PROC_EXPRESSION_COST: { zh: '表达式可能运行过久', en: 'The expression could run too long' },
   PROC_MORE_DIAGNOSTICS: { zh: '还有更多问题未列出', en: 'More problems than listed' },
-  PROC_ON_DONE_NEVER: { zh: '该状态永远不会完成，on_done 不会发生', en: 'The state is never done: its on_done is never taken' },
+  PROC_ON_DONE_NEVER: {
+    zh: '该状态永远不会完成，on_done 不会发生',
+    en: 'The state is never done: its on_done is never taken',
+  },
   PROC_EVENTLESS_LOOP: { zh: '无事件转换可能无限循环', en: 'Eventless transitions can loop without end' },
-  PROC_MISSING_TRANSLATION: { zh: '文本缺少定义声明的语言版本', en: "The text lacks one of the definition's languages" },
-  PROC_UNDECLARED_LANGUAGE: { zh: '文本使用了定义未声明的语言', en: 'The text has a language the definition does not declare' },
+  PROC_MISSING_TRANSLATION: {
+    zh: '文本缺少定义声明的语言版本',
+    en: "The text lacks one of the definition's languages",
+  },
+  PROC_UNDECLARED_LANGUAGE: {
+    zh: '文本使用了定义未声明的语言',
+    en: 'The text has a language the definition does not declare',
+  },
   YAML_ALIAS_BUDGET: { zh: 'YAML 别名展开过大', en: 'YAML aliases expand too far' },
 };

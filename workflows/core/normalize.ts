@@ -264,7 +264,11 @@ function normalizeEventless(
   resolve: (target: string) => string,
   actions: (list: RawAction[] | undefined, pointer: string) => ActionIR[],
 ): EventlessTransitionIR {
-  const t: EventlessTransitionIR = { actions: actions(raw.actions, pointer), clauses: raw.clauses ?? [], pointer };
+  const t: EventlessTransitionIR = {
+    actions: actions(raw.actions, pointer),
+    clauses: raw.clauses ?? [],
+    pointer,
+  };
   if (raw.target !== undefined) t.target = resolve(raw.target);
   if (raw.guard !== undefined) t.guard = raw.guard;
   return t;

@@ -27,7 +27,7 @@ import { SchemaForm } from '../components/SchemaForm.tsx';
 import { Diagram } from '../lazy.tsx';
 import { UserName, useUserNames } from '../features/users/names.tsx';
 import { useUser } from '../session.tsx';
-import type { Json, ProcedureIR, Text, TransitionIR } from '../../../workflows/core/ir.ts';
+import type { Json, ProcedureIR, TransitionIR } from '../../../workflows/core/ir.ts';
 import { isRejectionCode, type RejectionCode } from '../../../workflows/core/rejections.ts';
 import { parseDuration } from '../../../workflows/core/duration.ts';
 import type { EventResult, Snapshot, TransitionRecord } from '../types.ts';

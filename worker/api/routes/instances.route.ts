@@ -1,11 +1,7 @@
 /** Instances: start one, list them (Temporal visibility), one's snapshot, and sending it an event. */
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Json } from '../../../workflows/core/ir.ts';
-import {
-  REJECTION_CODES,
-  rejectionMessage,
-  type RejectionCode,
-} from '../../../workflows/core/rejections.ts';
+import { REJECTION_CODES, rejectionMessage, type RejectionCode } from '../../../workflows/core/rejections.ts';
 import { formatProblems } from '../../../workflows/core/schemas.ts';
 import { mayAccessClient } from '../../access.ts';
 import { actorSigner } from '../../actor-keys.ts';

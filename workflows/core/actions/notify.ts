@@ -30,6 +30,10 @@ export const notify: ActionKind<NotifyAction> = {
   compile: (action): { type: '$effect'; params: NotifyEffect } => ({
     type: '$effect',
     // Each language's text, or the definition's own language where it is written in one only.
-    params: { kind: 'notify', to: action.to, message: { zh: textIn(action.message, 'zh'), en: textIn(action.message, 'en') } },
+    params: {
+      kind: 'notify',
+      to: action.to,
+      message: { zh: textIn(action.message, 'zh'), en: textIn(action.message, 'en') },
+    },
   }),
 };
