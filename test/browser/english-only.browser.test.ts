@@ -9,16 +9,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../worker/config.ts';
 import { loadDeployedDefinitions } from '../../worker/process.ts';
 import { send, start } from './actors.ts';
-import { startStack, textOf, type Lang, type Stack } from './stack.ts';
+import { setLang, startStack, textOf, type Lang, type Stack } from './stack.ts';
 
-const ERIN = { id: 'erin', displayName: 'Erin', roles: ['employee'], clients: ['acme'] } as const;
-const WANG = { id: 'wang', displayName: 'Wang', roles: ['manager'], clients: ['acme'] } as const;
+/** An employee who is also a manager: her own leave she may not approve. */
+const ERIN = { id: 'erin', displayName: 'Erin', roles: ['employee', 'manager'], clients: ['acme'] } as const;
 
 let stack: Stack;
 beforeAll(async () => {
   stack = await startStack({
     definitions: loadDeployedDefinitions([path.join(REPO_ROOT, 'test/fixtures/english/leave_request.yaml')]),
-    users: [ERIN, WANG],
+    users: [ERIN],
   });
 });
 afterAll(async () => {
@@ -28,14 +28,23 @@ afterAll(async () => {
 
 describe('an English-only definition in the browser', () => {
   it.each([
-    ['zh', 'APPROVE 被拒绝：条件不满足：ctx.days <= 20', '条件不满足'],
-    ['en', 'APPROVE refused: condition not met: ctx.days <= 20', 'The condition for this step does not hold'],
+    [
+      'zh',
+      '职责分离：erin 已执行 REQUEST，因此不能执行 APPROVE（Nobody approves their own leave）',
+      '职责分离',
+    ],
+    [
+      'en',
+      'separation of duties: erin sent REQUEST, so erin may not send APPROVE (Nobody approves their own leave)',
+      'Separation of duties',
+    ],
   ] as [Lang, string, string][])(
     'in the %s UI: English texts, the refusal in the UI’s language',
     async (lang, detail, summary) => {
       const id = await start(stack, 'leave_request', ERIN, { client: 'acme' });
-      await send(stack, id, ERIN, 'REQUEST', { days: 25 });
-      const page = await stack.open(WANG.id, lang);
+      await send(stack, id, ERIN, 'REQUEST', { days: 5 });
+      const page = await stack.open(ERIN.id);
+      await setLang(page, lang);
       await page.goto(`/instances/${encodeURIComponent(id)}`);
       await expect
         .poll(() => textOf(page.locator('.state-block .state-pill-active')))
@@ -43,7 +52,7 @@ describe('an English-only definition in the browser', () => {
       const approve = page.getByRole('region', { name: 'Approve' });
       await approve.getByRole('button', { name: 'Approve' }).click();
       const refusal = approve.getByRole('alert');
-      await expect.poll(() => textOf(refusal)).toContain('GUARD_FALSE');
+      await expect.poll(() => textOf(refusal)).toContain('DUTY_CONFLICT');
       await expect.poll(() => textOf(refusal)).toContain(detail);
       expect(await textOf(refusal)).toContain(summary);
     },
