@@ -78,6 +78,14 @@ describe('languages', () => {
       ),
     ).toEqual([]);
     expect(found(draft('languages: [fr]', '{ en: Go }'))[0]).toMatch(/^PROC_SCHEMA 4:/);
+    // Nor are expressions by field name (a context field may be called "en").
+    const assigns = draft('languages: [zh]', '{ zh: 走 }')
+      .replace('initial: a', 'context: { en: { type: string } }\ninitial: a')
+      .replace(
+        '{ target: b, roles: staff }',
+        '{ target: b, roles: staff, actions: [{ assign: { en: "\'x\'" } }] }',
+      );
+    expect(found(assigns)).toEqual([]);
   });
 
   it('the English-only fixture compiles and runs; its refusals come in both languages', () => {

@@ -18,8 +18,8 @@ export const LANGUAGES: readonly Language[] = ['zh', 'en'];
 /** What a definition declares when it says nothing: Chinese (authoritative) and English. */
 export const DEFAULT_LANGUAGES: readonly Language[] = ['zh', 'en'];
 
-/** Members whose values are data, not texts of the definition. */
-const DATA_MEMBERS = new Set(['data', 'schema', 'default', 'input']);
+/** Members whose values are data or expressions by field name, not texts of the definition. */
+const DATA_MEMBERS = new Set(['data', 'schema', 'default', 'input', 'assign', 'fields']);
 
 const isLanguage = (k: string): k is Language => (LANGUAGES as readonly string[]).includes(k);
 
