@@ -17,6 +17,7 @@ import {
 } from '../../workflows/core/runtime.ts';
 import { validateProcedureText } from '../../workflows/core/validate.ts';
 import { eventlessLoopDiagnostics, verifyProcedure } from '../../workflows/core/verify.ts';
+import { assessDraft } from '../../worker/drafts.ts';
 
 const HEAD = `
 id: t
@@ -253,6 +254,14 @@ states:
       pointer: '/states/b/always/0',
     });
     expect(d?.message).toContain('/states/b/always/0 → /states/c/always/0');
+  });
+
+  it('a definition that can loop is not deployable: the draft pipeline refuses it, positioned', () => {
+    const a = assessDraft(HEAD + looping, 't.yaml', new Map());
+    expect(a.valid).toBe(false);
+    expect(a.diagnostics).toEqual([
+      expect.objectContaining({ code: 'PROC_EVENTLESS_LOOP', line: 21, column: 5, severity: 'error' }),
+    ]);
   });
 
   it('a guard its own actions make false ends the cycle: no loop', () => {
