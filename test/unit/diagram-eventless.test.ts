@@ -5,8 +5,18 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { layoutProcedure } from '../../ui/src/diagram/layout.ts';
+import type { ProcedureIR } from '../../workflows/core/ir.ts';
 import { validateProcedureText } from '../../workflows/core/validate.ts';
+
+/** What this test reads of `ui/src/diagram/layout.ts`; imported by a path the root tsconfig does not
+ * follow (the UI's tsconfig types its elkjs import, the root one cannot). */
+interface Laid {
+  edges: { kind: string; from: string; to: string; label: string; points: unknown[] }[];
+}
+const LAYOUT = '../../ui/src/diagram/layout.ts';
+const { layoutProcedure } = (await import(LAYOUT)) as {
+  layoutProcedure: (ir: ProcedureIR, texts: unknown, direction: 'RIGHT' | 'DOWN') => Promise<Laid>;
+};
 
 const texts = {
   text: (t?: { en?: string }) => t?.en ?? '',
