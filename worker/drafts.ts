@@ -23,7 +23,12 @@ import type { Diagnostic } from '../workflows/core/diagnostics.ts';
 import type { ProcedureIR } from '../workflows/core/ir.ts';
 import type { PositionIndex } from '../workflows/core/positions.ts';
 import { validateProcedureText } from '../workflows/core/validate.ts';
-import { verifyProcedure, type InvariantResult, type VerifyResult } from '../workflows/core/verify.ts';
+import {
+  eventlessLoopDiagnostics,
+  verifyProcedure,
+  type InvariantResult,
+  type VerifyResult,
+} from '../workflows/core/verify.ts';
 import { allTransitions } from '../workflows/core/ir-walk.ts';
 import { startInputMismatches } from '../workflows/core/start-input.ts';
 
@@ -254,7 +259,8 @@ export function invariantDiagnostics(
   def: LoadedDefinition,
   result: VerifyResult = verifyProcedure(def.ir),
 ): Diagnostic[] {
-  return result.invariants
+  const loops = eventlessLoopDiagnostics(result, def.file, def.positions);
+  const invariants: Diagnostic[] = result.invariants
     .filter((r) => !r.holds)
     .map((r) => {
       const index = def.ir.invariants.findIndex((inv) => inv.id === r.id);
@@ -276,6 +282,7 @@ export function invariantDiagnostics(
         hint: r.note ?? 'run `custodia verify` for the full path',
       };
     });
+  return [...invariants, ...loops];
 }
 
 /**

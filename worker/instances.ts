@@ -60,6 +60,8 @@ export class EventRejected extends Error {
   constructor(
     message: string,
     readonly code: string,
+    /** The same message in Chinese, when the engine gave one. */
+    readonly zh?: string,
   ) {
     super(message);
   }
@@ -92,9 +94,10 @@ export async function sendEvent(
       .executeUpdate(eventUpdate, { args: [event], ...(updateId ? { updateId } : {}) });
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
-      const code =
-        err.cause.type === 'EventRejected' ? String(err.cause.details?.[0] ?? 'REJECTED') : err.cause.type;
-      throw new EventRejected(err.cause.message, code ?? 'REJECTED');
+      const rejected = err.cause.type === 'EventRejected';
+      const code = rejected ? String(err.cause.details?.[0] ?? 'REJECTED') : err.cause.type;
+      const zh = rejected ? err.cause.details?.[1] : undefined;
+      throw new EventRejected(err.cause.message, code ?? 'REJECTED', typeof zh === 'string' ? zh : undefined);
     }
     throw err;
   }

@@ -30,7 +30,7 @@ export const FAILURE_TYPES = {
   definition: 'DefinitionError',
   /** The start input does not match the declared context (`InputError` in `runtime.ts`). */
   input: 'InputError',
-  /** The update validator refused an event; the failure's details are `[RejectionCode]`. */
+  /** The update validator refused an event; the failure's details are `[RejectionCode, Chinese message]`. */
   eventRejected: 'EventRejected',
   /** A `start` effect names a procedure this worker has not deployed (retried until it is). */
   procedureNotDeployed: 'ProcedureNotDeployed',

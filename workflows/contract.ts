@@ -5,7 +5,7 @@
  * Temporal definitions), so the UI never keeps a copy that can drift.
  */
 import type { StateValue } from 'xstate';
-import type { EventInput, Json } from './core/ir.ts';
+import type { EventInput, Json, Text } from './core/ir.ts';
 import type { TransitionRecord } from './core/runtime.ts';
 
 export type { Actor, EventInput, JsonSchema, Text } from './core/ir.ts';
@@ -46,7 +46,7 @@ export interface ProcedureSnapshot {
   procedure: string;
   version: string;
   hash: string;
-  title: { zh: string; en: string };
+  title: Text;
   state: StateValue;
   leaves: string[];
   done: boolean;

@@ -276,6 +276,7 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
             rejection.message,
             FAILURE_TYPES.eventRejected,
             rejection.code,
+            rejection.zh,
           );
       },
     },

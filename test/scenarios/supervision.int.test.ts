@@ -57,9 +57,13 @@ describe('supervision — routine confidentiality check (4.6.2, 3.2.1, 3.2.2, 3.
     const id = await h.start('supervision', { frequency: 'monthly' }, quinn);
     let r = await send(h, id, { type: 'START_CHECK', actor: quinn, data: start });
     expect(r.leaves).toEqual(AREAS.map((a) => `in_progress.${a}.pending`));
-    r = await send(h, id, ...AREAS.map((a) => check(a)));
-    expect(r.leaves).toEqual(AREAS.map((a) => `in_progress.${a}.checked`));
-    expect((await send(h, id, { type: 'FINISH_CHECKS', actor: quinn })).state).toBe('reporting');
+    r = await send(h, id, ...AREAS.slice(0, -1).map((a) => check(a)));
+    expect(r.leaves).toEqual([
+      ...AREAS.slice(0, -1).map((a) => `in_progress.${a}.checked`),
+      'in_progress.site_conduct.pending',
+    ]);
+    // The last area checked completes the checklist (on_done): on to the report, no button.
+    expect((await send(h, id, check('site_conduct'))).state).toBe('reporting');
     r = await send(h, id, {
       type: 'SUBMIT_REPORT',
       actor: quinn,
@@ -96,23 +100,19 @@ describe('supervision — routine confidentiality check (4.6.2, 3.2.1, 3.2.2, 3.
   it('[3.2.2][4.6.3][3.2.1] a problem is reported to the General Manager at once and opens a violation case; the report must say so', async () => {
     const id = await h.start('supervision', { frequency: 'monthly' }, quinn);
     await send(h, id, { type: 'START_CHECK', actor: quinn, data: start }, check('custody', 'problems_found'));
+    const r = await send(h, id, ...AREAS.slice(1).map((a) => check(a)));
+    // Every area checked, but the problem seen is not yet recorded as a finding: no report yet.
+    expect(r.state).toBe('recording_findings');
     await expectRefused(
       h,
       id,
-      { type: 'FINISH_CHECKS', actor: quinn },
-      'GUARD_FALSE',
-      'condition not met: ctx.checked_custody && ctx.checked_file_access',
+      { type: 'SUBMIT_REPORT', actor: quinn, data: { summary: 'x', conclusion: 'problems_reported' } },
+      'CANNOT_TAKE',
+      'events possible now: RECORD_FINDING',
     );
-    await send(h, id, ...AREAS.slice(1).map((a) => check(a)));
-    // Every area checked, but the problem seen is not yet recorded as a finding.
-    await expectRefused(
-      h,
-      id,
-      { type: 'FINISH_CHECKS', actor: quinn },
-      'GUARD_FALSE',
-      '(!ctx.problems_seen || ctx.problems_found)',
+    expect((await send(h, id, { type: 'RECORD_FINDING', actor: quinn, data: finding })).state).toBe(
+      'reporting',
     );
-    await send(h, id, { type: 'RECORD_FINDING', actor: quinn, data: finding });
     await notified(h, id, 'general_manager', 'The confidentiality check found a problem');
     const { child } = await linkedInstance(h, id);
     expect(child).toMatchObject({
@@ -124,7 +124,6 @@ describe('supervision — routine confidentiality check (4.6.2, 3.2.1, 3.2.2, 3.
         reason: '监督检查发现的问题 / Problem found in supervision (custody)',
       },
     });
-    await send(h, id, { type: 'FINISH_CHECKS', actor: quinn });
     await expectRefused(
       h,
       id,
@@ -183,10 +182,7 @@ describe('supervision — routine confidentiality check (4.6.2, 3.2.1, 3.2.2, 3.
       'ROLE_NOT_ALLOWED',
       'allowed roles: quality_manager',
     );
-    await send(h, id, ...AREAS.filter((a) => a !== 'visitors').map((a) => check(a)), {
-      type: 'FINISH_CHECKS',
-      actor: quinn,
-    });
+    await send(h, id, ...AREAS.filter((a) => a !== 'visitors').map((a) => check(a)));
     await send(h, id, {
       type: 'SUBMIT_REPORT',
       actor: quinn,
@@ -228,7 +224,7 @@ describe('supervision — routine confidentiality check (4.6.2, 3.2.1, 3.2.2, 3.
     const { child } = await linkedInstance(h, id);
     expect(child).toMatchObject({ procedure: 'violation_case', leaves: ['reported'] });
     expect(child.context['description']).toHaveLength(3993);
-    await send(h, id, ...AREAS.slice(1).map((a) => check(a)), { type: 'FINISH_CHECKS', actor: quinn });
+    await send(h, id, ...AREAS.slice(1).map((a) => check(a)));
     await send(h, id, {
       type: 'SUBMIT_REPORT',
       actor: quinn,

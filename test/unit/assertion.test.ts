@@ -46,6 +46,7 @@ describe('actor assertions (pure verifier)', () => {
     expect(checkActorAssertion(token, [signer.publicKey], ctx)).toEqual({
       code: 'BAD_ACTOR',
       message: expect.stringMatching(message) as string,
+      zh: expect.stringMatching(/^无法验证操作人的身份：/) as string,
     });
   });
 
@@ -94,6 +95,7 @@ describe('actor assertions (pure verifier)', () => {
     expect(checkActorAssertion(sign(alice), [signer.publicKey], { ...ctx, actor })).toEqual({
       code: 'BAD_ACTOR',
       message: 'alice does not hold the role(s) general_affairs_head (the assertion grants project_staff)',
+      zh: '无法验证操作人的身份：alice does not hold the role(s) general_affairs_head (the assertion grants project_staff)',
     });
   });
 

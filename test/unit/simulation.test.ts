@@ -33,6 +33,17 @@ describe('simulator actor', () => {
     });
     expect(actor.getSnapshot().context.refusal).toMatch(/^ROLE_NOT_ALLOWED: /);
     expect(actor.getSnapshot().context.log).toHaveLength(1);
+    // In the Chinese UI, the engine's explanation in Chinese.
+    actor.send({
+      type: 'send',
+      proc,
+      input: { type: 'SUBMIT', data: { purpose: 'audit' }, actor: manager },
+      now,
+      lang: 'zh',
+    });
+    expect(actor.getSnapshot().context.refusal).toMatch(
+      /^ROLE_NOT_ALLOWED: quinn（quality_manager）不能在状态 draft 执行 SUBMIT/,
+    );
 
     actor.send({
       type: 'send',

@@ -39,6 +39,14 @@ export function onUnauthorized(fn: () => void): () => void {
   return () => unauthorized.delete(fn);
 }
 
+/** The UI's language, sent as `Accept-Language` so the engine's messages come back in it. */
+let answerLanguage: 'zh' | 'en' | undefined;
+
+/** Set by the language provider whenever the UI's language changes. */
+export function setAnswerLanguage(lang: 'zh' | 'en'): void {
+  answerLanguage = lang;
+}
+
 export async function api<T>(
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
   path: string,
@@ -51,6 +59,7 @@ export async function api<T>(
   const headers: Record<string, string> = { accept: 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
+  if (answerLanguage) headers['accept-language'] = answerLanguage;
   let res: Response;
   try {
     res = await fetch(url, {

@@ -5,6 +5,7 @@
  * Dates and numbers follow the chosen language's locale.
  */
 import { createContext, useCallback, useContext, useMemo, useState, type ReactNode } from 'react';
+import { setAnswerLanguage } from './api.ts';
 
 export type Lang = 'zh' | 'en';
 const STORAGE_KEY = 'custodia.lang';
@@ -54,6 +55,8 @@ export function I18nProvider({ children, initial }: { children: ReactNode; initi
     }
     document.documentElement.lang = l === 'zh' ? 'zh-CN' : 'en';
   }, []);
+  // Every API call from now on asks for the engine's messages in this language.
+  setAnswerLanguage(lang);
   const value = useMemo<I18n>(() => {
     const locale = lang === 'zh' ? 'zh-CN' : 'en';
     const dtf = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' });

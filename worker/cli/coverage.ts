@@ -123,8 +123,14 @@ export function collectCitations(def: { file: string; ir: ProcedureIR }): Citati
     const name = node.path || '(root)';
     // The root state carries the procedure's own clauses, already counted above.
     if (node.path) add(node.clauses, 'state', name, node.pointer);
-    for (const { kind, transition: t } of stateTransitions(node)) {
-      const label = kind === 'event' ? `—${t.event}→` : `after ${t.delay} →`;
+    for (const x of stateTransitions(node)) {
+      const t = x.transition;
+      const label =
+        x.kind === 'event'
+          ? `—${x.transition.event}→`
+          : x.kind === 'delayed'
+            ? `after ${x.transition.delay} →`
+            : `${x.kind === 'done' ? 'on_done' : 'always'} →`;
       add(t.clauses, 'transition', `${name} ${label} ${t.target ?? '(stays)'}`, t.pointer);
     }
   }
@@ -382,7 +388,7 @@ async function printReport(report: CoverageReport, lang: ClauseLanguage, verbose
     `${pad('clause', 8)}${pad('title', titleWidth + 2)}${pad('tests', 7)}definitions`,
   ];
   for (const row of report.clauses) {
-    const title = truncate(row.title[lang], titleWidth);
+    const title = truncate(row.title[lang] ?? '', titleWidth);
     const tests = String(row.tests.length || '');
     out.push(`${pad(row.id, 8)}${pad(title, titleWidth + 2)}${pad(tests, 7)}${cell(row, lang)}`);
     if (verbose) for (const c of row.citations) out.push(`          · ${c.file}  ${describeCitation(c)}`);
@@ -421,7 +427,7 @@ function cell(row: ClauseCoverage, lang: ClauseLanguage): string {
   });
   if (row.subClauses.length) uses.push(`via ${row.subClauses.join(', ')}`);
   if (row.status === 'explained')
-    uses.push(row.note ? `note: ${truncate(row.note[lang], 70)}` : 'explained clause by clause below');
+    uses.push(row.note ? `note: ${truncate(row.note[lang] ?? '', 70)}` : 'explained clause by clause below');
   if (row.status === 'uncovered') uses.push('✗ not cited');
   return uses.join('; ');
 }

@@ -172,7 +172,7 @@ async function listRoles(args: string[]): Promise<number> {
     else
       for (const r of known) {
         const from = r.engine ? 'engine' : r.procedures.join(',');
-        console.log(`${r.id}  ${r.title.en} / ${r.title.zh}  (${from})`);
+        console.log(`${r.id}  ${[r.title.en, r.title.zh].filter(Boolean).join(' / ')}  (${from})`);
       }
     return 0;
   });

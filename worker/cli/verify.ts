@@ -6,14 +6,16 @@
  * explored)`, or per invariant not proved a `file:line:col PROC_INVARIANT_VIOLATED …` line at the
  * invariant, the reason, and the shortest counterexample path. Exit 1 on any problem. Invariants
  * that hold vacuously (`PROC_INVARIANT_VACUOUS`, `PROC_INVARIANT_FIELD_NEVER_ASSIGNED`) are printed
- * as warnings and do not change the exit code.
+ * as warnings and do not change the exit code. Eventless transitions that can loop without end are
+ * `file:line:col PROC_EVENTLESS_LOOP …` at the first transition of the cycle (exit 1).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { formatDiagnostic } from '../../workflows/core/diagnostics.ts';
 import type { InvariantIR } from '../../workflows/core/ir.ts';
 import { loadProcedure } from '../../workflows/core/load.ts';
-import type { SourcePosition } from '../../workflows/core/positions.ts';
+import type { PositionIndex, SourcePosition } from '../../workflows/core/positions.ts';
 import {
+  eventlessLoopDiagnostics,
   formatCounterexample,
   verifyProcedure,
   type InvariantResult,
@@ -59,6 +61,8 @@ function verifyDefinition(def: LoadedDefinition, opts: VerifyOptions): boolean {
   const { ir } = def;
   const result = verifyProcedure(ir, opts);
   const failures = result.invariants.filter((r) => !r.holds);
+  const loops = eventlessLoopDiagnostics(result, def.file, invariantSource(def));
+  for (const d of loops) console.error(formatDiagnostic(d));
   if (result.warnings.length) {
     const positionOf = invariantPositions(def);
     for (const w of result.warnings) {
@@ -69,7 +73,7 @@ function verifyDefinition(def: LoadedDefinition, opts: VerifyOptions): boolean {
       );
     }
   }
-  if (!failures.length) {
+  if (!failures.length && !loops.length) {
     const cut = result.exhaustive ? '' : ', search cut short';
     console.log(
       `✓ ${ir.id}: ${result.invariants.length} invariant(s) hold (${result.explored} configurations explored${cut})`,
@@ -87,6 +91,8 @@ function verifyDefinition(def: LoadedDefinition, opts: VerifyOptions): boolean {
     );
     console.error(explain(r));
   }
+  if (loops.length) console.error(`✗ ${ir.id}: ${loops.length} eventless loop(s)`);
+  if (!failures.length) return false;
   console.error(
     `✗ ${ir.id}: ${failures.length} of ${result.invariants.length} invariant(s) not proved (${result.explored} configurations explored${result.exhaustive ? '' : ', search cut short'})`,
   );
@@ -103,6 +109,15 @@ function explain(r: InvariantResult): string {
   if (r.counterexample)
     lines.push('  counterexample:', formatCounterexample(r.counterexample).replace(/^/gm, '  '));
   return lines.join('\n');
+}
+
+/** The definition's source positions, when its file can be read again. */
+function invariantSource(def: LoadedDefinition): PositionIndex | undefined {
+  try {
+    return loadProcedure(readFileSync(def.file, 'utf8'), def.file).positions;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Where each invariant starts in the definition's source (line 1, column 1 when unknown). */

@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { findTestFiles, parseCoverageNotes, scanTestTags } from '../cli/coverage.ts';
+import type { Text } from '../../workflows/core/ir.ts';
 import { compareVersions } from '../deploy.ts';
 import { loadDefinitions, loadProcedureClauses, type LoadedDefinition } from '../definitions.ts';
 import type { AuditCheckpoint, AuditEntry, DefinitionVersion, RecordsStore } from '../records/types.ts';
@@ -202,7 +203,7 @@ async function packDefinitions(
   );
 }
 
-function coverageNotes(dirs: readonly string[]): Record<string, { zh: string; en: string }> {
+function coverageNotes(dirs: readonly string[]): Record<string, Text> {
   for (const dir of dirs) {
     const file = path.join(dir, 'procedure', 'coverage-notes.yaml');
     if (existsSync(file)) return parseCoverageNotes(readFileSync(file, 'utf8')).notes;

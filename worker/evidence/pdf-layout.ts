@@ -4,6 +4,8 @@
  * CJK font (`font.ts`), whose Latin glyphs serve ids and hashes too.
  */
 import PDFDocument from 'pdfkit';
+import type { Text } from '../../workflows/core/ir.ts';
+import { textIn } from '../../workflows/core/languages.ts';
 import type { PdfFonts } from './font.ts';
 import type { EvidenceLanguage } from './types.ts';
 
@@ -75,8 +77,8 @@ export class ReportWriter {
   }
 
   /** The text in the report's language. */
-  pick(t: { zh: string; en: string }): string {
-    return t[this.lang] || t.zh || t.en;
+  pick(t: Text): string {
+    return textIn(t, this.lang);
   }
 
   /** Room for `height` points below the cursor, else a new page. */

@@ -7,6 +7,7 @@
  */
 import ExcelJS from 'exceljs';
 import type { Json } from '../../workflows/core/ir.ts';
+import { textIn } from '../../workflows/core/languages.ts';
 import { toCsv } from './export.ts';
 import type { Register } from './register-catalog.ts';
 import type { RegisterRow } from './registers.ts';
@@ -32,7 +33,7 @@ const CORRECTION = [
 export function registerHeaders(register: Register, lang: Language): string[] {
   return [
     ...FIXED.map(([, t]) => t[lang]),
-    ...register.fields.map((f) => f.title[lang]),
+    ...register.fields.map((f) => textIn(f.title, lang)),
     ...CORRECTION.map(([, t]) => t[lang]),
   ];
 }
@@ -94,7 +95,7 @@ export async function registerXlsx(
 ): Promise<Buffer> {
   const wb = new ExcelJS.Workbook();
   wb.creator = 'Custodia';
-  const ws = wb.addWorksheet(sheetName(register.title[lang]));
+  const ws = wb.addWorksheet(sheetName(textIn(register.title, lang)));
   const header = ws.addRow(registerHeaders(register, lang));
   header.font = { bold: true };
   ws.views = [{ state: 'frozen', ySplit: 1 }];

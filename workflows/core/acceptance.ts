@@ -6,10 +6,11 @@
  *
  * For an event transition, in order: the actor's roles, separation of duties, the event's data
  * (storable text, the event's schema, then the transition's own schema), the CEL guard. A delayed
- * transition has only its guard.
+ * or eventless (`on_done`, `always`) transition has only its guard.
  */
 import { evaluateGuard, referencedPaths } from './expressions.ts';
-import type { DelayedTransitionIR, ProcedureIR, TransitionIR } from './ir.ts';
+import { textIn } from './languages.ts';
+import type { DelayedTransitionIR, EventlessTransitionIR, ProcedureIR, TransitionIR } from './ir.ts';
 import { scopeOf, type MachineContext, type MachineEvent } from './machine-context.ts';
 import type { Rejection } from './rejections.ts';
 import { formatProblems, type SchemaSet } from './schemas.ts';
@@ -38,46 +39,66 @@ export function checkTransition(
   rules: AcceptanceRules,
   context: MachineContext,
   event: MachineEvent,
-  transition: TransitionIR | DelayedTransitionIR,
+  transition: TransitionIR | DelayedTransitionIR | EventlessTransitionIR,
   options: CheckOptions = {},
 ): Rejection | undefined {
   const withData = !options.withoutData;
   if ('roles' in transition) {
     const type = transition.event ?? event.type;
     const actor = event.actor;
-    if (!actor || !transition.roles.some((r) => actor.roles.includes(r)))
+    if (!actor || !transition.roles.some((r) => actor.roles.includes(r))) {
+      const roles = transition.roles.join(', ') || '(none)';
       return {
         code: 'ROLE_NOT_ALLOWED',
-        message: `${type} needs one of the roles ${transition.roles.join(', ') || '(none)'}`,
+        message: `${type} needs one of the roles ${roles}`,
+        zh: `${type} 需要以下角色之一：${roles}`,
       };
+    }
     const conflict = dutyConflict(rules.ir, context._actors, type, actor.id);
     if (conflict) {
       const rule = rules.ir.duties.find((d) => d.event === type && d.distinctFrom.includes(conflict));
-      const why = rule?.message ? ` (${rule.message.en} / ${rule.message.zh})` : '';
+      const text = rule?.message;
+      const why = (lang: 'zh' | 'en'): string => {
+        const t = textIn(text, lang, rules.ir.languages);
+        return t ? (lang === 'zh' ? `（${t}）` : ` (${t})`) : '';
+      };
       return {
         code: 'DUTY_CONFLICT',
-        message: `separation of duties: ${actor.id} sent ${conflict}, so ${actor.id} may not send ${type}${why}`,
+        message: `separation of duties: ${actor.id} sent ${conflict}, so ${actor.id} may not send ${type}${why('en')}`,
+        zh: `职责分离：${actor.id} 已执行 ${conflict}，因此不能执行 ${type}${why('zh')}`,
       };
     }
     if (withData) {
       const unstorable = unstorableText(event.data);
-      if (unstorable) return { code: 'INVALID_DATA', message: `${type} data rejected: ${unstorable}` };
-      if (!rules.schemas.eventData(type, event.data)) {
-        const problems = rules.schemas.eventDataProblems(type, event.data);
-        return { code: 'INVALID_DATA', message: `${type} data rejected: ${formatProblems(problems)}` };
-      }
-      if (transition.data && !rules.schemas.transitionData(transition.pointer, event.data))
+      if (unstorable)
         return {
-          code: 'GUARD_FALSE',
-          message: formatProblems(rules.schemas.transitionDataProblems(transition.pointer, event.data)),
+          code: 'INVALID_DATA',
+          message: `${type} data rejected: ${unstorable}`,
+          zh: `${type} 的数据被拒绝：${unstorable}`,
         };
+      if (!rules.schemas.eventData(type, event.data)) {
+        const problems = formatProblems(rules.schemas.eventDataProblems(type, event.data));
+        return {
+          code: 'INVALID_DATA',
+          message: `${type} data rejected: ${problems}`,
+          zh: `${type} 的数据不符合要求：${problems}`,
+        };
+      }
+      if (transition.data && !rules.schemas.transitionData(transition.pointer, event.data)) {
+        const problems = formatProblems(rules.schemas.transitionDataProblems(transition.pointer, event.data));
+        return { code: 'GUARD_FALSE', message: problems, zh: `数据不满足此步骤的条件：${problems}` };
+      }
     }
   }
   if (!transition.guard) return undefined;
   if (!withData && readsData(transition.guard)) return undefined;
   return evaluateGuard(transition.guard, scopeOf(context, event))
     ? undefined
-    : { code: 'GUARD_FALSE', message: `condition not met: ${transition.guard}` };
+    : {
+        code: 'GUARD_FALSE',
+        message: `condition not met: ${transition.guard}`,
+        zh: `条件不满足：${transition.guard}`,
+      };
 }
 
 /** Is `actorId` barred from sending `event` by a separation-of-duties rule? Returns the rule's other event. */

@@ -58,7 +58,11 @@ export interface AssertionContext {
   now: number;
 }
 
-const bad = (message: string): Rejection => ({ code: 'BAD_ACTOR', message });
+const bad = (message: string): Rejection => ({
+  code: 'BAD_ACTOR',
+  message,
+  zh: `无法验证操作人的身份：${message}`,
+});
 
 const HOW_TO_GET_ONE =
   'send through the API or `custodia send`, or pass "assertion" from `custodia token --as USER --workflow ID`';

@@ -65,8 +65,11 @@ function transitionSites(cx: CheckContext, t: AnyTransition): ExpressionSite[] {
     : undefined;
   const base = {
     where,
-    roots: new Set<string>(isEvent ? EXPRESSION_ROOTS : ['ctx', 'now']),
-    unavailable: 'a timer has no event data and no actor',
+    roots: new Set<string>(isEvent ? EXPRESSION_ROOTS : t.kind === 'delayed' ? ['ctx', 'now'] : ['ctx']),
+    unavailable:
+      t.kind === 'delayed'
+        ? 'a timer has no event data and no actor'
+        : 'an eventless transition (on_done, always) has no event: it reads only ctx',
     dataFields: data?.fields,
     dataOpen: data?.open ?? false,
   };

@@ -94,7 +94,11 @@ function checkReachability({ ir, report }: CheckContext): void {
 
 function checkWayOut({ ir, report }: CheckContext): void {
   const visit = (state: StateIR, exitAbove: boolean): void => {
-    const exits = exitAbove || Object.keys(state.on).length > 0 || state.after.length > 0;
+    const exits =
+      exitAbove ||
+      Object.keys(state.on).length > 0 ||
+      state.after.length > 0 ||
+      (state.always?.length ?? 0) > 0;
     if (state.type === 'atomic' && !exits) {
       report('PROC_NO_WAY_OUT', state.pointer, `state "${state.path}" has no way out`, {
         at: 'key',

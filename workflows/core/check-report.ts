@@ -56,14 +56,18 @@ export function stateLabel(state: StateIR): string {
   return state.path === '' ? 'the procedure' : `state "${state.path}"`;
 }
 
-/** `transition APPROVE in state "a"` / `timer #1 in state "a"`. */
+/** `transition APPROVE in state "a"` / `timer #1 in state "a"` / `on_done in state "a"`. */
 export function transitionLabel(t: AnyTransition): string {
   if (t.kind === 'event') {
     const list = t.state.on[t.transition.event ?? ''] ?? [];
     const index = list.indexOf(t.transition);
     return `transition ${t.transition.event ?? ''}${index > 0 ? ` #${index + 1}` : ''} in ${stateLabel(t.state)}`;
   }
-  return `timer #${t.state.after.indexOf(t.transition) + 1} in ${stateLabel(t.state)}`;
+  if (t.kind === 'delayed')
+    return `timer #${t.state.after.indexOf(t.transition) + 1} in ${stateLabel(t.state)}`;
+  const list = (t.kind === 'done' ? t.state.onDone : t.state.always) ?? [];
+  const index = list.indexOf(t.transition);
+  return `${t.kind === 'done' ? 'on_done' : 'always'}${list.length > 1 ? ` #${index + 1}` : ''} in ${stateLabel(t.state)}`;
 }
 
 /**

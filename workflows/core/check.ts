@@ -14,7 +14,7 @@
  */
 import type { Diagnostic } from './diagnostics.ts';
 import { parseDuration } from './duration.ts';
-import type { InvariantIR, ProcedureIR } from './ir.ts';
+import type { InvariantIR, ProcedureIR, StateIR } from './ir.ts';
 import { checkExpressions } from './check-expressions.ts';
 import { checkGraph } from './check-graph.ts';
 import type { CheckContext } from './check-report.ts';
@@ -42,6 +42,7 @@ export function checkProcedure(ir: ProcedureIR, options: CheckOptions = {}): Dia
     report: createReporter(options.file ?? ir.id, options.positions ?? NO_POSITIONS, out),
   };
   checkStates(cx);
+  checkOnDone(cx);
   checkTransitions(cx);
   checkTopLevel(cx);
   checkRegisterDeclarations(cx);
@@ -93,6 +94,35 @@ function checkStates({ ir, report }: CheckContext): void {
   }
 }
 
+/** `on_done` only where the state can be done: a compound with a final child, a parallel whose regions all can. */
+function checkOnDone({ ir, report }: CheckContext): void {
+  for (const state of walkStates(ir.root)) {
+    if (!state.onDone) continue;
+    const why = neverDone(state);
+    if (why)
+      report(
+        'PROC_ON_DONE_NEVER',
+        joinPointer(state.pointer, 'on_done'),
+        `${stateLabel(state)} ${why}, so its on_done is never taken`,
+        {
+          at: 'key',
+          hint: 'on_done belongs on a compound state with a "type: final" child, or on a parallel state whose every region has one',
+        },
+      );
+  }
+}
+
+/** Why `state` can never be done, or undefined when it can. */
+function neverDone(state: StateIR): string | undefined {
+  const children = Object.values(state.states);
+  if (state.type === 'atomic' || state.type === 'final' || !children.length)
+    return 'has no child states (it is never "done")';
+  if (state.type === 'compound')
+    return children.some((c) => c.type === 'final') ? undefined : 'has no "type: final" child';
+  const region = children.find((c) => neverDone(c) !== undefined && c.type !== 'final');
+  return region ? `has a region "${region.key}" with no final state` : undefined;
+}
+
 function checkTransitions(cx: CheckContext): void {
   const paths = statePaths(cx.ir.root);
   for (const t of allTransitions(cx.ir.root)) {
@@ -101,7 +131,7 @@ function checkTransitions(cx: CheckContext): void {
       t.transition.roles.forEach((role, i) =>
         checkRole(cx, role, joinPointer(t.transition.pointer, 'roles', i), `${transitionLabel(t)}`),
       );
-    } else if (parseDuration(t.transition.delay) === undefined) {
+    } else if (t.kind === 'delayed' && parseDuration(t.transition.delay) === undefined) {
       cx.report(
         'PROC_BAD_DURATION',
         joinPointer(t.transition.pointer, 'delay'),

@@ -17,12 +17,24 @@
  * - `$effect` `{ kind, … }` for record / notify / start (run as activities by the workflow).
  * Delayed transitions use XState `after` with named delays; pure `transition()` returns them as
  * `xstate.raise` actions with a delay, and `xstate.cancel` when the state is left.
+ * `on_done` compiles to XState's `onDone`, `always` to `always`: both run inside the macrostep of
+ * the event or timer that led there. Each `always` transition counts itself in the reserved
+ * `_eventless` field and is refused once `MAX_EVENTLESS_STEPS` were taken in one macrostep (the
+ * runtime resets the count before each step), so a definition whose eventless transitions could
+ * loop — which the verifier refuses — still cannot hang an interpreter.
  */
 import { assign, setup, type AnyStateMachine } from 'xstate';
 import { checkTransition } from './acceptance.ts';
 import { ASSIGN_FIELDS, compileAction } from './actions/index.ts';
 import { parseDuration } from './duration.ts';
-import type { DelayedTransitionIR, Json, ProcedureIR, StateIR, TransitionIR } from './ir.ts';
+import type {
+  DelayedTransitionIR,
+  EventlessTransitionIR,
+  Json,
+  ProcedureIR,
+  StateIR,
+  TransitionIR,
+} from './ir.ts';
 import { indexStates, indexTransitions, initialContext, walkStates } from './ir-walk.ts';
 import { evaluateAll, scopeOf, type MachineContext, type MachineEvent } from './machine-context.ts';
 import { compileSchemas, type SchemaSet } from './schemas.ts';
@@ -37,7 +49,15 @@ export interface CompiledProcedure {
   schemas: SchemaSet;
   /** Every state node by absolute path ('' is the root). */
   nodes: Map<string, StateIR>;
+  /** The procedure has `always` transitions (their step count lives in the context's `_eventless`). */
+  eventless: boolean;
 }
+
+/** Most `always` transitions one macrostep takes (a defensive cap; the verifier proves none loop). */
+export const MAX_EVENTLESS_STEPS = 100;
+
+/** Reserved context field counting the `always` transitions of the current macrostep. */
+export const EVENTLESS_COUNT = '_eventless';
 
 export function compileProcedure(ir: ProcedureIR): CompiledProcedure {
   const schemas = compileSchemas(ir);
@@ -57,11 +77,24 @@ export function compileProcedure(ir: ProcedureIR): CompiledProcedure {
         const t = transitionsByPointer.get(params.pointer);
         return t !== undefined && checkTransition(rules, context, event, t) === undefined;
       },
+      /** An `always` transition: under the step cap, and its guard holds. */
+      eventless: ({ context, event }, params: { pointer: string }) => {
+        const t = transitionsByPointer.get(params.pointer);
+        const taken = Number(context[EVENTLESS_COUNT] ?? 0);
+        return (
+          t !== undefined &&
+          taken < MAX_EVENTLESS_STEPS &&
+          checkTransition(rules, context, event, t) === undefined
+        );
+      },
     },
     actions: {
       $enter: () => {},
       $taken: () => {},
       $effect: () => {},
+      countEventless: assign(({ context }) => ({
+        [EVENTLESS_COUNT]: Number(context[EVENTLESS_COUNT] ?? 0) + 1,
+      })),
       trackActor: assign(({ context, event }) => {
         if (!event.actor) return {};
         const seen = context._actors[event.type] ?? [];
@@ -78,7 +111,8 @@ export function compileProcedure(ir: ProcedureIR): CompiledProcedure {
     ...nodeConfig(ir.root, ir.id),
   });
 
-  return { ir, machine, schemas, nodes };
+  const eventless = [...walkStates(ir.root)].some((n) => (n.always?.length ?? 0) > 0);
+  return { ir, machine, schemas, nodes, eventless };
 }
 
 function delayName(duration: string): string {
@@ -107,15 +141,24 @@ function nodeConfig(node: StateIR, machineId: string): Config {
       (after[delayName(t.delay)] ??= []).push(transitionConfig(t, node.path, machineId));
     config.after = after;
   }
+  if (node.onDone) config.onDone = node.onDone.map((t) => transitionConfig(t, node.path, machineId));
+  if (node.always)
+    config.always = node.always.map((t) => transitionConfig(t, node.path, machineId, 'always'));
   return config;
 }
 
-function transitionConfig(t: TransitionIR | DelayedTransitionIR, source: string, machineId: string): Config {
+function transitionConfig(
+  t: TransitionIR | DelayedTransitionIR | EventlessTransitionIR,
+  source: string,
+  machineId: string,
+  kind?: 'always',
+): Config {
   const isEvent = 'roles' in t;
   const config: Config = {
-    guard: { type: 'allowed', params: { pointer: t.pointer } },
+    guard: { type: kind === 'always' ? 'eventless' : 'allowed', params: { pointer: t.pointer } },
     actions: [
       ...(isEvent ? [{ type: 'trackActor' }] : []),
+      ...(kind === 'always' ? [{ type: 'countEventless' }] : []),
       { type: '$taken', params: { pointer: t.pointer, clauses: t.clauses } },
       ...t.actions.map(compileAction),
     ],

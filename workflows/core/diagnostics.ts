@@ -41,6 +41,14 @@ export type DiagnosticCode =
   | 'PROC_EXPRESSION_COST'
   /** More diagnostics were found than are reported (the last one says how many). */
   | 'PROC_MORE_DIAGNOSTICS'
+  /** `on_done` on a state that can never be done: atomic, or with no final state to reach. */
+  | 'PROC_ON_DONE_NEVER'
+  /** Eventless transitions (`always`, `on_done`) can follow one another forever (the verifier's proof). */
+  | 'PROC_EVENTLESS_LOOP'
+  /** A text lacks one of the definition's languages (`languages:`, default zh and en). */
+  | 'PROC_MISSING_TRANSLATION'
+  /** A text has a version in a language the definition does not declare. */
+  | 'PROC_UNDECLARED_LANGUAGE'
   /** YAML aliases expand beyond the budget (an alias bomb): refused before loading. */
   | 'YAML_ALIAS_BUDGET';
 

@@ -8,7 +8,15 @@
  * a state's event transitions (by event, in order) before its delayed ones.
  */
 import type { StateValue } from 'xstate';
-import type { DelayedTransitionIR, Json, JsonSchema, ProcedureIR, StateIR, TransitionIR } from './ir.ts';
+import type {
+  DelayedTransitionIR,
+  EventlessTransitionIR,
+  Json,
+  JsonSchema,
+  ProcedureIR,
+  StateIR,
+  TransitionIR,
+} from './ir.ts';
 
 /** Every state of the IR, the root first, parents before children. */
 export function* walkStates(root: StateIR): Generator<StateIR> {
@@ -16,16 +24,19 @@ export function* walkStates(root: StateIR): Generator<StateIR> {
   for (const child of Object.values(root.states)) yield* walkStates(child);
 }
 
-/** A transition of a state: event-driven or delayed. */
+/** A transition of a state: event-driven, delayed, on completion (`on_done`) or eventless (`always`). */
 export type AnyTransition =
   | { kind: 'event'; state: StateIR; transition: TransitionIR }
-  | { kind: 'delayed'; state: StateIR; transition: DelayedTransitionIR };
+  | { kind: 'delayed'; state: StateIR; transition: DelayedTransitionIR }
+  | { kind: 'done' | 'always'; state: StateIR; transition: EventlessTransitionIR };
 
-/** Every transition declared on `state` (not its children), events first, in document order. */
+/** Every transition declared on `state` (not its children): events, timers, on_done, always. */
 export function* stateTransitions(state: StateIR): Generator<AnyTransition> {
   for (const list of Object.values(state.on))
     for (const transition of list) yield { kind: 'event', state, transition };
   for (const transition of state.after) yield { kind: 'delayed', state, transition };
+  for (const transition of state.onDone ?? []) yield { kind: 'done', state, transition };
+  for (const transition of state.always ?? []) yield { kind: 'always', state, transition };
 }
 
 /** Every transition of the procedure. */
@@ -104,8 +115,10 @@ export function indexStates(root: StateIR): Map<string, StateIR> {
 }
 
 /** Every transition by its pointer. */
-export function indexTransitions(root: StateIR): Map<string, TransitionIR | DelayedTransitionIR> {
-  const out = new Map<string, TransitionIR | DelayedTransitionIR>();
+export function indexTransitions(
+  root: StateIR,
+): Map<string, TransitionIR | DelayedTransitionIR | EventlessTransitionIR> {
+  const out = new Map<string, TransitionIR | DelayedTransitionIR | EventlessTransitionIR>();
   for (const t of allTransitions(root)) out.set(t.transition.pointer, t.transition);
   return out;
 }

@@ -10,11 +10,14 @@
  * hashed, and it is pinned for the life of an instance.
  */
 
-/** A bilingual text. `zh` is authoritative; `en` is our translation. */
-export interface Text {
-  zh: string;
-  en: string;
-}
+/** A language texts may be written in (`languages:` of a definition; default `[zh, en]`). */
+export type Language = 'zh' | 'en';
+
+/**
+ * A text in the definition's languages (`languages.ts` checks it has exactly those). The shipped
+ * procedures are bilingual: `zh` authoritative, `en` our translation.
+ */
+export type Text = { [L in Language]?: string };
 
 /** A JSON Schema object (2020-12), kept as plain data. */
 export type JsonSchema = Record<string, unknown>;
@@ -111,6 +114,13 @@ export interface DelayedTransitionIR extends Omit<TransitionIR, 'event' | 'roles
   delay: IsoDuration;
 }
 
+/**
+ * A transition taken without an event: `on_done` (when a compound state reaches a final child, or
+ * every region of a parallel state reaches its final state — XState's `onDone`) or `always` (as
+ * soon as its guard holds — XState's `always`). Its guard and actions read only `ctx`.
+ */
+export type EventlessTransitionIR = Omit<TransitionIR, 'event' | 'roles' | 'data'>;
+
 export type StateType = 'atomic' | 'compound' | 'parallel' | 'final';
 
 export interface StateIR {
@@ -129,6 +139,10 @@ export interface StateIR {
   /** Event transitions, by event type. Order matters: the first enabled one is taken. */
   on: Record<string, TransitionIR[]>;
   after: DelayedTransitionIR[];
+  /** Taken when this compound or parallel state is done (absent: none). Tried in order. */
+  onDone?: EventlessTransitionIR[];
+  /** Eventless transitions, tried in order whenever the instance settles (absent: none). */
+  always?: EventlessTransitionIR[];
   /** Due time of this state, from entry (shown to managers; `CustodiaDueAt`). */
   sla?: IsoDuration;
   pointer: string;
@@ -193,6 +207,8 @@ export interface ScheduleIR {
 export interface ProcedureIR {
   id: string;
   version: string;
+  /** The languages its texts are written in (absent: `[zh, en]`); the first is the fallback. */
+  languages?: Language[];
   title: Text;
   description: Text;
   clauses: string[];

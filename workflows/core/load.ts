@@ -5,7 +5,8 @@
  *    duplicate keys `PROC_DUPLICATE_KEY`; when the text is not well-formed YAML, loading stops
  *    there (the data would be a guess).
  * 2. Validate the data against `definitions/schema/procedure.schema.json` (ajv, strict, all
- *    errors), each error mapped to the line and column of the offending node.
+ *    errors), each error mapped to the line and column of the offending node; every text must be
+ *    written in exactly the definition's `languages` (`languages.ts`).
  * 3. Only when both pass, normalise into the IR (see `normalize.ts`).
  *
  * Semantic rules (unknown targets, roles, reachability, expressions, …) are `checkProcedure`'s;
@@ -19,6 +20,7 @@ import schema from '../../definitions/schema/procedure.schema.json' with { type:
 import type { Diagnostic } from './diagnostics.ts';
 import { hasErrors } from './diagnostics.ts';
 import type { ProcedureIR } from './ir.ts';
+import { languageDiagnostics } from './languages.ts';
 import { normalizeProcedure } from './normalize.ts';
 import type { RawProcedure, UnknownAction } from './normalize.ts';
 import { indexPositions, joinPointer, pointerAtOffset } from './positions.ts';
@@ -57,6 +59,7 @@ export function loadProcedure(text: string, file: string): LoadResult {
   const data: unknown = doc.toJS({ maxAliasCount: 100 });
   const validate = procedureValidator();
   if (!validate(data)) diagnostics.push(...schemaDiagnostics(validate.errors ?? [], data, positions, file));
+  diagnostics.push(...languageDiagnostics(data, positions, file));
   for (const pointer of nonFiniteNumbers(data, '')) {
     const { line, column } = positions.value(pointer);
     diagnostics.push({

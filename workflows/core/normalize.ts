@@ -20,8 +20,10 @@ import type {
   DelayedTransitionIR,
   DutyRule,
   EventDef,
+  EventlessTransitionIR,
   InvariantIR,
   JsonSchema,
+  Language,
   ProcedureIR,
   RegisterIR,
   ScheduleIR,
@@ -48,6 +50,8 @@ interface RawDelayed extends Omit<RawTransition, 'roles' | 'data'> {
   delay: string;
 }
 
+type RawEventless = Omit<RawTransition, 'roles' | 'data'>;
+
 /** `{ <kind>: value }`: exactly one key, the action kind (see `actions/`). */
 type RawAction = Dict<unknown>;
 
@@ -68,12 +72,15 @@ interface RawState {
   states?: Dict<RawState>;
   on?: Dict<RawTransition | RawTransition[]>;
   after?: RawDelayed[];
+  on_done?: RawEventless | RawEventless[];
+  always?: RawEventless | RawEventless[];
 }
 
 /** The YAML document's shape, as the procedure schema guarantees it. */
 export interface RawProcedure {
   id: string;
   version: string;
+  languages?: Language[];
   title: Text;
   description: Text;
   clauses?: string[];
@@ -128,6 +135,8 @@ export function normalizeProcedure(raw: RawProcedure, unknownActions: UnknownAct
     duties: (raw.duties ?? []).map(normalizeDuty),
     invariants: (raw.invariants ?? []).map(normalizeInvariant),
   };
+  // Present only when declared, so definitions without it keep their IR (and its hash).
+  if (raw.languages !== undefined) ir.languages = raw.languages;
   if (raw.client_field !== undefined) ir.clientField = raw.client_field;
   if (raw.schedule !== undefined) ir.schedule = { ...raw.schedule, input: raw.schedule.input ?? {} };
   if (raw.records !== undefined)
@@ -191,6 +200,13 @@ function normalizeState(raw: RawState, place: StatePlace): StateIR {
     after,
     pointer: place.pointer,
   };
+  const eventless = (spec: RawEventless | RawEventless[] | undefined, key: string) =>
+    (spec === undefined ? [] : Array.isArray(spec) ? spec : [spec]).map((t, i) =>
+      normalizeEventless(t, joinPointer(place.pointer, key, i), resolve, actions),
+    );
+  // Present only when declared, so definitions without them keep their IR (and its hash).
+  if (raw.on_done !== undefined) state.onDone = eventless(raw.on_done, 'on_done');
+  if (raw.always !== undefined) state.always = eventless(raw.always, 'always');
   if (raw.task) state.task = raw.task;
   if (raw.initial !== undefined && type === 'compound') state.initial = raw.initial;
   if (raw.sla !== undefined) state.sla = raw.sla;
@@ -239,6 +255,22 @@ function normalizeDelayed(
 ): DelayedTransitionIR {
   const t: DelayedTransitionIR = {
     delay: raw.delay,
+    actions: actions(raw.actions, pointer),
+    clauses: raw.clauses ?? [],
+    pointer,
+  };
+  if (raw.target !== undefined) t.target = resolve(raw.target);
+  if (raw.guard !== undefined) t.guard = raw.guard;
+  return t;
+}
+
+function normalizeEventless(
+  raw: RawEventless,
+  pointer: string,
+  resolve: (target: string) => string,
+  actions: (list: RawAction[] | undefined, pointer: string) => ActionIR[],
+): EventlessTransitionIR {
+  const t: EventlessTransitionIR = {
     actions: actions(raw.actions, pointer),
     clauses: raw.clauses ?? [],
     pointer,

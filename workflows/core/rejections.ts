@@ -13,11 +13,19 @@ export type RejectionCode = (typeof REJECTION_CODES)[number];
 
 /**
  * Why an event was refused: the `code` is stable (clients and the UI map it, the update failure
- * carries it as its details); the `message` is for people.
+ * carries it as its details); the `message` (English) and `zh` (the same in Chinese) are for people:
+ * the API answers each user in their language. Values a person wrote (guards, data problems from
+ * the JSON Schema validator) are quoted as they are.
  */
 export interface Rejection {
   code: RejectionCode;
   message: string;
+  zh: string;
+}
+
+/** The message of a rejection in `lang` (English unless Chinese is asked for). */
+export function rejectionMessage(r: Pick<Rejection, 'message' | 'zh'>, lang: 'zh' | 'en'): string {
+  return lang === 'zh' && r.zh ? r.zh : r.message;
 }
 
 /** Is `code` one of the engine's rejection codes (e.g. read back from a failure's details)? */

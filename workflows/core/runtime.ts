@@ -12,7 +12,7 @@
 import { initialTransition, transition, type AnyMachineSnapshot, type StateValue } from 'xstate';
 import { checkTransition } from './acceptance.ts';
 import type { Effect } from './actions/index.ts';
-import type { CompiledProcedure } from './compile.ts';
+import { EVENTLESS_COUNT, type CompiledProcedure } from './compile.ts';
 import { parseDuration } from './duration.ts';
 import type { Actor, EventInput, Json, StateIR, TransitionIR } from './ir.ts';
 import { isLeaf, valuePaths } from './ir-walk.ts';
@@ -150,9 +150,11 @@ function nextState(prev: InstanceState | undefined, o: Outcome, now: number): In
     if (i >= 0) timers.splice(i, 1);
     timers.push(t);
   }
+  // The count of `always` transitions is per macrostep: it never outlives one.
+  const { [EVENTLESS_COUNT]: _count, ...context } = o.snapshot.context as MachineContext;
   return {
     value: o.snapshot.value as StateValue,
-    context: o.snapshot.context as MachineContext,
+    context: context as MachineContext,
     done: o.snapshot.status === 'done',
     seq: (prev?.seq ?? -1) + 1,
     enteredAt,
@@ -220,19 +222,34 @@ export function explainRejection(
   const { ir } = proc;
   const shape = input as Partial<EventInput> | null | undefined;
   if (!shape || typeof shape !== 'object' || typeof shape.type !== 'string')
-    return { code: 'BAD_EVENT', message: 'an event needs { type, actor, data? }' };
+    return {
+      code: 'BAD_EVENT',
+      message: 'an event needs { type, actor, data? }',
+      zh: '操作格式无效：需要 { type, actor, data? }',
+    };
   if (state.done)
-    return { code: 'INSTANCE_FINISHED', message: 'this instance has finished; it takes no events' };
+    return {
+      code: 'INSTANCE_FINISHED',
+      message: 'this instance has finished; it takes no events',
+      zh: '该实例已结束，不再接受任何操作',
+    };
   const actor = input.actor as Partial<Actor> | undefined;
   if (!actor || typeof actor.id !== 'string' || !actor.id || !Array.isArray(actor.roles))
-    return { code: 'BAD_ACTOR', message: 'an event needs an actor { id, roles[] }' };
+    return {
+      code: 'BAD_ACTOR',
+      message: 'an event needs an actor { id, roles[] }',
+      zh: '操作需要操作人 { id, roles[] }',
+    };
   const unauthenticated = authenticate?.(actor as Actor);
   if (unauthenticated) return unauthenticated;
-  if (!ir.events[input.type])
+  if (!ir.events[input.type]) {
+    const events = Object.keys(ir.events).join(', ');
     return {
       code: 'UNKNOWN_EVENT',
-      message: `${ir.id} has no event ${input.type}; its events are ${Object.keys(ir.events).join(', ')}`,
+      message: `${ir.id} has no event ${input.type}; its events are ${events}`,
+      zh: `${ir.id} 没有操作 ${input.type}；它的操作有：${events}`,
     };
+  }
   const leaves = leafPaths(proc, state.value).join(', ');
   const all = candidates(proc, state, input.type);
   if (!all.length) {
@@ -240,6 +257,7 @@ export function explainRejection(
     return {
       code: 'CANNOT_TAKE',
       message: `${input.type} cannot be sent in state ${leaves}; events possible now: ${takes || 'none'}`,
+      zh: `当前状态 ${leaves} 不接受 ${input.type}；现在可执行的操作：${takes || '无'}`,
     };
   }
   const event: MachineEvent = { type: input.type, data: input.data ?? {}, actor: actor as Actor, at: now };
@@ -254,14 +272,20 @@ export function explainRejection(
   if (code === 'ROLE_NOT_ALLOWED') {
     const allowed = [...new Set(all.flatMap((t) => t.roles))].join(', ');
     const has = actor.roles.length ? actor.roles.join(', ') : 'no role';
+    const hasZh = actor.roles.length ? actor.roles.join(', ') : '无角色';
     return {
       code,
       message: `${actor.id} (${has}) may not send ${input.type} in state ${leaves}; allowed roles: ${allowed}`,
+      zh: `${actor.id}（${hasZh}）不能在状态 ${leaves} 执行 ${input.type}；允许的角色：${allowed}`,
     };
   }
   const reached = refusals.filter((r) => r.code === code);
   if (code !== 'GUARD_FALSE') return reached[0];
-  return { code, message: `${input.type} refused: ${reached.map((r) => r.message).join('; ')}` };
+  return {
+    code,
+    message: `${input.type} refused: ${reached.map((r) => r.message).join('; ')}`,
+    zh: `${input.type} 被拒绝：${reached.map((r) => r.zh).join('；')}`,
+  };
 }
 
 /** The refusals `checkTransition` gives, in the order it checks: a later one got further. */
@@ -279,7 +303,10 @@ function step(
   actor: Actor,
   now: number,
 ): Step | undefined {
-  const before = snapshotOf(proc, state);
+  const before = snapshotOf(
+    proc,
+    proc.eventless ? { ...state, context: { ...state.context, [EVENTLESS_COUNT]: 0 } } : state,
+  );
   const [snapshot, actions] = transition(proc.machine, before, event);
   const o = interpret(proc, snapshot, actions, now);
   if (!actions.length && snapshot.value === before.value) return undefined;
@@ -320,6 +347,7 @@ export function applyEvent(
     explainRejection(proc, state, input, now) ?? {
       code: 'GUARD_FALSE',
       message: `${input.type} was not taken`,
+      zh: `${input.type} 未被执行`,
     },
   );
 }

@@ -41,8 +41,9 @@ export function compileSchemas(ir: ProcedureIR): SchemaSet {
   const events = new Map<string, ValidateFunction>();
   for (const [name, def] of Object.entries(ir.events)) events.set(name, ajv.compile(def.data ?? EMPTY));
   const transitions = new Map<string, ValidateFunction>();
-  for (const { transition: t } of allTransitions(ir.root))
-    if (t.data) transitions.set(t.pointer, ajv.compile(t.data));
+  for (const t of allTransitions(ir.root))
+    if (t.kind === 'event' && t.transition.data)
+      transitions.set(t.transition.pointer, ajv.compile(t.transition.data));
   const start = ajv.compile(contextSchema(ir));
 
   const run = (fn: ValidateFunction | undefined, data: unknown): boolean => !fn || fn(data ?? {}) === true;

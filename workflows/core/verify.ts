@@ -23,6 +23,13 @@
  *   and a shorter timer of the same state fires before a longer one; otherwise timers may fire
  *   in any order relative to events and to other states' timers).
  *
+ * Eventless transitions are part of each step, as in XState's macrostep: after the microstep of an
+ * event or timer, enabled `always` transitions are taken, then each done event raised on entering
+ * final states (a compound state's final child; every region of a parallel state) takes its
+ * state's `on_done`, until the configuration settles — so invariants are checked on settled
+ * configurations only. A settling that comes back to a configuration it passed is an eventless
+ * loop (`loops`): an instance there would never settle; it fails the proof.
+ *
  * Breadth-first search makes every counterexample a shortest path. The search is finite (the
  * abstraction is finite; a field that takes too many values is widened to unknown) and capped by
  * `maxConfigurations` / `maxDepth`; when a cap cuts it short the result says so (`exhaustive`).
@@ -41,7 +48,9 @@
  * the XState step rules and moves (`semantics.ts`), the breadth-first search (`search.ts`),
  * deadlocks with data (`liveness.ts`) and vacuity (`vacuity.ts`).
  */
+import type { Diagnostic } from './diagnostics.ts';
 import { expressionReferences } from './expressions.ts';
+import type { PositionIndex } from './positions.ts';
 import type { InvariantIR, Json, ProcedureIR } from './ir.ts';
 import { buildModel, type Model, type Tx } from './verify/model.ts';
 import {
@@ -63,7 +72,14 @@ import { findDataDeadlock } from './verify/liveness.ts';
 import { vacuityWarnings } from './verify/vacuity.ts';
 import type { InvariantResult, PathStep, VerifyOptions, VerifyResult } from './verify/types.ts';
 
-export type { InvariantResult, PathStep, VerifyOptions, VerifyResult, Warning } from './verify/types.ts';
+export type {
+  EventlessLoopResult,
+  InvariantResult,
+  PathStep,
+  VerifyOptions,
+  VerifyResult,
+  Warning,
+} from './verify/types.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Invariants.
@@ -370,7 +386,8 @@ export function verifyProcedure(ir: ProcedureIR, opts: VerifyOptions = {}): Veri
     return result;
   });
   const warnings = vacuityWarnings(m, g, ir.invariants, invariants);
-  return { invariants, warnings, exhaustive: g.exhaustive, explored };
+  const loops = [...m.loops.values()].map((l) => ({ pointers: l.pointers, states: l.states }));
+  return { invariants, loops, warnings, exhaustive: g.exhaustive, explored };
 }
 
 /** A counterexample, one step per line: `  1. SUBMIT by A1 (project_staff) → submitted`. */
@@ -384,4 +401,29 @@ export function formatCounterexample(steps: readonly PathStep[]): string {
       return `  ${i}. ${s.event}${who}${roles}${data}${guard} → ${s.to.join(', ') || '(nothing)'}`;
     })
     .join('\n');
+}
+
+/**
+ * The eventless loops of a proof as positioned diagnostics (`PROC_EVENTLESS_LOOP`), each at the
+ * first transition of its cycle, the cycle in the message.
+ */
+export function eventlessLoopDiagnostics(
+  result: VerifyResult,
+  file: string,
+  positions?: PositionIndex,
+): Diagnostic[] {
+  return result.loops.map((loop) => {
+    const pointer = loop.pointers[0] ?? '';
+    const at = positions?.key(pointer) ?? { line: 1, column: 1 };
+    return {
+      code: 'PROC_EVENTLESS_LOOP',
+      severity: 'error',
+      message: `eventless transitions can follow one another without end in ${loop.states.join(', ') || 'the procedure'}: ${loop.pointers.join(' → ')}`,
+      file,
+      line: at.line,
+      column: at.column,
+      pointer,
+      hint: 'give one transition of the cycle a guard its own actions make false, or a target outside the cycle',
+    };
+  });
 }

@@ -1,4 +1,5 @@
 /** The draft's diagnostics as a list: each item names its line and jumps there when clicked. */
+import { DIAGNOSTIC_TEXT } from '../../../workflows/core/diagnostic-texts.ts';
 import type { Diagnostic } from '../../../workflows/core/diagnostics.ts';
 import { useI18n } from '../i18n.tsx';
 
@@ -43,6 +44,7 @@ export function DiagnosticList(props: {
                   {pick({ zh: `第 ${d.line} 行第 ${d.column} 列`, en: `line ${d.line}, column ${d.column}` })}
                 </span>{' '}
                 <code className="diagnostic-code">{d.code}</code>{' '}
+                <span className="diagnostic-summary">{pick(DIAGNOSTIC_TEXT[d.code])}:</span>{' '}
                 <span className="diagnostic-message">{d.message}</span>
               </button>
               {d.hint && (

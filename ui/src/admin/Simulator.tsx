@@ -61,7 +61,7 @@ function parseJson(text: string): { value?: Record<string, Json>; error?: string
 
 export function Simulator(props: { ir: ProcedureIR; onView: (view: SimulationView | undefined) => void }) {
   const { ir, onView } = props;
-  const { pick, text } = useI18n();
+  const { pick, text, lang } = useI18n();
   const proc = useMemo(() => compileProcedure(ir), [ir]);
   const roles = Object.keys(ir.roles);
   const [role, setRole] = useState(roles[0] ?? '');
@@ -117,7 +117,13 @@ export function Simulator(props: { ir: ProcedureIR; onView: (view: SimulationVie
       return;
     }
     const before = run.log.length;
-    sendSim({ type: 'send', proc, input: { type: chosen, data: parsed.value, actor }, now: Date.now() });
+    sendSim({
+      type: 'send',
+      proc,
+      input: { type: chosen, data: parsed.value, actor },
+      now: Date.now(),
+      lang,
+    });
     // Taken (not refused; the actor steps synchronously): the next event is chosen afresh.
     if (simActor.getSnapshot().context.log.length > before) setEvent('');
   };

@@ -90,6 +90,34 @@ export function VerificationPanel(props: {
               en: `${result.explored} configurations explored${result.exhaustive ? ' (exhaustive)' : ' (search cut short)'}`,
             })}
       </p>
+      {(result.loops ?? []).length > 0 && (
+        <ul className="invariants" aria-label={pick({ zh: '无事件循环', en: 'Eventless loops' })}>
+          {(result.loops ?? []).map((loop) => {
+            const at = props.positions?.key(loop.pointers[0] ?? '');
+            return (
+              <li key={loop.pointers.join(' ')} className="invariant invariant-violated" data-loop>
+                <div className="invariant-head">
+                  <span className="invariant-badge">
+                    {pick({ zh: '✗ 无事件循环', en: '✗ eventless loop' })}
+                  </span>{' '}
+                  {at && (
+                    <button type="button" className="link" onClick={() => props.onJump(at.line, at.column)}>
+                      {pick({ zh: `第 ${at.line} 行`, en: `line ${at.line}` })}
+                    </button>
+                  )}
+                </div>
+                <p className="invariant-desc">
+                  {pick({
+                    zh: `在 ${loop.states.join(' + ')}，这些无事件转换可以无休止地相继发生：`,
+                    en: `In ${loop.states.join(' + ')}, these eventless transitions can follow one another without end:`,
+                  })}{' '}
+                  <code>{loop.pointers.join(' → ')}</code>
+                </p>
+              </li>
+            );
+          })}
+        </ul>
+      )}
       {result.invariants.length === 0 && (
         <p className="muted">
           {pick({ zh: '此定义没有不变量。', en: 'This definition declares no invariants.' })}

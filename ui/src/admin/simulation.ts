@@ -8,6 +8,7 @@
 import { fromTransition } from 'xstate';
 import type { CompiledProcedure } from '../../../workflows/core/compile.ts';
 import type { Actor, EventInput, Json } from '../../../workflows/core/ir.ts';
+import { rejectionMessage } from '../../../workflows/core/rejections.ts';
 import {
   applyEvent,
   explainRejection,
@@ -28,7 +29,7 @@ export interface Simulation {
 
 export type SimulationEvent =
   | { type: 'start'; proc: CompiledProcedure; input: Record<string, Json>; actor: Actor; now: number }
-  | { type: 'send'; proc: CompiledProcedure; input: EventInput; now: number }
+  | { type: 'send'; proc: CompiledProcedure; input: EventInput; now: number; lang?: 'zh' | 'en' }
   | { type: 'fire'; proc: CompiledProcedure; timerId: string; now: number; ifNothing: string }
   | { type: 'fail'; error: string }
   | { type: 'refuse'; refusal: string }
@@ -48,7 +49,7 @@ export function simulate(sim: Simulation, ev: SimulationEvent): Simulation {
     case 'send': {
       if (!sim.state) return sim;
       const why = explainRejection(ev.proc, sim.state, ev.input, ev.now);
-      if (why) return { ...sim, refusal: `${why.code}: ${why.message}` };
+      if (why) return { ...sim, refusal: `${why.code}: ${rejectionMessage(why, ev.lang ?? 'en')}` };
       try {
         const step = applyEvent(ev.proc, sim.state, ev.input, ev.now);
         return { state: step.state, log: [...sim.log, step.record] };

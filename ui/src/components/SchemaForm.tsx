@@ -309,11 +309,11 @@ function Field({
   onChange: (v: Raw) => void;
   fallbackTitle: Text | undefined;
 }) {
-  const { pick } = useI18n();
+  const { pick, text } = useI18n();
   const s = prop.schema;
   const t = typeOf(s);
   const title = splitTitle(s.title) ?? fallbackTitle;
-  const label = title ? pick(title) : prop.name;
+  const label = title ? text(title) : prop.name;
   const desc = splitTitle(s.description);
   const hintId = desc ? `${id}-hint` : undefined;
   const errId = error ? `${id}-error` : undefined;
@@ -340,7 +340,7 @@ function Field({
     <>
       {desc && (
         <span className="hint" id={hintId}>
-          {pick(desc)}
+          {text(desc)}
         </span>
       )}
       {error && (

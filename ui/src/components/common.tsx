@@ -1,7 +1,7 @@
 /** Small shared pieces: error boxes, role chips, state names, due dates, empty states. */
 import { useEffect, type ReactNode } from 'react';
 import type { ApiError } from '../api.ts';
-import { useI18n } from '../i18n.tsx';
+import { useI18n, type Bilingual } from '../i18n.tsx';
 import type { ProcedureIR, Text } from '../../../workflows/core/ir.ts';
 import type { RejectionCode } from '../../../workflows/core/rejections.ts';
 import { stateAt } from '../../../workflows/core/ir-walk.ts';
@@ -11,7 +11,7 @@ import { Link } from '../router.tsx';
  * What each of the engine's refusals means, in both languages. Typed over the closed set of
  * rejection codes (`workflows/core/rejections.ts`): a new code does not compile until it has a text.
  */
-export const REJECTION_TEXT: Record<RejectionCode, Text> = {
+export const REJECTION_TEXT: Record<RejectionCode, Bilingual> = {
   DUTY_CONFLICT: {
     zh: '职责分离：同一人不能担任此前的角色后再执行此操作',
     en: 'Separation of duties: you may not do this step',
@@ -27,7 +27,7 @@ export const REJECTION_TEXT: Record<RejectionCode, Text> = {
 };
 
 /** What the engine's and the API's codes mean, in both languages (the server's detail follows). */
-export const CODE_TEXT: Record<string, Text> = {
+export const CODE_TEXT: Record<string, Bilingual> = {
   ...REJECTION_TEXT,
   INVALID_INPUT: { zh: '发起信息不符合要求', en: 'The start input was refused' },
   CLIENT_NOT_ASSIGNED: { zh: '您未被分配到该客户', en: 'You are not assigned to this client' },

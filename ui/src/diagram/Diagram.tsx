@@ -66,6 +66,8 @@ export function Diagram(props: DiagramProps) {
         const d = ms === undefined ? delay : duration(ms);
         return pick({ zh: `${d} 后`, en: `after ${d}` });
       },
+      done: pick({ zh: '全部完成后', en: 'when done' }),
+      always: pick({ zh: '自动', en: 'automatically' }),
     };
     const run = (): void => {
       Promise.all([layoutProcedure(ir, texts, 'RIGHT'), layoutProcedure(ir, texts, 'DOWN')])

@@ -32,7 +32,8 @@ export interface LaidEdge {
   to: string;
   /** Event type, `after <duration>` for a timer, absent for an initial-state arrow. */
   event?: string;
-  kind: 'event' | 'timer' | 'initial';
+  /** `done`: the state's `on_done`; `eventless`: an `always` transition. */
+  kind: 'event' | 'timer' | 'initial' | 'done' | 'eventless';
   label: string;
   /** Extra details for the tooltip (roles, guard). */
   detail: string;
@@ -61,6 +62,10 @@ export interface LayoutTexts {
   text(t: Text | undefined): string;
   /** A timer's label, e.g. "after 2 d". */
   after(delay: string): string;
+  /** The label of an `on_done` transition ("when done"). */
+  done: string;
+  /** The label of an `always` transition ("automatically"). */
+  always: string;
 }
 
 const STATE_FONT = 13;
@@ -142,6 +147,23 @@ function collectEdges(ir: ProcedureIR, texts: LayoutTexts): EdgeMeta[] {
             kind: 'event',
             label: t.guard ? `${title} ◇` : title,
             detail,
+          });
+        }
+      for (const [kind, list] of [
+        ['done', node.onDone ?? []],
+        ['eventless', node.always ?? []],
+      ] as const)
+        for (const t of list) {
+          if (t.target === undefined || t.target === '') continue;
+          const base = kind === 'done' ? texts.done : texts.always;
+          const name = kind === 'done' ? 'on_done' : 'always';
+          out.push({
+            from: node.path,
+            to: t.target,
+            event: name,
+            kind,
+            label: t.guard ? `${base} ◇` : base,
+            detail: t.guard ? `${name} [${t.guard}]` : name,
           });
         }
       for (const t of node.after) {

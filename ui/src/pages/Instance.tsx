@@ -10,7 +10,8 @@ import { loadDefinition, loadPinned, useApi, useDefinitions } from '../data.tsx'
 import { stateAt, statesAlong } from '../../../workflows/core/ir-walk.ts';
 import { takenPath } from '../../../workflows/core/taken-path.ts';
 import { REJECTION_TEXT } from '../components/common.tsx';
-import { useI18n } from '../i18n.tsx';
+import { useI18n, type Bilingual } from '../i18n.tsx';
+import { textIn } from '../../../workflows/core/languages.ts';
 import { Link } from '../router.tsx';
 import { ClauseList } from '../components/Clauses.tsx';
 import {
@@ -27,7 +28,7 @@ import { Diagram } from '../lazy.tsx';
 import { UserName, useUserNames } from '../features/users/names.tsx';
 import { DEFINITION_CHANGE, PROPOSAL_FIELDS, ProposalPanel } from '../features/proposals/ProposalPanel.tsx';
 import { useUser } from '../session.tsx';
-import type { Json, ProcedureIR, Text, TransitionIR } from '../../../workflows/core/ir.ts';
+import type { Json, ProcedureIR, TransitionIR } from '../../../workflows/core/ir.ts';
 import { isRejectionCode, type RejectionCode } from '../../../workflows/core/rejections.ts';
 import { parseDuration } from '../../../workflows/core/duration.ts';
 import type { EventResult, Snapshot, TransitionRecord } from '../types.ts';
@@ -299,7 +300,7 @@ function EventForm({
         schema={schema}
         idPrefix={`ev-${event}`}
         requiredFirst={requiredFirst}
-        submitLabel={def ? def.title[lang] || def.title.en : event}
+        submitLabel={def ? textIn(def.title, lang, ir.languages) || event : event}
         busy={busy}
         onSubmit={send}
       >
@@ -317,7 +318,7 @@ function EventForm({
 }
 
 /** The engine's refusals as the event form words them (more specific than an error box where it helps). */
-const FORM_REFUSAL: Record<RejectionCode, Text> = {
+const FORM_REFUSAL: Record<RejectionCode, Bilingual> = {
   ...REJECTION_TEXT,
   DUTY_CONFLICT: {
     zh: '职责分离：您已在此前的步骤中担任了不相容的职责',
@@ -374,7 +375,7 @@ function Timeline({ log, ir }: { log: TransitionRecord[]; ir: ProcedureIR | unde
   const dataTitle = (event: string, key: string): string => {
     const props = ir?.events[event]?.data?.properties as Record<string, { title?: unknown }> | undefined;
     const t = splitTitle(props?.[key]?.title) ?? ir?.context[key]?.title;
-    return t ? pick(t) : key;
+    return t ? text(t) || key : key;
   };
   return (
     <div className="card" aria-labelledby="timeline">

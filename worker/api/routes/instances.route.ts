@@ -1,13 +1,14 @@
 /** Instances: start one, list them (Temporal visibility), one's snapshot, and sending it an event. */
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Json } from '../../../workflows/core/ir.ts';
-import { REJECTION_CODES, type RejectionCode } from '../../../workflows/core/rejections.ts';
+import { REJECTION_CODES, rejectionMessage, type RejectionCode } from '../../../workflows/core/rejections.ts';
 import { formatProblems } from '../../../workflows/core/schemas.ts';
 import { mayAccessClient } from '../../access.ts';
 import { actorSigner } from '../../actor-keys.ts';
 import { EventRejected, getSnapshot, sendEvent, signedEvent, startProcedure } from '../../instances.ts';
 import { auditRefusedEvent } from '../audit-events.ts';
 import { DEFINITION_CHANGE, PROPOSED_THROUGH_DEPLOY } from '../../proposals.ts';
+import { requestLanguage } from '../language.ts';
 import { buildListQuery, quote } from '../../visibility.ts';
 import { ApiProblem, sendJson } from '../http.ts';
 import { EVENT, ID, KEYWORD, LIMIT, LIST_KEYWORD, matching, PAGE_TOKEN } from '../patterns.ts';
@@ -220,10 +221,11 @@ const send = defineRoute({
     } catch (err) {
       if (err instanceof EventRejected) {
         await auditRefusedEvent(originOf(app, req, ip), actor, workflowId, body.type, err, inst.client);
+        // The engine's message in the asker's language (the audit keeps the English one).
         throw new ApiProblem(
           isRejectionCode(err.code) ? REJECTION_STATUS[err.code] : 409,
           err.code,
-          err.message,
+          rejectionMessage({ message: err.message, zh: err.zh ?? '' }, requestLanguage(req)),
         );
       }
       if (err instanceof WorkflowNotFoundError) throw finished();

@@ -1,6 +1,7 @@
 /** `notify: { to, message }`: a message to the holders of a role, or to the client. A `notify` effect. */
 import { checkRole } from '../check-report.ts';
 import type { NotifyAction, Text } from '../ir.ts';
+import { textIn } from '../languages.ts';
 import { joinPointer } from '../positions.ts';
 import type { ActionKind } from './kind.ts';
 
@@ -28,6 +29,11 @@ export const notify: ActionKind<NotifyAction> = {
   expressions: () => [],
   compile: (action): { type: '$effect'; params: NotifyEffect } => ({
     type: '$effect',
-    params: { kind: 'notify', to: action.to, message: action.message },
+    // Each language's text, or the definition's own language where it is written in one only.
+    params: {
+      kind: 'notify',
+      to: action.to,
+      message: { zh: textIn(action.message, 'zh'), en: textIn(action.message, 'en') },
+    },
   }),
 };

@@ -203,6 +203,13 @@ function waysOut(m: Model, c: Config): [string, string][] | null {
         if (cond === undefined) return null;
         out.push([event, cond]);
       }
+    // Only an unsettled configuration (the start) has an `always` that can still act.
+    for (const t of node.always) {
+      if (!moves(t)) continue;
+      const cond = ctxPart(t.ir.guard);
+      if (cond === undefined) return null;
+      out.push(['always', cond]);
+    }
     for (const g of node.timers) {
       if (c.spent.includes(g.id)) continue;
       for (const t of g.transitions) {

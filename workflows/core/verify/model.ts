@@ -1,10 +1,17 @@
 /**
  * The verifier's model of a statechart: state nodes and transitions indexed from the IR (`Node`,
- * `Tx`, timer groups), the mutable search bookkeeping carried by `Model` (values seen per field,
- * widened fields, the fields each remembered fact reads), and the tree helpers.
+ * `Tx`, timer groups, `on_done` and `always` transitions), the mutable search bookkeeping carried
+ * by `Model` (values seen per field, widened fields, the fields each remembered fact reads, the
+ * eventless loops found), and the tree helpers.
  */
 import { parseDuration } from '../duration.ts';
-import type { DelayedTransitionIR, ProcedureIR, StateIR, TransitionIR } from '../ir.ts';
+import type {
+  DelayedTransitionIR,
+  EventlessTransitionIR,
+  ProcedureIR,
+  StateIR,
+  TransitionIR,
+} from '../ir.ts';
 
 export interface Node {
   ir: StateIR;
@@ -13,14 +20,18 @@ export interface Node {
   children: Node[];
   order: number;
   timers: TimerGroup[];
+  /** `on_done` transitions (taken on this node's done event), in order. */
+  onDone: Tx[];
+  /** `always` transitions, in order. */
+  always: Tx[];
 }
 
 export interface Tx {
-  ir: TransitionIR | DelayedTransitionIR;
+  ir: TransitionIR | DelayedTransitionIR | EventlessTransitionIR;
   source: Node;
   target: Node | undefined;
   reenter: boolean;
-  /** Roles that may send it; `undefined` for a timer. */
+  /** Roles that may send it; `undefined` for a timer or an eventless transition. */
   roles: string[] | undefined;
 }
 
@@ -45,18 +56,39 @@ export interface Model {
   widened: Set<string>;
   /** Context fields each remembered fact reads. */
   factFields: Map<string, string[]>;
+  /** Some state has `always` transitions (configurations must then be settled). */
+  hasAlways: boolean;
+  /** Eventless loops found while settling, by the pointers of their transitions. */
+  loops: Map<string, EventlessLoop>;
+}
+
+/** Eventless transitions that can follow one another forever: the instance would never settle. */
+export interface EventlessLoop {
+  /** Pointers of the transitions of the cycle, in the order taken. */
+  pointers: string[];
+  /** Active leaves where the cycle was seen. */
+  states: string[];
 }
 
 export function buildModel(ir: ProcedureIR): Model {
   const nodes = new Map<string, Node>();
   const add = (s: StateIR, parent: Node | undefined): Node => {
-    const node: Node = { ir: s, path: s.path, parent, children: [], order: nodes.size, timers: [] };
+    const node: Node = {
+      ir: s,
+      path: s.path,
+      parent,
+      children: [],
+      order: nodes.size,
+      timers: [],
+      onDone: [],
+      always: [],
+    };
     nodes.set(s.path, node);
     for (const child of Object.values(s.states)) node.children.push(add(child, node));
     return node;
   };
   const root = add(ir.root, undefined);
-  const tx = (t: TransitionIR | DelayedTransitionIR, source: Node): Tx => {
+  const tx = (t: TransitionIR | DelayedTransitionIR | EventlessTransitionIR, source: Node): Tx => {
     const target = t.target === undefined ? undefined : nodes.get(t.target);
     if (t.target !== undefined && !target)
       throw new Error(`verify: ${t.pointer} targets unknown state "${t.target}"`);
@@ -82,12 +114,26 @@ export function buildModel(ir: ProcedureIR): Model {
       g.transitions.push(tx(t, node));
     }
     node.timers = [...groups.values()];
+    node.onDone = (node.ir.onDone ?? []).map((t) => tx(t, node));
+    node.always = (node.ir.always ?? []).map((t) => tx(t, node));
   }
+  const hasAlways = [...nodes.values()].some((n) => n.always.length > 0);
   const tracked = new Set<string>();
   for (const d of ir.duties) for (const e of [d.event, ...d.distinctFrom]) tracked.add(e);
   for (const inv of ir.invariants)
     if (inv.kind === 'distinct_actors') for (const e of inv.events) tracked.add(e);
-  return { ir, root, nodes, on, tracked, seen: new Map(), widened: new Set(), factFields: new Map() };
+  return {
+    ir,
+    root,
+    nodes,
+    on,
+    tracked,
+    seen: new Map(),
+    widened: new Set(),
+    factFields: new Map(),
+    hasAlways,
+    loops: new Map(),
+  };
 }
 
 /** Is `a` a proper descendant of `b`? */

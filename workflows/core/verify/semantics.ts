@@ -142,6 +142,27 @@ function removeConflicting(m: Model, txs: Tx[], active: ReadonlySet<string>): Tx
   return kept;
 }
 
+/**
+ * The done events XState raises on entering `enter` (in entry order): a final child makes its
+ * compound parent done; a parallel state is done (and so on up) once every region is.
+ */
+function doneEvents(enter: ReadonlySet<Node>, next: ReadonlySet<string>): Node[] {
+  const out: Node[] = [];
+  const completed = new Set<Node>();
+  for (const n of [...enter].sort((a, b) => a.order - b.order)) {
+    const parent = n.parent;
+    if (n.ir.type !== 'final' || !parent) continue;
+    if (isCompound(parent)) out.push(parent);
+    let marker = isParallel(parent) ? parent : parent.parent;
+    while (marker && isParallel(marker) && !completed.has(marker) && inFinalState(marker, next)) {
+      completed.add(marker);
+      out.push(marker);
+      marker = marker.parent;
+    }
+  }
+  return out;
+}
+
 /** One XState microstep over the abstraction (people are updated by the caller). */
 function microstep(
   m: Model,
@@ -150,7 +171,7 @@ function microstep(
   selected: Tx[],
   env: Env,
   timer?: TimerGroup,
-): { next: Config; taken: Tx[] } {
+): { next: Config; taken: Tx[]; done: Node[] } {
   const active = new Set(c.active);
   const txs = removeConflicting(m, selected, active);
   const exit = new Set<Node>();
@@ -172,7 +193,7 @@ function microstep(
     ),
     done: inFinalState(m.root, next),
   };
-  return { next: config, taken: txs };
+  return { next: config, taken: txs, done: doneEvents(enter, next) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -193,7 +214,7 @@ function judge(m: Model, t: Tx, k: Knowledge, env: Env): Judgement {
   if (t.roles && env.roles && !t.roles.some((r) => env.roles?.includes(r))) return false;
   const g = guardBranches(m, t.ir.guard, k, env);
   if (!g.t) return false;
-  const ifFalse = t.ir.data ? k : g.f;
+  const ifFalse = 'data' in t.ir && t.ir.data ? k : g.f;
   if (!ifFalse) return true;
   return { ifTrue: g.t, ifFalse, guardOpen: g.f !== null };
 }
@@ -365,18 +386,22 @@ export function eventMoves(m: Model, c: Config, event: string, onlyRoles?: strin
     for (const data of dataValuations(m, event, all))
       for (const ch of choose(m, c, candidates, { roles, data, system: false })) {
         if (!ch.selected.length) continue;
-        const { next, taken } = microstep(m, c, ch.known, ch.selected, { roles, data, system: false });
-        const pointers = taken.map((t) => t.ir.pointer);
-        const key = `${pointers.join(' ')}|${configKey(next)}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
-        for (const [person, ppl] of people(m, c, event)) {
-          const move: Move = { event, roles, pointers, next: { ...next, people: ppl } };
-          if (ch.assumed.length) move.guard = ch.assumed.join(' && ');
-          const shown = Object.entries(data.values).filter(([, v]) => v !== null && v !== ABSENT);
-          if (shown.length) move.data = Object.fromEntries(shown.map(([f, v]) => [f, decode(v ?? 'null')]));
-          if (person) move.person = person;
-          out.push(move);
+        const step = microstep(m, c, ch.known, ch.selected, { roles, data, system: false });
+        for (const settled of settle(m, step.next, step.done)) {
+          const { next } = settled;
+          const pointers = [...step.taken, ...settled.taken].map((t) => t.ir.pointer);
+          const key = `${pointers.join(' ')}|${configKey(next)}`;
+          if (seen.has(key)) continue;
+          seen.add(key);
+          const assumed = [...ch.assumed, ...settled.assumed];
+          for (const [person, ppl] of people(m, c, event)) {
+            const move: Move = { event, roles, pointers, next: { ...next, people: ppl } };
+            if (assumed.length) move.guard = assumed.join(' && ');
+            const shown = Object.entries(data.values).filter(([, v]) => v !== null && v !== ABSENT);
+            if (shown.length) move.data = Object.fromEntries(shown.map(([f, v]) => [f, decode(v ?? 'null')]));
+            if (person) move.person = person;
+            out.push(move);
+          }
         }
       }
   return out;
@@ -392,10 +417,14 @@ function timerMoves(m: Model, c: Config): Move[] {
       if (node?.timers.some((o) => o.ms < g.ms && !c.spent.includes(o.id))) continue;
       const candidates = (n: Node): Tx[] => (n === node ? g.transitions : []);
       for (const ch of choose(m, c, candidates, env)) {
-        const { next, taken } = microstep(m, c, ch.known, ch.selected, env, g);
-        const move: Move = { event: `after ${g.delay}`, pointers: taken.map((t) => t.ir.pointer), next };
-        if (ch.assumed.length) move.guard = ch.assumed.join(' && ');
-        out.push(move);
+        const step = microstep(m, c, ch.known, ch.selected, env, g);
+        for (const settled of settle(m, step.next, step.done)) {
+          const pointers = [...step.taken, ...settled.taken].map((t) => t.ir.pointer);
+          const move: Move = { event: `after ${g.delay}`, pointers, next: settled.next };
+          const assumed = [...ch.assumed, ...settled.assumed];
+          if (assumed.length) move.guard = assumed.join(' && ');
+          out.push(move);
+        }
       }
     }
   }
@@ -411,7 +440,153 @@ function eventsOffered(m: Model, c: Config): string[] {
   return [...out];
 }
 
+/** The event label of the moves that settle the start configuration (its `always` transitions). */
+export const EVENTLESS_EVENT = '(eventless)';
+
 export function moves(m: Model, c: Config): Move[] {
   if (c.done) return [];
+  // Every configuration a move reaches is settled; the start may not be (an `always` at the top).
+  const settling = m.hasAlways ? settleMoves(m, c) : undefined;
+  if (settling) return settling;
   return [...eventsOffered(m, c).flatMap((e) => eventMoves(m, c, e)), ...timerMoves(m, c)];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Settling: the eventless rest of XState's macrostep (`always`, then the done events' `on_done`).
+
+/** Most eventless microsteps explored in one macrostep before it counts as a loop. */
+const MAX_SETTLE_STEPS = 64;
+const EVENTLESS_ENV: Env = { roles: undefined, data: NO_DATA, system: true };
+
+interface Settled {
+  next: Config;
+  taken: Tx[];
+  assumed: string[];
+}
+
+/** `c` with the knowledge a choice narrowed it to. */
+function narrowed(c: Config, k: Knowledge): Config {
+  if (k.ctx === c.ctx && k.facts === c.facts) return c;
+  const { core: _memo, ...rest } = c;
+  return { ...rest, ctx: k.ctx, facts: k.facts };
+}
+
+/**
+ * XState's `selectEventlessTransitions` over the abstraction: for each active leaf, the first
+ * enabled `always` transition of the leaf or its nearest ancestor; branching on undecided guards.
+ */
+function chooseEventless(m: Model, c: Config): Choice[] {
+  const leafNodes = c.active
+    .map((p) => m.nodes.get(p))
+    .filter((n): n is Node => n !== undefined && n.children.length === 0);
+  const out: Choice[] = [];
+  const walk = (fixed: Map<Tx, boolean>, known: Knowledge, assumed: string[]): void => {
+    const selected = new Set<Tx>();
+    for (const leaf of leafNodes)
+      chain: for (let n: Node | undefined = leaf; n; n = n.parent)
+        for (const t of n.always) {
+          const j = fixed.get(t) ?? judge(m, t, known, EVENTLESS_ENV);
+          if (typeof j !== 'boolean') {
+            const guard = j.guardOpen ? t.ir.guard : undefined;
+            walk(new Map(fixed).set(t, true), j.ifTrue, guard ? [...assumed, guard] : assumed);
+            walk(new Map(fixed).set(t, false), j.ifFalse, guard ? [...assumed, `!(${guard})`] : assumed);
+            return;
+          }
+          if (j) {
+            selected.add(t);
+            break chain;
+          }
+        }
+    out.push({ selected: [...selected], known, assumed });
+  };
+  walk(new Map(), { ctx: c.ctx, facts: c.facts }, []);
+  return out;
+}
+
+interface Settling extends Settled {
+  queue: Node[];
+  /** Keys of the configurations (with their queues) passed in this macrostep, and the steps between. */
+  trail: string[];
+  steps: Tx[][];
+}
+
+/**
+ * Every way the rest of a macrostep can go after a microstep that reached `start` and raised the
+ * done events `queue`: enabled `always` transitions first, else the next done event (its state's
+ * `on_done`), until neither is left or the machine is done. A configuration that comes back (or
+ * more than `MAX_SETTLE_STEPS` microsteps) is an eventless loop: recorded in `m.loops`, not followed.
+ */
+function settle(m: Model, start: Config, queue: Node[]): Settled[] {
+  if (!m.hasAlways && !queue.some((n) => n.onDone.length)) return [{ next: start, taken: [], assumed: [] }];
+  const out: Settled[] = [];
+  const keyOf = (c: Config, q: Node[]): string => `${configKey(c)}|${q.map((n) => n.path).join(',')}`;
+  const stack: Settling[] = [
+    { next: start, queue, taken: [], assumed: [], trail: [keyOf(start, queue)], steps: [] },
+  ];
+  const take = (s: Settling, c: Config, k: Knowledge, selected: Tx[], rest: Node[], assumed: string[]) => {
+    const r = microstep(m, c, k, selected, EVENTLESS_ENV);
+    const q = [...rest, ...r.done];
+    const key = keyOf(r.next, q);
+    const steps = [...s.steps, r.taken];
+    const back = s.trail.indexOf(key);
+    if (back >= 0 || steps.length > MAX_SETTLE_STEPS) {
+      recordLoop(m, steps.slice(Math.max(back, 0)), r.next);
+      return;
+    }
+    const taken = [...s.taken, ...r.taken];
+    stack.push({ next: r.next, queue: q, taken, assumed, trail: [...s.trail, key], steps });
+  };
+  for (let s = stack.pop(); s; s = stack.pop()) {
+    if (s.next.done) {
+      out.push({ next: s.next, taken: s.taken, assumed: s.assumed });
+      continue;
+    }
+    const eventless: Choice[] = m.hasAlways
+      ? chooseEventless(m, s.next)
+      : [{ selected: [], known: { ctx: s.next.ctx, facts: s.next.facts }, assumed: [] }];
+    for (const ch of eventless) {
+      const assumed = [...s.assumed, ...ch.assumed];
+      if (ch.selected.length) {
+        take(s, s.next, ch.known, ch.selected, s.queue, assumed);
+        continue;
+      }
+      const c = narrowed(s.next, ch.known);
+      const [node, ...rest] = s.queue;
+      if (!node) {
+        out.push({ next: c, taken: s.taken, assumed });
+        continue;
+      }
+      const done = c.active.includes(node.path) && node.onDone.length > 0;
+      const choices = done ? choose(m, c, (n) => (n === node ? node.onDone : []), EVENTLESS_ENV) : [];
+      if (!choices.length) stack.push({ ...s, next: c, queue: rest, assumed });
+      for (const d of choices) {
+        const all = [...assumed, ...d.assumed];
+        if (d.selected.length) take(s, c, d.known, d.selected, rest, all);
+        else stack.push({ ...s, next: narrowed(c, d.known), queue: rest, assumed: all });
+      }
+    }
+  }
+  return out;
+}
+
+function recordLoop(m: Model, steps: Tx[][], at: Config): void {
+  const cycle = steps.flat().map((t) => t.ir.pointer);
+  // The same cycle found from another point reads the same: it starts at its first pointer.
+  const first = cycle.indexOf([...cycle].sort()[0] ?? '');
+  const pointers = [...cycle.slice(first), ...cycle.slice(0, first)];
+  const key = pointers.join(' ');
+  if (!m.loops.has(key)) m.loops.set(key, { pointers, states: leaves(m, at) });
+}
+
+/** Moves that settle an unsettled configuration (only the start can be one); none when it is settled. */
+function settleMoves(m: Model, c: Config): Move[] | undefined {
+  const results = settle(m, c, []);
+  // Every way loops: it never settles (the loop is reported), so nothing else happens.
+  if (!results.length) return [];
+  if (results.every((r) => !r.taken.length)) return undefined;
+  return results.map((r) => {
+    const move: Move = { event: EVENTLESS_EVENT, pointers: r.taken.map((t) => t.ir.pointer), next: r.next };
+    if (r.assumed.length) move.guard = r.assumed.join(' && ');
+    return move;
+  });
 }

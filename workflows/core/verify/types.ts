@@ -47,8 +47,18 @@ export interface Warning {
   message: string;
 }
 
+/** Eventless transitions (`always`, `on_done`) that can follow one another without end. */
+export interface EventlessLoopResult {
+  /** Pointers of the transitions of the cycle, in the order taken (the first is where to look). */
+  pointers: string[];
+  /** Active leaves where the cycle was seen. */
+  states: string[];
+}
+
 export interface VerifyResult {
   invariants: InvariantResult[];
+  /** Eventless loops (an instance that would never settle); empty when none. A loop fails the proof. */
+  loops: EventlessLoopResult[];
   /** Invariants that hold but prove little (vacuity); empty when none. */
   warnings: Warning[];
   /** Every reachable configuration was explored (no cap was hit). */

@@ -25,6 +25,7 @@ function pointerIndex(m: Model): Map<string, Tx> {
   for (const node of m.nodes.values()) {
     for (const list of m.on.get(node)?.values() ?? []) for (const t of list) out.set(t.ir.pointer, t);
     for (const group of node.timers) for (const t of group.transitions) out.set(t.ir.pointer, t);
+    for (const t of [...node.onDone, ...node.always]) out.set(t.ir.pointer, t);
   }
   return out;
 }

@@ -12,6 +12,7 @@ import { Link, setQuery, useLocation } from '../../router.tsx';
 import { Empty, ErrorBox, PageHeader } from '../../components/common.tsx';
 import { useUser } from '../../session.tsx';
 import { CorrectionForm } from './CorrectionForm.tsx';
+import type { Text } from '../../../../workflows/core/ir.ts';
 import { FIXED_FILTERS, type Json, type Register, type RegisterRow, type RowsPage } from './types.ts';
 import './registers.css';
 
@@ -145,7 +146,7 @@ function filterLabel(key: string, pick: (s: { zh: string; en: string }) => strin
 function fieldTitle(
   register: Register,
   field: string,
-  text: (t: { zh: string; en: string }) => string,
+  text: (t: Text) => string,
 ): string {
   const f = register.fields.find((x) => x.name === field);
   return f ? text(f.title) : field;

@@ -1,0 +1,56 @@
+/**
+ * What each diagnostic code means, in Chinese and English: the editor shows it in the reader's
+ * language beside the diagnostic's own (English, detailed) message. Typed over the closed set of
+ * codes, so a new code does not compile until it has its texts.
+ */
+import type { DiagnosticCode } from './diagnostics.ts';
+
+export const DIAGNOSTIC_TEXT: Record<DiagnosticCode, { zh: string; en: string }> = {
+  PROC_YAML_SYNTAX: { zh: 'YAML 语法错误', en: 'YAML syntax error' },
+  PROC_SCHEMA: { zh: '不符合定义的结构', en: 'Not the shape a definition has' },
+  PROC_DUPLICATE_KEY: { zh: '重复的键', en: 'Duplicate key' },
+  PROC_DUPLICATE_ID: { zh: '重复的标识', en: 'Duplicate id' },
+  PROC_UNKNOWN_TARGET: { zh: '目标状态不存在', en: 'The target state does not exist' },
+  PROC_UNKNOWN_ROLE: { zh: '角色未声明', en: 'The role is not declared' },
+  PROC_UNKNOWN_EVENT: { zh: '操作未声明', en: 'The event is not declared' },
+  PROC_UNKNOWN_STATE: { zh: '状态不存在', en: 'The state does not exist' },
+  PROC_UNKNOWN_RECORD: { zh: '登记册未声明', en: 'The register is not declared' },
+  PROC_RECORD_TYPE_MISMATCH: { zh: '登记字段的值类型不符', en: 'The value is not of the register field’s type' },
+  PROC_ENGINE_ONLY_ACTION: { zh: '此动作只供引擎自身的程序使用', en: 'This action is only for the engine’s own procedures' },
+  PROC_UNKNOWN_FIELD: { zh: '上下文字段未声明', en: 'The context field is not declared' },
+  PROC_UNKNOWN_VARIABLE: { zh: '表达式中不能使用此变量', en: 'The expression may not use this variable' },
+  PROC_UNKNOWN_INITIAL: { zh: '初始状态不是其子状态', en: 'The initial state is not one of its states' },
+  PROC_UNREACHABLE_STATE: { zh: '状态永远无法进入', en: 'The state can never be entered' },
+  PROC_NO_WAY_OUT: { zh: '状态没有出口', en: 'The state has no way out' },
+  PROC_GUARD_SYNTAX: { zh: '条件表达式语法错误', en: 'Guard syntax error' },
+  PROC_EXPRESSION_SYNTAX: { zh: '表达式语法错误', en: 'Expression syntax error' },
+  PROC_BAD_DURATION: { zh: '时长无效', en: 'Invalid duration' },
+  PROC_BAD_EVENT_SCHEMA: { zh: '操作数据的模式无效', en: 'Invalid event data schema' },
+  PROC_BAD_FIELD_SCHEMA: {
+    zh: '上下文字段的模式或默认值无效',
+    en: 'Invalid context field schema or default',
+  },
+  PROC_INVARIANT_VIOLATED: { zh: '不变量未得到证明', en: 'An invariant is not proved' },
+  PROC_UNKNOWN_PROCEDURE: { zh: '启动的程序未部署', en: 'The procedure started is not deployed' },
+  PROC_START_INPUT_MISMATCH: {
+    zh: '启动输入与被启动程序不符',
+    en: 'The start input does not fit the procedure started',
+  },
+  PROC_UNKNOWN_ACTION: { zh: '未知的动作', en: 'Unknown action' },
+  PROC_EXPRESSION_COST: { zh: '表达式可能运行过久', en: 'The expression could run too long' },
+  PROC_MORE_DIAGNOSTICS: { zh: '还有更多问题未列出', en: 'More problems than listed' },
+  PROC_ON_DONE_NEVER: {
+    zh: '该状态永远不会完成，on_done 不会发生',
+    en: 'The state is never done: its on_done is never taken',
+  },
+  PROC_EVENTLESS_LOOP: { zh: '无事件转换可能无限循环', en: 'Eventless transitions can loop without end' },
+  PROC_MISSING_TRANSLATION: {
+    zh: '文本缺少定义声明的语言版本',
+    en: "The text lacks one of the definition's languages",
+  },
+  PROC_UNDECLARED_LANGUAGE: {
+    zh: '文本使用了定义未声明的语言',
+    en: 'The text has a language the definition does not declare',
+  },
+  YAML_ALIAS_BUDGET: { zh: 'YAML 别名展开过大', en: 'YAML aliases expand too far' },
+};
