@@ -83,7 +83,11 @@ beforeAll(async () => {
   const config = loadConfig();
   if (stateFile) {
     const state = clusterState();
-    server = { address: state.address, pid: () => clusterState().temporalPid ?? undefined, stop: async () => {} };
+    server = {
+      address: state.address,
+      pid: () => clusterState().temporalPid ?? undefined,
+      stop: async () => {},
+    };
   } else {
     devServer = await superviseDevServer(config, {
       dbFile: path.join(dir, 'temporal.db'),
@@ -231,7 +235,11 @@ describe(`chaos on the ${mode}`, () => {
       const driving = instances.map((_, i) => drive(i));
 
       const kills: { what: string; at: number; back: number }[] = [];
-      const killAndWait = async (what: string, pid: () => number | undefined, back: () => boolean): Promise<void> => {
+      const killAndWait = async (
+        what: string,
+        pid: () => number | undefined,
+        back: () => boolean,
+      ): Promise<void> => {
         await sleep(SETTLE_MS);
         const victim = pid();
         expect(victim, `${what} pid`).toBeGreaterThan(0);
@@ -242,11 +250,23 @@ describe(`chaos on the ${mode}`, () => {
       };
       try {
         const w = workers[0]!;
-        await killAndWait('worker-1', () => w.pid(), () => w.restarts() === 1);
+        await killAndWait(
+          'worker-1',
+          () => w.pid(),
+          () => w.restarts() === 1,
+        );
         const a = apis[0]!.process;
-        await killAndWait('api-1', () => a.pid(), () => a.restarts() === 1);
+        await killAndWait(
+          'api-1',
+          () => a.pid(),
+          () => a.restarts() === 1,
+        );
         const before = server.pid();
-        await killAndWait('temporal', () => server.pid(), () => server.pid() !== before);
+        await killAndWait(
+          'temporal',
+          () => server.pid(),
+          () => server.pid() !== before,
+        );
         // Settle: every client acknowledged something since the server came back.
         const back = kills.at(-1)!.back;
         await until('every client acknowledged after the Temporal restart', 120_000, () =>
@@ -274,12 +294,17 @@ describe(`chaos on the ${mode}`, () => {
       try {
         for (const workflowId of instances) {
           const snapshot = await getSnapshot(client, workflowId);
-          const inLog = snapshot.log.filter((l) => l.event === 'TICK').map((l) => ({ n: String(l.data?.n), seq: l.seq }));
+          const inLog = snapshot.log
+            .filter((l) => l.event === 'TICK')
+            .map((l) => ({ n: String(l.data?.n), seq: l.seq }));
           const history = await client.workflow.getHandle(workflowId).fetchHistory();
           const inHistory = (history.events ?? []).flatMap((e) => {
-            const payloads = e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.args?.payloads;
+            const payloads =
+              e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.args?.payloads;
             if (!payloads?.length) return [];
-            const event = defaultPayloadConverter.fromPayload<{ type: string; data?: { n?: string } }>(payloads[0]!);
+            const event = defaultPayloadConverter.fromPayload<{ type: string; data?: { n?: string } }>(
+              payloads[0]!,
+            );
             return event.type === 'TICK' ? [String(event.data?.n)] : [];
           });
           // Audit records are written by an activity after the update returns: wait for them.

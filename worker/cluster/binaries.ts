@@ -94,7 +94,9 @@ function run(
     child.stderr.on('data', on);
     child.once('error', reject);
     child.once('exit', (code) =>
-      code === 0 ? resolve(out) : reject(new Error(`${path.basename(cmd)} ${args.join(' ')} failed (${code}):\n${out.slice(-3000)}`)),
+      code === 0
+        ? resolve(out)
+        : reject(new Error(`${path.basename(cmd)} ${args.join(' ')} failed (${code}):\n${out.slice(-3000)}`)),
     );
   });
 }
@@ -134,14 +136,22 @@ async function build(dir: string, env: NodeJS.ProcessEnv, log: (line: string) =>
   try {
     await run(
       go,
-      ['install', `${MODULE}/cmd/server@v${TEMPORAL_SERVER_VERSION}`, `${MODULE}/cmd/tools/sql@v${TEMPORAL_SERVER_VERSION}`],
+      [
+        'install',
+        `${MODULE}/cmd/server@v${TEMPORAL_SERVER_VERSION}`,
+        `${MODULE}/cmd/tools/sql@v${TEMPORAL_SERVER_VERSION}`,
+      ],
       { env: goEnv, cwd: os.tmpdir() },
     );
     const modCache = (await run(go, ['env', 'GOMODCACHE'], { env: goEnv })).trim();
     const moduleDir = path.join(modCache, `${MODULE}@v${TEMPORAL_SERVER_VERSION}`);
-    cpSync(path.join(moduleDir, 'schema', 'postgresql', 'v12'), path.join(staging, 'schema', 'postgresql', 'v12'), {
-      recursive: true,
-    });
+    cpSync(
+      path.join(moduleDir, 'schema', 'postgresql', 'v12'),
+      path.join(staging, 'schema', 'postgresql', 'v12'),
+      {
+        recursive: true,
+      },
+    );
     mkdirSync(path.join(staging, 'config'), { recursive: true });
     cpSync(
       path.join(moduleDir, 'config', 'development-postgres12.yaml'),

@@ -90,6 +90,12 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   const namespace = opts.namespace ?? 'default';
   const ports = portsFrom(opts.temporalPort ?? 7233);
   const address = `127.0.0.1:${ports.frontend}`;
+  if (ports.workerMembership > 32_767 || ports.frontendMembership < 1_024) {
+    // The server keeps membership ports in a smallint column.
+    throw new ClusterSetupError(
+      `--temporal-port ${ports.frontend} puts the membership ports at ${ports.frontendMembership}–${ports.workerMembership}: choose a port between 1324 and 32067`,
+    );
+  }
   const busy = await busyPorts(ports);
   if (busy.length) {
     throw new ClusterSetupError(
@@ -99,7 +105,9 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   }
   for (const port of opts.apiPorts ?? []) {
     if (!(await portFree(port)))
-      throw new ClusterSetupError(`API port ${port} on 127.0.0.1 is in use: stop what listens there or choose another (--api-ports)`);
+      throw new ClusterSetupError(
+        `API port ${port} on 127.0.0.1 is in use: stop what listens there or choose another (--api-ports)`,
+      );
   }
 
   const binaries = await ensureServerBinaries({ toolsDir: opts.toolsDir, log });
@@ -144,7 +152,9 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       },
     });
     stopped.push(() => temporal.stop());
-    log(`Temporal server ${path.basename(binaries.dir)} at ${address} (pid ${String(temporal.pid())}, up in ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    log(
+      `Temporal server ${path.basename(binaries.dir)} at ${address} (pid ${String(temporal.pid())}, up in ${((Date.now() - t0) / 1000).toFixed(1)} s)`,
+    );
     await prepareNamespace(address, namespace, log);
     await postgres.ensureDatabase(recordsDb);
 
@@ -174,20 +184,19 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
         },
       });
 
-    const workers: Supervised[] = [];
-    for (let i = 0; i < (opts.workers ?? 0); i++) {
-      const n = i;
+    // The first worker alone (it records the deployed definitions), then the others and the
+    // APIs at once. A process that fails to start stops the whole cluster.
+    const startWorker = async (i: number): Promise<Supervised> => {
       const w = await node(`worker-${i + 1}`, 'worker', {}, (pid) => {
-        state.workers[n] = pid;
+        state.workers[i] = pid;
       });
-      workers.push(w);
       stopped.push(() => w.stop());
-    }
-    const apis: ClusterApi[] = [];
-    for (const [i, port] of (opts.apiPorts ?? []).entries()) {
+      return w;
+    };
+    const startApi = async (port: number, i: number): Promise<ClusterApi> => {
       const url = `http://127.0.0.1:${port}`;
       const p = await node(
-        `api-${i + 1}`,
+        'api-' + String(i + 1),
         'api',
         { CUSTODIA_HTTP_PORT: String(port), CUSTODIA_HTTP_HOST: '127.0.0.1' },
         (pid) => {
@@ -195,8 +204,19 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
         },
       );
       stopped.push(() => p.stop());
-      apis.push({ url, process: p });
-    }
+      return { url, process: p };
+    };
+    const workerCount = opts.workers ?? 0;
+    const workers: Supervised[] = workerCount > 0 ? [await startWorker(0)] : [];
+    const rest = await Promise.allSettled([
+      ...Array.from({ length: Math.max(0, workerCount - 1) }, (_, i) => startWorker(i + 1)),
+      ...(opts.apiPorts ?? []).map(startApi),
+    ]);
+    const failed = rest.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const values = rest.map((r) => (r as PromiseFulfilledResult<Supervised | ClusterApi>).value);
+    workers.push(...(values.slice(0, workerCount - 1) as Supervised[]));
+    const apis = values.slice(Math.max(0, workerCount - 1)) as ClusterApi[];
     save();
     return {
       address,

@@ -20,7 +20,8 @@ const USAGE =
 
 function positiveInt(name: string, text: string): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new ClusterSetupError(`--${name} must be a number, got "${text}"`);
+  if (!Number.isInteger(n) || n < 0 || n > 65_535)
+    throw new ClusterSetupError(`--${name} must be a number, got "${text}"`);
   return n;
 }
 
@@ -61,10 +62,14 @@ async function main(): Promise<void> {
     log: say,
     processLine: (name, line) => console.log(`${stamp()} ${name}: ${line}`),
   });
-  say(`ready in ${((Date.now() - t0) / 1000).toFixed(1)} s: Temporal ${cluster.address} (namespace ${cluster.namespace}), ` +
-    `${cluster.workers.length} worker(s), API ${cluster.apis.map((a) => a.url).join(' ') || 'none'}`);
+  say(
+    `ready in ${((Date.now() - t0) / 1000).toFixed(1)} s: Temporal ${cluster.address} (namespace ${cluster.namespace}), ` +
+      `${cluster.workers.length} worker(s), API ${cluster.apis.map((a) => a.url).join(' ') || 'none'}`,
+  );
   say('in another terminal, for `npx custodia` and the `temporal` CLI:');
-  console.log(`  export TEMPORAL_ADDRESS=${cluster.address} DATABASE_URL=${cluster.databaseUrl} CUSTODIA_CHECKPOINT_DIR=${cluster.checkpointDir}`);
+  console.log(
+    `  export TEMPORAL_ADDRESS=${cluster.address} DATABASE_URL=${cluster.databaseUrl} CUSTODIA_CHECKPOINT_DIR=${cluster.checkpointDir}`,
+  );
   say('Ctrl-C stops everything (the data stays for the next run)');
 
   let stopping = false;
@@ -88,7 +93,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ClusterSetupError || (err instanceof Error && err.name === 'TypeError' && /parseArgs|option/i.test(err.message))) {
+  if (
+    err instanceof ClusterSetupError ||
+    (err instanceof Error && err.name === 'TypeError' && /parseArgs|option/i.test(err.message))
+  ) {
     console.error(`custodia cluster: ${err.message}`);
   } else {
     console.error(`custodia cluster: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);

@@ -63,7 +63,7 @@ export async function startPostgres(
       Number((await run('id', [flag, 'postgres'])).stdout.trim());
     const uid = await id('-u').catch(() => {
       throw new ClusterSetupError(
-        'running as root and there is no `postgres` user to run PostgreSQL as (Debian\'s `postgresql` package creates it)',
+        "running as root and there is no `postgres` user to run PostgreSQL as (Debian's `postgresql` package creates it)",
       );
     });
     const gid = await id('-g');
@@ -75,7 +75,15 @@ export async function startPostgres(
   };
   if (!existsSync(path.join(data, 'PG_VERSION'))) {
     log(`initdb ${data}`);
-    await as(path.join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C']);
+    await as(path.join(bin, 'initdb'), [
+      '-D',
+      data,
+      '-U',
+      'postgres',
+      '--auth=trust',
+      '--encoding=UTF8',
+      '--locale=C',
+    ]);
   }
   const pidOf = (): number | undefined => {
     try {
@@ -103,7 +111,18 @@ export async function startPostgres(
       '-c shared_buffers=64MB',
     ].join(' ');
     try {
-      await as(path.join(bin, 'pg_ctl'), ['-D', data, '-l', logFile, '-o', options, '-w', '-t', '60', 'start']);
+      await as(path.join(bin, 'pg_ctl'), [
+        '-D',
+        data,
+        '-l',
+        logFile,
+        '-o',
+        options,
+        '-w',
+        '-t',
+        '60',
+        'start',
+      ]);
     } catch (err) {
       const tail = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-8).join('\n') : '';
       if (/could not bind|Address already in use/i.test(tail)) {
@@ -111,7 +130,9 @@ export async function startPostgres(
           `PostgreSQL port ${port} on 127.0.0.1 is already in use: stop what listens there or choose another (--pg-port)`,
         );
       }
-      throw new Error(`could not start PostgreSQL in ${data}: ${(err as Error).message}\n${tail}`, { cause: err });
+      throw new Error(`could not start PostgreSQL in ${data}: ${(err as Error).message}\n${tail}`, {
+        cause: err,
+      });
     }
     log(`PostgreSQL ${path.basename(path.dirname(bin))} on 127.0.0.1:${port} (data ${data})`);
   }
@@ -131,8 +152,8 @@ export async function startPostgres(
       }
     },
     async stop() {
-      await as(path.join(bin, 'pg_ctl'), ['-D', data, '-m', 'fast', '-w', '-t', '60', 'stop']).catch((err: unknown) =>
-        log(`PostgreSQL stop failed: ${(err as Error).message}`),
+      await as(path.join(bin, 'pg_ctl'), ['-D', data, '-m', 'fast', '-w', '-t', '60', 'stop']).catch(
+        (err: unknown) => log(`PostgreSQL stop failed: ${(err as Error).message}`),
       );
     },
   };

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time.js';
 import pg from 'pg';
 import YAML from 'yaml';
 import { ensureSearchAttributes } from '../temporal/dev-server.ts';
@@ -81,7 +82,9 @@ export function writeServerConfig(
 ): void {
   const config = YAML.parse(readFileSync(binaries.configTemplate, 'utf8')) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   config.log = { stdout: true, level: 'warn' };
-  for (const store of Object.values(config.persistence.datastores as Record<string, { sql: Record<string, unknown> }>)) {
+  for (const store of Object.values(
+    config.persistence.datastores as Record<string, { sql: Record<string, unknown> }>,
+  )) {
     store.sql.connectAddr = `127.0.0.1:${pgPort}`;
     store.sql.user = 'postgres';
     store.sql.password = '';
@@ -133,7 +136,18 @@ export async function prepareSchemas(
     [VISIBILITY_DB, 'visibility'],
   ] as const) {
     await postgres.ensureDatabase(db);
-    const common = ['--plugin', 'postgres12', '--ep', '127.0.0.1', '-p', String(postgres.port), '-u', 'postgres', '--db', db];
+    const common = [
+      '--plugin',
+      'postgres12',
+      '--ep',
+      '127.0.0.1',
+      '-p',
+      String(postgres.port),
+      '-u',
+      'postgres',
+      '--db',
+      db,
+    ];
     const client = new pg.Client({ connectionString: postgres.url(db) });
     await client.connect();
     let fresh: boolean;
@@ -148,12 +162,18 @@ export async function prepareSchemas(
         log(`creating the ${dir} schema in database ${db}`);
         await run(binaries.sqlTool, [...common, 'setup-schema', '-v', '0.0'], { timeout: 120_000 });
       }
-      await run(binaries.sqlTool, [...common, 'update-schema', '-d', path.join(binaries.schemaDir, dir, 'versioned')], {
-        timeout: 300_000,
-      });
+      await run(
+        binaries.sqlTool,
+        [...common, 'update-schema', '-d', path.join(binaries.schemaDir, dir, 'versioned')],
+        {
+          timeout: 300_000,
+        },
+      );
     } catch (err) {
       const e = err as Error & { stdout?: string; stderr?: string };
-      throw new Error(`temporal-sql-tool on ${db} failed: ${e.message}\n${e.stderr ?? ''}${e.stdout ?? ''}`, { cause: err });
+      throw new Error(`temporal-sql-tool on ${db} failed: ${e.message}\n${e.stderr ?? ''}${e.stdout ?? ''}`, {
+        cause: err,
+      });
     }
   }
 }
@@ -181,7 +201,9 @@ export async function waitForFrontend(address: string, timeoutMs = 120_000): Pro
     }
     await sleep(250);
   }
-  throw new Error(`the Temporal server at ${address} did not answer within ${timeoutMs / 1000} s: ${String(last)}`);
+  throw new Error(
+    `the Temporal server at ${address} did not answer within ${timeoutMs / 1000} s: ${String(last)}`,
+  );
 }
 
 /**
@@ -199,7 +221,7 @@ export async function prepareNamespace(
     try {
       await connection.workflowService.registerNamespace({
         namespace,
-        workflowExecutionRetentionPeriod: { seconds: retentionDays * 86_400 },
+        workflowExecutionRetentionPeriod: msToTs(retentionDays * 86_400_000),
       });
       log(`namespace "${namespace}" created (retention ${retentionDays} days)`);
     } catch (err) {
