@@ -39,7 +39,7 @@ const CLIENTS = 8;
 const PASSWORD = 'chaos horse battery staple';
 const FIXTURES = path.join(REPO_ROOT, 'test/cluster/fixtures');
 /** Load before the first kill, and between a restart and the next kill. */
-const SETTLE_MS = 8_000;
+const SETTLE_MS = 5_000;
 
 const stateFile = inject('clusterStateFile');
 const mode = stateFile ? 'cluster' : 'dev server';

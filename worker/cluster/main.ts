@@ -6,17 +6,18 @@
  *
  *   npm run cluster -- [--data DIR] [--temporal-port 7233] [--pg-port 5433]
  *                      [--workers 2] [--api-ports 8081,8082]
+ *   npm run cluster -- --build-only     only build (or find) the Temporal server binaries
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.ts';
 import { REPO_ROOT } from '../settings.ts';
 import { ensureUiBuilt } from '../ui-build.ts';
-import { ClusterSetupError } from './binaries.ts';
+import { ClusterSetupError, ensureServerBinaries, TEMPORAL_SERVER_VERSION } from './binaries.ts';
 import { startCluster } from './cluster.ts';
 
 const USAGE =
-  'usage: npm run cluster -- [--data DIR] [--temporal-port N] [--pg-port N] [--workers N] [--api-ports N,N]';
+  'usage: npm run cluster -- [--data DIR] [--temporal-port N] [--pg-port N] [--workers N] [--api-ports N,N] | --build-only';
 
 function positiveInt(name: string, text: string): number {
   const n = Number(text);
@@ -33,6 +34,7 @@ async function main(): Promise<void> {
       'pg-port': { type: 'string', default: '5433' },
       workers: { type: 'string', default: '2' },
       'api-ports': { type: 'string', default: '8081,8082' },
+      'build-only': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -42,6 +44,11 @@ async function main(): Promise<void> {
     return;
   }
   const config = loadConfig();
+  if (values['build-only']) {
+    const b = await ensureServerBinaries({ toolsDir: config.devServer.toolsDir, log: console.log });
+    console.log(`Temporal server ${TEMPORAL_SERVER_VERSION}: ${b.server}`);
+    return;
+  }
   const stamp = (): string => new Date().toISOString().slice(11, 19);
   const say = (line: string): void => console.log(`${stamp()} cluster: ${line}`);
   const apiPorts = values['api-ports']
