@@ -38,6 +38,11 @@ declare module 'vitest' {
 const CLIENTS = 8;
 const PASSWORD = 'chaos horse battery staple';
 const FIXTURES = path.join(REPO_ROOT, 'test/cluster/fixtures');
+/**
+ * A client gives up on a request after this long and sends the next one (a new nonce): an update
+ * in flight when the Temporal server died can otherwise hang until the SDK's own deadline.
+ */
+const REQUEST_TIMEOUT_MS = 10_000;
 /** Load before the first kill, and between a restart and the next kill. */
 const SETTLE_MS = 5_000;
 
@@ -214,7 +219,7 @@ describe(`chaos on the ${mode}`, () => {
               method: 'POST',
               headers,
               body: JSON.stringify({ type: 'TICK', data: { n } }),
-              signal: AbortSignal.timeout(30_000),
+              signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
             });
             const text = await res.text();
             if (res.status === 200) {
