@@ -216,6 +216,8 @@ describe(`chaos on the ${mode}`, () => {
 
       const acks: Ack[] = [];
       const failures: Record<string, number> = {};
+      /** The first answer of each failing status (printed with the figures). */
+      const samples: Record<string, string> = {};
       const ackTimes: number[][] = instances.map(() => []);
       let stopping = false;
       const t0 = Date.now();
@@ -239,6 +241,7 @@ describe(`chaos on the ${mode}`, () => {
               continue;
             }
             failures[`HTTP ${res.status}`] = (failures[`HTTP ${res.status}`] ?? 0) + 1;
+            samples[`HTTP ${res.status}`] ??= text.slice(0, 300);
           } catch (err) {
             const name = (err as Error).name === 'TimeoutError' ? 'timeout' : 'connection';
             failures[name] = (failures[name] ?? 0) + 1;
@@ -372,7 +375,10 @@ describe(`chaos on the ${mode}`, () => {
           `(${(acks.length / seconds).toFixed(1)}/s), ${lost} lost, ${duplicated} duplicated; ` +
           `longest client-visible stall ${(stall / 1000).toFixed(1)} s (${perKill.join(', ')}); ` +
           `failed requests: ${failed || 'none'} (${appliedUnacknowledged} of them applied, each once); ` +
-          `recovery: ${kills.map((k) => `${k.what} ${((k.back - k.at) / 1000).toFixed(1)} s`).join(', ')}`,
+          `recovery: ${kills.map((k) => `${k.what} ${((k.back - k.at) / 1000).toFixed(1)} s`).join(', ')}` +
+          Object.entries(samples)
+            .map(([k, v]) => `\n  first ${k}: ${v}`)
+            .join(''),
       );
       expect(lost).toBe(0);
       expect(duplicated).toBe(0);
