@@ -3,7 +3,25 @@ import './bin/require-node.mjs';
 import { defineConfig } from 'vitest/config';
 
 /**
- * Two projects:
+ * The integration tests that also run on the real Temporal cluster (`cluster` project), and why:
+ * - procedure: the engine's contract with the server — updates and refusals, durable timers,
+ *   continue-as-new, linked instances, and search attributes / listing on SQL visibility
+ *   (PostgreSQL, not the dev server's SQLite);
+ * - schedules: Temporal Schedules (the server's worker service runs them);
+ * - chaos: worker, API and Temporal server SIGKILLed under load.
+ * The rest exercise the API, the records store, the CLI and the UI, which use Temporal through the
+ * same client calls as these; they stay on the dev server to keep CI's added time to a few minutes
+ * (the CLI file alone takes ~2 min of process starts; it passed on the cluster too when listed
+ * here: 5 tests).
+ */
+const CLUSTER_SUBSET = [
+  'test/integration/procedure.int.test.ts',
+  'test/integration/schedules.int.test.ts',
+  'test/cluster/**/*.int.test.ts',
+];
+
+/**
+ * Four projects:
  * - `unit`: pure and fast, no server (`npm run test:unit`);
  * - `integration`: against a real Temporal server — one dev server for the whole run, started by
  *   `test/integration/global-setup.ts` (or the cluster in TEMPORAL_ADDRESS).
@@ -11,6 +29,9 @@ import { defineConfig } from 'vitest/config';
  *   serving the UI built once by `test/browser/global-setup.ts`, a worker, and Temporal (that setup
  *   reuses the integration project's dev server when it already runs, else starts one for the
  *   project) (`npm run test:browser`).
+ * - `cluster`: a subset of the integration tests (`CLUSTER_SUBSET`) and the chaos test on the real
+ *   Temporal server on PostgreSQL that `npm run cluster` runs (`test/cluster/global-setup.ts`; the
+ *   first run on a machine builds the server with Go, a few minutes) (`npm run test:cluster`).
  * `npm test` runs them all.
  */
 export default defineConfig({
@@ -26,13 +47,31 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['test/integration/**/*.int.test.ts', 'test/scenarios/**/*.int.test.ts'],
+          include: [
+            'test/integration/**/*.int.test.ts',
+            'test/scenarios/**/*.int.test.ts',
+            // The chaos test runs here on its own dev server, and on the cluster below.
+            'test/cluster/**/*.int.test.ts',
+          ],
           environment: 'node',
           globalSetup: ['test/integration/global-setup.ts', 'test/integration/postgres-setup.ts'],
           // Test files share one server; run them one at a time so workers and timings don't fight.
           fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: 'cluster',
+          include: CLUSTER_SUBSET,
+          environment: 'node',
+          globalSetup: ['test/cluster/global-setup.ts'],
+          setupFiles: ['test/cluster/env-setup.ts'],
+          fileParallelism: false,
+          testTimeout: 60_000,
+          // The first run builds the Temporal server (minutes), then every start is seconds.
+          hookTimeout: 300_000,
         },
       },
       {

