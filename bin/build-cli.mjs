@@ -83,6 +83,7 @@ for (const file of [...inputs].sort()) {
   files[path.relative(ROOT, file).split(path.sep).join('/')] = {
     size: st.size,
     mtimeMs: st.mtimeMs,
+    ctimeMs: st.ctimeMs,
     sha256: createHash('sha256').update(readFileSync(file)).digest('hex'),
   };
 }

@@ -1,9 +1,10 @@
 // Is the CLI bundle (bin/build-cli.mjs) up to date? Plain JavaScript with no dependencies, run
 // by bin/custodia.mjs on every start before anything else is loaded.
 //
-// The bundle runs only if every source file that went into it is unchanged: same size and mtime
-// as recorded (a stat per file, ~1 ms for the whole CLI), or — when only the mtime differs (a
-// checkout, a touch) — the same SHA-256 of its content. Anything else (a file edited, deleted, a
+// The bundle runs only if every source file that went into it is unchanged: same size, mtime
+// and ctime as recorded (a stat per file, ~1 ms for the whole CLI; the ctime changes with any
+// write and cannot be set back, unlike the mtime), or — when only the times differ (a checkout,
+// a touch) — the same SHA-256 of its content. Anything else (a file edited, deleted, a
 // missing or unreadable manifest) means "not fresh": the caller then runs the TypeScript sources.
 // A new source file can only change the program through an edit to a file already listed.
 import { createHash } from 'node:crypto';
@@ -35,7 +36,7 @@ export function freshBundle(root = ROOT) {
       return { entry: undefined, reason: `${rel} is gone` };
     }
     if (st.size !== want.size) return { entry: undefined, reason: `${rel} changed` };
-    if (st.mtimeMs === want.mtimeMs) continue;
+    if (st.mtimeMs === want.mtimeMs && st.ctimeMs === want.ctimeMs) continue;
     const sha256 = createHash('sha256').update(readFileSync(file)).digest('hex');
     if (sha256 !== want.sha256) return { entry: undefined, reason: `${rel} changed` };
   }
