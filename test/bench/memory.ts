@@ -76,7 +76,10 @@ function rssMb(pid: number | undefined): number {
 function treeRssMb(pid: number | undefined): number {
   let total = rssMb(pid);
   try {
-    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean);
     for (const c of children) total += treeRssMb(Number(c));
   } catch {
     // no children file: nothing to add
@@ -181,7 +184,9 @@ async function main(): Promise<void> {
     await delay(5000);
     const loaded = treeRssMb(worker.pid);
     peak = Math.max(peak, loaded);
-    log(`${opts.instances} running instances (started in ${startS.toFixed(0)} s): worker RSS ${loaded} MB (peak seen ${peak})`);
+    log(
+      `${opts.instances} running instances (started in ${startS.toFixed(0)} s): worker RSS ${loaded} MB (peak seen ${peak})`,
+    );
 
     const send = async (id: string): Promise<number> => {
       const assertion = signer.sign(QM, { workflowId: id });
