@@ -15,11 +15,11 @@ import { loadProcedure } from '../../workflows/core/load.ts';
 import type { SourcePosition } from '../../workflows/core/positions.ts';
 import {
   formatCounterexample,
-  verifyProcedure,
   type InvariantResult,
   type VerifyOptions,
 } from '../../workflows/core/verify.ts';
 import { loadDefinitions, type LoadedDefinition } from '../definitions.ts';
+import { cachedVerify } from '../proof-cache.ts';
 import { parseOptions, UsageError } from './options.ts';
 
 export function verifyCommand(args: string[]): number {
@@ -57,7 +57,7 @@ function countOption(name: string, value: string | boolean | undefined): number 
 /** Verify one definition and print the outcome; `true` when every invariant holds. */
 function verifyDefinition(def: LoadedDefinition, opts: VerifyOptions): boolean {
   const { ir } = def;
-  const result = verifyProcedure(ir, opts);
+  const result = cachedVerify(ir, opts);
   const failures = result.invariants.filter((r) => !r.holds);
   if (result.warnings.length) {
     const positionOf = invariantPositions(def);
