@@ -48,7 +48,9 @@ async function once(run: number): Promise<number> {
         const line = buffer.slice(0, nl);
         buffer = buffer.slice(nl + 1);
         const ms = performance.now() - t0;
-        console.log(`  ${ms.toFixed(0).padStart(6)} ms (+${(ms - last).toFixed(0).padStart(5)})  ${line.slice(0, 140)}`);
+        console.log(
+          `  ${ms.toFixed(0).padStart(6)} ms (+${(ms - last).toFixed(0).padStart(5)})  ${line.slice(0, 140)}`,
+        );
         last = ms;
         if (/\bready\b/.test(line)) {
           child.kill('SIGTERM');
