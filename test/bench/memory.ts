@@ -220,7 +220,9 @@ async function main(): Promise<void> {
     );
     await delay(2000);
     const storeRss = treeRssMb(storeOnly.pid);
-    storeOnly.kill('SIGKILL');
+    // SIGTERM: tsx passes it on to the node process it runs (a SIGKILL would leave that one running).
+    storeOnly.kill('SIGTERM');
+    await new Promise((r) => storeOnly.once('exit', r));
     log(`embedded records store alone (a process that only opens it): RSS ${storeRss} MB`);
 
     const report = {
