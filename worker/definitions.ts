@@ -9,6 +9,7 @@ import path from 'node:path';
 import { parseClauses, type Clause } from '../workflows/core/clauses.ts';
 import type { Diagnostic } from '../workflows/core/diagnostics.ts';
 import { assessDrafts, type LoadedDefinition } from './drafts.ts';
+import { cachedVerify } from './proof-cache.ts';
 
 export { checkStartTargets, invariantDiagnostics, type LoadedDefinition } from './drafts.ts';
 
@@ -57,7 +58,10 @@ export function loadDefinitions(
     yaml: readFileSync(file, 'utf8'),
     file: path.relative(cwd, file) || file,
   }));
-  const set = assessDrafts(drafts, new Map(), { prove: opts.verify ?? true });
+  const set = assessDrafts(drafts, new Map(), {
+    prove: opts.verify ?? true,
+    verify: (ir) => cachedVerify(ir),
+  });
   return { definitions: set.definitions, diagnostics: set.diagnostics, files };
 }
 

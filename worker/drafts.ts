@@ -55,6 +55,8 @@ export interface AssessOptions {
   prove?: boolean | ((procedureId: string) => boolean);
   /** Told as each step starts (the API's draft threads report it, so a budget names the step it cut). */
   onStep?: (step: DraftStep) => void;
+  /** How to prove (default `verifyProcedure`; the CLI and the worker remember proofs: `proof-cache.ts`). */
+  verify?: (ir: ProcedureIR) => VerifyResult;
 }
 
 /** The pipeline's steps. */
@@ -189,7 +191,8 @@ export function assessDrafts(
     return assessment;
   });
   opts.onStep?.('prove');
-  for (const a of byId.values()) if (shouldProve(opts, a.definition!.ir.id)) diagnostics.push(...prove(a));
+  for (const a of byId.values())
+    if (shouldProve(opts, a.definition!.ir.id)) diagnostics.push(...prove(a, opts.verify));
 
   const set = new Map(known);
   for (const [id, a] of byId) set.set(id, a.definition!);
@@ -246,8 +249,11 @@ function loadDraft(draft: Draft, byId: Map<string, DraftAssessment>): DraftAsses
 }
 
 /** Step 2: the all-paths proof (bounded by verify's configuration cap); returns its diagnostics. */
-function prove(a: DraftAssessment): Diagnostic[] {
-  const result = verifyProcedure(a.definition!.ir);
+function prove(
+  a: DraftAssessment,
+  verify: (ir: ProcedureIR) => VerifyResult = verifyProcedure,
+): Diagnostic[] {
+  const result = verify(a.definition!.ir);
   a.proof = result.invariants;
   const found = invariantDiagnostics(a.definition!, result);
   a.diagnostics.push(...found);

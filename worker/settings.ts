@@ -159,6 +159,12 @@ export const SETTINGS = {
     description:
       "`npm run worker` only: serve that process's `GET /metrics` (its transitions, audit latency) on this port; unset: none",
   },
+  CUSTODIA_MAX_CACHED_WORKFLOWS: {
+    area: 'ops',
+    default: '500',
+    description:
+      "instances a worker keeps in memory between events (Temporal's sticky workflow cache; 0: none). Fewer: less memory, an event on an evicted instance replays its history first",
+  },
   CUSTODIA_READY_TIMEOUT_MS: {
     area: 'ops',
     default: '2000',
@@ -500,6 +506,14 @@ export function temporalOverrides(env: Env = process.env): TemporalOverride[] {
 export function definitionDirs(env: Env = process.env): string[] {
   const raw = setting('CUSTODIA_DEFINITIONS', env) ?? SETTINGS.CUSTODIA_DEFINITIONS.default;
   return raw.split(',').map((d) => path.resolve(REPO_ROOT, d.trim()));
+}
+
+/** How many instances a worker keeps cached between events (`maxCachedWorkflows`; 0 disables the cache). */
+export function maxCachedWorkflows(env: Env = process.env): number {
+  const raw = setting('CUSTODIA_MAX_CACHED_WORKFLOWS', env) ?? SETTINGS.CUSTODIA_MAX_CACHED_WORKFLOWS.default;
+  if (!/^\d{1,7}$/.test(raw) || Number(raw) === 1)
+    throw new Error(`CUSTODIA_MAX_CACHED_WORKFLOWS must be 0 or a whole number ≥ 2 (got "${raw}")`);
+  return Number(raw);
 }
 
 /** How often a process re-reads the deployed versions from the records store (ms). */

@@ -12,6 +12,7 @@ import type { DeploymentDeps } from './activities/deploy-definition.ts';
 import { trustedActorKeys } from './actor-keys.ts';
 import type { LoadedDefinition } from './definitions.ts';
 import type { RecordsStore } from './records/store.ts';
+import { maxCachedWorkflows } from './settings.ts';
 
 /** The workflow entry point bundled into the sandbox. */
 export const WORKFLOWS_PATH = path.resolve(fileURLToPath(new URL('../workflows/index.ts', import.meta.url)));
@@ -28,6 +29,8 @@ export interface WorkerOptions {
   /** A prebuilt bundle (tests and benchmarks reuse one); built from WORKFLOWS_PATH otherwise. */
   bundle?: WorkflowBundle;
   maxConcurrentWorkflowTaskExecutions?: number;
+  /** Instances kept in memory between events (default: the `CUSTODIA_MAX_CACHED_WORKFLOWS` setting). */
+  maxCachedWorkflows?: number;
 }
 
 const cachedBundles = new Map<string, Promise<WorkflowBundle>>();
@@ -86,6 +89,10 @@ const quietBundlerLogger = {
 };
 
 export async function createCustodiaWorker(opts: WorkerOptions): Promise<Worker> {
+  const cached = opts.maxCachedWorkflows ?? maxCachedWorkflows();
+  // The SDK's default (40) may not exceed the cache, and a cache needs at least 2 task slots.
+  const wanted = opts.maxConcurrentWorkflowTaskExecutions;
+  const concurrent = cached > 0 ? Math.max(2, Math.min(wanted ?? 40, cached)) : wanted;
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
@@ -98,8 +105,9 @@ export async function createCustodiaWorker(opts: WorkerOptions): Promise<Worker>
       definition: opts.definition,
       ...(opts.deployments ? { deployments: opts.deployments } : {}),
     }),
-    ...(opts.maxConcurrentWorkflowTaskExecutions
-      ? { maxConcurrentWorkflowTaskExecutions: opts.maxConcurrentWorkflowTaskExecutions }
-      : {}),
+    // Bounded: left to the SDK, the cache grows with the machine's memory (3.8 GB of worker RSS
+    // at 10,000 running instances); README "Performance".
+    maxCachedWorkflows: cached,
+    ...(concurrent ? { maxConcurrentWorkflowTaskExecutions: concurrent } : {}),
   });
 }

@@ -1,7 +1,8 @@
 /**
  * `npm run bench` — the generic interpreter (`procedure` running bench-review.yaml) against the
- * same procedure hand-written as a plain Temporal workflow (baseline.workflow.ts), on one server
- * and one worker, in the same run.
+ * same procedure hand-written as a plain Temporal workflow (baseline.workflow.ts) and against the
+ * architecture's limit, an update that does nothing else (raw.workflow.ts), on one server and one
+ * worker, in the same run.
  *
  *   npm run bench -- [--instances 100] [--transitions 20] [--rounds 2] [--warmup 5]
  *                    [--paced-rate 20] [--paced-transitions 4] [--out FILE|-]
@@ -48,6 +49,7 @@ import type { LoadedDefinition } from '../../worker/definitions.ts';
 import { eventUpdate, type EventResult, type TransitionCommit } from '../../workflows/api.ts';
 import type { Actor, EventInput } from '../../workflows/core/ir.ts';
 import { BASELINE_WORKFLOW_TYPE, type BaselineActivities, type BaselineInput } from './baseline.workflow.ts';
+import { RAW_WORKFLOW_TYPE } from './raw.workflow.ts';
 import { formatJson, percentile, processCpuMs } from './stats.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -55,9 +57,10 @@ const DEFINITION_FILE = path.join(HERE, 'bench-review.yaml');
 const WORKFLOWS_FILE = path.join(HERE, 'workflows.ts');
 const DEFAULT_OUT = path.join(HERE, 'results', 'latest.json');
 
-type Kind = 'baseline' | 'interpreter';
+type Kind = 'raw' | 'baseline' | 'interpreter';
+const KINDS: readonly Kind[] = ['raw', 'baseline', 'interpreter'];
 
-const TARGETS = { timeRatio: 1.2, p99Ms: 50, p99Instances: 100 };
+const TARGETS = { timeRatio: 1.2, p99Ms: 50, p99Instances: 100, rawLatency: 1.5, rawThroughput: 0.6 };
 
 const STAFF: Actor = { id: 'alice', roles: ['project_staff'] };
 const MANAGER: Actor = { id: 'bob', roles: ['quality_manager'] };
@@ -165,7 +168,9 @@ function sampleRss(): void {
 
 async function startInstance(env: Env, kind: Kind, workflowId: string): Promise<WorkflowHandle> {
   const context = { client: 'ACME Testing Ltd' };
-  if (kind === 'interpreter') {
+  if (kind === 'raw') {
+    await env.client.workflow.start(RAW_WORKFLOW_TYPE, { taskQueue: env.taskQueue, workflowId, args: [] });
+  } else if (kind === 'interpreter') {
     await startProcedure(env.client, env.def, {
       context,
       starter: STARTER,
@@ -214,7 +219,7 @@ async function runPhase(
   const handles = await Promise.all(
     ids.map(async (id) => {
       const handle = await startInstance(env, kind, id);
-      while ((await handle.describe()).historyLength < 4) await delay(25);
+      while ((await handle.describe()).historyLength < (kind === 'raw' ? 3 : 4)) await delay(25);
       return handle;
     }),
   );
@@ -430,16 +435,16 @@ async function main(): Promise<void> {
     // Warm-up: JIT, worker caches, server; its histories give the fixed per-instance overhead.
     const warm: Partial<Record<Kind, PhaseResult>> = {};
     if (opts.warmup > 0)
-      for (const kind of ['baseline', 'interpreter'] as const) {
+      for (const kind of KINDS) {
         warm[kind] = await runPhase(env, kind, opts.warmup, 4, `warmup-${randomUUID().slice(0, 4)}`);
         describe(`warm-up ${kind}`, warm[kind]);
       }
 
-    const results: Record<Kind, PhaseResult[]> = { baseline: [], interpreter: [] };
-    const pacedResults: Record<Kind, PhaseResult[]> = { baseline: [], interpreter: [] };
+    const results: Record<Kind, PhaseResult[]> = { raw: [], baseline: [], interpreter: [] };
+    const pacedResults: Record<Kind, PhaseResult[]> = { raw: [], baseline: [], interpreter: [] };
     const runId = randomUUID().slice(0, 6);
     for (let r = 0; r < opts.rounds; r++) {
-      const order: Kind[] = r % 2 === 0 ? ['baseline', 'interpreter'] : ['interpreter', 'baseline'];
+      const order: Kind[] = r % 2 === 0 ? [...KINDS] : [...KINDS].reverse();
       for (const kind of order) {
         await delay(1000);
         const res = await runPhase(env, kind, opts.instances, opts.transitions, `${runId}-r${r}`);
@@ -470,6 +475,7 @@ async function main(): Promise<void> {
         throw new Error(`${kind}: expected ${opts.transitions + 1} audit records, found ${rows.length}`);
     }
 
+    const raw = summarize(results.raw);
     const b = summarize(results.baseline);
     const i = summarize(results.interpreter);
     const marginal = (kind: Kind, s: ReturnType<typeof summarize>): number | null => {
@@ -487,6 +493,7 @@ async function main(): Promise<void> {
         ),
       );
     const timeRatio = i.wallMs / b.wallMs;
+    const pr = opts.pacedRate ? summarize(pacedResults.raw) : undefined;
     const pb = opts.pacedRate ? summarize(pacedResults.baseline) : undefined;
     const pi = opts.pacedRate ? summarize(pacedResults.interpreter) : undefined;
     // History events per transition, judged where workflow tasks cannot coalesce (paced: each
@@ -505,6 +512,16 @@ async function main(): Promise<void> {
             baseline: b.historyEventsPerTransition,
           };
     const targets: { name: string; value: string; pass: boolean; note?: string }[] = [
+      {
+        name: `interpreter update p50 and p99 ≤ ${TARGETS.rawLatency}× the raw update's (the architecture's limit)`,
+        value: `p50 ${(i.p50Ms / raw.p50Ms).toFixed(2)}×, p99 ${(i.p99Ms / raw.p99Ms).toFixed(2)}× (${i.p50Ms.toFixed(1)}/${i.p99Ms.toFixed(1)} ms vs ${raw.p50Ms.toFixed(1)}/${raw.p99Ms.toFixed(1)} ms)`,
+        pass: i.p50Ms <= TARGETS.rawLatency * raw.p50Ms && i.p99Ms <= TARGETS.rawLatency * raw.p99Ms,
+      },
+      {
+        name: `interpreter throughput ≥ ${TARGETS.rawThroughput}× the raw update's`,
+        value: `${(i.transitionsPerSec / raw.transitionsPerSec).toFixed(2)}× (${i.transitionsPerSec.toFixed(1)} vs ${raw.transitionsPerSec.toFixed(1)} transitions/s)`,
+        pass: i.transitionsPerSec >= TARGETS.rawThroughput * raw.transitionsPerSec,
+      },
       {
         name: `interpreter time ≤ ${TARGETS.timeRatio}× baseline`,
         value: `${timeRatio.toFixed(2)}×`,
@@ -548,80 +565,72 @@ async function main(): Promise<void> {
 
     const ratio = (x: number | null | undefined, y: number | null | undefined): string =>
       x && y ? `${(x / y).toFixed(2)}×` : '';
-    const rows: [string, string, string, string][] = [
-      [
-        'Throughput (transitions/s)',
-        f1(b.transitionsPerSec),
-        f1(i.transitionsPerSec),
-        ratio(i.transitionsPerSec, b.transitionsPerSec),
+    /** One table row: the raw limit, the baseline, the interpreter, and the two ratios. */
+    type Row = [string, string, string, string, string, string];
+    const row = (
+      label: string,
+      fmt: (x: number | null) => string,
+      pick: (s: ReturnType<typeof summarize>) => number | null,
+      sets: [
+        ReturnType<typeof summarize> | undefined,
+        ReturnType<typeof summarize> | undefined,
+        ReturnType<typeof summarize> | undefined,
       ],
-      ['Wall time, all transitions (s)', f2(b.wallMs / 1000), f2(i.wallMs / 1000), ratio(i.wallMs, b.wallMs)],
-      ['Update round trip p50 (ms)', f1(b.p50Ms), f1(i.p50Ms), ratio(i.p50Ms, b.p50Ms)],
-      ['Update round trip p99 (ms)', f1(b.p99Ms), f1(i.p99Ms), ratio(i.p99Ms, b.p99Ms)],
-      [
-        `Paced at ${opts.pacedRate} events/s: update p50 (ms)`,
-        f1(pb?.p50Ms ?? null),
-        f1(pi?.p50Ms ?? null),
-        ratio(pi?.p50Ms, pb?.p50Ms),
-      ],
-      [
-        `Paced at ${opts.pacedRate} events/s: update p99 (ms)`,
-        f1(pb?.p99Ms ?? null),
-        f1(pi?.p99Ms ?? null),
-        ratio(pi?.p99Ms, pb?.p99Ms),
-      ],
-      [
+    ): Row => {
+      const [x, y, z] = sets.map((set) => (set ? pick(set) : null)) as [
+        number | null,
+        number | null,
+        number | null,
+      ];
+      return [label, fmt(x), fmt(y), fmt(z), ratio(z, y), ratio(z, x)];
+    };
+    const all: [typeof raw, typeof b, typeof i] = [raw, b, i];
+    const paced: [typeof pr, typeof pb, typeof pi] = [pr, pb, pi];
+    const rows: Row[] = [
+      row('Throughput (transitions/s)', f1, (s) => s.transitionsPerSec, all),
+      row('Wall time, all transitions (s)', f2, (s) => s.wallMs / 1000, all),
+      row('Update round trip p50 (ms)', f1, (s) => s.p50Ms, all),
+      row('Update round trip p99 (ms)', f1, (s) => s.p99Ms, all),
+      row(`Paced at ${opts.pacedRate} events/s: update p50 (ms)`, f1, (s) => s.p50Ms, paced),
+      row(`Paced at ${opts.pacedRate} events/s: update p99 (ms)`, f1, (s) => s.p99Ms, paced),
+      row(
         `Start ${opts.instances} instances, until each ran its first task (s)`,
-        f2(b.startWallMs / 1000),
-        f2(i.startWallMs / 1000),
-        ratio(i.startWallMs, b.startWallMs),
-      ],
-      [
+        f2,
+        (s) => s.startWallMs / 1000,
+        all,
+      ),
+      row(
         `History events / transition, paced (total ÷ ${opts.pacedTransitions}, no batching)`,
-        f2(pb?.historyEventsPerTransition ?? null),
-        f2(pi?.historyEventsPerTransition ?? null),
-        ratio(pi?.historyEventsPerTransition, pb?.historyEventsPerTransition),
-      ],
-      [
-        'History events / transition, saturated (total ÷ M)',
-        f2(b.historyEventsPerTransition),
-        f2(i.historyEventsPerTransition),
-        ratio(i.historyEventsPerTransition, b.historyEventsPerTransition),
-      ],
+        f2,
+        (s) => s.historyEventsPerTransition,
+        paced,
+      ),
+      row('History events / transition, saturated (total ÷ M)', f2, (s) => s.historyEventsPerTransition, all),
       [
         'History events / transition, saturated (marginal)',
+        f2(marginal('raw', raw)),
         f2(marginal('baseline', b)),
         f2(marginal('interpreter', i)),
         ratio(marginal('interpreter', i), marginal('baseline', b)),
+        ratio(marginal('interpreter', i), marginal('raw', raw)),
       ],
       [
         '… of which not workflow-task events',
+        f2(commandEvents(results.raw)),
         f2(commandEvents(results.baseline)),
         f2(commandEvents(results.interpreter)),
         ratio(commandEvents(results.interpreter), commandEvents(results.baseline)),
+        ratio(commandEvents(results.interpreter), commandEvents(results.raw)),
       ],
-      [
-        'History bytes / transition (total ÷ M)',
-        f1(b.historyBytesPerTransition),
-        f1(i.historyBytesPerTransition),
-        ratio(i.historyBytesPerTransition, b.historyBytesPerTransition),
-      ],
-      [
-        'Worker process CPU / transition (ms)',
-        f2(b.workerCpuMsPerTransition),
-        f2(i.workerCpuMsPerTransition),
-        ratio(i.workerCpuMsPerTransition, b.workerCpuMsPerTransition),
-      ],
-      [
-        'Server CPU / transition (ms)',
-        f2(b.serverCpuMsPerTransition),
-        f2(i.serverCpuMsPerTransition),
-        ratio(i.serverCpuMsPerTransition, b.serverCpuMsPerTransition),
-      ],
+      row('History bytes / transition (total ÷ M)', f1, (s) => s.historyBytesPerTransition, all),
+      row('Worker process CPU / transition (ms)', f2, (s) => s.workerCpuMsPerTransition, all),
+      row('Server CPU / transition (ms)', f2, (s) => s.serverCpuMsPerTransition, all),
       [
         `Worker RSS max during phase (MB; ${rssIdleMb.toFixed(0)} before any instance)`,
+        f1(raw.rssMaxMb),
         f1(b.rssMaxMb),
         f1(i.rssMaxMb),
+        '',
         '',
       ],
     ];
@@ -629,8 +638,8 @@ async function main(): Promise<void> {
       `Custodia benchmark, ${date.slice(0, 10)}: ${opts.instances} instances × ${opts.transitions} transitions, all instances in flight, median of ${opts.rounds} round(s); ` +
         `${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}, ${machine.temporal}.`,
       '',
-      '| | Hand-written baseline | Interpreter (`procedure`) | Interpreter ÷ baseline |',
-      '|---|---:|---:|---:|',
+      '| | Raw update (limit) | Hand-written baseline | Interpreter (`procedure`) | Interpreter ÷ baseline | Interpreter ÷ raw |',
+      '|---|---:|---:|---:|---:|---:|',
       ...rows.map((r) => `| ${r.join(' | ')} |`),
       '',
       ...targets.map(
@@ -670,6 +679,12 @@ async function main(): Promise<void> {
         cpu: 'process.cpuUsage() of this process (all threads) and /proc utime+stime of the dev server, over the timed part',
       },
       summary: {
+        raw: {
+          ...raw,
+          historyEventsPerTransitionMarginal: marginal('raw', raw),
+          commandEventsPerTransition: commandEvents(results.raw),
+          paced: pr ?? null,
+        },
         baseline: {
           ...b,
           historyEventsPerTransitionMarginal: marginal('baseline', b),

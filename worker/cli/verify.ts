@@ -17,11 +17,11 @@ import type { PositionIndex, SourcePosition } from '../../workflows/core/positio
 import {
   eventlessLoopDiagnostics,
   formatCounterexample,
-  verifyProcedure,
   type InvariantResult,
   type VerifyOptions,
 } from '../../workflows/core/verify.ts';
 import { loadDefinitions, type LoadedDefinition } from '../definitions.ts';
+import { cachedVerify } from '../proof-cache.ts';
 import { parseOptions, UsageError } from './options.ts';
 
 export function verifyCommand(args: string[]): number {
@@ -59,7 +59,7 @@ function countOption(name: string, value: string | boolean | undefined): number 
 /** Verify one definition and print the outcome; `true` when every invariant holds. */
 function verifyDefinition(def: LoadedDefinition, opts: VerifyOptions): boolean {
   const { ir } = def;
-  const result = verifyProcedure(ir, opts);
+  const result = cachedVerify(ir, opts);
   const failures = result.invariants.filter((r) => !r.holds);
   const loops = eventlessLoopDiagnostics(result, def.file, invariantSource(def));
   for (const d of loops) console.error(formatDiagnostic(d));

@@ -13,7 +13,9 @@ import {
   leaves,
   type Move,
   moves,
+  people,
 } from './semantics.ts';
+import { type PeopleReduction, peopleReduction } from './reduce.ts';
 
 const DEFAULT_MAX_CONFIGURATIONS = 50_000;
 
@@ -38,9 +40,10 @@ export function explore(m: Model, opts: VerifyOptions): Graph {
   const active = [...enter].sort((a, b) => a.order - b.order).map((n) => n.path);
   const done = inFinalState(m.root, new Set(active));
   const first: Config = { active, ctx: initialContext(m), facts: [], people: {}, spent: [], done };
+  const successors = new Successors(m, opts.reduce !== false);
   const configs = [first];
   const depth = [0];
-  const index = new Map([[configKey(first), 0]]);
+  const index = new Map([[successors.key(first), 0]]);
   const edges: Edge[][] = [];
   const cut = new Set<number>();
   for (let i = 0; i < configs.length; i++) {
@@ -49,8 +52,7 @@ export function explore(m: Model, opts: VerifyOptions): Graph {
     edges.push(out);
     // One edge per target and event (so every event taken anywhere shows in the graph).
     const targets = new Set<string>();
-    for (const { next, ...move } of moves(m, c)) {
-      const key = configKey(next);
+    for (const { key, move, next } of successors.of(c)) {
       let j = index.get(key);
       if (j === undefined) {
         if ((depth[i] ?? 0) >= maxDepth || configs.length >= maxConfigurations) {
@@ -58,7 +60,7 @@ export function explore(m: Model, opts: VerifyOptions): Graph {
           continue;
         }
         j = configs.length;
-        configs.push(next);
+        configs.push(next());
         depth.push((depth[i] ?? 0) + 1);
         index.set(key, j);
       }
@@ -68,6 +70,114 @@ export function explore(m: Model, opts: VerifyOptions): Graph {
     }
   }
   return { configs, edges, cut, exhaustive: cut.size === 0 };
+}
+
+type People = Config['people'];
+
+/**
+ * `moves(m, c)` for the search, computed once per configuration without its people
+ * (`Config.core`): the moves depend on the people only through who may send a tracked event
+ * (`people`), so those choices are expanded per configuration, in the order `moves` gives them.
+ * Configurations that differ only in their people — most of them where duties are tracked —
+ * share the work. The memo is dropped when a field is widened (a move computed before would now
+ * see the field as unknown), so the moves are exactly `moves(m, c)`; the people of each successor
+ * are then reduced (`reduce.ts`). Keys are short: the core's number and the people's text.
+ */
+class Successors {
+  private readonly memo = new Map<string, Move[]>();
+  private widened: number;
+  private readonly cores = new Map<string, number>();
+  private readonly peopleKeys = new WeakMap<People, string>();
+  private readonly choices = new Map<string, [Move['person'], People][]>();
+  private readonly reduced = new Map<string, { key: string; people: People }>();
+  private readonly reduction: PeopleReduction;
+
+  constructor(
+    private readonly m: Model,
+    private readonly reduce: boolean,
+  ) {
+    this.widened = m.widened.size;
+    this.reduction = reduce ? peopleReduction(m) : { reduce: (_a, _d, people) => people };
+  }
+
+  private coreKey(c: Config): number {
+    if (c.core === undefined) configKey(c);
+    const core = c.core as string;
+    let id = this.cores.get(core);
+    if (id === undefined) {
+      id = this.cores.size;
+      this.cores.set(core, id);
+    }
+    return id;
+  }
+
+  private peopleKey(p: People): string {
+    let out = this.peopleKeys.get(p);
+    if (out === undefined) {
+      out = Object.keys(p)
+        .sort()
+        .map((h) => `${h}=${p[h] ?? 0}`)
+        .join(';');
+      this.peopleKeys.set(p, out);
+    }
+    return out;
+  }
+
+  /** The configuration's identity in the search (`configKey`'s content, shorter). */
+  key(c: Config): string {
+    return `${this.coreKey(c)}|${this.peopleKey(c.people)}`;
+  }
+
+  private shared(c: Config): Move[] {
+    const m = this.m;
+    if (!this.reduce) return moves(m, { ...c, people: {} });
+    if (m.widened.size !== this.widened) {
+      this.memo.clear();
+      this.widened = m.widened.size;
+    }
+    configKey(c);
+    let out = this.memo.get(c.core as string);
+    if (!out) {
+      out = moves(m, { ...c, people: {} });
+      for (const mv of out) configKey(mv.next);
+      this.memo.set(c.core as string, out);
+    }
+    return out;
+  }
+
+  private choicesFor(c: Config, event: string): [Move['person'], People][] {
+    const k = `${this.peopleKey(c.people)}\n${event}`;
+    let out = this.choices.get(k);
+    if (!out) {
+      out = people(this.m, c, event);
+      this.choices.set(k, out);
+    }
+    return out;
+  }
+
+  /** The successors of `c`, each with its key; `next()` builds the configuration (for new ones only). */
+  of(c: Config): { key: string; move: Omit<Move, 'next'>; next: () => Config }[] {
+    const out: { key: string; move: Omit<Move, 'next'>; next: () => Config }[] = [];
+    for (const mv of this.shared(c)) {
+      const { next: base, ...rest } = mv;
+      const core = this.coreKey(base);
+      for (const [person, ppl] of mv.person
+        ? this.choicesFor(c, mv.event)
+        : [[undefined, c.people] as const]) {
+        const raw = `${core}|${this.peopleKey(ppl)}`;
+        let r = this.reduced.get(raw);
+        if (!r) {
+          const people = this.reduction.reduce(base.active, base.done, ppl);
+          r = { key: people === ppl ? raw : `${core}|${this.peopleKey(people)}`, people };
+          this.reduced.set(raw, r);
+        }
+        const { people } = r;
+        const move: Omit<Move, 'next'> = person ? { ...rest, person } : rest;
+        out.push({ key: r.key, move, next: () => ({ ...base, people }) });
+      }
+    }
+    return out;
+  }
 }
 
 /** Shortest path from the start to a configuration satisfying `goal`, through configurations satisfying `pass`. */

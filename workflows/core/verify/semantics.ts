@@ -339,7 +339,7 @@ export interface Move {
   next: Config;
 }
 
-function people(m: Model, c: Config, event: string): [PersonChoice | undefined, Config['people']][] {
+export function people(m: Model, c: Config, event: string): [PersonChoice | undefined, Config['people']][] {
   if (!m.tracked.has(event)) return [[undefined, c.people]];
   const out: [PersonChoice | undefined, Config['people']][] = [
     [{ fresh: true }, bump(c.people, undefined, event)],

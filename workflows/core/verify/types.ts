@@ -72,4 +72,10 @@ export interface VerifyOptions {
   maxDepth?: number;
   /** Most configurations explored (default 50,000). */
   maxConfigurations?: number;
+  /**
+   * Share the work of configurations that differ only in their people, and merge those whose
+   * people can no longer matter (`verify/search.ts`, `verify/reduce.ts`; default true). The
+   * answers are the same either way, only `explored` differs: `false` is for tests that show it.
+   */
+  reduce?: boolean;
 }

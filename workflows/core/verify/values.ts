@@ -92,22 +92,20 @@ type Evaluation = { combo: Record<string, string>; value: Json | typeof FAILED |
 
 /** Evaluate an expression on every combination of possible values; `undefined` when it reads something unknown. */
 export function evaluateAbstract(expr: string, ctx: AbsCtx, env: Env): Evaluation | undefined {
-  const refs = refsOf(expr);
-  if (!refs) return undefined;
-  const fields = new Set<string>();
-  for (const path of refs) {
-    const [root, field] = path.split('.');
-    if (root === 'ctx') {
-      if (field === undefined) Object.keys(ctx).forEach((f) => fields.add(f));
-      else fields.add(field);
-    } else if (root === 'data') {
+  const reads = readsOf(expr);
+  if (!reads) return undefined;
+  for (const [root, field] of reads.paths) {
+    if (root === 'data') {
       if (field === undefined ? !env.data.complete : dataValue(env.data, field) === null) return undefined;
     } else if ((root === 'actor' && !env.system) || root === 'now') return undefined;
   }
-  const names = [...fields].sort();
+  const names = reads.wholeCtx ? sorted([...reads.ctx, ...Object.keys(ctx)]) : reads.ctx;
   const domains = names.map((f) => valuesOf(ctx, f));
   if (domains.some((d) => d === null)) return undefined;
   if (domains.reduce((n, d) => n * (d?.length ?? 1), 1) > MAX_COMBINATIONS) return undefined;
+  const key = `A${env.system ? 1 : 0}${dataPart(env.data, reads)}\u0001${expr}\u0001${domainsKey(names, domains as string[][])}`;
+  const known = evaluations.get(key);
+  if (known) return known;
   const data: Record<string, unknown> = {};
   for (const [f, v] of Object.entries(env.data.values)) if (v !== null && v !== ABSENT) data[f] = decode(v);
   const actor = env.system ? { id: 'system', roles: [] } : { id: '', roles: [] };
@@ -123,7 +121,7 @@ export function evaluateAbstract(expr: string, ctx: AbsCtx, env: Env): Evaluatio
     }
     out.push({ combo, value });
   }
-  return out;
+  return remembered(key, out);
 }
 
 /** Truth of a boolean connective's operand: true, false, an error, or unknown. */
@@ -181,6 +179,12 @@ export function evaluatePartial(expr: string, ctx: AbsCtx, env: Env, always = fa
   if (!names.length && !always) return undefined;
   const domains = names.map((f) => valuesOf(ctx, f) as string[]);
   if (domains.reduce((n, d) => n * d.length, 1) > MAX_COMBINATIONS) return undefined;
+  const actorKey = env.system ? '' : `${env.actorId ?? ''}\u0002${(env.roles ?? []).join(',')}`;
+  const reads = readsOf(expr);
+  const dataText = reads ? dataPart(env.data, reads) : dataKey(env.data);
+  const key = `P${env.system ? 1 : 0}${actorKey}\u0001${dataText}\u0001${expr}\u0001${domainsKey(names, domains)}`;
+  const memo = evaluations.get(key);
+  if (memo) return memo;
   const known = new Set(names);
   const data: Record<string, Json> = {};
   for (const [f, v] of Object.entries(env.data.values)) if (v !== null && v !== ABSENT) data[f] = decode(v);
@@ -232,6 +236,78 @@ export function evaluatePartial(expr: string, ctx: AbsCtx, env: Env, always = fa
     };
     out.push({ combo, value: truth(parsed.ast) });
   }
+  return remembered(key, out);
+}
+
+// Evaluations are pure functions of the expression, the values of the fields it reads, the event
+// data and the actor: remembered by those, since a search meets the same ones in many
+// configurations. Bounded: the whole memo is dropped past MAX_EVALUATIONS (a long-lived editor).
+const MAX_EVALUATIONS = 50_000;
+const evaluations = new Map<string, Evaluation>();
+const dataKeys = new WeakMap<DataValuation, string>();
+
+function remembered(key: string, ev: Evaluation): Evaluation {
+  if (evaluations.size >= MAX_EVALUATIONS) evaluations.clear();
+  evaluations.set(key, ev);
+  return ev;
+}
+
+/** What an expression reads, split: its paths, its `ctx` fields (sorted), its `data` fields. */
+interface Reads {
+  paths: [string, string | undefined][];
+  ctx: string[];
+  /** Reads `ctx` as a whole (its fields are then every field present). */
+  wholeCtx: boolean;
+  data: string[];
+  /** Reads `data` as a whole (not only named fields). */
+  wholeData: boolean;
+}
+const readsMemo = new Map<string, Reads | null>();
+function readsOf(expr: string): Reads | null {
+  let out = readsMemo.get(expr);
+  if (out === undefined) {
+    const refs = refsOf(expr);
+    if (!refs) out = null;
+    else {
+      const paths = refs.map((r): [string, string | undefined] => {
+        const [root = '', field] = r.split('.');
+        return [root, field];
+      });
+      const fieldsOf = (root: string): string[] =>
+        sorted(paths.flatMap(([r, f]) => (r === root && f !== undefined ? [f] : [])));
+      out = {
+        paths,
+        ctx: fieldsOf('ctx'),
+        wholeCtx: paths.some(([r, f]) => r === 'ctx' && f === undefined),
+        data: fieldsOf('data'),
+        wholeData: paths.some(([r, f]) => r === 'data' && f === undefined),
+      };
+    }
+    readsMemo.set(expr, out);
+  }
+  return out;
+}
+
+/** The part of the event data an expression can see: the fields it reads (or all of it). */
+function dataPart(data: DataValuation, reads: Reads): string {
+  if (reads.wholeData) return dataKey(data);
+  let out = '';
+  for (const f of reads.data) out += `${f}=${dataValue(data, f) ?? '?'}\u0002`;
+  return out;
+}
+
+function dataKey(data: DataValuation): string {
+  let out = dataKeys.get(data);
+  if (out === undefined) {
+    out = `${data.complete ? 1 : 0}${JSON.stringify(data.values)}`;
+    dataKeys.set(data, out);
+  }
+  return out;
+}
+
+function domainsKey(names: readonly string[], domains: readonly (readonly string[])[]): string {
+  let out = '';
+  for (let i = 0; i < names.length; i++) out += `${names[i]}\u0002${(domains[i] ?? []).join('\u0003')}\u0001`;
   return out;
 }
 
@@ -288,7 +364,18 @@ export function predicate(expr: string): Ast | null {
 }
 
 /** Canonical text of a syntax tree: positions dropped, operands of `==` / `!=` ordered. */
+const canonTexts = new WeakMap<object, string>();
 function canonAst(node: unknown): string {
+  if (!node || typeof node !== 'object') return canonAstOf(node);
+  let out = canonTexts.get(node);
+  if (out === undefined) {
+    out = canonAstOf(node);
+    canonTexts.set(node, out);
+  }
+  return out;
+}
+
+function canonAstOf(node: unknown): string {
   if (typeof node === 'bigint') return `${node}n`;
   if (Array.isArray(node)) return `[${node.map(canonAst).join(',')}]`;
   if (!node || typeof node !== 'object') return JSON.stringify(node) ?? 'undefined';
@@ -344,6 +431,17 @@ function factsOf(ast: Ast, truth: boolean): string[] {
   return out;
 }
 
+const factSets = new WeakMap<readonly string[], ReadonlySet<string>>();
+/** The facts as a set (memoised per list: configurations share their lists). */
+export function factSet(facts: readonly string[]): ReadonlySet<string> {
+  let out = factSets.get(facts);
+  if (!out) {
+    out = new Set(facts);
+    factSets.set(facts, out);
+  }
+  return out;
+}
+
 /** Does `ast` evaluate to true (`true`), surely not to true (`false`), or is it unknown? */
 export function lookup(ast: Ast, facts: ReadonlySet<string>): boolean | undefined {
   const key = canonAst(ast);
@@ -389,7 +487,7 @@ export function guardBranches(
 ): { t: Knowledge | null; f: Knowledge | null } {
   if (!guard) return { t: k, f: null };
   const ast = predicate(guard);
-  const known = ast ? lookup(ast, new Set(k.facts)) : undefined;
+  const known = ast ? lookup(ast, factSet(k.facts)) : undefined;
   if (known !== undefined) return known ? { t: k, f: null } : { t: null, f: k };
   const ev = evaluateAbstract(guard, k.ctx, env) ?? (ast ? undefined : evaluatePartial(guard, k.ctx, env));
   if (!ev) return ast ? { t: withFacts(m, k, ast, true), f: withFacts(m, k, ast, false) } : { t: k, f: k };
@@ -417,6 +515,15 @@ export function initialContext(m: Model): AbsCtx {
 
 /** Canonical form: keys sorted, fields that can only be absent left out. */
 function sortKeys(ctx: Readonly<Record<string, Values>>): AbsCtx {
+  // Usually already canonical (a copy of a canonical context with fields reassigned): kept as is.
+  const keys = Object.keys(ctx);
+  let canonical = true;
+  for (let i = 0; i < keys.length && canonical; i++) {
+    const v = ctx[keys[i] as string];
+    if ((v?.length === 1 && v[0] === ABSENT) || (i > 0 && (keys[i - 1] as string) >= (keys[i] as string)))
+      canonical = false;
+  }
+  if (canonical) return ctx;
   return Object.fromEntries(
     Object.entries(ctx)
       .filter(([, v]) => !(v?.length === 1 && v[0] === ABSENT))
