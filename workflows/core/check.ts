@@ -42,6 +42,7 @@ export function checkProcedure(ir: ProcedureIR, options: CheckOptions = {}): Dia
   };
   checkStates(cx);
   checkTransitions(cx);
+  checkAssigners(cx);
   checkTopLevel(cx);
   checkInvariants(cx);
   checkGraph(cx);
@@ -89,6 +90,11 @@ function checkStates({ ir, report }: CheckContext): void {
       );
     }
   }
+}
+
+/** `assigners:` names declared roles. */
+function checkAssigners(cx: CheckContext): void {
+  (cx.ir.assigners ?? []).forEach((role, i) => checkRole(cx, role, `/assigners/${i}`, 'assigners'));
 }
 
 function checkTransitions(cx: CheckContext): void {

@@ -16,6 +16,7 @@
  */
 import type {
   ActionIR,
+  AssignmentMode,
   ContextField,
   DelayedTransitionIR,
   DutyRule,
@@ -62,6 +63,7 @@ interface RawState {
   task?: Text;
   clauses?: string[];
   sla?: string;
+  assignment?: AssignmentMode;
   type?: StateType;
   initial?: string;
   states?: Dict<RawState>;
@@ -77,6 +79,7 @@ export interface RawProcedure {
   description: Text;
   clauses?: string[];
   roles: Dict<Text>;
+  assigners?: string[];
   client_field?: string;
   schedule?: Omit<ScheduleIR, 'input'> & { input?: ScheduleIR['input'] };
   context?: Dict<ContextField>;
@@ -127,6 +130,7 @@ export function normalizeProcedure(raw: RawProcedure, unknownActions: UnknownAct
     invariants: (raw.invariants ?? []).map(normalizeInvariant),
   };
   if (raw.client_field !== undefined) ir.clientField = raw.client_field;
+  if (raw.assigners !== undefined) ir.assigners = raw.assigners;
   if (raw.schedule !== undefined) ir.schedule = { ...raw.schedule, input: raw.schedule.input ?? {} };
   return ir;
 }
@@ -188,6 +192,7 @@ function normalizeState(raw: RawState, place: StatePlace): StateIR {
   if (raw.task) state.task = raw.task;
   if (raw.initial !== undefined && type === 'compound') state.initial = raw.initial;
   if (raw.sla !== undefined) state.sla = raw.sla;
+  if (raw.assignment !== undefined) state.assignment = raw.assignment;
   return state;
 }
 
