@@ -37,16 +37,21 @@ export interface AssignmentHooks {
 
 /** Register the `assign` update handler and its validator. */
 export function installAssignment(h: AssignmentHooks): void {
-  const resolve = (input: AssignInput, now: number) =>
-    resolveAssignment(h.proc, h.state(), input, (actor, assertion) =>
-      h.authenticate(assertion, now)(actor),
+  // Only the validator authenticates: validators do not run on replay, and the keys a worker
+  // trusts are in no history (as for the `event` update).
+  const resolve = (input: AssignInput, now?: number) =>
+    resolveAssignment(
+      h.proc,
+      h.state(),
+      input,
+      now === undefined ? undefined : (actor, assertion) => h.authenticate(assertion, now)(actor),
     );
   setHandler(
     assignUpdate,
     (input: AssignInput): AssignResult => {
       patched(PATCH_ASSIGNMENT);
       const now = Date.now();
-      const out = resolve(input, now);
+      const out = resolve(input);
       // The validator accepted it just now; nothing can have run in between.
       if ('rejection' in out)
         throw ApplicationFailure.nonRetryable(

@@ -81,6 +81,7 @@ describe('API http helpers', () => {
         'GET /api/instances',
         'GET /api/instances/{id}',
         'POST /api/instances/{id}/events',
+        'POST /api/instances/{id}/assignment',
         'GET /api/inbox',
         'GET /api/stalled',
         'POST /api/definitions/validate',

@@ -1,0 +1,207 @@
+/**
+ * Assignment on the real Temporal dev server: the `assign` update's validator (claim race,
+ * unqualified and duty-barred assignees), only the assignee sends, `CustodiaAssignee`, the audit
+ * record of each assignment, the assignment cleared when the state is left; a recorded history.
+ */
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../../worker/config.ts';
+import { actorSigner } from '../../worker/actor-keys.ts';
+import { AssignmentRejected, assignTask, signedAssignment } from '../../worker/assignment.ts';
+import { EventRejected, getSnapshot } from '../../worker/instances.ts';
+import { listRows } from '../../worker/visibility.ts';
+import type { AssignResult } from '../../workflows/api.ts';
+import type { Actor } from '../../workflows/core/ir.ts';
+import { eventually, historyLength, sendEvent, startHarness, type Harness } from './harness.ts';
+import { recordHistory } from './record-history.ts';
+
+const alice = { id: 'alice', roles: ['project_staff'] };
+const bob = { id: 'bob', roles: ['quality_manager'] };
+const carol = { id: 'carol', roles: ['project_staff'] };
+const rita = { id: 'rita', roles: ['reviewer'] };
+const remy = { id: 'remy', roles: ['reviewer'] };
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness([path.join(REPO_ROOT, 'test/fixtures/assignment')]);
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+function assign(
+  workflowId: string,
+  actor: Actor,
+  assignee: string | null,
+  opts: { state?: string; assigneeActor?: Actor } = {},
+): Promise<AssignResult> {
+  const req = { ...(opts.state ? { state: opts.state } : {}), assignee, actor };
+  return assignTask(
+    h.client,
+    workflowId,
+    signedAssignment(actorSigner(), workflowId, req, opts.assigneeActor),
+  );
+}
+
+async function refusal(p: Promise<unknown>): Promise<{ code: string; message: string }> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err instanceof AssignmentRejected || err instanceof EventRejected).toBe(true);
+  return err as AssignmentRejected;
+}
+
+async function submitted(client: string): Promise<string> {
+  const id = await h.start('assign_review', { client }, alice);
+  await sendEvent(h.client, id, { type: 'SUBMIT', actor: alice });
+  return id;
+}
+
+describe('assign update', () => {
+  it('two claims at once: exactly one wins, the other is told who holds the task', async () => {
+    const id = await submitted('acme-assign');
+    const results = await Promise.allSettled([assign(id, rita, 'rita'), assign(id, remy, 'remy')]);
+    const won = results.filter((r) => r.status === 'fulfilled');
+    const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(won).toHaveLength(1);
+    expect(lost).toHaveLength(1);
+    const winner = (won[0] as PromiseFulfilledResult<AssignResult>).value.to!;
+    const err = lost[0]!.reason as AssignmentRejected;
+    expect(err).toBeInstanceOf(AssignmentRejected);
+    expect(err.code).toBe('ASSIGNMENT_CONFLICT');
+    expect(err.message).toContain(`already held by ${winner}`);
+    const snap = await getSnapshot(h.client, id);
+    expect(snap.assignees).toEqual({ submitted: winner });
+    expect(snap.tasks).toEqual([
+      {
+        state: 'submitted',
+        assignment: 'optional',
+        roles: ['project_staff', 'reviewer'],
+        events: ['APPROVE'],
+        assignee: winner,
+      },
+    ]);
+  });
+
+  it('refuses unqualified and duty-barred assignees, and events by a non-assignee, leaving history unchanged', async () => {
+    const id = await submitted('acme-assign');
+    await assign(id, rita, 'rita');
+    // Once the assignment's commit has run, the history stands still (no timers here).
+    const before = await eventually(async () => {
+      const n = await historyLength(h.client, id);
+      await new Promise((r) => setTimeout(r, 300));
+      return (
+        (await h.running.store.auditOf(id)).length === 3 && n === (await historyLength(h.client, id)) && n
+      );
+    });
+
+    const eve = { id: 'eve', roles: ['auditor'] };
+    const unqualified = await refusal(assign(id, bob, 'eve', { assigneeActor: eve }));
+    expect(unqualified.code).toBe('ASSIGNEE_NOT_QUALIFIED');
+    expect(unqualified.message).toContain('project_staff, reviewer');
+
+    // alice submitted: APPROVE must come from someone else, so she may not hold the task.
+    const barred = await refusal(assign(id, bob, 'alice', { assigneeActor: alice }));
+    expect(barred.code).toBe('DUTY_CONFLICT');
+    expect(barred.message).toContain('The approver is never the submitter');
+
+    // remy holds the role but not the task.
+    const notMine = await refusal(sendEvent(h.client, id, { type: 'APPROVE', actor: remy }));
+    expect(notMine.code).toBe('NOT_ASSIGNEE');
+    expect(notMine.message).toContain('assigned to rita');
+    expect((await refusal(assign(id, remy, 'remy'))).code).toBe('ASSIGNMENT_CONFLICT');
+    expect((await refusal(assign(id, remy, null))).code).toBe('ASSIGNMENT_NOT_ALLOWED');
+    expect((await refusal(assign(id, remy, 'carol', { assigneeActor: carol }))).code).toBe(
+      'ASSIGNMENT_NOT_ALLOWED',
+    );
+    expect(await historyLength(h.client, id)).toBe(before);
+
+    // A manager reassigns; the new assignee approves; leaving the state clears the assignment.
+    const moved = await assign(id, bob, 'remy', { assigneeActor: remy });
+    expect(moved).toMatchObject({ from: 'rita', to: 'remy', act: 'assign', changed: true });
+    const r = await sendEvent(h.client, id, { type: 'APPROVE', actor: remy });
+    expect(r.leaves).toEqual(['checks.a.pending', 'checks.b.pending']);
+    let snap = await getSnapshot(h.client, id);
+    expect(snap.assignees).toEqual({});
+
+    // Parallel regions: each leaf has its own assignee, so the state must be named;
+    // `assignment: required` takes no event before someone is assigned.
+    expect((await refusal(assign(id, carol, 'carol'))).code).toBe('BAD_ASSIGNMENT');
+    const unclaimed = await refusal(sendEvent(h.client, id, { type: 'CHECK_A', actor: carol }));
+    expect(unclaimed.code).toBe('NOT_ASSIGNEE');
+    expect(unclaimed.message).toContain('must be assigned');
+    await assign(id, carol, 'carol', { state: 'checks.a.pending' });
+    await assign(id, rita, 'rita', { state: 'checks.b.pending' });
+    expect((await getSnapshot(h.client, id)).assignees).toEqual({
+      'checks.a.pending': 'carol',
+      'checks.b.pending': 'rita',
+    });
+    expect((await refusal(sendEvent(h.client, id, { type: 'CHECK_B', actor: remy }))).code).toBe(
+      'NOT_ASSIGNEE',
+    );
+    await sendEvent(h.client, id, { type: 'CHECK_A', actor: carol });
+    await sendEvent(h.client, id, { type: 'CHECK_B', actor: rita });
+    // An event of the enclosing state is nobody's task.
+    const done = await sendEvent(h.client, id, { type: 'ARCHIVE', actor: bob });
+    expect(done.done).toBe(true);
+    snap = await getSnapshot(h.client, id);
+    expect(snap.assignees).toEqual({});
+    expect(snap.log.map((l) => [l.event, l.actor.id, l.data?.from ?? null, l.data?.to ?? null])).toEqual([
+      ['$start', 'alice', null, null],
+      ['SUBMIT', 'alice', null, null],
+      ['$assign', 'rita', null, 'rita'],
+      ['$assign', 'bob', 'rita', 'remy'],
+      ['APPROVE', 'remy', null, null],
+      ['$assign', 'carol', null, 'carol'],
+      ['$assign', 'rita', null, 'rita'],
+      ['CHECK_A', 'carol', null, null],
+      ['CHECK_B', 'rita', null, null],
+      ['ARCHIVE', 'bob', null, null],
+    ]);
+    await recordHistory(h.client, id, 'assign-review-assignment');
+
+    // Each assignment is an audit record with old → new.
+    const audit = await eventually(async () => {
+      const rows = await h.running.store.auditOf(id);
+      return rows.length === 10 && rows;
+    });
+    const assigns = audit.filter((a) => a.body.event === '$assign');
+    expect(assigns.map((a) => [a.actorId, a.body.data])).toEqual([
+      ['rita', { state: 'submitted', from: null, to: 'rita', act: 'claim' }],
+      ['bob', { state: 'submitted', from: 'rita', to: 'remy', act: 'assign' }],
+      ['carol', { state: 'checks.a.pending', from: null, to: 'carol', act: 'claim' }],
+      ['rita', { state: 'checks.b.pending', from: null, to: 'rita', act: 'claim' }],
+    ]);
+  });
+
+  it('a state with `assignment: none` cannot be assigned', async () => {
+    const id = await h.start('assign_review', { client: 'acme-assign' }, alice);
+    const r = await refusal(assign(id, alice, 'alice'));
+    expect(r.code).toBe('BAD_ASSIGNMENT');
+    expect((await refusal(assign(id, alice, 'alice', { state: 'draft' }))).code).toBe(
+      'ASSIGNMENT_NOT_ALLOWED',
+    );
+  });
+
+  it('keeps CustodiaAssignee current: visibility finds my tasks and the unassigned ones', async () => {
+    const client = `assignee-${Date.now()}`;
+    const mine = await submitted(client);
+    const free = await submitted(client);
+    await assign(mine, rita, 'rita');
+    const base = `CustodiaClient = '${client}' AND ExecutionStatus = 'Running'`;
+    await eventually(async () => {
+      const rows = await listRows(h.client, `${base} AND CustodiaAssignee = 'rita'`);
+      return rows.length === 1 && rows[0]!.workflowId === mine && rows[0]!.assignees?.[0] === 'rita';
+    });
+    await eventually(async () => {
+      const rows = await listRows(h.client, `${base} AND CustodiaAssignee IS NULL`);
+      return rows.length === 1 && rows[0]!.workflowId === free;
+    });
+    // Released: unassigned again.
+    await assign(mine, rita, null);
+    await eventually(
+      async () => (await listRows(h.client, `${base} AND CustodiaAssignee IS NULL`)).length === 2,
+    );
+  });
+});
