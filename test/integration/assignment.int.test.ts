@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../worker/config.ts';
+import { createApi, SESSION_COOKIE, type Api } from '../../worker/api/server.ts';
 import { actorSigner } from '../../worker/actor-keys.ts';
 import { AssignmentRejected, assignTask, signedAssignment } from '../../worker/assignment.ts';
 import { EventRejected, getSnapshot } from '../../worker/instances.ts';
@@ -203,5 +204,142 @@ describe('assign update', () => {
     await eventually(
       async () => (await listRows(h.client, `${base} AND CustodiaAssignee IS NULL`)).length === 2,
     );
+  });
+});
+
+describe('assignment over HTTP and the inbox tabs', () => {
+  const PASSWORD = 'correct horse battery';
+  let api: Api;
+  let base: string;
+  const serverErrors: unknown[] = [];
+  const cookies = new Map<string, { cookie: string; csrf: string }>();
+
+  async function call(
+    method: string,
+    url: string,
+    as: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: Record<string, unknown> }> {
+    const s = cookies.get(as)!;
+    const headers: Record<string, string> = {
+      cookie: `${SESSION_COOKIE}=${s.cookie}`,
+      'x-csrf-token': s.csrf,
+    };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(base + url, {
+      method,
+      headers,
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  }
+
+  beforeAll(async () => {
+    const store = h.running.store;
+    const people: [string, string[], string[]][] = [
+      ['alice', ['project_staff'], ['acme-http']],
+      ['rita', ['reviewer'], ['acme-http']],
+      ['remy', ['reviewer'], ['acme-http']],
+      ['gus', ['reviewer'], ['globex']],
+      ['dora', ['reviewer'], ['acme-http']],
+      ['bob', ['quality_manager'], []],
+    ];
+    for (const [id, roles, clients] of people)
+      await store.createUser(
+        { id, displayName: id.toUpperCase(), roles, clients, password: PASSWORD },
+        'test',
+      );
+    await store.setDisabled('dora', true, 'test');
+    api = createApi({
+      client: h.client,
+      store,
+      definitions: h.definitions,
+      taskQueue: h.config.taskQueue,
+      onError: (err) => serverErrors.push(err),
+    });
+    base = await api.listen(0);
+    for (const id of ['alice', 'rita', 'remy', 'bob']) {
+      const res = await fetch(`${base}/api/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ id, password: PASSWORD }),
+      });
+      const cookie = /^[^=]+=([^;]*)/.exec(res.headers.getSetCookie()[0] ?? '')?.[1] ?? '';
+      cookies.set(id, { cookie, csrf: String(((await res.json()) as { csrfToken: string }).csrfToken) });
+    }
+  });
+  afterAll(async () => {
+    await api?.close();
+    expect(serverErrors).toEqual([]);
+  });
+
+  it('refuses unknown, disabled and client-less assignees before the engine is asked, naming why', async () => {
+    const id = await submitted('acme-http');
+    const unknown = await call('POST', `/api/instances/${id}/assignment`, 'bob', { assignee: 'nobody' });
+    expect(unknown).toMatchObject({ status: 422, body: { code: 'ASSIGNEE_UNKNOWN' } });
+    const disabled = await call('POST', `/api/instances/${id}/assignment`, 'bob', { assignee: 'dora' });
+    expect(disabled).toMatchObject({ status: 422, body: { code: 'ASSIGNEE_DISABLED' } });
+    const elsewhere = await call('POST', `/api/instances/${id}/assignment`, 'bob', { assignee: 'gus' });
+    expect(elsewhere).toMatchObject({ status: 422, body: { code: 'ASSIGNEE_NOT_QUALIFIED' } });
+    expect(String(elsewhere.body.detail)).toContain('acme-http');
+    const barred = await call('POST', `/api/instances/${id}/assignment`, 'bob', { assignee: 'alice' });
+    expect(barred).toMatchObject({ status: 403, body: { code: 'DUTY_CONFLICT' } });
+    expect((await getSnapshot(h.client, id)).assignees).toEqual({});
+    // Refusals are audited.
+    const refusals = await h.running.store.audit({ kind: 'refusal', subject: id });
+    expect(refusals.map((r) => r.body.code)).toEqual([
+      'ASSIGNEE_UNKNOWN',
+      'ASSIGNEE_DISABLED',
+      'ASSIGNEE_NOT_QUALIFIED',
+      'DUTY_CONFLICT',
+    ]);
+  });
+
+  it('claim, reassign and the tabs: assigned to me, my roles — unassigned, all I can act on', async () => {
+    const a = await submitted('acme-http');
+    const b = await submitted('acme-http');
+    const claimed = await call('POST', `/api/instances/${a}/assignment`, 'rita', { assignee: 'rita' });
+    expect(claimed).toMatchObject({ status: 200, body: { state: 'submitted', to: 'rita', act: 'claim' } });
+    const lost = await call('POST', `/api/instances/${a}/assignment`, 'remy', { assignee: 'remy' });
+    expect(lost).toMatchObject({ status: 409, body: { code: 'ASSIGNMENT_CONFLICT' } });
+    expect(String(lost.body.detail)).toContain('held by rita');
+    // remy's page shows no APPROVE: rita holds it.
+    const seen = await call('GET', `/api/instances/${a}`, 'remy');
+    expect(seen.body).toMatchObject({ assignees: { submitted: 'rita' }, availableToMyRoles: [] });
+    const ritaSees = await call('GET', `/api/instances/${a}`, 'rita');
+    expect(ritaSees.body.availableToMyRoles).toEqual(['APPROVE']);
+
+    type Tabs = { mine?: string[]; unassigned?: string[]; all?: string[]; counts?: unknown };
+    const tabs = async (who: string): Promise<Tabs> => {
+      const out: Record<string, string[]> = {};
+      let counts: unknown;
+      for (const tab of ['mine', 'unassigned', 'all']) {
+        const res = await call('GET', `/api/inbox?tab=${tab}`, who);
+        out[tab] = (res.body.tasks as { workflowId: string }[])
+          .map((t) => t.workflowId)
+          .filter((w) => w === a || w === b)
+          .sort();
+        counts = res.body.counts;
+      }
+      return { ...out, counts };
+    };
+    await eventually(async () => {
+      const r = await tabs('rita');
+      return r.mine?.join() === a && r.unassigned?.join() === b && r.all?.length === 2;
+    });
+    await eventually(async () => {
+      const r = await tabs('remy');
+      return r.mine?.length === 0 && r.unassigned?.join() === b && r.all?.join() === b;
+    });
+    const r = await tabs('rita');
+    expect(r.counts).toMatchObject({ mine: 1 });
+
+    // A manager hands it to remy: now in his "assigned to me".
+    const moved = await call('POST', `/api/instances/${a}/assignment`, 'bob', { assignee: 'remy' });
+    expect(moved).toMatchObject({ status: 200, body: { from: 'rita', to: 'remy', act: 'assign' } });
+    await eventually(async () => (await tabs('remy')).mine?.join() === a);
+    const approve = await call('POST', `/api/instances/${a}/events`, 'rita', { type: 'APPROVE' });
+    expect(approve).toMatchObject({ status: 403, body: { code: 'NOT_ASSIGNEE' } });
+    expect((await call('POST', `/api/instances/${a}/events`, 'remy', { type: 'APPROVE' })).status).toBe(200);
   });
 });

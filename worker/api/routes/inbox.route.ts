@@ -1,6 +1,6 @@
 /** Work waiting for people: my inbox, and instances stalled past their SLA or idle too long. */
 import { parseDuration } from '../../../workflows/core/duration.ts';
-import { inboxOf } from '../../inbox.ts';
+import { INBOX_TABS, inboxCounts, inboxOf, type InboxTab } from '../../inbox.ts';
 import { buildListQuery, countByProcedureAndState } from '../../visibility.ts';
 import { ApiProblem, sendJson } from '../http.ts';
 import { DURATION, KEYWORD, LIMIT, LIST_KEYWORD, matching, PAGE_TOKEN } from '../patterns.ts';
@@ -9,24 +9,24 @@ import { defineRoute, objectSchema } from '../route.ts';
 const inbox = defineRoute({
   method: 'GET',
   path: '/api/inbox',
-  summary: 'Running instances awaiting one of my roles, overdue first then oldest deadline',
+  summary:
+    'My tasks, overdue first then oldest deadline: tab `mine` (assigned to me), `unassigned` (my roles, nobody holds it) or `all` (default: either), with the count of each tab',
   auth: 'user',
-  query: objectSchema<{ limit?: number }>({ limit: LIMIT }),
-  responses: { 200: { description: 'Tasks: {tasks, total, truncated}' } },
+  query: objectSchema<{ limit?: number; tab?: InboxTab }>({
+    limit: LIMIT,
+    tab: { type: 'string', enum: [...INBOX_TABS] },
+  }),
+  responses: { 200: { description: 'Tasks: {tab, tasks, total, truncated, counts: {mine, unassigned, all}}' } },
   async handle({ query, res, session }, app) {
     const { user } = session;
-    if (!user.roles.length) {
-      sendJson(res, 200, { tasks: [] });
-      return;
-    }
     const iso = app.isolation(user);
-    const out = await inboxOf(app.client, {
-      roles: user.roles,
-      ...(iso ? { within: iso } : {}),
-      limit: query.limit ?? 100,
-      scan: app.inboxScan,
-    });
-    sendJson(res, 200, out);
+    const who = { userId: user.id, roles: user.roles, ...(iso ? { within: iso } : {}) };
+    const tab = query.tab ?? 'all';
+    const [out, counts] = await Promise.all([
+      inboxOf(app.client, { ...who, tab, limit: query.limit ?? 100, scan: app.inboxScan }),
+      inboxCounts(app.client, who),
+    ]);
+    sendJson(res, 200, { tab, ...out, counts });
   },
 });
 
