@@ -82,6 +82,7 @@ describe('API http helpers', () => {
         'GET /api/instances/{id}',
         'POST /api/instances/{id}/events',
         'POST /api/instances/{id}/assignment',
+        'GET /api/instances/{id}/candidates',
         'GET /api/inbox',
         'GET /api/stalled',
         'POST /api/definitions/validate',

@@ -12,6 +12,14 @@ import type { DelayedTransitionIR, ProcedureIR, StateIR, TransitionIR } from './
 import { stateAt } from './ir-walk.ts';
 import type { Rejection } from './rejections.ts';
 
+/** Who assigns when a definition names no `assigners:` (those of them it declares). */
+export const DEFAULT_ASSIGNERS: readonly string[] = ['quality_manager', 'general_manager'];
+
+/** The roles that may assign tasks to others in `ir` (its `assigners:`, else the defaults it declares). */
+export function assignersOf(ir: ProcedureIR): string[] {
+  return ir.assigners ?? DEFAULT_ASSIGNERS.filter((r) => ir.roles[r]);
+}
+
 /** Leaf state path → the user id it is assigned to. */
 export type Assignees = Record<string, string>;
 

@@ -17,17 +17,15 @@
  * Everything here is synchronous and pure: the workflow's update validator and handler call it.
  */
 import { checkTransition, dutyConflict } from './acceptance.ts';
-import { assigneesOf, type Assignees } from './assignment-rule.ts';
+import { assigneesOf, assignersOf, type Assignees } from './assignment-rule.ts';
 import type { CompiledProcedure } from './compile.ts';
-import type { Actor, AssignmentMode, Json, ProcedureIR, StateIR } from './ir.ts';
+import type { Actor, AssignmentMode, Json, StateIR } from './ir.ts';
 import type { MachineEvent } from './machine-context.ts';
 import type { Rejection } from './rejections.ts';
 import { leafPaths, type InstanceState, type TransitionRecord } from './runtime.ts';
 
-export { assigneesOf, type Assignees };
+export { DEFAULT_ASSIGNERS, assigneesOf, assignersOf, type Assignees } from './assignment-rule.ts';
 
-/** Who assigns when a definition names no `assigners:` (those of them it declares). */
-export const DEFAULT_ASSIGNERS: readonly string[] = ['quality_manager', 'general_manager'];
 
 /** The event type of an assignment's record in the instance log and the audit log. */
 export const ASSIGN_EVENT = '$assign';
@@ -62,11 +60,6 @@ export interface TaskView {
   /** Events declared on this state that some role can send now. */
   events: string[];
   assignee?: string;
-}
-
-/** The roles that may assign in `ir`. */
-export function assignersOf(ir: ProcedureIR): string[] {
-  return ir.assigners ?? DEFAULT_ASSIGNERS.filter((r) => ir.roles[r]);
 }
 
 /** The leaf's task: which roles and events it awaits now (whoever it is assigned to). */

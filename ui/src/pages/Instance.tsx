@@ -25,6 +25,7 @@ import {
 import { SchemaForm } from '../components/SchemaForm.tsx';
 import { Diagram } from '../lazy.tsx';
 import { UserName, useUserNames } from '../features/users/names.tsx';
+import { AssignmentPanel } from '../features/assignment/AssignmentPanel.tsx';
 import { useUser } from '../session.tsx';
 import type { Json, ProcedureIR, Text, TransitionIR } from '../../../workflows/core/ir.ts';
 import { isRejectionCode, type RejectionCode } from '../../../workflows/core/rejections.ts';
@@ -111,6 +112,7 @@ export function InstancePage({ id }: { id: string }) {
       <div className="instance-grid">
         <div className="instance-main">
           <CurrentState snapshot={s} ir={ir} />
+          <AssignmentPanel snapshot={s} ir={ir} onDone={snap.reload} />
           {!s.done && (
             <Actions snapshot={s} ir={ir} stored={pinned.data?.stored ?? false} onDone={snap.reload} />
           )}
@@ -334,7 +336,8 @@ function rejectionText(code: string, lang: 'zh' | 'en'): string {
 
 function DiagramPanel({ ir, snapshot: s }: { ir: ProcedureIR; snapshot: Snapshot }) {
   const { pick } = useI18n();
-  const { visited, taken } = useMemo(() => takenPath(s.log), [s.log]);
+  // Assignments change who holds a task, not the state: no edge on the diagram.
+  const { visited, taken } = useMemo(() => takenPath(s.log.filter((r) => r.event !== '$assign')), [s.log]);
   return (
     <div className="card" aria-labelledby="diagram">
       <h2 id="diagram">{pick({ zh: '流程图', en: 'Statechart' })}</h2>
@@ -353,9 +356,11 @@ function Timeline({ log, ir }: { log: TransitionRecord[]; ir: ProcedureIR | unde
       ? text(ir.events[e]?.title)
       : e === '$start'
         ? pick({ zh: '发起', en: 'Started' })
-        : e.startsWith('xstate.after')
-          ? pick({ zh: '到期自动流转', en: 'Timer' })
-          : e;
+        : e === '$assign'
+          ? pick({ zh: '分派', en: 'Assignment' })
+          : e.startsWith('xstate.after')
+            ? pick({ zh: '到期自动流转', en: 'Timer' })
+            : e;
   const rows = [...log].reverse();
   const names = useUserNames();
   const dataTitle = (event: string, key: string): string => {
@@ -409,7 +414,13 @@ function Timeline({ log, ir }: { log: TransitionRecord[]; ir: ProcedureIR | unde
                     <ClauseList ids={r.clauses} compact />
                   </td>
                   <td>
-                    {r.data && Object.keys(r.data).length ? (
+                    {r.event === '$assign' && r.data ? (
+                      <span className="assignment-change">
+                        {stateName(ir, String(r.data.state))}:{' '}
+                        {typeof r.data.from === 'string' ? <UserName id={r.data.from} names={names} /> : '—'}{' '}
+                        → {typeof r.data.to === 'string' ? <UserName id={r.data.to} names={names} /> : '—'}
+                      </span>
+                    ) : r.data && Object.keys(r.data).length ? (
                       <dl className="kv">
                         {Object.entries(r.data).map(([k, v]) => (
                           <div key={k}>

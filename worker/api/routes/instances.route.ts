@@ -321,4 +321,30 @@ export async function assignOne(
   return assignTask(app.client, workflowId, input);
 }
 
-export const instanceRoutes = [start, list, snapshot, send, assignment];
+const candidates = defineRoute({
+  method: 'GET',
+  path: '/api/instances/:id/candidates',
+  summary:
+    'Who each active task could be assigned to: enabled users holding a role it awaits and seeing the instance’s client (the engine still checks separation of duties)',
+  auth: 'user',
+  params: instanceId,
+  responses: { 200: { description: '{tasks: [{state, roles, assignee?, candidates: [{id, displayName}]}]}' } },
+  problems: { 404: 'NOT_FOUND' },
+  async handle({ params, res, session }, app) {
+    const workflowId = params.id ?? '';
+    const inst = await app.accessibleInstance(session.user, workflowId);
+    const snap = await getSnapshot(app.client, workflowId);
+    const users = (await app.store.listUsers()).filter(
+      (u) => !u.disabled && (inst.client === undefined || mayAccessClient(u, inst.client)),
+    );
+    const tasks = (snap.tasks ?? []).map((t) => ({
+      ...t,
+      candidates: users
+        .filter((u) => u.roles.some((r) => t.roles.includes(r)))
+        .map((u) => ({ id: u.id, displayName: u.displayName })),
+    }));
+    sendJson(res, 200, { tasks });
+  },
+});
+
+export const instanceRoutes = [start, list, snapshot, send, assignment, candidates];
