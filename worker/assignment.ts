@@ -10,7 +10,14 @@
  */
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { FAILURE_TYPES, assignUpdate, type AssignInput, type AssignResult } from '../workflows/api.ts';
+import {
+  FAILURE_TYPES,
+  assignUpdate,
+  remindUpdate,
+  type AssignInput,
+  type AssignResult,
+  type RemindResult,
+} from '../workflows/api.ts';
 import type { Actor } from '../workflows/core/ir.ts';
 import { EVENT_ASSERTION_TTL_MS, type ActorSigner } from './actor-keys.ts';
 import { canonicalUserId } from './records/identity.ts';
@@ -64,9 +71,28 @@ export function signedAssignment(
 }
 
 /** Send the `assign` update; a refusal throws `AssignmentRejected` with the engine's code and reason. */
-export async function assignTask(client: Client, workflowId: string, input: AssignInput): Promise<AssignResult> {
+export function assignTask(client: Client, workflowId: string, input: AssignInput): Promise<AssignResult> {
+  return refusalsAsErrors(() =>
+    client.workflow.getHandle(workflowId).executeUpdate(assignUpdate, { args: [input] }),
+  );
+}
+
+/** Send a manager's reminder (the `remind` update) signed for `actor`; refusals as for `assignTask`. */
+export function remindTask(
+  client: Client,
+  signer: ActorSigner,
+  workflowId: string,
+  actor: Actor,
+): Promise<RemindResult> {
+  const assertion = signer.sign(actor, { workflowId, ttlMs: EVENT_ASSERTION_TTL_MS });
+  return refusalsAsErrors(() =>
+    client.workflow.getHandle(workflowId).executeUpdate(remindUpdate, { args: [{ actor, assertion }] }),
+  );
+}
+
+async function refusalsAsErrors<T>(send: () => Promise<T>): Promise<T> {
   try {
-    return await client.workflow.getHandle(workflowId).executeUpdate(assignUpdate, { args: [input] });
+    return await send();
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
       const code =

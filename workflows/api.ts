@@ -8,6 +8,7 @@ import type { Effect } from './core/actions/index.ts';
 import type { Actor, Json, ProcedureIR } from './core/ir.ts';
 import type { InstanceState, PendingTimer, TransitionRecord } from './core/runtime.ts';
 import type { AssignInput } from './core/assignment.ts';
+import type { RemindInput, RemindResult } from './core/reminder.ts';
 import type {
   AssignResult,
   ChildLink,
@@ -16,6 +17,7 @@ import type {
   SignedEventInput,
 } from './contract.ts';
 
+export type { RemindInput, RemindResult } from './core/reminder.ts';
 export type {
   AssignInput,
   AssignResult,
@@ -88,6 +90,8 @@ export const eventUpdate = defineUpdate<EventResult, [SignedEventInput]>('event'
 export const snapshotQuery = defineQuery<ProcedureSnapshot>('snapshot');
 /** Assign an active state's task to a person, or leave it unassigned (contract, `core/assignment.ts`). */
 export const assignUpdate = defineUpdate<AssignResult, [AssignInput]>('assign');
+/** A manager's reminder to the roles the active tasks await (`core/reminder.ts`). */
+export const remindUpdate = defineUpdate<RemindResult, [RemindInput]>('remind');
 
 export type { PendingTimer };
 

@@ -20,7 +20,9 @@ import {
   type AssignInput,
 } from './core/assignment.ts';
 import type { InstanceState, TransitionRecord } from './core/runtime.ts';
-import { FAILURE_TYPES, assignUpdate, type AssignResult } from './api.ts';
+import { applyReminder, remindRefusal, type RemindInput, type RemindResult } from './core/reminder.ts';
+import type { Effect } from './core/actions/index.ts';
+import { FAILURE_TYPES, assignUpdate, remindUpdate, type AssignResult } from './api.ts';
 import { CustodiaAssignee } from './search-attributes.ts';
 
 /** Patch id of assignment (marks histories that have one). */
@@ -29,8 +31,9 @@ export const PATCH_ASSIGNMENT = 'assignment';
 export interface AssignmentHooks {
   proc: CompiledProcedure;
   state(): InstanceState;
-  /** Take the new state and its record (log, audit commit, search attributes). */
-  record(state: InstanceState, record: TransitionRecord): void;
+  /** Take the new state and its record (log, audit commit with its effects, search attributes). */
+  record(state: InstanceState, record: TransitionRecord, effects?: Effect[]): void;
+  workflowId: string;
   /** The assertion check of the `event` update, for an actor and its assertion. */
   authenticate(assertion: unknown, now: number): (actor: Actor) => Rejection | undefined;
 }
@@ -77,6 +80,33 @@ export function installAssignment(h: AssignmentHooks): void {
             FAILURE_TYPES.assignmentRejected,
             out.rejection.code,
           );
+      },
+    },
+  );
+}
+
+/** Register the `remind` update (a manager's reminder from the stalled view). */
+export function installReminder(h: AssignmentHooks): void {
+  const refuse = (r: Rejection): never => {
+    throw ApplicationFailure.nonRetryable(r.message, FAILURE_TYPES.assignmentRejected, r.code);
+  };
+  setHandler(
+    remindUpdate,
+    (input: RemindInput): RemindResult => {
+      patched(PATCH_ASSIGNMENT);
+      const r = remindRefusal(h.proc, h.state(), input);
+      if (r) refuse(r);
+      const out = applyReminder(h.proc, h.state(), input.actor, h.workflowId, Date.now());
+      h.record(out.state, out.record, out.effects);
+      return out.result;
+    },
+    {
+      validator: (input: RemindInput): void => {
+        const now = Date.now();
+        const r = remindRefusal(h.proc, h.state(), input, (actor, assertion) =>
+          h.authenticate(assertion, now)(actor),
+        );
+        if (r) refuse(r);
       },
     },
   );

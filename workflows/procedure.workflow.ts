@@ -47,7 +47,7 @@ import {
   type Step,
   type TransitionRecord,
 } from './core/runtime.ts';
-import { assigneeAttribute, installAssignment } from './assignment.ts';
+import { assigneeAttribute, installAssignment, installReminder } from './assignment.ts';
 import { assigneesOf, tasksOf, withoutStaleAssignees } from './core/assignment.ts';
 import {
   FAILURE_TYPES,
@@ -289,18 +289,22 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
   );
 
   // The `assign` update (workflows/assignment.ts): an assignment is a `$assign` record in the log.
-  installAssignment({
+  // `remind` likewise, a `$remind` record whose effects notify the awaited roles.
+  const assignmentHooks = {
     proc,
+    workflowId,
     state: () => state,
-    record: (next, record) => {
+    record: (next: InstanceState, record: TransitionRecord, effects: Step['effects'] = []) => {
       state = next;
       log.push(record);
-      pending.push(commitOf({ state: next, record, effects: [] }));
+      pending.push(commitOf({ state: next, record, effects }));
       updatesThisRun++;
       syncSearchAttributes();
     },
-    authenticate: (assertion, now) => authenticator(assertion, now),
-  });
+    authenticate: (assertion: unknown, now: number) => authenticator(assertion, now),
+  };
+  installAssignment(assignmentHooks);
+  installReminder(assignmentHooks);
 
   syncSearchAttributes();
   armTimers();

@@ -342,4 +342,96 @@ describe('assignment over HTTP and the inbox tabs', () => {
     expect(approve).toMatchObject({ status: 403, body: { code: 'NOT_ASSIGNEE' } });
     expect((await call('POST', `/api/instances/${a}/events`, 'remy', { type: 'APPROVE' })).status).toBe(200);
   });
+
+  it('bulk from the stalled view: preview, reassign 50 with a result each, remind through the outbox', async () => {
+    const ids = await Promise.all(Array.from({ length: 50 }, () => submitted('acme-http')));
+    // One of them is held by rita already, one finished: a result each, whatever happens.
+    await call('POST', `/api/instances/${ids[0]}/assignment`, 'rita', { assignee: 'rita' });
+    const picked = { workflowIds: ids, filter: undefined };
+    const body = {
+      action: 'reassign',
+      assignee: 'remy',
+      workflowIds: picked.workflowIds,
+      filter: { idle: 'PT0S' },
+    };
+    expect((await call('POST', '/api/stalled/bulk/preview', 'bob', body)).status).toBe(422);
+    const stalled = { idle: 'PT0S', procedure: 'assign_review' };
+    const preview = await eventually(async () => {
+      const p = await call('POST', '/api/stalled/bulk/preview', 'bob', {
+        action: 'reassign',
+        assignee: 'remy',
+        workflowIds: [...ids, 'assign_review-nope'],
+      });
+      return p.status === 200 && p.body.total === 50 && p;
+    });
+    expect(preview.body.missing).toEqual(['assign_review-nope']);
+    const plans = preview.body.instances as { workflowId: string; plan: string }[];
+    expect(plans.find((p) => p.workflowId === ids[0])?.plan).toBe('rita → remy');
+    expect(plans.find((p) => p.workflowId === ids[1])?.plan).toBe('(nobody) → remy');
+    // A preview changes nothing.
+    expect((await getSnapshot(h.client, ids[1]!)).assignees).toEqual({});
+    const byFilter = await call('POST', '/api/stalled/bulk/preview', 'bob', {
+      action: 'remind',
+      filter: stalled,
+    });
+    expect(byFilter.status).toBe(200);
+    expect(Number(byFilter.body.total)).toBeGreaterThanOrEqual(50);
+
+    const started = await call('POST', '/api/stalled/bulk', 'bob', {
+      action: 'reassign',
+      assignee: 'remy',
+      workflowIds: ids,
+    });
+    expect(started.status).toBe(202);
+    const job = await eventually(async () => {
+      const j = await call('GET', `/api/stalled/bulk/${String(started.body.jobId)}`, 'bob');
+      return j.body.finishedAt !== undefined && j.body;
+    }, 60_000);
+    expect(job).toMatchObject({ total: 50, done: 50, ok: 50, refused: 0 });
+    const results = job.results as { workflowId: string; ok: boolean; detail: string }[];
+    expect(results.find((r) => r.workflowId === ids[0])?.detail).toBe('rita → remy');
+    expect(new Set(results.map((r) => r.workflowId))).toEqual(new Set(ids));
+    for (const id of ids.slice(0, 5))
+      expect((await getSnapshot(h.client, id)).assignees).toEqual({ submitted: 'remy' });
+    // Not bob's job for anyone else.
+    expect((await call('GET', `/api/stalled/bulk/${String(started.body.jobId)}`, 'rita')).status).toBe(404);
+    // The summary of the act is audited too.
+    const summary = await eventually(async () => {
+      const rows = await h.running.store.audit({
+        kind: 'admin',
+        subject: `bulk:${String(started.body.jobId)}`,
+      });
+      return rows[0];
+    });
+    expect(summary.body).toMatchObject({ act: 'bulk.reassign', total: 50, ok: 50, refused: 0 });
+
+    // A reviewer may not remind; a manager's reminder is a `$remind` record and a notification.
+    const notAllowed = await call('POST', '/api/stalled/bulk', 'rita', {
+      action: 'remind',
+      workflowIds: ids.slice(0, 2),
+    });
+    const denied = await eventually(async () => {
+      const j = await call('GET', `/api/stalled/bulk/${String(notAllowed.body.jobId)}`, 'rita');
+      return j.body.finishedAt !== undefined && j.body;
+    });
+    expect(denied).toMatchObject({ ok: 0, refused: 2 });
+    expect((denied.results as { code: string }[])[0]?.code).toBe('ASSIGNMENT_NOT_ALLOWED');
+    const remind = await call('POST', '/api/stalled/bulk', 'bob', {
+      action: 'remind',
+      workflowIds: ids.slice(0, 3),
+    });
+    const reminded = await eventually(async () => {
+      const j = await call('GET', `/api/stalled/bulk/${String(remind.body.jobId)}`, 'bob');
+      return j.body.finishedAt !== undefined && j.body;
+    });
+    expect(reminded).toMatchObject({ ok: 3, refused: 0 });
+    const notes = await eventually(async () => {
+      const n = await h.running.store.notificationsOf(ids[0]!);
+      return n.length === 2 && n;
+    });
+    expect(notes.map((n) => n.recipient).sort()).toEqual(['project_staff', 'reviewer']);
+    expect(notes[0]!.en).toContain('assigned to remy');
+    const remyInbox = await call('GET', '/api/notifications', 'remy');
+    expect(JSON.stringify(remyInbox.body)).toContain(ids[0]!);
+  });
 });

@@ -51,7 +51,9 @@ export async function assignCommand(args: string[]): Promise<number> {
   const { client } = await connect();
   try {
     const r = await assignTask(client, workflowId, input);
-    console.log(`${r.state}: ${r.from ?? '(nobody)'} → ${r.to ?? '(nobody)'} (${r.changed ? r.act : 'unchanged'})`);
+    console.log(
+      `${r.state}: ${r.from ?? '(nobody)'} → ${r.to ?? '(nobody)'} (${r.changed ? r.act : 'unchanged'})`,
+    );
     return 0;
   } catch (err) {
     if (err instanceof AssignmentRejected) {

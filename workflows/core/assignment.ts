@@ -26,7 +26,6 @@ import { leafPaths, type InstanceState, type TransitionRecord } from './runtime.
 
 export { DEFAULT_ASSIGNERS, assigneesOf, assignersOf, type Assignees } from './assignment-rule.ts';
 
-
 /** The event type of an assignment's record in the instance log and the audit log. */
 export const ASSIGN_EVENT = '$assign';
 

@@ -328,7 +328,9 @@ const candidates = defineRoute({
     'Who each active task could be assigned to: enabled users holding a role it awaits and seeing the instance’s client (the engine still checks separation of duties)',
   auth: 'user',
   params: instanceId,
-  responses: { 200: { description: '{tasks: [{state, roles, assignee?, candidates: [{id, displayName}]}]}' } },
+  responses: {
+    200: { description: '{tasks: [{state, roles, assignee?, candidates: [{id, displayName}]}]}' },
+  },
   problems: { 404: 'NOT_FOUND' },
   async handle({ params, res, session }, app) {
     const workflowId = params.id ?? '';
