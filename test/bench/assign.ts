@@ -79,14 +79,22 @@ async function main(): Promise<void> {
     workflowsPath: path.join(REPO_ROOT, 'workflows/index.ts'),
     logger: { trace: noop, debug: noop, info: noop, log: noop, warn: noop, error: (m) => console.error(m) },
     preloadModules: PRELOADED_MODULES,
-    webpackConfigHook: (c) => ({ ...c, plugins: [...(c.plugins ?? []), actorKeysPlugin([SIGNER.publicKey])] }),
+    webpackConfigHook: (c) => ({
+      ...c,
+      plugins: [...(c.plugins ?? []), actorKeysPlugin([SIGNER.publicKey])],
+    }),
   });
   const worker = await Worker.create({
     connection,
     namespace: config.namespace,
     taskQueue,
     workflowBundle: bundle,
-    activities: createProcedureActivities({ store, client, taskQueue, definition: (id) => definitions.get(id) }),
+    activities: createProcedureActivities({
+      store,
+      client,
+      taskQueue,
+      definition: (id) => definitions.get(id),
+    }),
   });
   const running = worker.run();
   const start = (): Promise<string> =>
@@ -96,7 +104,9 @@ async function main(): Promise<void> {
   const assign = (id: string, actor: Actor, to: Actor) =>
     assignTask(client, id, signedAssignment(SIGNER, id, { assignee: to.id, actor }, to));
   try {
-    log(`Temporal ${server ? `dev server ${address}` : address}; ${INSTANCES} instances, one request at a time`);
+    log(
+      `Temporal ${server ? `dev server ${address}` : address}; ${INSTANCES} instances, one request at a time`,
+    );
     const ids = await Promise.all(Array.from({ length: INSTANCES }, start));
     // Warm-up (JIT, caches): a few of each, not measured.
     const warm = await Promise.all(Array.from({ length: 5 }, start));

@@ -16,7 +16,12 @@ import { loadDeployedDefinitions } from '../../worker/process.ts';
 import { send, start } from './actors.ts';
 import { startStack, textOf, type Stack } from './stack.ts';
 
-const ALICE = { id: 'alice', displayName: 'Alice Staff', roles: ['project_staff'], clients: ['acme'] } as const;
+const ALICE = {
+  id: 'alice',
+  displayName: 'Alice Staff',
+  roles: ['project_staff'],
+  clients: ['acme'],
+} as const;
 const RITA = { id: 'rita', displayName: 'Rita Reviewer', roles: ['reviewer'], clients: ['acme'] } as const;
 const REMY = { id: 'remy', displayName: 'Remy Reviewer', roles: ['reviewer'], clients: ['acme'] } as const;
 const BOB = { id: 'bob', displayName: 'Bob Manager', roles: ['quality_manager'], clients: [] } as const;

@@ -373,7 +373,9 @@ export function availableTo(
     for (const [type, list] of Object.entries(proc.nodes.get(path)?.on ?? {})) {
       if (out.has(type)) continue;
       const event: MachineEvent = { type, actor, at: now };
-      if (list.some((t) => !checkTransition(proc, state.context, event, t, { withoutData: true, anyAssignee })))
+      if (
+        list.some((t) => !checkTransition(proc, state.context, event, t, { withoutData: true, anyAssignee }))
+      )
         out.add(type);
     }
   }
