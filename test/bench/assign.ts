@@ -9,7 +9,8 @@
  * - One worker in this process (the real `commitTransition` over an in-memory records store).
  * - Round trips: for each of `instances` instances in turn, one at a time (latency, not
  *   throughput): the `event` update SUBMIT, a claim (`assign` to oneself), a manager's reassign
- *   (`assign` to another, with the assignee's signed roles). p50 / p99 of each.
+ *   (`assign` to another, with the assignee's signed roles), the `event` update APPROVE by the
+ *   assignee. p50 / p99 of each.
  * - Bulk: `bulk` instances submitted, then one reassign job over all of them, progress sampled
  *   every second; reports the wall time, the throughput and any refusal.
  */
@@ -116,6 +117,7 @@ async function main(): Promise<void> {
       await assign(id, BOB, REMY);
     }
     const event: number[] = [];
+    const approve: number[] = [];
     const claim: number[] = [];
     const reassign: number[] = [];
     const time = async (into: number[], fn: () => Promise<unknown>): Promise<void> => {
@@ -127,16 +129,20 @@ async function main(): Promise<void> {
       await time(event, () => submit(id));
       await time(claim, () => assign(id, RITA, RITA));
       await time(reassign, () => assign(id, BOB, REMY));
+      await time(approve, () =>
+        sendEvent(client, id, signedEvent(SIGNER, id, { type: 'APPROVE', actor: REMY })),
+      );
     }
     log(`event update (SUBMIT)           ${stats(event)}`);
+    log(`event update (APPROVE)          ${stats(approve)}`);
     log(`assign update: claim            ${stats(claim)}`);
     log(`assign update: manager reassign ${stats(reassign)}`);
 
     if (BULK > 0) {
       log(`Bulk: starting and submitting ${BULK} instances…`);
       const bulkIds: string[] = [];
-      for (let i = 0; i < BULK; i += 50) {
-        const batch = await Promise.all(Array.from({ length: Math.min(50, BULK - i) }, start));
+      for (let i = 0; i < BULK; i += 20) {
+        const batch = await Promise.all(Array.from({ length: Math.min(20, BULK - i) }, start));
         await Promise.all(batch.map(submit));
         bulkIds.push(...batch);
       }

@@ -336,8 +336,11 @@ function rejectionText(code: string, lang: 'zh' | 'en'): string {
 
 function DiagramPanel({ ir, snapshot: s }: { ir: ProcedureIR; snapshot: Snapshot }) {
   const { pick } = useI18n();
-  // Assignments change who holds a task, not the state: no edge on the diagram.
-  const { visited, taken } = useMemo(() => takenPath(s.log.filter((r) => r.event !== '$assign')), [s.log]);
+  // Assignments and reminders change who holds or is told of a task, not the state: no edge.
+  const { visited, taken } = useMemo(
+    () => takenPath(s.log.filter((r) => r.event !== '$assign' && r.event !== '$remind')),
+    [s.log],
+  );
   return (
     <div className="card" aria-labelledby="diagram">
       <h2 id="diagram">{pick({ zh: '流程图', en: 'Statechart' })}</h2>
@@ -358,9 +361,11 @@ function Timeline({ log, ir }: { log: TransitionRecord[]; ir: ProcedureIR | unde
         ? pick({ zh: '发起', en: 'Started' })
         : e === '$assign'
           ? pick({ zh: '分派', en: 'Assignment' })
-          : e.startsWith('xstate.after')
-            ? pick({ zh: '到期自动流转', en: 'Timer' })
-            : e;
+          : e === '$remind'
+            ? pick({ zh: '催办', en: 'Reminder' })
+            : e.startsWith('xstate.after')
+              ? pick({ zh: '到期自动流转', en: 'Timer' })
+              : e;
   const rows = [...log].reverse();
   const names = useUserNames();
   const dataTitle = (event: string, key: string): string => {
