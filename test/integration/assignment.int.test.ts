@@ -3,12 +3,17 @@
  * unqualified and duty-barred assignees), only the assignee sends, `CustodiaAssignee`, the audit
  * record of each assignment, the assignment cleared when the state is left; a recorded history.
  */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../worker/config.ts';
 import { createApi, SESSION_COOKIE, type Api } from '../../worker/api/server.ts';
+import { openStore } from '../../worker/records/store.ts';
 import { actorSigner } from '../../worker/actor-keys.ts';
-import { AssignmentRejected, assignTask, signedAssignment } from '../../worker/assignment.ts';
+import { AssignmentRejected, assignTask, remindTask, signedAssignment } from '../../worker/assignment.ts';
 import { EventRejected, getSnapshot } from '../../worker/instances.ts';
 import { listRows } from '../../worker/visibility.ts';
 import type { AssignResult } from '../../workflows/api.ts';
@@ -141,6 +146,14 @@ describe('assign update', () => {
     expect((await refusal(sendEvent(h.client, id, { type: 'CHECK_B', actor: remy }))).code).toBe(
       'NOT_ASSIGNEE',
     );
+    // A manager's reminder: a `$remind` record notifying the awaited roles; nothing else changes.
+    expect((await refusal(remindTask(h.client, actorSigner(), id, rita))).code).toBe(
+      'ASSIGNMENT_NOT_ALLOWED',
+    );
+    expect(await remindTask(h.client, actorSigner(), id, bob)).toMatchObject({
+      roles: ['project_staff', 'reviewer'],
+      states: ['checks.a.pending', 'checks.b.pending'],
+    });
     await sendEvent(h.client, id, { type: 'CHECK_A', actor: carol });
     await sendEvent(h.client, id, { type: 'CHECK_B', actor: rita });
     // An event of the enclosing state is nobody's task.
@@ -156,6 +169,7 @@ describe('assign update', () => {
       ['APPROVE', 'remy', null, null],
       ['$assign', 'carol', null, 'carol'],
       ['$assign', 'rita', null, 'rita'],
+      ['$remind', 'bob', null, null],
       ['CHECK_A', 'carol', null, null],
       ['CHECK_B', 'rita', null, null],
       ['ARCHIVE', 'bob', null, null],
@@ -165,7 +179,7 @@ describe('assign update', () => {
     // Each assignment is an audit record with old → new.
     const audit = await eventually(async () => {
       const rows = await h.running.store.auditOf(id);
-      return rows.length === 10 && rows;
+      return rows.length === 11 && rows;
     });
     const assigns = audit.filter((a) => a.body.event === '$assign');
     expect(assigns.map((a) => [a.actorId, a.body.data])).toEqual([
@@ -433,5 +447,66 @@ describe('assignment over HTTP and the inbox tabs', () => {
     expect(notes[0]!.en).toContain('assigned to remy');
     const remyInbox = await call('GET', '/api/notifications', 'remy');
     expect(JSON.stringify(remyInbox.body)).toContain(ids[0]!);
+  });
+});
+
+describe('custodia assign', () => {
+  const run = promisify(execFile);
+  let recordsDir: string;
+
+  async function custodia(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    try {
+      const { stdout, stderr } = await run(
+        process.execPath,
+        [path.join(REPO_ROOT, 'bin/custodia.mjs'), ...args],
+        {
+          cwd: REPO_ROOT,
+          env: {
+            ...process.env,
+            TEMPORAL_ADDRESS: h.address,
+            CUSTODIA_TASK_QUEUE: h.config.taskQueue,
+            CUSTODIA_RECORDS_DIR: recordsDir,
+          },
+        },
+      );
+      return { code: 0, stdout, stderr };
+    } catch (err) {
+      const e = err as { code: number; stdout: string; stderr: string };
+      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+    }
+  }
+
+  beforeAll(async () => {
+    recordsDir = path.join(mkdtempSync(path.join(os.tmpdir(), 'custodia-assign-cli-')), 'records');
+    const store = await openStore({ dataDir: recordsDir });
+    try {
+      const password = 'correct horse battery staple';
+      for (const [id, roles] of [
+        ['rita', ['reviewer']],
+        ['remy', ['reviewer']],
+        ['bob', ['quality_manager']],
+      ] as const)
+        await store.createUser({ id, displayName: id, roles: [...roles], password }, 'test');
+    } finally {
+      await store.close();
+    }
+  });
+  afterAll(() => rmSync(path.dirname(recordsDir), { recursive: true, force: true }));
+
+  it('claims, refuses a second claim naming the holder, and refuses an unknown assignee', async () => {
+    const id = await submitted('acme-cli');
+    let r = await custodia('assign', id, 'rita', '--as', 'rita:reviewer');
+    expect(r.stdout.trim(), r.stderr).toBe('submitted: (nobody) → rita (claim)');
+    r = await custodia('assign', id, 'remy', '--as', 'remy:reviewer');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      'refused (ASSIGNMENT_CONFLICT): the task of state submitted is already held by rita',
+    );
+    r = await custodia('assign', id, 'nobody', '--as', 'bob:quality_manager');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('refused: no user "nobody" in the directory');
+    r = await custodia('assign', id, 'remy', '--state', 'submitted', '--as', 'bob:quality_manager');
+    expect(r.stdout.trim(), r.stderr).toBe('submitted: rita → remy (assign)');
+    expect((await getSnapshot(h.client, id)).assignees).toEqual({ submitted: 'remy' });
   });
 });
