@@ -138,6 +138,18 @@ describe('assign: who may do what', () => {
     ).toMatchObject({ assignment: { act: 'assign', from: 'rita', to: 'remy' } });
   });
 
+  it('`assigners:` must name declared roles (a positioned diagnostic)', () => {
+    const { diagnostics } = validateProcedureText(
+      `id: t\nversion: 1.0.0\ntitle: ${T}\ndescription: ${T}\nroles: { staff: ${T} }\nassigners: [staf]\n` +
+        `events: { GO: { title: ${T} } }\ninitial: a\nstates:\n  a: { title: ${T}, assignment: required, on: { GO: { target: b, roles: staff } } }\n  b: { title: ${T}, type: final }\n`,
+      't.yaml',
+    );
+    expect(diagnostics.map((d) => [d.code, d.pointer, d.line])).toEqual([
+      ['PROC_UNKNOWN_ROLE', '/assigners/0', 6],
+    ]);
+    expect(diagnostics[0]?.message).toContain('did you mean "staff"');
+  });
+
   it('default assigners are quality_manager and general_manager where declared', () => {
     const p = compile({ assigners: '' });
     expect(p.ir.assigners).toBeUndefined();
