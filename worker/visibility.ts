@@ -16,6 +16,7 @@ import { WORKFLOW_TYPE } from '../workflows/api.ts';
 import type { InstanceRow } from '../workflows/contract.ts';
 import { leafStatePaths } from '../workflows/core/ir-walk.ts';
 import {
+  CustodiaAssignee,
   CustodiaAwaiting,
   CustodiaClient,
   CustodiaDueAt,
@@ -115,6 +116,8 @@ export function instanceRow(info: RowSource, now: Date): InstanceRow {
   set('client', sa.get(CustodiaClient));
   set('stateSince', sa.get(CustodiaStateSince)?.toISOString());
   set('dueAt', dueAt?.toISOString());
+  const assignees = sa.get(CustodiaAssignee);
+  if (assignees?.length) row.assignees = assignees;
   return row;
 }
 
@@ -200,6 +203,7 @@ const ROW_KEYS = [
   CustodiaAwaiting,
   CustodiaStateSince,
   CustodiaDueAt,
+  CustodiaAssignee,
 ] as const;
 
 /**

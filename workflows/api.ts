@@ -7,9 +7,20 @@ import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { Effect } from './core/actions/index.ts';
 import type { Actor, Json, ProcedureIR } from './core/ir.ts';
 import type { InstanceState, PendingTimer, TransitionRecord } from './core/runtime.ts';
-import type { ChildLink, EventResult, ProcedureSnapshot, SignedEventInput } from './contract.ts';
+import type { AssignInput } from './core/assignment.ts';
+import type { RemindInput, RemindResult } from './core/reminder.ts';
+import type {
+  AssignResult,
+  ChildLink,
+  EventResult,
+  ProcedureSnapshot,
+  SignedEventInput,
+} from './contract.ts';
 
+export type { RemindInput, RemindResult } from './core/reminder.ts';
 export type {
+  AssignInput,
+  AssignResult,
   ChildLink,
   EventResult,
   InstanceRow,
@@ -32,6 +43,8 @@ export const FAILURE_TYPES = {
   input: 'InputError',
   /** The update validator refused an event; the failure's details are `[RejectionCode, Chinese message]`. */
   eventRejected: 'EventRejected',
+  /** The `assign` validator refused an assignment; details `[RejectionCode]`. */
+  assignmentRejected: 'AssignmentRejected',
   /** A `start` effect names a procedure this worker has not deployed (retried until it is). */
   procedureNotDeployed: 'ProcedureNotDeployed',
 } as const;
@@ -75,6 +88,10 @@ export interface TransitionCommit {
 
 export const eventUpdate = defineUpdate<EventResult, [SignedEventInput]>('event');
 export const snapshotQuery = defineQuery<ProcedureSnapshot>('snapshot');
+/** Assign an active state's task to a person, or leave it unassigned (contract, `core/assignment.ts`). */
+export const assignUpdate = defineUpdate<AssignResult, [AssignInput]>('assign');
+/** A manager's reminder to the roles the active tasks await (`core/reminder.ts`). */
+export const remindUpdate = defineUpdate<RemindResult, [RemindInput]>('remind');
 
 export type { PendingTimer };
 

@@ -6,9 +6,11 @@
  */
 import type { StateValue } from 'xstate';
 import type { EventInput, Json, Text } from './core/ir.ts';
+import type { AssignAct, TaskView } from './core/assignment.ts';
 import type { TransitionRecord } from './core/runtime.ts';
 
 export type { Actor, EventInput, JsonSchema, Text } from './core/ir.ts';
+export type { AssignAct, AssignInput, TaskView } from './core/assignment.ts';
 export type { Rejection, RejectionCode } from './core/rejections.ts';
 export type { TransitionRecord };
 
@@ -60,6 +62,24 @@ export interface ProcedureSnapshot {
   children: ChildLink[];
   parent?: { workflowId: string; seq: number };
   runs: number;
+  /** Active leaf state → the user its task is assigned to (contract). */
+  assignees: Record<string, string>;
+  /** Each active leaf that awaits someone: its assignment mode, roles, events and assignee. */
+  tasks: TaskView[];
+}
+
+/** Result of the `assign` update. */
+export interface AssignResult {
+  /** The leaf state whose task it is. */
+  state: string;
+  /** Who held it before, who holds it now (null: nobody). */
+  from: string | null;
+  to: string | null;
+  act: AssignAct;
+  /** False when it was so already (nothing recorded). */
+  changed: boolean;
+  seq: number;
+  assignees: Record<string, string>;
 }
 
 /** One instance in a list (from the search attributes: no history read). */
@@ -76,4 +96,6 @@ export interface InstanceRow {
   stateSince?: string;
   dueAt?: string;
   overdue: boolean;
+  /** Who the tasks are assigned to (`CustodiaAssignee`; absent: nobody). */
+  assignees?: string[];
 }

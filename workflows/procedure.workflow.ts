@@ -47,6 +47,8 @@ import {
   type Step,
   type TransitionRecord,
 } from './core/runtime.ts';
+import { assigneeAttribute, installAssignment, installReminder } from './assignment.ts';
+import { assigneesOf, tasksOf, withoutStaleAssignees } from './core/assignment.ts';
 import {
   FAILURE_TYPES,
   eventUpdate,
@@ -175,6 +177,8 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
       { key: CustodiaDueAt, value: view.dueAt === undefined ? null : new Date(view.dueAt) },
     ];
     if (client) pairs.push({ key: CustodiaClient, value: client });
+    const assigned = assigneeAttribute(state);
+    if (assigned) pairs.push(assigned);
     if (!patched(PATCH_UPSERT_CHANGED_ONLY)) {
       upsertSearchAttributes(pairs);
       return;
@@ -191,7 +195,8 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
   const upserted = new Map<string, string>();
 
   const accept = (s: Step): void => {
-    state = s.state;
+    // A state left for another leaves its assignment behind.
+    state = withoutStaleAssignees(proc, s.state);
     log.push(s.record);
     pending.push(commitOf(s));
     syncSearchAttributes();
@@ -245,6 +250,8 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
       log,
       children,
       runs,
+      assignees: { ...assigneesOf(state.context) },
+      tasks: tasksOf(proc, state),
     };
     if (view.dueAt !== undefined) snap.dueAt = new Date(view.dueAt).toISOString();
     if (input.parent) snap.parent = input.parent;
@@ -281,6 +288,24 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
       },
     },
   );
+
+  // The `assign` update (workflows/assignment.ts): an assignment is a `$assign` record in the log.
+  // `remind` likewise, a `$remind` record whose effects notify the awaited roles.
+  const assignmentHooks = {
+    proc,
+    workflowId,
+    state: () => state,
+    record: (next: InstanceState, record: TransitionRecord, effects: Step['effects'] = []) => {
+      state = next;
+      log.push(record);
+      pending.push(commitOf({ state: next, record, effects }));
+      updatesThisRun++;
+      syncSearchAttributes();
+    },
+    authenticate: (assertion: unknown, now: number) => authenticator(assertion, now),
+  };
+  installAssignment(assignmentHooks);
+  installReminder(assignmentHooks);
 
   syncSearchAttributes();
   armTimers();

@@ -21,3 +21,8 @@ export const CustodiaStateSince = defineSearchAttributeKey(
 );
 /** SLA deadline of the current state; absent when none. */
 export const CustodiaDueAt = defineSearchAttributeKey('CustodiaDueAt', SearchAttributeType.DATETIME);
+/** Who the tasks of the active states are assigned to (user ids; absent when nobody). */
+export const CustodiaAssignee = defineSearchAttributeKey(
+  'CustodiaAssignee',
+  SearchAttributeType.KEYWORD_LIST,
+);

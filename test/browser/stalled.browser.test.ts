@@ -55,7 +55,8 @@ describe('[3.3.3] stalled and overdue in the browser', () => {
       )
       .toContain('overdue');
     const row = rowOf(workflowId);
-    expect(await textOf(row)).toContain('Window ended, awaiting return');
+    // State names come with the definition, which may load after the row (polled, not read once).
+    await expect.poll(() => textOf(row)).toContain('Window ended, awaiting return');
     expect(await textOf(row)).toContain('Quality Administrator');
     expect(await row.getAttribute('class')).toContain('row-overdue');
 

@@ -25,7 +25,7 @@ describe('the Temporal server of the integration run', () => {
     expect(res.namespaceInfo?.name).toBe(namespace);
   });
 
-  it('has all 7 Custodia search attributes with the contract types', async () => {
+  it('has all 8 Custodia search attributes with the contract types', async () => {
     const res = await connection.operatorService.listSearchAttributes({ namespace });
     const custom = Object.fromEntries(
       Object.entries(res.customAttributes ?? {}).map(([name, type]) => [name, indexedValueTypeName(type)]),
@@ -38,8 +38,9 @@ describe('the Temporal server of the integration run', () => {
       CustodiaAwaiting: 'KeywordList',
       CustodiaStateSince: 'Datetime',
       CustodiaDueAt: 'Datetime',
+      CustodiaAssignee: 'KeywordList',
     });
-    expect(Object.keys(SEARCH_ATTRIBUTES)).toHaveLength(7);
+    expect(Object.keys(SEARCH_ATTRIBUTES)).toHaveLength(8);
   });
 
   it('is what loadConfig / connectClient see in this process and in child processes', async () => {

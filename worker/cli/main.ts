@@ -17,6 +17,9 @@ Usage:
                                                  start an instance; prints its workflow id
   custodia send <workflowId> <EVENT> [--data JSON] --as USER:ROLE[,ROLE]
                                                  send an event; prints the new state or the refusal
+  custodia assign <workflowId> <user|-> [--state S] --as USER:ROLE[,ROLE]
+                                                 claim (user = yourself), release (-), delegate or assign
+                                                 the task of an active state
   custodia token --as USER[:ROLE,…] [--workflow ID] [--ttl DURATION]
                                                  print an actor assertion for a directory user (default
                                                  PT15M, at most P1D), for "assertion" in the event update
@@ -62,6 +65,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./instance-commands.ts')).startCommand(rest);
     case 'send':
       return (await import('./instance-commands.ts')).sendCommand(rest);
+    case 'assign':
+      return (await import('./assign.ts')).assignCommand(rest);
     case 'token':
       return (await import('./token.ts')).tokenCommand(rest);
     case 'status':

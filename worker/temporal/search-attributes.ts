@@ -25,6 +25,8 @@ export const SEARCH_ATTRIBUTES = {
   CustodiaStateSince: 'Datetime',
   /** SLA deadline of the current state; absent when none. */
   CustodiaDueAt: 'Datetime',
+  /** Who the tasks of the active states are assigned to; absent when nobody. */
+  CustodiaAssignee: 'KeywordList',
 } as const satisfies Record<string, SearchAttributeTypeName>;
 
 export type CustodiaSearchAttribute = keyof typeof SEARCH_ATTRIBUTES;

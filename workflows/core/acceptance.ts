@@ -4,10 +4,12 @@
  * and the list of events a role may send now (`availableTo`) all ask it, so what is refused and
  * the reason given for it cannot drift apart.
  *
- * For an event transition, in order: the actor's roles, separation of duties, the event's data
+ * For an event transition, in order: the actor's roles, the state's assignee (only they send the
+ * events of an assigned state, `assignment-rule.ts`), separation of duties, the event's data
  * (storable text, the event's schema, then the transition's own schema), the CEL guard. A delayed
  * or eventless (`on_done`, `always`) transition has only its guard.
  */
+import { assignmentRefusal } from './assignment-rule.ts';
 import { evaluateGuard, referencedPaths } from './expressions.ts';
 import { textIn } from './languages.ts';
 import type { DelayedTransitionIR, EventlessTransitionIR, ProcedureIR, TransitionIR } from './ir.ts';
@@ -28,6 +30,8 @@ export interface CheckOptions {
    * schemas are skipped and a guard that reads `data` counts as possibly true.
    */
   withoutData?: boolean;
+  /** Judge a role, not a person: who the state's task is assigned to does not matter. */
+  anyAssignee?: boolean;
 }
 
 /**
@@ -53,6 +57,10 @@ export function checkTransition(
         message: `${type} needs one of the roles ${roles}`,
         zh: `${type} 需要以下角色之一：${roles}`,
       };
+    }
+    if (!options.anyAssignee) {
+      const notAssignee = assignmentRefusal(rules.ir, context, transition, type, actor.id);
+      if (notAssignee) return notAssignee;
     }
     const conflict = dutyConflict(rules.ir, context._actors, type, actor.id);
     if (conflict) {

@@ -44,6 +44,7 @@ export function checkProcedure(ir: ProcedureIR, options: CheckOptions = {}): Dia
   checkStates(cx);
   checkOnDone(cx);
   checkTransitions(cx);
+  checkAssigners(cx);
   checkTopLevel(cx);
   checkRegisterDeclarations(cx);
   checkInvariants(cx);
@@ -121,6 +122,11 @@ function neverDone(state: StateIR): string | undefined {
     return children.some((c) => c.type === 'final') ? undefined : 'has no "type: final" child';
   const region = children.find((c) => neverDone(c) !== undefined && c.type !== 'final');
   return region ? `has a region "${region.key}" with no final state` : undefined;
+}
+
+/** `assigners:` names declared roles. */
+function checkAssigners(cx: CheckContext): void {
+  (cx.ir.assigners ?? []).forEach((role, i) => checkRole(cx, role, `/assigners/${i}`, 'assigners'));
 }
 
 function checkTransitions(cx: CheckContext): void {

@@ -145,8 +145,16 @@ export interface StateIR {
   always?: EventlessTransitionIR[];
   /** Due time of this state, from entry (shown to managers; `CustodiaDueAt`). */
   sla?: IsoDuration;
+  /**
+   * Assignment of this state's task to a named person (`assignment.ts`). Absent: optional;
+   * `none`: never assigned; `required`: its events wait for an assignee.
+   */
+  assignment?: AssignmentMode;
   pointer: string;
 }
+
+/** A state's `assignment:` setting (absent = optional). */
+export type AssignmentMode = 'none' | 'required';
 
 /** Separation of duties: the actor of `event` must not be an actor of any of `distinctFrom`. */
 export interface DutyRule {
@@ -216,6 +224,8 @@ export interface ProcedureIR {
   roles: Record<string, Text>;
   /** The context field that names the client (feeds `CustodiaClient`). */
   clientField?: string;
+  /** Roles that may assign tasks to named people (absent: see `DEFAULT_ASSIGNERS` in `assignment.ts`). */
+  assigners?: string[];
   /** Start instances on a schedule (e.g. the routine supervision check). */
   schedule?: ScheduleIR;
   context: Record<string, ContextField>;

@@ -16,6 +16,7 @@
  */
 import type {
   ActionIR,
+  AssignmentMode,
   ContextField,
   DelayedTransitionIR,
   DutyRule,
@@ -67,6 +68,7 @@ interface RawState {
   task?: Text;
   clauses?: string[];
   sla?: string;
+  assignment?: AssignmentMode;
   type?: StateType;
   initial?: string;
   states?: Dict<RawState>;
@@ -85,6 +87,7 @@ export interface RawProcedure {
   description: Text;
   clauses?: string[];
   roles: Dict<Text>;
+  assigners?: string[];
   client_field?: string;
   schedule?: Omit<ScheduleIR, 'input'> & { input?: ScheduleIR['input'] };
   context?: Dict<ContextField>;
@@ -138,6 +141,7 @@ export function normalizeProcedure(raw: RawProcedure, unknownActions: UnknownAct
   // Present only when declared, so definitions without it keep their IR (and its hash).
   if (raw.languages !== undefined) ir.languages = raw.languages;
   if (raw.client_field !== undefined) ir.clientField = raw.client_field;
+  if (raw.assigners !== undefined) ir.assigners = raw.assigners;
   if (raw.schedule !== undefined) ir.schedule = { ...raw.schedule, input: raw.schedule.input ?? {} };
   if (raw.records !== undefined)
     ir.records = Object.fromEntries(
@@ -210,6 +214,7 @@ function normalizeState(raw: RawState, place: StatePlace): StateIR {
   if (raw.task) state.task = raw.task;
   if (raw.initial !== undefined && type === 'compound') state.initial = raw.initial;
   if (raw.sla !== undefined) state.sla = raw.sla;
+  if (raw.assignment !== undefined) state.assignment = raw.assignment;
   return state;
 }
 

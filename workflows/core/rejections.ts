@@ -8,6 +8,16 @@ export const REJECTION_CODES = [
   'GUARD_FALSE',
   'BAD_ACTOR',
   'BAD_EVENT',
+  /** The state's task is assigned to someone else, or must be assigned first (`assignment.ts`). */
+  'NOT_ASSIGNEE',
+  /** `assign`: someone else holds the task (a claim lost the race); the message names them. */
+  'ASSIGNMENT_CONFLICT',
+  /** `assign`: the actor may not make this assignment (not a manager, not the holder, opted out). */
+  'ASSIGNMENT_NOT_ALLOWED',
+  /** `assign`: the assignee holds none of the roles the state awaits. */
+  'ASSIGNEE_NOT_QUALIFIED',
+  /** `assign`: malformed, or names no active state (or several could be meant). */
+  'BAD_ASSIGNMENT',
 ] as const;
 export type RejectionCode = (typeof REJECTION_CODES)[number];
 

@@ -291,6 +291,7 @@ export function explainRejection(
 /** The refusals `checkTransition` gives, in the order it checks: a later one got further. */
 const TRANSITION_CHECKS: readonly RejectionCode[] = [
   'ROLE_NOT_ALLOWED',
+  'NOT_ASSIGNEE',
   'DUTY_CONFLICT',
   'INVALID_DATA',
   'GUARD_FALSE',
@@ -383,12 +384,16 @@ export function dropTimer(state: InstanceState, timerId: string): InstanceState 
   return { ...state, timers: state.timers.filter((t) => t.id !== timerId) };
 }
 
-/** Events `actor` may send now: `checkTransition` without the data (guards that read it may pass). */
+/**
+ * Events `actor` may send now: `checkTransition` without the data (guards that read it may pass).
+ * `anyAssignee`: as a holder of the roles, whoever the tasks are assigned to (what a role awaits).
+ */
 export function availableTo(
   proc: CompiledProcedure,
   state: InstanceState,
   actor: Actor,
   now: number,
+  anyAssignee = false,
 ): string[] {
   if (state.done) return [];
   const out = new Set<string>();
@@ -396,7 +401,9 @@ export function availableTo(
     for (const [type, list] of Object.entries(proc.nodes.get(path)?.on ?? {})) {
       if (out.has(type)) continue;
       const event: MachineEvent = { type, actor, at: now };
-      if (list.some((t) => !checkTransition(proc, state.context, event, t, { withoutData: true })))
+      if (
+        list.some((t) => !checkTransition(proc, state.context, event, t, { withoutData: true, anyAssignee }))
+      )
         out.add(type);
     }
   }
@@ -408,7 +415,7 @@ export function describeInstance(proc: CompiledProcedure, state: InstanceState, 
   const leaves = leafPaths(proc, state.value);
   const available: Record<string, string[]> = {};
   for (const role of Object.keys(proc.ir.roles).sort()) {
-    const events = availableTo(proc, state, { id: '', roles: [role] }, now);
+    const events = availableTo(proc, state, { id: '', roles: [role] }, now, true);
     if (events.length) available[role] = events;
   }
   let dueAt: number | undefined;

@@ -24,12 +24,25 @@ export const REJECTION_TEXT: Record<RejectionCode, Bilingual> = {
   INSTANCE_FINISHED: { zh: '该实例已结束', en: 'This instance has finished' },
   BAD_ACTOR: { zh: '操作人信息无效', en: 'The event names no valid actor' },
   BAD_EVENT: { zh: '操作格式无效', en: 'The event is malformed' },
+  NOT_ASSIGNEE: {
+    zh: '此任务已分派给他人（或须先认领），只有被分派人可以执行',
+    en: 'This task is assigned to someone else (or must be claimed first); only the assignee may act',
+  },
+  ASSIGNMENT_CONFLICT: { zh: '此任务已被他人认领', en: 'Someone else already holds this task' },
+  ASSIGNMENT_NOT_ALLOWED: { zh: '您不能进行此项分派', en: 'You may not make this assignment' },
+  ASSIGNEE_NOT_QUALIFIED: {
+    zh: '被分派人没有此任务所需的角色（或不能查看该客户）',
+    en: 'The assignee lacks a role this task awaits (or may not see its client)',
+  },
+  BAD_ASSIGNMENT: { zh: '分派请求无效（请指明状态）', en: 'The assignment is malformed (name the state)' },
 };
 
 /** What the engine's and the API's codes mean, in both languages (the server's detail follows). */
 export const CODE_TEXT: Record<string, Bilingual> = {
   ...REJECTION_TEXT,
   INVALID_INPUT: { zh: '发起信息不符合要求', en: 'The start input was refused' },
+  ASSIGNEE_UNKNOWN: { zh: '用户目录中没有此人', en: 'No such user in the directory' },
+  ASSIGNEE_DISABLED: { zh: '此用户已停用，不能接受任务', en: 'This user is disabled and can take no task' },
   CLIENT_NOT_ASSIGNED: { zh: '您未被分配到该客户', en: 'You are not assigned to this client' },
   NOT_FOUND: { zh: '找不到（或无权查看）', en: 'Not found (or not visible to you)' },
   UNAVAILABLE: {

@@ -1,17 +1,48 @@
-/** Inbox: running instances awaiting one of my roles now, overdue first (GET /api/inbox). */
-import { useEffect } from 'react';
-import { api } from '../api.ts';
+/**
+ * Inbox: my tasks, overdue first (GET /api/inbox), in three tabs with their counts — assigned to
+ * me, my roles but unassigned (claim one here), everything I can act on.
+ */
+import { useEffect, useState } from 'react';
+import { api, asApiError, type ApiError } from '../api.ts';
+import { postAssignment } from '../features/assignment/AssignmentPanel.tsx';
+import { UserName, useUserNames } from '../features/users/names.tsx';
+import { useUser } from '../session.tsx';
 import { useApi, useDefinitions, useIRs, roleNames } from '../data.tsx';
 import { useI18n } from '../i18n.tsx';
-import { Link } from '../router.tsx';
+import { Link, navigate } from '../router.tsx';
 import { Due, Empty, ErrorBox, PageHeader, RoleChips, Since, StateNames } from '../components/common.tsx';
 import type { InboxTask } from '../types.ts';
 
+type Tab = 'mine' | 'unassigned' | 'all';
+
+const TABS: { id: Tab; label: { zh: string; en: string } }[] = [
+  { id: 'mine', label: { zh: '分派给我', en: 'Assigned to me' } },
+  { id: 'unassigned', label: { zh: '我的角色 — 未分派', en: 'My roles — unassigned' } },
+  { id: 'all', label: { zh: '我可处理的全部', en: 'All I can act on' } },
+];
+
 export function InboxPage() {
   const { pick, text } = useI18n();
-  const inbox = useApi('inbox', (signal) =>
-    api<{ tasks: InboxTask[] }>('GET', '/api/inbox', undefined, { query: { limit: 200 }, signal }),
+  const user = useUser();
+  const people = useUserNames();
+  const [tab, setTab] = useState<Tab>('all');
+  const [claimError, setClaimError] = useState<ApiError | undefined>();
+  const inbox = useApi(`inbox:${tab}`, (signal) =>
+    api<{ tasks: InboxTask[]; counts?: Record<Tab, number> }>('GET', '/api/inbox', undefined, {
+      query: { limit: 200, tab },
+      signal,
+    }),
   );
+  const claim = async (workflowId: string): Promise<void> => {
+    setClaimError(undefined);
+    try {
+      await postAssignment(workflowId, { assignee: user.id });
+      navigate(`/instances/${encodeURIComponent(workflowId)}`);
+    } catch (err) {
+      setClaimError(asApiError(err));
+      inbox.reload();
+    }
+  };
   // New tasks arrive as others act: look again every 30 s while the page is visible.
   const { reload } = inbox;
   useEffect(() => {
@@ -47,11 +78,27 @@ export function InboxPage() {
       </PageHeader>
       <p className="lede">
         {pick({
-          zh: '您的角色当前可以处理的事项，逾期的排在最前。',
-          en: 'Tasks your roles can act on now; overdue ones first.',
+          zh: '分派给您的和您的角色可以认领的事项，逾期的排在最前。',
+          en: 'Tasks assigned to you and those your roles can claim; overdue ones first.',
         })}
       </p>
+      <div className="tabs" role="tablist" aria-label={pick({ zh: '收件箱分类', en: 'Inbox tabs' })}>
+        {TABS.map((t) => (
+          <button
+            key={t.id}
+            type="button"
+            role="tab"
+            aria-selected={tab === t.id}
+            data-tab={t.id}
+            className={tab === t.id ? 'tab tab-active' : 'tab'}
+            onClick={() => setTab(t.id)}
+          >
+            {pick(t.label)} <span className="count">{inbox.data?.counts?.[t.id] ?? '…'}</span>
+          </button>
+        ))}
+      </div>
       {inbox.error && <ErrorBox error={inbox.error} />}
+      {claimError && <ErrorBox error={claimError} title={pick({ zh: '认领失败', en: 'Could not claim' })} />}
       {inbox.data && !tasks.length && (
         <Empty>{pick({ zh: '没有待办事项。', en: 'Nothing is waiting for you.' })}</Empty>
       )}
@@ -64,6 +111,7 @@ export function InboxPage() {
                 <th scope="col">{pick({ zh: '当前状态', en: 'State' })}</th>
                 <th scope="col">{pick({ zh: '客户', en: 'Client' })}</th>
                 <th scope="col">{pick({ zh: '等待角色', en: 'Awaiting' })}</th>
+                <th scope="col">{pick({ zh: '处理人', en: 'Assignee' })}</th>
                 <th scope="col">{pick({ zh: '开始于', en: 'Since' })}</th>
                 <th scope="col">{pick({ zh: '期限', en: 'Due' })}</th>
                 <th scope="col">
@@ -90,12 +138,25 @@ export function InboxPage() {
                     <RoleChips roles={t.awaiting} mine={t.myRoles} names={names} />
                   </td>
                   <td>
+                    {t.assignees?.length ? (
+                      t.assignees.map((a) => <UserName key={a} id={a} names={people} />)
+                    ) : (
+                      <span className="muted">{pick({ zh: '未分派', en: 'Unassigned' })}</span>
+                    )}
+                  </td>
+                  <td>
                     <Since at={t.stateSince} now={now} />
                   </td>
                   <td>
                     <Due dueAt={t.dueAt} overdue={t.overdue} now={now} />
                   </td>
                   <td className="cell-action">
+                    {!t.assignees?.length && t.myRoles.length > 0 && (
+                      <button type="button" className="small" onClick={() => void claim(t.workflowId)}>
+                        {pick({ zh: '认领', en: 'Claim' })}
+                        <span className="sr-only"> {t.workflowId}</span>
+                      </button>
+                    )}{' '}
                     <Link to={`/instances/${encodeURIComponent(t.workflowId)}`} className="button small">
                       {pick({ zh: '打开', en: 'Open' })}
                       <span className="sr-only"> {t.workflowId}</span>

@@ -27,6 +27,7 @@ import { SchemaForm } from '../components/SchemaForm.tsx';
 import { Diagram } from '../lazy.tsx';
 import { UserName, useUserNames } from '../features/users/names.tsx';
 import { DEFINITION_CHANGE, PROPOSAL_FIELDS, ProposalPanel } from '../features/proposals/ProposalPanel.tsx';
+import { AssignmentPanel } from '../features/assignment/AssignmentPanel.tsx';
 import { useUser } from '../session.tsx';
 import type { Json, ProcedureIR, TransitionIR } from '../../../workflows/core/ir.ts';
 import { isRejectionCode, type RejectionCode } from '../../../workflows/core/rejections.ts';
@@ -114,6 +115,7 @@ export function InstancePage({ id }: { id: string }) {
         <div className="instance-main">
           <CurrentState snapshot={s} ir={ir} />
           {s.procedure === DEFINITION_CHANGE && <ProposalPanel snapshot={s} />}
+          <AssignmentPanel snapshot={s} ir={ir} onDone={snap.reload} />
           {!s.done && (
             <Actions snapshot={s} ir={ir} stored={pinned.data?.stored ?? false} onDone={snap.reload} />
           )}
@@ -337,7 +339,11 @@ function rejectionText(code: string, lang: 'zh' | 'en'): string {
 
 function DiagramPanel({ ir, snapshot: s }: { ir: ProcedureIR; snapshot: Snapshot }) {
   const { pick } = useI18n();
-  const { visited, taken } = useMemo(() => takenPath(s.log), [s.log]);
+  // Assignments and reminders change who holds or is told of a task, not the state: no edge.
+  const { visited, taken } = useMemo(
+    () => takenPath(s.log.filter((r) => r.event !== '$assign' && r.event !== '$remind')),
+    [s.log],
+  );
   return (
     <div className="card" aria-labelledby="diagram">
       <h2 id="diagram">{pick({ zh: '流程图', en: 'Statechart' })}</h2>
@@ -356,9 +362,13 @@ function Timeline({ log, ir }: { log: TransitionRecord[]; ir: ProcedureIR | unde
       ? text(ir.events[e]?.title)
       : e === '$start'
         ? pick({ zh: '发起', en: 'Started' })
-        : e.startsWith('xstate.after')
-          ? pick({ zh: '到期自动流转', en: 'Timer' })
-          : e;
+        : e === '$assign'
+          ? pick({ zh: '分派', en: 'Assignment' })
+          : e === '$remind'
+            ? pick({ zh: '催办', en: 'Reminder' })
+            : e.startsWith('xstate.after')
+              ? pick({ zh: '到期自动流转', en: 'Timer' })
+              : e;
   const rows = [...log].reverse();
   const names = useUserNames();
   // Opened from a register row (`#transition-<seq>`): show and mark that transition once it is listed.
@@ -427,7 +437,13 @@ function Timeline({ log, ir }: { log: TransitionRecord[]; ir: ProcedureIR | unde
                     <ClauseList ids={r.clauses} compact />
                   </td>
                   <td>
-                    {r.data && Object.keys(r.data).length ? (
+                    {r.event === '$assign' && r.data ? (
+                      <span className="assignment-change">
+                        {stateName(ir, String(r.data.state))}:{' '}
+                        {typeof r.data.from === 'string' ? <UserName id={r.data.from} names={names} /> : '—'}{' '}
+                        → {typeof r.data.to === 'string' ? <UserName id={r.data.to} names={names} /> : '—'}
+                      </span>
+                    ) : r.data && Object.keys(r.data).length ? (
                       <dl className="kv">
                         {Object.entries(r.data)
                           .filter(([k]) => !hidden.includes(k))

@@ -20,6 +20,8 @@ import {
   useStateName,
 } from '../components/common.tsx';
 import type { StalledRow } from '../types.ts';
+import { BulkPanel } from '../features/assignment/BulkPanel.tsx';
+import { UserName, useUserNames } from '../features/users/names.tsx';
 
 const PAGE = 500;
 const REFRESH_MS = 15_000;
@@ -51,6 +53,17 @@ export function StalledPage() {
   const [loading, setLoading] = useState(false);
   const pagesRef = useRef(0);
   pagesRef.current = pages;
+  // Rows picked for a bulk act (by id, so refreshes keep them), or all matching the filter.
+  const [picked, setPicked] = useState<Set<string>>(new Set());
+  const [allMatching, setAllMatching] = useState(false);
+  const people = useUserNames();
+  const toggle = (id: string): void =>
+    setPicked((old) => {
+      const n = new Set(old);
+      if (n.has(id)) n.delete(id);
+      else n.add(id);
+      return n;
+    });
 
   const rowsQuery = useCallback(
     (pageToken?: string) => ({ idle, procedure, state, limit: PAGE, pageToken }),
@@ -348,6 +361,14 @@ export function StalledPage() {
 
       {rows.length > 0 && (
         <>
+          <BulkPanel
+            scope={{
+              picked: [...picked],
+              allMatching,
+              filter: { idle, ...(procedure ? { procedure } : {}), ...(state ? { state } : {}) },
+            }}
+            onDone={() => void refresh()}
+          />
           <h2 className="section-title">
             {pick({ zh: '实例', en: 'Instances' })}{' '}
             <span className="muted small-text">
@@ -361,17 +382,50 @@ export function StalledPage() {
             <table className="grid" aria-label={pick({ zh: '停滞实例', en: 'Stalled instances' })}>
               <thead>
                 <tr>
+                  <th scope="col">
+                    <input
+                      type="checkbox"
+                      aria-label={pick({ zh: '选择已加载的全部', en: 'Select all loaded' })}
+                      checked={!allMatching && rows.length > 0 && rows.every((r) => picked.has(r.workflowId))}
+                      disabled={allMatching}
+                      onChange={(e) =>
+                        setPicked(e.target.checked ? new Set(rows.map((r) => r.workflowId)) : new Set())
+                      }
+                    />
+                    <label className="all-matching">
+                      <input
+                        type="checkbox"
+                        checked={allMatching}
+                        onChange={(e) => setAllMatching(e.target.checked)}
+                      />{' '}
+                      {pick({ zh: '筛选出的全部', en: 'All matching' })}
+                    </label>
+                  </th>
                   <th scope="col">{pick({ zh: '流程 / 编号', en: 'Procedure / id' })}</th>
                   <th scope="col">{pick({ zh: '状态', en: 'State' })}</th>
                   <th scope="col">{pick({ zh: '客户', en: 'Client' })}</th>
                   <th scope="col">{pick({ zh: '停留', en: 'Idle' })}</th>
                   <th scope="col">{pick({ zh: '期限', en: 'Due' })}</th>
                   <th scope="col">{pick({ zh: '等待角色', en: 'Awaiting' })}</th>
+                  <th scope="col">{pick({ zh: '处理人', en: 'Assignee' })}</th>
                 </tr>
               </thead>
               <tbody>
                 {rows.map((r) => (
-                  <tr key={r.workflowId} className={r.overdue ? 'row-overdue' : ''}>
+                  <tr
+                    key={r.workflowId}
+                    className={r.overdue ? 'row-overdue' : ''}
+                    data-workflow-id={r.workflowId}
+                  >
+                    <td>
+                      <input
+                        type="checkbox"
+                        aria-label={pick({ zh: `选择 ${r.workflowId}`, en: `Select ${r.workflowId}` })}
+                        checked={allMatching || picked.has(r.workflowId)}
+                        disabled={allMatching}
+                        onChange={() => toggle(r.workflowId)}
+                      />
+                    </td>
                     <td>
                       <InstanceCell workflowId={r.workflowId} title={title(r.procedure)} />
                     </td>
@@ -385,6 +439,13 @@ export function StalledPage() {
                     </td>
                     <td>
                       <RoleChips roles={r.awaiting} names={names} />
+                    </td>
+                    <td>
+                      {r.assignees?.length ? (
+                        r.assignees.map((a) => <UserName key={a} id={a} names={people} />)
+                      ) : (
+                        <span className="muted">—</span>
+                      )}
                     </td>
                   </tr>
                 ))}

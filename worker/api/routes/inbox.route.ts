@@ -1,32 +1,48 @@
 /** Work waiting for people: my inbox, and instances stalled past their SLA or idle too long. */
 import { parseDuration } from '../../../workflows/core/duration.ts';
-import { inboxOf } from '../../inbox.ts';
-import { buildListQuery, countByProcedureAndState } from '../../visibility.ts';
+import { INBOX_TABS, inboxCounts, inboxOf, type InboxTab } from '../../inbox.ts';
+import {
+  buildListQuery,
+  countByProcedureAndState,
+  listRows,
+  quote,
+  type InstanceRow,
+} from '../../visibility.ts';
+import { actorSigner } from '../../actor-keys.ts';
+import { AssignmentRejected, directoryAssignee, remindTask } from '../../assignment.ts';
+import { BULK_ACTIONS, BulkBusy, BulkJobs, type BulkAction, type BulkResult } from '../../bulk.ts';
+import type { User } from '../../records/types.ts';
+import { auditRefusedEvent } from '../audit-events.ts';
+import type { ApiContext } from '../context.ts';
+import { assignOne } from './instances.route.ts';
+import { originOf } from './session.route.ts';
 import { ApiProblem, sendJson } from '../http.ts';
-import { DURATION, KEYWORD, LIMIT, LIST_KEYWORD, matching, PAGE_TOKEN } from '../patterns.ts';
+import { DURATION, ID, KEYWORD, LIMIT, LIST_KEYWORD, matching, PAGE_TOKEN } from '../patterns.ts';
 import { defineRoute, objectSchema } from '../route.ts';
 
 const inbox = defineRoute({
   method: 'GET',
   path: '/api/inbox',
-  summary: 'Running instances awaiting one of my roles, overdue first then oldest deadline',
+  summary:
+    'My tasks, overdue first then oldest deadline: tab `mine` (assigned to me), `unassigned` (my roles, nobody holds it) or `all` (default: either), with the count of each tab',
   auth: 'user',
-  query: objectSchema<{ limit?: number }>({ limit: LIMIT }),
-  responses: { 200: { description: 'Tasks: {tasks, total, truncated}' } },
+  query: objectSchema<{ limit?: number; tab?: InboxTab }>({
+    limit: LIMIT,
+    tab: { type: 'string', enum: [...INBOX_TABS] },
+  }),
+  responses: {
+    200: { description: 'Tasks: {tab, tasks, total, truncated, counts: {mine, unassigned, all}}' },
+  },
   async handle({ query, res, session }, app) {
     const { user } = session;
-    if (!user.roles.length) {
-      sendJson(res, 200, { tasks: [] });
-      return;
-    }
     const iso = app.isolation(user);
-    const out = await inboxOf(app.client, {
-      roles: user.roles,
-      ...(iso ? { within: iso } : {}),
-      limit: query.limit ?? 100,
-      scan: app.inboxScan,
-    });
-    sendJson(res, 200, out);
+    const who = { userId: user.id, roles: user.roles, ...(iso ? { within: iso } : {}) };
+    const tab = query.tab ?? 'all';
+    const [out, counts] = await Promise.all([
+      inboxOf(app.client, { ...who, tab, limit: query.limit ?? 100, scan: app.inboxScan }),
+      inboxCounts(app.client, who),
+    ]);
+    sendJson(res, 200, { tab, ...out, counts });
   },
 });
 
@@ -120,4 +136,214 @@ const stalledCounts = defineRoute({
   },
 });
 
-export const inboxRoutes = [inbox, stalled, stalledCounts];
+/** What a bulk act applies to: the rows picked, or every stalled instance matching a filter. */
+interface BulkBody {
+  action: BulkAction;
+  /** reassign: the new assignee (null: leave unassigned). */
+  assignee?: string | null;
+  /** reassign: the state, when instances have several assignable ones. */
+  state?: string;
+  workflowIds?: string[];
+  filter?: { idle?: string; procedure?: string; state?: string };
+}
+
+/** The most instances one bulk act may cover. */
+const MAX_BULK = 10_000;
+
+const bulkBody = objectSchema<BulkBody>(
+  {
+    action: { type: 'string', enum: [...BULK_ACTIONS] },
+    assignee: { anyOf: [{ type: 'string', minLength: 1, maxLength: 128 }, { type: 'null' }] },
+    state: matching(LIST_KEYWORD),
+    workflowIds: { type: 'array', items: matching(ID), minItems: 1, maxItems: MAX_BULK },
+    filter: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { idle, procedure: matching(KEYWORD), state: matching(LIST_KEYWORD) },
+    },
+  },
+  ['action'],
+);
+
+/** Bulk jobs by API (one registry per API instance). */
+const bulkJobs = new WeakMap<ApiContext, BulkJobs>();
+const jobsOf = (app: ApiContext): BulkJobs => {
+  let jobs = bulkJobs.get(app);
+  if (!jobs) bulkJobs.set(app, (jobs = new BulkJobs()));
+  return jobs;
+};
+
+/**
+ * The instances a bulk act covers, as rows: the stalled instances matching the filter, or the
+ * picked ones among the running instances the user may see (a picked id that is not one of them
+ * is reported as missing, never acted on).
+ */
+async function bulkTargets(
+  app: ApiContext,
+  user: User,
+  body: BulkBody,
+): Promise<{ rows: InstanceRow[]; missing: string[] }> {
+  if (body.action === 'reassign' && body.assignee === undefined)
+    throw new ApiProblem(422, 'INVALID_INPUT', 'reassign needs "assignee" (a user id, or null)');
+  if (!body.workflowIds === !body.filter)
+    throw new ApiProblem(422, 'INVALID_INPUT', 'give either "workflowIds" or "filter"');
+  const now = new Date();
+  const f = body.filter ?? {};
+  const q = stalledQuery(app.isolation(user), f.idle ?? 'P3D', now, {
+    ...(f.procedure ? { procedure: f.procedure } : {}),
+    ...(f.state ? { state: f.state } : {}),
+  });
+  if (body.filter) {
+    const rows = await listRows(app.client, q, MAX_BULK + 1, now);
+    if (rows.length > MAX_BULK)
+      throw new ApiProblem(422, 'TOO_MANY', `more than ${MAX_BULK} instances match; narrow the filter`);
+    return { rows, missing: [] };
+  }
+  const ids = [...new Set(body.workflowIds)];
+  const found = new Map<string, InstanceRow>();
+  // The picked ids, in chunks: running instances the user may see (picked from the stalled
+  // view; one that has moved on since is still acted on, and the engine decides).
+  const iso = app.isolation(user);
+  const visible = [buildListQuery({}, now), ...(iso ? [iso] : [])].join(' AND ');
+  for (let i = 0; i < ids.length; i += 200) {
+    const chunk = ids.slice(i, i + 200);
+    const rows = await listRows(
+      app.client,
+      `${visible} AND WorkflowId IN (${chunk.map(quote).join(', ')})`,
+      chunk.length,
+      now,
+    );
+    for (const r of rows) found.set(r.workflowId, r);
+  }
+  return {
+    rows: ids.filter((id) => found.has(id)).map((id) => found.get(id)!),
+    missing: ids.filter((id) => !found.has(id)),
+  };
+}
+
+/** What the act will do to one instance, for the preview. */
+function planOf(row: InstanceRow, body: BulkBody, assignee: User | undefined): string {
+  if (body.action === 'remind')
+    return `notify ${row.assignees?.length ? `${row.assignees.join(', ')} (${row.awaiting.join(', ')})` : row.awaiting.join(', ') || 'nobody'}`;
+  const from = row.assignees?.join(', ') || '(nobody)';
+  if (assignee && !assignee.roles.some((r) => row.awaiting.includes(r)))
+    return `refused: ${assignee.id} holds none of ${row.awaiting.join(', ')}`;
+  return `${from} → ${body.assignee ?? '(nobody)'}`;
+}
+
+const bulkPreview = defineRoute({
+  method: 'POST',
+  path: '/api/stalled/bulk/preview',
+  summary:
+    'What a bulk reassign or remind would do: the instances it covers and the plan for each (nothing changes)',
+  auth: 'user',
+  body: bulkBody,
+  responses: { 200: { description: '{action, total, missing, instances: [row + plan] (the first 1,000)}' } },
+  problems: { 422: 'INVALID_INPUT, TOO_MANY, ASSIGNEE_UNKNOWN, ASSIGNEE_DISABLED' },
+  async handle({ body, res, session }, app) {
+    const { rows, missing } = await bulkTargets(app, session.user, body);
+    const assignee = body.assignee ? await directoryAssigneeOrProblem(app, body.assignee) : undefined;
+    sendJson(res, 200, {
+      action: body.action,
+      total: rows.length,
+      missing,
+      instances: rows.slice(0, 1000).map((r) => ({ ...r, plan: planOf(r, body, assignee) })),
+    });
+  },
+});
+
+async function directoryAssigneeOrProblem(app: ApiContext, id: string): Promise<User> {
+  try {
+    return await directoryAssignee(app.store, id);
+  } catch (err) {
+    if (err instanceof AssignmentRejected) throw new ApiProblem(422, err.code, err.message);
+    throw err;
+  }
+}
+
+const bulkStart = defineRoute({
+  method: 'POST',
+  path: '/api/stalled/bulk',
+  summary:
+    'Start a bulk reassign or remind over picked or filtered stalled instances: runs on the server in batches; poll the job for progress and the result per instance',
+  auth: 'user',
+  body: bulkBody,
+  responses: { 202: { description: '{jobId, total, missing}' } },
+  problems: { 422: 'INVALID_INPUT, TOO_MANY, ASSIGNEE_UNKNOWN, ASSIGNEE_DISABLED', 503: 'BUSY' },
+  async handle({ body, ip, req, res, session }, app) {
+    const { user } = session;
+    const { rows, missing } = await bulkTargets(app, user, body);
+    if (body.assignee) await directoryAssigneeOrProblem(app, body.assignee);
+    const actor = { id: user.id, roles: [...user.roles] };
+    const byId = new Map(rows.map((r) => [r.workflowId, r]));
+    const origin = originOf(app, req, ip);
+    const act = async (workflowId: string): Promise<BulkResult> => {
+      const inst = { ...(byId.get(workflowId)?.client ? { client: byId.get(workflowId)!.client! } : {}) };
+      try {
+        if (body.action === 'remind') {
+          const r = await remindTask(app.client, actorSigner(), workflowId, actor);
+          return { workflowId, ok: true, detail: `notified ${r.roles.join(', ')}` };
+        }
+        const a = await assignOne(app, workflowId, inst, actor, {
+          ...(body.state ? { state: body.state } : {}),
+          assignee: body.assignee ?? null,
+        });
+        return { workflowId, ok: true, detail: `${a.from ?? '(nobody)'} → ${a.to ?? '(nobody)'}` };
+      } catch (err) {
+        if (!(err instanceof AssignmentRejected)) throw err;
+        await auditRefusedEvent(origin, actor, workflowId, `$${body.action}`, err, inst.client);
+        return { workflowId, ok: false, code: err.code, message: err.message };
+      }
+    };
+    let job;
+    try {
+      job = jobsOf(app).start(
+        user.id,
+        body.action,
+        rows.map((r) => r.workflowId),
+        act,
+        async (j) => {
+          await app.store.appendAdminRecord({
+            kind: 'admin',
+            subject: `bulk:${j.id}`,
+            actorId: user.id,
+            body: {
+              act: `bulk.${j.action}`,
+              ...(body.assignee !== undefined ? { assignee: body.assignee } : {}),
+              ...(body.filter ? { filter: body.filter } : {}),
+              total: j.total,
+              ok: j.ok,
+              refused: j.refused,
+              refusedIds: j.results.filter((r) => !r.ok).map((r) => r.workflowId),
+            },
+          });
+        },
+      );
+    } catch (err) {
+      if (err instanceof BulkBusy) throw new ApiProblem(503, 'BUSY', err.message);
+      throw err;
+    }
+    sendJson(res, 202, { jobId: job.id, total: job.total, missing });
+  },
+});
+
+const bulkJob = defineRoute({
+  method: 'GET',
+  path: '/api/stalled/bulk/:job',
+  summary: 'A bulk act’s progress and its result per instance (only for who started it)',
+  auth: 'user',
+  params: { job: { type: 'string', pattern: '^[0-9a-f-]{36}$' } },
+  responses: {
+    200: { description: '{id, action, total, done, ok, refused, startedAt, finishedAt?, results}' },
+  },
+  problems: { 404: 'NOT_FOUND' },
+  handle({ params, res, session }, app) {
+    const job = jobsOf(app).get(params.job ?? '', session.user.id);
+    if (!job) throw new ApiProblem(404, 'NOT_FOUND', 'no such bulk act (or not yours, or expired)');
+    sendJson(res, 200, job);
+    return Promise.resolve();
+  },
+});
+
+/** The inbox, the stalled view and its bulk acts. */
+export const inboxRoutes = [inbox, stalled, stalledCounts, bulkPreview, bulkStart, bulkJob];

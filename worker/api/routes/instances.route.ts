@@ -14,6 +14,11 @@ import { ApiProblem, sendJson } from '../http.ts';
 import { EVENT, ID, KEYWORD, LIMIT, LIST_KEYWORD, matching, PAGE_TOKEN } from '../patterns.ts';
 import { defineRoute, objectSchema } from '../route.ts';
 import { originOf } from './session.route.ts';
+import type { ApiContext } from '../context.ts';
+import type { Actor } from '../../../workflows/core/ir.ts';
+import type { AssignResult } from '../../../workflows/api.ts';
+import { ASSIGN_EVENT } from '../../../workflows/core/assignment.ts';
+import { AssignmentRejected, assignTask, directoryAssignee, signedAssignment } from '../../assignment.ts';
 
 /** The engine's refusal of an event → the HTTP status it is answered with. */
 export const REJECTION_STATUS: Record<RejectionCode, number> = {
@@ -26,6 +31,11 @@ export const REJECTION_STATUS: Record<RejectionCode, number> = {
   CANNOT_TAKE: 409,
   GUARD_FALSE: 409,
   INSTANCE_FINISHED: 409,
+  NOT_ASSIGNEE: 403,
+  ASSIGNMENT_CONFLICT: 409,
+  ASSIGNMENT_NOT_ALLOWED: 403,
+  ASSIGNEE_NOT_QUALIFIED: 422,
+  BAD_ASSIGNMENT: 422,
 };
 
 const isRejectionCode = (code: string): code is RejectionCode =>
@@ -176,7 +186,8 @@ const list = defineRoute({
 const snapshot = defineRoute({
   method: 'GET',
   path: '/api/instances/:id',
-  summary: 'An instance’s snapshot (state, context, available events, availableToMyRoles, transition log)',
+  summary:
+    'An instance’s snapshot (state, context, available events, availableToMyRoles, assignees and tasks, transition log)',
   auth: 'user',
   params: instanceId,
   responses: { 200: { description: 'The snapshot' } },
@@ -188,7 +199,15 @@ const snapshot = defineRoute({
     // The events this user's roles may send now, before separation-of-duty rules (which depend on
     // who did what; the workflow applies them when an event is sent, and its answer lists them).
     const mine = new Set(session.user.roles.flatMap((r) => snap.available[r] ?? []));
-    sendJson(res, 200, { workflowId, ...snap, availableToMyRoles: [...mine].sort() });
+    // Less the events of tasks someone else holds (or that must be claimed first).
+    const blocked = new Set<string>();
+    const open = new Set<string>();
+    for (const t of snap.tasks ?? []) {
+      const others = t.assignee ? t.assignee !== session.user.id : t.assignment === 'required';
+      for (const e of t.events) (others ? blocked : open).add(e);
+    }
+    const availableToMyRoles = [...mine].filter((e) => !blocked.has(e) || open.has(e)).sort();
+    sendJson(res, 200, { workflowId, ...snap, availableToMyRoles });
   },
 });
 
@@ -234,4 +253,112 @@ const send = defineRoute({
   },
 });
 
-export const instanceRoutes = [start, list, snapshot, send];
+interface AssignmentBody {
+  state?: string;
+  assignee: string | null;
+}
+
+const assignment = defineRoute({
+  method: 'POST',
+  path: '/api/instances/:id/assignment',
+  summary:
+    'Claim, release, delegate or assign the task of an active state (the workflow’s `assign` update); `assignee: null` leaves it unassigned',
+  auth: 'user',
+  params: instanceId,
+  body: objectSchema<AssignmentBody>(
+    {
+      state: matching(LIST_KEYWORD),
+      assignee: { anyOf: [{ type: 'string', minLength: 1, maxLength: 128 }, { type: 'null' }] },
+    },
+    ['assignee'],
+  ),
+  responses: { 200: { description: 'Assigned: {state, from, to, act, changed, seq, assignees}' } },
+  problems: {
+    ...rejectionsByStatus(),
+    404: 'NOT_FOUND',
+    422: `${rejectionsByStatus()[422]}, ASSIGNEE_UNKNOWN, ASSIGNEE_DISABLED, ASSIGNEE_NOT_QUALIFIED (not assigned to the instance’s client)`,
+  },
+  async handle({ body, ip, params, req, res, session }, app) {
+    const workflowId = params.id ?? '';
+    const inst = await app.accessibleInstance(session.user, workflowId);
+    if (!inst.running) throw finished();
+    const actor = { id: session.user.id, roles: [...session.user.roles] };
+    try {
+      const result = await assignOne(app, workflowId, inst, actor, body);
+      sendJson(res, 200, result);
+    } catch (err) {
+      if (err instanceof AssignmentRejected) {
+        await auditRefusedEvent(originOf(app, req, ip), actor, workflowId, ASSIGN_EVENT, err, inst.client);
+        throw new ApiProblem(
+          isRejectionCode(err.code) ? REJECTION_STATUS[err.code] : 422,
+          err.code,
+          err.message,
+        );
+      }
+      if (err instanceof WorkflowNotFoundError) throw finished();
+      throw err;
+    }
+  },
+});
+
+/**
+ * One assignment as `actor`: the assignee looked up in the directory (unknown, disabled, or not
+ * allowed to see the instance's client → `AssignmentRejected`), then the signed `assign` update.
+ */
+export async function assignOne(
+  app: ApiContext,
+  workflowId: string,
+  inst: { client?: string },
+  actor: Actor,
+  body: AssignmentBody,
+): Promise<AssignResult> {
+  let assignee: Actor | undefined;
+  let assigneeId = body.assignee;
+  if (assigneeId !== null) {
+    const user = await directoryAssignee(app.store, assigneeId);
+    assigneeId = user.id;
+    if (inst.client !== undefined && !mayAccessClient(user, inst.client))
+      throw new AssignmentRejected(
+        `${user.id} is not assigned to client "${inst.client}" and may not see this instance`,
+        'ASSIGNEE_NOT_QUALIFIED',
+      );
+    assignee = { id: user.id, roles: [...user.roles] };
+  }
+  const input = signedAssignment(
+    actorSigner(),
+    workflowId,
+    { ...(body.state !== undefined ? { state: body.state } : {}), assignee: assigneeId, actor },
+    assignee,
+  );
+  return assignTask(app.client, workflowId, input);
+}
+
+const candidates = defineRoute({
+  method: 'GET',
+  path: '/api/instances/:id/candidates',
+  summary:
+    'Who each active task could be assigned to: enabled users holding a role it awaits and seeing the instance’s client (the engine still checks separation of duties)',
+  auth: 'user',
+  params: instanceId,
+  responses: {
+    200: { description: '{tasks: [{state, roles, assignee?, candidates: [{id, displayName}]}]}' },
+  },
+  problems: { 404: 'NOT_FOUND' },
+  async handle({ params, res, session }, app) {
+    const workflowId = params.id ?? '';
+    const inst = await app.accessibleInstance(session.user, workflowId);
+    const snap = await getSnapshot(app.client, workflowId);
+    const users = (await app.store.listUsers()).filter(
+      (u) => !u.disabled && (inst.client === undefined || mayAccessClient(u, inst.client)),
+    );
+    const tasks = (snap.tasks ?? []).map((t) => ({
+      ...t,
+      candidates: users
+        .filter((u) => u.roles.some((r) => t.roles.includes(r)))
+        .map((u) => ({ id: u.id, displayName: u.displayName })),
+    }));
+    sendJson(res, 200, { tasks });
+  },
+});
+
+export const instanceRoutes = [start, list, snapshot, send, assignment, candidates];
