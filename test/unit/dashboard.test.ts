@@ -3,6 +3,8 @@
  * procedure, written through `store.commit` with known times, and the exact figures each chart
  * must show (worked out by hand in the comments).
  */
+import { ASSIGN_EVENT } from '../../workflows/core/assignment.ts';
+import { REMIND_EVENT } from '../../workflows/core/reminder.ts';
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { validateProcedureText } from '../../workflows/core/validate.ts';
@@ -299,6 +301,35 @@ describe('dashboard queries (memory store, known data)', () => {
     // d was overdue from 12:00 to 18:00 on 03-19 only: not at the day's end.
     expect(d.overdueByDay.at(-1)).toEqual({ day: '2026-03-19', count: 2 });
     expect(d.transitionsByPerson[0]).toEqual({ actor: 'rita', transitions: 6, instances: 4 });
+
+    // An assignment and a reminder are transition records that change no state: no one's step.
+    for (const [seq, event] of [
+      [2, ASSIGN_EVENT],
+      [3, REMIND_EVENT],
+    ] as const)
+      await store.commit(
+        {
+          workflowId: 'dash-d',
+          procedure: ir.id,
+          version: ir.version,
+          hash: 'h',
+          client: 'acme',
+          record: {
+            seq,
+            at: at('2026-03-19T19:00Z'),
+            event,
+            actor: { id: 'rita', roles: [] },
+            from: ['review.checking'],
+            to: ['review.checking'],
+            clauses: [],
+          },
+          effects: [],
+        },
+        [],
+      );
+    const after = await computeDashboard(store, scope, model, PERIOD);
+    expect(after.transitionsByPerson[0]).toEqual({ actor: 'rita', transitions: 6, instances: 4 });
+    expect(after.openByState).toEqual(d.openByState);
   });
 
   it('refuses a period it cannot compute', () => {

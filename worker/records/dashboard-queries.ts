@@ -5,7 +5,15 @@
  * after a read always has a higher position than any read: reading "after the last position seen"
  * misses nothing and reads nothing twice (`../dashboard-index.ts` keeps what it read).
  */
+import { ASSIGN_EVENT } from '../../workflows/core/assignment.ts';
+import { REMIND_EVENT } from '../../workflows/core/reminder.ts';
 import type { SqlQueryable } from './sql.ts';
+
+/**
+ * Records of the transition kind that are not steps of the procedure: an assignment or a reminder
+ * changes no state, so it neither moves an instance on nor counts as someone's step.
+ */
+const NOT_STEPS = [ASSIGN_EVENT, REMIND_EVENT];
 
 /** One transition record, as much of it as the dashboard uses. */
 export interface TransitionRow {
@@ -39,8 +47,9 @@ export async function transitionsAfter(
   const [row] = await db.query<{ rows: string | null }>(
     `SELECT json_agg(json_build_array(position, subject, seq, (extract(epoch FROM at) * 1000)::bigint, client,
               actor, body->'procedure', body->'version', body->'to') ORDER BY position)::text AS rows
-     FROM (SELECT * FROM audit_log WHERE position > $1 AND kind = 'transition' ORDER BY position LIMIT $2) t`,
-    [afterPosition, limit],
+     FROM (SELECT * FROM audit_log WHERE position > $1 AND kind = 'transition'
+                     AND coalesce(body->>'event', '') <> ALL($3) ORDER BY position LIMIT $2) t`,
+    [afterPosition, limit, NOT_STEPS],
   );
   const packed = row?.rows ? (JSON.parse(row.rows) as Packed[]) : [];
   return packed.map(([position, subject, seq, at, client, actor, procedure, version, leaves]) => ({
