@@ -185,7 +185,9 @@ describe('assign: who may do what', () => {
       s,
       { assignee: 'remy', assigneeRoles: ['reviewer'], assigneeAssertion: 'x', actor: max },
       (actor) =>
-        actor.id === 'remy' ? { code: 'BAD_ACTOR', message: 'signature does not verify', zh: '签名无法验证' } : undefined,
+        actor.id === 'remy'
+          ? { code: 'BAD_ACTOR', message: 'signature does not verify', zh: '签名无法验证' }
+          : undefined,
     );
     expect(out).toMatchObject({ rejection: { code: 'BAD_ASSIGNMENT' } });
   });

@@ -15,8 +15,14 @@ export const DIAGNOSTIC_TEXT: Record<DiagnosticCode, { zh: string; en: string }>
   PROC_UNKNOWN_EVENT: { zh: '操作未声明', en: 'The event is not declared' },
   PROC_UNKNOWN_STATE: { zh: '状态不存在', en: 'The state does not exist' },
   PROC_UNKNOWN_RECORD: { zh: '登记册未声明', en: 'The register is not declared' },
-  PROC_RECORD_TYPE_MISMATCH: { zh: '登记字段的值类型不符', en: 'The value is not of the register field’s type' },
-  PROC_ENGINE_ONLY_ACTION: { zh: '此动作只供引擎自身的程序使用', en: 'This action is only for the engine’s own procedures' },
+  PROC_RECORD_TYPE_MISMATCH: {
+    zh: '登记字段的值类型不符',
+    en: 'The value is not of the register field’s type',
+  },
+  PROC_ENGINE_ONLY_ACTION: {
+    zh: '此动作只供引擎自身的程序使用',
+    en: 'This action is only for the engine’s own procedures',
+  },
   PROC_UNKNOWN_FIELD: { zh: '上下文字段未声明', en: 'The context field is not declared' },
   PROC_UNKNOWN_VARIABLE: { zh: '表达式中不能使用此变量', en: 'The expression may not use this variable' },
   PROC_UNKNOWN_INITIAL: { zh: '初始状态不是其子状态', en: 'The initial state is not one of its states' },

@@ -143,11 +143,7 @@ function filterLabel(key: string, pick: (s: { zh: string; en: string }) => strin
   return labels[key] ? pick(labels[key]) : key;
 }
 
-function fieldTitle(
-  register: Register,
-  field: string,
-  text: (t: Text) => string,
-): string {
+function fieldTitle(register: Register, field: string, text: (t: Text) => string): string {
   const f = register.fields.find((x) => x.name === field);
   return f ? text(f.title) : field;
 }
