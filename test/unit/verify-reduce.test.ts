@@ -42,9 +42,14 @@ roles: { staff: { zh: 员工, en: Staff }, boss: { zh: 主管, en: Boss } }
 
 describe('verifier reductions', () => {
   // external_visit has its own test below (its full search is the slowest).
-  const files = [...yamlIn('definitions'), ...yamlIn('test/fixtures/verify')].filter(
-    (f) => !f.endsWith('external_visit.yaml'),
-  );
+  // The shipped set, the verifier's fixtures and those of the language's joins, eventless routing,
+  // one-language texts and assignment.
+  const files = [
+    ...yamlIn('definitions'),
+    ...['verify', 'parallel-review', 'eventless', 'english', 'assignment'].flatMap((d) =>
+      yamlIn(`test/fixtures/${d}`),
+    ),
+  ].filter((f) => !f.endsWith('external_visit.yaml'));
   for (const file of files)
     it(`${path.relative(ROOT, file)}: the same answer, no more configurations`, () => {
       const ir = load(file);
