@@ -84,8 +84,17 @@ describe('assignment in the browser', () => {
     await rita.getByRole('tab', { name: /My roles — unassigned/ }).click();
     const row = rita.getByRole('row').filter({ hasText: id });
     await row.waitFor({ timeout: 30_000 });
-    // The tab names its count; the 50 of the test before are rita's already, not unassigned.
-    await expect.poll(() => textOf(rita.getByRole('tab', { name: /My roles — unassigned/ }))).toContain('1');
+    // The tab names its count: the rows it lists, each with a Claim button (the 50 of the test
+    // before are rita's already, not unassigned; other browser files' instances on the same
+    // server may be listed too).
+    const tab = rita.getByRole('tab', { name: /My roles — unassigned/ });
+    const claimable = rita.getByRole('row').filter({ has: rita.getByRole('button', { name: /Claim/ }) });
+    await expect
+      .poll(async () => {
+        const shown = Number(/(\d+)\s*$/.exec(await textOf(tab))?.[1]);
+        return shown >= 1 && shown === (await claimable.count());
+      })
+      .toBe(true);
     await row.getByRole('button', { name: /Claim/ }).click();
     await rita.waitForURL(new RegExp(`/instances/${id}$`));
     const panel = rita.locator('.assignment[data-state="submitted"]');
