@@ -196,6 +196,43 @@ export function PageHeader({ title, children }: { title: string; children?: Reac
   );
 }
 
+/**
+ * The client filter of a form: a choice among the user's clients, or a free text field for a user
+ * who sees every client (whose client list is empty). `all`: offer "All" (an empty value).
+ */
+export function ClientField({
+  value,
+  onChange,
+  clients,
+  all = true,
+  name,
+  required,
+}: {
+  value: string;
+  onChange: (client: string) => void;
+  clients: readonly string[];
+  all?: boolean;
+  name?: string;
+  required?: boolean;
+}) {
+  const { pick } = useI18n();
+  return (
+    <label className="field">
+      <span className="field-label">{pick({ zh: '客户', en: 'Client' })}</span>
+      {clients.length ? (
+        <select value={value} onChange={(e) => onChange(e.target.value)}>
+          {all && <option value="">{pick({ zh: '全部', en: 'All' })}</option>}
+          {clients.map((c) => (
+            <option key={c}>{c}</option>
+          ))}
+        </select>
+      ) : (
+        <input name={name} required={required} value={value} onChange={(e) => onChange(e.target.value)} />
+      )}
+    </label>
+  );
+}
+
 /** A list row's first cell: the procedure title linking to the instance, its id (and status if not running). */
 export function InstanceCell({
   workflowId,

@@ -5,6 +5,7 @@ import { roleNames, useDefinitions, useIRs } from '../data.tsx';
 import { useI18n } from '../i18n.tsx';
 import { setQuery, useLocation } from '../router.tsx';
 import {
+  ClientField,
   Due,
   Empty,
   ErrorBox,
@@ -123,19 +124,11 @@ export function InstancesPage() {
           />
           <datalist id="state-options">{procIr && <StateOptions ir={procIr} />}</datalist>
         </label>
-        <label className="field">
-          <span className="field-label">{pick({ zh: '客户', en: 'Client' })}</span>
-          {user.clients.length ? (
-            <select value={draft.client} onChange={(e) => setDraft({ ...draft, client: e.target.value })}>
-              <option value="">{pick({ zh: '全部', en: 'All' })}</option>
-              {user.clients.map((c) => (
-                <option key={c}>{c}</option>
-              ))}
-            </select>
-          ) : (
-            <input value={draft.client} onChange={(e) => setDraft({ ...draft, client: e.target.value })} />
-          )}
-        </label>
+        <ClientField
+          value={draft.client}
+          onChange={(client) => setDraft({ ...draft, client })}
+          clients={user.clients}
+        />
         <label className="field">
           <span className="field-label">{pick({ zh: '等待角色', en: 'Awaiting role' })}</span>
           <select value={draft.awaiting} onChange={(e) => setDraft({ ...draft, awaiting: e.target.value })}>

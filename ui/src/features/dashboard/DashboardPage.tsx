@@ -11,7 +11,7 @@ import { api, ApiError } from '../../api.ts';
 import { roleNames, useDefinitions, useIRs } from '../../data.tsx';
 import { useI18n } from '../../i18n.tsx';
 import { navigate, setQuery, useLocation } from '../../router.tsx';
-import { Empty, ErrorBox, PageHeader, useStateName } from '../../components/common.tsx';
+import { ClientField, Empty, ErrorBox, PageHeader, useStateName } from '../../components/common.tsx';
 import { useUser } from '../../session.tsx';
 import { useUserNames } from '../users/names.tsx';
 import { EChart, type ChartClick } from './EChart.tsx';
@@ -244,19 +244,11 @@ export function DashboardPage() {
     <section className="page dashboard">
       <PageHeader title={pick({ zh: '仪表板', en: 'Dashboard' })} />
       <form className="filters" onSubmit={apply} aria-label={pick({ zh: '筛选', en: 'Filters' })}>
-        <label className="field">
-          <span className="field-label">{pick({ zh: '客户', en: 'Client' })}</span>
-          {user.clients.length ? (
-            <select value={draft.client} onChange={(e) => setDraft({ ...draft, client: e.target.value })}>
-              <option value="">{pick({ zh: '全部', en: 'All' })}</option>
-              {user.clients.map((c) => (
-                <option key={c}>{c}</option>
-              ))}
-            </select>
-          ) : (
-            <input value={draft.client} onChange={(e) => setDraft({ ...draft, client: e.target.value })} />
-          )}
-        </label>
+        <ClientField
+          value={draft.client}
+          onChange={(client) => setDraft({ ...draft, client })}
+          clients={user.clients}
+        />
         <label className="field">
           <span className="field-label">{pick({ zh: '流程', en: 'Procedure' })}</span>
           <select value={draft.procedure} onChange={(e) => setDraft({ ...draft, procedure: e.target.value })}>

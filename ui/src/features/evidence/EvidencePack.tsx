@@ -6,7 +6,7 @@
  */
 import { useState, type FormEvent } from 'react';
 import { ApiError, asApiError, type Problem } from '../../api.ts';
-import { ErrorBox } from '../../components/common.tsx';
+import { ClientField, ErrorBox } from '../../components/common.tsx';
 import { useI18n } from '../../i18n.tsx';
 import type { User } from '../../types.ts';
 
@@ -76,22 +76,13 @@ export function EvidencePack({ user, client }: { user: User; client?: string }) 
         onSubmit={(e) => void submit(e)}
         aria-label={pick({ zh: '证据包', en: 'Evidence pack' })}
       >
-        <label className="field">
-          <span className="field-label">{pick({ zh: '客户', en: 'Client' })}</span>
-          {user.clients.length ? (
-            <select value={form.client} onChange={(e) => setForm({ ...form, client: e.target.value })}>
-              {user.clients.map((c) => (
-                <option key={c}>{c}</option>
-              ))}
-            </select>
-          ) : (
-            <input
-              required
-              value={form.client}
-              onChange={(e) => setForm({ ...form, client: e.target.value })}
-            />
-          )}
-        </label>
+        <ClientField
+          value={form.client}
+          onChange={(client) => setForm({ ...form, client })}
+          clients={user.clients}
+          all={false}
+          required
+        />
         <label className="field">
           <span className="field-label">{pick({ zh: '自（含）', en: 'From (day)' })}</span>
           <input type="date" value={form.from} onChange={(e) => setForm({ ...form, from: e.target.value })} />

@@ -9,7 +9,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { api, ApiError } from '../../api.ts';
 import { useI18n } from '../../i18n.tsx';
 import { Link, setQuery, useLocation } from '../../router.tsx';
-import { Empty, ErrorBox, PageHeader } from '../../components/common.tsx';
+import { ClientField, Empty, ErrorBox, PageHeader } from '../../components/common.tsx';
 import { useUser } from '../../session.tsx';
 import { CorrectionForm } from './CorrectionForm.tsx';
 import type { Text } from '../../../../workflows/core/ir.ts';
@@ -191,23 +191,12 @@ function Filters({ register, filters }: { register: Register; filters: Record<st
   };
   return (
     <form className="filters no-print" onSubmit={apply} aria-label={pick({ zh: '筛选', en: 'Filters' })}>
-      <label className="field">
-        <span className="field-label">{pick({ zh: '客户', en: 'Client' })}</span>
-        {user.clients.length ? (
-          <select value={draft.client} onChange={(e) => setDraft({ ...draft, client: e.target.value })}>
-            <option value="">{pick({ zh: '全部', en: 'All' })}</option>
-            {user.clients.map((c) => (
-              <option key={c}>{c}</option>
-            ))}
-          </select>
-        ) : (
-          <input
-            name="client"
-            value={draft.client}
-            onChange={(e) => setDraft({ ...draft, client: e.target.value })}
-          />
-        )}
-      </label>
+      <ClientField
+        value={draft.client}
+        onChange={(client) => setDraft({ ...draft, client })}
+        clients={user.clients}
+        name="client"
+      />
       <label className="field">
         <span className="field-label">{pick({ zh: '月份', en: 'Month' })}</span>
         <input
