@@ -85,6 +85,11 @@ export interface PermissionRule {
   holders: string;
 }
 
+/** Who looks across clients without working in them: those who see every client, admins, auditors. */
+function overseesClients(user: User): boolean {
+  return seesAllClients(user) || isAdmin(user) || user.roles.includes(AUDITOR_ROLE);
+}
+
 export const PERMISSIONS: Record<Permission, PermissionRule> = {
   admin: { holds: isAdmin, code: 'NOT_ADMIN', holders: 'users with the admin role' },
   // The whole chain spans every client: for those who see every client, and admins.
@@ -98,7 +103,7 @@ export const PERMISSIONS: Record<Permission, PermissionRule> = {
   // An assessor's pack of one client: auditors, admins and who sees every client (and then only
   // for a client they may see: `mayAccessClient`).
   evidencePack: {
-    holds: (user) => user.roles.includes(AUDITOR_ROLE) || isAdmin(user) || seesAllClients(user),
+    holds: overseesClients,
     code: 'NOT_ALLOWED',
     get holders() {
       return `auditors, admins and users who see every client (${[...allClientRoles()].join(', ')})`;
@@ -106,7 +111,7 @@ export const PERMISSIONS: Record<Permission, PermissionRule> = {
   },
   // Managers' figures; each sees them only for the clients they may see (dashboard.ts).
   dashboard: {
-    holds: (user) => seesAllClients(user) || isAdmin(user) || user.roles.includes(AUDITOR_ROLE),
+    holds: overseesClients,
     code: 'NOT_ALLOWED',
     get holders() {
       return `managers (${[...allClientRoles()].join(', ')}), admins and auditors`;
