@@ -2,13 +2,39 @@
  * `npm run cluster`'s checks that need nothing installed: the port layout of the Temporal server
  * and the one-line errors for ports it cannot use (before any build, PostgreSQL or process start).
  */
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ClusterSetupError } from '../../worker/cluster/binaries.ts';
+import {
+  ClusterSetupError,
+  FETCHED_GO_VERSION,
+  fetchedGoDir,
+  findGo,
+} from '../../worker/cluster/binaries.ts';
 import { startCluster } from '../../worker/cluster/cluster.ts';
 import { portsFrom } from '../../worker/cluster/temporal-server.ts';
 
 describe('cluster', () => {
+  it('builds with the Go toolchain the prerequisites fetched, before an older Go on PATH', () => {
+    const cache = mkdtempSync(path.join(os.tmpdir(), 'custodia-go-'));
+    const oldGoDir = path.join(cache, 'old-go-bin');
+    mkdirSync(oldGoDir);
+    writeFileSync(path.join(oldGoDir, 'go'), '#!/bin/sh\n');
+    chmodSync(path.join(oldGoDir, 'go'), 0o755);
+    const env = { XDG_CACHE_HOME: cache, PATH: oldGoDir };
+    expect(findGo(env)).toBe(path.join(oldGoDir, 'go'));
+    const fetched = path.join(fetchedGoDir(env), 'bin');
+    mkdirSync(fetched, { recursive: true });
+    writeFileSync(path.join(fetched, 'go'), '#!/bin/sh\n');
+    expect(findGo(env)).toBe(path.join(fetched, 'go'));
+    // One version in both homes: the shell script that fetches it and the build that uses it.
+    const script = readFileSync('bin/test-prerequisites.sh', 'utf8');
+    expect(script).toContain(`go_toolchain_version=${FETCHED_GO_VERSION}`);
+    expect(fetchedGoDir(env)).toBe(path.join(cache, 'custodia', `go-${FETCHED_GO_VERSION}`));
+  });
+
   it('lays the services out like the stock configuration, moved with the frontend port', () => {
     expect(portsFrom(7233)).toEqual({
       frontend: 7233,

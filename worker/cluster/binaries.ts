@@ -70,8 +70,19 @@ function complete(b: ServerBinaries): boolean {
   ].every((p) => existsSync(p));
 }
 
-/** The Go toolchain: `go` on PATH, else the official tarball's place. */
+/**
+ * The Go toolchain bin/test-prerequisites.sh fetches through the Go module proxy when the system's Go
+ * is older than 1.21 (`${XDG_CACHE_HOME:-$HOME/.cache}/custodia/go-<version>`).
+ */
+export const FETCHED_GO_VERSION = '1.25.8';
+export function fetchedGoDir(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(path.dirname(serverCacheDir(env)), `go-${FETCHED_GO_VERSION}`);
+}
+
+/** The Go toolchain: the fetched one, else `go` on PATH, else the official tarball's place. */
 export function findGo(env: NodeJS.ProcessEnv = process.env): string | null {
+  const fetched = path.join(fetchedGoDir(env), 'bin', 'go');
+  if (existsSync(fetched)) return fetched;
   for (const dir of (env.PATH ?? '').split(path.delimiter)) {
     if (dir && existsSync(path.join(dir, 'go'))) return path.join(dir, 'go');
   }
@@ -132,7 +143,9 @@ async function build(dir: string, env: NodeJS.ProcessEnv, log: (line: string) =>
   log(
     `building the Temporal server ${TEMPORAL_SERVER_VERSION} with ${go} (once per machine; about 4 min on 2 cores) …`,
   );
-  const goEnv = { ...env, GOBIN: path.join(staging, 'bin'), GOFLAGS: '-mod=mod' };
+  // GOROOT of another (older) Go must not leak into the toolchain found here.
+  const goEnv: NodeJS.ProcessEnv = { ...env, GOBIN: path.join(staging, 'bin'), GOFLAGS: '-mod=mod' };
+  delete goEnv.GOROOT;
   try {
     await run(
       go,
