@@ -8,6 +8,7 @@
  * data is the operator's security decision, and a definition deployed through the API must not be
  * able to widen it (nor two definitions disagree about it).
  */
+import { DEPLOY_REPORTER_ROLE } from '../workflows/core/actions/deploy-definition.ts';
 import type { ProcedureIR, Text } from '../workflows/core/ir.ts';
 import type { RecordsStore } from './records/types.ts';
 import { allClientRoleIds } from './settings.ts';
@@ -40,6 +41,9 @@ export const ENGINE_ROLES: Readonly<Record<typeof ADMIN_ROLE | typeof AUDITOR_RO
   },
 };
 
+/** Roles only the engine acts under (its reports back into an instance); never a person's. */
+const ENGINE_ACTOR_ROLES: ReadonlySet<string> = new Set([DEPLOY_REPORTER_ROLE]);
+
 /** A role a user may hold, with where it comes from. */
 export interface KnownRole extends RoleInfo {
   id: string;
@@ -60,6 +64,7 @@ export function knownRoles(definitions: Iterable<{ ir: ProcedureIR }>): Map<stri
     known.set(id, { id, engine: true, procedures: [], ...info });
   for (const { ir } of definitions)
     for (const [id, title] of Object.entries(ir.roles)) {
+      if (ENGINE_ACTOR_ROLES.has(id)) continue;
       const role = known.get(id) ?? { id, title, engine: false, procedures: [] };
       if (!role.procedures.includes(ir.id)) role.procedures = [...role.procedures, ir.id].sort();
       known.set(id, role);

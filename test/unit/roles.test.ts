@@ -46,6 +46,18 @@ describe('knownRoles', () => {
     expect(knownRoles([]).has('quality_manager')).toBe(false);
   });
 
+  it("leaves out the engine's reporting role: no person can hold `deployer` (definition_change)", () => {
+    const change = assessDraft(
+      readFileSync(path.join(REPO_ROOT, 'definitions/definition_change.yaml'), 'utf8'),
+      'definition_change.yaml',
+    ).definition!;
+    expect(Object.keys(change.ir.roles)).toContain('deployer');
+    const known = knownRoles([change]);
+    expect(known.has('deployer')).toBe(false);
+    expect(known.has('admin')).toBe(true);
+    expect(rolesProblem(['deployer'], known)).toMatch(/unknown role\(s\) deployer/);
+  });
+
   it('names unknown roles and the known ones', () => {
     const known = knownRoles([purchase]);
     expect(rolesProblem(['finance', 'admin'], known)).toBeUndefined();

@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { DeployDefinitionEffect } from '../../workflows/core/actions/index.ts';
-import { DEPLOYING_PROCEDURE } from '../../workflows/core/actions/deploy-definition.ts';
+import { DEPLOY_REPORTER_ROLE, DEPLOYING_PROCEDURE } from '../../workflows/core/actions/deploy-definition.ts';
 import type { Actor } from '../../workflows/core/ir.ts';
 import { actorSigner, type ActorSigner } from '../actor-keys.ts';
 import type { LoadedDefinition } from '../definitions.ts';
@@ -24,7 +24,7 @@ import { log } from '../log.ts';
 import type { EffectSite } from './effects.ts';
 
 /** The engine as the actor of a deployment's outcome (no directory user can have this id). */
-export const ENGINE_ACTOR: Actor = { id: '$custodia', roles: ['deployer'] };
+export const ENGINE_ACTOR: Actor = { id: '$custodia', roles: [DEPLOY_REPORTER_ROLE] };
 
 /** What a worker needs to deploy approved definitions. */
 export interface DeploymentDeps {

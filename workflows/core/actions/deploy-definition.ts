@@ -23,6 +23,12 @@ export type DeployDefinitionEffect = {
  */
 export const DEPLOYING_PROCEDURE = 'definition_change';
 
+/**
+ * The role the engine itself (`$custodia`) reports a deployment's outcome under. No person holds it:
+ * it is not offered or grantable to users (`worker/roles.ts`).
+ */
+export const DEPLOY_REPORTER_ROLE = 'deployer';
+
 export const deployDefinition: ActionKind<DeployDefinitionAction> = {
   normalize(value) {
     const { yaml, sha256 } = value as { yaml: string; sha256: string };
