@@ -31,6 +31,7 @@ import {
 } from '../workflows/core/verify.ts';
 import { allTransitions } from '../workflows/core/ir-walk.ts';
 import { startInputMismatches } from '../workflows/core/start-input.ts';
+import { callTargetDiagnostics } from './call-targets.ts';
 
 /** A definition a process can run: its checked IR, the hash instances pin, where it came from. */
 export interface LoadedDefinition {
@@ -358,6 +359,12 @@ export function checkStartTargets(definitions: ReadonlyMap<string, LoadedDefinit
             `${pointer}/input/${m.field}`,
           );
       });
+  }
+  // `call:` targets likewise (`call-targets.ts`).
+  for (const { procedure, diagnostic } of callTargetDiagnostics(definitions)) {
+    out.push(diagnostic);
+    broken.add(procedure);
+    byProcedure.set(procedure, [...(byProcedure.get(procedure) ?? []), diagnostic]);
   }
   return { diagnostics: out, broken, byProcedure };
 }
