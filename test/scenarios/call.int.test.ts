@@ -7,7 +7,7 @@
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getSnapshot, instanceResult } from '../../worker/instances.ts';
+import { getSnapshot, instanceResult, startProcedure } from '../../worker/instances.ts';
 import { REPO_ROOT } from '../../worker/config.ts';
 import { eventually, startHarness, type Harness } from '../integration/harness.ts';
 import { recordHistory } from '../integration/record-history.ts';
@@ -42,7 +42,14 @@ const statusOf = async (id: string): Promise<string> =>
 
 describe('call: the caller waits for the called instance and continues on its outcome', () => {
   it('approved: the grade comes back, the outcome is a logged and audited transition', async () => {
-    const id = await h.start('loan_application', { applicant: 'Ann Lee', amount: 500 }, olga);
+    // The replay test runs a history under its file name as workflow id; the callee's id derives
+    // from it, so this instance is started under that name.
+    const id = await startProcedure(h.client, h.definitions.get('loan_application')!, {
+      context: { applicant: 'Ann Lee', amount: 500 },
+      starter: olga,
+      taskQueue: h.config.taskQueue,
+      workflowId: 'call-loan-approved',
+    });
     const link = await runningCall(id);
     expect(link).toMatchObject({
       state: 'checking',
