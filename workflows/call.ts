@@ -94,7 +94,12 @@ export function installCalls(h: CallHooks, carried: CallLink[] = []): Calls {
     const now = Date.now();
     const event = callOutcomeEvent(node, entry.link.workflowId, result, now);
     const outcome = event.data?.['outcome'];
-    entry.link.status = result.kind === 'done' && outcome !== 'failed' ? 'done' : outcome === 'cancelled' ? 'cancelled' : 'failed';
+    entry.link.status =
+      result.kind === 'done' && outcome !== 'failed'
+        ? 'done'
+        : outcome === 'cancelled'
+          ? 'cancelled'
+          : 'failed';
     if (typeof outcome === 'string') entry.link.outcome = outcome;
     const reason = event.data?.['reason'];
     if (typeof reason === 'string') entry.link.reason = reason;
@@ -166,7 +171,8 @@ export function installCalls(h: CallHooks, carried: CallLink[] = []): Calls {
 /** How a called instance's end is classified (by failure names, never `instanceof`). */
 function classify(err: unknown): CallResult {
   const e = err as { name?: string; message?: string; cause?: { name?: string; message?: string } };
-  if (e?.name === 'ChildWorkflowFailure' && e.cause?.name === 'CancelledFailure') return { kind: 'cancelled' };
+  if (e?.name === 'ChildWorkflowFailure' && e.cause?.name === 'CancelledFailure')
+    return { kind: 'cancelled' };
   const cause = e?.cause;
   if (cause?.name === 'TerminatedFailure') return { kind: 'failed', reason: 'terminated' };
   const reason = cause?.message || e?.message || String(err);

@@ -340,7 +340,14 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
       if (pending.length > 0) continue;
       return await continueAsNew<typeof procedure>({
         ...input,
-        carried: { state, log, pending, children, runs, ...(calls.links().length ? { calls: calls.links() } : {}) },
+        carried: {
+          state,
+          log,
+          pending,
+          children,
+          runs,
+          ...(calls.links().length ? { calls: calls.links() } : {}),
+        },
       });
     }
   }

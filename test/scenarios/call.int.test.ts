@@ -33,7 +33,11 @@ async function runningCall(id: string, n = 1): Promise<CallLink> {
     return calls.length === n && calls[n - 1]!.status === 'running' && calls[n - 1];
   });
   const child = await eventually(() => getSnapshot(h.client, link.workflowId));
-  expect(child).toMatchObject({ procedure: 'credit_check', leaves: ['checking'], parent: { workflowId: id } });
+  expect(child).toMatchObject({
+    procedure: 'credit_check',
+    leaves: ['checking'],
+    parent: { workflowId: id },
+  });
   return link;
 }
 
@@ -119,7 +123,10 @@ describe('call: the caller waits for the called instance and continues on its ou
     await h.client.workflow.getHandle(link.workflowId).cancel();
     const snap = await reaches(h, id, 'manual_review');
     expect(snap.calls![0]).toMatchObject({ status: 'cancelled', outcome: 'cancelled' });
-    expect(snap.log.at(-1)).toMatchObject({ event: '$call/checking/cancelled', data: { outcome: 'cancelled' } });
+    expect(snap.log.at(-1)).toMatchObject({
+      event: '$call/checking/cancelled',
+      data: { outcome: 'cancelled' },
+    });
     expect(await statusOf(link.workflowId)).toBe('CANCELLED');
   });
 });

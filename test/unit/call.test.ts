@@ -6,12 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { compileProcedure } from '../../workflows/core/compile.ts';
-import {
-  calledWorkflowId,
-  callEventType,
-  callOutcomeEvent,
-  neededCalls,
-} from '../../workflows/core/call.ts';
+import { calledWorkflowId, callEventType, callOutcomeEvent, neededCalls } from '../../workflows/core/call.ts';
 import type { Actor, ProcedureIR } from '../../workflows/core/ir.ts';
 import {
   applySystemEvent,
@@ -44,7 +39,8 @@ const pairCodes = (caller: string, callee = CALLEE): string[] =>
     new Map(),
     { prove: false },
   ).diagnostics.map((d) => `${d.code} ${d.file}:${d.line}:${d.column}`);
-const lineOf = (text: string, needle: string): number => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
+const lineOf = (text: string, needle: string): number =>
+  text.split('\n').findIndex((l) => l.includes(needle)) + 1;
 
 const officer: Actor = { id: 'olga', roles: ['officer'] };
 
@@ -76,17 +72,24 @@ describe('call: schema and checker', () => {
       'PROC_CALL_OUTPUT_FIELD',
     ]);
     const mistyped = CALLER.replace('output: { grade: grade }', 'output: { checks: grade }');
-    expect(pairCodes(mistyped)).toEqual([`PROC_CALL_OUTPUT_TYPE loan.yaml:${lineOf(mistyped, 'output:')}:29`]);
+    expect(pairCodes(mistyped)).toEqual([
+      `PROC_CALL_OUTPUT_TYPE loan.yaml:${lineOf(mistyped, 'output:')}:29`,
+    ]);
     // The callee's grade may be any of a, b, c; a caller that only takes a and b is refused.
     const narrower = CALLER.replace(
-      "grade: { type: string, title: { en: Grade }, schema: { enum: [a, b, c] } }",
-      "grade: { type: string, title: { en: Grade }, schema: { enum: [a, b] } }",
+      'grade: { type: string, title: { en: Grade }, schema: { enum: [a, b, c] } }',
+      'grade: { type: string, title: { en: Grade }, schema: { enum: [a, b] } }',
     );
-    expect(pairCodes(narrower)).toEqual([`PROC_CALL_OUTPUT_TYPE loan.yaml:${lineOf(narrower, 'output:')}:28`]);
+    expect(pairCodes(narrower)).toEqual([
+      `PROC_CALL_OUTPUT_TYPE loan.yaml:${lineOf(narrower, 'output:')}:28`,
+    ]);
   });
 
   it("the input is checked against the callee's start schema (the start action's rules)", () => {
-    const missing = CALLER.replace('input: { applicant: ctx.applicant, amount: ctx.amount }', 'input: { amount: ctx.amount }');
+    const missing = CALLER.replace(
+      'input: { applicant: ctx.applicant, amount: ctx.amount }',
+      'input: { amount: ctx.amount }',
+    );
     expect(pairCodes(missing)).toEqual([`PROC_START_INPUT_MISMATCH loan.yaml:${lineOf(missing, 'call:')}:5`]);
     const wrong = CALLER.replace('applicant: ctx.applicant,', 'applicant: ctx.checks,');
     expect(pairCodes(wrong)).toEqual([`PROC_START_INPUT_MISMATCH loan.yaml:${lineOf(wrong, 'input:')}:27`]);
@@ -96,15 +99,22 @@ describe('call: schema and checker', () => {
 
   it('within the definition: input reads only ctx, output only under on_done, a call on an atomic state', () => {
     const data = CALLER.replace('amount: ctx.amount }', 'amount: data.amount }');
-    expect(validateProcedureText(data, 'l.yaml').diagnostics.map((d) => d.code)).toEqual(['PROC_UNKNOWN_VARIABLE']);
+    expect(validateProcedureText(data, 'l.yaml').diagnostics.map((d) => d.code)).toEqual([
+      'PROC_UNKNOWN_VARIABLE',
+    ]);
     const failedOutput = CALLER.replace(
-      "      on_failed:\n        target: manual_review\n",
-      "      on_failed:\n        target: manual_review\n        output: { grade: grade }\n",
+      '      on_failed:\n        target: manual_review\n',
+      '      on_failed:\n        target: manual_review\n        output: { grade: grade }\n',
     );
     const d = validateProcedureText(failedOutput, 'l.yaml').diagnostics;
-    expect(d.map((x) => `${x.code} ${x.line}`)).toEqual([`PROC_CALL_MISPLACED ${lineOf(failedOutput, 'output: { grade: grade }\n'.trim()) + 7}`]);
+    expect(d.map((x) => `${x.code} ${x.line}`)).toEqual([
+      `PROC_CALL_MISPLACED ${lineOf(failedOutput, 'output: { grade: grade }\n'.trim()) + 7}`,
+    ]);
     // A call's outcome needs a target, and its callee's on_done at least one entry (schema).
-    const noTarget = CALLER.replace('      on_cancelled:\n        target: manual_review\n', '      on_cancelled:\n');
+    const noTarget = CALLER.replace(
+      '      on_cancelled:\n        target: manual_review\n',
+      '      on_cancelled:\n',
+    );
     expect(validateProcedureText(noTarget, 'l.yaml').diagnostics.map((x) => x.code)).toContain('PROC_SCHEMA');
     expect(DIAGNOSTIC_TEXT.PROC_CALL_UNKNOWN_OUTCOME.zh).toBeTruthy();
   });
@@ -132,9 +142,9 @@ states:
       on_cancelled: { target: b }
   b: { title: { en: B }, type: final }
 `;
-    expect(validateProcedureText(text, 't.yaml').diagnostics.map((d) => `${d.code} ${d.line}:${d.column}`)).toEqual([
-      'PROC_CALL_MISPLACED 16:5',
-    ]);
+    expect(
+      validateProcedureText(text, 't.yaml').diagnostics.map((d) => `${d.code} ${d.line}:${d.column}`),
+    ).toEqual(['PROC_CALL_MISPLACED 16:5']);
   });
 });
 
@@ -192,9 +202,9 @@ describe('call: compiler and pure runtime', () => {
 
   it('a person cannot send an outcome event; RETRY re-enters the calling state (a new call)', () => {
     const s = start().state;
-    expect(
-      explainRejection(proc, s, { type: '$call/checking/cancelled', actor: officer }, 0)?.code,
-    ).toBe('UNKNOWN_EVENT');
+    expect(explainRejection(proc, s, { type: '$call/checking/cancelled', actor: officer }, 0)?.code).toBe(
+      'UNKNOWN_EVENT',
+    );
     const failed = applySystemEvent(
       proc,
       s,
@@ -218,8 +228,8 @@ describe('call: verifier', () => {
 
   it('finds the path through an outcome that breaks an invariant (cancelled straight to the offer)', () => {
     const text = CALLER.replace(
-      "      on_cancelled:\n        target: manual_review\n",
-      "      on_cancelled:\n        target: offer\n",
+      '      on_cancelled:\n        target: manual_review\n',
+      '      on_cancelled:\n        target: offer\n',
     );
     const r = verifyProcedure(irOf(text));
     const broken = r.invariants.find((i) => i.id === 'offer_only_when_checked')!;
@@ -235,6 +245,9 @@ describe('call: verifier', () => {
     const r = verifyProcedure(irOf(text));
     const inv = r.invariants.find((i) => i.id === 'grade_a_only')!;
     expect(inv.holds).toBe(false);
-    expect(inv.counterexample?.at(-1)).toMatchObject({ event: '$call/checking/done/approved', to: ['offer'] });
+    expect(inv.counterexample?.at(-1)).toMatchObject({
+      event: '$call/checking/done/approved',
+      to: ['offer'],
+    });
   });
 });
