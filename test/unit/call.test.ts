@@ -159,6 +159,12 @@ describe('call: compiler and pure runtime', () => {
       { path: 'checking', procedure: 'credit_check', input: { applicant: 'ann', amount: 500 } },
     ]);
     expect(describeInstance(proc, s).awaiting).toEqual([]);
+    expect(parseCallEvent('$call/checking/done/approved')).toEqual({
+      state: 'checking',
+      outcome: 'approved',
+    });
+    expect(parseCallEvent('$call/checking/cancelled')).toEqual({ state: 'checking', outcome: 'cancelled' });
+    expect(parseCallEvent('APPROVE')).toBeUndefined();
     expect(calledWorkflowId('loan-1', 'checking', 0, 'credit_check')).toBe(
       'credit_check-called-by-loan-1-checking-0',
     );

@@ -96,6 +96,12 @@ export function isCallEvent(type: string): boolean {
   return type.startsWith('$call/');
 }
 
+/** The calling state and the outcome an outcome event's type names, or undefined for another event. */
+export function parseCallEvent(type: string): { state: string; outcome: string } | undefined {
+  const m = /^\$call\/([^/]+)\/(?:done\/([^/]+)|(failed|cancelled))$/.exec(type);
+  return m ? { state: m[1]!, outcome: m[2] ?? m[3]! } : undefined;
+}
+
 /** Name of the machine action that copies an outcome's `output` into the context. */
 export const CALL_OUTPUT = '$callOutput';
 

@@ -5,6 +5,7 @@
  */
 import { Link } from '../router.tsx';
 import type { CallLink } from '../../../workflows/contract.ts';
+import { parseCallEvent } from '../../../workflows/core/call.ts';
 import { useI18n } from '../i18n.tsx';
 
 const STATUS: Record<CallLink['status'], { zh: string; en: string }> = {
@@ -35,4 +36,17 @@ export function CalledInstances(props: { calls: CallLink[]; title: (procedure: s
       ))}
     </ul>
   );
+}
+
+/** The timeline's title of a called instance's outcome (`$call/<state>/…`), or undefined for another event. */
+export function callEventTitle(
+  type: string,
+  pick: (t: { zh: string; en: string }) => string,
+): string | undefined {
+  const parsed = parseCallEvent(type);
+  if (!parsed) return undefined;
+  const { outcome } = parsed;
+  if (outcome === 'failed') return pick({ zh: '被调用的实例失败', en: 'Called instance failed' });
+  if (outcome === 'cancelled') return pick({ zh: '被调用的实例已取消', en: 'Called instance cancelled' });
+  return pick({ zh: `被调用的实例结束：${outcome}`, en: `Called instance ended: ${outcome}` });
 }
