@@ -6,7 +6,13 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { compileProcedure } from '../../workflows/core/compile.ts';
-import { calledWorkflowId, callEventType, callOutcomeEvent, neededCalls } from '../../workflows/core/call.ts';
+import {
+  calledWorkflowId,
+  callEventType,
+  callOutcomeEvent,
+  neededCalls,
+  parseCallEvent,
+} from '../../workflows/core/call.ts';
 import type { Actor, ProcedureIR } from '../../workflows/core/ir.ts';
 import {
   applySystemEvent,
