@@ -63,8 +63,8 @@ describe('call: the caller waits for the called instance and continues on its ou
     });
     const child = await getSnapshot(h.client, link.workflowId);
     expect(child.context).toMatchObject({ applicant: 'Ann Lee', amount: 500 });
-    // The caller awaits nobody while it waits.
-    expect((await getSnapshot(h.client, id)).awaiting).toEqual([]);
+    // While it waits, the caller offers only what its calling state's own events allow.
+    expect((await getSnapshot(h.client, id)).available).toEqual({ officer: ['WITHDRAW'] });
 
     await send(h, link.workflowId, { type: 'APPROVE', actor: ann, data: { grade: 'b' } });
     const snap = await reaches(h, id, 'offer');
@@ -131,7 +131,18 @@ describe('call: the caller waits for the called instance and continues on its ou
   });
 });
 
-describe('call: closing the caller cancels the called instance (REQUEST_CANCEL)', () => {
+describe('call: leaving the calling state or closing the caller cancels the called instance', () => {
+  it('the caller leaves the calling state by an event: the callee is cancelled, no outcome is taken', async () => {
+    const id = await h.start('loan_application', { applicant: 'Gus', amount: 300 }, olga);
+    const link = await runningCall(id);
+    await send(h, id, { type: 'WITHDRAW', actor: olga });
+    const result = await instanceResult(h.client, id);
+    expect(result.state).toBe('declined');
+    expect(result.calls).toEqual([{ ...link, status: 'cancelled', reason: 'the calling state was left' }]);
+    expect(result.log.map((r) => r.event)).toEqual(['$start', 'WITHDRAW']);
+    await eventually(async () => (await statusOf(link.workflowId)) === 'CANCELLED');
+  });
+
   it('the caller cancelled: the callee is cancelled too', async () => {
     const id = await h.start('loan_application', { applicant: 'Ed', amount: 300 }, olga);
     const link = await runningCall(id);

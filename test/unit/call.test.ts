@@ -158,13 +158,13 @@ describe('call: compiler and pure runtime', () => {
   const proc = compileProcedure(irOf(CALLER));
   const start = () => startInstance(proc, { applicant: 'ann', amount: 500 }, officer, 1000);
 
-  it('the calling state needs its call with the input evaluated, and awaits nobody', () => {
+  it('the calling state needs its call with the input evaluated; people only send its own events', () => {
     const s = start().state;
     expect(leafPaths(proc, s.value)).toEqual(['checking']);
     expect(neededCalls(proc.nodes, s.value, s.context, s.done)).toEqual([
       { path: 'checking', procedure: 'credit_check', input: { applicant: 'ann', amount: 500 } },
     ]);
-    expect(describeInstance(proc, s).awaiting).toEqual([]);
+    expect(describeInstance(proc, s).available).toEqual({ officer: ['WITHDRAW'] });
     expect(parseCallEvent('$call/checking/done/approved')).toEqual({
       state: 'checking',
       outcome: 'approved',
