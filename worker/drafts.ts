@@ -7,7 +7,7 @@
  * The steps, each reporting every problem it finds (never stopping at the first):
  * 1. **load + check** (`workflows/core`'s `validateProcedureText`): YAML, schema, semantic rules;
  * 2. **prove**: every invariant on all paths (`verifyProcedure`), a violation with its path;
- * 3. **start targets**: `start` actions across the set — the drafts with the known definitions
+ * 3. **start targets**: `start` actions (and `call:` states, `call-targets.ts`) across the set — the drafts with the known definitions
  *    (the ones running, files and deployed versions) — name a procedure there with fitting input,
  *    in both directions (this draft's targets, and others' starts into it).
  *

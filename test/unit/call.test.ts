@@ -257,6 +257,8 @@ describe('call: verifier', () => {
     const r = verifyProcedure(irOf(text));
     const inv = r.invariants.find((i) => i.id === 'grade_a_only')!;
     expect(inv.holds).toBe(false);
+    // `output` assigns the field: the invariant is not reported as reading a never-assigned one.
+    expect(r.warnings.filter((w) => w.invariant === 'grade_a_only')).toEqual([]);
     expect(inv.counterexample?.at(-1)).toMatchObject({
       event: '$call/checking/done/approved',
       to: ['offer'],
