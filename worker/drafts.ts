@@ -7,7 +7,7 @@
  * The steps, each reporting every problem it finds (never stopping at the first):
  * 1. **load + check** (`workflows/core`'s `validateProcedureText`): YAML, schema, semantic rules;
  * 2. **prove**: every invariant on all paths (`verifyProcedure`), a violation with its path;
- * 3. **start targets**: `start` actions across the set — the drafts with the known definitions
+ * 3. **start targets**: `start` actions (and `call:` states, `call-targets.ts`) across the set — the drafts with the known definitions
  *    (the ones running, files and deployed versions) — name a procedure there with fitting input,
  *    in both directions (this draft's targets, and others' starts into it).
  *
@@ -31,6 +31,7 @@ import {
 } from '../workflows/core/verify.ts';
 import { allTransitions } from '../workflows/core/ir-walk.ts';
 import { startInputMismatches } from '../workflows/core/start-input.ts';
+import { callTargetDiagnostics } from './call-targets.ts';
 
 /** A definition a process can run: its checked IR, the hash instances pin, where it came from. */
 export interface LoadedDefinition {
@@ -358,6 +359,12 @@ export function checkStartTargets(definitions: ReadonlyMap<string, LoadedDefinit
             `${pointer}/input/${m.field}`,
           );
       });
+  }
+  // `call:` targets likewise (`call-targets.ts`).
+  for (const { procedure, diagnostic } of callTargetDiagnostics(definitions)) {
+    out.push(diagnostic);
+    broken.add(procedure);
+    byProcedure.set(procedure, [...(byProcedure.get(procedure) ?? []), diagnostic]);
   }
   return { diagnostics: out, broken, byProcedure };
 }

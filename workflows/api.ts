@@ -11,6 +11,7 @@ import type { AssignInput } from './core/assignment.ts';
 import type { RemindInput, RemindResult } from './core/reminder.ts';
 import type {
   AssignResult,
+  CallLink,
   ChildLink,
   EventResult,
   ProcedureSnapshot,
@@ -21,6 +22,7 @@ export type { RemindInput, RemindResult } from './core/reminder.ts';
 export type {
   AssignInput,
   AssignResult,
+  CallLink,
   ChildLink,
   EventResult,
   InstanceRow,
@@ -73,6 +75,8 @@ export interface CarriedState {
   pending: TransitionCommit[];
   children: ChildLink[];
   runs: number;
+  /** The instances it called so far (`call:`; none running at continue-as-new). */
+  calls?: CallLink[];
 }
 
 /** What the `commitTransition` activity receives: one accepted transition and its effects. */

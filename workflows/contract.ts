@@ -33,6 +33,20 @@ export interface ChildLink {
   failed?: string;
 }
 
+/** An instance this one called (`call:` of a state) and waited for: a child workflow. */
+export interface CallLink {
+  /** The calling state. */
+  state: string;
+  workflowId: string;
+  procedure: string;
+  /** The transition that entered the calling state. */
+  seq: number;
+  status: 'running' | 'done' | 'failed' | 'cancelled';
+  /** Its final state (done), or failed / cancelled. */
+  outcome?: string;
+  reason?: string;
+}
+
 /** Result of the `event` update (contract: at least `state` and `available`). */
 export interface EventResult {
   state: StateValue;
@@ -60,6 +74,8 @@ export interface ProcedureSnapshot {
   timers: { event: string; dueAt: string }[];
   log: TransitionRecord[];
   children: ChildLink[];
+  /** The instances it called (`call:`), when any. */
+  calls?: CallLink[];
   parent?: { workflowId: string; seq: number };
   runs: number;
   /** Active leaf state → the user its task is assigned to (contract). */

@@ -48,6 +48,7 @@ import {
   type TransitionRecord,
 } from './core/runtime.ts';
 import { assigneeAttribute, installAssignment, installReminder } from './assignment.ts';
+import { installCalls } from './call.ts';
 import { assigneesOf, tasksOf, withoutStaleAssignees } from './core/assignment.ts';
 import {
   FAILURE_TYPES,
@@ -201,6 +202,7 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
     pending.push(commitOf(s));
     syncSearchAttributes();
     armTimers();
+    calls.sync();
   };
 
   // Durable timers: one cancellable sleep per pending delayed transition.
@@ -255,6 +257,7 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
     };
     if (view.dueAt !== undefined) snap.dueAt = new Date(view.dueAt).toISOString();
     if (input.parent) snap.parent = input.parent;
+    if (calls.links().length) snap.calls = calls.links();
     return snap;
   };
   setHandler(snapshotQuery, buildSnapshot);
@@ -307,8 +310,11 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
   installAssignment(assignmentHooks);
   installReminder(assignmentHooks);
 
+  // Called procedures (workflows/call.ts): child workflows while a calling state is active.
+  const calls = installCalls({ proc, workflowId, state: () => state, accept }, input.carried?.calls);
   syncSearchAttributes();
   armTimers();
+  calls.sync();
 
   // Main loop: commit transitions in order; finish when done; continue-as-new before the limits.
   for (;;) {
@@ -316,8 +322,7 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
       () =>
         pending.length > 0 ||
         (state.done && allHandlersFinished()) ||
-        updatesThisRun >= maxUpdatesPerRun ||
-        workflowInfo().continueAsNewSuggested,
+        ((updatesThisRun >= maxUpdatesPerRun || workflowInfo().continueAsNewSuggested) && !calls.running()),
     );
     while (pending.length > 0) {
       const commit = pending[0]!;
@@ -326,12 +331,23 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
       pending.shift();
     }
     if (state.done && allHandlersFinished() && pending.length === 0) break;
-    if (!state.done && (updatesThisRun >= maxUpdatesPerRun || workflowInfo().continueAsNewSuggested)) {
+    if (
+      !state.done &&
+      !calls.running() &&
+      (updatesThisRun >= maxUpdatesPerRun || workflowInfo().continueAsNewSuggested)
+    ) {
       await condition(allHandlersFinished);
       if (pending.length > 0) continue;
       return await continueAsNew<typeof procedure>({
         ...input,
-        carried: { state, log, pending, children, runs },
+        carried: {
+          state,
+          log,
+          pending,
+          children,
+          runs,
+          ...(calls.links().length ? { calls: calls.links() } : {}),
+        },
       });
     }
   }

@@ -43,10 +43,10 @@ roles: { staff: { zh: 员工, en: Staff }, boss: { zh: 主管, en: Boss } }
 describe('verifier reductions', () => {
   // external_visit has its own test below (its full search is the slowest).
   // The shipped set, the verifier's fixtures and those of the language's joins, eventless routing,
-  // one-language texts and assignment.
+  // one-language texts, assignment and called procedures.
   const files = [
     ...yamlIn('definitions'),
-    ...['verify', 'parallel-review', 'eventless', 'english', 'assignment'].flatMap((d) =>
+    ...['verify', 'parallel-review', 'eventless', 'english', 'assignment', 'call'].flatMap((d) =>
       yamlIn(`test/fixtures/${d}`),
     ),
   ].filter((f) => !f.endsWith('external_visit.yaml'));

@@ -9,11 +9,14 @@
 import type { ChildLink, ProcedureActivities, TransitionCommit } from '../../workflows/api.ts';
 import { auditAppendSeconds, transitions } from '../metrics.ts';
 import { beforeCommit, type ActivityDeps } from './effects.ts';
+import type { CallActivities } from '../../workflows/call.ts';
+import { createCallActivities } from './call.activities.ts';
 
 export type { ActivityDeps } from './effects.ts';
 
-export function createProcedureActivities(deps: ActivityDeps): ProcedureActivities {
+export function createProcedureActivities(deps: ActivityDeps): ProcedureActivities & CallActivities {
   return {
+    ...createCallActivities(deps),
     async commitTransition(commit: TransitionCommit) {
       const children: ChildLink[] = [];
       let index = 0;

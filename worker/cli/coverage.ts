@@ -130,7 +130,9 @@ export function collectCitations(def: { file: string; ir: ProcedureIR }): Citati
           ? `—${x.transition.event}→`
           : x.kind === 'delayed'
             ? `after ${x.transition.delay} →`
-            : `${x.kind === 'done' ? 'on_done' : 'always'} →`;
+            : x.kind === 'call'
+              ? `call ${x.outcome} →`
+              : `${x.kind === 'done' ? 'on_done' : 'always'} →`;
       add(t.clauses, 'transition', `${name} ${label} ${t.target ?? '(stays)'}`, t.pointer);
     }
   }

@@ -24,7 +24,7 @@ import { joinPointer } from './positions.ts';
 import { didYouMean } from './suggest.ts';
 
 /** One expression to check: its text, where it is, and what it may read. */
-interface ExpressionSite {
+export interface ExpressionSite {
   source: string;
   pointer: string;
   /** `guard` reports syntax errors as PROC_GUARD_SYNTAX, `value` as PROC_EXPRESSION_SYNTAX. */
@@ -106,7 +106,7 @@ function dataShape(
   return { fields, open: open && fields.size === 0 };
 }
 
-function checkSite(cx: CheckContext, site: ExpressionSite): void {
+export function checkSite(cx: CheckContext, site: ExpressionSite): void {
   const syntax = checkExpressionSyntax(site.source);
   if (syntax) {
     const code: DiagnosticCode = site.role === 'guard' ? 'PROC_GUARD_SYNTAX' : 'PROC_EXPRESSION_SYNTAX';

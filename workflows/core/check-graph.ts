@@ -98,7 +98,8 @@ function checkWayOut({ ir, report }: CheckContext): void {
       exitAbove ||
       Object.keys(state.on).length > 0 ||
       state.after.length > 0 ||
-      (state.always?.length ?? 0) > 0;
+      (state.always?.length ?? 0) > 0 ||
+      state.call !== undefined;
     if (state.type === 'atomic' && !exits) {
       report('PROC_NO_WAY_OUT', state.pointer, `state "${state.path}" has no way out`, {
         at: 'key',

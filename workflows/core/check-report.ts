@@ -65,6 +65,7 @@ export function transitionLabel(t: AnyTransition): string {
   }
   if (t.kind === 'delayed')
     return `timer #${t.state.after.indexOf(t.transition) + 1} in ${stateLabel(t.state)}`;
+  if (t.kind === 'call') return `call outcome "${t.outcome}" in ${stateLabel(t.state)}`;
   const list = (t.kind === 'done' ? t.state.onDone : t.state.always) ?? [];
   const index = list.indexOf(t.transition);
   return `${t.kind === 'done' ? 'on_done' : 'always'}${list.length > 1 ? ` #${index + 1}` : ''} in ${stateLabel(t.state)}`;

@@ -17,6 +17,7 @@ import { parseDuration } from './duration.ts';
 import type { InvariantIR, ProcedureIR, StateIR } from './ir.ts';
 import { checkExpressions } from './check-expressions.ts';
 import { checkGraph } from './check-graph.ts';
+import { checkCalls } from './call-check.ts';
 import type { CheckContext } from './check-report.ts';
 import { checkRole, createReporter, guessTarget, stateLabel, transitionLabel } from './check-report.ts';
 import { allTransitions, statePaths, walkStates, type AnyTransition } from './ir-walk.ts';
@@ -43,6 +44,7 @@ export function checkProcedure(ir: ProcedureIR, options: CheckOptions = {}): Dia
   };
   checkStates(cx);
   checkOnDone(cx);
+  checkCalls(cx);
   checkTransitions(cx);
   checkAssigners(cx);
   checkTopLevel(cx);

@@ -38,6 +38,7 @@ import type {
 import { indexStates, indexTransitions, initialContext, walkStates } from './ir-walk.ts';
 import { evaluateAll, scopeOf, type MachineContext, type MachineEvent } from './machine-context.ts';
 import { compileSchemas, type SchemaSet } from './schemas.ts';
+import { CALL_OUTPUT, callOutputOf, callTransitionsConfig } from './call.ts';
 
 export type { Effect } from './actions/index.ts';
 export type { MachineContext, MachineEvent } from './machine-context.ts';
@@ -101,6 +102,7 @@ export function compileProcedure(ir: ProcedureIR): CompiledProcedure {
         if (seen.includes(event.actor.id)) return {};
         return { _actors: { ...context._actors, [event.type]: [...seen, event.actor.id] } };
       }),
+      [CALL_OUTPUT]: assign(({ event }) => callOutputOf(event)),
       [ASSIGN_FIELDS]: assign(({ context, event }, params: { fields: Record<string, string> }) =>
         evaluateAll(params.fields, scopeOf(context, event)),
       ),
@@ -135,6 +137,7 @@ function nodeConfig(node: StateIR, machineId: string): Config {
     config.on = Object.fromEntries(
       on.map(([e, list]) => [e, list.map((t) => transitionConfig(t, node.path, machineId))]),
     );
+  if (node.call) config.on = { ...(config.on as Config), ...callTransitionsConfig(node, machineId) };
   if (node.after.length) {
     const after: Record<string, Config[]> = {};
     for (const t of node.after)

@@ -58,5 +58,25 @@ export const DIAGNOSTIC_TEXT: Record<DiagnosticCode, { zh: string; en: string }>
     zh: '文本使用了定义未声明的语言',
     en: 'The text has a language the definition does not declare',
   },
+  PROC_CALL_MISPLACED: {
+    zh: '调用只能用于原子状态，输出只能用于 on_done',
+    en: 'A call belongs on an atomic state, its output on on_done only',
+  },
+  PROC_CALL_UNKNOWN_OUTCOME: {
+    zh: '被调用程序没有此终止状态',
+    en: 'The called procedure has no such final state',
+  },
+  PROC_CALL_UNHANDLED_OUTCOME: {
+    zh: '被调用程序的某个终止状态未被处理',
+    en: 'A final state of the called procedure is not handled',
+  },
+  PROC_CALL_OUTPUT_FIELD: {
+    zh: '调用输出的字段不存在',
+    en: 'A field of the call’s output does not exist',
+  },
+  PROC_CALL_OUTPUT_TYPE: {
+    zh: '调用输出的字段类型不符',
+    en: 'A field of the call’s output is not of the receiving field’s type',
+  },
   YAML_ALIAS_BUDGET: { zh: 'YAML 别名展开过大', en: 'YAML aliases expand too far' },
 };

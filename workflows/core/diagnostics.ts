@@ -49,6 +49,16 @@ export type DiagnosticCode =
   | 'PROC_MISSING_TRANSLATION'
   /** A text has a version in a language the definition does not declare. */
   | 'PROC_UNDECLARED_LANGUAGE'
+  /** `call:` on a state that is not atomic, or an outcome's `output` outside `on_done`. */
+  | 'PROC_CALL_MISPLACED'
+  /** A call's `on_done` names a state that is not a final state of the called procedure. */
+  | 'PROC_CALL_UNKNOWN_OUTCOME'
+  /** A final state of the called procedure has no `on_done` entry in the call. */
+  | 'PROC_CALL_UNHANDLED_OUTCOME'
+  /** A call's `output` maps from a field the callee does not have, or into one this procedure does not. */
+  | 'PROC_CALL_OUTPUT_FIELD'
+  /** A call's `output` maps a callee field into a field of another type (or narrower values). */
+  | 'PROC_CALL_OUTPUT_TYPE'
   /** YAML aliases expand beyond the budget (an alias bomb): refused before loading. */
   | 'YAML_ALIAS_BUDGET';
 

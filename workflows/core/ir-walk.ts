@@ -9,6 +9,7 @@
  */
 import type { StateValue } from 'xstate';
 import type {
+  CallOutcomeIR,
   DelayedTransitionIR,
   EventlessTransitionIR,
   Json,
@@ -24,11 +25,13 @@ export function* walkStates(root: StateIR): Generator<StateIR> {
   for (const child of Object.values(root.states)) yield* walkStates(child);
 }
 
-/** A transition of a state: event-driven, delayed, on completion (`on_done`) or eventless (`always`). */
+/** A transition of a state: event-driven, delayed, on completion (`on_done`), eventless (`always`) or a call's outcome. */
 export type AnyTransition =
   | { kind: 'event'; state: StateIR; transition: TransitionIR }
   | { kind: 'delayed'; state: StateIR; transition: DelayedTransitionIR }
-  | { kind: 'done' | 'always'; state: StateIR; transition: EventlessTransitionIR };
+  | { kind: 'done' | 'always'; state: StateIR; transition: EventlessTransitionIR }
+  /** An outcome of the state's `call:` (`call.ts`): `done <final>`, `failed` or `cancelled`. */
+  | { kind: 'call'; state: StateIR; transition: CallOutcomeIR; outcome: string };
 
 /** Every transition declared on `state` (not its children): events, timers, on_done, always. */
 export function* stateTransitions(state: StateIR): Generator<AnyTransition> {
@@ -37,6 +40,12 @@ export function* stateTransitions(state: StateIR): Generator<AnyTransition> {
   for (const transition of state.after) yield { kind: 'delayed', state, transition };
   for (const transition of state.onDone ?? []) yield { kind: 'done', state, transition };
   for (const transition of state.always ?? []) yield { kind: 'always', state, transition };
+  if (state.call) {
+    for (const [final, transition] of Object.entries(state.call.onDone))
+      yield { kind: 'call', state, transition, outcome: `done ${final}` };
+    yield { kind: 'call', state, transition: state.call.onFailed, outcome: 'failed' };
+    yield { kind: 'call', state, transition: state.call.onCancelled, outcome: 'cancelled' };
+  }
 }
 
 /** Every transition of the procedure. */

@@ -123,6 +123,29 @@ export type EventlessTransitionIR = Omit<TransitionIR, 'event' | 'roles' | 'data
 
 export type StateType = 'atomic' | 'compound' | 'parallel' | 'final';
 
+/**
+ * One outcome of a called procedure (`call.ts`): the transition the engine takes when the called
+ * instance ends so. Never a guard (the schema has none); `output` copies the called instance's context fields into this one's
+ * (`ctx field → callee field`) before the actions run.
+ */
+export interface CallOutcomeIR extends EventlessTransitionIR {
+  output?: Record<string, string>;
+}
+
+/**
+ * `call:` of a state: entering the state starts `procedure` as a called instance (a Temporal child
+ * workflow) with `input` (expressions over `ctx`); the state waits until it ends, then takes the
+ * outcome's transition: `onDone` by the callee's final state, `onFailed`, `onCancelled`.
+ */
+export interface CallIR {
+  procedure: string;
+  input: Record<string, Expression>;
+  onDone: Record<string, CallOutcomeIR>;
+  onFailed: CallOutcomeIR;
+  onCancelled: CallOutcomeIR;
+  pointer: string;
+}
+
 export interface StateIR {
   /** Absolute dotted path, e.g. `review.pending`. Unique. */
   path: string;
@@ -143,6 +166,8 @@ export interface StateIR {
   onDone?: EventlessTransitionIR[];
   /** Eventless transitions, tried in order whenever the instance settles (absent: none). */
   always?: EventlessTransitionIR[];
+  /** Another procedure this state calls and waits for (absent: none). */
+  call?: CallIR;
   /** Due time of this state, from entry (shown to managers; `CustodiaDueAt`). */
   sla?: IsoDuration;
   /**

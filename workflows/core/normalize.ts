@@ -34,6 +34,7 @@ import type {
   TransitionIR,
 } from './ir.ts';
 import { normalizeAction } from './actions/index.ts';
+import { normalizeCall, type RawCall } from './call.ts';
 import { joinPointer } from './positions.ts';
 
 type Dict<T> = Record<string, T>;
@@ -76,6 +77,7 @@ interface RawState {
   after?: RawDelayed[];
   on_done?: RawEventless | RawEventless[];
   always?: RawEventless | RawEventless[];
+  call?: RawCall;
 }
 
 /** The YAML document's shape, as the procedure schema guarantees it. */
@@ -211,6 +213,8 @@ function normalizeState(raw: RawState, place: StatePlace): StateIR {
   // Present only when declared, so definitions without them keep their IR (and its hash).
   if (raw.on_done !== undefined) state.onDone = eventless(raw.on_done, 'on_done');
   if (raw.always !== undefined) state.always = eventless(raw.always, 'always');
+  if (raw.call !== undefined)
+    state.call = normalizeCall(raw.call, joinPointer(place.pointer, 'call'), resolve, actions);
   if (raw.task) state.task = raw.task;
   if (raw.initial !== undefined && type === 'compound') state.initial = raw.initial;
   if (raw.sla !== undefined) state.sla = raw.sla;

@@ -379,6 +379,20 @@ export function fireTimer(
   return result;
 }
 
+/**
+ * Deliver an event no person sends (a called instance's outcome, `call.ts`): one machine step, or
+ * `undefined` when the instance has finished or nothing takes it.
+ */
+export function applySystemEvent(
+  proc: CompiledProcedure,
+  state: InstanceState,
+  event: MachineEvent,
+  actor: Actor,
+  now: number,
+): Step | undefined {
+  return state.done ? undefined : step(proc, state, { ...event, actor, at: now }, actor, now);
+}
+
 /** Remove a spent timer whose delivery changed nothing. */
 export function dropTimer(state: InstanceState, timerId: string): InstanceState {
   return { ...state, timers: state.timers.filter((t) => t.id !== timerId) };

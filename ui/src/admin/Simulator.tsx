@@ -12,6 +12,7 @@ import { availableTo } from '../../../workflows/core/runtime.ts';
 import { takenPath, type TakenPath } from '../../../workflows/core/taken-path.ts';
 import { useI18n } from '../i18n.tsx';
 import { simulationLogic } from './simulation.ts';
+import { SimulatorCalls } from './SimulatorCalls.tsx';
 
 export interface SimulationView extends TakenPath {
   active: string[];
@@ -240,6 +241,11 @@ export function Simulator(props: { ir: ProcedureIR; onView: (view: SimulationVie
               {refusal}
             </p>
           )}
+          <SimulatorCalls
+            proc={proc}
+            state={run.state}
+            play={(path, result) => sendSim({ type: 'outcome', proc, path, result, now: Date.now() })}
+          />
           {run.state.timers.length > 0 && (
             <ul className="sim-timers" aria-label={pick({ zh: '计时器', en: 'Timers' })}>
               {run.state.timers.map((t) => (

@@ -9,8 +9,11 @@ import { fromTransition } from 'xstate';
 import type { CompiledProcedure } from '../../../workflows/core/compile.ts';
 import type { Actor, EventInput, Json } from '../../../workflows/core/ir.ts';
 import { rejectionMessage } from '../../../workflows/core/rejections.ts';
+import { callOutcomeEvent, type CallResult } from '../../../workflows/core/call.ts';
+import { SYSTEM_ACTOR } from '../../../workflows/core/machine-context.ts';
 import {
   applyEvent,
+  applySystemEvent,
   explainRejection,
   fireTimer,
   startInstance,
@@ -31,6 +34,8 @@ export type SimulationEvent =
   | { type: 'start'; proc: CompiledProcedure; input: Record<string, Json>; actor: Actor; now: number }
   | { type: 'send'; proc: CompiledProcedure; input: EventInput; now: number; lang?: 'zh' | 'en' }
   | { type: 'fire'; proc: CompiledProcedure; timerId: string; now: number; ifNothing: string }
+  /** The called instance of the calling state `path` ends so (`call:`; the simulator plays it). */
+  | { type: 'outcome'; proc: CompiledProcedure; path: string; result: CallResult; now: number }
   | { type: 'fail'; error: string }
   | { type: 'refuse'; refusal: string }
   | { type: 'clearRefusal' };
@@ -61,6 +66,13 @@ export function simulate(sim: Simulation, ev: SimulationEvent): Simulation {
       if (!sim.state) return sim;
       const step = fireTimer(ev.proc, sim.state, ev.timerId, ev.now);
       return step ? { state: step.state, log: [...sim.log, step.record] } : { ...sim, refusal: ev.ifNothing };
+    }
+    case 'outcome': {
+      const node = ev.proc.nodes.get(ev.path);
+      if (!sim.state || !node?.call) return sim;
+      const event = callOutcomeEvent(node, `${node.call.procedure} (simulated)`, ev.result, ev.now);
+      const step = applySystemEvent(ev.proc, sim.state, event, SYSTEM_ACTOR, ev.now);
+      return step ? { state: step.state, log: [...sim.log, step.record] } : sim;
     }
     case 'fail':
       return { log: [], error: ev.error };

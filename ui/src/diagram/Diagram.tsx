@@ -68,6 +68,10 @@ export function Diagram(props: DiagramProps) {
       },
       done: pick({ zh: '全部完成后', en: 'when done' }),
       always: pick({ zh: '自动', en: 'automatically' }),
+      call: {
+        failed: pick({ zh: '失败', en: 'failed' }),
+        cancelled: pick({ zh: '已取消', en: 'cancelled' }),
+      },
     };
     const run = (): void => {
       Promise.all([layoutProcedure(ir, texts, 'RIGHT'), layoutProcedure(ir, texts, 'DOWN')])

@@ -7,6 +7,7 @@ import ELK from 'elkjs/lib/elk.bundled.js';
 import type { ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk.bundled.js';
 import type { ProcedureIR, StateIR, Text } from '../../../workflows/core/ir.ts';
 import { indexStates, isLeaf, walkStates } from '../../../workflows/core/ir-walk.ts';
+import { callEdges, type CallTexts } from './call-edges.ts';
 
 export type StateKind = 'atomic' | 'compound' | 'parallel' | 'final';
 
@@ -33,7 +34,7 @@ export interface LaidEdge {
   /** Event type, `after <duration>` for a timer, absent for an initial-state arrow. */
   event?: string;
   /** `done`: the state's `on_done`; `eventless`: an `always` transition. */
-  kind: 'event' | 'timer' | 'initial' | 'done' | 'eventless';
+  kind: 'event' | 'timer' | 'initial' | 'done' | 'eventless' | 'call';
   label: string;
   /** Extra details for the tooltip (roles, guard). */
   detail: string;
@@ -66,6 +67,8 @@ export interface LayoutTexts {
   done: string;
   /** The label of an `always` transition ("automatically"). */
   always: string;
+  /** Labels of a call's failed and cancelled outcomes (`call-edges.ts`). */
+  call?: CallTexts;
 }
 
 const STATE_FONT = 13;
@@ -166,6 +169,7 @@ function collectEdges(ir: ProcedureIR, texts: LayoutTexts): EdgeMeta[] {
             detail: t.guard ? `${name} [${t.guard}]` : name,
           });
         }
+      out.push(...callEdges(node, texts.call));
       for (const t of node.after) {
         if (t.target === undefined || t.target === '') continue;
         out.push({

@@ -33,6 +33,7 @@ import type { Json, ProcedureIR, TransitionIR } from '../../../workflows/core/ir
 import { isRejectionCode, type RejectionCode } from '../../../workflows/core/rejections.ts';
 import { parseDuration } from '../../../workflows/core/duration.ts';
 import type { EventResult, Snapshot, TransitionRecord } from '../types.ts';
+import { CalledInstances, callEventTitle } from './CalledInstances.tsx';
 
 export function InstancePage({ id }: { id: string }) {
   const { pick, text } = useI18n();
@@ -368,7 +369,7 @@ function Timeline({ log, ir }: { log: TransitionRecord[]; ir: ProcedureIR | unde
             ? pick({ zh: '催办', en: 'Reminder' })
             : e.startsWith('xstate.after')
               ? pick({ zh: '到期自动流转', en: 'Timer' })
-              : e;
+              : (callEventTitle(e, pick) ?? e);
   const rows = [...log].reverse();
   const names = useUserNames();
   // Opened from a register row (`#transition-<seq>`): show and mark that transition once it is listed.
@@ -519,7 +520,10 @@ function Links({ snapshot: s }: { snapshot: Snapshot }) {
   return (
     <div className="card" aria-labelledby="links">
       <h2 id="links">{pick({ zh: '关联实例', en: 'Linked instances' })}</h2>
-      {!s.parent && !s.children.length && <p className="muted">{pick({ zh: '无', en: 'None' })}</p>}
+      {!s.parent && !s.children.length && !s.calls?.length && (
+        <p className="muted">{pick({ zh: '无', en: 'None' })}</p>
+      )}
+      <CalledInstances calls={s.calls ?? []} title={title} />
       <ul className="plain">
         {s.parent && (
           <li>

@@ -5,6 +5,7 @@
  * eventless loops found), and the tree helpers.
  */
 import { parseDuration } from '../duration.ts';
+import { callOutcomes } from '../call.ts';
 import type {
   DelayedTransitionIR,
   EventlessTransitionIR,
@@ -98,6 +99,9 @@ export function buildModel(ir: ProcedureIR): Model {
   const on = new Map<Node, Map<string, Tx[]>>();
   for (const node of nodes.values()) {
     on.set(node, new Map(Object.entries(node.ir.on).map(([e, list]) => [e, list.map((t) => tx(t, node))])));
+    // A call's outcomes, by their engine events (`verify/call.ts` takes them; liveness sees them).
+    for (const { event, transition } of callOutcomes(node.ir))
+      on.get(node)!.set(event, [tx(transition, node)]);
     const groups = new Map<string, TimerGroup>();
     for (const t of node.ir.after) {
       let g = groups.get(t.delay);

@@ -30,6 +30,7 @@ import {
   schemaDomain,
   sorted,
 } from './values.ts';
+import { callMoves } from './call.ts';
 
 /** People with the same history are counted up to this number (then "this many or more"). */
 const PEOPLE_CAP = 2;
@@ -448,7 +449,11 @@ export function moves(m: Model, c: Config): Move[] {
   // Every configuration a move reaches is settled; the start may not be (an `always` at the top).
   const settling = m.hasAlways ? settleMoves(m, c) : undefined;
   if (settling) return settling;
-  return [...eventsOffered(m, c).flatMap((e) => eventMoves(m, c, e)), ...timerMoves(m, c)];
+  return [
+    ...eventsOffered(m, c).flatMap((e) => eventMoves(m, c, e)),
+    ...timerMoves(m, c),
+    ...callMoves(m, c, { microstep, settle }),
+  ];
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -30,8 +30,11 @@ function pointerIndex(m: Model): Map<string, Tx> {
   return out;
 }
 
-const assigned = (t: Tx): string[] =>
-  t.ir.actions.flatMap((a) => (a.kind === 'assign' ? Object.keys(a.fields) : []));
+const assigned = (t: Tx): string[] => [
+  ...t.ir.actions.flatMap((a) => (a.kind === 'assign' ? Object.keys(a.fields) : [])),
+  // A call's outcome sets its `output` fields (`call.ts`).
+  ...Object.keys((t.ir as { output?: Record<string, string> }).output ?? {}),
+];
 
 /**
  * Is the ctx part of `guard` what makes `when` false in configuration `c`: `when` holds for some
