@@ -50,7 +50,9 @@ export type DiagnosticCode =
   /** A text has a version in a language the definition does not declare. */
   | 'PROC_UNDECLARED_LANGUAGE'
   /** YAML aliases expand beyond the budget (an alias bomb): refused before loading. */
-  | 'YAML_ALIAS_BUDGET';
+  | 'YAML_ALIAS_BUDGET'
+  /** A `migrate:` entry maps a state to one running instances cannot be moved to (a final state). */
+  | 'PROC_BAD_MIGRATION';
 
 export type Severity = 'error' | 'warning';
 
