@@ -244,8 +244,10 @@ describe('migration of running instances', () => {
       expect(r.error, r.workflowId).toBeUndefined();
     await recordHistory(h.client, sub, 'migration-intake-migrated');
 
-    // A second batch has nothing more to move: the moved are SAME_VERSION, the others unchanged.
+    // Dry-run again: the moved are SAME_VERSION (one has finished); the resumed one now moves.
     const again = await call('POST', '/api/definitions/migration_intake/migrations/dry-run', ada, {});
-    expect(again.body.counts).toMatchObject({ moves: 0 });
+    expect(again.body).toMatchObject({ total: 199, counts: { moves: 1, needs_mapping: 19, cannot_move: 179 } });
+    const resumed = (again.body.instances as Planned[]).find((i) => i.workflowId === held)!;
+    expect(resumed.plan).toMatchObject({ class: 'moves', to: ['review.pending'] });
   });
 });
