@@ -38,7 +38,10 @@ export interface MigrationHooks {
   /** The version and state the instance runs now. */
   current(): CurrentVersion;
   /** Take the new version, its compiled form and state, and the `$migrate` record. */
-  switchTo(next: { ir: ProcedureIR; hash: string; proc: CompiledProcedure; state: InstanceState }, record: TransitionRecord): void;
+  switchTo(
+    next: { ir: ProcedureIR; hash: string; proc: CompiledProcedure; state: InstanceState },
+    record: TransitionRecord,
+  ): void;
   /** The assertion check of the `event` update, for an actor and its assertion. */
   authenticate(assertion: unknown, now: number): (actor: Actor) => Rejection | undefined;
 }

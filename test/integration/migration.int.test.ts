@@ -79,10 +79,38 @@ const GROUPS: {
 }[] = [
   { name: 'draft', n: 80, context: { note: 'n' }, events: [], class: 'moves', to: ['draft'] },
   { name: 'submitted', n: 60, context: {}, events: ['SUBMIT'], class: 'moves', to: ['review.pending'] },
-  { name: 'on_hold', n: 20, context: {}, events: ['SUBMIT', 'HOLD'], class: 'needs_mapping', code: 'UNMAPPED_STATE' },
-  { name: 'escalated_high', n: 20, context: { priority: 'high' }, events: ['SUBMIT', 'ESCALATE'], class: 'moves', to: ['review.escalated'] },
-  { name: 'escalated_normal', n: 10, context: {}, events: ['SUBMIT', 'ESCALATE'], class: 'cannot_move', code: 'NOT_COVERED' },
-  { name: 'urgent', n: 10, context: { priority: 'urgent' }, events: [], class: 'cannot_move', code: 'CONTEXT_INVALID' },
+  {
+    name: 'on_hold',
+    n: 20,
+    context: {},
+    events: ['SUBMIT', 'HOLD'],
+    class: 'needs_mapping',
+    code: 'UNMAPPED_STATE',
+  },
+  {
+    name: 'escalated_high',
+    n: 20,
+    context: { priority: 'high' },
+    events: ['SUBMIT', 'ESCALATE'],
+    class: 'moves',
+    to: ['review.escalated'],
+  },
+  {
+    name: 'escalated_normal',
+    n: 10,
+    context: {},
+    events: ['SUBMIT', 'ESCALATE'],
+    class: 'cannot_move',
+    code: 'NOT_COVERED',
+  },
+  {
+    name: 'urgent',
+    n: 10,
+    context: { priority: 'urgent' },
+    events: [],
+    class: 'cannot_move',
+    code: 'CONTEXT_INVALID',
+  },
 ];
 const groupOf = new Map<string, (typeof GROUPS)[number]>();
 
@@ -99,7 +127,10 @@ async function inBatches<T>(items: T[], n: number, fn: (t: T) => Promise<void>):
 beforeAll(async () => {
   h = await startHarness([path.join(FIXTURES, 'v1')]);
   const store = h.running.store;
-  await store.createUser({ id: 'ada', displayName: 'Ada', roles: ['admin'], clients: [], password: PASSWORD }, 'test');
+  await store.createUser(
+    { id: 'ada', displayName: 'Ada', roles: ['admin'], clients: [], password: PASSWORD },
+    'test',
+  );
   await store.createUser(
     { id: 'alice', displayName: 'Alice', roles: ['project_staff'], clients: ['acme'], password: PASSWORD },
     'test',
@@ -119,13 +150,16 @@ beforeAll(async () => {
   const started = Date.now();
   await inBatches(jobs, 50, async ({ g, i }) => {
     const id = await h.start('migration_intake', { client: `c${i % 5}`, ...g.context }, staff);
-    for (const type of g.events) await sendEvent(h.client, id, { type, actor: type === 'SUBMIT' ? staff : qm });
+    for (const type of g.events)
+      await sendEvent(h.client, id, { type, actor: type === 'SUBMIT' ? staff : qm });
     groupOf.set(id, g);
   });
   console.log(`started and drove 200 instances in ${Date.now() - started} ms`);
   // Visibility lists them all (it lags the starts a little).
   await eventually(async () => {
-    const n = await h.client.workflow.count(`CustodiaProcedure = 'migration_intake' AND ExecutionStatus = 'Running' AND CustodiaVersion = '1.0.0'`);
+    const n = await h.client.workflow.count(
+      `CustodiaProcedure = 'migration_intake' AND ExecutionStatus = 'Running' AND CustodiaVersion = '1.0.0'`,
+    );
     return n.count === 200;
   }, 60_000);
   // Version 2.0.0 deployed (single-admin mode: it weakens no safeguard of 1.0.0).
@@ -153,7 +187,9 @@ describe('migration of running instances', () => {
     const unknown = await call('POST', '/api/definitions/migration_intake/migrations', ada, { to: '9.0.0' });
     expect(unknown.status, unknown.text).toBe(404);
     expect(unknown.body.code).toBe('UNKNOWN_VERSION');
-    const n = await h.client.workflow.count(`CustodiaProcedure = 'migration_intake' AND CustodiaVersion = '1.0.0'`);
+    const n = await h.client.workflow.count(
+      `CustodiaProcedure = 'migration_intake' AND CustodiaVersion = '1.0.0'`,
+    );
     expect(n.count).toBe(200);
   });
 
@@ -177,7 +213,9 @@ describe('migration of running instances', () => {
     const draft = (res.body.instances as Planned[]).find((i) => groupOf.get(i.workflowId)?.name === 'draft')!;
     expect(draft.plan).toMatchObject({ added: ['checked'], dropped: ['note'] });
     // Nothing changed.
-    const n = await h.client.workflow.count(`CustodiaProcedure = 'migration_intake' AND CustodiaVersion = '1.0.0'`);
+    const n = await h.client.workflow.count(
+      `CustodiaProcedure = 'migration_intake' AND CustodiaVersion = '1.0.0'`,
+    );
     expect(n.count).toBe(200);
   });
 
@@ -203,7 +241,9 @@ describe('migration of running instances', () => {
     expect((await call('GET', jobUrl, alice)).status).toBe(403);
 
     await eventually(async () => {
-      const n = await h.client.workflow.count(`CustodiaProcedure = 'migration_intake' AND ExecutionStatus = 'Running' AND CustodiaVersion = '2.0.0'`);
+      const n = await h.client.workflow.count(
+        `CustodiaProcedure = 'migration_intake' AND ExecutionStatus = 'Running' AND CustodiaVersion = '2.0.0'`,
+      );
       return n.count === 160;
     }, 30_000);
 
@@ -217,7 +257,9 @@ describe('migration of running instances', () => {
     expect(done.state).toBe('approved');
     // A moved draft: SUBMIT now leads to 2.0.0's review.
     const draft = results.find((r) => groupOf.get(r.workflowId)?.name === 'draft')!.workflowId;
-    expect((await sendEvent(h.client, draft, { type: 'SUBMIT', actor: staff })).leaves).toEqual(['review.pending']);
+    expect((await sendEvent(h.client, draft, { type: 'SUBMIT', actor: staff })).leaves).toEqual([
+      'review.pending',
+    ]);
     // One left behind still runs 1.0.0: HOLD's RESUME is still its event.
     const held = results.find((r) => groupOf.get(r.workflowId)?.name === 'on_hold')!.workflowId;
     expect((await sendEvent(h.client, held, { type: 'RESUME', actor: qm })).leaves).toEqual(['submitted']);
@@ -246,7 +288,10 @@ describe('migration of running instances', () => {
 
     // Dry-run again: the moved are SAME_VERSION (one has finished); the resumed one now moves.
     const again = await call('POST', '/api/definitions/migration_intake/migrations/dry-run', ada, {});
-    expect(again.body).toMatchObject({ total: 199, counts: { moves: 1, needs_mapping: 19, cannot_move: 179 } });
+    expect(again.body).toMatchObject({
+      total: 199,
+      counts: { moves: 1, needs_mapping: 19, cannot_move: 179 },
+    });
     const resumed = (again.body.instances as Planned[]).find((i) => i.workflowId === held)!;
     expect(resumed.plan).toMatchObject({ class: 'moves', to: ['review.pending'] });
   });

@@ -46,11 +46,21 @@ function v1(context: Record<string, Json>, events: string[]): InstanceState {
 describe('planMigration', () => {
   it('keeps a state of the same path, maps named ones, adds defaults and drops removed fields', () => {
     const draft = planMigration(V1, V2, v1({ client: 'acme', note: 'x' }, []), 5000, problems2);
-    expect(draft.plan).toMatchObject({ class: 'moves', from: ['draft'], to: ['draft'], added: ['checked'], dropped: ['note'] });
+    expect(draft.plan).toMatchObject({
+      class: 'moves',
+      from: ['draft'],
+      to: ['draft'],
+      added: ['checked'],
+      dropped: ['note'],
+    });
     expect(draft.state?.context).toMatchObject({ client: 'acme', priority: 'normal', checked: false });
     expect(draft.state?.context).not.toHaveProperty('note');
     const sub = planMigration(V1, V2, v1({ client: 'acme' }, ['SUBMIT']), 5000, problems2);
-    expect(sub.plan).toMatchObject({ class: 'moves', to: ['review.pending'], mapped: { submitted: 'review.pending' } });
+    expect(sub.plan).toMatchObject({
+      class: 'moves',
+      to: ['review.pending'],
+      mapped: { submitted: 'review.pending' },
+    });
     expect(sub.state?.value).toEqual({ review: 'pending' });
     // The state keeps the entry time of the state it comes from; its new parent too.
     expect(sub.state?.enteredAt['review.pending']).toBe(2000);
@@ -70,12 +80,18 @@ describe('planMigration', () => {
   it('refuses a mapping to an unknown state, two leaves of one compound state, a final state', () => {
     const sub = v1({ client: 'acme' }, ['SUBMIT']);
     const unknown = { ...V2, migrate: { submitted: 'review.nowhere' } };
-    expect(planMigration(V1, unknown, sub, 0, problems2).plan).toMatchObject({ class: 'needs_mapping', code: 'UNKNOWN_TARGET' });
+    expect(planMigration(V1, unknown, sub, 0, problems2).plan).toMatchObject({
+      class: 'needs_mapping',
+      code: 'UNKNOWN_TARGET',
+    });
     const final = { ...V2, migrate: { submitted: 'approved' } };
     expect(planMigration(V1, final, sub, 0, problems2).plan).toMatchObject({ code: 'FINAL_TARGET' });
     const root = { ...V2, migrate: { submitted: 'review' } };
     // A compound target is entered at its initial state.
-    expect(planMigration(V1, root, sub, 0, problems2).plan).toMatchObject({ class: 'moves', to: ['review.pending'] });
+    expect(planMigration(V1, root, sub, 0, problems2).plan).toMatchObject({
+      class: 'moves',
+      to: ['review.pending'],
+    });
   });
 
   it('gives new states timers due from entry and keeps the deadline of a timer still pending', () => {
@@ -90,7 +106,9 @@ describe('planMigration', () => {
     const planned = planMigration(review, next, s, 3000, () => undefined);
     expect(planned.plan.class).toBe('moves');
     // Same ids and deadlines as the runtime gave (the timer ids are XState's send ids).
-    expect(planned.state?.timers.map((t) => [t.id, t.dueAt]).sort()).toEqual(s.timers.map((t) => [t.id, t.dueAt]).sort());
+    expect(planned.state?.timers.map((t) => [t.id, t.dueAt]).sort()).toEqual(
+      s.timers.map((t) => [t.id, t.dueAt]).sort(),
+    );
     // And the new machine takes them: the PT4S timer expires the request.
     const t4 = planned.state!.timers.find((t) => t.id.includes('PT4S'))!;
     expect(fireTimer(pc, planned.state!, t4.id, t4.dueAt)?.state.value).toBe('expired');
@@ -104,14 +122,25 @@ describe('resolveMigration (the migrate update)', () => {
 
   it('moves an instance: the $migrate record names both versions, and events of v2 are then accepted', () => {
     const s = v1({ client: 'acme', note: 'n' }, ['SUBMIT']);
-    const out = resolveMigration(current(s), { ir: V2, hash: hash2, seq: s.seq, actor: admin }, compile, 9000);
+    const out = resolveMigration(
+      current(s),
+      { ir: V2, hash: hash2, seq: s.seq, actor: admin },
+      compile,
+      9000,
+    );
     if (!('step' in out)) throw new Error(out.refused.message);
     expect(out.step.record).toMatchObject({
       seq: s.seq + 1,
       event: '$migrate',
       from: ['submitted'],
       to: ['review.pending'],
-      data: { fromVersion: '1.0.0', toVersion: '2.0.0', toHash: hash2, dropped: ['note'], added: ['checked'] },
+      data: {
+        fromVersion: '1.0.0',
+        toVersion: '2.0.0',
+        toHash: hash2,
+        dropped: ['note'],
+        added: ['checked'],
+      },
     });
     const after = applyEvent(p2, out.step.state, { type: 'CHECK', actor: qm }, 9500).state;
     expect(after.context.checked).toBe(true);
@@ -127,7 +156,9 @@ describe('resolveMigration (the migrate update)', () => {
     expect(code({ ir: V2, hash: hash2, seq: s.seq, actor: qm })).toBe('BAD_MIGRATION');
     expect(code({ ir: V2, hash: 'sha256:0', seq: s.seq, actor: admin })).toBe('BAD_MIGRATION');
     expect(code({ ir: V2, hash: hash2, seq: s.seq - 1, actor: admin })).toBe('STATE_CHANGED');
-    expect(code({ ir: V2, hash: hash2, seq: s.seq, actor: admin }, { ir: V2, hash: hash2, state: s })).toBe('SAME_VERSION');
+    expect(code({ ir: V2, hash: hash2, seq: s.seq, actor: admin }, { ir: V2, hash: hash2, state: s })).toBe(
+      'SAME_VERSION',
+    );
     const hold = v1({ client: 'acme' }, ['SUBMIT', 'HOLD']);
     expect(code({ ir: V2, hash: hash2, seq: hold.seq, actor: admin }, current(hold))).toBe('UNMAPPED_STATE');
   });
@@ -137,9 +168,15 @@ describe('reachableSet (the new proof covers the migrated configuration)', () =>
   it('covers an escalated high-priority request, not an escalated normal one', () => {
     const reach = reachableSet(V2);
     expect(reach.exhaustive).toBe(true);
-    expect(reach.covers({ review: 'escalated' }, { client: 'acme', priority: 'high', checked: false })).toBe(true);
-    expect(reach.covers({ review: 'escalated' }, { client: 'acme', priority: 'normal', checked: false })).toBe(false);
-    expect(reach.covers({ review: 'pending' }, { client: 'acme', priority: 'normal', checked: true })).toBe(true);
+    expect(reach.covers({ review: 'escalated' }, { client: 'acme', priority: 'high', checked: false })).toBe(
+      true,
+    );
+    expect(
+      reach.covers({ review: 'escalated' }, { client: 'acme', priority: 'normal', checked: false }),
+    ).toBe(false);
+    expect(reach.covers({ review: 'pending' }, { client: 'acme', priority: 'normal', checked: true })).toBe(
+      true,
+    );
     // The start input may set `checked`; nothing ever makes the priority "urgent".
     expect(reach.covers('draft', { client: 'acme', priority: 'normal', checked: true })).toBe(true);
     expect(reach.covers('draft', { client: 'acme', priority: 'urgent', checked: true })).toBe(false);
@@ -153,7 +190,11 @@ describe('checkProcedure: migrate targets', () => {
       'escalated: review.escalatd\n  on_hold: approved',
     );
     const r = loadProcedure(text, 'intake.yaml');
-    const found = checkProcedure(r.ir!, { file: 'intake.yaml', positions: r.positions }).map((d) => [d.code, d.line, d.pointer]);
+    const found = checkProcedure(r.ir!, { file: 'intake.yaml', positions: r.positions }).map((d) => [
+      d.code,
+      d.line,
+      d.pointer,
+    ]);
     expect(found).toContainEqual(['PROC_UNKNOWN_STATE', 26, '/migrate/escalated']);
     expect(found).toContainEqual(['PROC_BAD_MIGRATION', 27, '/migrate/on_hold']);
   });

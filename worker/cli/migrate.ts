@@ -31,7 +31,8 @@ function printPlan(out: DryRun): void {
   );
   for (const i of out.instances) {
     const p = i.plan;
-    const what = p.class === 'moves' ? `${p.from.join(', ')} → ${p.to.join(', ')}` : `${p.code}: ${p.message}`;
+    const what =
+      p.class === 'moves' ? `${p.from.join(', ')} → ${p.to.join(', ')}` : `${p.code}: ${p.message}`;
     console.log(`${i.workflowId}\t${i.fromVersion}\t${p.class}\t${what}`);
   }
 }

@@ -160,11 +160,24 @@ export async function planInstance(
   const client = typeof snap.context.client === 'string' ? snap.context.client : undefined;
   const base = { workflowId, fromVersion: snap.version, seq, ...(client ? { client } : {}) };
   if (snap.procedure !== target.ir.id)
-    return { ...base, plan: refusedPlan(snap.leaves, 'OTHER_PROCEDURE', `the instance runs ${snap.procedure}`, `该实例运行的是 ${snap.procedure}`) };
+    return {
+      ...base,
+      plan: refusedPlan(
+        snap.leaves,
+        'OTHER_PROCEDURE',
+        `the instance runs ${snap.procedure}`,
+        `该实例运行的是 ${snap.procedure}`,
+      ),
+    };
   if (snap.hash === target.hash)
     return {
       ...base,
-      plan: refusedPlan(snap.leaves, 'SAME_VERSION', `already on ${target.version}`, `已在 ${target.version}`),
+      plan: refusedPlan(
+        snap.leaves,
+        'SAME_VERSION',
+        `already on ${target.version}`,
+        `已在 ${target.version}`,
+      ),
     };
   const from = await versions.of(snap);
   if (!from)
@@ -224,7 +237,11 @@ function compiledOf(target: MigrationTarget): ReturnType<typeof compileProcedure
 }
 
 /** Run `fn` over `items`, `n` at a time, keeping their order. */
-export async function mapLimit<T, R>(items: readonly T[], n: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  n: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -282,7 +299,11 @@ export async function migrateInstance(
   actor: Actor,
 ): Promise<MigrateResult> {
   if (planned.plan.class !== 'moves')
-    throw new MigrationRefusedError(planned.plan.message ?? 'not movable', planned.plan.code ?? 'BAD_MIGRATION', planned.plan);
+    throw new MigrationRefusedError(
+      planned.plan.message ?? 'not movable',
+      planned.plan.code ?? 'BAD_MIGRATION',
+      planned.plan,
+    );
   const assertion = signer.sign(actor, { workflowId: planned.workflowId, ttlMs: EVENT_ASSERTION_TTL_MS });
   try {
     return await client.workflow.getHandle(planned.workflowId).executeUpdate(migrateUpdate, {

@@ -59,5 +59,8 @@ export const DIAGNOSTIC_TEXT: Record<DiagnosticCode, { zh: string; en: string }>
     en: 'The text has a language the definition does not declare',
   },
   YAML_ALIAS_BUDGET: { zh: 'YAML 别名展开过大', en: 'YAML aliases expand too far' },
-  PROC_BAD_MIGRATION: { zh: '迁移映射的目标状态无效', en: 'The migration maps to a state instances cannot be moved to' },
+  PROC_BAD_MIGRATION: {
+    zh: '迁移映射的目标状态无效',
+    en: 'The migration maps to a state instances cannot be moved to',
+  },
 };

@@ -80,7 +80,10 @@ export function resolveMigration(
   const unauthenticated = authenticate?.(actor as Actor);
   if (unauthenticated) return bad(unauthenticated.message, unauthenticated.zh);
   if (!actor.roles.includes(MIGRATION_ROLE))
-    return bad(`${actor.id} is not an ${MIGRATION_ROLE}: only admins migrate instances`, `${actor.id} 不是管理员：只有管理员可以迁移实例`);
+    return bad(
+      `${actor.id} is not an ${MIGRATION_ROLE}: only admins migrate instances`,
+      `${actor.id} 不是管理员：只有管理员可以迁移实例`,
+    );
   let hash: string;
   try {
     hash = hashProcedure(shape.ir);

@@ -181,7 +181,12 @@ export function planMigration(
   const fields = { added: [] as string[], dropped: [] as string[] };
   const plan0 = { ...base, ...fields };
   if (from.id !== to.id)
-    return refuse(plan0, 'OTHER_PROCEDURE', `the instance runs ${from.id}, not ${to.id}`, `该实例运行的是 ${from.id}，不是 ${to.id}`);
+    return refuse(
+      plan0,
+      'OTHER_PROCEDURE',
+      `the instance runs ${from.id}, not ${to.id}`,
+      `该实例运行的是 ${from.id}，不是 ${to.id}`,
+    );
   if (state.done) return refuse(plan0, 'FINISHED', 'the instance has finished', '该实例已结束');
   // States.
   const active = new Set<string>(['']);
@@ -298,4 +303,3 @@ export function planMigration(
     },
   };
 }
-

@@ -170,7 +170,9 @@ const startRoute = defineRoute({
             total: j.total,
             ok: j.ok,
             refused: j.refused,
-            refusedIds: j.results.filter((r) => !r.ok).map((r) => `${r.workflowId}:${codes[r.workflowId] ?? r.code ?? ''}`),
+            refusedIds: j.results
+              .filter((r) => !r.ok)
+              .map((r) => `${r.workflowId}:${codes[r.workflowId] ?? r.code ?? ''}`),
           },
         });
       });
@@ -178,7 +180,11 @@ const startRoute = defineRoute({
       if (err instanceof BulkBusy) throw new ApiProblem(503, 'BUSY', err.message);
       throw err;
     }
-    sendJson(res, 202, { jobId: job.id, total: job.total, to: { version: target.version, hash: target.hash } });
+    sendJson(res, 202, {
+      jobId: job.id,
+      total: job.total,
+      to: { version: target.version, hash: target.hash },
+    });
   },
 });
 

@@ -100,7 +100,12 @@ export function MigrationPanel(props: { id: string; versions: string[]; current:
         <button type="button" disabled={busy} onClick={() => void run('dry')}>
           {pick({ zh: '试运行', en: 'Dry run' })}
         </button>
-        <button type="button" className="primary" disabled={busy || !moving} onClick={() => void run('start')}>
+        <button
+          type="button"
+          className="primary"
+          disabled={busy || !moving}
+          onClick={() => void run('start')}
+        >
           {pick({ zh: `迁移 ${moving} 个实例`, en: `Migrate ${moving} instance${moving === 1 ? '' : 's'}` })}
         </button>
       </div>
@@ -138,7 +143,11 @@ export function MigrationPanel(props: { id: string; versions: string[]; current:
         </div>
       )}
       {job && (
-        <div className="bulk-job" data-testid="migration-job" data-finished={job.finishedAt ? 'true' : 'false'}>
+        <div
+          className="bulk-job"
+          data-testid="migration-job"
+          data-finished={job.finishedAt ? 'true' : 'false'}
+        >
           <progress max={job.total} value={job.done} />{' '}
           <span role="status">
             {pick({
