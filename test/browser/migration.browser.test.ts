@@ -24,7 +24,10 @@ let stack: Stack;
 const ids: Record<string, string> = {};
 
 beforeAll(async () => {
-  stack = await startStack({ definitions: loadDeployedDefinitions([path.join(FIXTURES, 'v1')]), users: [ADMIN] });
+  stack = await startStack({
+    definitions: loadDeployedDefinitions([path.join(FIXTURES, 'v1')]),
+    users: [ADMIN],
+  });
   const def = stack.definitions.get('migration_intake')!;
   const scenes: [string, string[]][] = [
     ['draft', []],
@@ -38,7 +41,8 @@ beforeAll(async () => {
       starter: staff,
       taskQueue: stack.taskQueue,
     });
-    for (const type of events) await sendEvent(stack.client, id, { type, actor: type === 'SUBMIT' ? staff : qm });
+    for (const type of events)
+      await sendEvent(stack.client, id, { type, actor: type === 'SUBMIT' ? staff : qm });
     ids[name] = id;
   }
   await deployDefinitionText(
