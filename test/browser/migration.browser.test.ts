@@ -84,8 +84,13 @@ describe('migration in the browser', () => {
     expect(await textOf(row('on_hold'))).toContain('UNMAPPED_STATE');
     expect(await textOf(row('escalated'))).toContain('NOT_COVERED');
     await shotBoth(page, 'migration-dry-run', (lang) =>
-      panel.getByRole('button', { name: lang === 'zh' ? '试运行' : 'Dry run' }).waitFor(),
+      page.getByRole('button', { name: lang === 'zh' ? '试运行' : 'Dry run' }).waitFor(),
     );
+    // Dry-run again in English (a language switch may have reloaded the page), then migrate.
+    await dry.click();
+    await expect
+      .poll(() => textOf(panel.getByTestId('migration-dry-run').getByRole('status')))
+      .toContain('2 move');
 
     await panel.getByRole('button', { name: 'Migrate 2 instances' }).click();
     const job = panel.getByTestId('migration-job');
