@@ -12,6 +12,8 @@ import { randomUUID } from 'node:crypto';
 /** The bulk acts. */
 export const BULK_ACTIONS = ['reassign', 'remind'] as const;
 export type BulkAction = (typeof BULK_ACTIONS)[number];
+/** What a job does: a stalled-view act, or a migration of instances (`migration/`). */
+export type BulkJobKind = BulkAction | 'migrate';
 
 /** The outcome for one instance. */
 export interface BulkResult {
@@ -27,7 +29,7 @@ export interface BulkResult {
 export interface BulkJob {
   id: string;
   owner: string;
-  action: BulkAction;
+  action: BulkJobKind;
   total: number;
   done: number;
   ok: number;
@@ -61,7 +63,7 @@ export class BulkJobs {
    */
   start(
     owner: string,
-    action: BulkAction,
+    action: BulkJobKind,
     targets: readonly string[],
     act: (workflowId: string) => Promise<BulkResult>,
     onFinished?: (job: BulkJob) => Promise<void>,

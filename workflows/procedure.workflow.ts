@@ -50,6 +50,7 @@ import {
 import { assigneeAttribute, installAssignment, installReminder } from './assignment.ts';
 import { installCalls } from './call.ts';
 import { assigneesOf, tasksOf, withoutStaleAssignees } from './core/assignment.ts';
+import { installMigration } from './migration.ts';
 import {
   FAILURE_TYPES,
   eventUpdate,
@@ -100,7 +101,8 @@ const TRUSTED_ACTOR_KEYS: readonly string[] =
 const DEFAULT_UPDATES_PER_RUN = 1000;
 
 export async function procedure(input: ProcedureInput): Promise<ProcedureSnapshot> {
-  const { ir } = input;
+  // The definition, its hash and compiled form: pinned, changed only by a migration (migration.ts).
+  let { ir, hash } = input;
   let proc: CompiledProcedure;
   try {
     if (!input.carried && hashProcedure(ir) !== input.hash)
@@ -138,7 +140,7 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
       workflowId,
       procedure: ir.id,
       version: ir.version,
-      hash: input.hash,
+      hash,
       record: s.record,
       effects: s.effects,
     };
@@ -239,7 +241,7 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
     const snap: ProcedureSnapshot = {
       procedure: ir.id,
       version: ir.version,
-      hash: input.hash,
+      hash,
       title: ir.title,
       state: state.value,
       leaves: view.leaves,
@@ -295,7 +297,9 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
   // The `assign` update (workflows/assignment.ts): an assignment is a `$assign` record in the log.
   // `remind` likewise, a `$remind` record whose effects notify the awaited roles.
   const assignmentHooks = {
-    proc,
+    get proc() {
+      return proc;
+    },
     workflowId,
     state: () => state,
     record: (next: InstanceState, record: TransitionRecord, effects: Step['effects'] = []) => {
@@ -309,9 +313,33 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
   };
   installAssignment(assignmentHooks);
   installReminder(assignmentHooks);
+  installMigration({
+    current: () => ({ ir, hash, state }),
+    switchTo: (next, record) => {
+      ({ ir, hash, proc } = next);
+      state = withoutStaleAssignees(proc, next.state);
+      log.push(record);
+      pending.push(commitOf({ state, record, effects: [] }));
+      updatesThisRun++;
+      syncSearchAttributes();
+      armTimers();
+    },
+    authenticate: (assertion, now) => authenticator(assertion, now),
+  });
 
   // Called procedures (workflows/call.ts): child workflows while a calling state is active.
-  const calls = installCalls({ proc, workflowId, state: () => state, accept }, input.carried?.calls);
+  const calls = installCalls(
+    {
+      // A getter: a migration (installMigration) may switch the definition.
+      get proc() {
+        return proc;
+      },
+      workflowId,
+      state: () => state,
+      accept,
+    },
+    input.carried?.calls,
+  );
   syncSearchAttributes();
   armTimers();
   calls.sync();
@@ -340,6 +368,8 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
       if (pending.length > 0) continue;
       return await continueAsNew<typeof procedure>({
         ...input,
+        ir,
+        hash,
         carried: {
           state,
           log,

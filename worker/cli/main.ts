@@ -43,6 +43,10 @@ Usage:
                                                  the assessor's evidence pack: a PDF report and a zip (audit
                                                  chain segment, signed checkpoint, proofs, logs, manifest)
   custodia evidence verify DIR                   re-check a pack offline; exit 1 naming the first failure
+  custodia migrate <procedure> [--to VERSION] --dry-run [--json] | --as USER
+                                                 classify the running instances for a move to a deployed
+                                                 version (default the highest); with --as (an admin) move
+                                                 those that can, each audited
   custodia serve                                 the HTTP API alone (CUSTODIA_HTTP_PORT, default 8080), for
                                                  API and workers in separate processes (use DATABASE_URL)
 
@@ -81,6 +85,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./audit.ts')).auditCommand(rest);
     case 'evidence':
       return (await import('./evidence.ts')).evidenceCommand(rest);
+    case 'migrate':
+      return (await import('./migrate.ts')).migrateCommand(rest);
     case 'serve':
       // Checked here, so the API's module needs nothing from the CLI's.
       if (rest.length)

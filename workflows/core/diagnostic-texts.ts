@@ -79,4 +79,8 @@ export const DIAGNOSTIC_TEXT: Record<DiagnosticCode, { zh: string; en: string }>
     en: 'A field of the call’s output is not of the receiving field’s type',
   },
   YAML_ALIAS_BUDGET: { zh: 'YAML 别名展开过大', en: 'YAML aliases expand too far' },
+  PROC_BAD_MIGRATION: {
+    zh: '迁移映射的目标状态无效',
+    en: 'The migration maps to a state instances cannot be moved to',
+  },
 };

@@ -60,7 +60,9 @@ export type DiagnosticCode =
   /** A call's `output` maps a callee field into a field of another type (or narrower values). */
   | 'PROC_CALL_OUTPUT_TYPE'
   /** YAML aliases expand beyond the budget (an alias bomb): refused before loading. */
-  | 'YAML_ALIAS_BUDGET';
+  | 'YAML_ALIAS_BUDGET'
+  /** A `migrate:` entry maps a state to one running instances cannot be moved to (a final state). */
+  | 'PROC_BAD_MIGRATION';
 
 export type Severity = 'error' | 'warning';
 

@@ -261,6 +261,11 @@ export interface ProcedureIR {
   invariants: InvariantIR[];
   /** The registers its `record` actions write, declared (absent: records are free-form). */
   records?: Record<string, RegisterIR>;
+  /**
+   * Where running instances of an older version go when migrated to this one (`migration.ts`):
+   * old leaf state path → state path of this version. Leaves not named keep their path.
+   */
+  migrate?: Record<string, string>;
 }
 
 /** The type of a register field's values (`date`: YYYY-MM-DD, `datetime`: ISO-8601, `list`: an array). */

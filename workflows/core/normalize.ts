@@ -102,6 +102,7 @@ export interface RawProcedure {
   duties?: Array<{ event: string; distinct_from: string[]; message?: Text }>;
   invariants?: Array<Dict<unknown> & { id: string; kind: InvariantIR['kind'] }>;
   records?: Dict<Omit<RegisterIR, 'correctors'> & { correctors?: string[] }>;
+  migrate?: Dict<string>;
 }
 
 /**
@@ -149,6 +150,7 @@ export function normalizeProcedure(raw: RawProcedure, unknownActions: UnknownAct
     ir.records = Object.fromEntries(
       Object.entries(raw.records).map(([name, r]) => [name, { ...r, correctors: r.correctors ?? [] }]),
     );
+  if (raw.migrate !== undefined) ir.migrate = raw.migrate;
   return ir;
 }
 

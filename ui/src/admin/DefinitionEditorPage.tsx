@@ -14,6 +14,7 @@ import { DeployControls } from './Deploy.tsx';
 import { SingleAdminBanner, useSingleAdminDeploy } from './DeployMode.tsx';
 import { DiagnosticList } from './DiagnosticList.tsx';
 import { DiffView } from './DiffView.tsx';
+import { MigrationPanel } from '../features/migration/MigrationPanel.tsx';
 import { Simulator, type SimulationView } from './Simulator.tsx';
 import type { DefinitionDetail, ServerValidation } from './types.ts';
 import { useVerification, VerificationPanel } from './Verification.tsx';
@@ -301,6 +302,13 @@ export function DefinitionEditorPage(props: { id?: string; navigate: (path: stri
           <h2>{pick({ zh: '已部署版本', en: 'Deployed versions' })}</h2>
           <VersionTable versions={detail.versions} />
         </section>
+      )}
+      {detail && detail.versions.length > 0 && (
+        <MigrationPanel
+          id={detail.id}
+          current={detail.version}
+          versions={[...new Set(detail.versions.map((v) => v.version))]}
+        />
       )}
     </section>
   );

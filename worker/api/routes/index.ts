@@ -13,6 +13,7 @@ import { healthRoutes } from './health.route.ts';
 import { inboxRoutes } from './inbox.route.ts';
 import { instanceRoutes } from './instances.route.ts';
 import { metaRoutes } from './meta.route.ts';
+import { migrationRoutes } from './migrations.route.ts';
 import { notificationRoutes } from './notifications.route.ts';
 import { oidcRoutes } from './oidc.route.ts';
 import { recordRoutes } from './records.route.ts';
@@ -24,6 +25,7 @@ export const API_ROUTES: readonly Route[] = [
   ...sessionRoutes,
   ...oidcRoutes,
   ...definitionRoutes,
+  ...migrationRoutes,
   ...instanceRoutes,
   ...actorRoutes,
   ...inboxRoutes,

@@ -26,7 +26,7 @@ type Values = readonly string[] | null;
 /** Abstract context; a field missing here is absent. */
 export type AbsCtx = Readonly<Record<string, Values>>;
 
-function canon(v: Json): string {
+export function canon(v: Json): string {
   if (Array.isArray(v)) return `[${v.map(canon).join(',')}]`;
   if (v && typeof v === 'object')
     return `{${Object.keys(v)

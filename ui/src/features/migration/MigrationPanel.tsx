@@ -1,0 +1,180 @@
+/**
+ * Migration of running instances, from the definition's page (admins): pick a deployed version,
+ * dry-run (every running instance classified: moves, needs a mapping, cannot move, with the
+ * reason), then migrate those that move — the batch runs on the server
+ * (`POST /api/definitions/{id}/migrations`); this panel polls its progress and shows the result
+ * per instance.
+ */
+import { useEffect, useState } from 'react';
+import type { MigrationClass, MigrationPlan } from '../../../../workflows/core/migration.ts';
+import { api, asApiError, type ApiError } from '../../api.ts';
+import { ErrorBox } from '../../components/common.tsx';
+import { useI18n } from '../../i18n.tsx';
+import '../assignment/assignment.css';
+
+interface DryRun {
+  to: { version: string; hash: string };
+  proof: { exhaustive: boolean; explored: number };
+  total: number;
+  counts: Record<MigrationClass, number>;
+  instances: { workflowId: string; fromVersion: string; seq: number; plan: MigrationPlan }[];
+}
+
+interface Job {
+  id: string;
+  total: number;
+  done: number;
+  ok: number;
+  refused: number;
+  finishedAt?: string;
+  results: { workflowId: string; ok: boolean; code?: string; message?: string; detail?: string }[];
+}
+
+const CLASS_TEXT: Record<MigrationClass, { zh: string; en: string }> = {
+  moves: { zh: '可迁移', en: 'Moves' },
+  needs_mapping: { zh: '需要映射', en: 'Needs mapping' },
+  cannot_move: { zh: '不能迁移', en: 'Cannot move' },
+};
+
+export function MigrationPanel(props: { id: string; versions: string[]; current: string }) {
+  const { pick, lang } = useI18n();
+  const [to, setTo] = useState(props.current);
+  const [dry, setDry] = useState<DryRun | undefined>();
+  const [job, setJob] = useState<Job | undefined>();
+  const [error, setError] = useState<ApiError | undefined>();
+  const [busy, setBusy] = useState(false);
+  const base = `/api/definitions/${encodeURIComponent(props.id)}/migrations`;
+  useEffect(() => setDry(undefined), [to]);
+
+  const run = async (what: 'dry' | 'start'): Promise<void> => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      if (what === 'dry') setDry(await api<DryRun>('POST', `${base}/dry-run`, { to }));
+      else {
+        const ids = dry?.instances.filter((i) => i.plan.class === 'moves').map((i) => i.workflowId) ?? [];
+        const started = await api<{ jobId: string; total: number }>('POST', base, { to, workflowIds: ids });
+        setJob({ id: started.jobId, total: started.total, done: 0, ok: 0, refused: 0, results: [] });
+        setDry(undefined);
+      }
+    } catch (err) {
+      setError(asApiError(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  useEffect(() => {
+    if (!job || job.finishedAt) return;
+    const t = window.setTimeout(() => {
+      api<Job>('GET', `${base}/${job.id}`).then(setJob, (err: unknown) => setError(asApiError(err)));
+    }, 500);
+    return () => window.clearTimeout(t);
+  }, [job, base]);
+
+  const reason = (p: MigrationPlan): string =>
+    p.class === 'moves'
+      ? `${p.from.join(', ')} → ${p.to.join(', ')}${p.added.length ? ` (+${p.added.join(', ')})` : ''}${p.dropped.length ? ` (−${p.dropped.join(', ')})` : ''}`
+      : `${p.code ?? ''}: ${(lang === 'zh' ? p.zh : p.message) ?? ''}`;
+  const moving = dry?.counts.moves ?? 0;
+  return (
+    <section className="card migration-panel" aria-labelledby="migration">
+      <h2 id="migration">{pick({ zh: '迁移运行中的实例', en: 'Migrate running instances' })}</h2>
+      <p className="muted">
+        {pick({
+          zh: '试运行对每个运行中的实例分类；迁移只移动可迁移的实例，在两次转换之间进行，并且只移入新版本证明覆盖的配置。每次迁移都记入审计链。',
+          en: 'The dry run classifies every running instance; migrating moves only those that can move, between two transitions, and only into configurations the new version’s proof covers. Every move is in the audit chain.',
+        })}
+      </p>
+      <div className="bulk-controls">
+        <label>
+          {pick({ zh: '目标版本', en: 'To version' })}{' '}
+          <select value={to} onChange={(e) => setTo(e.target.value)} data-testid="migration-version">
+            {props.versions.map((v) => (
+              <option key={v} value={v}>
+                {v}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button type="button" disabled={busy} onClick={() => void run('dry')}>
+          {pick({ zh: '试运行', en: 'Dry run' })}
+        </button>
+        <button
+          type="button"
+          className="primary"
+          disabled={busy || !moving}
+          onClick={() => void run('start')}
+        >
+          {pick({ zh: `迁移 ${moving} 个实例`, en: `Migrate ${moving} instance${moving === 1 ? '' : 's'}` })}
+        </button>
+      </div>
+      {error && <ErrorBox error={error} />}
+      {dry && (
+        <div data-testid="migration-dry-run">
+          <p role="status">
+            {pick({
+              zh: `${dry.total} 个运行中：可迁移 ${dry.counts.moves}，需要映射 ${dry.counts.needs_mapping}，不能迁移 ${dry.counts.cannot_move}（新版本证明：${dry.proof.explored} 个配置${dry.proof.exhaustive ? '' : '，未穷尽'}）`,
+              en: `${dry.total} running: ${dry.counts.moves} move, ${dry.counts.needs_mapping} need a mapping, ${dry.counts.cannot_move} cannot move (the new proof: ${dry.proof.explored} configurations${dry.proof.exhaustive ? '' : ', not exhaustive'})`,
+            })}
+          </p>
+          <div className="table-wrap">
+            <table className="grid" aria-label={pick({ zh: '每个实例的分类', en: 'Class per instance' })}>
+              <thead>
+                <tr>
+                  <th>{pick({ zh: '实例', en: 'Instance' })}</th>
+                  <th>{pick({ zh: '当前版本', en: 'Runs' })}</th>
+                  <th>{pick({ zh: '分类', en: 'Class' })}</th>
+                  <th>{pick({ zh: '计划或原因', en: 'Plan or reason' })}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {dry.instances.slice(0, 500).map((i) => (
+                  <tr key={i.workflowId} data-workflow-id={i.workflowId} data-class={i.plan.class}>
+                    <td className="mono">{i.workflowId}</td>
+                    <td>{i.fromVersion}</td>
+                    <td>{pick(CLASS_TEXT[i.plan.class])}</td>
+                    <td>{reason(i.plan)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </div>
+      )}
+      {job && (
+        <div
+          className="bulk-job"
+          data-testid="migration-job"
+          data-finished={job.finishedAt ? 'true' : 'false'}
+        >
+          <progress max={job.total} value={job.done} />{' '}
+          <span role="status">
+            {pick({
+              zh: `${job.done}/${job.total} 已处理：已迁移 ${job.ok}，未迁移 ${job.refused}${job.finishedAt ? '（完成）' : ''}`,
+              en: `${job.done}/${job.total} done: ${job.ok} moved, ${job.refused} not moved${job.finishedAt ? ' (finished)' : ''}`,
+            })}
+          </span>
+          {job.finishedAt && (
+            <div className="table-wrap">
+              <table className="grid" aria-label={pick({ zh: '每个实例的结果', en: 'Result per instance' })}>
+                <tbody>
+                  {job.results.map((r) => (
+                    <tr
+                      key={r.workflowId}
+                      data-workflow-id={r.workflowId}
+                      className={r.ok ? 'bulk-result-ok' : 'bulk-result-refused'}
+                    >
+                      <td className="mono">{r.workflowId}</td>
+                      <td>{r.ok ? (r.detail ?? '') : `${r.code ?? ''}: ${r.message ?? ''}`}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </div>
+      )}
+    </section>
+  );
+}

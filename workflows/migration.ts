@@ -1,0 +1,90 @@
+/**
+ * The `migrate` update of the `procedure` workflow (rule in `core/migration-step.ts`), kept out of
+ * the workflow file: the workflow installs it with {@link installMigration}.
+ *
+ * It runs at a safe point by construction: update handlers are synchronous, so it runs between
+ * two transitions, never inside one; the new version arrives as data pinned by its hash (never
+ * "latest"), the validator refuses anything it would not do (nothing enters history), and the
+ * handler — which also runs on replay — recomputes the same step from the same history. The
+ * `$migrate` record is committed like any transition (audit chain: old → new version, the
+ * mapping, fields added and dropped). Histories recorded before migrations existed have no
+ * `migrate` update; the handler marks its first use with `patched('migration')`.
+ */
+import { ApplicationFailure, defineUpdate, patched, setHandler } from '@temporalio/workflow';
+import { compileProcedure, type CompiledProcedure } from './core/compile.ts';
+import type { Actor, ProcedureIR } from './core/ir.ts';
+import {
+  resolveMigration,
+  type CurrentVersion,
+  type MigrateInput,
+  type MigrateResult,
+  type MigrationRefused,
+} from './core/migration-step.ts';
+import type { Rejection } from './core/rejections.ts';
+import type { InstanceState, TransitionRecord } from './core/runtime.ts';
+
+export type { MigrateInput, MigrateResult } from './core/migration-step.ts';
+
+/** Patch id of migration (marks histories that have one). */
+export const PATCH_MIGRATION = 'migration';
+
+/** Failure type of a refused migration; details `[MigrationRefusal code, Chinese message, plan?]`. */
+export const MIGRATION_REFUSED = 'MigrationRefused';
+
+/** Move a running instance to another version of its procedure (admins; `core/migration-step.ts`). */
+export const migrateUpdate = defineUpdate<MigrateResult, [MigrateInput]>('migrate');
+
+export interface MigrationHooks {
+  /** The version and state the instance runs now. */
+  current(): CurrentVersion;
+  /** Take the new version, its compiled form and state, and the `$migrate` record. */
+  switchTo(
+    next: { ir: ProcedureIR; hash: string; proc: CompiledProcedure; state: InstanceState },
+    record: TransitionRecord,
+  ): void;
+  /** The assertion check of the `event` update, for an actor and its assertion. */
+  authenticate(assertion: unknown, now: number): (actor: Actor) => Rejection | undefined;
+}
+
+const refusal = (r: MigrationRefused): ApplicationFailure =>
+  ApplicationFailure.nonRetryable(r.message, MIGRATION_REFUSED, r.code, r.zh, r.plan ?? null);
+
+/** Register the `migrate` update handler and its validator. */
+export function installMigration(h: MigrationHooks): void {
+  // The last version compiled, by hash: the validator's work is the handler's (same workflow task).
+  let compiled: { hash: string; proc: CompiledProcedure } | undefined;
+  const compile = (ir: ProcedureIR, hash: string): CompiledProcedure => {
+    if (compiled?.hash !== hash) compiled = { hash, proc: compileProcedure(ir) };
+    return compiled.proc;
+  };
+  setHandler(
+    migrateUpdate,
+    (input: MigrateInput): MigrateResult => {
+      patched(PATCH_MIGRATION);
+      const now = Date.now();
+      const current = h.current();
+      const out = resolveMigration(current, input, (ir) => compile(ir, input.hash), now);
+      if ('refused' in out) throw refusal(out.refused);
+      h.switchTo({ ir: input.ir, hash: input.hash, proc: out.proc, state: out.step.state }, out.step.record);
+      return {
+        from: { version: current.ir.version, hash: current.hash },
+        to: { version: input.ir.version, hash: input.hash },
+        plan: out.step.plan,
+        seq: out.step.record.seq,
+      };
+    },
+    {
+      validator: (input: MigrateInput): void => {
+        const now = Date.now();
+        const out = resolveMigration(
+          h.current(),
+          input,
+          (ir) => compile(ir, (input as Partial<MigrateInput>).hash ?? ''),
+          now,
+          (actor) => h.authenticate(input.assertion, now)(actor),
+        );
+        if ('refused' in out) throw refusal(out.refused);
+      },
+    },
+  );
+}
