@@ -41,6 +41,8 @@ const local = proxyLocalActivities<ProcedureActivities>({
 });
 
 /** Commit one transition: a local activity under the patch, the regular activity on older histories. */
-export function commitTransition(commit: TransitionCommit): ReturnType<ProcedureActivities['commitTransition']> {
+export function commitTransition(
+  commit: TransitionCommit,
+): ReturnType<ProcedureActivities['commitTransition']> {
   return patched(PATCH_LOCAL_AUDIT) ? local.commitTransition(commit) : remote.commitTransition(commit);
 }
