@@ -70,7 +70,6 @@ import {
   CustodiaVersion,
 } from './search-attributes.ts';
 
-
 /** Patch: upsert only the search attributes that changed (histories recorded before it replay). */
 const PATCH_UPSERT_CHANGED_ONLY = 'upsert-changed-search-attributes-only';
 

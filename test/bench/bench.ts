@@ -1,8 +1,10 @@
 /**
  * `npm run bench` — the generic interpreter (`procedure` running bench-review.yaml) against the
- * same procedure hand-written as a plain Temporal workflow (baseline.workflow.ts) and against the
- * architecture's limit, an update that does nothing else (raw.workflow.ts), on one server and one
- * worker, in the same run.
+ * same procedure hand-written as a plain Temporal workflow (baseline.workflow.ts), against the
+ * architecture's limit, an update that does nothing else (raw.workflow.ts), and against itself
+ * before the `local-audit` patch (audit-commit.activity.ts bundled in place of
+ * workflows/audit-commit.ts, on a second task queue), on one server and one worker process, in
+ * the same run.
  *
  *   npm run bench -- [--instances 100] [--transitions 20] [--rounds 2] [--warmup 5]
  *                    [--paced-rate 20] [--paced-transitions 4] [--out FILE|-]
@@ -767,6 +769,10 @@ async function main(): Promise<void> {
       log('');
       log(`Written: ${path.relative(REPO_ROOT, opts.out) || opts.out}`);
     }
+  } catch (err) {
+    // Printed before the shutdown below: a pending client retry can crash the process after it.
+    console.error('benchmark failed:', err);
+    throw err;
   } finally {
     clearInterval(rssSampler);
     worker.shutdown();
