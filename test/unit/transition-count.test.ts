@@ -15,7 +15,7 @@ import type { TransitionCommit } from '../../workflows/api.ts';
 let store: RecordsStore;
 beforeAll(async () => {
   store = await openEmbeddedStore(null);
-});
+}, 60_000); // PGlite's first start: seconds, more on a loaded machine
 afterAll(async () => {
   await store?.close();
 });
