@@ -10,6 +10,7 @@ import { parseClauses, type Clause } from '../workflows/core/clauses.ts';
 import type { Diagnostic } from '../workflows/core/diagnostics.ts';
 import { assessDrafts, type LoadedDefinition } from './drafts.ts';
 import { cachedVerify } from './proof-cache.ts';
+import { cachedValidate } from './validation-cache.ts';
 
 export { checkStartTargets, invariantDiagnostics, type LoadedDefinition } from './drafts.ts';
 
@@ -61,6 +62,7 @@ export function loadDefinitions(
   const set = assessDrafts(drafts, new Map(), {
     prove: opts.verify ?? true,
     verify: (ir) => cachedVerify(ir),
+    validate: (yaml, file) => cachedValidate(yaml, file),
   });
   return { definitions: set.definitions, diagnostics: set.diagnostics, files };
 }

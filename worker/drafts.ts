@@ -22,7 +22,7 @@ import { hashProcedure } from '../workflows/core/hash.ts';
 import type { Diagnostic } from '../workflows/core/diagnostics.ts';
 import type { ProcedureIR } from '../workflows/core/ir.ts';
 import type { PositionIndex } from '../workflows/core/positions.ts';
-import { validateProcedureText } from '../workflows/core/validate.ts';
+import { validateProcedureText, type ValidationResult } from '../workflows/core/validate.ts';
 import {
   eventlessLoopDiagnostics,
   verifyProcedure,
@@ -58,6 +58,8 @@ export interface AssessOptions {
   onStep?: (step: DraftStep) => void;
   /** How to prove (default `verifyProcedure`; the CLI and the worker remember proofs: `proof-cache.ts`). */
   verify?: (ir: ProcedureIR) => VerifyResult;
+  /** How to load and check (default `validateProcedureText`; files are remembered: `validation-cache.ts`). */
+  validate?: (yaml: string, file: string) => ValidationResult;
 }
 
 /** The pipeline's steps. */
@@ -187,7 +189,7 @@ export function assessDrafts(
   const byId = new Map<string, DraftAssessment>();
   opts.onStep?.('load');
   const out = drafts.map((draft) => {
-    const assessment = loadDraft(draft, byId);
+    const assessment = loadDraft(draft, byId, opts.validate);
     diagnostics.push(...assessment.diagnostics);
     return assessment;
   });
@@ -218,8 +220,12 @@ function shouldProve(opts: AssessOptions, id: string): boolean {
 }
 
 /** Step 1: load and check; a second draft with an id already seen is refused. */
-function loadDraft(draft: Draft, byId: Map<string, DraftAssessment>): DraftAssessment {
-  const result = validateProcedureText(draft.yaml, draft.file);
+function loadDraft(
+  draft: Draft,
+  byId: Map<string, DraftAssessment>,
+  validate: (yaml: string, file: string) => ValidationResult = validateProcedureText,
+): DraftAssessment {
+  const result = validate(draft.yaml, draft.file);
   const assessment: DraftAssessment = {
     valid: false,
     file: draft.file,

@@ -13,6 +13,7 @@ import { trustedActorKeys } from './actor-keys.ts';
 import type { LoadedDefinition } from './definitions.ts';
 import type { RecordsStore } from './records/store.ts';
 import { maxCachedWorkflows } from './settings.ts';
+import { cachedBundle } from './workflow-bundle-cache.ts';
 
 /** The workflow entry point bundled into the sandbox. */
 export const WORKFLOWS_PATH = path.resolve(fileURLToPath(new URL('../workflows/index.ts', import.meta.url)));
@@ -44,15 +45,18 @@ export function workflowBundle(actorKeys: readonly string[] = trustedActorKeys()
   const keys = actorKeys.join(',');
   let bundle = cachedBundles.get(keys);
   if (!bundle) {
-    bundle = bundleWorkflowCode({
-      workflowsPath: WORKFLOWS_PATH,
-      logger: quietBundlerLogger,
-      preloadModules: PRELOADED_MODULES,
-      webpackConfigHook: (config) => ({
-        ...config,
-        plugins: [...(config.plugins ?? []), actorKeysPlugin(actorKeys)],
+    // Remembered on disk while the sources are unchanged (workflow-bundle-cache.ts).
+    bundle = cachedBundle(keys, () =>
+      bundleWorkflowCode({
+        workflowsPath: WORKFLOWS_PATH,
+        logger: quietBundlerLogger,
+        preloadModules: PRELOADED_MODULES,
+        webpackConfigHook: (config) => ({
+          ...config,
+          plugins: [...(config.plugins ?? []), actorKeysPlugin(actorKeys)],
+        }),
       }),
-    });
+    );
     cachedBundles.set(keys, bundle);
   }
   return bundle;

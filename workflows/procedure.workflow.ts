@@ -21,7 +21,6 @@ import {
   continueAsNew,
   isCancellation,
   patched,
-  proxyActivities,
   setHandler,
   sleep,
   upsertSearchAttributes,
@@ -47,6 +46,7 @@ import {
   type Step,
   type TransitionRecord,
 } from './core/runtime.ts';
+import { commitTransition } from './audit-commit.ts';
 import { assigneeAttribute, installAssignment, installReminder } from './assignment.ts';
 import { installCalls } from './call.ts';
 import { assigneesOf, tasksOf, withoutStaleAssignees } from './core/assignment.ts';
@@ -57,7 +57,6 @@ import {
   snapshotQuery,
   type ChildLink,
   type EventResult,
-  type ProcedureActivities,
   type ProcedureInput,
   type ProcedureSnapshot,
   type SignedEventInput,
@@ -72,14 +71,6 @@ import {
   CustodiaStateSince,
   CustodiaVersion,
 } from './search-attributes.ts';
-
-const { commitTransition } = proxyActivities<ProcedureActivities>({
-  // One DB transaction (+ maybe a workflow start): a lost worker's attempt is retried after 10 s.
-  startToCloseTimeout: '10 seconds',
-  // Every failure of commitTransition is worth retrying: its only typed one, ProcedureNotDeployed,
-  // heals when the procedure is deployed.
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
-});
 
 /** Patch: upsert only the search attributes that changed (histories recorded before it replay). */
 const PATCH_UPSERT_CHANGED_ONLY = 'upsert-changed-search-attributes-only';

@@ -1,8 +1,10 @@
 /**
  * `npm run bench` — the generic interpreter (`procedure` running bench-review.yaml) against the
- * same procedure hand-written as a plain Temporal workflow (baseline.workflow.ts) and against the
- * architecture's limit, an update that does nothing else (raw.workflow.ts), on one server and one
- * worker, in the same run.
+ * same procedure hand-written as a plain Temporal workflow (baseline.workflow.ts), against the
+ * architecture's limit, an update that does nothing else (raw.workflow.ts), and against itself
+ * before the `local-audit` patch (audit-commit.activity.ts bundled in place of
+ * workflows/audit-commit.ts, on a second task queue), on one server and one worker process, in
+ * the same run.
  *
  *   npm run bench -- [--instances 100] [--transitions 20] [--rounds 2] [--warmup 5]
  *                    [--paced-rate 20] [--paced-transitions 4] [--out FILE|-]
@@ -35,6 +37,7 @@ import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { setTimeout as delay } from 'node:timers/promises';
 import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import type { Compiler } from 'webpack';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { loadConfig, connectClient, connectionOptions, REPO_ROOT } from '../../worker/config.ts';
@@ -57,8 +60,15 @@ const DEFINITION_FILE = path.join(HERE, 'bench-review.yaml');
 const WORKFLOWS_FILE = path.join(HERE, 'workflows.ts');
 const DEFAULT_OUT = path.join(HERE, 'results', 'latest.json');
 
-type Kind = 'raw' | 'baseline' | 'interpreter';
-const KINDS: readonly Kind[] = ['raw', 'baseline', 'interpreter'];
+/**
+ * `activity`: the interpreter as it was before the `local-audit` patch (the audit write a regular
+ * activity: test/bench/audit-commit.activity.ts bundled in place of workflows/audit-commit.ts),
+ * on a task queue of its own in the same worker process — the "before" of the same run.
+ */
+type Kind = 'raw' | 'baseline' | 'activity' | 'interpreter';
+const KINDS: readonly Kind[] = ['raw', 'baseline', 'activity', 'interpreter'];
+const AUDIT_COMMIT_FILE = path.join(HERE, '../../workflows/audit-commit.ts');
+const AUDIT_ACTIVITY_FILE = path.join(HERE, 'audit-commit.activity.ts');
 
 const TARGETS = { timeRatio: 1.2, p99Ms: 50, p99Instances: 100, rawLatency: 1.5, rawThroughput: 0.6 };
 
@@ -127,6 +137,8 @@ function eventAt(k: number, m: number): { event: EventInput; expect: string } {
 interface Env {
   client: Client;
   taskQueue: string;
+  /** The task queue of the interpreter before `local-audit` (kind `activity`). */
+  activityQueue: string;
   def: LoadedDefinition;
   server: DevServer | null;
 }
@@ -170,11 +182,11 @@ async function startInstance(env: Env, kind: Kind, workflowId: string): Promise<
   const context = { client: 'ACME Testing Ltd' };
   if (kind === 'raw') {
     await env.client.workflow.start(RAW_WORKFLOW_TYPE, { taskQueue: env.taskQueue, workflowId, args: [] });
-  } else if (kind === 'interpreter') {
+  } else if (kind === 'interpreter' || kind === 'activity') {
     await startProcedure(env.client, env.def, {
       context,
       starter: STARTER,
-      taskQueue: env.taskQueue,
+      taskQueue: kind === 'activity' ? env.activityQueue : env.taskQueue,
       workflowId,
     });
   } else {
@@ -385,15 +397,31 @@ async function main(): Promise<void> {
   const connection = await NativeConnection.connect(connectionOptions(config, address));
   const taskQueue = `custodia-bench-${randomUUID().slice(0, 8)}`;
   const noop = (): void => {};
-  const bundle = await bundleWorkflowCode({
-    workflowsPath: WORKFLOWS_FILE,
-    logger: { trace: noop, debug: noop, info: noop, log: noop, warn: noop, error: (m) => console.error(m) },
-    preloadModules: PRELOADED_MODULES,
-    webpackConfigHook: (c) => ({
-      ...c,
-      plugins: [...(c.plugins ?? []), actorKeysPlugin([SIGNER.publicKey])],
-    }),
-  });
+  const bundleOf = (auditAsActivity: boolean) =>
+    bundleWorkflowCode({
+      workflowsPath: WORKFLOWS_FILE,
+      logger: { trace: noop, debug: noop, info: noop, log: noop, warn: noop, error: (m) => console.error(m) },
+      preloadModules: PRELOADED_MODULES,
+      webpackConfigHook: (c) => ({
+        ...c,
+        plugins: [
+          ...(c.plugins ?? []),
+          actorKeysPlugin([SIGNER.publicKey]),
+          ...(auditAsActivity ? [auditActivityPlugin] : []),
+        ],
+      }),
+    });
+  /** Bundles test/bench/audit-commit.activity.ts wherever workflows/audit-commit.ts is imported. */
+  const auditActivityPlugin = {
+    apply(compiler: Compiler) {
+      new compiler.webpack.NormalModuleReplacementPlugin(/audit-commit\.ts$/, (resource) => {
+        if (path.resolve(resource.context ?? '', resource.request ?? '') === AUDIT_COMMIT_FILE)
+          resource.request = AUDIT_ACTIVITY_FILE;
+      }).apply(compiler);
+    },
+  };
+  const bundle = await bundleOf(false);
+  const activityBundle = await bundleOf(true);
   const baselineActivities: BaselineActivities = {
     recordTransition: (commit: TransitionCommit) => store.commit(commit, []),
   };
@@ -407,8 +435,21 @@ async function main(): Promise<void> {
       ...baselineActivities,
     },
   });
-  const running = worker.run();
-  const env: Env = { client, taskQueue, def, server };
+  const activityQueue = `${taskQueue}-activity`;
+  const activityWorker = await Worker.create({
+    connection,
+    namespace: config.namespace,
+    taskQueue: activityQueue,
+    workflowBundle: activityBundle,
+    activities: createProcedureActivities({
+      store,
+      client,
+      taskQueue: activityQueue,
+      definition: (id) => definitions.get(id),
+    }),
+  });
+  const running = Promise.all([worker.run(), activityWorker.run()]);
+  const env: Env = { client, taskQueue, activityQueue, def, server };
   const rssSampler = setInterval(sampleRss, 250);
   const rssIdleMb = process.memoryUsage().rss / 2 ** 20;
 
@@ -440,8 +481,13 @@ async function main(): Promise<void> {
         describe(`warm-up ${kind}`, warm[kind]);
       }
 
-    const results: Record<Kind, PhaseResult[]> = { raw: [], baseline: [], interpreter: [] };
-    const pacedResults: Record<Kind, PhaseResult[]> = { raw: [], baseline: [], interpreter: [] };
+    const results: Record<Kind, PhaseResult[]> = { raw: [], baseline: [], activity: [], interpreter: [] };
+    const pacedResults: Record<Kind, PhaseResult[]> = {
+      raw: [],
+      baseline: [],
+      activity: [],
+      interpreter: [],
+    };
     const runId = randomUUID().slice(0, 6);
     for (let r = 0; r < opts.rounds; r++) {
       const order: Kind[] = r % 2 === 0 ? [...KINDS] : [...KINDS].reverse();
@@ -469,7 +515,7 @@ async function main(): Promise<void> {
     }
 
     // Sanity: both wrote the same audit trail (start + M records per instance).
-    for (const kind of ['baseline', 'interpreter'] as const) {
+    for (const kind of ['baseline', 'activity', 'interpreter'] as const) {
       const rows = await store.auditOf(`bench-${runId}-r0-${kind}-0`);
       if (rows.length !== opts.transitions + 1)
         throw new Error(`${kind}: expected ${opts.transitions + 1} audit records, found ${rows.length}`);
@@ -478,6 +524,7 @@ async function main(): Promise<void> {
     const raw = summarize(results.raw);
     const b = summarize(results.baseline);
     const i = summarize(results.interpreter);
+    const a = summarize(results.activity);
     const marginal = (kind: Kind, s: ReturnType<typeof summarize>): number | null => {
       const w = warm[kind];
       if (!w || opts.transitions <= w.transitions) return null;
@@ -496,6 +543,7 @@ async function main(): Promise<void> {
     const pr = opts.pacedRate ? summarize(pacedResults.raw) : undefined;
     const pb = opts.pacedRate ? summarize(pacedResults.baseline) : undefined;
     const pi = opts.pacedRate ? summarize(pacedResults.interpreter) : undefined;
+    const pa = opts.pacedRate ? summarize(pacedResults.activity) : undefined;
     // History events per transition, judged where workflow tasks cannot coalesce (paced: each
     // instance is idle when its next event comes) — under saturation the number of workflow tasks
     // depends on how updates and activity completions happen to batch, not on the workflow.
@@ -565,27 +613,29 @@ async function main(): Promise<void> {
 
     const ratio = (x: number | null | undefined, y: number | null | undefined): string =>
       x && y ? `${(x / y).toFixed(2)}×` : '';
-    /** One table row: the raw limit, the baseline, the interpreter, and the two ratios. */
-    type Row = [string, string, string, string, string, string];
+    /**
+     * One table row: the raw limit, the baseline, the interpreter before `local-audit`, the
+     * interpreter, and the ratios (before ÷ raw, interpreter ÷ baseline, interpreter ÷ raw).
+     */
+    type Row = [string, string, string, string, string, string, string, string];
+    type Set = ReturnType<typeof summarize> | undefined;
+    const line = (label: string, fmt: (x: number | null) => string, v: (number | null)[]): Row => {
+      const [x, y, w, z] = v as [number | null, number | null, number | null, number | null];
+      return [label, fmt(x), fmt(y), fmt(w), fmt(z), ratio(w, x), ratio(z, y), ratio(z, x)];
+    };
     const row = (
       label: string,
       fmt: (x: number | null) => string,
       pick: (s: ReturnType<typeof summarize>) => number | null,
-      sets: [
-        ReturnType<typeof summarize> | undefined,
-        ReturnType<typeof summarize> | undefined,
-        ReturnType<typeof summarize> | undefined,
-      ],
-    ): Row => {
-      const [x, y, z] = sets.map((set) => (set ? pick(set) : null)) as [
-        number | null,
-        number | null,
-        number | null,
-      ];
-      return [label, fmt(x), fmt(y), fmt(z), ratio(z, y), ratio(z, x)];
-    };
-    const all: [typeof raw, typeof b, typeof i] = [raw, b, i];
-    const paced: [typeof pr, typeof pb, typeof pi] = [pr, pb, pi];
+      sets: [Set, Set, Set, Set],
+    ): Row =>
+      line(
+        label,
+        fmt,
+        sets.map((set) => (set ? pick(set) : null)),
+      );
+    const all: [Set, Set, Set, Set] = [raw, b, a, i];
+    const paced: [Set, Set, Set, Set] = [pr, pb, pa, pi];
     const rows: Row[] = [
       row('Throughput (transitions/s)', f1, (s) => s.transitionsPerSec, all),
       row('Wall time, all transitions (s)', f2, (s) => s.wallMs / 1000, all),
@@ -606,22 +656,17 @@ async function main(): Promise<void> {
         paced,
       ),
       row('History events / transition, saturated (total ÷ M)', f2, (s) => s.historyEventsPerTransition, all),
-      [
-        'History events / transition, saturated (marginal)',
-        f2(marginal('raw', raw)),
-        f2(marginal('baseline', b)),
-        f2(marginal('interpreter', i)),
-        ratio(marginal('interpreter', i), marginal('baseline', b)),
-        ratio(marginal('interpreter', i), marginal('raw', raw)),
-      ],
-      [
+      line('History events / transition, saturated (marginal)', f2, [
+        marginal('raw', raw),
+        marginal('baseline', b),
+        marginal('activity', a),
+        marginal('interpreter', i),
+      ]),
+      line(
         '… of which not workflow-task events',
-        f2(commandEvents(results.raw)),
-        f2(commandEvents(results.baseline)),
-        f2(commandEvents(results.interpreter)),
-        ratio(commandEvents(results.interpreter), commandEvents(results.baseline)),
-        ratio(commandEvents(results.interpreter), commandEvents(results.raw)),
-      ],
+        f2,
+        KINDS.map((k) => commandEvents(results[k])),
+      ),
       row('History bytes / transition (total ÷ M)', f1, (s) => s.historyBytesPerTransition, all),
       row('Worker process CPU / transition (ms)', f2, (s) => s.workerCpuMsPerTransition, all),
       row('Server CPU / transition (ms)', f2, (s) => s.serverCpuMsPerTransition, all),
@@ -629,7 +674,9 @@ async function main(): Promise<void> {
         `Worker RSS max during phase (MB; ${rssIdleMb.toFixed(0)} before any instance)`,
         f1(raw.rssMaxMb),
         f1(b.rssMaxMb),
+        f1(a.rssMaxMb),
         f1(i.rssMaxMb),
+        '',
         '',
         '',
       ],
@@ -638,8 +685,8 @@ async function main(): Promise<void> {
       `Custodia benchmark, ${date.slice(0, 10)}: ${opts.instances} instances × ${opts.transitions} transitions, all instances in flight, median of ${opts.rounds} round(s); ` +
         `${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}, ${machine.temporal}.`,
       '',
-      '| | Raw update (limit) | Hand-written baseline | Interpreter (`procedure`) | Interpreter ÷ baseline | Interpreter ÷ raw |',
-      '|---|---:|---:|---:|---:|---:|',
+      '| | Raw update (limit) | Hand-written baseline | Interpreter, audit as activity (before `local-audit`) | Interpreter (`procedure`) | Before ÷ raw | Interpreter ÷ baseline | Interpreter ÷ raw |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|',
       ...rows.map((r) => `| ${r.join(' | ')} |`),
       '',
       ...targets.map(
@@ -692,6 +739,12 @@ async function main(): Promise<void> {
           paced: pb ?? null,
           historyJudged: history.baseline,
         },
+        activity: {
+          ...a,
+          historyEventsPerTransitionMarginal: marginal('activity', a),
+          commandEventsPerTransition: commandEvents(results.activity),
+          paced: pa ?? null,
+        },
         interpreter: {
           ...i,
           historyEventsPerTransitionMarginal: marginal('interpreter', i),
@@ -716,9 +769,14 @@ async function main(): Promise<void> {
       log('');
       log(`Written: ${path.relative(REPO_ROOT, opts.out) || opts.out}`);
     }
+  } catch (err) {
+    // Printed before the shutdown below: a pending client retry can crash the process after it.
+    console.error('benchmark failed:', err);
+    throw err;
   } finally {
     clearInterval(rssSampler);
     worker.shutdown();
+    activityWorker.shutdown();
     await running.catch((err: unknown) => console.error('worker:', err));
     await connection.close();
     await client.connection.close();

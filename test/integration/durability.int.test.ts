@@ -1,6 +1,7 @@
 /**
  * Durability: a worker process is killed (SIGKILL) mid-procedure with timers pending; a new
- * worker process picks the instance up and it completes with its state, log and timers intact.
+ * worker process picks the instance up and it completes with its state, log and timers intact,
+ * and every transition's audit record committed once.
  * And the Temporal server itself is restarted on its SQLite file with a timer pending.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -12,6 +13,7 @@ import { connectClient, REPO_ROOT } from '../../worker/config.ts';
 import { loadDeployedDefinitions, runWorker } from '../../worker/process.ts';
 import { freePort, startDevServer } from '../../worker/temporal/dev-server.ts';
 import { getSnapshot, instanceResult, startProcedure } from '../../worker/instances.ts';
+import { openStore } from '../../worker/records/store.ts';
 import type { Client } from '@temporalio/client';
 import { ENGINE_FIXTURES, sendEvent, testConfig } from './harness.ts';
 
@@ -88,6 +90,19 @@ describe('durability', () => {
       expect(Date.parse(result.log[3]!.at) - submitted).toBeGreaterThanOrEqual(6_000);
     } finally {
       await killed(second);
+    }
+    // Every transition acknowledged or fired around the kill has its audit record, exactly once.
+    const store = await openStore({ dataDir: recordsDir });
+    try {
+      const audit = await store.auditOf(id);
+      expect(audit.map((r) => [r.seq, r.body.event])).toEqual([
+        [0, '$start'],
+        [1, 'SUBMIT'],
+        [2, 'after PT2S'],
+        [3, 'after PT4S'],
+      ]);
+    } finally {
+      await store.close();
     }
   });
 

@@ -3,8 +3,8 @@
  * audit record and carries out its effects (`effects.ts`, one executor per kind), idempotently by
  * `(workflowId, seq)`: records and notifications are inserted with ON CONFLICT DO NOTHING in one
  * transaction, and a started instance has a deterministic workflow id with REJECT_DUPLICATE, so a
- * retry finds it. Each commit is counted (`custodia_transitions_total`) and timed
- * (`custodia_audit_append_seconds`) in this process's metrics registry.
+ * retry finds it. Each commit is timed (`custodia_audit_append_seconds`) and each transition
+ * counted (`custodia_transitions_total`) in this process's metrics registry.
  */
 import type { ChildLink, ProcedureActivities, TransitionCommit } from '../../workflows/api.ts';
 import { auditAppendSeconds, transitions } from '../metrics.ts';
@@ -26,8 +26,18 @@ export function createProcedureActivities(deps: ActivityDeps): ProcedureActiviti
       }
       await auditAppendSeconds.time({}, () => deps.store.commit(commit, children));
       // Counted once committed (a retry after a lost answer may count a transition twice).
-      transitions.inc({ procedure: commit.procedure, event: commit.record.event });
+      if (isTransition(commit.record.event))
+        transitions.inc({ procedure: commit.procedure, event: commit.record.event });
       return { children };
     },
   };
+}
+
+/**
+ * Whether a committed record is a transition: the start (`$start`), an accepted event, a fired
+ * timer. The engine's other `$` records (an assignment `$assign`, a reminder `$remind`) change no
+ * state: they are in the audit log, not in `custodia_transitions_total`.
+ */
+export function isTransition(event: string): boolean {
+  return event === '$start' || !event.startsWith('$');
 }

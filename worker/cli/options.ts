@@ -1,7 +1,7 @@
 /** Shared CLI plumbing: usage errors, strict option parsing, JSON options, connecting. */
 import { parseArgs } from 'node:util';
 import type { Client } from '@temporalio/client';
-import { connectClient, loadConfig, type CustodiaConfig } from '../config.ts';
+import type { CustodiaConfig } from '../config.ts';
 
 /** Bad usage: printed with a pointer to `custodia help`, exit 2. */
 export class UsageError extends Error {
@@ -40,6 +40,9 @@ export function jsonObjectOption(
 
 /** Connect to the configured cluster (the local dev server `npm start` runs, by default). */
 export async function connect(): Promise<{ config: CustodiaConfig; client: Client }> {
+  // Loaded here, not at the top: commands that never connect (validate, verify, …) then never
+  // load the Temporal client (~1 s of module loading).
+  const { connectClient, loadConfig } = await import('../config.ts');
   const config = loadConfig();
   try {
     return { config, client: await connectClient(config) };

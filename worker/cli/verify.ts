@@ -111,8 +111,9 @@ function explain(r: InvariantResult): string {
   return lines.join('\n');
 }
 
-/** The definition's source positions, when its file can be read again. */
+/** The definition's source positions (parsed only when asked for), or read again from its file. */
 function invariantSource(def: LoadedDefinition): PositionIndex | undefined {
+  if (def.positions) return def.positions;
   try {
     return loadProcedure(readFileSync(def.file, 'utf8'), def.file).positions;
   } catch {
@@ -122,6 +123,8 @@ function invariantSource(def: LoadedDefinition): PositionIndex | undefined {
 
 /** Where each invariant starts in the definition's source (line 1, column 1 when unknown). */
 function invariantPositions(def: LoadedDefinition): (index: number) => SourcePosition {
+  const known = def.positions;
+  if (known) return (index) => (index < 0 ? { line: 1, column: 1 } : known.value(`/invariants/${index}`));
   try {
     const { positions } = loadProcedure(readFileSync(def.file, 'utf8'), def.file);
     return (index) => (index < 0 ? { line: 1, column: 1 } : positions.value(`/invariants/${index}`));
