@@ -253,6 +253,20 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
     if (calls.links().length) snap.calls = calls.links();
     return snap;
   };
+  // Before any handler: an update in the first activation may accept a step (which syncs calls).
+  const calls = installCalls(
+    {
+      // A getter: a migration (installMigration) may switch the definition.
+      get proc() {
+        return proc;
+      },
+      workflowId,
+      state: () => state,
+      accept,
+    },
+    input.carried?.calls,
+  );
+
   setHandler(snapshotQuery, buildSnapshot);
 
   setHandler(
@@ -319,18 +333,6 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
   });
 
   // Called procedures (workflows/call.ts): child workflows while a calling state is active.
-  const calls = installCalls(
-    {
-      // A getter: a migration (installMigration) may switch the definition.
-      get proc() {
-        return proc;
-      },
-      workflowId,
-      state: () => state,
-      accept,
-    },
-    input.carried?.calls,
-  );
   syncSearchAttributes();
   armTimers();
   calls.sync();
