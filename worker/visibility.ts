@@ -20,6 +20,7 @@ import {
   CustodiaAwaiting,
   CustodiaClient,
   CustodiaDueAt,
+  CustodiaEscalation,
   CustodiaProcedure,
   CustodiaState,
   CustodiaStateSince,
@@ -118,6 +119,8 @@ export function instanceRow(info: RowSource, now: Date): InstanceRow {
   set('dueAt', dueAt?.toISOString());
   const assignees = sa.get(CustodiaAssignee);
   if (assignees?.length) row.assignees = assignees;
+  const escalation = sa.get(CustodiaEscalation);
+  if (escalation) row.escalation = escalation;
   return row;
 }
 
@@ -204,6 +207,7 @@ const ROW_KEYS = [
   CustodiaStateSince,
   CustodiaDueAt,
   CustodiaAssignee,
+  CustodiaEscalation,
 ] as const;
 
 /**
@@ -223,6 +227,10 @@ function rowAttributes(fields: Record<string, Payload> | null | undefined): Type
       continue;
     }
     if (Array.isArray(value)) value = value.length === 1 ? value[0] : undefined;
+    if (key.type === SearchAttributeType.INT) {
+      if (typeof value === 'number' && Number.isInteger(value)) pairs.push({ key, value });
+      continue;
+    }
     if (typeof value !== 'string') continue;
     if (key.type === SearchAttributeType.KEYWORD) pairs.push({ key, value });
     else if (!Number.isNaN(Date.parse(value))) pairs.push({ key, value: new Date(value) });

@@ -49,6 +49,7 @@ import {
 } from './core/runtime.ts';
 import { assigneeAttribute, installAssignment, installReminder } from './assignment.ts';
 import { assigneesOf, tasksOf, withoutStaleAssignees } from './core/assignment.ts';
+import { installSla } from './sla.ts';
 import {
   FAILURE_TYPES,
   eventUpdate,
@@ -167,6 +168,7 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
 
   const syncSearchAttributes = (): void => {
     const view = describeInstance(proc, state, Date.now());
+    const dueAt = sla.dueAt(view.dueAt);
     const client = clientOf(state);
     const pairs: SearchAttributeUpdatePair[] = [
       { key: CustodiaProcedure, value: ir.id },
@@ -174,11 +176,13 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
       { key: CustodiaState, value: view.leaves },
       { key: CustodiaAwaiting, value: view.awaiting },
       { key: CustodiaStateSince, value: new Date(view.stateSince) },
-      { key: CustodiaDueAt, value: view.dueAt === undefined ? null : new Date(view.dueAt) },
+      { key: CustodiaDueAt, value: dueAt === undefined ? null : new Date(dueAt) },
     ];
     if (client) pairs.push({ key: CustodiaClient, value: client });
     const assigned = assigneeAttribute(state);
     if (assigned) pairs.push(assigned);
+    const escalation = sla.attribute();
+    if (escalation) pairs.push(escalation);
     if (!patched(PATCH_UPSERT_CHANGED_ONLY)) {
       upsertSearchAttributes(pairs);
       return;
@@ -230,6 +234,7 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
           },
         );
     }
+    sla.arm();
   };
 
   const buildSnapshot = (): ProcedureSnapshot => {
@@ -253,7 +258,10 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
       assignees: { ...assigneesOf(state.context) },
       tasks: tasksOf(proc, state),
     };
-    if (view.dueAt !== undefined) snap.dueAt = new Date(view.dueAt).toISOString();
+    const dueAt = sla.dueAt(view.dueAt);
+    if (dueAt !== undefined) snap.dueAt = new Date(dueAt).toISOString();
+    const slaView = sla.view();
+    if (slaView) snap.sla = slaView;
     if (input.parent) snap.parent = input.parent;
     return snap;
   };
@@ -306,6 +314,15 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
   };
   installAssignment(assignmentHooks);
   installReminder(assignmentHooks);
+  // SLA reminders and escalations (workflows/sla.ts): `$sla` records through the same hook.
+  const sla = installSla({
+    proc,
+    workflowId,
+    calendar: input.calendar,
+    state: () => state,
+    log: () => log,
+    record: assignmentHooks.record,
+  });
 
   syncSearchAttributes();
   armTimers();

@@ -35,6 +35,7 @@ import type {
 } from './ir.ts';
 import { normalizeAction } from './actions/index.ts';
 import { joinPointer } from './positions.ts';
+import { normalizeSla, type RawSla } from './sla.ts';
 
 type Dict<T> = Record<string, T>;
 
@@ -67,7 +68,7 @@ interface RawState {
   title: Text;
   task?: Text;
   clauses?: string[];
-  sla?: string;
+  sla?: RawSla;
   assignment?: AssignmentMode;
   type?: StateType;
   initial?: string;
@@ -213,7 +214,7 @@ function normalizeState(raw: RawState, place: StatePlace): StateIR {
   if (raw.always !== undefined) state.always = eventless(raw.always, 'always');
   if (raw.task) state.task = raw.task;
   if (raw.initial !== undefined && type === 'compound') state.initial = raw.initial;
-  if (raw.sla !== undefined) state.sla = raw.sla;
+  if (raw.sla !== undefined) Object.assign(state, normalizeSla(raw.sla));
   if (raw.assignment !== undefined) state.assignment = raw.assignment;
   return state;
 }
