@@ -90,7 +90,10 @@ export function buildListQuery(filter: ListFilter, now = new Date()): string {
         `idle must be an ISO-8601 duration such as P3D or PT12H, of at most a few centuries`,
       );
     const idleSince = new Date(since).toISOString();
-    parts.push(`(CustodiaDueAt < ${quote(now.toISOString())} OR CustodiaStateSince < ${quote(idleSince)})`);
+    // Escalated (sla: { escalate }) counts as stalled even before the due time.
+    parts.push(
+      `(CustodiaDueAt < ${quote(now.toISOString())} OR CustodiaStateSince < ${quote(idleSince)} OR CustodiaEscalation > 0)`,
+    );
   }
   return parts.join(' AND ');
 }

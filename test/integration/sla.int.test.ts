@@ -14,7 +14,8 @@ import { deliverDue } from '../../worker/notifications/delivery.ts';
 import { smtpSender } from '../../worker/notifications/mailer.ts';
 import { notificationSettings } from '../../worker/notifications/settings.ts';
 import { shippedCalendar } from '../../worker/calendars.ts';
-import { listRows } from '../../worker/visibility.ts';
+import { buildListQuery, listRows } from '../../worker/visibility.ts';
+import { slaOfRow } from '../../worker/sla-rows.ts';
 import { addWorkingDays } from '../../workflows/core/calendar.ts';
 import { addStaff } from '../unit/notifications-fixture.ts';
 import { startSmtpSink, type SmtpSink } from '../unit/smtp-sink.ts';
@@ -103,6 +104,20 @@ describe('sla on the real server', () => {
     expect(toQuinn).toHaveLength(1);
     expect(toQuinn[0]!.body).toContain('Escalation (level 1)');
 
+    // The stalled view lists it (escalated) with its level; the instance page shows who was told.
+    const stalled = await listRows(
+      h.client,
+      `${buildListQuery({ stalled: true, idle: 'P3D' }, new Date())} AND WorkflowId = '${id}'`,
+    );
+    expect(stalled).toHaveLength(1);
+    expect(slaOfRow(stalled[0]!, h.definitions.get('sla_request'), Date.now())).toEqual({ level: 1 });
+    const sent = await h.running.store.sentNotificationsOf(id);
+    expect(sent.map((n) => [n.to, n.deliveries.map((d) => [d.userId, d.channel, d.status])])).toEqual([
+      ['general_affairs_head', [['gail', 'email', 'sent']]],
+      ['quality_manager', [['quinn', 'email', 'sent']]],
+    ]);
+    expect(sent[1]!.message.zh).toContain('升级（第 1 级）');
+
     // Deciding ends the state: no more points, level back to 0.
     await sendEvent(h.client, id, { type: 'APPROVE', actor: gail });
     await eventually(async () => {
@@ -130,5 +145,7 @@ describe('sla on the real server', () => {
       return r.length ? r : undefined;
     }, 10_000);
     expect(rows[0]!.dueAt).toBe(new Date(expected).toISOString());
+    // The stalled view's next reminder, computed from the row alone, is the workflow's.
+    expect(slaOfRow(rows[0]!, h.definitions.get('file_access'), Date.now())).toEqual({ level: 0, next: snap.sla!.next });
   }, 30_000);
 });
