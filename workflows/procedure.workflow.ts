@@ -107,7 +107,7 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
       throw new Error(
         `definition hash mismatch: input says ${input.hash}, the definition hashes to ${hashProcedure(ir)}`,
       );
-    proc = compileProcedure(ir);
+    proc = compileProcedure(ir, input.calendar ? { calendar: input.calendar } : {});
   } catch (err) {
     throw ApplicationFailure.nonRetryable(
       err instanceof Error ? err.message : String(err),

@@ -193,3 +193,25 @@ describe('the verifier and the shipped definition', () => {
     expect(verifyProcedure(ir!).invariants.find((r) => r.id === 'overdue_return_escalates')).toMatchObject({ holds: true });
   });
 });
+
+describe('after: P<n>WD (delayed transitions in working days)', () => {
+  const text = def('P5D').replace(
+    '    on:\n      APPROVE: { target: done, roles: approver }\n',
+    '    on:\n      APPROVE: { target: done, roles: approver }\n    after: [{ delay: P3WD, target: done }]\n',
+  );
+  it('loads, verifies (no deadline proved by working days) and arms the deadline from the calendar', () => {
+    const { ir, diagnostics } = validateProcedureText(text, 't.yaml');
+    expect(diagnostics).toEqual([]);
+    expect(usesWorkingDays(ir!.root)).toBe(true);
+    const withCal = compileProcedure(ir!, { calendar: cn });
+    // Monday 2025-09-29 10:00: Tuesday 30 is one, 1–8 October are off, Thursday 9 and Friday 10.
+    const s = startInstance(withCal, {}, { id: 'sam', roles: ['staff'] }, cst('2025-09-29T10:00')).state;
+    expect(s.timers.map((t) => local(t.dueAt))).toEqual(['2025-10-10T10:00']);
+    // Without a calendar (the editor's simulator): three calendar days.
+    const plain = startInstance(compileProcedure(ir!), {}, { id: 'sam', roles: ['staff'] }, cst('2025-09-29T10:00')).state;
+    expect(plain.timers.map((t) => local(t.dueAt))).toEqual(['2025-10-02T10:00']);
+    const inv = `invariants:\n  - { id: ends, kind: deadline, state: waiting, within: P30D, description: ${T} }\n`;
+    const v = validateProcedureText(text + inv, 't.yaml');
+    expect(verifyProcedure(v.ir!).invariants[0]).toMatchObject({ holds: false });
+  });
+});

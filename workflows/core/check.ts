@@ -139,7 +139,7 @@ function checkTransitions(cx: CheckContext): void {
       t.transition.roles.forEach((role, i) =>
         checkRole(cx, role, joinPointer(t.transition.pointer, 'roles', i), `${transitionLabel(t)}`),
       );
-    } else if (t.kind === 'delayed' && parseDuration(t.transition.delay) === undefined) {
+    } else if (t.kind === 'delayed' && parseDelay(t.transition.delay) === undefined) {
       cx.report(
         'PROC_BAD_DURATION',
         joinPointer(t.transition.pointer, 'delay'),

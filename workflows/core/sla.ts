@@ -75,6 +75,27 @@ export function escalatesWithin(state: StateIR, limitMs: number): boolean {
   return d !== undefined && 'ms' in d && d.ms <= limitMs;
 }
 
+/**
+ * The length XState is told for an `after` delay: the duration, or — for `P<n>WD` — n days (a
+ * placeholder: {@link timerDueAt} replaces the deadline with the calendar's).
+ */
+export function nominalDelayMs(text: string): number {
+  const d = parseDelay(text);
+  if (!d) return 0;
+  return 'ms' in d ? d.ms : d.workingDays * 86_400_000;
+}
+
+/**
+ * Deadline of a delayed transition raised at `now`: `now + ms`, or for a working-day delay (its
+ * XState send id names it, `xstate.after.after_P2WD.…`) n working days in `calendar` (without one:
+ * n calendar days, what the simulator in the browser shows).
+ */
+export function timerDueAt(sendId: string, now: number, ms: number, calendar?: BusinessCalendar): number {
+  const m = /\bafter_P(\d{1,4})WD\b/.exec(sendId);
+  if (!m || !calendar) return now + ms;
+  return addWorkingDays(now, Number(m[1]), calendar).at;
+}
+
 /** `since` plus a delay; working days need `calendar` (undefined without one). */
 export function delayEnd(text: string, since: number, calendar?: BusinessCalendar): number | undefined {
   const d = parseDelay(text);
