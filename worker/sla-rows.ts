@@ -16,8 +16,13 @@ import type { LoadedDefinition } from './definitions.ts';
 const compiled = new Map<string, CompiledProcedure>();
 
 /** `sla` of a stalled row, or undefined when its definition has no reminders or escalations. */
-export function slaOfRow(row: InstanceRow, def: LoadedDefinition | undefined, now: number): SlaView | undefined {
-  if (!def || def.ir.version !== row.version || !hasSlaPlans(def.ir.root) || !row.stateSince) return undefined;
+export function slaOfRow(
+  row: InstanceRow,
+  def: LoadedDefinition | undefined,
+  now: number,
+): SlaView | undefined {
+  if (!def || def.ir.version !== row.version || !hasSlaPlans(def.ir.root) || !row.stateSince)
+    return undefined;
   let proc = compiled.get(def.hash);
   if (!proc) {
     proc = compileProcedure(def.ir);

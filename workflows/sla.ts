@@ -105,7 +105,6 @@ export function installSla(h: SlaHooks): SlaTimers {
         };
       return out;
     },
-    dueAt: (fallback) =>
-      h.calendar ? slaDueAt(h.proc, h.state(), h.calendar) : fallback,
+    dueAt: (fallback) => (h.calendar ? slaDueAt(h.proc, h.state(), h.calendar) : fallback),
   };
 }

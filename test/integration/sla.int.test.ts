@@ -139,13 +139,18 @@ describe('sla on the real server', () => {
     const expected = addWorkingDays(Date.parse(snap.stateSince), 2, shippedCalendar()).at;
     expect(snap.dueAt).toBe(new Date(expected).toISOString());
     expect(snap.sla).toMatchObject({ level: 0, next: { kind: 'remind' } });
-    expect(Date.parse(snap.sla!.next!.at)).toBe(addWorkingDays(Date.parse(snap.stateSince), 1, shippedCalendar()).at);
+    expect(Date.parse(snap.sla!.next!.at)).toBe(
+      addWorkingDays(Date.parse(snap.stateSince), 1, shippedCalendar()).at,
+    );
     const rows = await eventually(async () => {
       const r = await listRows(h.client, `WorkflowId = '${id}' AND CustodiaState = 'submitted'`);
       return r.length ? r : undefined;
     }, 10_000);
     expect(rows[0]!.dueAt).toBe(new Date(expected).toISOString());
     // The stalled view's next reminder, computed from the row alone, is the workflow's.
-    expect(slaOfRow(rows[0]!, h.definitions.get('file_access'), Date.now())).toEqual({ level: 0, next: snap.sla!.next });
+    expect(slaOfRow(rows[0]!, h.definitions.get('file_access'), Date.now())).toEqual({
+      level: 0,
+      next: snap.sla!.next,
+    });
   }, 30_000);
 });

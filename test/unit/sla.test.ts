@@ -58,7 +58,9 @@ describe('sla in the definition language', () => {
     expect(short.diagnostics).toEqual([]);
     expect(short.ir!.root.states.waiting!.sla).toBe('P2D');
     expect(short.ir!.root.states.waiting!.slaPlan).toBeUndefined();
-    const full = load('{ due: P2WD, remind: [PT4H], escalate: [{ after: P1D, to: approver }, { after: P3D, to: boss }] }');
+    const full = load(
+      '{ due: P2WD, remind: [PT4H], escalate: [{ after: P1D, to: approver }, { after: P3D, to: boss }] }',
+    );
     expect(full.diagnostics).toEqual([]);
     const s = full.ir!.root.states.waiting!;
     expect(s.sla).toBe('P2WD');
@@ -85,12 +87,20 @@ describe('sla in the definition language', () => {
     for (const [sla, code, at] of cases) {
       const { diagnostics } = load(sla);
       const column = '    sla: '.length + sla.lastIndexOf(at) + 1;
-      expect(diagnostics.map((d) => [d.code, d.line, d.column]), sla).toContainEqual([code, 12, column]);
+      expect(
+        diagnostics.map((d) => [d.code, d.line, d.column]),
+        sla,
+      ).toContainEqual([code, 12, column]);
       expect(DIAGNOSTIC_TEXT[code as keyof typeof DIAGNOSTIC_TEXT].zh).toBeTruthy();
     }
-    expect(load('{ due: P2WX }').diagnostics.map((d) => [d.code, d.line])).toContainEqual(['PROC_SCHEMA', 12]);
+    expect(load('{ due: P2WX }').diagnostics.map((d) => [d.code, d.line])).toContainEqual([
+      'PROC_SCHEMA',
+      12,
+    ]);
     // Calendar time before working days is fine (cannot be out of order), and the reverse is not.
-    expect(load('{ remind: [P1D], escalate: [{ after: P1WD, to: boss }, { after: P3D, to: boss }] }').diagnostics).toEqual([]);
+    expect(
+      load('{ remind: [P1D], escalate: [{ after: P1WD, to: boss }, { after: P3D, to: boss }] }').diagnostics,
+    ).toEqual([]);
   });
 
   it('refuses reminders in a state nobody acts in', () => {
@@ -99,10 +109,12 @@ describe('sla in the definition language', () => {
       `  done: { title: ${T}, type: final }\n`,
     );
     const { diagnostics } = validateProcedureText(
-      text.replace(
-        'initial: waiting',
-        'initial: idle',
-      ).replace('states:\n', `states:\n  idle:\n    title: ${T}\n    sla: { remind: [PT1H] }\n    after: [{ delay: PT2H, target: waiting }]\n`),
+      text
+        .replace('initial: waiting', 'initial: idle')
+        .replace(
+          'states:\n',
+          `states:\n  idle:\n    title: ${T}\n    sla: { remind: [PT1H] }\n    after: [{ delay: PT2H, target: waiting }]\n`,
+        ),
       't.yaml',
     );
     expect(diagnostics.map((d) => [d.code, d.line])).toContainEqual(['PROC_SLA_NOBODY_AWAITED', 12]);
@@ -151,16 +163,29 @@ describe('scheduling and recording', () => {
     const remind = fire();
     expect(remind.effects.map((e) => e.to)).toEqual(['approver']);
     expect(remind.effects[0]!.message.zh).toContain('提醒');
-    expect(remind.record).toMatchObject({ event: '$sla', seq: 1, data: { kind: 'remind', state: 'waiting' } });
+    expect(remind.record).toMatchObject({
+      event: '$sla',
+      seq: 1,
+      data: { kind: 'remind', state: 'waiting' },
+    });
     expect(escalationLevel(slaPoints(proc, state, cn), sentSlaKeys(log))).toBe(0);
     const esc = fire();
     expect(esc.effects).toEqual([
-      expect.objectContaining({ kind: 'notify', to: 'boss', message: expect.objectContaining({ en: expect.stringContaining('level 1') }) }),
+      expect.objectContaining({
+        kind: 'notify',
+        to: 'boss',
+        message: expect.objectContaining({ en: expect.stringContaining('level 1') }),
+      }),
     ]);
     expect(escalationLevel(slaPoints(proc, state, cn), sentSlaKeys(log))).toBe(1);
     expect(next()).toBeUndefined();
     // Leaving the state ends its points and its level.
-    const after = applyEvent(proc, state, { type: 'APPROVE', actor: { id: 'ann', roles: ['approver'] } }, t0 + 1);
+    const after = applyEvent(
+      proc,
+      state,
+      { type: 'APPROVE', actor: { id: 'ann', roles: ['approver'] } },
+      t0 + 1,
+    );
     expect(slaPoints(proc, after.state, cn)).toEqual([]);
   });
 });
@@ -175,13 +200,20 @@ describe('the verifier and the shipped definition', () => {
       expect(diagnostics).toEqual([]);
       return verifyProcedure(ir!);
     };
-    expect(withSla('{ escalate: [{ after: PT12H, to: boss }] }').invariants[0]).toMatchObject({ holds: true });
-    expect(withSla('{ escalate: [{ after: P1WD, to: boss }] }').invariants[0]).toMatchObject({ holds: false });
+    expect(withSla('{ escalate: [{ after: PT12H, to: boss }] }').invariants[0]).toMatchObject({
+      holds: true,
+    });
+    expect(withSla('{ escalate: [{ after: P1WD, to: boss }] }').invariants[0]).toMatchObject({
+      holds: false,
+    });
     expect(withSla('P1D').invariants[0]).toMatchObject({ holds: false });
   });
 
   it('file_access 1.2.0: reminded after one working day, escalated to the quality manager after two', () => {
-    const { ir, diagnostics } = validateProcedureText(readFileSync('definitions/file_access.yaml', 'utf8'), 'file_access.yaml');
+    const { ir, diagnostics } = validateProcedureText(
+      readFileSync('definitions/file_access.yaml', 'utf8'),
+      'file_access.yaml',
+    );
     expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
     expect(ir!.version).toBe('1.2.0');
     expect(ir!.root.states.submitted!.sla).toBe('P2WD');
@@ -190,7 +222,9 @@ describe('the verifier and the shipped definition', () => {
       escalate: [{ after: 'P2WD', to: 'quality_manager' }],
     });
     expect(ir!.root.states.revoked!.after).toEqual([]);
-    expect(verifyProcedure(ir!).invariants.find((r) => r.id === 'overdue_return_escalates')).toMatchObject({ holds: true });
+    expect(verifyProcedure(ir!).invariants.find((r) => r.id === 'overdue_return_escalates')).toMatchObject({
+      holds: true,
+    });
   });
 });
 
@@ -208,7 +242,12 @@ describe('after: P<n>WD (delayed transitions in working days)', () => {
     const s = startInstance(withCal, {}, { id: 'sam', roles: ['staff'] }, cst('2025-09-29T10:00')).state;
     expect(s.timers.map((t) => local(t.dueAt))).toEqual(['2025-10-10T10:00']);
     // Without a calendar (the editor's simulator): three calendar days.
-    const plain = startInstance(compileProcedure(ir!), {}, { id: 'sam', roles: ['staff'] }, cst('2025-09-29T10:00')).state;
+    const plain = startInstance(
+      compileProcedure(ir!),
+      {},
+      { id: 'sam', roles: ['staff'] },
+      cst('2025-09-29T10:00'),
+    ).state;
     expect(plain.timers.map((t) => local(t.dueAt))).toEqual(['2025-10-02T10:00']);
     const inv = `invariants:\n  - { id: ends, kind: deadline, state: waiting, within: P30D, description: ${T} }\n`;
     const v = validateProcedureText(text + inv, 't.yaml');

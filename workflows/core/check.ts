@@ -13,7 +13,7 @@
  * verifier's job.
  */
 import type { Diagnostic } from './diagnostics.ts';
-import { parseDelay, parseDuration } from './duration.ts';
+import { parseDelay } from './duration.ts';
 import type { InvariantIR, ProcedureIR, StateIR } from './ir.ts';
 import { checkExpressions } from './check-expressions.ts';
 import { checkGraph } from './check-graph.ts';

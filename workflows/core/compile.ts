@@ -26,7 +26,6 @@
 import { assign, setup, type AnyStateMachine } from 'xstate';
 import { checkTransition } from './acceptance.ts';
 import { ASSIGN_FIELDS, compileAction } from './actions/index.ts';
-import { parseDuration } from './duration.ts';
 import type {
   DelayedTransitionIR,
   EventlessTransitionIR,
@@ -63,7 +62,10 @@ export const MAX_EVENTLESS_STEPS = 100;
 /** Reserved context field counting the `always` transitions of the current macrostep. */
 export const EVENTLESS_COUNT = '_eventless';
 
-export function compileProcedure(ir: ProcedureIR, options: { calendar?: BusinessCalendar } = {}): CompiledProcedure {
+export function compileProcedure(
+  ir: ProcedureIR,
+  options: { calendar?: BusinessCalendar } = {},
+): CompiledProcedure {
   const schemas = compileSchemas(ir);
   const nodes = indexStates(ir.root);
   const transitionsByPointer = indexTransitions(ir.root);
@@ -116,7 +118,14 @@ export function compileProcedure(ir: ProcedureIR, options: { calendar?: Business
   });
 
   const eventless = [...walkStates(ir.root)].some((n) => (n.always?.length ?? 0) > 0);
-  return { ir, machine, schemas, nodes, eventless, ...(options.calendar ? { calendar: options.calendar } : {}) };
+  return {
+    ir,
+    machine,
+    schemas,
+    nodes,
+    eventless,
+    ...(options.calendar ? { calendar: options.calendar } : {}),
+  };
 }
 
 function delayName(duration: string): string {

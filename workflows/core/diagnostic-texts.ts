@@ -35,7 +35,10 @@ export const DIAGNOSTIC_TEXT: Record<DiagnosticCode, { zh: string; en: string }>
     zh: '时限顺序不对：提醒须早于到期，升级须逐级延后',
     en: 'SLA out of order: reminders come before the due time, each escalation after the one before',
   },
-  PROC_SLA_NOBODY_AWAITED: { zh: '此状态不等待任何角色，无人可提醒', en: 'The state awaits no role: nobody to remind' },
+  PROC_SLA_NOBODY_AWAITED: {
+    zh: '此状态不等待任何角色，无人可提醒',
+    en: 'The state awaits no role: nobody to remind',
+  },
   PROC_BAD_EVENT_SCHEMA: { zh: '操作数据的模式无效', en: 'Invalid event data schema' },
   PROC_BAD_FIELD_SCHEMA: {
     zh: '上下文字段的模式或默认值无效',

@@ -31,9 +31,7 @@ export const SLA_EVENT = '$sla';
 export const SLA_ACTOR = { id: 'sla', roles: [] as string[] };
 
 /** `sla:` as written: a delay, or the object form. */
-export type RawSla =
-  | string
-  | { due?: string; remind?: string[]; escalate?: { after: string; to: string }[] };
+export type RawSla = string | { due?: string; remind?: string[]; escalate?: { after: string; to: string }[] };
 
 /** The IR fields of a state's `sla:` (`sla` stays the due delay, so its old form hashes the same). */
 export function normalizeSla(raw: RawSla): { sla?: IsoDuration; slaPlan?: SlaPlanIR } {
@@ -159,8 +157,7 @@ export function slaPoints(
 /** Keys of the points already sent (their `$sla` records in the log). */
 export function sentSlaKeys(log: readonly TransitionRecord[]): Set<string> {
   const keys = new Set<string>();
-  for (const r of log)
-    if (r.event === SLA_EVENT && typeof r.data?.key === 'string') keys.add(r.data.key);
+  for (const r of log) if (r.event === SLA_EVENT && typeof r.data?.key === 'string') keys.add(r.data.key);
   return keys;
 }
 
@@ -270,9 +267,14 @@ export function checkSla(cx: CheckContext): void {
     const bad = (text: string, pointer: string): Delay | undefined => {
       const d = parseDelay(text);
       if (!d)
-        cx.report('PROC_BAD_DURATION', pointer, `"${text}" is not a valid delay (sla of ${stateLabel(state)})`, {
-          hint: 'use an ISO-8601 duration (P2D, PT4H) or working days (P2WD)',
-        });
+        cx.report(
+          'PROC_BAD_DURATION',
+          pointer,
+          `"${text}" is not a valid delay (sla of ${stateLabel(state)})`,
+          {
+            hint: 'use an ISO-8601 duration (P2D, PT4H) or working days (P2WD)',
+          },
+        );
       return d;
     };
     const due = state.sla === undefined ? undefined : parseDelay(state.sla);
@@ -280,14 +282,24 @@ export function checkSla(cx: CheckContext): void {
       const p = joinPointer(base, 'remind', i);
       const d = bad(text, p);
       if (d && due && notBefore(d, due))
-        cx.report('PROC_SLA_ORDER', p, `reminder ${text} of ${stateLabel(state)} is not before its due time ${state.sla}`, {
-          hint: 'remind before the state is due; escalate after it',
-        });
+        cx.report(
+          'PROC_SLA_ORDER',
+          p,
+          `reminder ${text} of ${stateLabel(state)} is not before its due time ${state.sla}`,
+          {
+            hint: 'remind before the state is due; escalate after it',
+          },
+        );
     });
     if (plan.remind.length && !Object.keys(state.on).length && !Object.values(state.states).length)
-      cx.report('PROC_SLA_NOBODY_AWAITED', joinPointer(base, 'remind'), `${stateLabel(state)} awaits no role: nobody to remind`, {
-        hint: 'remind in states that have events people send',
-      });
+      cx.report(
+        'PROC_SLA_NOBODY_AWAITED',
+        joinPointer(base, 'remind'),
+        `${stateLabel(state)} awaits no role: nobody to remind`,
+        {
+          hint: 'remind in states that have events people send',
+        },
+      );
     let prev: { d: Delay; text: string } | undefined;
     plan.escalate.forEach((e, i) => {
       const p = joinPointer(base, 'escalate', i);

@@ -352,7 +352,8 @@ function DiagramPanel({ ir, snapshot: s }: { ir: ProcedureIR; snapshot: Snapshot
   const { pick } = useI18n();
   // Assignments and reminders change who holds or is told of a task, not the state: no edge.
   const { visited, taken } = useMemo(
-    () => takenPath(s.log.filter((r) => r.event !== '$assign' && r.event !== '$remind' && r.event !== '$sla')),
+    () =>
+      takenPath(s.log.filter((r) => r.event !== '$assign' && r.event !== '$remind' && r.event !== '$sla')),
     [s.log],
   );
   return (
@@ -379,9 +380,9 @@ function Timeline({ log, ir }: { log: TransitionRecord[]; ir: ProcedureIR | unde
             ? pick({ zh: '催办', en: 'Reminder' })
             : e === '$sla'
               ? pick({ zh: '时限提醒 / 升级', en: 'SLA reminder / escalation' })
-            : e.startsWith('xstate.after')
-              ? pick({ zh: '到期自动流转', en: 'Timer' })
-              : e;
+              : e.startsWith('xstate.after')
+                ? pick({ zh: '到期自动流转', en: 'Timer' })
+                : e;
   const rows = [...log].reverse();
   const names = useUserNames();
   // Opened from a register row (`#transition-<seq>`): show and mark that transition once it is listed.

@@ -84,7 +84,9 @@ export function SentNotifications({
                       </span>
                     ))
                   ) : (
-                    <span className="muted">{pick({ zh: '无人持有此角色', en: 'nobody holds the role' })}</span>
+                    <span className="muted">
+                      {pick({ zh: '无人持有此角色', en: 'nobody holds the role' })}
+                    </span>
                   )}
                 </td>
               </tr>

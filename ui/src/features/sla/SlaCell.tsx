@@ -7,13 +7,7 @@ import type { SlaView } from '../../../../workflows/contract.ts';
 import { useI18n } from '../../i18n.tsx';
 import './sla.css';
 
-export function SlaCell({
-  sla,
-  names,
-}: {
-  sla?: SlaView;
-  names?: Map<string, Text> | Record<string, Text>;
-}) {
+export function SlaCell({ sla, names }: { sla?: SlaView; names?: Map<string, Text> | Record<string, Text> }) {
   const { pick, text, shortDateTime } = useI18n();
   if (!sla) return <span className="muted">—</span>;
   const roleName = (r: string): string => {
@@ -33,7 +27,10 @@ export function SlaCell({
       {next && (
         <span className="sla-next" data-testid="next-reminder" title={next.at}>
           {next.kind === 'remind'
-            ? pick({ zh: `下次提醒 ${shortDateTime(next.at)}`, en: `Next reminder ${shortDateTime(next.at)}` })
+            ? pick({
+                zh: `下次提醒 ${shortDateTime(next.at)}`,
+                en: `Next reminder ${shortDateTime(next.at)}`,
+              })
             : pick({
                 zh: `${shortDateTime(next.at)} 升级至${roleName(next.to ?? '')}`,
                 en: `Escalates to ${roleName(next.to ?? '')} ${shortDateTime(next.at)}`,

@@ -8,7 +8,10 @@ type Words = { zh: string; en: string };
 export function delayWords(delay: string, duration: (ms: number) => string): Words {
   const d = parseDelay(delay);
   if (d && 'workingDays' in d)
-    return { zh: `${d.workingDays} 个工作日后`, en: `after ${d.workingDays} working day${d.workingDays === 1 ? '' : 's'}` };
+    return {
+      zh: `${d.workingDays} 个工作日后`,
+      en: `after ${d.workingDays} working day${d.workingDays === 1 ? '' : 's'}`,
+    };
   const text = d ? duration(d.ms) : delay;
   return { zh: `${text} 后`, en: `after ${text}` };
 }
@@ -23,7 +26,11 @@ export function slaWords(
   const parts: { zh: string[]; en: string[] } = { zh: [], en: [] };
   const span = (delay: string): Words => {
     const d = parseDelay(delay);
-    if (d && 'workingDays' in d) return { zh: `${d.workingDays} 个工作日`, en: `${d.workingDays} working day${d.workingDays === 1 ? '' : 's'}` };
+    if (d && 'workingDays' in d)
+      return {
+        zh: `${d.workingDays} 个工作日`,
+        en: `${d.workingDays} working day${d.workingDays === 1 ? '' : 's'}`,
+      };
     const text = d ? duration(d.ms) : delay;
     return { zh: text, en: text };
   };
