@@ -94,7 +94,7 @@ describe('sla in the definition language', () => {
       expect(DIAGNOSTIC_TEXT[code as keyof typeof DIAGNOSTIC_TEXT].zh).toBeTruthy();
     }
     expect(load('{ due: P2WX }').diagnostics.map((d) => [d.code, d.line])).toContainEqual([
-      'PROC_SCHEMA',
+      'PROC_BAD_DURATION',
       12,
     ]);
     // Calendar time before working days is fine (cannot be out of order), and the reverse is not.
