@@ -198,6 +198,18 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
   };
   const upserted = new Map<string, string>();
 
+  // SLA reminders and escalations (workflows/sla.ts), before any handler: an update buffered in
+  // the first activation is applied as soon as its handler is set. `$sla` records go through the
+  // assignment hook's `record` (declared below; only called from a later timer).
+  const sla = installSla({
+    proc,
+    workflowId,
+    calendar: input.calendar,
+    state: () => state,
+    log: () => log,
+    record: (next, record, effects) => assignmentHooks.record(next, record, effects),
+  });
+
   const accept = (s: Step): void => {
     // A state left for another leaves its assignment behind.
     state = withoutStaleAssignees(proc, s.state);
@@ -314,15 +326,6 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
   };
   installAssignment(assignmentHooks);
   installReminder(assignmentHooks);
-  // SLA reminders and escalations (workflows/sla.ts): `$sla` records through the same hook.
-  const sla = installSla({
-    proc,
-    workflowId,
-    calendar: input.calendar,
-    state: () => state,
-    log: () => log,
-    record: assignmentHooks.record,
-  });
 
   syncSearchAttributes();
   armTimers();
