@@ -18,6 +18,7 @@ import type { Actor, EventInput, Json, ProcedureIR } from '../workflows/core/ir.
 import { CustodiaClient, CustodiaProcedure, CustodiaVersion } from '../workflows/search-attributes.ts';
 import { EVENT_ASSERTION_TTL_MS, type ActorSigner } from './actor-keys.ts';
 import type { LoadedDefinition } from './definitions.ts';
+import { calendarInput } from './calendars.ts';
 
 /** The search attributes known when an instance starts (the workflow keeps the rest current). */
 export function startSearchAttributes(ir: ProcedureIR, context: Record<string, Json>): SearchAttributePair[] {
@@ -44,7 +45,13 @@ export async function startProcedure(
   opts: StartOptions,
 ): Promise<string> {
   const workflowId = opts.workflowId ?? `${def.ir.id}-${randomUUID().slice(0, 8)}`;
-  const input: ProcedureInput = { ir: def.ir, hash: def.hash, context: opts.context, starter: opts.starter };
+  const input: ProcedureInput = {
+    ir: def.ir,
+    hash: def.hash,
+    context: opts.context,
+    starter: opts.starter,
+    ...calendarInput(def.ir),
+  };
   await client.workflow.start(WORKFLOW_TYPE, {
     taskQueue: opts.taskQueue,
     workflowId,

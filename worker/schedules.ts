@@ -15,6 +15,7 @@ import { compileProcedure } from '../workflows/core/compile.ts';
 import { WORKFLOW_TYPE, type ProcedureInput } from '../workflows/api.ts';
 import type { LoadedDefinition } from './definitions.ts';
 import { startSearchAttributes } from './instances.ts';
+import { calendarInput } from './calendars.ts';
 
 const PREFIX = 'custodia-';
 
@@ -45,6 +46,7 @@ function actionOf(def: LoadedDefinition, taskQueue: string): ScheduleOptionsActi
     hash: def.hash,
     context: def.ir.schedule!.input,
     starter: { id: 'schedule', roles: [] },
+    ...calendarInput(def.ir),
   };
   return {
     type: 'startWorkflow',

@@ -20,6 +20,7 @@ import {
   CustodiaAwaiting,
   CustodiaClient,
   CustodiaDueAt,
+  CustodiaEscalation,
   CustodiaProcedure,
   CustodiaState,
   CustodiaStateSince,
@@ -89,7 +90,10 @@ export function buildListQuery(filter: ListFilter, now = new Date()): string {
         `idle must be an ISO-8601 duration such as P3D or PT12H, of at most a few centuries`,
       );
     const idleSince = new Date(since).toISOString();
-    parts.push(`(CustodiaDueAt < ${quote(now.toISOString())} OR CustodiaStateSince < ${quote(idleSince)})`);
+    // Escalated (sla: { escalate }) counts as stalled even before the due time.
+    parts.push(
+      `(CustodiaDueAt < ${quote(now.toISOString())} OR CustodiaStateSince < ${quote(idleSince)} OR CustodiaEscalation > 0)`,
+    );
   }
   return parts.join(' AND ');
 }
@@ -118,6 +122,8 @@ export function instanceRow(info: RowSource, now: Date): InstanceRow {
   set('dueAt', dueAt?.toISOString());
   const assignees = sa.get(CustodiaAssignee);
   if (assignees?.length) row.assignees = assignees;
+  const escalation = sa.get(CustodiaEscalation);
+  if (escalation) row.escalation = escalation;
   return row;
 }
 
@@ -204,6 +210,7 @@ const ROW_KEYS = [
   CustodiaStateSince,
   CustodiaDueAt,
   CustodiaAssignee,
+  CustodiaEscalation,
 ] as const;
 
 /**
@@ -223,6 +230,10 @@ function rowAttributes(fields: Record<string, Payload> | null | undefined): Type
       continue;
     }
     if (Array.isArray(value)) value = value.length === 1 ? value[0] : undefined;
+    if (key.type === SearchAttributeType.INT) {
+      if (typeof value === 'number' && Number.isInteger(value)) pairs.push({ key, value });
+      continue;
+    }
     if (typeof value !== 'string') continue;
     if (key.type === SearchAttributeType.KEYWORD) pairs.push({ key, value });
     else if (!Number.isNaN(Date.parse(value))) pairs.push({ key, value: new Date(value) });

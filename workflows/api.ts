@@ -6,6 +6,7 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { Effect } from './core/actions/index.ts';
 import type { Actor, Json, ProcedureIR } from './core/ir.ts';
+import type { BusinessCalendar } from './core/calendar.ts';
 import type { InstanceState, PendingTimer, TransitionRecord } from './core/runtime.ts';
 import type { AssignInput } from './core/assignment.ts';
 import type { RemindInput, RemindResult } from './core/reminder.ts';
@@ -64,6 +65,11 @@ export interface ProcedureInput {
   parent?: { workflowId: string; seq: number };
   /** Operational limits (defaults suit production; tests lower them). */
   limits?: { updatesPerRun?: number };
+  /**
+   * The business calendar working days (`P2WD`) are counted in, pinned at start like the IR
+   * (present when the definition counts in working days; `worker/calendars.ts`).
+   */
+  calendar?: BusinessCalendar;
   /** Set on continue-as-new: everything the instance was. */
   carried?: CarriedState;
 }

@@ -82,6 +82,16 @@ export interface ProcedureSnapshot {
   assignees: Record<string, string>;
   /** Each active leaf that awaits someone: its assignment mode, roles, events and assignee. */
   tasks: TaskView[];
+  /** Escalation level and next reminder (definitions with `sla: { remind | escalate }`). */
+  sla?: SlaView;
+}
+
+/** Where an instance stands in its states' reminders and escalations (`workflows/sla.ts`). */
+export interface SlaView {
+  /** Highest escalation sent since the active states were entered (0: none). */
+  level: number;
+  /** The next reminder or escalation not yet sent, if any. */
+  next?: { kind: 'remind' | 'escalate'; state: string; at: string; to?: string };
 }
 
 /** Result of the `assign` update. */
@@ -114,4 +124,6 @@ export interface InstanceRow {
   overdue: boolean;
   /** Who the tasks are assigned to (`CustodiaAssignee`; absent: nobody). */
   assignees?: string[];
+  /** Escalation level (`CustodiaEscalation`; absent or 0: not escalated). */
+  escalation?: number;
 }

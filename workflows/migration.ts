@@ -42,6 +42,8 @@ export interface MigrationHooks {
     next: { ir: ProcedureIR; hash: string; proc: CompiledProcedure; state: InstanceState },
     record: TransitionRecord,
   ): void;
+  /** Options the instance compiles its definition with (the business calendar it was started with). */
+  compileOptions?: Parameters<typeof compileProcedure>[1];
   /** The assertion check of the `event` update, for an actor and its assertion. */
   authenticate(assertion: unknown, now: number): (actor: Actor) => Rejection | undefined;
 }
@@ -54,7 +56,7 @@ export function installMigration(h: MigrationHooks): void {
   // The last version compiled, by hash: the validator's work is the handler's (same workflow task).
   let compiled: { hash: string; proc: CompiledProcedure } | undefined;
   const compile = (ir: ProcedureIR, hash: string): CompiledProcedure => {
-    if (compiled?.hash !== hash) compiled = { hash, proc: compileProcedure(ir) };
+    if (compiled?.hash !== hash) compiled = { hash, proc: compileProcedure(ir, h.compileOptions) };
     return compiled.proc;
   };
   setHandler(

@@ -51,6 +51,7 @@ import { assigneeAttribute, installAssignment, installReminder } from './assignm
 import { installCalls } from './call.ts';
 import { assigneesOf, tasksOf, withoutStaleAssignees } from './core/assignment.ts';
 import { installMigration } from './migration.ts';
+import { installSla } from './sla.ts';
 import {
   FAILURE_TYPES,
   eventUpdate,
@@ -100,7 +101,7 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
       throw new Error(
         `definition hash mismatch: input says ${input.hash}, the definition hashes to ${hashProcedure(ir)}`,
       );
-    proc = compileProcedure(ir);
+    proc = compileProcedure(ir, input.calendar ? { calendar: input.calendar } : {});
   } catch (err) {
     throw ApplicationFailure.nonRetryable(
       err instanceof Error ? err.message : String(err),
@@ -161,6 +162,7 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
 
   const syncSearchAttributes = (): void => {
     const view = describeInstance(proc, state, Date.now());
+    const dueAt = sla.dueAt(view.dueAt);
     const client = clientOf(state);
     const pairs: SearchAttributeUpdatePair[] = [
       { key: CustodiaProcedure, value: ir.id },
@@ -168,11 +170,13 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
       { key: CustodiaState, value: view.leaves },
       { key: CustodiaAwaiting, value: view.awaiting },
       { key: CustodiaStateSince, value: new Date(view.stateSince) },
-      { key: CustodiaDueAt, value: view.dueAt === undefined ? null : new Date(view.dueAt) },
+      { key: CustodiaDueAt, value: dueAt === undefined ? null : new Date(dueAt) },
     ];
     if (client) pairs.push({ key: CustodiaClient, value: client });
     const assigned = assigneeAttribute(state);
     if (assigned) pairs.push(assigned);
+    const escalation = sla.attribute();
+    if (escalation) pairs.push(escalation);
     if (!patched(PATCH_UPSERT_CHANGED_ONLY)) {
       upsertSearchAttributes(pairs);
       return;
@@ -187,6 +191,21 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
     if (changed.length) upsertSearchAttributes(changed);
   };
   const upserted = new Map<string, string>();
+
+  // SLA reminders and escalations (workflows/sla.ts), before any handler: an update buffered in
+  // the first activation is applied as soon as its handler is set. `$sla` records go through the
+  // assignment hook's `record` (declared below; only called from a later timer).
+  const sla = installSla({
+    // A getter: a migration (installMigration) may switch the definition.
+    get proc() {
+      return proc;
+    },
+    workflowId,
+    calendar: input.calendar,
+    state: () => state,
+    log: () => log,
+    record: (next, record, effects) => assignmentHooks.record(next, record, effects),
+  });
 
   const accept = (s: Step): void => {
     // A state left for another leaves its assignment behind.
@@ -225,6 +244,7 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
           },
         );
     }
+    sla.arm();
   };
 
   const buildSnapshot = (): ProcedureSnapshot => {
@@ -248,7 +268,10 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
       assignees: { ...assigneesOf(state.context) },
       tasks: tasksOf(proc, state),
     };
-    if (view.dueAt !== undefined) snap.dueAt = new Date(view.dueAt).toISOString();
+    const dueAt = sla.dueAt(view.dueAt);
+    if (dueAt !== undefined) snap.dueAt = new Date(dueAt).toISOString();
+    const slaView = sla.view();
+    if (slaView) snap.sla = slaView;
     if (input.parent) snap.parent = input.parent;
     if (calls.links().length) snap.calls = calls.links();
     return snap;
@@ -320,6 +343,7 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
   installReminder(assignmentHooks);
   installMigration({
     current: () => ({ ir, hash, state }),
+    compileOptions: input.calendar ? { calendar: input.calendar } : {},
     switchTo: (next, record) => {
       ({ ir, hash, proc } = next);
       state = withoutStaleAssignees(proc, next.state);

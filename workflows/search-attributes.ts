@@ -26,3 +26,5 @@ export const CustodiaAssignee = defineSearchAttributeKey(
   'CustodiaAssignee',
   SearchAttributeType.KEYWORD_LIST,
 );
+/** Escalation level of the active states (0: none; `sla: { escalate }`, `workflows/sla.ts`). */
+export const CustodiaEscalation = defineSearchAttributeKey('CustodiaEscalation', SearchAttributeType.INT);

@@ -59,6 +59,16 @@ describe('[3.3.3] stalled and overdue in the browser', () => {
     await expect.poll(() => textOf(row)).toContain('Window ended, awaiting return');
     expect(await textOf(row)).toContain('Quality Administrator');
     expect(await row.getAttribute('class')).toContain('row-overdue');
+    // Not returned after the escalation delay (sla escalate, scaled): escalated to the Quality Manager.
+    await expect
+      .poll(
+        async () => {
+          if (await refresh.isEnabled()) await refresh.click();
+          return textOf(rowOf(workflowId));
+        },
+        { timeout: 30_000, interval: 1_000 },
+      )
+      .toContain('Escalated, level 1');
 
     await shotBoth(sun, 'stalled', (lang: Lang) =>
       sun.getByRole('heading', { name: lang === 'en' ? 'Stalled and overdue' : '停滞与逾期' }).waitFor(),
@@ -70,5 +80,9 @@ describe('[3.3.3] stalled and overdue in the browser', () => {
     await expect
       .poll(() => textOf(sun.locator('.state-block .state-pill-active')))
       .toBe('Window ended, awaiting return');
+    // The instance page says what it told whom: the escalation went to the Quality Manager (Sun).
+    const sent = sun.getByRole('region', { name: 'Notifications sent' });
+    await expect.poll(() => textOf(sent)).toContain('Escalation (level 1)');
+    expect(await textOf(sent.locator('tr', { hasText: 'Escalation (level 1)' }))).toContain(SUN.id);
   });
 });

@@ -39,8 +39,9 @@ describe('the Temporal server of the integration run', () => {
       CustodiaStateSince: 'Datetime',
       CustodiaDueAt: 'Datetime',
       CustodiaAssignee: 'KeywordList',
+      CustodiaEscalation: 'Int',
     });
-    expect(Object.keys(SEARCH_ATTRIBUTES)).toHaveLength(8);
+    expect(Object.keys(SEARCH_ATTRIBUTES)).toHaveLength(9);
   });
 
   it('is what loadConfig / connectClient see in this process and in child processes', async () => {

@@ -293,17 +293,26 @@ describe('file_access — confidential file access (4.2.2, 3.3.3)', () => {
     const id = await startDefinition(h, short, { client: 'acme' }, ann);
     await send(h, id, { type: 'SUBMIT', actor: ann, data: copyRequest });
     const waiting = await getSnapshot(h.client, id);
-    // The state's SLA (P2D) is shown as its due time; the expiry (P5D) is a pending durable timer.
+    // The state's SLA (P2WD) is shown as its due time; the expiry (P5D) is a pending durable timer.
     const seconds = (d: string): number => Number(short.durations[d]!.slice(2, -1)) * 1000;
-    expect(Date.parse(waiting.dueAt!) - Date.parse(waiting.stateSince)).toBe(seconds('P2D'));
+    expect(Date.parse(waiting.dueAt!) - Date.parse(waiting.stateSince)).toBe(seconds('P2WD'));
     expect(waiting.timers).toHaveLength(1);
     expect(waiting.timers[0]!.event).toContain(`after_${short.durations['P5D']}`);
     expect(Date.parse(waiting.timers[0]!.dueAt) - Date.parse(waiting.stateSince)).toBe(seconds('P5D'));
 
     const final = await instanceResult(h.client, id);
     expect(final.leaves).toEqual(['expired']);
-    expect(final.log.map((l) => l.event)).toEqual(['$start', 'SUBMIT', `after ${short.durations['P5D']}`]);
-    expect(final.log[2]).toMatchObject({ actor: { id: 'timer' }, from: ['submitted'], to: ['expired'] });
+    // Undecided: the approvers were reminded (P1WD), the Quality Manager told (P2WD), then it expired.
+    expect(final.log.map((l) => l.event)).toEqual([
+      '$start',
+      'SUBMIT',
+      '$sla',
+      '$sla',
+      `after ${short.durations['P5D']}`,
+    ]);
+    expect(final.log.slice(2, 4).map((l) => l.data?.kind)).toEqual(['remind', 'escalate']);
+    expect(final.log[4]).toMatchObject({ actor: { id: 'timer' }, from: ['submitted'], to: ['expired'] });
+    await notified(h, id, 'general_affairs_head', 'Reminder:');
     await notified(h, id, 'quality_manager', 'was not decided in time and has expired');
   });
 
@@ -327,8 +336,8 @@ describe('file_access — confidential file access (4.2.2, 3.3.3)', () => {
     const lending = await recordsNamed(h, id, 'lending_log', 2);
     expect(lending[1]!.fields).toMatchObject({ file_id: 'F-2024-017' });
     expect(lending[1]!.fields.revoked_at).toEqual(expect.any(Number));
-    // Still not returned after the overdue delay (P2D, scaled): the Quality Manager is told.
-    await notified(h, id, 'quality_manager', 'overdue for return');
+    // Still not returned after the escalation delay (sla escalate P2D, scaled): the Quality Manager is told.
+    await notified(h, id, 'quality_manager', 'Escalation (level 1)');
     expect((await getSnapshot(h.client, id)).leaves).toEqual(['revoked']);
 
     await send(h, id, { type: 'RETURN', actor: ada, data: { copies_returned: 1 } });

@@ -17,7 +17,7 @@ import { expect } from 'vitest';
 import { EventRejected, getSnapshot, startProcedure, type StartOptions } from '../../worker/instances.ts';
 import type { LoadedDefinition } from '../../worker/definitions.ts';
 import type { ChildLink, ProcedureSnapshot } from '../../workflows/api.ts';
-import { parseDuration } from '../../workflows/core/duration.ts';
+import { parseDelay } from '../../workflows/core/duration.ts';
 import { hashProcedure } from '../../workflows/core/hash.ts';
 import type { Actor, EventInput, Json, ProcedureIR, StateIR } from '../../workflows/core/ir.ts';
 import {
@@ -71,13 +71,16 @@ export function shortenTimers(def: LoadedDefinition, secondsPerDay?: number): Sh
   const originals = new Map<string, number>();
   const note = (d: string | undefined): void => {
     if (d === undefined) return;
-    const ms = parseDuration(d);
-    if (ms === undefined) throw new Error(`${def.ir.id}: "${d}" is not a duration`);
-    originals.set(d, ms);
+    // Working days (`P2WD`) count as that many days here: shortened, they are plain seconds.
+    const delay = parseDelay(d);
+    if (delay === undefined) throw new Error(`${def.ir.id}: "${d}" is not a duration`);
+    originals.set(d, 'ms' in delay ? delay.ms : delay.workingDays * DAY_MS);
   };
   for (const s of states) {
     note(s.sla);
     s.after.forEach((t) => note(t.delay));
+    s.slaPlan?.remind.forEach(note);
+    s.slaPlan?.escalate.forEach((e) => note(e.after));
   }
   const distinctMs = [...new Set(originals.values())].sort((a, b) => a - b);
   const secondsFor = new Map<number, number>();
@@ -96,6 +99,10 @@ export function shortenTimers(def: LoadedDefinition, secondsPerDay?: number): Sh
   for (const s of states) {
     if (s.sla !== undefined) s.sla = durations[s.sla]!;
     for (const t of s.after) t.delay = durations[t.delay]!;
+    if (s.slaPlan) {
+      s.slaPlan.remind = s.slaPlan.remind.map((d) => durations[d]!);
+      for (const e of s.slaPlan.escalate) e.after = durations[e.after]!;
+    }
   }
   return { file: def.file, ir, hash: hashProcedure(ir), durations };
 }

@@ -83,6 +83,7 @@ describe('API http helpers', () => {
         'POST /api/instances/{id}/events',
         'POST /api/instances/{id}/assignment',
         'GET /api/instances/{id}/candidates',
+        'GET /api/instances/{id}/notifications',
         'GET /api/inbox',
         'GET /api/stalled',
         'POST /api/stalled/bulk/preview',

@@ -3,7 +3,7 @@
  * comes from its Temporal-free contract (`workflows/contract.ts`), not from copies.
  */
 import type { ProcedureIR, Text } from '../../workflows/core/ir.ts';
-import type { InstanceRow, ProcedureSnapshot, TransitionRecord } from '../../workflows/contract.ts';
+import type { InstanceRow, ProcedureSnapshot, SlaView, TransitionRecord } from '../../workflows/contract.ts';
 
 export type { EventResult, InstanceRow } from '../../workflows/contract.ts';
 
@@ -29,6 +29,8 @@ export interface InboxTask extends InstanceRow {
 export interface StalledRow extends InstanceRow {
   idleMs: number;
   overdueMs?: number;
+  /** Escalation level and next reminder (definitions with `sla: { remind | escalate }`). */
+  sla?: SlaView;
 }
 
 export type { TransitionRecord };

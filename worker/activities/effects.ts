@@ -21,6 +21,7 @@ import { compileSchemas, formatProblems, type SchemaSet } from '../../workflows/
 import { unstorableText } from '../../workflows/core/storable.ts';
 import type { ProcedureIR } from '../../workflows/core/ir.ts';
 import { executeDeployDefinition, type DeploymentDeps } from './deploy-definition.ts';
+import { calendarInput } from '../calendars.ts';
 
 export interface ActivityDeps {
   store: RecordsStore;
@@ -92,6 +93,7 @@ async function startLinkedInstance(
     context: effect.input,
     starter: commit.record.actor,
     parent: { workflowId: commit.workflowId, seq: commit.record.seq },
+    ...calendarInput(def.ir),
   };
   const refusal = startInputRefusal(def.ir, effect.input);
   if (refusal) {

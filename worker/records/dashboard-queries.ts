@@ -7,13 +7,14 @@
  */
 import { ASSIGN_EVENT } from '../../workflows/core/assignment.ts';
 import { REMIND_EVENT } from '../../workflows/core/reminder.ts';
+import { SLA_EVENT } from '../../workflows/core/sla.ts';
 import type { SqlQueryable } from './sql.ts';
 
 /**
  * Records of the transition kind that are not steps of the procedure: an assignment or a reminder
  * changes no state, so it neither moves an instance on nor counts as someone's step.
  */
-const NOT_STEPS = [ASSIGN_EVENT, REMIND_EVENT];
+const NOT_STEPS = [ASSIGN_EVENT, REMIND_EVENT, SLA_EVENT];
 
 /** One transition record, as much of it as the dashboard uses. */
 export interface TransitionRow {

@@ -31,6 +31,7 @@ import type {
 import type { NotificationQuery, OutboxBatchItem } from './notification-types.ts';
 import * as users from './users.ts';
 import * as tokens from './user-tokens.ts';
+import { sentNotificationsOf, type SentNotification } from './instance-notifications.ts';
 
 export type { RecordsStore } from './types.ts';
 
@@ -169,6 +170,10 @@ class SqlRecordsStore implements RecordsStore {
       [workflowId],
     );
     return rows.map((row) => ({ seq: row.seq, recipient: row.recipient, en: row.message_en }));
+  }
+
+  sentNotificationsOf(workflowId: string): Promise<SentNotification[]> {
+    return sentNotificationsOf(this.sql, workflowId);
   }
 
   async recordsOf(workflowId: string): Promise<NamedRecord[]> {

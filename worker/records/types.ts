@@ -14,6 +14,7 @@ import type { IssuedToken } from './user-tokens.ts';
 import type * as R from './registers.ts';
 import type { UserPatch } from './users.ts';
 import type * as N from './notification-types.ts';
+import type { SentNotification } from './instance-notifications.ts';
 
 export type { IssuedToken } from './user-tokens.ts';
 export type { UserPatch } from './users.ts';
@@ -241,6 +242,8 @@ export interface RecordsStore {
   /** Audit entries matching every given filter, in chain order. */
   audit(query?: AuditQuery): Promise<AuditEntry[]>;
   notificationsOf(workflowId: string): Promise<{ seq: number; recipient: string; en: string }[]>;
+  /** What an instance told whom: notifications with their deliveries (`instance-notifications.ts`). */
+  sentNotificationsOf(workflowId: string): Promise<SentNotification[]>;
   /** Named records (lending log, disclosure log, …) an instance wrote, in order. */
   recordsOf(workflowId: string): Promise<NamedRecord[]>;
   /** Rows per register the scope may see (`registers.ts`). */

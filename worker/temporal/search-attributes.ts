@@ -7,7 +7,7 @@
  */
 
 /** Search attribute type names as the Temporal CLI spells them (`--search-attribute NAME=TYPE`). */
-export type SearchAttributeTypeName = 'Keyword' | 'KeywordList' | 'Datetime';
+export type SearchAttributeTypeName = 'Keyword' | 'KeywordList' | 'Datetime' | 'Int';
 
 /** Name → type of every custom search attribute Custodia writes. */
 export const SEARCH_ATTRIBUTES = {
@@ -27,6 +27,8 @@ export const SEARCH_ATTRIBUTES = {
   CustodiaDueAt: 'Datetime',
   /** Who the tasks of the active states are assigned to; absent when nobody. */
   CustodiaAssignee: 'KeywordList',
+  /** Escalation level of the active states (`sla: { escalate }`); 0 or absent: not escalated. */
+  CustodiaEscalation: 'Int',
 } as const satisfies Record<string, SearchAttributeTypeName>;
 
 export type CustodiaSearchAttribute = keyof typeof SEARCH_ATTRIBUTES;

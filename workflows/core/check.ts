@@ -13,7 +13,7 @@
  * verifier's job.
  */
 import type { Diagnostic } from './diagnostics.ts';
-import { parseDuration } from './duration.ts';
+import { parseDelay } from './duration.ts';
 import type { InvariantIR, ProcedureIR, StateIR } from './ir.ts';
 import { checkExpressions } from './check-expressions.ts';
 import { checkGraph } from './check-graph.ts';
@@ -28,6 +28,7 @@ import { checkRegisterDeclarations } from './actions/record.ts';
 import { NO_POSITIONS, joinPointer } from './positions.ts';
 import type { PositionIndex } from './positions.ts';
 import { didYouMean } from './suggest.ts';
+import { checkSla } from './sla.ts';
 
 export interface CheckOptions {
   /** File name for diagnostics (default: the procedure id). */
@@ -44,6 +45,7 @@ export function checkProcedure(ir: ProcedureIR, options: CheckOptions = {}): Dia
     report: createReporter(options.file ?? ir.id, options.positions ?? NO_POSITIONS, out),
   };
   checkStates(cx);
+  checkSla(cx);
   checkOnDone(cx);
   checkCalls(cx);
   checkTransitions(cx);
@@ -77,13 +79,13 @@ function checkStates({ ir, report }: CheckContext): void {
         { hint: `its states are: ${children.join(', ')}` },
       );
     }
-    if (state.sla !== undefined && parseDuration(state.sla) === undefined) {
+    if (state.sla !== undefined && parseDelay(state.sla) === undefined) {
       report(
         'PROC_BAD_DURATION',
         joinPointer(state.pointer, 'sla'),
         `"${state.sla}" is not a valid duration (sla of ${stateLabel(state)})`,
         {
-          hint: 'use an ISO-8601 duration in weeks, days, hours, minutes or seconds, e.g. P2D, PT4H, P1DT12H',
+          hint: 'use an ISO-8601 duration in weeks, days, hours, minutes or seconds, e.g. P2D, PT4H, P1DT12H, or working days, e.g. P2WD',
         },
       );
     }
@@ -141,7 +143,7 @@ function checkTransitions(cx: CheckContext): void {
       t.transition.roles.forEach((role, i) =>
         checkRole(cx, role, joinPointer(t.transition.pointer, 'roles', i), `${transitionLabel(t)}`),
       );
-    } else if (t.kind === 'delayed' && parseDuration(t.transition.delay) === undefined) {
+    } else if (t.kind === 'delayed' && parseDelay(t.transition.delay) === undefined) {
       cx.report(
         'PROC_BAD_DURATION',
         joinPointer(t.transition.pointer, 'delay'),

@@ -26,7 +26,6 @@
 import { assign, setup, type AnyStateMachine } from 'xstate';
 import { checkTransition } from './acceptance.ts';
 import { ASSIGN_FIELDS, compileAction } from './actions/index.ts';
-import { parseDuration } from './duration.ts';
 import type {
   DelayedTransitionIR,
   EventlessTransitionIR,
@@ -39,6 +38,8 @@ import { indexStates, indexTransitions, initialContext, walkStates } from './ir-
 import { evaluateAll, scopeOf, type MachineContext, type MachineEvent } from './machine-context.ts';
 import { compileSchemas, type SchemaSet } from './schemas.ts';
 import { CALL_OUTPUT, callOutputOf, callTransitionsConfig } from './call.ts';
+import type { BusinessCalendar } from './calendar.ts';
+import { nominalDelayMs } from './sla.ts';
 
 export type { Effect } from './actions/index.ts';
 export type { MachineContext, MachineEvent } from './machine-context.ts';
@@ -52,6 +53,8 @@ export interface CompiledProcedure {
   nodes: Map<string, StateIR>;
   /** The procedure has `always` transitions (their step count lives in the context's `_eventless`). */
   eventless: boolean;
+  /** The business calendar `P2WD` delays count in (`sla.ts`); absent: none given. */
+  calendar?: BusinessCalendar;
 }
 
 /** Most `always` transitions one macrostep takes (a defensive cap; the verifier proves none loop). */
@@ -60,13 +63,16 @@ export const MAX_EVENTLESS_STEPS = 100;
 /** Reserved context field counting the `always` transitions of the current macrostep. */
 export const EVENTLESS_COUNT = '_eventless';
 
-export function compileProcedure(ir: ProcedureIR): CompiledProcedure {
+export function compileProcedure(
+  ir: ProcedureIR,
+  options: { calendar?: BusinessCalendar } = {},
+): CompiledProcedure {
   const schemas = compileSchemas(ir);
   const nodes = indexStates(ir.root);
   const transitionsByPointer = indexTransitions(ir.root);
   const delays: Record<string, number> = {};
   for (const node of walkStates(ir.root))
-    for (const t of node.after) delays[delayName(t.delay)] = parseDuration(t.delay) ?? 0;
+    for (const t of node.after) delays[delayName(t.delay)] = nominalDelayMs(t.delay);
   const rules = { ir, schemas };
 
   const machine = setup({
@@ -114,7 +120,14 @@ export function compileProcedure(ir: ProcedureIR): CompiledProcedure {
   });
 
   const eventless = [...walkStates(ir.root)].some((n) => (n.always?.length ?? 0) > 0);
-  return { ir, machine, schemas, nodes, eventless };
+  return {
+    ir,
+    machine,
+    schemas,
+    nodes,
+    eventless,
+    ...(options.calendar ? { calendar: options.calendar } : {}),
+  };
 }
 
 function delayName(duration: string): string {

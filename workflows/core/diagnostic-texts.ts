@@ -31,6 +31,14 @@ export const DIAGNOSTIC_TEXT: Record<DiagnosticCode, { zh: string; en: string }>
   PROC_GUARD_SYNTAX: { zh: '条件表达式语法错误', en: 'Guard syntax error' },
   PROC_EXPRESSION_SYNTAX: { zh: '表达式语法错误', en: 'Expression syntax error' },
   PROC_BAD_DURATION: { zh: '时长无效', en: 'Invalid duration' },
+  PROC_SLA_ORDER: {
+    zh: '时限顺序不对：提醒须早于到期，升级须逐级延后',
+    en: 'SLA out of order: reminders come before the due time, each escalation after the one before',
+  },
+  PROC_SLA_NOBODY_AWAITED: {
+    zh: '此状态不等待任何角色，无人可提醒',
+    en: 'The state awaits no role: nobody to remind',
+  },
   PROC_BAD_EVENT_SCHEMA: { zh: '操作数据的模式无效', en: 'Invalid event data schema' },
   PROC_BAD_FIELD_SCHEMA: {
     zh: '上下文字段的模式或默认值无效',

@@ -21,6 +21,10 @@ export type DiagnosticCode =
   | 'PROC_GUARD_SYNTAX'
   | 'PROC_EXPRESSION_SYNTAX'
   | 'PROC_BAD_DURATION'
+  /** `sla:` out of order: a reminder not before the due time, an escalation not later than the one before. */
+  | 'PROC_SLA_ORDER'
+  /** `sla: { remind }` on a state where no role sends anything: nobody to remind. */
+  | 'PROC_SLA_NOBODY_AWAITED'
   | 'PROC_BAD_EVENT_SCHEMA'
   /** A context field's schema does not compile, or its default does not match it. */
   | 'PROC_BAD_FIELD_SCHEMA'

@@ -168,14 +168,22 @@ export interface StateIR {
   always?: EventlessTransitionIR[];
   /** Another procedure this state calls and waits for (absent: none). */
   call?: CallIR;
-  /** Due time of this state, from entry (shown to managers; `CustodiaDueAt`). */
+  /** Due time of this state, from entry (shown to managers; `CustodiaDueAt`); `P2WD`: working days. */
   sla?: IsoDuration;
+  /** Reminders and escalations of `sla: { remind, escalate }` (`sla.ts`); absent when none. */
+  slaPlan?: SlaPlanIR;
   /**
    * Assignment of this state's task to a named person (`assignment.ts`). Absent: optional;
    * `none`: never assigned; `required`: its events wait for an assignee.
    */
   assignment?: AssignmentMode;
   pointer: string;
+}
+
+/** Reminders and an escalation chain, each delay counted from the state's entry (`P2WD` allowed). */
+export interface SlaPlanIR {
+  remind: IsoDuration[];
+  escalate: { after: IsoDuration; to: string }[];
 }
 
 /** A state's `assignment:` setting (absent = optional). */

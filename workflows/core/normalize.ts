@@ -36,6 +36,7 @@ import type {
 import { normalizeAction } from './actions/index.ts';
 import { normalizeCall, type RawCall } from './call.ts';
 import { joinPointer } from './positions.ts';
+import { normalizeSla, type RawSla } from './sla.ts';
 
 type Dict<T> = Record<string, T>;
 
@@ -68,7 +69,7 @@ interface RawState {
   title: Text;
   task?: Text;
   clauses?: string[];
-  sla?: string;
+  sla?: RawSla;
   assignment?: AssignmentMode;
   type?: StateType;
   initial?: string;
@@ -219,7 +220,7 @@ function normalizeState(raw: RawState, place: StatePlace): StateIR {
     state.call = normalizeCall(raw.call, joinPointer(place.pointer, 'call'), resolve, actions);
   if (raw.task) state.task = raw.task;
   if (raw.initial !== undefined && type === 'compound') state.initial = raw.initial;
-  if (raw.sla !== undefined) state.sla = raw.sla;
+  if (raw.sla !== undefined) Object.assign(state, normalizeSla(raw.sla));
   if (raw.assignment !== undefined) state.assignment = raw.assignment;
   return state;
 }

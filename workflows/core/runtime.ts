@@ -20,6 +20,7 @@ import type { MachineContext, MachineEvent } from './machine-context.ts';
 import type { Rejection, RejectionCode } from './rejections.ts';
 import { formatProblems } from './schemas.ts';
 import { unstorableText } from './storable.ts';
+import { timerDueAt } from './sla.ts';
 
 export type { Rejection, RejectionCode };
 
@@ -124,7 +125,11 @@ function interpret(
         break;
       case 'xstate.raise':
         if (typeof p.delay === 'number')
-          out.raised.push({ id: p.id as string, event: p.event as { type: string }, dueAt: now + p.delay });
+          out.raised.push({
+            id: p.id as string,
+            event: p.event as { type: string },
+            dueAt: timerDueAt(p.id as string, now, p.delay, proc.calendar),
+          });
         break;
       case 'xstate.cancel':
         out.cancelled.push(p.sendId as string);

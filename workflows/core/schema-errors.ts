@@ -170,7 +170,7 @@ function problem(
 
 function patternProblem(e: ErrorObject, parent: SchemaNode, where: string): Problem {
   const kind = (parent.title ?? 'value').toLowerCase();
-  const code: DiagnosticCode = e.schemaPath.startsWith('#/$defs/duration/')
+  const code: DiagnosticCode = /^#\/\$defs\/(duration|delay)\//.test(e.schemaPath)
     ? 'PROC_BAD_DURATION'
     : 'PROC_SCHEMA';
   const name = (e as ErrorObject & { propertyName?: string }).propertyName;

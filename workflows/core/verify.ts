@@ -80,6 +80,7 @@ export type {
   VerifyResult,
   Warning,
 } from './verify/types.ts';
+import { escalatesWithin } from './sla.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Invariants.
@@ -320,7 +321,8 @@ function checkActorIs(m: Model, g: Graph, inv: Extract<InvariantIR, { kind: 'act
 /**
  * `deadline`: wherever `state` is active, a timer of it or of an active ancestor, no longer than
  * `within`, surely acts: a transition of the timer whose guard is true for every value the
- * configuration allows (a timer spent since entry has acted, when it surely does).
+ * configuration allows (a timer spent since entry has acted, when it surely does) — or an `sla`
+ * escalation of it or of an active ancestor within `within` (`sla.ts`), which always acts.
  */
 function checkDeadline(m: Model, g: Graph, inv: Extract<InvariantIR, { kind: 'deadline' }>): Check {
   const limit = parseDuration(inv.within);
@@ -332,6 +334,7 @@ function checkDeadline(m: Model, g: Graph, inv: Extract<InvariantIR, { kind: 'de
     const k = { ctx: c.ctx, facts: c.facts };
     for (let n = m.nodes.get(inv.state); n; n = n.parent) {
       if (!c.active.includes(n.path)) continue;
+      if (escalatesWithin(n.ir, limit)) return false;
       for (const group of n.timers)
         if (
           group.ms <= limit &&

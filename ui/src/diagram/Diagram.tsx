@@ -13,12 +13,13 @@ import {
   useState,
   type PointerEvent as ReactPointerEvent,
 } from 'react';
-import { parseDuration } from '../../../workflows/core/duration.ts';
 import type { ProcedureIR } from '../../../workflows/core/ir.ts';
 import { useI18n } from '../i18n.tsx';
 import { DiagramCanvas, type DiagramStatus } from './DiagramCanvas.tsx';
 import { layoutProcedure, type Layout } from './layout.ts';
 import './diagram.css';
+import { delayWords, slaWords } from '../features/sla/words.ts';
+import type { StateIR } from '../../../workflows/core/ir.ts';
 
 export interface DiagramProps {
   ir: ProcedureIR;
@@ -61,10 +62,10 @@ export function Diagram(props: DiagramProps) {
     let live = true;
     const texts = {
       text,
-      after: (delay: string) => {
-        const ms = parseDuration(delay);
-        const d = ms === undefined ? delay : duration(ms);
-        return pick({ zh: `${d} 后`, en: `after ${d}` });
+      after: (delay: string) => pick(delayWords(delay, duration)),
+      sla: (state: StateIR) => {
+        const words = slaWords(state, duration, (r) => text(ir.roles[r]) || r);
+        return words && pick(words);
       },
       done: pick({ zh: '全部完成后', en: 'when done' }),
       always: pick({ zh: '自动', en: 'automatically' }),

@@ -68,7 +68,7 @@ export function DiagramCanvas(props: {
     if (status.active.has(s.id)) tags.push(pick({ zh: '当前', en: 'current' }));
     else if (status.visited.has(s.id)) tags.push(pick({ zh: '已经过', en: 'visited' }));
     if (status.highlight.has(s.id)) tags.push(pick({ zh: '反例路径', en: 'counterexample' }));
-    return `${s.title} (${s.id})${tags.length ? ` — ${tags.join(', ')}` : ''}`;
+    return `${s.title} (${s.id})${tags.length ? ` — ${tags.join(', ')}` : ''}${s.sla ? `\n⏱ ${s.sla}` : ''}`;
   };
 
   const interactive = (s: LaidState) =>

@@ -18,6 +18,8 @@ export interface LaidState {
   /** A region of a parallel state (drawn dashed). */
   region: boolean;
   title: string;
+  /** Its `sla:` in words (due, reminders, escalations), when it has one. */
+  sla?: string;
   x: number;
   y: number;
   width: number;
@@ -69,6 +71,8 @@ export interface LayoutTexts {
   always: string;
   /** Labels of a call's failed and cancelled outcomes (`call-edges.ts`). */
   call?: CallTexts;
+  /** A state's `sla:` in words (absent: not shown). */
+  sla?(state: StateIR): string | undefined;
 }
 
 const STATE_FONT = 13;
@@ -262,6 +266,7 @@ function toModel(ir: ProcedureIR, laid: ElkNode, metas: EdgeMeta[], texts: Layou
         kind: s.type === 'compound' && isLeaf(s) ? 'atomic' : s.type,
         region: parent?.type === 'parallel',
         title: texts.text(s.title) || s.key,
+        ...(texts.sla?.(s) ? { sla: texts.sla(s) } : {}),
         x,
         y,
         width: child.width ?? 0,

@@ -34,6 +34,8 @@ import { isRejectionCode, type RejectionCode } from '../../../workflows/core/rej
 import { parseDuration } from '../../../workflows/core/duration.ts';
 import type { EventResult, Snapshot, TransitionRecord } from '../types.ts';
 import { CalledInstances, callEventTitle } from './CalledInstances.tsx';
+import { SentNotifications } from '../features/sla/SentNotifications.tsx';
+import { SlaCell } from '../features/sla/SlaCell.tsx';
 
 export function InstancePage({ id }: { id: string }) {
   const { pick, text } = useI18n();
@@ -122,6 +124,7 @@ export function InstancePage({ id }: { id: string }) {
           )}
           {ir && <DiagramPanel ir={ir} snapshot={s} />}
           <Timeline log={s.log} ir={ir} />
+          <SentNotifications workflowId={s.workflowId} names={ir?.roles} refresh={s.log.length} />
         </div>
         <aside className="instance-side">
           <Timers snapshot={s} ir={ir} />
@@ -163,6 +166,14 @@ function CurrentState({ snapshot: s, ir }: { snapshot: Snapshot; ir: ProcedureIR
         <dd>
           <Due dueAt={s.dueAt} />
         </dd>
+        {s.sla && (
+          <>
+            <dt>{pick({ zh: '提醒与升级', en: 'Reminders and escalation' })}</dt>
+            <dd>
+              <SlaCell sla={s.sla} names={ir?.roles} />
+            </dd>
+          </>
+        )}
         <dt>{pick({ zh: '等待角色', en: 'Awaiting' })}</dt>
         <dd>
           <RoleChips roles={s.awaiting} mine={user.roles} names={ir?.roles} />
@@ -342,7 +353,8 @@ function DiagramPanel({ ir, snapshot: s }: { ir: ProcedureIR; snapshot: Snapshot
   const { pick } = useI18n();
   // Assignments and reminders change who holds or is told of a task, not the state: no edge.
   const { visited, taken } = useMemo(
-    () => takenPath(s.log.filter((r) => r.event !== '$assign' && r.event !== '$remind')),
+    () =>
+      takenPath(s.log.filter((r) => r.event !== '$assign' && r.event !== '$remind' && r.event !== '$sla')),
     [s.log],
   );
   return (
@@ -367,9 +379,11 @@ function Timeline({ log, ir }: { log: TransitionRecord[]; ir: ProcedureIR | unde
           ? pick({ zh: '分派', en: 'Assignment' })
           : e === '$remind'
             ? pick({ zh: '催办', en: 'Reminder' })
-            : e.startsWith('xstate.after')
-              ? pick({ zh: '到期自动流转', en: 'Timer' })
-              : (callEventTitle(e, pick) ?? e);
+            : e === '$sla'
+              ? pick({ zh: '时限提醒 / 升级', en: 'SLA reminder / escalation' })
+              : e.startsWith('xstate.after')
+                ? pick({ zh: '到期自动流转', en: 'Timer' })
+                : (callEventTitle(e, pick) ?? e);
   const rows = [...log].reverse();
   const names = useUserNames();
   // Opened from a register row (`#transition-<seq>`): show and mark that transition once it is listed.

@@ -21,6 +21,7 @@ import {
 } from '../components/common.tsx';
 import type { StalledRow } from '../types.ts';
 import { BulkPanel } from '../features/assignment/BulkPanel.tsx';
+import { SlaCell } from '../features/sla/SlaCell.tsx';
 import { UserName, useUserNames } from '../features/users/names.tsx';
 
 const PAGE = 500;
@@ -406,6 +407,7 @@ export function StalledPage() {
                   <th scope="col">{pick({ zh: '客户', en: 'Client' })}</th>
                   <th scope="col">{pick({ zh: '停留', en: 'Idle' })}</th>
                   <th scope="col">{pick({ zh: '期限', en: 'Due' })}</th>
+                  <th scope="col">{pick({ zh: '升级 / 下次提醒', en: 'Escalation / next reminder' })}</th>
                   <th scope="col">{pick({ zh: '等待角色', en: 'Awaiting' })}</th>
                   <th scope="col">{pick({ zh: '处理人', en: 'Assignee' })}</th>
                 </tr>
@@ -436,6 +438,9 @@ export function StalledPage() {
                     <td className="nowrap">{duration(r.idleMs)}</td>
                     <td>
                       <Due dueAt={r.dueAt} overdue={r.overdue} />
+                    </td>
+                    <td>
+                      <SlaCell sla={r.sla} names={names} />
                     </td>
                     <td>
                       <RoleChips roles={r.awaiting} names={names} />

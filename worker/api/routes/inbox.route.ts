@@ -19,6 +19,9 @@ import { originOf } from './session.route.ts';
 import { ApiProblem, sendJson } from '../http.ts';
 import { DURATION, ID, KEYWORD, LIMIT, LIST_KEYWORD, matching, PAGE_TOKEN } from '../patterns.ts';
 import { defineRoute, objectSchema } from '../route.ts';
+import { slaOfRow } from '../../sla-rows.ts';
+
+const slaField = <T>(sla: T | undefined): { sla?: T } => (sla ? { sla } : {});
 
 const inbox = defineRoute({
   method: 'GET',
@@ -109,6 +112,7 @@ const stalled = defineRoute({
         ...r,
         idleMs: since(r.stateSince),
         ...(r.overdue && r.dueAt ? { overdueMs: since(r.dueAt) } : {}),
+        ...slaField(slaOfRow(r, r.procedure ? app.definitions.get(r.procedure) : undefined, now.getTime())),
       }))
       .sort((a, b) => (b.overdueMs ?? -1) - (a.overdueMs ?? -1) || b.idleMs - a.idleMs);
     sendJson(res, 200, {

@@ -12,6 +12,7 @@ import { evidenceRoutes } from './evidence.route.ts';
 import { healthRoutes } from './health.route.ts';
 import { inboxRoutes } from './inbox.route.ts';
 import { instanceRoutes } from './instances.route.ts';
+import { instanceNotificationRoutes } from './instance-notifications.route.ts';
 import { metaRoutes } from './meta.route.ts';
 import { migrationRoutes } from './migrations.route.ts';
 import { notificationRoutes } from './notifications.route.ts';
@@ -27,6 +28,7 @@ export const API_ROUTES: readonly Route[] = [
   ...definitionRoutes,
   ...migrationRoutes,
   ...instanceRoutes,
+  ...instanceNotificationRoutes,
   ...actorRoutes,
   ...inboxRoutes,
   ...auditRoutes,

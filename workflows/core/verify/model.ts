@@ -13,6 +13,7 @@ import type {
   StateIR,
   TransitionIR,
 } from '../ir.ts';
+import { parseWorkingDays } from '../calendar.ts';
 
 export interface Node {
   ir: StateIR;
@@ -110,7 +111,8 @@ export function buildModel(ir: ProcedureIR): Model {
           id: `${node.path}|${t.delay}`,
           node,
           delay: t.delay,
-          ms: parseDuration(t.delay) ?? 0,
+          // Working days have no fixed length: NaN orders them against no other timer and proves no deadline.
+          ms: parseDuration(t.delay) ?? (parseWorkingDays(t.delay) === undefined ? 0 : NaN),
           transitions: [],
         };
         groups.set(t.delay, g);
