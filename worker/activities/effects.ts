@@ -21,6 +21,7 @@ import { compileSchemas, formatProblems, type SchemaSet } from '../../workflows/
 import { unstorableText } from '../../workflows/core/storable.ts';
 import type { ProcedureIR } from '../../workflows/core/ir.ts';
 import { executeDeployDefinition, type DeploymentDeps } from './deploy-definition.ts';
+import { executeLookup } from './lookup.ts';
 
 export interface ActivityDeps {
   store: RecordsStore;
@@ -123,6 +124,7 @@ export const EFFECT_EXECUTORS = {
   notify: { beforeCommit: inCommitTransaction },
   start: { beforeCommit: startLinkedInstance },
   deploy_definition: { beforeCommit: executeDeployDefinition },
+  lookup: { beforeCommit: executeLookup },
 } satisfies { [K in Effect['kind']]: EffectExecutor<Extract<Effect, { kind: K }>> };
 
 /** Run `effect`'s executor (one place that pairs an effect with its kind's executor). */
