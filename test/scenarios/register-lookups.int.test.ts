@@ -63,7 +63,11 @@ describe('registers the procedure checks (5.2)', () => {
     const snap = await getSnapshot(h.client, id);
     expect(snap.context).toMatchObject({ nda_on_file: false, nda_missing_reason: 'none' });
     // The refusal is the engine's event in the instance's log, and a custody-log row.
-    expect(snap.log.at(-1)).toMatchObject({ event: 'NDA_MISSING', actor: { id: '$custodia' }, data: { reason: 'none' } });
+    expect(snap.log.at(-1)).toMatchObject({
+      event: 'NDA_MISSING',
+      actor: { id: '$custodia' },
+      data: { reason: 'none' },
+    });
     const log = await recordsNamed(h, id, 'custody_log', 2);
     expect(log.at(-1)?.fields).toMatchObject({ event: 'nda_missing', nda_missing_reason: 'none' });
     await notified(h, id, 'application_reviewer', 'holds no agreement with this client valid today');
@@ -78,16 +82,27 @@ describe('registers the procedure checks (5.2)', () => {
     // Once the client's NDA is filed, the same check lets the lot into custody.
     await fileNda(h, 'no-nda-client', { reference: 'NDA-late' });
     expect((await send(h, id, { type: 'CHECK_NDA', actor: ada })).leaves).toEqual(['custody.in_store']);
-    expect((await getSnapshot(h.client, id)).context).toMatchObject({ nda_on_file: true, nda_ref: 'NDA-late' });
+    expect((await getSnapshot(h.client, id)).context).toMatchObject({
+      nda_on_file: true,
+      nda_ref: 'NDA-late',
+    });
   });
 
   it('[4.1.4] an expired NDA is refused, and so is one a correction ended early; a person cannot claim an NDA is valid', async () => {
-    await fileNda(h, 'expired-client', { reference: 'NDA-old', valid_from: '2019-01-01', valid_until: '2020-12-31' });
+    await fileNda(h, 'expired-client', {
+      reference: 'NDA-old',
+      valid_from: '2019-01-01',
+      valid_until: '2020-12-31',
+    });
     const id = await inQuarantine('expired-client');
     await expectRefused(
       h,
       id,
-      { type: 'NDA_VALID', actor: { id: 'ada', roles: ['registry'] }, data: { reference: 'NDA-fake', valid_until: '2099-12-31' } },
+      {
+        type: 'NDA_VALID',
+        actor: { id: 'ada', roles: ['registry'] },
+        data: { reference: 'NDA-fake', valid_until: '2099-12-31' },
+      },
       'CANNOT_TAKE',
       'NDA_VALID cannot be sent in state quarantine',
     );
@@ -133,7 +148,8 @@ describe('registers the procedure checks (5.2)', () => {
     expect((await getSnapshot(h.client, id)).context).toMatchObject({ contract_refusal: 'none' });
     // Within the scope: assigned, and the collection checks use the registered scope.
     expect(
-      (await send(h, id, { type: 'ASSIGN', actor: rita, data: assignment('CC-77', ['document_review']) })).leaves,
+      (await send(h, id, { type: 'ASSIGN', actor: rita, data: assignment('CC-77', ['document_review']) }))
+        .leaves,
     ).toEqual(['assigned']);
     expect((await getSnapshot(h.client, id)).context).toMatchObject({
       activities_in_scope: ['document_review'],
@@ -174,11 +190,19 @@ describe('registers the procedure checks (5.2)', () => {
     await send(
       h,
       id,
-      { type: 'RECORD_REVISION', actor: quinn, data: { revision_ref: 'external_visit 2.0.0', summary: 'undertaking step' } },
+      {
+        type: 'RECORD_REVISION',
+        actor: quinn,
+        data: { revision_ref: 'external_visit 2.0.0', summary: 'undertaking step' },
+      },
       { type: 'ACKNOWLEDGE', actor: gina, data: { resources: 'training budget for Q1' } },
     );
     const final = await instanceResult(h.client, id);
-    expect(final.context).toMatchObject({ conclusion: 'changes_needed', revision_recorded: true, acknowledged_by: 'gina' });
+    expect(final.context).toMatchObject({
+      conclusion: 'changes_needed',
+      revision_recorded: true,
+      acknowledged_by: 'gina',
+    });
     const [row] = await recordsNamed(h, id, 'procedure_review_log');
     expect(row?.fields).toMatchObject({
       trigger: 'by_hand',

@@ -86,9 +86,7 @@ describe('sample_custody — custody and handover of samples and documents (4.1,
     expect((await send(h, id, { type: 'RECORD_RECEIPT', actor: rita, data: receipt })).state).toBe(
       'quarantine',
     );
-    expect((await send(h, id, { type: 'CHECK_NDA', actor: ada })).leaves).toEqual([
-      'custody.in_store',
-    ]);
+    expect((await send(h, id, { type: 'CHECK_NDA', actor: ada })).leaves).toEqual(['custody.in_store']);
     expect((await send(h, id, { type: 'HAND_OUT', actor: ada, data: handover('pat') })).leaves).toEqual([
       'custody.issue_pending',
     ]);
@@ -187,9 +185,7 @@ describe('sample_custody — custody and handover of samples and documents (4.1,
       { type: 'RELEASE_FOR_RETURN', actor: ada, data: { reason: 'work_completed' } },
     ])
       await expectRefused(h, id, event, 'CANNOT_TAKE', `${event.type} cannot be sent in state quarantine`);
-    expect((await send(h, id, { type: 'CHECK_NDA', actor: rita })).leaves).toEqual([
-      'custody.in_store',
-    ]);
+    expect((await send(h, id, { type: 'CHECK_NDA', actor: rita })).leaves).toEqual(['custody.in_store']);
   });
 
   it('[4.1.3] every handover names a receiver other than the giver, and only that person signs for it', async () => {

@@ -83,7 +83,10 @@ describe('lookup: the checker', () => {
   it('accepts a lookup whose register, fields and outcomes are declared and only the engine sends the outcomes', () => {
     const { diagnostics, ir } = validateProcedureText(LOOKING, 'look.yaml');
     expect(diagnostics).toEqual([]);
-    expect(ir?.root.states.a?.on.CHECK?.[0]?.actions[0]).toMatchObject({ kind: 'lookup', register: 'agreements' });
+    expect(ir?.root.states.a?.on.CHECK?.[0]?.actions[0]).toMatchObject({
+      kind: 'lookup',
+      register: 'agreements',
+    });
   });
 
   it('refuses an undeclared register, an unknown field and a validity bound that is not a date, at their positions', () => {
@@ -108,22 +111,38 @@ describe('lookup: the checker', () => {
   });
 
   it('refuses undeclared outcome events, an outcome without "reason", and outcomes others than the engine may send', () => {
-    expect(codes(LOOKING.replace('found: FOUND', 'found: FOUNDD'))).toEqual([['PROC_LOOKUP_OUTCOME', 36, 22]]);
+    expect(codes(LOOKING.replace('found: FOUND', 'found: FOUNDD'))).toEqual([
+      ['PROC_LOOKUP_OUTCOME', 36, 22],
+    ]);
     expect(
-      codes(LOOKING.replace('properties: { reason: { type: string } }', 'properties: { why: { type: string } }')),
+      codes(
+        LOOKING.replace('properties: { reason: { type: string } }', 'properties: { why: { type: string } }'),
+      ),
     ).toEqual([['PROC_LOOKUP_OUTCOME', 37, 24]]);
     // A person's role, a guard widened by `||`, or no guard: anyone could claim "found".
     for (const [from, to] of [
-      ['        roles: [registry]\n        guard: "actor.id == \'$custodia\'"\n        actions', '        roles: [registry, clerk]\n        guard: "actor.id == \'$custodia\'"\n        actions'],
-      ['guard: "actor.id == \'$custodia\'"\n        actions', 'guard: "actor.id == \'$custodia\' && (true) || true"\n        actions'],
+      [
+        '        roles: [registry]\n        guard: "actor.id == \'$custodia\'"\n        actions',
+        '        roles: [registry, clerk]\n        guard: "actor.id == \'$custodia\'"\n        actions',
+      ],
+      [
+        'guard: "actor.id == \'$custodia\'"\n        actions',
+        'guard: "actor.id == \'$custodia\' && (true) || true"\n        actions',
+      ],
       ['guard: "actor.id == \'$custodia\'"\n        actions', 'guard: "true"\n        actions'],
     ] as const) {
       const d = validateProcedureText(LOOKING.replace(from, to), 'look.yaml').diagnostics;
       expect(d.map((x) => [x.code, x.line])).toEqual([['PROC_LOOKUP_OUTCOME', 41]]);
-      expect(d[0]?.message).toMatch(/"FOUND" is the outcome of a register lookup, but .* may be sent by others than the engine/);
+      expect(d[0]?.message).toMatch(
+        /"FOUND" is the outcome of a register lookup, but .* may be sent by others than the engine/,
+      );
     }
     // The engine role must be declared.
-    expect(codes(LOOKING.replace('  registry: { zh: 引擎, en: Engine }\n', ''))).toContainEqual(['PROC_UNKNOWN_ROLE', 31, 15]);
+    expect(codes(LOOKING.replace('  registry: { zh: 引擎, en: Engine }\n', ''))).toContainEqual([
+      'PROC_UNKNOWN_ROLE',
+      31,
+      15,
+    ]);
   });
 
   it('an engine-only guard is the engine alone, or the engine and one parenthesised condition', () => {
@@ -153,11 +172,27 @@ const row = (reference: string, valid_from: string, valid_until: string): Lookup
 
 describe('lookup: which row is reported', () => {
   it('the row valid on the date (inclusive), the one valid longest of several; else expired / not yet valid / none', () => {
-    const rows = [row('A', '2025-01-01', '2026-06-30'), row('B', '2026-01-01', '2027-12-31'), row('C', '2028-01-01', '2030-01-01')];
-    expect(chooseLookupRow(rows, effect, '2026-06-30')).toEqual({ found: true, fields: { reference: 'B', valid_until: '2027-12-31' } });
-    expect(chooseLookupRow(rows.slice(0, 1), effect, '2026-06-30')).toMatchObject({ found: true, fields: { reference: 'A' } });
-    expect(chooseLookupRow(rows.slice(0, 1), effect, '2026-07-01')).toEqual({ found: false, reason: 'expired' });
-    expect(chooseLookupRow(rows.slice(2), effect, '2026-07-01')).toEqual({ found: false, reason: 'not_yet_valid' });
+    const rows = [
+      row('A', '2025-01-01', '2026-06-30'),
+      row('B', '2026-01-01', '2027-12-31'),
+      row('C', '2028-01-01', '2030-01-01'),
+    ];
+    expect(chooseLookupRow(rows, effect, '2026-06-30')).toEqual({
+      found: true,
+      fields: { reference: 'B', valid_until: '2027-12-31' },
+    });
+    expect(chooseLookupRow(rows.slice(0, 1), effect, '2026-06-30')).toMatchObject({
+      found: true,
+      fields: { reference: 'A' },
+    });
+    expect(chooseLookupRow(rows.slice(0, 1), effect, '2026-07-01')).toEqual({
+      found: false,
+      reason: 'expired',
+    });
+    expect(chooseLookupRow(rows.slice(2), effect, '2026-07-01')).toEqual({
+      found: false,
+      reason: 'not_yet_valid',
+    });
     expect(chooseLookupRow([], effect, '2026-07-01')).toEqual({ found: false, reason: 'none' });
     expect(chooseLookupRow(rows, { ...effect, match: { reference: 'C' } }, '2026-07-01')).toEqual({
       found: false,
@@ -165,7 +200,9 @@ describe('lookup: which row is reported', () => {
     });
     // Without validity bounds, any matching row counts.
     const { valid: _valid, ...open } = effect;
-    expect(chooseLookupRow(rows, { ...open, match: { reference: 'A' } }, '2040-01-01')).toMatchObject({ found: true });
+    expect(chooseLookupRow(rows, { ...open, match: { reference: 'A' } }, '2040-01-01')).toMatchObject({
+      found: true,
+    });
   });
 
   it('compiles to an effect with the match evaluated against the event', () => {
@@ -178,7 +215,12 @@ describe('lookup: which row is reported', () => {
       missing: 'MISSING',
     };
     const params = lookup.compile(action).params as (a: unknown) => LookupEffect;
-    expect(params({ context: { client: 'acme' }, event: { type: 'CHECK', data: { ref: 'NDA-1' }, actor: { id: 'x', roles: [] } } })).toEqual({
+    expect(
+      params({
+        context: { client: 'acme' },
+        event: { type: 'CHECK', data: { ref: 'NDA-1' }, actor: { id: 'x', roles: [] } },
+      }),
+    ).toEqual({
       kind: 'lookup',
       register: 'agreements',
       match: { reference: 'NDA-1' },
@@ -212,8 +254,24 @@ describe('lookup: rows of one client, corrections applied (records store)', () =
   });
 
   it('sees only its client’s rows, each as corrected (the original row unchanged)', async () => {
-    await store.commit(commit('nda-acme', 'acme', { client: 'acme', reference: 'N-1', valid_from: '2026-01-01', valid_until: '2027-12-31' }), []);
-    await store.commit(commit('nda-globex', 'globex', { client: 'globex', reference: 'N-2', valid_from: '2026-01-01', valid_until: '2027-12-31' }), []);
+    await store.commit(
+      commit('nda-acme', 'acme', {
+        client: 'acme',
+        reference: 'N-1',
+        valid_from: '2026-01-01',
+        valid_until: '2027-12-31',
+      }),
+      [],
+    );
+    await store.commit(
+      commit('nda-globex', 'globex', {
+        client: 'globex',
+        reference: 'N-2',
+        valid_from: '2026-01-01',
+        valid_until: '2027-12-31',
+      }),
+      [],
+    );
     const [written] = await store.recordsOf('nda-acme');
     await store.correctRecord({
       name: 'agreements',

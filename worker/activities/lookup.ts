@@ -45,9 +45,15 @@ export async function executeLookup(effect: LookupEffect, site: EffectSite): Pro
   });
   const event = signedEvent(actorSigner(), commit.workflowId, { ...outcome, actor: LOOKUP_ACTOR });
   try {
-    await sendEvent(deps.client, commit.workflowId, event, `${commit.workflowId}/${commit.record.seq}/${index}`);
+    await sendEvent(
+      deps.client,
+      commit.workflowId,
+      event,
+      `${commit.workflowId}/${commit.record.seq}/${index}`,
+    );
   } catch (err) {
-    if (err instanceof EventRejected && (err.code === 'INSTANCE_FINISHED' || err.code === 'CANNOT_TAKE')) return;
+    if (err instanceof EventRejected && (err.code === 'INSTANCE_FINISHED' || err.code === 'CANNOT_TAKE'))
+      return;
     throw err;
   }
   return undefined;

@@ -21,7 +21,11 @@ export interface LookupRow {
 
 /** The rows of register `name` written for `client` (only those), corrections applied, newest first. */
 export async function lookupRows(db: SqlQueryable, name: string, client: string): Promise<LookupRow[]> {
-  const rows = await db.query<{ fields: Record<string, Json>; at: Date; corrections: Record<string, Json>[] | null }>(
+  const rows = await db.query<{
+    fields: Record<string, Json>;
+    at: Date;
+    corrections: Record<string, Json>[] | null;
+  }>(
     `SELECT r.fields, r.at,
        (SELECT jsonb_agg(c.fields ORDER BY c.id) FROM record_corrections c
          WHERE c.workflow_id = r.workflow_id AND c.seq = r.seq AND c.idx = r.idx) AS corrections
@@ -37,8 +41,7 @@ export async function lookupRows(db: SqlQueryable, name: string, client: string)
 
 /** What a lookup reports: the row found, or why none was. */
 export type LookupOutcome =
-  | { found: true; fields: Record<string, Json> }
-  | { found: false; reason: LookupMissingReason };
+  { found: true; fields: Record<string, Json> } | { found: false; reason: LookupMissingReason };
 
 const equal = (a: Json | undefined, b: Json): boolean => JSON.stringify(a) === JSON.stringify(b);
 
@@ -62,10 +65,14 @@ export function chooseLookupRow(rows: LookupRow[], effect: LookupEffect, date: s
   });
   if (valid.length) {
     // Stable sort: rows come newest first, so ties keep the newest.
-    const best = [...valid].sort((a, b) => (bound(b, 'until') ?? '9999').localeCompare(bound(a, 'until') ?? '9999'))[0]!;
+    const best = [...valid].sort((a, b) =>
+      (bound(b, 'until') ?? '9999').localeCompare(bound(a, 'until') ?? '9999'),
+    )[0]!;
     return {
       found: true,
-      fields: Object.fromEntries(effect.fields.filter((f) => best.fields[f] !== undefined).map((f) => [f, best.fields[f]!])),
+      fields: Object.fromEntries(
+        effect.fields.filter((f) => best.fields[f] !== undefined).map((f) => [f, best.fields[f]!]),
+      ),
     };
   }
   if (matching.some((r) => (bound(r, 'until') ?? '9999') < date)) return { found: false, reason: 'expired' };

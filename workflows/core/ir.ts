@@ -109,12 +109,7 @@ export interface LookupAction {
 }
 
 export type ActionIR =
-  | AssignAction
-  | RecordAction
-  | NotifyAction
-  | StartAction
-  | DeployDefinitionAction
-  | LookupAction;
+  AssignAction | RecordAction | NotifyAction | StartAction | DeployDefinitionAction | LookupAction;
 
 export interface TransitionIR {
   /** Event type; for delayed transitions, absent. */

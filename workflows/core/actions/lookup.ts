@@ -103,7 +103,8 @@ function checkOutcome(
     return;
   }
   const accepted = declaredProperties(def.data);
-  const refused = accepted === null ? sends : accepted === undefined ? [] : sends.filter((f) => !accepted.includes(f));
+  const refused =
+    accepted === null ? sends : accepted === undefined ? [] : sends.filter((f) => !accepted.includes(f));
   if (refused.length)
     cx.report(
       'PROC_LOOKUP_OUTCOME',
@@ -131,7 +132,9 @@ function checkLookup(cx: CheckContext, action: LookupAction, site: ActionSite): 
       'PROC_UNKNOWN_RECORD',
       joinPointer(site.pointer, 'register'),
       `register "${action.register}" looked up by ${site.where} is not declared under "records"${didYouMean(action.register, Object.keys(cx.ir.records ?? {}))}`,
-      { hint: 'declare the register under "records" with the fields it has (as the definition that writes it does)' },
+      {
+        hint: 'declare the register under "records" with the fields it has (as the definition that writes it does)',
+      },
     );
   } else {
     const declared = Object.keys(register.fields);
@@ -152,16 +155,26 @@ function checkLookup(cx: CheckContext, action: LookupAction, site: ActionSite): 
           { at, hint: 'bound validity by date fields' },
         );
     };
-    for (const name of Object.keys(action.match ?? {})) field(name, joinPointer(site.pointer, 'match', name), 'key');
+    for (const name of Object.keys(action.match ?? {}))
+      field(name, joinPointer(site.pointer, 'match', name), 'key');
     action.fields.forEach((name, i) => field(name, joinPointer(site.pointer, 'fields', String(i)), 'value'));
     for (const end of ['from', 'until'] as const) {
       const name = action.valid?.[end];
       if (name) field(name, joinPointer(site.pointer, 'valid', end), 'value', true);
     }
   }
-  checkRole(cx, LOOKUP_ROLE, site.pointer, `the lookup in ${site.where} (its outcome comes from the engine in this role)`);
+  checkRole(
+    cx,
+    LOOKUP_ROLE,
+    site.pointer,
+    `the lookup in ${site.where} (its outcome comes from the engine in this role)`,
+  );
   if (action.found === action.missing)
-    cx.report('PROC_LOOKUP_OUTCOME', joinPointer(site.pointer, 'missing'), `the lookup in ${site.where} has the same event for found and missing`);
+    cx.report(
+      'PROC_LOOKUP_OUTCOME',
+      joinPointer(site.pointer, 'missing'),
+      `the lookup in ${site.where} has the same event for found and missing`,
+    );
   checkOutcome(cx, action, site, 'found', action.fields);
   checkOutcome(cx, action, site, 'missing', ['reason']);
 }
