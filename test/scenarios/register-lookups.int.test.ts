@@ -61,7 +61,7 @@ describe('registers the procedure checks (5.2)', () => {
     const after = await send(h, id, { type: 'CHECK_NDA', actor: ada });
     expect(after.leaves).toEqual(['quarantine']);
     const snap = await getSnapshot(h.client, id);
-    expect(snap.context).toMatchObject({ nda_on_file: false, nda_missing_reason: 'none' });
+    expect(snap.context).toMatchObject({ nda_on_file: false });
     // The refusal is the engine's event in the instance's log, and a custody-log row.
     expect(snap.log.at(-1)).toMatchObject({
       event: 'NDA_MISSING',
@@ -107,10 +107,9 @@ describe('registers the procedure checks (5.2)', () => {
       'NDA_VALID cannot be sent in state quarantine',
     );
     expect((await send(h, id, { type: 'CHECK_NDA', actor: ada })).leaves).toEqual(['quarantine']);
-    expect((await getSnapshot(h.client, id)).context).toMatchObject({
-      nda_on_file: false,
-      nda_missing_reason: 'expired',
-    });
+    const refused = await getSnapshot(h.client, id);
+    expect(refused.context).toMatchObject({ nda_on_file: false });
+    expect(refused.log.at(-1)).toMatchObject({ event: 'NDA_MISSING', data: { reason: 'expired' } });
 
     // A valid agreement ended early: the row is never edited; a correction (a new row) ends it.
     const agreement = await fileNda(h, 'ended-client', { reference: 'NDA-ended' });
@@ -126,7 +125,10 @@ describe('registers the procedure checks (5.2)', () => {
     });
     const lot = await inQuarantine('ended-client');
     expect((await send(h, lot, { type: 'CHECK_NDA', actor: ada })).leaves).toEqual(['quarantine']);
-    expect((await getSnapshot(h.client, lot)).context).toMatchObject({ nda_missing_reason: 'expired' });
+    expect((await getSnapshot(h.client, lot)).log.at(-1)).toMatchObject({
+      event: 'NDA_MISSING',
+      data: { reason: 'expired' },
+    });
   });
 
   it('[4.5.1] a site assignment outside the contract’s registered scope is refused; within it, the scope comes from the register', async () => {
