@@ -7,7 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getSnapshot, instanceResult } from '../../worker/instances.ts';
-import type { Harness } from '../integration/harness.ts';
+import { scheduleId, syncSchedules } from '../../worker/schedules.ts';
+import { listInstances } from '../../worker/visibility.ts';
+import { eventually, type Harness } from '../integration/harness.ts';
 import { expectRefused, notified, recordsNamed, startScenarioHarness } from './scenario.ts';
 import { fileContract, fileNda, send } from './registers.ts';
 
@@ -213,5 +215,26 @@ describe('registers the procedure checks (5.2)', () => {
       reviewed_by: 'quinn',
       acknowledged_by: 'gina',
     });
+  });
+
+  it('[3.2.3] the periodic review is started by its schedule (yearly), as a scheduled review', async () => {
+    const def = h.definitions.get('procedure_review')!;
+    expect(def.ir.schedule).toMatchObject({ cron: '0 9 15 1 *', timezone: 'Asia/Shanghai' });
+    expect((await syncSchedules(h.client, [def], h.config.taskQueue)).created).toEqual([
+      scheduleId('procedure_review'),
+    ]);
+    const handle = h.client.schedule.getHandle(scheduleId('procedure_review'));
+    try {
+      await handle.trigger();
+      const row = await eventually(async () =>
+        (await listInstances(h.client, { procedure: 'procedure_review' })).find((r) =>
+          r.state.includes('gathering'),
+        ),
+      );
+      expect(row).toMatchObject({ awaiting: ['quality_manager'] });
+      expect((await getSnapshot(h.client, row.workflowId)).context).toMatchObject({ trigger: 'scheduled' });
+    } finally {
+      await handle.delete();
+    }
   });
 });
