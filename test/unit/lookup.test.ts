@@ -10,6 +10,7 @@ import type { TransitionCommit } from '../../workflows/api.ts';
 import { isEngineOnlyGuard, lookup, type LookupEffect } from '../../workflows/core/actions/lookup.ts';
 import type { Json, LookupAction } from '../../workflows/core/ir.ts';
 import { validateProcedureText } from '../../workflows/core/validate.ts';
+import { assessDrafts } from '../../worker/drafts.ts';
 import { chooseLookupRow, type LookupRow } from '../../worker/records/register-lookup.ts';
 import type { RecordsStore } from '../../worker/records/types.ts';
 import { withMemoryStore } from '../support/records.ts';
@@ -153,6 +154,59 @@ describe('lookup: the checker', () => {
     expect(isEngineOnlyGuard("actor.id == '$custodia' || true")).toBe(false);
     expect(isEngineOnlyGuard('true')).toBe(false);
     expect(isEngineOnlyGuard(undefined)).toBe(false);
+  });
+});
+
+/** A definition that writes the register LOOKING reads (its `valid_until` of the given type). */
+const writer = (untilType: string): string => `id: writer
+version: 1.0.0
+title: { zh: 写, en: Writer }
+description: { zh: 测试, en: Test }
+roles: { clerk: { zh: 文员, en: Clerk } }
+context: { client: { type: string, required: true } }
+events: { FILE: { title: { zh: 存, en: File } } }
+initial: a
+states:
+  a:
+    title: { zh: 甲, en: A }
+    on: { FILE: { target: b, roles: clerk, actions: [{ record: { record: agreements, fields: { client: ctx.client } } }] } }
+  b: { title: { zh: 乙, en: B }, type: final }
+records:
+  agreements:
+    title: { zh: 协议, en: Agreements }
+    correctors: [clerk]
+    fields:
+      client: { type: string, title: { zh: 客户, en: Client } }
+      valid_until: { type: ${untilType}, title: { zh: 至, en: Until } }
+`;
+
+describe('lookup: across the definitions loaded together', () => {
+  const assess = (...texts: string[]) =>
+    assessDrafts(
+      texts.map((yaml, i) => ({ yaml, file: `d${i}.yaml` })),
+      new Map(),
+      { prove: false },
+    );
+
+  it('warns when no definition loaded writes the register (every lookup would find nothing)', () => {
+    const alone = assess(LOOKING);
+    expect(alone.diagnostics.map((d) => [d.code, d.severity, d.line])).toEqual([
+      ['PROC_LOOKUP_FIELD', 'warning', 32],
+    ]);
+    expect(alone.diagnostics[0]?.message).toMatch(/"agreements" .* written by no definition loaded/);
+    expect(alone.definitions.has('look')).toBe(true);
+    expect(assess(LOOKING, writer('date')).diagnostics).toEqual([]);
+  });
+
+  it('refuses a register whose field the lookup reads has another type where the register is written', () => {
+    const set = assess(LOOKING, writer('string'));
+    expect(set.diagnostics.map((d) => [d.code, d.severity, d.file])).toEqual([
+      ['PROC_LOOKUP_FIELD', 'error', 'd0.yaml'],
+    ]);
+    expect(set.diagnostics[0]?.message).toMatch(
+      /field "valid_until" is date in "look" but string in "writer"/,
+    );
+    expect(set.definitions.has('look')).toBe(false);
   });
 });
 
