@@ -11,6 +11,7 @@ import { isEngineOnlyGuard, lookup, type LookupEffect } from '../../workflows/co
 import type { Json, LookupAction } from '../../workflows/core/ir.ts';
 import { validateProcedureText } from '../../workflows/core/validate.ts';
 import { assessDrafts } from '../../worker/drafts.ts';
+import { registerCatalog } from '../../worker/records/register-catalog.ts';
 import { chooseLookupRow, type LookupRow } from '../../worker/records/register-lookup.ts';
 import type { RecordsStore } from '../../worker/records/types.ts';
 import { withMemoryStore } from '../support/records.ts';
@@ -207,6 +208,19 @@ describe('lookup: across the definitions loaded together', () => {
       /field "valid_until" is date in "look" but string in "writer"/,
     );
     expect(set.definitions.has('look')).toBe(false);
+  });
+
+  it('the register catalog names the writers, not the definitions that only look it up', () => {
+    const set = assess(LOOKING, writer('date'));
+    const catalog = registerCatalog([...set.definitions.values()].map((d) => d.ir));
+    expect(catalog.get('agreements')?.procedures).toEqual(['writer']);
+    expect(catalog.get('agreements')?.fields.map((f) => f.name)).toEqual([
+      'client',
+      'reference',
+      'signed_by',
+      'valid_from',
+      'valid_until',
+    ]);
   });
 });
 
