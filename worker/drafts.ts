@@ -9,7 +9,9 @@
  * 2. **prove**: every invariant on all paths (`verifyProcedure`), a violation with its path;
  * 3. **start targets**: `start` actions (and `call:` states, `call-targets.ts`) across the set — the drafts with the known definitions
  *    (the ones running, files and deployed versions) — name a procedure there with fitting input,
- *    in both directions (this draft's targets, and others' starts into it).
+ *    in both directions (this draft's targets, and others' starts into it); `lookup` actions
+ *    across the set — the register declared alike and written by some definition
+ *    (`register-agreement.ts`).
  *
  * `assessDraft` reports at most `MAX_DIAGNOSTICS` (then one `PROC_MORE_DIAGNOSTICS`).
  *
@@ -32,6 +34,7 @@ import {
 import { allTransitions } from '../workflows/core/ir-walk.ts';
 import { startInputMismatches } from '../workflows/core/start-input.ts';
 import { callTargetDiagnostics } from './call-targets.ts';
+import { checkLookupRegisters } from './register-agreement.ts';
 
 /** A definition a process can run: its checked IR, the hash instances pin, where it came from. */
 export interface LoadedDefinition {
@@ -203,6 +206,11 @@ export function assessDrafts(
   const links = checkStartTargets(set);
   diagnostics.push(...links.diagnostics);
   for (const [id, a] of byId) a.diagnostics.push(...(links.byProcedure.get(id) ?? []));
+  const lookups = checkLookupRegisters(set);
+  for (const [id, a] of byId) {
+    a.diagnostics.push(...(lookups.get(id) ?? []));
+    diagnostics.push(...(lookups.get(id) ?? []));
+  }
   const definitions = new Map<string, LoadedDefinition>();
   for (const a of out) {
     a.valid = a.definition !== undefined && !hasError(a.diagnostics);

@@ -9,6 +9,7 @@
  * able to widen it (nor two definitions disagree about it).
  */
 import { DEPLOY_REPORTER_ROLE } from '../workflows/core/actions/deploy-definition.ts';
+import { LOOKUP_ROLE } from '../workflows/core/actions/lookup.ts';
 import type { ProcedureIR, Text } from '../workflows/core/ir.ts';
 import type { RecordsStore } from './records/types.ts';
 import { allClientRoleIds } from './settings.ts';
@@ -42,7 +43,7 @@ export const ENGINE_ROLES: Readonly<Record<typeof ADMIN_ROLE | typeof AUDITOR_RO
 };
 
 /** Roles only the engine acts under (its reports back into an instance); never a person's. */
-const ENGINE_ACTOR_ROLES: ReadonlySet<string> = new Set([DEPLOY_REPORTER_ROLE]);
+const ENGINE_ACTOR_ROLES: ReadonlySet<string> = new Set([DEPLOY_REPORTER_ROLE, LOOKUP_ROLE]);
 
 /** A role a user may hold, with where it comes from. */
 export interface KnownRole extends RoleInfo {

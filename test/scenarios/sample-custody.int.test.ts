@@ -14,12 +14,12 @@ import {
   linkedInstance,
   notified,
   recordsNamed,
-  send,
   shortenTimers,
   startDefinition,
   startScenarioHarness,
   type ShortenedDefinition,
 } from './scenario.ts';
+import { fileNda, send } from './registers.ts';
 
 const rita = { id: 'rita', roles: ['application_reviewer'] };
 const ada = { id: 'ada', roles: ['quality_administrator'] };
@@ -35,7 +35,6 @@ const receipt = {
   confidentiality_requirements: 'diagrams never copied; prototype never photographed without written consent',
   storage_requirements: 'locked cabinet, 15–25 °C',
 };
-const nda = { nda_ref: 'NDA-2024-031', signed_on: '2024-04-01', signed_by_client: 'Li Wei' };
 const handover = (receiver: string) => ({ receiver, items: ['S1', 'D1'], purpose: 'type testing' });
 const accept = { items_match: true };
 const permission = (operation: string) => ({
@@ -55,7 +54,9 @@ const returnAll = {
 let h: Harness;
 let short: ShortenedDefinition;
 beforeAll(async () => {
-  h = await startScenarioHarness('sample_custody', 'violation_case');
+  h = await startScenarioHarness('sample_custody', 'violation_case', 'client_agreement');
+  // The NDA register (4.1.4, 5.2): the clients whose lots leave quarantine have one on file.
+  for (const client of ['acme', 'initech']) await fileNda(h, client);
   short = shortenTimers(definitionOf(h, 'sample_custody'));
 });
 afterAll(async () => {
@@ -64,7 +65,7 @@ afterAll(async () => {
 
 const intoStore: EventInput[] = [
   { type: 'RECORD_RECEIPT', actor: rita, data: receipt },
-  { type: 'RECORD_NDA', actor: ada, data: nda },
+  { type: 'CHECK_NDA', actor: ada },
 ];
 const toPat: EventInput[] = [
   ...intoStore,
@@ -85,9 +86,7 @@ describe('sample_custody — custody and handover of samples and documents (4.1,
     expect((await send(h, id, { type: 'RECORD_RECEIPT', actor: rita, data: receipt })).state).toBe(
       'quarantine',
     );
-    expect((await send(h, id, { type: 'RECORD_NDA', actor: ada, data: nda })).leaves).toEqual([
-      'custody.in_store',
-    ]);
+    expect((await send(h, id, { type: 'CHECK_NDA', actor: ada })).leaves).toEqual(['custody.in_store']);
     expect((await send(h, id, { type: 'HAND_OUT', actor: ada, data: handover('pat') })).leaves).toEqual([
       'custody.issue_pending',
     ]);
@@ -129,7 +128,7 @@ describe('sample_custody — custody and handover of samples and documents (4.1,
       received_by: 'rita',
       confidentiality_requirements: receipt.confidentiality_requirements,
       nda_on_file: true,
-      nda_ref: 'NDA-2024-031',
+      nda_ref: 'NDA-acme',
       receipt_ref: 'RCPT-31',
     });
     const custody = await recordsNamed(h, id, 'custody_log', 10);
@@ -186,9 +185,7 @@ describe('sample_custody — custody and handover of samples and documents (4.1,
       { type: 'RELEASE_FOR_RETURN', actor: ada, data: { reason: 'work_completed' } },
     ])
       await expectRefused(h, id, event, 'CANNOT_TAKE', `${event.type} cannot be sent in state quarantine`);
-    expect((await send(h, id, { type: 'RECORD_NDA', actor: rita, data: nda })).leaves).toEqual([
-      'custody.in_store',
-    ]);
+    expect((await send(h, id, { type: 'CHECK_NDA', actor: rita })).leaves).toEqual(['custody.in_store']);
   });
 
   it('[4.1.3] every handover names a receiver other than the giver, and only that person signs for it', async () => {

@@ -15,12 +15,12 @@ import {
   linkedInstance,
   notified,
   recordsNamed,
-  send,
   shortenTimers,
   startDefinition,
   startScenarioHarness,
   type ShortenedDefinition,
 } from './scenario.ts';
+import { fileContract, send } from './registers.ts';
 
 const rita = { id: 'rita', roles: ['application_reviewer'] };
 const quinn = { id: 'quinn', roles: ['quality_manager'] };
@@ -33,8 +33,7 @@ const lia = { id: 'lia', roles: ['project_staff', 'application_reviewer'] };
 const assignment = {
   contract_ref: 'CC-2024-12',
   site_address: 'Acme plant, 8 Industrial Road, Suzhou',
-  activities_in_scope: ['surveillance_inspection', 'records_review'],
-  scope_description: 'surveillance of product line A; production and test records 2023–2024',
+  activities: ['surveillance_inspection', 'records_review'],
   team: ['lee', 'pat'],
   lead: 'lee',
   planned_start: '2024-09-02',
@@ -71,7 +70,15 @@ const collected = {
 let h: Harness;
 let short: ShortenedDefinition;
 beforeAll(async () => {
-  h = await startScenarioHarness('site_assignment', 'sample_custody', 'violation_case');
+  h = await startScenarioHarness(
+    'site_assignment',
+    'sample_custody',
+    'violation_case',
+    'certification_contract',
+  );
+  // The Certification Contract register (4.5.1, 5.2): the scope an assignment is checked against.
+  for (const client of ['acme', 'globex'])
+    await fileContract(h, client, { reference: 'CC-2024-12', scope: assignment.activities });
   short = shortenTimers(definitionOf(h, 'site_assignment'));
 });
 afterAll(async () => {
@@ -85,9 +92,12 @@ const toSite: EventInput[] = [
 
 /** An assignment whose team is on the client's site. */
 async function onSite(client = 'acme', scope?: string[]): Promise<string> {
+  // A contract of exactly this scope, registered for the client (its reference names the scope).
+  const contract_ref = scope ? `CC-${scope.join('+')}` : assignment.contract_ref;
+  if (scope) await fileContract(h, client, { reference: contract_ref, scope });
   const id = await h.start('site_assignment', { client }, rita);
   const steps = scope
-    ? [{ ...toSite[0]!, data: { ...assignment, activities_in_scope: scope } }, toSite[1]!]
+    ? [{ ...toSite[0]!, data: { ...assignment, contract_ref, activities: scope } }, toSite[1]!]
     : toSite;
   await send(h, id, ...steps);
   return id;
@@ -300,7 +310,12 @@ describe('site_assignment — company staff at a client site (4.5)', () => {
     expect(child).toMatchObject({
       procedure: 'sample_custody',
       leaves: ['received'],
-      context: { client: 'initech', lot_ref: 'CC-2024-12', items, nda_on_file: false },
+      context: {
+        client: 'initech',
+        lot_ref: 'CC-surveillance_inspection+product_sampling',
+        items,
+        nda_on_file: false,
+      },
     });
     await notified(h, id, 'application_reviewer', 'record their receipt');
   });
@@ -426,10 +441,10 @@ describe('site_assignment — company staff at a client site (4.5)', () => {
       {
         type: 'ASSIGN',
         actor: rita,
-        data: { ...assignment, activities_in_scope: ['product_sampling', 'shopping'] },
+        data: { ...assignment, activities: ['product_sampling', 'shopping'] },
       },
       'INVALID_DATA',
-      '/activities_in_scope/1: must be one of',
+      '/activities/1: must be one of',
     );
     await send(h, id, {
       type: 'ASSIGN',

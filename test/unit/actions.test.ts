@@ -42,7 +42,7 @@ states:
 
 describe('action kinds', () => {
   it('the registry names exactly the IR kinds', () => {
-    expect(ACTION_KIND_NAMES).toEqual(['assign', 'record', 'notify', 'start', 'deploy_definition']);
+    expect(ACTION_KIND_NAMES).toEqual(['assign', 'record', 'notify', 'start', 'deploy_definition', 'lookup']);
     expect(isActionKind('record')).toBe(true);
     expect(isActionKind('email')).toBe(false);
     expect(isActionKind('toString')).toBe(false);

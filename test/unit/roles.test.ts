@@ -56,6 +56,13 @@ describe('knownRoles', () => {
     expect(known.has('deployer')).toBe(false);
     expect(known.has('admin')).toBe(true);
     expect(rolesProblem(['deployer'], known)).toMatch(/unknown role\(s\) deployer/);
+    // Likewise the role the engine answers a register lookup under (sample_custody).
+    const custody = assessDraft(
+      readFileSync(path.join(REPO_ROOT, 'definitions/sample_custody.yaml'), 'utf8'),
+      'sample_custody.yaml',
+    ).definition!;
+    expect(Object.keys(custody.ir.roles)).toContain('registry');
+    expect(knownRoles([custody]).has('registry')).toBe(false);
   });
 
   it('names unknown roles and the known ones', () => {

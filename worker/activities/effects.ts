@@ -22,6 +22,7 @@ import { unstorableText } from '../../workflows/core/storable.ts';
 import type { ProcedureIR } from '../../workflows/core/ir.ts';
 import { executeDeployDefinition, type DeploymentDeps } from './deploy-definition.ts';
 import { calendarInput } from '../calendars.ts';
+import { executeLookup } from './lookup.ts';
 
 export interface ActivityDeps {
   store: RecordsStore;
@@ -125,6 +126,7 @@ export const EFFECT_EXECUTORS = {
   notify: { beforeCommit: inCommitTransaction },
   start: { beforeCommit: startLinkedInstance },
   deploy_definition: { beforeCommit: executeDeployDefinition },
+  lookup: { beforeCommit: executeLookup },
 } satisfies { [K in Effect['kind']]: EffectExecutor<Extract<Effect, { kind: K }>> };
 
 /** Run `effect`'s executor (one place that pairs an effect with its kind's executor). */

@@ -7,6 +7,7 @@
  */
 import { REGISTER_JSON_TYPES } from '../../workflows/core/actions/record.ts';
 import type { Json, ProcedureIR, RegisterFieldType, Text } from '../../workflows/core/ir.ts';
+import { allTransitions } from '../../workflows/core/ir-walk.ts';
 
 export interface RegisterField {
   name: string;
@@ -21,8 +22,15 @@ export interface Register {
   fields: RegisterField[];
   /** Roles that may add corrections. */
   correctors: string[];
-  /** The procedures that write it. */
+  /** The procedures that write it (not those that only look it up). */
   procedures: string[];
+}
+
+/** Does a `record` action of this definition write register `name`? */
+function writes(ir: ProcedureIR, name: string): boolean {
+  for (const { transition } of allTransitions(ir.root))
+    if (transition.actions.some((a) => a.kind === 'record' && a.record === name)) return true;
+  return false;
 }
 
 /** Every declared register of these definitions, by name (sorted by name). */
@@ -42,7 +50,8 @@ export function registerCatalog(definitions: Iterable<ProcedureIR>): Map<string,
         };
         out.set(name, r);
       }
-      r.procedures.push(ir.id);
+      // A definition that only looks the register up (`lookup`) declares it but does not write it.
+      if (writes(ir, name)) r.procedures.push(ir.id);
       for (const role of decl.correctors) if (!r.correctors.includes(role)) r.correctors.push(role);
       for (const [field, f] of Object.entries(decl.fields))
         if (!r.fields.some((x) => x.name === field))

@@ -17,6 +17,7 @@ import * as definitions from './definitions.ts';
 import * as notifications from './notifications.ts';
 import * as outbox from './outbox.ts';
 import * as registers from './registers.ts';
+import { lookupRows } from './register-lookup.ts';
 import { migrate } from './schema.ts';
 import { openPgliteClient, openPostgresClient, type SqlClient, type SqlQueryable } from './sql.ts';
 import type {
@@ -204,6 +205,9 @@ class SqlRecordsStore implements RecordsStore {
   }
   registerRow(key: { workflowId: string; seq: number; idx: number }) {
     return registers.registerRow(this.sql, key);
+  }
+  lookupRows(name: string, client: string) {
+    return lookupRows(this.sql, name, client);
   }
   correctRecord(correction: registers.CorrectionInput) {
     return this.appended(registers.correctRecord(this.sql, correction));

@@ -12,6 +12,7 @@ import type { RoleSet } from '../roles.ts';
 import type { SqlQueryable } from './sql.ts';
 import type { IssuedToken } from './user-tokens.ts';
 import type * as R from './registers.ts';
+import type { LookupRow } from './register-lookup.ts';
 import type { UserPatch } from './users.ts';
 import type * as N from './notification-types.ts';
 import type { SentNotification } from './instance-notifications.ts';
@@ -262,6 +263,8 @@ export interface RecordsStore {
     seq: number;
     idx: number;
   }): Promise<{ name: string; client?: string; procedure?: string } | undefined>;
+  /** A register's rows written for one client, corrections applied, newest first (`register-lookup.ts`). */
+  lookupRows(name: string, client: string): Promise<LookupRow[]>;
   /** Add a correction to a row (never changing it), audited in the same transaction. */
   correctRecord(correction: R.CorrectionInput): Promise<R.RecordCorrection>;
   /** Append a deployment or administrative act to the chain. */

@@ -23,6 +23,14 @@ export const DIAGNOSTIC_TEXT: Record<DiagnosticCode, { zh: string; en: string }>
     zh: '此动作只供引擎自身的程序使用',
     en: 'This action is only for the engine’s own procedures',
   },
+  PROC_LOOKUP_FIELD: {
+    zh: '查询的登记字段未声明，或有效期字段不是日期',
+    en: 'The register field looked up is not declared, or a validity field is not a date',
+  },
+  PROC_LOOKUP_OUTCOME: {
+    zh: '查询结果操作未声明、不接受查询送回的数据，或引擎以外的人也能发送',
+    en: 'The lookup’s outcome event is undeclared, refuses what the lookup sends, or others than the engine may send it',
+  },
   PROC_UNKNOWN_FIELD: { zh: '上下文字段未声明', en: 'The context field is not declared' },
   PROC_UNKNOWN_VARIABLE: { zh: '表达式中不能使用此变量', en: 'The expression may not use this variable' },
   PROC_UNKNOWN_INITIAL: { zh: '初始状态不是其子状态', en: 'The initial state is not one of its states' },

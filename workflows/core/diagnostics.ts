@@ -41,6 +41,10 @@ export type DiagnosticCode =
   | 'PROC_UNKNOWN_ACTION'
   /** An action only the engine's own procedure may carry (`deploy_definition` outside `definition_change`). */
   | 'PROC_ENGINE_ONLY_ACTION'
+  /** A `lookup` names a field its register does not declare, or a validity field that is not a date. */
+  | 'PROC_LOOKUP_FIELD'
+  /** A `lookup`'s outcome event is undeclared, refuses what the lookup sends, or someone other than the engine may send it. */
+  | 'PROC_LOOKUP_OUTCOME'
   /** An expression could run too long: comprehensions nested too deep, or a `matches` regex that can backtrack. */
   | 'PROC_EXPRESSION_COST'
   /** More diagnostics were found than are reported (the last one says how many). */

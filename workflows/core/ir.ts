@@ -90,7 +90,26 @@ export interface DeployDefinitionAction {
   sha256: Expression;
 }
 
-export type ActionIR = AssignAction | RecordAction | NotifyAction | StartAction | DeployDefinitionAction;
+/**
+ * Look a row up in a declared register (rows of the instance's client only) and send the outcome
+ * back as an engine event: `found` with the row's `fields`, or `missing` with `{ reason }`
+ * (`actions/lookup.ts`).
+ */
+export interface LookupAction {
+  kind: 'lookup';
+  register: string;
+  /** Register field → expression: the row's (corrected) value must equal it. */
+  match?: Record<string, Expression>;
+  /** Date fields bounding a row's validity on the transition's date (inclusive). */
+  valid?: { from?: string; until?: string };
+  /** The register fields the `found` event carries. */
+  fields: string[];
+  found: string;
+  missing: string;
+}
+
+export type ActionIR =
+  AssignAction | RecordAction | NotifyAction | StartAction | DeployDefinitionAction | LookupAction;
 
 export interface TransitionIR {
   /** Event type; for delayed transitions, absent. */

@@ -1,6 +1,6 @@
 /**
  * The action kinds, as a registry: one module per kind (`assign`, `record`, `notify`, `start`,
- * `deploy_definition`),
+ * `deploy_definition`, `lookup`),
  * each with its normalisation, checks, expression sites and compilation (`kind.ts`). Every stage
  * goes through here instead of switching on `action.kind`, and an unknown kind is a positioned
  * diagnostic (`PROC_UNKNOWN_ACTION`) — never silently another kind.
@@ -13,12 +13,13 @@ import type { ActionIR } from '../ir.ts';
 import { assign } from './assign.ts';
 import { deployDefinition, type DeployDefinitionEffect } from './deploy-definition.ts';
 import type { ActionConfig, ActionKind } from './kind.ts';
+import { lookup, type LookupEffect } from './lookup.ts';
 import { notify, type NotifyEffect } from './notify.ts';
 import { record, type RecordEffect } from './record.ts';
 import { start, type StartEffect } from './start.ts';
 
 export type { ActionConfig, ActionKind, ActionSite, ValueSite } from './kind.ts';
-export type { DeployDefinitionEffect, NotifyEffect, RecordEffect, StartEffect };
+export type { DeployDefinitionEffect, LookupEffect, NotifyEffect, RecordEffect, StartEffect };
 export { ASSIGN_FIELDS } from './assign.ts';
 
 /** The name of an action kind: the YAML key that introduces it and the IR's `kind`. */
@@ -31,10 +32,11 @@ export const ACTION_KINDS: { readonly [K in ActionKindName]: ActionKind<Extract<
   notify,
   start,
   deploy_definition: deployDefinition,
+  lookup,
 };
 
 /** An effect requested by a transition; run by the interpreter as an idempotent activity. */
-export type Effect = RecordEffect | NotifyEffect | StartEffect | DeployDefinitionEffect;
+export type Effect = RecordEffect | NotifyEffect | StartEffect | DeployDefinitionEffect | LookupEffect;
 
 /** The kinds, in the order the documentation lists them. */
 export const ACTION_KIND_NAMES = Object.keys(ACTION_KINDS) as ActionKindName[];
