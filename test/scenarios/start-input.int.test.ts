@@ -59,7 +59,9 @@ describe('start input: only input fields, only start roles', () => {
       code: 'NOT_INPUT_FIELD',
       fields: ['gm_approver', 'gm_approved'],
     });
-    expect((refused as Error).message).toMatch(/"gm_approver", "gm_approved" are not input fields of disclosure/);
+    expect((refused as Error).message).toMatch(
+      /"gm_approver", "gm_approved" are not input fields of disclosure/,
+    );
 
     // A Temporal client that starts the workflow itself: the workflow refuses before its first record.
     const direct = await startDirectly('disclosure', preset, rita);
@@ -100,7 +102,12 @@ describe('sensitive fields', () => {
   it('[4.3.1] the collector’s ID number is masked with a keyed hash in the audit records; the instance keeps it', async () => {
     const id = await h.start('results_dispatch', { client: 'acme' }, rita);
     const documents = [{ kind: 'certificate', ref: 'CERT-2024-0042', copies: 1 }];
-    const choice = { channel: 'client_pickup', requested_by: 'Li Wei', request_evidence: 'letter L-77', documents };
+    const choice = {
+      channel: 'client_pickup',
+      requested_by: 'Li Wei',
+      request_evidence: 'letter L-77',
+      documents,
+    };
     const seal = { contents_checked: true, addressee_checked: true, seal_ref: 'S-991' };
     const collector = {
       collector_name: 'Zhang San',

@@ -181,7 +181,10 @@ describe('on_done: the parallel review joins by itself', () => {
     const broken = irOf(
       text
         .replace(`        - assign: { outcome: "'approved'" }\n`, '')
-        .replace('schema: { enum: [approved, rejected] } }', 'schema: { enum: [approved, rejected] }, input: true }'),
+        .replace(
+          'schema: { enum: [approved, rejected] } }',
+          'schema: { enum: [approved, rejected] }, input: true }',
+        ),
       'broken.yaml',
     );
     const r = verifyProcedure(broken).invariants.find((i) => i.id === 'approved_means_ordering');

@@ -59,20 +59,31 @@ describe('the start rule', () => {
     expect(startRefusal(ir, { client: 'acme', approver: 'boss' }, staff)).toMatchObject({
       code: 'NOT_INPUT_FIELD',
       fields: ['approver'],
-      message: expect.stringMatching(/"approver" is not an input field of p; a start may set only "client", "note", "secret"/),
+      message: expect.stringMatching(
+        /"approver" is not an input field of p; a start may set only "client", "note", "secret"/,
+      ),
     });
   });
 
   it('start.roles: by hand only those roles; a linked or scheduled start is not checked', () => {
-    expect(startRefusal(ir, { client: 'acme' }, boss)).toMatchObject({ code: 'START_ROLE_REQUIRED', roles: ['staff'] });
+    expect(startRefusal(ir, { client: 'acme' }, boss)).toMatchObject({
+      code: 'START_ROLE_REQUIRED',
+      roles: ['staff'],
+    });
     expect(startRefusal(ir, { client: 'acme' }, boss, { linked: true })).toBeUndefined();
     expect(startRefusal(ir, { client: 'acme' }, { id: 'schedule', roles: [] })).toBeUndefined();
     // A linked start still sets input fields only.
-    expect(startRefusal(ir, { client: 'acme', approver: 'x' }, boss, { linked: true })?.code).toBe('NOT_INPUT_FIELD');
+    expect(startRefusal(ir, { client: 'acme', approver: 'x' }, boss, { linked: true })?.code).toBe(
+      'NOT_INPUT_FIELD',
+    );
   });
 
   it('the start form is the input fields only', () => {
-    expect(Object.keys((startInputSchema(ir).properties ?? {}) as object)).toEqual(['client', 'note', 'secret']);
+    expect(Object.keys((startInputSchema(ir).properties ?? {}) as object)).toEqual([
+      'client',
+      'note',
+      'secret',
+    ]);
   });
 });
 
@@ -81,12 +92,18 @@ describe('checker', () => {
     validateProcedureText(text, 'p.yaml').diagnostics.map((d) => [d.code, d.pointer, d.line]);
 
   it('a sensitive client field is refused at client_field', () => {
-    const text = BASE.replace('client: { type: string, required: true }', 'client: { type: string, required: true, sensitive: true }');
+    const text = BASE.replace(
+      'client: { type: string, required: true }',
+      'client: { type: string, required: true, sensitive: true }',
+    );
     expect(codes(text)).toEqual([['PROC_SENSITIVE_IN_CLEAR', '/client_field', 7]]);
   });
 
   it('a schedule that sets a non-input field; an undeclared start role', () => {
-    const text = BASE.replace('start: { roles: [staff] }', "start: { roles: [staf] }\nschedule: { every: P1D, input: { client: x, approver: y } }");
+    const text = BASE.replace(
+      'start: { roles: [staff] }',
+      'start: { roles: [staf] }\nschedule: { every: P1D, input: { client: x, approver: y } }',
+    );
     expect(codes(text)).toEqual([
       ['PROC_UNKNOWN_ROLE', '/start/roles/0', 8],
       ['PROC_START_FIELD_NOT_INPUT', '/schedule/input/approver', 9],
@@ -98,7 +115,7 @@ describe('checker', () => {
       .replace('start: { roles: [staff] }\n', '')
       .replace(
         'CLOSE: { target: closed, roles: boss }',
-        "CLOSE: { target: closed, roles: boss, actions: [{ start: { procedure: p, input: { client: ctx.client, approver: \"'boss'\" } } }] }",
+        'CLOSE: { target: closed, roles: boss, actions: [{ start: { procedure: p, input: { client: ctx.client, approver: "\'boss\'" } } }] }',
       );
     const set = assessDrafts(
       [
@@ -142,7 +159,9 @@ describe('masking sensitive texts', () => {
     const secrets = sensitiveValues(ir, { client: 'acme', secret: 'Mr Wang', approver: 'x' });
     expect(secrets).toEqual(['Mr Wang']);
     const m = (t: string) => `<${t.length}>`;
-    expect(maskSensitive({ secret: 'Mr Wang', text: 'told by Mr Wang today', n: [1, 'Mr Wang'] }, secrets, m)).toEqual({
+    expect(
+      maskSensitive({ secret: 'Mr Wang', text: 'told by Mr Wang today', n: [1, 'Mr Wang'] }, secrets, m),
+    ).toEqual({
       secret: '<7>',
       text: 'told by <7> today',
       n: [1, '<7>'],
@@ -155,7 +174,16 @@ describe('masking sensitive texts', () => {
       procedure: 'p',
       version: '1.0.0',
       hash: 'h',
-      record: { seq: 0, at: '', event: '$start', actor: staff, from: [], to: ['open'], clauses: [], data: { secret: 'Mr Wang' } },
+      record: {
+        seq: 0,
+        at: '',
+        event: '$start',
+        actor: staff,
+        from: [],
+        to: ['open'],
+        clauses: [],
+        data: { secret: 'Mr Wang' },
+      },
       effects: [{ kind: 'notify', to: ['boss'], text: { zh: 'Mr Wang', en: 'from Mr Wang' } }],
       sensitive: ['Mr Wang'],
     } as unknown as TransitionCommit;
@@ -163,7 +191,9 @@ describe('masking sensitive texts', () => {
     const tag = maskText(key, 'Mr Wang');
     expect(tag).toMatch(/^\[masked:[0-9a-f]{16}\]$/);
     expect(out.record.data).toEqual({ secret: tag });
-    expect(JSON.stringify(out.effects)).toBe(JSON.stringify([{ kind: 'notify', to: ['boss'], text: { zh: tag, en: `from ${tag}` } }]));
+    expect(JSON.stringify(out.effects)).toBe(
+      JSON.stringify([{ kind: 'notify', to: ['boss'], text: { zh: tag, en: `from ${tag}` } }]),
+    );
     expect(out).not.toHaveProperty('sensitive');
     expect(maskText(Buffer.alloc(32, 8), 'Mr Wang')).not.toBe(tag);
   });

@@ -154,4 +154,7 @@ export function StartPage() {
 }
 
 /** What the start form adds to a sensitive field's name, per language. */
-const SENSITIVE_MARK: Record<string, string> = { zh: '（敏感，记录中屏蔽）', en: ' (sensitive: masked in records)' };
+const SENSITIVE_MARK: Record<string, string> = {
+  zh: '（敏感，记录中屏蔽）',
+  en: ' (sensitive: masked in records)',
+};

@@ -80,7 +80,7 @@ const start = defineRoute({
     },
   },
   problems: {
-    403: 'CLIENT_NOT_ASSIGNED, CLIENT_REQUIRED (an instance you could not see afterwards), PROPOSED_THROUGH_DEPLOY, START_ROLE_REQUIRED (the definition\'s `start.roles`)',
+    403: "CLIENT_NOT_ASSIGNED, CLIENT_REQUIRED (an instance you could not see afterwards), PROPOSED_THROUGH_DEPLOY, START_ROLE_REQUIRED (the definition's `start.roles`)",
     404: 'UNKNOWN_PROCEDURE',
     422: 'INVALID_INPUT, NOT_INPUT_FIELD (the input sets a field not declared `input: true`)',
   },
