@@ -13,6 +13,7 @@ import type { Actor, Json } from '../../workflows/core/ir.ts';
 import { StartRefused, getSnapshot, instanceResult } from '../../worker/instances.ts';
 import { maskText, maskKey } from '../../worker/sensitive/mask.ts';
 import { eventually, type Harness } from '../integration/harness.ts';
+import { recordHistory } from '../integration/record-history.ts';
 import { definitionOf, send, startScenarioHarness } from './scenario.ts';
 
 const rita = { id: 'rita', roles: ['application_reviewer'] };
@@ -131,6 +132,8 @@ describe('sensitive fields', () => {
     );
     const snap = await getSnapshot(h.client, id);
     expect(snap.context.collector_id_number).toBe('110101199001011234');
+    await instanceResult(h.client, id);
+    await recordHistory(h.client, id, 'start-input-sensitive-results-dispatch');
     const audit = await h.running.store.auditOf(id).then((rows) => {
       const text = JSON.stringify(rows);
       return rows.length >= 5 && text;
