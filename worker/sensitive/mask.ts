@@ -59,11 +59,22 @@ export function maskText(key: Buffer, text: string): string {
   return `[masked:${createHmac('sha256', key).update(text, 'utf8').digest('hex').slice(0, 16)}]`;
 }
 
-/** `commit` as it may be written and logged: its sensitive texts masked, the list itself dropped. */
+/**
+ * `commit` as it may be written and logged: its sensitive texts masked in the event data and the
+ * effects (registers, notices, links), the list itself dropped. The workflow id, client, actor and
+ * states are the engine's own and stay as they are (a sensitive value that equals one is not
+ * hidden by masking it there, and the client field is never sensitive — `PROC_SENSITIVE_IN_CLEAR`).
+ */
 export function maskedCommit(commit: TransitionCommit, key: Buffer = maskKey()): TransitionCommit {
   const { sensitive, ...rest } = commit;
   if (!sensitive?.length) return rest;
-  return maskSensitive(rest, sensitive, (text) => maskText(key, text));
+  const mask = (text: string): string => maskText(key, text);
+  const { data, ...record } = rest.record;
+  return {
+    ...rest,
+    record: data === undefined ? rest.record : { ...record, data: maskSensitive(data, sensitive, mask) },
+    effects: maskSensitive(rest.effects, sensitive, mask),
+  };
 }
 
 /** Any value (a child link, a log entry) with the commit's sensitive texts masked. */
