@@ -35,6 +35,8 @@ import { allTransitions } from '../workflows/core/ir-walk.ts';
 import { startInputMismatches } from '../workflows/core/start-input.ts';
 import { callTargetDiagnostics } from './call-targets.ts';
 import { checkLookupRegisters } from './register-agreement.ts';
+import { inputFields, nonInputFields } from '../workflows/core/start-fields.ts';
+import { notInputHint } from '../workflows/core/check-start-fields.ts';
 
 /** A definition a process can run: its checked IR, the hash instances pin, where it came from. */
 export interface LoadedDefinition {
@@ -365,6 +367,13 @@ export function checkStartTargets(definitions: ReadonlyMap<string, LoadedDefinit
         for (const [field, spec] of Object.entries(target.ir.context))
           if (spec.required && spec.default === undefined && !(field in (a.input ?? {})))
             problem(`starts "${a.procedure}" without its required input "${field}"`);
+        for (const field of nonInputFields(target.ir, a.input ?? {}))
+          problem(
+            `starts "${a.procedure}" with "${field}", which is not an input field of "${a.procedure}"`,
+            notInputHint(inputFields(target.ir)),
+            'PROC_START_FIELD_NOT_INPUT',
+            `${pointer}/input/${field}`,
+          );
         for (const m of startInputMismatches(a, 'event' in t ? t.event : undefined, def.ir, target.ir))
           problem(
             `starts "${a.procedure}" with input "${m.field}" that its start schema can refuse: ${m.reason}`,

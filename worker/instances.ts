@@ -15,6 +15,7 @@ import {
   type SignedEventInput,
 } from '../workflows/api.ts';
 import type { Actor, EventInput, Json, ProcedureIR } from '../workflows/core/ir.ts';
+import { startRefusal, type StartRefusal } from '../workflows/core/start-fields.ts';
 import { CustodiaClient, CustodiaProcedure, CustodiaVersion } from '../workflows/search-attributes.ts';
 import { EVENT_ASSERTION_TTL_MS, type ActorSigner } from './actor-keys.ts';
 import type { LoadedDefinition } from './definitions.ts';
@@ -44,6 +45,9 @@ export async function startProcedure(
   def: LoadedDefinition,
   opts: StartOptions,
 ): Promise<string> {
+  // The workflow refuses it too (core/start-fields.ts); refused here, nothing is started.
+  const refusal = startRefusal(def.ir, opts.context, opts.starter);
+  if (refusal) throw new StartRefused(refusal);
   const workflowId = opts.workflowId ?? `${def.ir.id}-${randomUUID().slice(0, 8)}`;
   const input: ProcedureInput = {
     ir: def.ir,
@@ -59,6 +63,14 @@ export async function startProcedure(
     typedSearchAttributes: startSearchAttributes(def.ir, opts.context),
   });
   return workflowId;
+}
+
+/** A start refused before anything was started: a non-input field set, or no start role. */
+export class StartRefused extends Error {
+  override name = 'StartRefused';
+  constructor(readonly refusal: StartRefusal) {
+    super(refusal.message);
+  }
 }
 
 /** An event the instance refused; `code` is the engine's rejection code. */

@@ -4,6 +4,7 @@
  * missing, updated to the current version (IR + hash are the schedule's workflow input), and
  * removed when a definition no longer declares one. Schedule ids are `custodia-<procedure>`.
  */
+import { SCHEDULE_STARTER_ID } from '../workflows/core/start-fields.ts';
 import {
   ScheduleNotFoundError,
   type Client,
@@ -45,7 +46,7 @@ function actionOf(def: LoadedDefinition, taskQueue: string): ScheduleOptionsActi
     ir: def.ir,
     hash: def.hash,
     context: def.ir.schedule!.input,
-    starter: { id: 'schedule', roles: [] },
+    starter: { id: SCHEDULE_STARTER_ID, roles: [] },
     ...calendarInput(def.ir),
   };
   return {

@@ -244,6 +244,12 @@ export const SETTINGS = {
     description:
       'Ed25519 private key (PKCS#8 PEM, mode 0600) with which the API and CLI sign actor assertions; created on first use',
   },
+  CUSTODIA_MASK_KEY: {
+    area: 'identity',
+    default: 'data/mask-key',
+    description:
+      'secret (32 random bytes, hex, mode 0600) of the keyed hash that masks `sensitive: true` fields in audit data, registers, notifications and logs; created on first use; every worker of a deployment needs the same one',
+  },
   CUSTODIA_ACTOR_PUBLIC_KEYS: {
     area: 'identity',
     default: null,

@@ -94,6 +94,11 @@ export interface TransitionCommit {
   client?: string;
   record: TransitionRecord;
   effects: Effect[];
+  /**
+   * The texts of the instance's `sensitive: true` fields (core/start-fields.ts), which the activity
+   * masks in everything it writes; absent when the definition has none.
+   */
+  sensitive?: string[];
 }
 
 export const eventUpdate = defineUpdate<EventResult, [SignedEventInput]>('event');

@@ -29,6 +29,7 @@ import {
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { compileProcedure, type CompiledProcedure } from './core/compile.ts';
 import { hashProcedure } from './core/hash.ts';
+import { sensitiveValues, startRefusal } from './core/start-fields.ts';
 import { checkActorAssertion } from './core/assertion.ts';
 import type { Actor } from './core/ir.ts';
 import {
@@ -75,6 +76,15 @@ import {
 
 /** Patch: upsert only the search attributes that changed (histories recorded before it replay). */
 const PATCH_UPSERT_CHANGED_ONLY = 'upsert-changed-search-attributes-only';
+
+/** Patch: a start may set only input fields, and only a start role may start by hand. */
+const PATCH_START_INPUT = 'start-input';
+
+/** Throws the refusal of a start (input fields, start roles), if any. */
+function refuseStart(ir: ProcedureInput['ir'], input: ProcedureInput): void {
+  const refusal = startRefusal(ir, input.context, input.starter, { linked: input.parent !== undefined });
+  if (refusal) throw new Error(refusal.message);
+}
 
 /**
  * The Ed25519 public keys (base64url, comma-separated) whose actor assertions this deployment
@@ -138,6 +148,8 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
     };
     const client = clientOf(s.state);
     if (client) commit.client = client;
+    const secrets = sensitiveValues(ir, s.state.context);
+    if (secrets.length) commit.sensitive = secrets;
     return commit;
   };
 
@@ -147,6 +159,8 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
   } else {
     let first: Step;
     try {
+      // Only input fields, and only a starter with a start role (core/start-fields.ts).
+      if (patched(PATCH_START_INPUT)) refuseStart(ir, input);
       first = startInstance(proc, input.context, input.starter, Date.now());
     } catch (err) {
       throw ApplicationFailure.nonRetryable(

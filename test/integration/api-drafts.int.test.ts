@@ -209,8 +209,9 @@ describe('drafts: what validate checks', () => {
 
   it('a deployed pattern that would backtrack checks start input in linear time', async () => {
     const yaml = CASE.replace('id: engine_case', 'id: engine_pattern').replace(
-      '  reason: { type: string }\n',
-      () => "  reason: { type: string }\n  code: { type: string, schema: { pattern: '^(a+)+$' } }\n",
+      '  reason: { type: string, input: true }\n',
+      () =>
+        "  reason: { type: string, input: true }\n  code: { type: string, input: true, schema: { pattern: '^(a+)+$' } }\n",
     );
     const deployed = await call('POST', '/api/definitions', ada, { yaml, file: 'pattern.yaml' });
     expect(deployed.status, deployed.text).toBe(201);

@@ -33,7 +33,7 @@ roles:
 client_field: client
 context:
   client: { type: string }
-  finding: { type: string }
+  finding: { type: string, input: true }
 events:
   DONE:
     title: { zh: 完成, en: Done }

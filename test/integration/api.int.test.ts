@@ -450,6 +450,16 @@ for (const backend of backends)
         );
       });
 
+      it('refuses a start input that sets a field not declared `input: true`, naming it; nothing starts', async () => {
+        const refused = await call('POST', '/api/instances', {
+          session: alice,
+          body: { procedure: 'engine_review', input: { client: 'acme', approver: 'bob' } },
+        });
+        expectProblem(refused, 422, 'NOT_INPUT_FIELD');
+        expect(refused.body).toMatchObject({ fields: ['approver'] });
+        expect(String(refused.body.detail)).toContain('"approver" is not an input field of engine_review');
+      });
+
       it('starts an instance as the signed-in user and acts on it as the right role', async () => {
         expectProblem(
           await call('POST', '/api/instances', {

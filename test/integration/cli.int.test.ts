@@ -226,5 +226,9 @@ describe('custodia CLI', () => {
     expect((await custodia('frobnicate')).code).toBe(2);
     expect((await custodia('send', 'x', 'GO')).stderr).toContain('--as USER:ROLE');
     expect((await custodia('start', 'no_such_procedure')).code).toBe(1);
+    // A field a start may not set: refused by name, exit 1, nothing started.
+    const preset = await custodia('start', 'engine_review', '--input', '{"client":"acme","approver":"bob"}');
+    expect(preset.code).toBe(1);
+    expect(preset.stderr).toContain('"approver" is not an input field of engine_review');
   });
 });

@@ -56,9 +56,11 @@ export async function startHarness(dirs = [ENGINE_FIXTURES]): Promise<Harness> {
     client,
     running,
     definitions,
-    async start(procedure, context, starter = { id: 'starter', roles: [] }) {
+    async start(procedure, context, starter) {
       const def = definitions.get(procedure);
       if (!def) throw new Error(`no definition ${procedure}`);
+      // By default, someone who may start it (its `start.roles`).
+      starter ??= { id: 'starter', roles: def.ir.start?.roles ?? [] };
       return startProcedure(client, def, { context, starter, taskQueue: config.taskQueue });
     },
     async close() {

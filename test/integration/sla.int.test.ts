@@ -3,7 +3,7 @@
  * seconds instead of working days — the working-day arithmetic is tested purely in
  * test/unit/sla.test.ts): an undecided request reminds the approver (an e-mail in Chinese reaches
  * the in-process SMTP server), then escalates to the quality manager (`CustodiaEscalation` = 1,
- * the snapshot's level, an e-mail); approving ends it. And the shipped file_access 1.2.0 is due
+ * the snapshot's level, an e-mail); approving ends it. And the shipped file_access 1.3.0 is due
  * two working days after submission in `CustodiaDueAt`, computed from the pinned calendar.
  */
 import path from 'node:path';
@@ -127,7 +127,7 @@ describe('sla on the real server', () => {
     await recordHistory(h.client, id, 'sla-remind-escalate');
   }, 60_000);
 
-  it('file_access 1.2.0 is due two working days after submission (CustodiaDueAt)', async () => {
+  it('file_access 1.3.0 is due two working days after submission (CustodiaDueAt)', async () => {
     const id = await h.start('file_access', { client: 'acme' }, ann);
     await sendEvent(h.client, id, {
       type: 'SUBMIT',

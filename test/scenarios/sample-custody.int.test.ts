@@ -153,12 +153,11 @@ describe('sample_custody — custody and handover of samples and documents (4.1,
   });
 
   it('[4.1.4][4.1.1][3.4.1] nothing leaves quarantine before the NDA is on file', async () => {
-    // Whatever the start input claims, the receipt resets the NDA and every permission.
-    const id = await h.start(
-      'sample_custody',
-      { client: 'acme', nda_on_file: true, permit_copy: true },
-      rita,
-    );
+    // A start cannot claim an NDA or a permission: neither is an input field.
+    await expect(
+      h.start('sample_custody', { client: 'acme', nda_on_file: true, permit_copy: true }, rita),
+    ).rejects.toThrow(/"nda_on_file", "permit_copy" are not input fields of sample_custody/);
+    const id = await h.start('sample_custody', { client: 'acme' }, rita);
     await expectRefused(
       h,
       id,

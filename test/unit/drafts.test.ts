@@ -52,7 +52,7 @@ describe('assessDraft', () => {
 
   it('checks starts into the draft: a new version dropping a field another procedure starts it with', () => {
     const running = known([CASE, 'case.yaml'], [REVIEW, 'review.yaml']);
-    const v2 = CASE.replace(/^ {2}reason: \{ type: string \}\n/m, '').replace(
+    const v2 = CASE.replace(/^ {2}reason: \{ type: string, input: true \}\n/m, '').replace(
       /^version: .*$/m,
       'version: 9.0.0',
     );

@@ -177,7 +177,16 @@ describe('on_done: the parallel review joins by itself', () => {
   it('the verifier takes on_done only when every region is final (a missing assignment breaks the proof)', () => {
     const text = readFileSync('test/fixtures/parallel-review/purchase_review.yaml', 'utf8');
     // Without the join's assignment, "only approved purchases reach ordering" fails at the join.
-    const broken = irOf(text.replace(`        - assign: { outcome: "'approved'" }\n`, ''), 'broken.yaml');
+    // (`outcome` given at start: a field nobody can preset starts absent, and the proof would hold.)
+    const broken = irOf(
+      text
+        .replace(`        - assign: { outcome: "'approved'" }\n`, '')
+        .replace(
+          'schema: { enum: [approved, rejected] } }',
+          'schema: { enum: [approved, rejected] }, input: true }',
+        ),
+      'broken.yaml',
+    );
     const r = verifyProcedure(broken).invariants.find((i) => i.id === 'approved_means_ordering');
     expect(r?.holds).toBe(false);
     expect(r?.counterexample?.map((s) => s.to.join('+'))).toEqual([

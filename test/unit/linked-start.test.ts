@@ -21,9 +21,9 @@ roles:
 client_field: client
 context:
   client: { type: string, required: true }
-  description: { type: string, schema: { maxLength: 4000 } }
-  severity: { type: string, schema: { enum: [general, serious] } }
-  count: { type: integer }
+  description: { type: string, schema: { maxLength: 4000 }, input: true }
+  severity: { type: string, schema: { enum: [general, serious] }, input: true }
+  count: { type: integer, input: true }
 events:
   CLOSE:
     title: { zh: 关闭, en: Close }

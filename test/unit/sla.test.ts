@@ -4,7 +4,7 @@
  * reminders and escalations are scheduled from entry in calendar time and in working days of the
  * shipped calendar (Spring Festival 2026, National Day, a year boundary), `$sla` records notify the
  * awaited roles or the escalation's role, the level rises, and the verifier's `deadline` counts an
- * escalation. Also the shipped file_access 1.2.0.
+ * escalation. Also the shipped file_access 1.3.0.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -209,13 +209,13 @@ describe('the verifier and the shipped definition', () => {
     expect(withSla('P1D').invariants[0]).toMatchObject({ holds: false });
   });
 
-  it('file_access 1.2.0: reminded after one working day, escalated to the quality manager after two', () => {
+  it('file_access 1.3.0: reminded after one working day, escalated to the quality manager after two', () => {
     const { ir, diagnostics } = validateProcedureText(
       readFileSync('definitions/file_access.yaml', 'utf8'),
       'file_access.yaml',
     );
     expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
-    expect(ir!.version).toBe('1.2.0');
+    expect(ir!.version).toBe('1.3.0');
     expect(ir!.root.states.submitted!.sla).toBe('P2WD');
     expect(ir!.root.states.submitted!.slaPlan).toEqual({
       remind: ['P1WD'],

@@ -663,8 +663,8 @@ describe('loops and context values', () => {
       'start_input',
       `
 context:
-  medium: { type: string, default: paper }
-  channel: { type: string, default: courier, schema: { enum: [courier, pickup] } }
+  medium: { type: string, default: paper, input: true }
+  channel: { type: string, default: courier, schema: { enum: [courier, pickup] }, input: true }
 events:
   SEND: { title: { zh: 送, en: Send } }
 initial: ready
@@ -697,8 +697,8 @@ invariants:
       'facts',
       `
 context:
-  issued: { type: integer }
-  returned: { type: integer }
+  issued: { type: integer, input: true }
+  returned: { type: integer, input: true }
 events:
   CLOSE: { title: { zh: 关, en: Close } }
   REOPEN: { title: { zh: 开, en: Reopen } }
@@ -735,8 +735,8 @@ describe('facts respect CEL errors', () => {
       'errors',
       `${GO_EVENTS}
 context:
-  a: { type: integer }
-  b: { type: integer }
+  a: { type: integer, input: true }
+  b: { type: integer, input: true }
 initial: open
 states:
   open:

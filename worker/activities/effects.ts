@@ -19,6 +19,7 @@ import { startSearchAttributes } from '../instances.ts';
 import { log } from '../log.ts';
 import { compileSchemas, formatProblems, type SchemaSet } from '../../workflows/core/schemas.ts';
 import { unstorableText } from '../../workflows/core/storable.ts';
+import { startRefusal } from '../../workflows/core/start-fields.ts';
 import type { ProcedureIR } from '../../workflows/core/ir.ts';
 import { executeDeployDefinition, type DeploymentDeps } from './deploy-definition.ts';
 import { calendarInput } from '../calendars.ts';
@@ -64,6 +65,8 @@ const startSchemas = new WeakMap<ProcedureIR, SchemaSet>();
 export function startInputRefusal(ir: ProcedureIR, input: Record<string, unknown>): string | undefined {
   const unstorable = unstorableText(input);
   if (unstorable) return `start input rejected: ${unstorable}`;
+  const refusal = startRefusal(ir, input, { id: '', roles: [] }, { linked: true });
+  if (refusal) return refusal.message;
   let schemas = startSchemas.get(ir);
   if (!schemas) startSchemas.set(ir, (schemas = compileSchemas(ir)));
   const problems = schemas.startInputProblems(input);

@@ -11,18 +11,22 @@ import { auditAppendSeconds, transitions } from '../metrics.ts';
 import { beforeCommit, type ActivityDeps } from './effects.ts';
 import type { CallActivities } from '../../workflows/call.ts';
 import { createCallActivities } from './call.activities.ts';
+import { masked, maskedCommit } from '../sensitive/mask.ts';
 
 export type { ActivityDeps } from './effects.ts';
 
 export function createProcedureActivities(deps: ActivityDeps): ProcedureActivities & CallActivities {
   return {
     ...createCallActivities(deps),
-    async commitTransition(commit: TransitionCommit) {
+    async commitTransition(received: TransitionCommit) {
+      // The one place sensitive fields are masked (worker/sensitive/mask.ts): what is written and
+      // logged is `commit`; only a linked start gets its input unmasked (the child masks its own).
+      const commit = maskedCommit(received);
       const children: ChildLink[] = [];
       let index = 0;
-      for (const effect of commit.effects) {
+      for (const effect of received.effects) {
         const child = await beforeCommit(effect, { commit, index: ++index, deps });
-        if (child) children.push(child);
+        if (child) children.push(masked(received, child));
       }
       await auditAppendSeconds.time({}, () => deps.store.commit(commit, children));
       // Counted once committed (a retry after a lost answer may count a transition twice).

@@ -23,6 +23,7 @@ import { checkRole, createReporter, guessTarget, stateLabel, transitionLabel } f
 import { allTransitions, statePaths, walkStates, type AnyTransition } from './ir-walk.ts';
 import { checkSchemas } from './check-schemas.ts';
 import { checkMigration } from './migration-check.ts';
+import { checkStartFields } from './check-start-fields.ts';
 import { ACTION_KIND_NAMES, actionKindOf } from './actions/index.ts';
 import { checkRegisterDeclarations } from './actions/record.ts';
 import { NO_POSITIONS, joinPointer } from './positions.ts';
@@ -50,6 +51,7 @@ export function checkProcedure(ir: ProcedureIR, options: CheckOptions = {}): Dia
   checkCalls(cx);
   checkTransitions(cx);
   checkAssigners(cx);
+  checkStartFields(cx);
   checkTopLevel(cx);
   checkRegisterDeclarations(cx);
   checkInvariants(cx);

@@ -58,6 +58,14 @@ export const DIAGNOSTIC_TEXT: Record<DiagnosticCode, { zh: string; en: string }>
     zh: '启动输入与被启动程序不符',
     en: 'The start input does not fit the procedure started',
   },
+  PROC_START_FIELD_NOT_INPUT: {
+    zh: '启动时设置了非输入字段',
+    en: 'The start sets a field that is not an input field',
+  },
+  PROC_SENSITIVE_IN_CLEAR: {
+    zh: '敏感字段会以明文写出',
+    en: 'A sensitive field would be written in clear',
+  },
   PROC_UNKNOWN_ACTION: { zh: '未知的动作', en: 'Unknown action' },
   PROC_EXPRESSION_COST: { zh: '表达式可能运行过久', en: 'The expression could run too long' },
   PROC_MORE_DIAGNOSTICS: { zh: '还有更多问题未列出', en: 'More problems than listed' },

@@ -33,6 +33,10 @@ export type DiagnosticCode =
   | 'PROC_UNKNOWN_PROCEDURE'
   /** A `start` action's input can carry a value the started procedure's start schema refuses (too long, not in its enum, wrong type, absent). */
   | 'PROC_START_INPUT_MISMATCH'
+  /** A start (a `start` action, a schedule) sets a field of the started procedure that is not declared `input: true`. */
+  | 'PROC_START_FIELD_NOT_INPUT'
+  /** A `sensitive: true` field is used where it would be written in clear (the client field). */
+  | 'PROC_SENSITIVE_IN_CLEAR'
   /** A `record` action names a register the definition's `records:` does not declare. */
   | 'PROC_UNKNOWN_RECORD'
   /** A `record` action writes a value whose type is not the register field's declared type. */

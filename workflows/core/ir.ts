@@ -39,8 +39,12 @@ export interface ContextField {
   schema?: JsonSchema;
   /** Initial value; fields with no default start absent. */
   default?: Json;
-  /** The start input must supply this field. */
+  /** The start input must supply this field (implies `input`). */
   required?: boolean;
+  /** A start input may set this field (default false: it starts at its default). */
+  input?: boolean;
+  /** Never written in clear to audit data, registers, notifications or logs (masked). */
+  sensitive?: boolean;
 }
 
 export interface EventDef {
@@ -280,6 +284,8 @@ export interface ProcedureIR {
   assigners?: string[];
   /** Start instances on a schedule (e.g. the routine supervision check). */
   schedule?: ScheduleIR;
+  /** Who may start an instance by hand (`start-fields.ts`); absent: any role. */
+  start?: { roles: string[] };
   context: Record<string, ContextField>;
   events: Record<string, EventDef>;
   /** The root state node (type `compound` or `parallel`); its path is the empty string. */

@@ -93,6 +93,7 @@ export interface RawProcedure {
   assigners?: string[];
   client_field?: string;
   schedule?: Omit<ScheduleIR, 'input'> & { input?: ScheduleIR['input'] };
+  start?: { roles: string[] };
   context?: Dict<ContextField>;
   events: Dict<EventDef>;
   type?: 'compound' | 'parallel';
@@ -146,6 +147,7 @@ export function normalizeProcedure(raw: RawProcedure, unknownActions: UnknownAct
   if (raw.languages !== undefined) ir.languages = raw.languages;
   if (raw.client_field !== undefined) ir.clientField = raw.client_field;
   if (raw.assigners !== undefined) ir.assigners = raw.assigners;
+  if (raw.start !== undefined) ir.start = { roles: raw.start.roles };
   if (raw.schedule !== undefined) ir.schedule = { ...raw.schedule, input: raw.schedule.input ?? {} };
   if (raw.records !== undefined)
     ir.records = Object.fromEntries(

@@ -1,6 +1,7 @@
 /**
- * Start a procedure: pick a definition, fill its start form (generated from the context fields,
- * the same schema the API checks with `startInputProblems`), POST /api/instances, open the new one.
+ * Start a procedure: pick a definition, fill its start form (generated from its input fields —
+ * `input: true` or required, `core/start-fields.ts` — sensitive ones marked), POST /api/instances,
+ * open the new one. A definition with `start.roles` offers the form only to those roles.
  */
 import { useMemo, useState } from 'react';
 import type { ApiError } from '../api.ts';
@@ -14,7 +15,7 @@ import { ClauseList } from '../components/Clauses.tsx';
 import { SchemaForm } from '../components/SchemaForm.tsx';
 import { useUser } from '../session.tsx';
 import type { Text } from '../../../workflows/core/ir.ts';
-import { contextSchema } from '../../../workflows/core/ir-walk.ts';
+import { startInputSchema } from '../../../workflows/core/start-fields.ts';
 
 export function StartPage() {
   const { pick, text } = useI18n();
@@ -27,8 +28,8 @@ export function StartPage() {
   const clients = user.clients.join(',');
   const schema = useMemo(() => {
     if (!ir) return undefined;
-    // The schema the engine checks the start input with, defaults included to pre-fill the form.
-    const sc = contextSchema(ir, { defaults: true });
+    // The input fields a start may set, defaults included to pre-fill the form.
+    const sc = startInputSchema(ir);
     // Staff bound to clients may start instances for those clients only: offer them as a choice.
     const props = sc.properties as Record<string, Record<string, unknown>>;
     const field = ir.clientField ? props[ir.clientField] : undefined;
@@ -37,9 +38,17 @@ export function StartPage() {
   }, [ir, clients]);
   const titles = useMemo(() => {
     const t: Record<string, Text> = {};
-    for (const [k, f] of Object.entries(ir?.context ?? {})) if (f.title) t[k] = f.title;
+    for (const [k, f] of Object.entries(ir?.context ?? {})) {
+      if (!f.title) continue;
+      // A sensitive field is masked in every record the engine writes: say so beside its name.
+      t[k] = f.sensitive
+        ? Object.fromEntries(Object.entries(f.title).map(([l, v]) => [l, `${v}${SENSITIVE_MARK[l] ?? ''}`]))
+        : f.title;
+    }
     return t;
   }, [ir]);
+  const startRoles = ir?.start?.roles;
+  const mayStart = !startRoles || user.roles.some((r) => startRoles.includes(r));
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | undefined>();
   // The client field, for a user with assigned clients: prefilled with the first one.
@@ -96,7 +105,18 @@ export function StartPage() {
             </p>
           )}
           {def.error && <ErrorBox error={def.error} />}
-          {ir && schema && (
+          {ir && !mayStart && (
+            <>
+              <h2>{text(ir.title)}</h2>
+              <p className="muted" role="note" data-testid="start-not-allowed">
+                {pick({
+                  zh: `只有以下角色可以发起此流程：${(startRoles ?? []).map((r) => text(ir.roles[r] ?? { zh: r })).join('、')}。`,
+                  en: `Only these roles may start this procedure: ${(startRoles ?? []).map((r) => text(ir.roles[r] ?? { en: r })).join(', ')}.`,
+                })}
+              </p>
+            </>
+          )}
+          {ir && schema && mayStart && (
             <>
               <h2>{text(ir.title)}</h2>
               <p className="muted">{text(ir.description)}</p>
@@ -132,3 +152,9 @@ export function StartPage() {
     </section>
   );
 }
+
+/** What the start form adds to a sensitive field's name, per language. */
+const SENSITIVE_MARK: Record<string, string> = {
+  zh: '（敏感，记录中屏蔽）',
+  en: ' (sensitive: masked in records)',
+};

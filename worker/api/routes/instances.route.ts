@@ -3,6 +3,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Json } from '../../../workflows/core/ir.ts';
 import { REJECTION_CODES, rejectionMessage, type RejectionCode } from '../../../workflows/core/rejections.ts';
 import { formatProblems } from '../../../workflows/core/schemas.ts';
+import { startRefusal } from '../../../workflows/core/start-fields.ts';
 import { mayAccessClient } from '../../access.ts';
 import { actorSigner } from '../../actor-keys.ts';
 import { EventRejected, getSnapshot, sendEvent, signedEvent, startProcedure } from '../../instances.ts';
@@ -79,9 +80,9 @@ const start = defineRoute({
     },
   },
   problems: {
-    403: 'CLIENT_NOT_ASSIGNED, CLIENT_REQUIRED (an instance you could not see afterwards), PROPOSED_THROUGH_DEPLOY',
+    403: "CLIENT_NOT_ASSIGNED, CLIENT_REQUIRED (an instance you could not see afterwards), PROPOSED_THROUGH_DEPLOY, START_ROLE_REQUIRED (the definition's `start.roles`)",
     404: 'UNKNOWN_PROCEDURE',
-    422: 'INVALID_INPUT',
+    422: 'INVALID_INPUT, NOT_INPUT_FIELD (the input sets a field not declared `input: true`)',
   },
   async handle({ body, res, session }, app) {
     const def = app.definitionOf(body.procedure);
@@ -89,6 +90,10 @@ const start = defineRoute({
     if (def.ir.id === DEFINITION_CHANGE)
       throw new ApiProblem(403, 'PROPOSED_THROUGH_DEPLOY', PROPOSED_THROUGH_DEPLOY);
     const input = body.input ?? {};
+    const refusal = startRefusal(def.ir, input, { id: session.user.id, roles: [...session.user.roles] });
+    if (refusal?.code === 'NOT_INPUT_FIELD')
+      throw new ApiProblem(422, 'NOT_INPUT_FIELD', refusal.message, { fields: refusal.fields });
+    if (refusal) throw new ApiProblem(403, 'START_ROLE_REQUIRED', refusal.message, { roles: refusal.roles });
     const problems = app.schemasOf(def).startInputProblems(input);
     if (problems.length)
       throw new ApiProblem(422, 'INVALID_INPUT', `start input rejected: ${formatProblems(problems)}`, {

@@ -7,6 +7,7 @@
 import { parse, serialize } from '@marcbachmann/cel-js';
 import { evaluateExpression, expressionReferences } from '../expressions.ts';
 import type { Json, JsonSchema } from '../ir.ts';
+import { isInputField } from '../start-fields.ts';
 import type { Model, Tx } from './model.ts';
 
 /** Largest value set kept for one field; larger sets become unknown. */
@@ -501,12 +502,21 @@ export function guardBranches(
   };
 }
 
-/** The start context: defaults, or anything the start input may give. */
+/**
+ * The start context: an input field (`start-fields.ts`) takes anything its schema allows (or its
+ * default when the start omits it); any other field starts at its default, or absent.
+ */
 export function initialContext(m: Model): AbsCtx {
   const ctx: Record<string, Values> = {};
   for (const [name, field] of Object.entries(m.ir.context)) {
-    const domain = schemaDomain({ type: field.type, ...(field.schema ?? {}) });
     const omitted = field.default !== undefined ? canon(field.default) : ABSENT;
+    // Lists and objects are not tracked (see `remember`).
+    if (!isInputField(field) && field.type !== 'array' && field.type !== 'object') {
+      ctx[name] = [omitted];
+      remember(m, name, ctx[name] ?? null);
+      continue;
+    }
+    const domain = schemaDomain({ type: field.type, ...(field.schema ?? {}) });
     ctx[name] = domain === null ? null : field.required ? domain : sorted([...domain, omitted]);
     remember(m, name, ctx[name] ?? null);
   }
