@@ -21,6 +21,7 @@ import type { CheckContext } from './check-report.ts';
 import { checkRole, createReporter, guessTarget, stateLabel, transitionLabel } from './check-report.ts';
 import { allTransitions, statePaths, walkStates, type AnyTransition } from './ir-walk.ts';
 import { checkSchemas } from './check-schemas.ts';
+import { checkAttachments } from './check-attachments.ts';
 import { ACTION_KIND_NAMES, actionKindOf } from './actions/index.ts';
 import { checkRegisterDeclarations } from './actions/record.ts';
 import { NO_POSITIONS, joinPointer } from './positions.ts';
@@ -51,6 +52,7 @@ export function checkProcedure(ir: ProcedureIR, options: CheckOptions = {}): Dia
   checkGraph(cx);
   checkExpressions(cx);
   checkSchemas(cx);
+  checkAttachments(cx);
   return sortDiagnostics(out);
 }
 

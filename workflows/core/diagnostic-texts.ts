@@ -58,5 +58,9 @@ export const DIAGNOSTIC_TEXT: Record<DiagnosticCode, { zh: string; en: string }>
     zh: '文本使用了定义未声明的语言',
     en: 'The text has a language the definition does not declare',
   },
+  PROC_ATTACHMENT_FIELD_RESERVED: {
+    zh: 'attachments 是引擎保留的附件字段，操作数据的模式不能声明它；请在操作的 attachments: 下声明附件类别',
+    en: 'attachments is the engine’s field of attached files: declare kinds under the event’s attachments:, not in its data',
+  },
   YAML_ALIAS_BUDGET: { zh: 'YAML 别名展开过大', en: 'YAML aliases expand too far' },
 };

@@ -49,6 +49,8 @@ export type DiagnosticCode =
   | 'PROC_MISSING_TRANSLATION'
   /** A text has a version in a language the definition does not declare. */
   | 'PROC_UNDECLARED_LANGUAGE'
+  /** An event's data schema declares or requires `attachments`, the engine's field of attached files. */
+  | 'PROC_ATTACHMENT_FIELD_RESERVED'
   /** YAML aliases expand beyond the budget (an alias bomb): refused before loading. */
   | 'YAML_ALIAS_BUDGET';
 

@@ -36,6 +36,8 @@ export const REJECTION_STATUS: Record<RejectionCode, number> = {
   ASSIGNMENT_NOT_ALLOWED: 403,
   ASSIGNEE_NOT_QUALIFIED: 422,
   BAD_ASSIGNMENT: 422,
+  BAD_ATTACHMENT: 422,
+  ATTACHMENT_REQUIRED: 422,
 };
 
 const isRejectionCode = (code: string): code is RejectionCode =>
