@@ -56,3 +56,36 @@ export async function withAttachment(
     attachments: [referenceTo(actorSigner(), attachment, kind)] as unknown as Json,
   };
 }
+
+/** A ZIP holding `entries` (stored, CRC left 0: enough for the type sniffer, which reads names). */
+export function zipBytes(entries: Record<string, string>): Uint8Array {
+  const enc = new TextEncoder();
+  const parts: number[] = [];
+  const central: number[] = [];
+  const u16 = (n: number): number[] => [n & 255, (n >> 8) & 255];
+  const u32 = (n: number): number[] => [n & 255, (n >> 8) & 255, (n >> 16) & 255, (n >>> 24) & 255];
+  let count = 0;
+  for (const [name, text] of Object.entries(entries)) {
+    const n = [...enc.encode(name)];
+    const data = [...enc.encode(text)];
+    const offset = parts.length;
+    parts.push(...u32(0x04034b50), ...u16(20), ...u16(0), ...u16(0), ...u16(0), ...u16(0), ...u32(0));
+    parts.push(...u32(data.length), ...u32(data.length), ...u16(n.length), ...u16(0), ...n, ...data);
+    central.push(...u32(0x02014b50), ...u16(20), ...u16(20), ...u16(0), ...u16(0), ...u16(0), ...u16(0));
+    central.push(...u32(0), ...u32(data.length), ...u32(data.length), ...u16(n.length), ...u16(0), ...u16(0));
+    central.push(...u16(0), ...u16(0), ...u32(0), ...u32(offset), ...n);
+    count++;
+  }
+  const at = parts.length;
+  const end = [...u32(0x06054b50), ...u16(0), ...u16(0), ...u16(count), ...u16(count)];
+  end.push(...u32(central.length), ...u32(at), ...u16(0));
+  return new Uint8Array([...parts, ...central, ...end]);
+}
+
+/** A minimal Word document (.docx): what the sniffer calls office. */
+export function docxBytes(): Uint8Array {
+  return zipBytes({
+    '[Content_Types].xml': '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>',
+    'word/document.xml': '<w:document/>',
+  });
+}
