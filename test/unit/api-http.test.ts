@@ -85,7 +85,7 @@ describe('API http helpers', () => {
         'GET /api/instances/{id}/candidates',
         'POST /api/instances/{id}/attachments',
         'GET /api/instances/{id}/attachments',
-        'GET /api/instances/{id}/attachments/{sha256}',
+        'GET /api/instances/{id}/attachments/{file}',
         'GET /api/inbox',
         'GET /api/stalled',
         'POST /api/stalled/bulk/preview',

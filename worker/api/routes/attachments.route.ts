@@ -108,10 +108,10 @@ const list = defineRoute({
 
 const download = defineRoute({
   method: 'GET',
-  path: '/api/instances/:id/attachments/:sha256',
+  path: '/api/instances/:id/attachments/:file',
   summary: 'Download a file of an instance (every download is recorded in the audit chain)',
   auth: 'user',
-  params: { id: matching(ID), sha256: matching(SHA256) },
+  params: { id: matching(ID), file: matching(SHA256, 'the file’s SHA-256') },
   responses: {
     200: {
       description: 'The file, as its real type',
@@ -121,7 +121,7 @@ const download = defineRoute({
   problems: { 404: 'NOT_FOUND (also for another client’s file: recorded as a refusal)' },
   async handle({ ip, params, req, res, session }, app) {
     const workflowId = params.id ?? '';
-    const sha256 = params.sha256 ?? '';
+    const sha256 = params.file ?? '';
     const notFound = new ApiProblem(404, 'NOT_FOUND', `no file ${sha256} on instance "${workflowId}"`);
     if (!new RegExp(SHA256).test(sha256) || !new RegExp(ID).test(workflowId)) throw notFound;
     const a = await app.store.attachmentOf(workflowId, sha256);
