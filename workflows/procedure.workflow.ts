@@ -32,7 +32,7 @@ import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { compileProcedure, type CompiledProcedure } from './core/compile.ts';
 import { hashProcedure } from './core/hash.ts';
 import { checkActorAssertion } from './core/assertion.ts';
-import { receiptRefusal } from './core/attachments.ts';
+import { receiptRefusal } from './core/attachment-receipts.ts';
 import type { Actor } from './core/ir.ts';
 import {
   applyEvent,

@@ -9,12 +9,8 @@ import { judgeUpload } from '../../worker/attachments/service.ts';
 import { attachmentLimits } from '../../worker/attachments/limits.ts';
 import { sniffFileType } from '../../worker/attachments/sniff.ts';
 import { ApiProblem } from '../../worker/api/http.ts';
-import {
-  attachmentRefusal,
-  receiptMessage,
-  receiptRefusal,
-  type AttachmentRef,
-} from '../../workflows/core/attachments.ts';
+import { attachmentRefusal, type AttachmentRef } from '../../workflows/core/attachments.ts';
+import { receiptMessage, receiptRefusal } from '../../workflows/core/attachment-receipts.ts';
 import { keyIdOf } from '../../workflows/core/assertion.ts';
 import { loadProcedure } from '../../workflows/core/load.ts';
 import { checkProcedure } from '../../workflows/core/check.ts';

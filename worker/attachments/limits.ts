@@ -15,7 +15,8 @@ export interface AttachmentLimits {
 }
 
 export function attachmentLimits(env: NodeJS.ProcessEnv = process.env): AttachmentLimits {
-  const rawMax = setting('CUSTODIA_ATTACHMENT_MAX_BYTES', env) ?? SETTINGS.CUSTODIA_ATTACHMENT_MAX_BYTES.default;
+  const rawMax =
+    setting('CUSTODIA_ATTACHMENT_MAX_BYTES', env) ?? SETTINGS.CUSTODIA_ATTACHMENT_MAX_BYTES.default;
   const maxBytes = Number(rawMax);
   if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0)
     throw new Error(`CUSTODIA_ATTACHMENT_MAX_BYTES must be a positive number of bytes, got "${rawMax}"`);

@@ -14,10 +14,10 @@ import {
   MAX_ATTACHMENTS_PER_EVENT,
   isFileName,
   isSha256,
-  receiptMessage,
   type AttachmentRef,
   type FileType,
 } from '../../workflows/core/attachments.ts';
+import { receiptMessage } from '../../workflows/core/attachment-receipts.ts';
 import type { Json } from '../../workflows/core/ir.ts';
 import type { ActorSigner } from '../actor-keys.ts';
 import { ApiProblem } from '../api/http.ts';
@@ -86,7 +86,8 @@ export async function storeUpload(
 ): Promise<{ attachment: StoredAttachment; created: boolean }> {
   const judged = judgeUpload(limits, u.name, u.content);
   if (judged instanceof ApiProblem) throw judged;
-  if (limits.dir) await writeBlob(limits.dir, createHash('sha256').update(u.content).digest('hex'), u.content);
+  if (limits.dir)
+    await writeBlob(limits.dir, createHash('sha256').update(u.content).digest('hex'), u.content);
   return store.putAttachment({
     workflowId: u.workflowId,
     ...(u.client ? { client: u.client } : {}),
@@ -120,11 +121,7 @@ export async function attachmentBytes(
 }
 
 /** The engine's reference to a stored attachment, with a receipt signed now. */
-export function referenceTo(
-  signer: ActorSigner,
-  a: StoredAttachment,
-  kind?: string,
-): AttachmentRef {
+export function referenceTo(signer: ActorSigner, a: StoredAttachment, kind?: string): AttachmentRef {
   const ref = { sha256: a.sha256, name: a.name, type: a.type as FileType, size: a.size };
   return {
     ...ref,

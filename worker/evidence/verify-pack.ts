@@ -296,12 +296,16 @@ function checkAttachments(
   const bad: string[] = [];
   for (const a of listed.attachments) {
     const k = key(a);
-    if (!want.has(k)) bad.push(`${a.name} (${String(a.sha256).slice(0, 12)}…) is attached to nothing in the segment`);
+    if (!want.has(k))
+      bad.push(`${a.name} (${String(a.sha256).slice(0, 12)}…) is attached to nothing in the segment`);
     else if (want.get(k) !== JSON.stringify(a))
       bad.push(`${a.name} (${a.sha256.slice(0, 12)}…) differs from what the segment records`);
     want.delete(k);
   }
-  for (const k of want.keys()) bad.push(`the segment attaches ${k.split(' ')[1]!.slice(0, 12)}… to ${k.split(' ')[0]}, which ${ATTACHMENTS} omits`);
+  for (const k of want.keys())
+    bad.push(
+      `the segment attaches ${k.split(' ')[1]!.slice(0, 12)}… to ${k.split(' ')[0]}, which ${ATTACHMENTS} omits`,
+    );
   check(
     'attachments',
     bad.length === 0,

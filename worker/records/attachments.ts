@@ -145,11 +145,15 @@ export async function putAttachment(
   });
 }
 
-async function rowOf(db: SqlQueryable, workflowId: string, sha256: string): Promise<StoredAttachment | undefined> {
-  const [row] = await db.query<Row>(`SELECT ${COLUMNS} FROM attachments WHERE workflow_id = $1 AND sha256 = $2`, [
-    workflowId,
-    sha256,
-  ]);
+async function rowOf(
+  db: SqlQueryable,
+  workflowId: string,
+  sha256: string,
+): Promise<StoredAttachment | undefined> {
+  const [row] = await db.query<Row>(
+    `SELECT ${COLUMNS} FROM attachments WHERE workflow_id = $1 AND sha256 = $2`,
+    [workflowId, sha256],
+  );
   return row ? fromRow(row) : undefined;
 }
 

@@ -13,12 +13,9 @@
  * - A reference is only as good as its **receipt**: an Ed25519 signature, by a key the engine
  *   trusts for actor assertions, over the instance, hash, type, size and name. The API signs one
  *   only after finding the file in the records store for that instance; the update validator
- *   verifies it ({@link receiptRefusal}). So an event sent straight to Temporal with a made-up hash
+ *   verifies it (`receiptRefusal` in `attachment-receipts.ts`). So an event sent straight to Temporal with a made-up hash
  *   is refused before it enters history: no record ever claims a file the store does not hold.
  */
-import { ed25519 } from '@noble/curves/ed25519.js';
-import { utf8ToBytes } from '@noble/hashes/utils.js';
-import { fromBase64url, keyIdOf } from './assertion.ts';
 import type { Json, ProcedureIR, Text } from './ir.ts';
 import { textIn } from './languages.ts';
 import type { Rejection } from './rejections.ts';
@@ -123,14 +120,14 @@ export function attachmentKinds(ir: ProcedureIR, event: string): Record<string, 
   return ir.events[event]?.attachments ?? {};
 }
 
-const bad = (event: string, en: string, zh: string): Rejection => ({
+export const bad = (event: string, en: string, zh: string): Rejection => ({
   code: 'BAD_ATTACHMENT',
   message: `${event} attachments rejected: ${en}`,
   zh: `${event} 的附件被拒绝：${zh}`,
 });
 
 /** What is wrong with one reference's shape, or undefined. */
-function refProblem(ref: unknown): string | undefined {
+export function refProblem(ref: unknown): string | undefined {
   if (!ref || typeof ref !== 'object' || Array.isArray(ref)) return 'not an object';
   const r = ref as Record<string, unknown>;
   const extra = Object.keys(r).filter((k) => !REF_KEYS.has(k));
@@ -150,7 +147,7 @@ function refProblem(ref: unknown): string | undefined {
  * Why an event's attachments are refused, or undefined: the shape of every reference, each
  * reference's kind (declared by the event) and family (accepted by the kind), then the kinds the
  * event requires. Pure (the compiled guard asks it); receipts are the validator's
- * ({@link receiptRefusal}).
+ * (`attachment-receipts.ts`).
  */
 export function attachmentRefusal(
   ir: ProcedureIR,
@@ -206,56 +203,4 @@ export function attachmentRefusal(
     message: `${event} needs an attached file: ${names('en')}`,
     zh: `${event} 须附上文件：${names('zh')}`,
   };
-}
-
-/** The text a receipt signs: the instance and the facts the store holds about the file. */
-export function receiptMessage(
-  workflowId: string,
-  ref: Pick<AttachmentRef, 'sha256' | 'type' | 'size' | 'name'>,
-): string {
-  return `custodia-attachment/1\n${JSON.stringify([workflowId, ref.sha256, ref.type, ref.size, ref.name])}`;
-}
-
-/**
- * Why an event's attachment receipts do not verify (`BAD_ATTACHMENT`), or undefined when every
- * one is signed by a trusted key for this instance and these facts. The update validator asks it
- * (validators do not run on replay).
- */
-export function receiptRefusal(
-  event: string,
-  data: Record<string, Json> | undefined,
-  trustedKeys: readonly string[],
-  workflowId: string,
-): Rejection | undefined {
-  const list = data?.[ATTACHMENTS_KEY];
-  if (!Array.isArray(list)) return undefined;
-  for (const [i, item] of list.entries()) {
-    const ref = item as unknown as AttachmentRef;
-    if (!verifiesReceipt(ref, trustedKeys, workflowId))
-      return bad(
-        event,
-        `#${i + 1} (${String(ref?.name)}): no valid receipt — attach files through the API, which checks the records store holds them for this instance`,
-        `第 ${i + 1} 个（${String(ref?.name)}）：没有有效的存储回执——请通过 API 附加文件，API 会核实记录库中确有此实例的该文件`,
-      );
-  }
-  return undefined;
-}
-
-function verifiesReceipt(ref: AttachmentRef, trustedKeys: readonly string[], workflowId: string): boolean {
-  if (refProblem(ref)) return false;
-  const [kid, sig = ''] = ref.receipt.split('.');
-  const signature = fromBase64url(sig);
-  if (!signature || signature.length !== 64) return false;
-  const message = utf8ToBytes(receiptMessage(workflowId, ref));
-  return trustedKeys
-    .filter((k) => keyIdOf(k) === kid)
-    .some((k) => {
-      const key = fromBase64url(k);
-      if (!key || key.length !== 32) return false;
-      try {
-        return ed25519.verify(signature, message, key, { zip215: false });
-      } catch {
-        return false;
-      }
-    });
 }
