@@ -204,3 +204,28 @@ export function attachmentRefusal(
     zh: `${event} 须附上文件：${names('zh')}`,
   };
 }
+
+/** The first file type of each family (what a simulated file of that family is). */
+const SAMPLE_TYPE: Record<FileFamily, FileType> = {
+  pdf: 'application/pdf',
+  image: 'image/png',
+  office: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+};
+
+/**
+ * Placeholder files for the event's required kinds, for the definition editor's simulator (which
+ * runs the pure rule; receipts are only the live engine's): `{}` when the event requires none.
+ */
+export function sampleAttachments(ir: ProcedureIR, event: string): Record<string, Json> {
+  const required = Object.entries(attachmentKinds(ir, event)).filter(([, r]) => r.required !== false);
+  if (!required.length) return {};
+  const refs = required.map(([kind, r], i) => ({
+    sha256: String(i + 1).repeat(64),
+    name: `${kind}.${r.types?.[0] === 'image' ? 'png' : r.types?.[0] === 'office' ? 'docx' : 'pdf'}`,
+    type: SAMPLE_TYPE[r.types?.[0] ?? 'pdf'],
+    size: 1024,
+    kind,
+    receipt: 'simulated',
+  }));
+  return { [ATTACHMENTS_KEY]: refs };
+}
