@@ -120,10 +120,12 @@ export async function putAttachment(
     const existing = await rowOf(tx, a.workflowId, sha256);
     if (existing) return { attachment: existing, created: false };
     const now = new Date().toISOString();
+    // The bytes travel as base64 text (decoded by the database): PGlite binds a 10 MiB bytea
+    // parameter in ~10 s here, the same as base64 in ~2 s (and reads it back 10× faster).
     await tx.query(
-      `INSERT INTO attachment_blobs (sha256, size, content, created_at) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (sha256) DO NOTHING`,
-      [sha256, size, a.keepContent === false ? null : a.content, now],
+      `INSERT INTO attachment_blobs (sha256, size, content, created_at)
+       VALUES ($1, $2, decode($3, 'base64'), $4) ON CONFLICT (sha256) DO NOTHING`,
+      [sha256, size, a.keepContent === false ? null : Buffer.from(a.content).toString('base64'), now],
     );
     const head = await lockChainHead(tx);
     // Re-check under the chain lock: a concurrent upload of the same file may have just committed.
@@ -187,12 +189,12 @@ export async function attachmentContent(
   sql: SqlQueryable,
   sha256: string,
 ): Promise<Uint8Array | null | undefined> {
-  const [row] = await sql.query<{ content: Uint8Array | null }>(
-    'SELECT content FROM attachment_blobs WHERE sha256 = $1',
+  const [row] = await sql.query<{ content: string | null }>(
+    `SELECT encode(content, 'base64') AS content FROM attachment_blobs WHERE sha256 = $1`,
     [sha256],
   );
   if (!row) return undefined;
-  return row.content === null ? null : new Uint8Array(row.content);
+  return row.content === null ? null : new Uint8Array(Buffer.from(row.content, 'base64'));
 }
 
 export async function recordAttachmentRead(
