@@ -97,7 +97,13 @@ describe.each(backends)('registers on the real engine: $name', ({ url }) => {
         running.store,
         id,
         'consent_letter',
-        { consent_ref: 'C-1', signed_by: 'Li', signed_on: '2026-12-01', covers_recipient: true, covers_scope: true },
+        {
+          consent_ref: 'C-1',
+          signed_by: 'Li',
+          signed_on: '2026-12-01',
+          covers_recipient: true,
+          covers_scope: true,
+        },
         { client: 'acme' },
       ),
     );

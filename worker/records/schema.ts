@@ -202,7 +202,11 @@ export const MIGRATIONS: Migration[] = [
     name: 'registers: client and procedure of named records, their indexes, corrections',
     up: migrateV5,
   },
-  { version: 6, name: 'attachments: content-addressed files of instances, audited uploads and reads', up: migrateV6 },
+  {
+    version: 6,
+    name: 'attachments: content-addressed files of instances, audited uploads and reads',
+    up: migrateV6,
+  },
 ];
 
 /** Bring the schema up to date (idempotent; safe when several processes open at once). */
