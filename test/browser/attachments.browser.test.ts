@@ -18,6 +18,9 @@ const GINA = {
   clients: ['globex'],
 } as const;
 
+/** The consent event's title (the form's region and its button). */
+const CONSENT_EVENT = "Record the client's written consent";
+
 let stack: Stack;
 
 beforeAll(async () => {
@@ -45,18 +48,17 @@ describe('[4.2.3] attachments in the browser', () => {
 
     const page = await stack.open(WANG.id);
     await page.goto(`/instances/${id}`);
-    const form = page.getByRole('region', { name: 'Record the client\u2019s written consent' });
+    const form = page.getByRole('region', { name: CONSENT_EVENT });
     await form.waitFor();
     await form.getByLabel('Written consent reference').fill('CONS-5');
     await form.getByLabel('Signed for the client by').fill('Li Wei');
     await form.getByLabel('Signed on').fill('2026-12-01');
-    await form.getByLabel('The consent names this recipient').check();
-    await form.getByLabel('The consent covers the information and scope requested').check();
+    // The two `const: true` confirmations are fixed fields of the form (nothing to tick).
     const letterField = form.getByLabel(/The client's signed consent letter \(scan\)/);
     expect(await textOf(form.locator('.attachment-slot[data-kind="consent_letter"] label'))).toContain('*');
 
     // Without the letter: the engine's refusal, in the form.
-    await form.getByRole('button', { name: 'Record the client\u2019s written consent' }).click();
+    await form.getByRole('button', { name: CONSENT_EVENT }).click();
     await expect.poll(() => form.getByRole('alert').getAttribute('data-code')).toBe('ATTACHMENT_REQUIRED');
 
     // A text file named .pdf is refused at the field.
@@ -80,7 +82,7 @@ describe('[4.2.3] attachments in the browser', () => {
     const sha256 = (await chosen.getAttribute('data-sha256')) ?? '';
     expect(sha256).toMatch(/^[0-9a-f]{64}$/);
     await shot(page, 'attachment-form');
-    await form.getByRole('button', { name: 'Record the client\u2019s written consent' }).click();
+    await form.getByRole('button', { name: CONSENT_EVENT }).click();
     await expect
       .poll(() => textOf(page.getByRole('status').filter({ hasText: 'Done:' })))
       .toContain('Written consent on file');
