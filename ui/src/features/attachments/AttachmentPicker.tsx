@@ -90,68 +90,78 @@ export function AttachmentPicker({
       all.map((s, i) => (i === slot ? { ...s, files: s.files.filter((f) => f.sha256 !== sha256) } : s)),
     );
 
+  const declared = Object.keys(kinds).length > 0;
+  const fields = slots.map((s, i) => {
+    const req = s.kind ? kinds[s.kind] : undefined;
+    const id = `att-${event}-${s.kind ?? 'other'}`;
+    const required = req !== undefined && req.required !== false;
+    const families = req?.types;
+    return (
+      <div key={s.kind ?? '*'} className="attachment-slot" data-kind={s.kind ?? ''}>
+        <label htmlFor={id}>
+          {req ? text(req.title) : pick({ zh: '其他文件（可选）', en: 'Other files (optional)' })}
+          {required && (
+            <span className="required" title={pick({ zh: '必须附上', en: 'Required' })}>
+              {' '}
+              *
+            </span>
+          )}
+          {families && (
+            <span className="muted">
+              {' '}
+              ({families.map((f) => pick(FAMILY[f])).join(pick({ zh: '、', en: ', ' }))})
+            </span>
+          )}
+        </label>
+        <input
+          id={id}
+          type="file"
+          multiple={!s.kind}
+          disabled={busy !== undefined}
+          {...(families ? { accept: families.map((f) => ACCEPT[f]).join(',') } : {})}
+          onChange={(e) => {
+            void add(i, e.currentTarget.files);
+            e.currentTarget.value = '';
+          }}
+        />
+        {busy === i && <span className="muted">{pick({ zh: '正在上传…', en: 'Uploading…' })}</span>}
+        {s.files.length > 0 && (
+          <ul className="attached-files">
+            {s.files.map((f) => (
+              <li key={f.sha256} data-sha256={f.sha256}>
+                <span className="file-name">{f.name}</span>{' '}
+                <span className="muted">
+                  {fileSize(f.size)} · <span className="mono">{f.sha256.slice(0, 12)}…</span>
+                </span>{' '}
+                <button type="button" className="link" onClick={() => remove(i, f.sha256)}>
+                  {pick({ zh: '移除', en: 'Remove' })}
+                </button>
+              </li>
+            ))}
+          </ul>
+        )}
+        {error?.slot === i && (
+          <div className="rejection" role="alert" data-code={error.error.code}>
+            <span className="code">{error.error.code}</span>{' '}
+            {UPLOAD_REFUSAL[error.error.code] ? pick(UPLOAD_REFUSAL[error.error.code]!) : ''}
+            <div className="error-detail">{error.error.problem.detail}</div>
+          </div>
+        )}
+      </div>
+    );
+  });
+  // An event that asks for no file keeps its form short: further files behind a disclosure.
+  if (!declared)
+    return (
+      <details className="attachments-picker" data-event={event}>
+        <summary>{pick({ zh: '附加文件（可选）', en: 'Attach files (optional)' })}</summary>
+        {fields}
+      </details>
+    );
   return (
     <fieldset className="attachments-picker" data-event={event}>
       <legend>{pick({ zh: '附件', en: 'Attachments' })}</legend>
-      {slots.map((s, i) => {
-        const req = s.kind ? kinds[s.kind] : undefined;
-        const id = `att-${event}-${s.kind ?? 'other'}`;
-        const required = req !== undefined && req.required !== false;
-        const families = req?.types;
-        return (
-          <div key={s.kind ?? '*'} className="attachment-slot" data-kind={s.kind ?? ''}>
-            <label htmlFor={id}>
-              {req ? text(req.title) : pick({ zh: '其他文件（可选）', en: 'Other files (optional)' })}
-              {required && (
-                <span className="required" title={pick({ zh: '必须附上', en: 'Required' })}>
-                  {' '}
-                  *
-                </span>
-              )}
-              {families && (
-                <span className="muted">
-                  {' '}
-                  ({families.map((f) => pick(FAMILY[f])).join(pick({ zh: '、', en: ', ' }))})
-                </span>
-              )}
-            </label>
-            <input
-              id={id}
-              type="file"
-              multiple={!s.kind}
-              disabled={busy !== undefined}
-              {...(families ? { accept: families.map((f) => ACCEPT[f]).join(',') } : {})}
-              onChange={(e) => {
-                void add(i, e.currentTarget.files);
-                e.currentTarget.value = '';
-              }}
-            />
-            {busy === i && <span className="muted">{pick({ zh: '正在上传…', en: 'Uploading…' })}</span>}
-            {s.files.length > 0 && (
-              <ul className="attached-files">
-                {s.files.map((f) => (
-                  <li key={f.sha256} data-sha256={f.sha256}>
-                    <span className="file-name">{f.name}</span>{' '}
-                    <span className="muted">
-                      {fileSize(f.size)} · <span className="mono">{f.sha256.slice(0, 12)}…</span>
-                    </span>{' '}
-                    <button type="button" className="link" onClick={() => remove(i, f.sha256)}>
-                      {pick({ zh: '移除', en: 'Remove' })}
-                    </button>
-                  </li>
-                ))}
-              </ul>
-            )}
-            {error?.slot === i && (
-              <div className="rejection" role="alert" data-code={error.error.code}>
-                <span className="code">{error.error.code}</span>{' '}
-                {UPLOAD_REFUSAL[error.error.code] ? pick(UPLOAD_REFUSAL[error.error.code]!) : ''}
-                <div className="error-detail">{error.error.problem.detail}</div>
-              </div>
-            )}
-          </div>
-        );
-      })}
+      {fields}
     </fieldset>
   );
 }
