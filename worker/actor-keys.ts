@@ -52,6 +52,8 @@ export interface ActorSigner {
   file: string;
   /** An assertion that `actor` acts (on `workflowId`, for `ttlMs`). */
   sign(actor: Actor, opts?: SignOptions): string;
+  /** `<key id>.<Ed25519 signature, base64url>` of a UTF-8 message (an attachment's receipt). */
+  signMessage(message: string): string;
 }
 
 /** A signer over the key in `file`, generated there (mode 0600) when it does not exist. */
@@ -77,6 +79,9 @@ export function loadActorSigner(file = actorKeyFile()): ActorSigner {
       };
       const input = signingInput({ alg: 'EdDSA', typ: 'custodia-actor', kid: keyId }, claims);
       return `${input}.${sign(null, Buffer.from(input, 'ascii'), privateKey).toString('base64url')}`;
+    },
+    signMessage(message) {
+      return `${keyId}.${sign(null, Buffer.from(message, 'utf8'), privateKey).toString('base64url')}`;
     },
   };
 }

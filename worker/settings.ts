@@ -232,6 +232,23 @@ export const SETTINGS = {
     description:
       'most rows one register export (CSV/XLSX) may hold; a larger selection is refused (422): narrow the filter',
   },
+  CUSTODIA_ATTACHMENT_MAX_BYTES: {
+    area: 'records',
+    default: '20971520',
+    description: 'largest file one upload may attach (bytes; default 20 MiB); a larger one is refused (413)',
+  },
+  CUSTODIA_ATTACHMENT_TYPES: {
+    area: 'records',
+    default: 'pdf,image,office',
+    description:
+      'file families uploads may be (pdf, image, office), judged from the bytes; others are refused (415)',
+  },
+  CUSTODIA_ATTACHMENTS_DIR: {
+    area: 'records',
+    default: null,
+    description:
+      'keep attached files in this folder (named by SHA-256) instead of the records store; their hashes and records stay in the store',
+  },
   CUSTODIA_ALL_CLIENT_ROLES: {
     area: 'roles',
     default: 'quality_manager,general_manager',

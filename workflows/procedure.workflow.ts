@@ -11,7 +11,8 @@
  *   in order, by the main loop.
  * - Search attributes follow every transition.
  * - The engine believes no actor it is sent: the validator verifies the event's actor assertion
- *   (`core/assertion.ts`) against the public keys the worker bundled in (`TRUSTED_ACTOR_KEYS`).
+ *   (`core/assertion.ts`) against the public keys the worker bundled in (`TRUSTED_ACTOR_KEYS`),
+ *   and the store's receipt of every attached file (`core/attachments.ts`) against the same keys.
  */
 import {
   ApplicationFailure,
@@ -31,6 +32,7 @@ import { compileProcedure, type CompiledProcedure } from './core/compile.ts';
 import { hashProcedure } from './core/hash.ts';
 import { sensitiveValues, startRefusal } from './core/start-fields.ts';
 import { checkActorAssertion } from './core/assertion.ts';
+import { receiptRefusal } from './core/attachment-receipts.ts';
 import type { Actor } from './core/ir.ts';
 import {
   applyEvent,
@@ -324,7 +326,9 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
     {
       validator: (event: SignedEventInput): void => {
         const now = Date.now();
-        const rejection = explainRejection(proc, state, event, now, authenticator(event.assertion, now));
+        const rejection =
+          explainRejection(proc, state, event, now, authenticator(event.assertion, now)) ??
+          receiptRefusal(event.type, event.data, TRUSTED_ACTOR_KEYS, workflowId);
         if (rejection)
           throw ApplicationFailure.nonRetryable(
             rejection.message,

@@ -12,6 +12,7 @@ import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { send, start } from './actors.ts';
+import { withAttachment } from '../support/attachments.ts';
 import { setLang, shippedDefinitions, shot, startStack, textOf, type Stack } from './stack.ts';
 
 const QUINN = { id: 'quinn', displayName: 'Quinn QM', roles: ['quality_manager'], clients: [] } as const;
@@ -73,13 +74,25 @@ beforeAll(async () => {
   }
   globex = await start(stack, 'disclosure', RITA, { client: 'globex' });
   await send(stack, globex, RITA, 'SUBMIT', { ...request, basis: 'consent', recipient: 'Globex auditor' });
-  await send(stack, globex, ADA, 'RECORD_CONSENT', {
-    consent_ref: 'CONS-9',
-    signed_by: 'G. Boss',
-    signed_on: '2026-12-01',
-    covers_recipient: true,
-    covers_scope: true,
-  });
+  await send(
+    stack,
+    globex,
+    ADA,
+    'RECORD_CONSENT',
+    await withAttachment(
+      stack.store,
+      globex,
+      'consent_letter',
+      {
+        consent_ref: 'CONS-9',
+        signed_by: 'G. Boss',
+        signed_on: '2026-12-01',
+        covers_recipient: true,
+        covers_scope: true,
+      },
+      { client: 'globex' },
+    ),
+  );
   await send(stack, globex, QUINN, 'APPROVE');
   await send(stack, globex, ADA, 'RELEASE', {
     items_released: ['test report TR-1'],

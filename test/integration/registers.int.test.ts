@@ -19,6 +19,7 @@ import { createApi, SESSION_COOKIE } from '../../worker/api/server.ts';
 import { startProcedure } from '../../worker/instances.ts';
 import { loadDeployedDefinitions, runWorker } from '../../worker/process.ts';
 import { sendEvent, sharedBundle, SHIPPED_DEFINITIONS, testConfig } from './harness.ts';
+import { withAttachment } from '../support/attachments.ts';
 
 const postgresUrl = inject('postgresUrl');
 if (!postgresUrl && process.env.CI)
@@ -89,13 +90,23 @@ describe.each(backends)('registers on the real engine: $name', ({ url }) => {
       items: ['report R-1'],
       basis: 'consent',
     });
-    await send(ada, 'RECORD_CONSENT', {
-      consent_ref: 'C-1',
-      signed_by: 'Li',
-      signed_on: '2026-12-01',
-      covers_recipient: true,
-      covers_scope: true,
-    });
+    await send(
+      ada,
+      'RECORD_CONSENT',
+      await withAttachment(
+        running.store,
+        id,
+        'consent_letter',
+        {
+          consent_ref: 'C-1',
+          signed_by: 'Li',
+          signed_on: '2026-12-01',
+          covers_recipient: true,
+          covers_scope: true,
+        },
+        { client: 'acme' },
+      ),
+    );
     await send(quinn, 'APPROVE');
     await send(ada, 'RELEASE', {
       items_released: ['report R-1'],

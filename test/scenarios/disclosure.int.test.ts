@@ -7,6 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getSnapshot, instanceResult } from '../../worker/instances.ts';
 import type { Harness } from '../integration/harness.ts';
+import { withAttachment } from '../support/attachments.ts';
+import type { Json } from '../../workflows/core/ir.ts';
 import {
   definitionOf,
   expectRefused,
@@ -62,6 +64,11 @@ afterAll(async () => {
   await h?.close();
 });
 
+/** The consent data with the client's signed letter attached (stored for the instance). */
+function letter(id: string): Promise<Record<string, Json>> {
+  return withAttachment(h.running.store, id, 'consent_letter', consent, { client: 'acme' });
+}
+
 async function disclosureLog(id: string): Promise<Record<string, unknown>[]> {
   return (await h.running.store.recordsOf(id))
     .filter((r) => r.name === 'disclosure_log')
@@ -75,7 +82,7 @@ describe('disclosure — to a third party (4.2.3, 4.2.4)', () => {
       'awaiting_consent',
     );
     await notified(h, id, 'client', 'we will not disclose it without your written consent');
-    expect((await send(h, id, { type: 'RECORD_CONSENT', actor: ada, data: consent })).state).toBe(
+    expect((await send(h, id, { type: 'RECORD_CONSENT', actor: ada, data: await letter(id) })).state).toBe(
       'consent_recorded',
     );
     expect((await send(h, id, { type: 'APPROVE', actor: quinn })).state).toBe('approved_with_consent');
@@ -247,7 +254,7 @@ describe('disclosure — to a third party (4.2.3, 4.2.4)', () => {
       h,
       id,
       { type: 'SUBMIT', actor: quinn, data: consentRequest },
-      { type: 'RECORD_CONSENT', actor: ada, data: consent },
+      { type: 'RECORD_CONSENT', actor: ada, data: await letter(id) },
     );
     await expectRefused(
       h,
@@ -373,7 +380,7 @@ describe('disclosure — to a third party (4.2.3, 4.2.4)', () => {
       h,
       id,
       { type: 'SUBMIT', actor: rita, data: consentRequest },
-      { type: 'RECORD_CONSENT', actor: ada, data: consent },
+      { type: 'RECORD_CONSENT', actor: ada, data: await letter(id) },
     );
     await expectRefused(
       h,

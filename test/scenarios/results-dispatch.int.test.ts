@@ -7,6 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getSnapshot, instanceResult } from '../../worker/instances.ts';
 import type { Harness } from '../integration/harness.ts';
+import { withAttachment } from '../support/attachments.ts';
+import type { Json } from '../../workflows/core/ir.ts';
 import {
   definitionOf,
   expectRefused,
@@ -67,6 +69,11 @@ afterAll(async () => {
   await h?.close();
 });
 
+/** The dispatch data with the carrier's receipt attached (stored for the instance). */
+function posted(id: string, client = 'acme'): Promise<Record<string, Json>> {
+  return withAttachment(h.running.store, id, 'courier_receipt', dispatch, { client });
+}
+
 /** An instance sent by registered mail and now in transit. */
 async function inTransit(client: string): Promise<string> {
   const id = await h.start('results_dispatch', { client, results_ref: 'CERT-2024-0042' }, rita);
@@ -76,7 +83,7 @@ async function inTransit(client: string): Promise<string> {
     { type: 'RECORD_CHOICE', actor: rita, data: byMail },
     { type: 'PREPARE', actor: ada, data: { paper_originals: true } },
     { type: 'SEAL', actor: rita, data: seal },
-    { type: 'DISPATCH', actor: gail, data: dispatch },
+    { type: 'DISPATCH', actor: gail, data: await posted(id, client) },
   );
   return id;
 }
@@ -89,7 +96,9 @@ describe('results_dispatch — sending certification results (4.3.1, 4.3.2)', ()
       'checking',
     );
     expect((await send(h, id, { type: 'SEAL', actor: rita, data: seal })).state).toBe('awaiting_dispatch');
-    expect((await send(h, id, { type: 'DISPATCH', actor: gail, data: dispatch })).state).toBe('in_transit');
+    expect((await send(h, id, { type: 'DISPATCH', actor: gail, data: await posted(id) })).state).toBe(
+      'in_transit',
+    );
     await notified(h, id, 'client', 'Your certification results (paper) have been sent');
     const r = await send(h, id, {
       type: 'CONFIRM_DELIVERY',

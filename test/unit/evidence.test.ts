@@ -164,6 +164,7 @@ describe('evidence pack', () => {
       'checkpoint',
       'audit segment',
       'definitions',
+      'attachments',
     ]);
   });
 

@@ -32,6 +32,11 @@ export function setCsrfToken(token: string | undefined): void {
   csrfToken = token;
 }
 
+/** The session's CSRF token, for requests `api()` does not make (a file upload's raw body). */
+export function currentCsrfToken(): string | undefined {
+  return csrfToken;
+}
+
 /** Listeners told when the server answers 401 (session expired or signed out elsewhere). */
 const unauthorized = new Set<() => void>();
 export function onUnauthorized(fn: () => void): () => void {

@@ -99,7 +99,10 @@ export interface ApiContext {
    * The instance if it is a Custodia instance this user may see; 404 otherwise (also for other
    * clients' instances, so their existence is not revealed).
    */
-  accessibleInstance(user: User, workflowId: string): Promise<{ client?: string; running: boolean }>;
+  accessibleInstance(
+    user: User,
+    workflowId: string,
+  ): Promise<{ client?: string; procedure?: string; running: boolean }>;
   /** Whether the user may see an instance of this client and procedure (`access.ts`). */
   mayAccess(user: User, scope: InstanceScope): boolean;
   /** The visibility clause limiting a query to the user's instances, or undefined: all. */
@@ -174,7 +177,11 @@ export function createContext(opts: ApiOptions, openApi: () => object): ApiConte
         )
       )
         throw notFound;
-      return { ...(c !== undefined ? { client: c } : {}), running: desc.status.name === 'RUNNING' };
+      return {
+        ...(c !== undefined ? { client: c } : {}),
+        ...(procedure !== undefined ? { procedure } : {}),
+        running: desc.status.name === 'RUNNING',
+      };
     },
     mayAccess(user, scope) {
       return mayAccessInstance(user, scope, clientless);

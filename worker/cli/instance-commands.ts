@@ -7,7 +7,7 @@ import { DEFINITION_CHANGE, PROPOSED_THROUGH_DEPLOY } from '../proposals.ts';
 import os from 'node:os';
 import { formatDiagnostic } from '../../workflows/core/diagnostics.ts';
 import { loadDefinitions } from '../definitions.ts';
-import type { Actor } from '../../workflows/core/ir.ts';
+import type { Actor, Json } from '../../workflows/core/ir.ts';
 import { actorSigner } from '../actor-keys.ts';
 import { httpSettings } from '../settings.ts';
 import {
@@ -21,6 +21,8 @@ import {
 import { definitionDirs } from '../process.ts';
 import { isRecordsError } from '../records/errors.ts';
 import { withStore } from './audit.ts';
+import { ApiProblem } from '../api/http.ts';
+import { resolveAttachments } from '../attachments/service.ts';
 import { connect, jsonObjectOption, parseOptions, UsageError } from './options.ts';
 import { directoryActor, NotADirectoryActor } from './token.ts';
 
@@ -68,10 +70,20 @@ export async function sendCommand(args: string[]): Promise<number> {
   const data = jsonObjectOption('data', values.data);
   // Act only as a directory user who holds the roles; the engine verifies the signature.
   let actor: Actor;
+  // Files named in data.attachments ([{sha256, kind?}]) become signed references, as in the API.
+  let eventData: Record<string, Json> | undefined = data;
   try {
     const claimed = parseActor(values.as);
-    actor = await withStore((store) => directoryActor(store, claimed));
+    actor = await withStore(async (store) => {
+      const a = await directoryActor(store, claimed);
+      eventData = await resolveAttachments(store, actorSigner(), workflowId, data);
+      return a;
+    });
   } catch (err) {
+    if (err instanceof ApiProblem) {
+      console.error(`refused (${err.code}): ${err.message}`);
+      return 1;
+    }
     if (!(err instanceof NotADirectoryActor) && !isRecordsError(err, 'STORE_IN_USE')) throw err;
     if (err instanceof NotADirectoryActor) {
       console.error(`refused: ${err.message}`);
@@ -85,7 +97,11 @@ export async function sendCommand(args: string[]): Promise<number> {
     }
     actor = checked;
   }
-  const event = signedEvent(actorSigner(), workflowId, { type, actor, ...(data ? { data } : {}) });
+  const event = signedEvent(actorSigner(), workflowId, {
+    type,
+    actor,
+    ...(eventData ? { data: eventData } : {}),
+  });
   const { client } = await connect();
   try {
     const result = await sendEvent(client, workflowId, event);

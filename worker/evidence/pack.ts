@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { zip, type AsyncZippable } from 'fflate';
 import type { KeySignature } from '../records/types.ts';
 import { packCoverage, proveDefinition } from './analysis.ts';
+import { packAttachments } from './attachments.ts';
 import { packContent } from './content.ts';
 import type { PdfFonts } from './font.ts';
 import { renderReport } from './pdf.ts';
@@ -68,10 +69,7 @@ export async function packFiles(data: EvidenceData, fonts: PdfFonts, compress = 
     'coverage.json': json(coverage),
     'instances.json': json(content.instances),
     'logs.json': json({ logs: content.logs, notifications: content.notifications }),
-    [ATTACHMENTS]: json({
-      note: 'SHA-256 of every attachment of the period. Custodia stores no attachments yet, so the list is empty.',
-      attachments: [],
-    }),
+    [ATTACHMENTS]: json(packAttachments(data.segment)),
     'README.txt': new TextEncoder().encode(README),
   };
   const manifest: Manifest = {
@@ -150,7 +148,8 @@ proofs.json          their invariants, proved on every path
 coverage.json        the clause coverage of the versions in force
 instances.json       the instances of the period and their timelines (from the segment)
 logs.json            the named logs and notifications (from the segment)
-attachments.json     SHA-256 of the attachments of the period (none: attachments are not stored yet)
+attachments.json     the files attached in the period, from the segment: SHA-256, name, type, size, the
+                     upload record, the events that attached them, reads (the files stay in Custodia)
 manifest.json        SHA-256 and size of every file above
 manifest.sig.json    Ed25519 signature, with the checkpoint key, of
                      "custodia-evidence-manifest/1\\n" + sha256_hex(manifest.json)

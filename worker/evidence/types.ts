@@ -14,7 +14,7 @@
  * | `coverage.json`       | clause coverage of the definitions in force                            |
  * | `instances.json`      | the instances of the period with their timelines                       |
  * | `logs.json`           | the named logs (lending, disclosure, visitors, …) and notifications     |
- * | `attachments.json`    | attachments' SHA-256 (none yet: the product stores no attachments)      |
+ * | `attachments.json`    | the files attached in the period (SHA-256, upload, events, reads), derived from the segment (`attachments.ts`) |
  * | `README.txt`          | this layout and how to verify                                          |
  * | `manifest.json`       | SHA-256 and size of every file above                                   |
  * | `manifest.sig.json`   | Ed25519 signature of `manifest.json` with the checkpoint key           |

@@ -9,7 +9,9 @@
  * 4. the checkpoint's signature verifies with the same key (as do the earlier ones it lists);
  * 5. the audit segment: every whole record's hash recomputes, every record links to the one
  *    before, the last is the one the checkpoint signed (`segment.ts`);
- * 6. every definition's IR hashes to its hash, and every transition of the segment names one of them.
+ * 6. every definition's IR hashes to its hash, and every transition of the segment names one of them;
+ * 7. `attachments.json` is exactly the list the segment gives (`attachments.ts`): each file's hash,
+ *    name, size, upload and attaching events as the chain recorded them.
  *
  * Every check runs (a later one may say more about the same change); the first failure is the
  * pack's verdict.
@@ -22,7 +24,17 @@ import { hashProcedure } from '../../workflows/core/hash.ts';
 import type { ProcedureIR } from '../../workflows/core/ir.ts';
 import { publicKeyFromRaw } from '../records/checkpoint-key.ts';
 import { checkpointSignedBy } from '../records/checkpoints.ts';
-import { MANIFEST, MANIFEST_SIGNATURE, REPORT, SEGMENT, CHECKPOINT, DEFINITIONS, sha256Hex } from './pack.ts';
+import {
+  ATTACHMENTS,
+  MANIFEST,
+  MANIFEST_SIGNATURE,
+  REPORT,
+  SEGMENT,
+  CHECKPOINT,
+  DEFINITIONS,
+  sha256Hex,
+} from './pack.ts';
+import { packAttachments, type PackAttachments } from './attachments.ts';
 import { checkSegment, segmentFromJsonl } from './segment.ts';
 import {
   isSealed,
@@ -138,6 +150,7 @@ export function verifyPack(zipBytes: Uint8Array, besidePdf?: Uint8Array): PackVe
     segment,
     check,
   );
+  checkAttachments(parse<PackAttachments>(files[ATTACHMENTS]), segment, check);
   return done();
 }
 
@@ -265,5 +278,37 @@ function checkDefinitions(
     'definitions',
     bad.length === 0,
     bad.length ? bad.join('; ') : `${defs.length} definition version(s) hash to their hashes`,
+  );
+}
+
+function checkAttachments(
+  listed: PackAttachments | undefined,
+  segment: readonly SegmentRecord[],
+  check: Check,
+): void {
+  if (!listed || !Array.isArray(listed.attachments)) {
+    check('attachments', false, `${ATTACHMENTS} is unreadable`);
+    return;
+  }
+  const expected = packAttachments(segment).attachments;
+  const key = (a: { workflowId: string; sha256: string }): string => `${a.workflowId} ${a.sha256}`;
+  const want = new Map(expected.map((a) => [key(a), JSON.stringify(a)]));
+  const bad: string[] = [];
+  for (const a of listed.attachments) {
+    const k = key(a);
+    if (!want.has(k))
+      bad.push(`${a.name} (${String(a.sha256).slice(0, 12)}…) is attached to nothing in the segment`);
+    else if (want.get(k) !== JSON.stringify(a))
+      bad.push(`${a.name} (${a.sha256.slice(0, 12)}…) differs from what the segment records`);
+    want.delete(k);
+  }
+  for (const k of want.keys())
+    bad.push(
+      `the segment attaches ${k.split(' ')[1]!.slice(0, 12)}… to ${k.split(' ')[0]}, which ${ATTACHMENTS} omits`,
+    );
+  check(
+    'attachments',
+    bad.length === 0,
+    bad.length ? bad.join('; ') : `${expected.length} attachment(s) as the segment records them`,
   );
 }

@@ -30,6 +30,8 @@ export function auditSummary(e: AuditEntry): string {
       return `refused ${String(b.event ?? b.action ?? '')}: ${String(b.code ?? '')}`.trimEnd();
     case 'export':
       return `export ${String(b.what ?? '')} ${String(b.format ?? '')} (${String(b.count ?? '?')})`;
+    case 'attachment':
+      return `attachment ${String(b.act ?? '')} ${String(b.name ?? '')} ${String(b.sha256 ?? '').slice(0, 12)}`;
   }
 }
 

@@ -40,6 +40,8 @@ export const SERVICE_PRIVILEGES: Readonly<Record<string, readonly string[]>> = {
   notification_preferences: ['SELECT', 'INSERT', 'UPDATE'],
   notification_outbox: ['SELECT', 'INSERT', 'UPDATE'],
   record_corrections: ['SELECT', 'INSERT'],
+  attachment_blobs: ['SELECT', 'INSERT'],
+  attachments: ['SELECT', 'INSERT'],
 };
 
 const ROLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;

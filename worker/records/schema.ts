@@ -10,6 +10,7 @@ import { migrateV2 } from './schema-v2.ts';
 import { migrateV4 } from './schema-v4.ts';
 import { migrateV3 } from './schema-v3.ts';
 import { migrateV5 } from './schema-v5.ts';
+import { migrateV6 } from './schema-v6.ts';
 import type { SqlClient, SqlQueryable } from './sql.ts';
 import type { Json } from '../../workflows/core/ir.ts';
 
@@ -200,6 +201,11 @@ export const MIGRATIONS: Migration[] = [
     version: 5,
     name: 'registers: client and procedure of named records, their indexes, corrections',
     up: migrateV5,
+  },
+  {
+    version: 6,
+    name: 'attachments: content-addressed files of instances, audited uploads and reads',
+    up: migrateV6,
   },
 ];
 

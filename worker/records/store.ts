@@ -10,6 +10,7 @@
  */
 import type { ChildLink, TransitionCommit } from '../../workflows/api.ts';
 import type { Json } from '../../workflows/core/ir.ts';
+import * as attachments from './attachments.ts';
 import { appendAudit, hasTransition, lockChainHead, queryAudit, verifyAuditChain } from './audit.ts';
 import { untracedChangeProblems } from './change-history.ts';
 import { Checkpointer, type CheckpointOptions } from './checkpoints.ts';
@@ -19,6 +20,7 @@ import * as outbox from './outbox.ts';
 import * as registers from './registers.ts';
 import { lookupRows } from './register-lookup.ts';
 import { migrate } from './schema.ts';
+import type { RequestOrigin } from './security-audit.ts';
 import { openPgliteClient, openPostgresClient, type SqlClient, type SqlQueryable } from './sql.ts';
 import type {
   AuditProblem,
@@ -376,6 +378,25 @@ class SqlRecordsStore implements RecordsStore {
   }
   definitionVersion(procedure: string, version: string) {
     return definitions.definitionVersion(this.sql, procedure, version);
+  }
+
+  putAttachment(a: attachments.NewAttachment) {
+    return this.appended(attachments.putAttachment(this.sql, a));
+  }
+  attachmentOf(workflowId: string, sha256: string) {
+    return attachments.attachmentOf(this.sql, workflowId, sha256);
+  }
+  attachmentsOf(workflowId: string) {
+    return attachments.attachmentsOf(this.sql, workflowId);
+  }
+  attachmentsOfClient(q: Parameters<RecordsStore['attachmentsOfClient']>[0]) {
+    return attachments.attachmentsOfClient(this.sql, q);
+  }
+  attachmentContent(sha256: string) {
+    return attachments.attachmentContent(this.sql, sha256);
+  }
+  recordAttachmentRead(a: attachments.StoredAttachment, reader: string, origin?: RequestOrigin) {
+    return this.appended(attachments.recordAttachmentRead(this.sql, a, reader, origin));
   }
 
   readOnly<T>(read: (db: SqlQueryable) => Promise<T>): Promise<T> {

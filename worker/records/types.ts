@@ -16,6 +16,7 @@ import type { LookupRow } from './register-lookup.ts';
 import type { UserPatch } from './users.ts';
 import type * as N from './notification-types.ts';
 import type { SentNotification } from './instance-notifications.ts';
+import type { AttachmentStore } from './attachments.ts';
 
 export type { IssuedToken } from './user-tokens.ts';
 export type { UserPatch } from './users.ts';
@@ -72,7 +73,7 @@ export interface DefinitionVersion {
  * What an audit record is about: an accepted `transition`, a `deployment`, an `admin`istrative act
  * (user changes carry `before` and `after`), and the security events auditors ask for:
  * `sign_in`, `sign_in_failed`, `sign_out`, a `refusal` (an event or request the engine refused),
- * an `export` of audit entries or records.
+ * an `export` of audit entries or records, an `attachment` uploaded or read (`attachments.ts`).
  */
 export const AUDIT_KINDS = [
   'transition',
@@ -83,6 +84,7 @@ export const AUDIT_KINDS = [
   'sign_out',
   'refusal',
   'export',
+  'attachment',
 ] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 
@@ -230,7 +232,7 @@ export interface PasswordVerifier {
   burn(password: string): Promise<void>;
 }
 
-export interface RecordsStore {
+export interface RecordsStore extends AttachmentStore {
   /** `embedded` (PGlite) or `postgres` (a server via DATABASE_URL). */
   readonly backend: 'embedded' | 'postgres';
 

@@ -10,6 +10,7 @@
  * or eventless (`on_done`, `always`) transition has only its guard.
  */
 import { assignmentRefusal } from './assignment-rule.ts';
+import { attachmentRefusal, withoutAttachments } from './attachments.ts';
 import { evaluateGuard, referencedPaths } from './expressions.ts';
 import { textIn } from './languages.ts';
 import type { DelayedTransitionIR, EventlessTransitionIR, ProcedureIR, TransitionIR } from './ir.ts';
@@ -84,16 +85,20 @@ export function checkTransition(
           message: `${type} data rejected: ${unstorable}`,
           zh: `${type} 的数据被拒绝：${unstorable}`,
         };
-      if (!rules.schemas.eventData(type, event.data)) {
-        const problems = formatProblems(rules.schemas.eventDataProblems(type, event.data));
+      // `data.attachments` is the engine's (attachments.ts): the event's schema sees the rest.
+      const data = withoutAttachments(event.data);
+      if (!rules.schemas.eventData(type, data)) {
+        const problems = formatProblems(rules.schemas.eventDataProblems(type, data));
         return {
           code: 'INVALID_DATA',
           message: `${type} data rejected: ${problems}`,
           zh: `${type} 的数据不符合要求：${problems}`,
         };
       }
-      if (transition.data && !rules.schemas.transitionData(transition.pointer, event.data)) {
-        const problems = formatProblems(rules.schemas.transitionDataProblems(transition.pointer, event.data));
+      const attachments = attachmentRefusal(rules.ir, type, event.data);
+      if (attachments) return attachments;
+      if (transition.data && !rules.schemas.transitionData(transition.pointer, data)) {
+        const problems = formatProblems(rules.schemas.transitionDataProblems(transition.pointer, data));
         return { code: 'GUARD_FALSE', message: problems, zh: `数据不满足此步骤的条件：${problems}` };
       }
     }

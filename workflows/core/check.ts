@@ -24,6 +24,7 @@ import { allTransitions, statePaths, walkStates, type AnyTransition } from './ir
 import { checkSchemas } from './check-schemas.ts';
 import { checkMigration } from './migration-check.ts';
 import { checkStartFields } from './check-start-fields.ts';
+import { checkAttachments } from './check-attachments.ts';
 import { ACTION_KIND_NAMES, actionKindOf } from './actions/index.ts';
 import { checkRegisterDeclarations } from './actions/record.ts';
 import { NO_POSITIONS, joinPointer } from './positions.ts';
@@ -59,6 +60,7 @@ export function checkProcedure(ir: ProcedureIR, options: CheckOptions = {}): Dia
   checkExpressions(cx);
   checkSchemas(cx);
   checkMigration(cx);
+  checkAttachments(cx);
   return sortDiagnostics(out);
 }
 

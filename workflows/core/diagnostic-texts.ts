@@ -102,6 +102,10 @@ export const DIAGNOSTIC_TEXT: Record<DiagnosticCode, { zh: string; en: string }>
     zh: '调用输出的字段类型不符',
     en: 'A field of the call’s output is not of the receiving field’s type',
   },
+  PROC_ATTACHMENT_FIELD_RESERVED: {
+    zh: 'attachments 是引擎保留的附件字段，操作数据的模式不能声明它；请在操作的 attachments: 下声明附件类别',
+    en: 'attachments is the engine’s field of attached files: declare kinds under the event’s attachments:, not in its data',
+  },
   YAML_ALIAS_BUDGET: { zh: 'YAML 别名展开过大', en: 'YAML aliases expand too far' },
   PROC_BAD_MIGRATION: {
     zh: '迁移映射的目标状态无效',

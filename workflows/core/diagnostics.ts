@@ -71,6 +71,8 @@ export type DiagnosticCode =
   | 'PROC_CALL_OUTPUT_FIELD'
   /** A call's `output` maps a callee field into a field of another type (or narrower values). */
   | 'PROC_CALL_OUTPUT_TYPE'
+  /** An event's data schema declares or requires `attachments`, the engine's field of attached files. */
+  | 'PROC_ATTACHMENT_FIELD_RESERVED'
   /** YAML aliases expand beyond the budget (an alias bomb): refused before loading. */
   | 'YAML_ALIAS_BUDGET'
   /** A `migrate:` entry maps a state to one running instances cannot be moved to (a final state). */

@@ -9,6 +9,7 @@
  * The IR is data only: it crosses the Temporal sandbox boundary as workflow input, it is
  * hashed, and it is pinned for the life of an instance.
  */
+import type { AttachmentRequirement } from './attachments.ts';
 
 /** A language texts may be written in (`languages:` of a definition; default `[zh, en]`). */
 export type Language = 'zh' | 'en';
@@ -52,6 +53,8 @@ export interface EventDef {
   description?: Text;
   /** JSON Schema for the event's `data`; the form the UI renders. Absent: no data allowed. */
   data?: JsonSchema;
+  /** Kinds of file the event requires (or offers), by kind (`attachments.ts`). */
+  attachments?: Record<string, AttachmentRequirement>;
 }
 
 /** Assign context fields from expressions: `{ field: "data.x" }`. */

@@ -18,6 +18,10 @@ export const REJECTION_CODES = [
   'ASSIGNEE_NOT_QUALIFIED',
   /** `assign`: malformed, or names no active state (or several could be meant). */
   'BAD_ASSIGNMENT',
+  /** An attached file's reference is malformed, of a refused kind or type, or has no valid receipt (`attachments.ts`). */
+  'BAD_ATTACHMENT',
+  /** The event requires an attached file of a kind it was sent without (`attachments.ts`). */
+  'ATTACHMENT_REQUIRED',
 ] as const;
 export type RejectionCode = (typeof REJECTION_CODES)[number];
 

@@ -299,6 +299,8 @@ const TRANSITION_CHECKS: readonly RejectionCode[] = [
   'NOT_ASSIGNEE',
   'DUTY_CONFLICT',
   'INVALID_DATA',
+  'BAD_ATTACHMENT',
+  'ATTACHMENT_REQUIRED',
   'GUARD_FALSE',
 ];
 

@@ -7,6 +7,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import { useActor } from '@xstate/react';
 import { compileProcedure } from '../../../workflows/core/compile.ts';
+import { sampleAttachments } from '../../../workflows/core/attachments.ts';
 import type { Json, JsonSchema, ProcedureIR } from '../../../workflows/core/ir.ts';
 import { availableTo } from '../../../workflows/core/runtime.ts';
 import { takenPath, type TakenPath } from '../../../workflows/core/taken-path.ts';
@@ -106,7 +107,11 @@ export function Simulator(props: { ir: ProcedureIR; onView: (view: SimulationVie
 
   const chooseEvent = (type: string): void => {
     setEvent(type);
-    setData(JSON.stringify(sample(ir.events[type]?.data) ?? {}, null, 2));
+    // With placeholder files for the kinds the event requires (the simulator has no uploads).
+    const files = sampleAttachments(ir, type);
+    const base = sample(ir.events[type]?.data) ?? {};
+    const value = typeof base === 'object' && !Array.isArray(base) && base ? { ...base, ...files } : base;
+    setData(JSON.stringify(value, null, 2));
     sendSim({ type: 'clearRefusal' });
   };
 

@@ -35,6 +35,14 @@ export const REJECTION_TEXT: Record<RejectionCode, Bilingual> = {
     en: 'The assignee lacks a role this task awaits (or may not see its client)',
   },
   BAD_ASSIGNMENT: { zh: '分派请求无效（请指明状态）', en: 'The assignment is malformed (name the state)' },
+  BAD_ATTACHMENT: {
+    zh: '附件无效：类别或文件类型不符，或记录库中没有此实例的该文件',
+    en: 'An attachment was refused: wrong kind or file type, or not a file the records store holds for this instance',
+  },
+  ATTACHMENT_REQUIRED: {
+    zh: '此操作须附上规定的文件（如客户书面同意书）',
+    en: 'This event needs the required file attached (e.g. the client’s signed consent letter)',
+  },
 };
 
 /** What the engine's and the API's codes mean, in both languages (the server's detail follows). */

@@ -28,6 +28,10 @@ import { Diagram } from '../lazy.tsx';
 import { UserName, useUserNames } from '../features/users/names.tsx';
 import { DEFINITION_CHANGE, PROPOSAL_FIELDS, ProposalPanel } from '../features/proposals/ProposalPanel.tsx';
 import { AssignmentPanel } from '../features/assignment/AssignmentPanel.tsx';
+import { AttachmentPicker } from '../features/attachments/AttachmentPicker.tsx';
+import { AttachedFiles, AttachmentsPanel } from '../features/attachments/AttachmentsPanel.tsx';
+import type { FileChoice } from '../features/attachments/files.ts';
+import { ATTACHMENTS_KEY } from '../../../workflows/core/attachments.ts';
 import { useUser } from '../session.tsx';
 import type { Json, ProcedureIR, TransitionIR } from '../../../workflows/core/ir.ts';
 import { isRejectionCode, type RejectionCode } from '../../../workflows/core/rejections.ts';
@@ -123,7 +127,8 @@ export function InstancePage({ id }: { id: string }) {
             <Actions snapshot={s} ir={ir} stored={pinned.data?.stored ?? false} onDone={snap.reload} />
           )}
           {ir && <DiagramPanel ir={ir} snapshot={s} />}
-          <Timeline log={s.log} ir={ir} />
+          <AttachmentsPanel workflowId={s.workflowId} log={s.log} ir={ir} version={s.log.length} />
+          <Timeline log={s.log} ir={ir} workflowId={s.workflowId} />
           <SentNotifications workflowId={s.workflowId} names={ir?.roles} refresh={s.log.length} />
         </div>
         <aside className="instance-side">
@@ -282,6 +287,7 @@ function EventForm({
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | undefined>();
   const [round, setRound] = useState(0);
+  const [files, setFiles] = useState<FileChoice[]>([]);
   const schema = useMemo(() => def?.data ?? { type: 'object', maxProperties: 0 }, [def]);
   const clauses = [...new Set(transitions.flatMap((t) => t.clauses))];
   const title = def ? text(def.title) : event;
@@ -289,9 +295,11 @@ function EventForm({
     setBusy(true);
     setError(undefined);
     try {
+      // Attached files travel in data.attachments (by hash; the server resolves them).
+      const withFiles = files.length ? { ...data, attachments: files as unknown as Json } : data;
       const r = await api<EventResult>('POST', `/api/instances/${encodeURIComponent(workflowId)}/events`, {
         type: event,
-        ...(def?.data ? { data } : {}),
+        ...(def?.data || files.length ? { data: withFiles } : {}),
       });
       setRound((n) => n + 1);
       onSent(r);
@@ -309,6 +317,13 @@ function EventForm({
         <ClauseList ids={clauses} compact />
       </header>
       {def?.description && <p className="muted">{text(def.description)}</p>}
+      <AttachmentPicker
+        key={`files-${round}`}
+        workflowId={workflowId}
+        event={event}
+        kinds={def?.attachments ?? {}}
+        onChange={setFiles}
+      />
       <SchemaForm
         key={round}
         schema={schema}
@@ -367,7 +382,15 @@ function DiagramPanel({ ir, snapshot: s }: { ir: ProcedureIR; snapshot: Snapshot
   );
 }
 
-function Timeline({ log, ir }: { log: TransitionRecord[]; ir: ProcedureIR | undefined }) {
+function Timeline({
+  log,
+  ir,
+  workflowId,
+}: {
+  log: TransitionRecord[];
+  ir: ProcedureIR | undefined;
+  workflowId: string;
+}) {
   const { pick, text, dateTime } = useI18n();
   const stateName = useStateName();
   const eventTitle = (e: string): string =>
@@ -462,12 +485,16 @@ function Timeline({ log, ir }: { log: TransitionRecord[]; ir: ProcedureIR | unde
                       <dl className="kv">
                         {Object.entries(r.data)
                           .filter(([k]) => !hidden.includes(k))
-                          .map(([k, v]) => (
-                            <div key={k}>
-                              <dt title={k}>{dataTitle(r.event, k)}</dt>
-                              <dd>{typeof v === 'string' ? v : JSON.stringify(v)}</dd>
-                            </div>
-                          ))}
+                          .map(([k, v]) =>
+                            k === ATTACHMENTS_KEY ? (
+                              <AttachedFiles key={k} workflowId={workflowId} data={r.data} />
+                            ) : (
+                              <div key={k}>
+                                <dt title={k}>{dataTitle(r.event, k)}</dt>
+                                <dd>{typeof v === 'string' ? v : JSON.stringify(v)}</dd>
+                              </div>
+                            ),
+                          )}
                       </dl>
                     ) : (
                       <span className="muted">—</span>

@@ -5,6 +5,7 @@
  */
 import type { Route } from '../route.ts';
 import { actorRoutes } from './actors.route.ts';
+import { attachmentRoutes } from './attachments.route.ts';
 import { auditRoutes } from './audit.route.ts';
 import { dashboardRoutes } from './dashboard.route.ts';
 import { definitionRoutes } from './definitions.route.ts';
@@ -29,6 +30,7 @@ export const API_ROUTES: readonly Route[] = [
   ...migrationRoutes,
   ...instanceRoutes,
   ...instanceNotificationRoutes,
+  ...attachmentRoutes,
   ...actorRoutes,
   ...inboxRoutes,
   ...auditRoutes,

@@ -8,6 +8,7 @@ import { mayAccessClient } from '../../access.ts';
 import { actorSigner } from '../../actor-keys.ts';
 import { EventRejected, getSnapshot, sendEvent, signedEvent, startProcedure } from '../../instances.ts';
 import { auditRefusedEvent } from '../audit-events.ts';
+import { resolveAttachments } from '../../attachments/service.ts';
 import { DEFINITION_CHANGE, PROPOSED_THROUGH_DEPLOY } from '../../proposals.ts';
 import { requestLanguage } from '../language.ts';
 import { buildListQuery, quote } from '../../visibility.ts';
@@ -37,6 +38,8 @@ export const REJECTION_STATUS: Record<RejectionCode, number> = {
   ASSIGNMENT_NOT_ALLOWED: 403,
   ASSIGNEE_NOT_QUALIFIED: 422,
   BAD_ASSIGNMENT: 422,
+  BAD_ATTACHMENT: 422,
+  ATTACHMENT_REQUIRED: 422,
 };
 
 const isRejectionCode = (code: string): code is RejectionCode =>
@@ -227,17 +230,23 @@ const send = defineRoute({
     ['type'],
   ),
   responses: { 200: { description: 'Accepted: the new state and the events this user may send now' } },
-  problems: { ...rejectionsByStatus(), 404: 'NOT_FOUND' },
+  problems: {
+    ...rejectionsByStatus(),
+    404: 'NOT_FOUND',
+    422: `${rejectionsByStatus()[422] ?? ''}, UNKNOWN_ATTACHMENT`,
+  },
   async handle({ body, ip, params, req, res, session }, app) {
     const workflowId = params.id ?? '';
     const inst = await app.accessibleInstance(session.user, workflowId);
     if (!inst.running) throw finished();
     const actor = { id: session.user.id, roles: [...session.user.roles] };
+    // Files named in data.attachments: held by this instance, or 422 before anything is sent.
+    const data = await resolveAttachments(app.store, actorSigner(), workflowId, body.data);
     try {
       // Signed for the signed-in user and this instance: the engine verifies who acts.
       const event = signedEvent(actorSigner(), workflowId, {
         type: body.type,
-        ...(body.data ? { data: body.data } : {}),
+        ...(data ? { data } : {}),
         actor,
       });
       const result = await sendEvent(app.client, workflowId, event);
