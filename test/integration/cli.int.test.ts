@@ -2,8 +2,7 @@
  * The `custodia` CLI as a user runs it (a child process), against the test server and a worker.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +10,7 @@ import { REPO_ROOT } from '../../worker/config.ts';
 import { createApi } from '../../worker/api/server.ts';
 import { openStore } from '../../worker/records/store.ts';
 import { ENGINE_FIXTURES, startHarness, type Harness } from './harness.ts';
+import { tempDir } from '../temp-dir.ts';
 
 const run = promisify(execFile);
 let h: Harness;
@@ -52,7 +52,7 @@ beforeAll(async () => {
   // `send` acts as a directory user: li and wang are in the records store the CLI opens. Opening
   // the embedded store takes a CLI process seconds, so the CLI starts the engine fixtures with
   // review's 4 s expiry made 60 s (the instance must still be deciding after three sends).
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'custodia-cli-'));
+  const tmp = tempDir('custodia-cli-');
   recordsDir = path.join(tmp, 'records');
   definitionsDir = path.join(tmp, 'definitions');
   mkdirSync(definitionsDir);

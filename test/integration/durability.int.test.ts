@@ -4,8 +4,7 @@
  * And the Temporal server itself is restarted on its SQLite file with a timer pending.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { connectClient, REPO_ROOT } from '../../worker/config.ts';
@@ -14,9 +13,10 @@ import { freePort, startDevServer } from '../../worker/temporal/dev-server.ts';
 import { getSnapshot, instanceResult, startProcedure } from '../../worker/instances.ts';
 import type { Client } from '@temporalio/client';
 import { ENGINE_FIXTURES, sendEvent, testConfig } from './harness.ts';
+import { tempDir } from '../temp-dir.ts';
 
 const { config, address } = testConfig();
-const recordsDir = mkdtempSync(path.join(os.tmpdir(), 'custodia-durability-'));
+const recordsDir = tempDir('custodia-durability-');
 let client: Client;
 
 function startWorkerProcess(): Promise<ChildProcess> {

@@ -8,8 +8,7 @@
  * first open, checkpoints and all. The service role cannot touch what is append-only.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,9 +20,10 @@ import { SERVICE_PRIVILEGES } from '../../worker/records/postgres-roles.ts';
 import { openPgliteClient } from '../../worker/records/sql.ts';
 import { createRecordsStore, openStore } from '../../worker/records/store.ts';
 import { ENGINE_FIXTURES, testConfig } from './harness.ts';
+import { tempDir } from '../temp-dir.ts';
 
 const PASSWORD = 'correct horse battery staple';
-const dir = mkdtempSync(path.join(os.tmpdir(), 'custodia-embedded-'));
+const dir = tempDir('custodia-embedded-');
 const records = path.join(dir, 'records');
 const { address, config } = testConfig();
 const env: Record<string, string> = {

@@ -4,8 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { REPO_ROOT } from '../../worker/config.ts';
@@ -14,12 +13,13 @@ import type { AuditExport } from '../../worker/records/export.ts';
 import { openPgliteClient, openPostgresClient, type SqlClient } from '../../worker/records/sql.ts';
 import { createRecordsStore, openStore } from '../../worker/records/store.ts';
 import { assessDraft } from '../../worker/drafts.ts';
+import { tempDir } from '../temp-dir.ts';
 
 const postgresUrl = inject('postgresUrl');
 if (!postgresUrl && process.env.CI)
   throw new Error(`CI is set but there is no PostgreSQL server: ${inject('postgresSkipReason')}`);
 
-const tmp = mkdtempSync(path.join(tmpdir(), 'custodia-cli-records-'));
+const tmp = tempDir('custodia-cli-records-');
 const cleanups: (() => Promise<void>)[] = [];
 afterAll(async () => {
   for (const c of cleanups.reverse()) await c();

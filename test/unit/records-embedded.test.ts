@@ -3,8 +3,8 @@
  * migrations: applied once, legacy audit rows carried into the chain, newer schemas refused.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LOCK_FILE } from '../../worker/records/embedded-lock.ts';
@@ -12,8 +12,9 @@ import { isRecordsError } from '../../worker/records/errors.ts';
 import { migrate } from '../../worker/records/schema.ts';
 import { openPgliteClient } from '../../worker/records/sql.ts';
 import { createRecordsStore, openStore } from '../../worker/records/store.ts';
+import { tempDir } from '../temp-dir.ts';
 
-const dir = mkdtempSync(path.join(tmpdir(), 'custodia-records-'));
+const dir = tempDir('custodia-records-');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('embedded store directory', () => {

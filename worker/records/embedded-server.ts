@@ -104,6 +104,22 @@ function serverUser(): { uid: number; gid: number; name: string } | undefined {
   );
 }
 
+/** As root: the server's OS user must be able to enter every folder above its cluster. */
+function checkTraversable(dir: string, user: { uid: number; gid: number; name: string }): void {
+  for (let d = dir; ; d = path.dirname(d)) {
+    const st = statSync(d);
+    const ok =
+      st.uid === user.uid ? st.mode & 0o100 : st.gid === user.gid ? st.mode & 0o010 : st.mode & 0o001;
+    if (!ok)
+      throw new Error(
+        `running as root, the embedded records store's PostgreSQL server runs as the OS user ${user.name}, ` +
+          `which cannot enter ${d} (mode ${(st.mode & 0o777).toString(8)}): allow it to (\`chmod o+x ${d}\` or ` +
+          `\`setfacl -m u:${user.name}:x ${d}\`), run Custodia as an ordinary user, or set DATABASE_URL`,
+      );
+    if (d === path.dirname(d)) return;
+  }
+}
+
 /** Where the socket goes: the cluster's folder, or a short folder under tmp when that path is too long. */
 function socketDirFor(cluster: string): string {
   if (`${cluster}/.s.PGSQL.${PORT}`.length <= 100) return cluster;
@@ -355,6 +371,7 @@ export async function embeddedServer(dataDir: string, role: EmbeddedRole): Promi
   // Owner-only; traversable when the server runs as another OS user (root's case).
   const mode = user ? 0o711 : 0o700;
   if ((statSync(dir).mode & 0o777) !== mode) chmodSync(dir, mode);
+  if (user) checkTraversable(path.dirname(dir), user);
   const cluster = path.join(dir, CLUSTER_DIR);
   let use = inProcess.get(dir);
   if (!use) {
