@@ -153,12 +153,12 @@ describe('custodia CLI', () => {
     ]);
   });
 
-  it('send checks --as through the running API while the product holds the embedded store', async () => {
+  it('send checks --as against the directory while the product has the embedded store open', async () => {
     const started = await custodia('start', 'engine_review', '--input', '{"client":"acme"}');
     expect(started.code).toBe(0);
     const id = started.stdout.trim();
-    // As under `npm start`: the process serving the API holds the embedded store, so the CLI cannot open it.
-    const held = await openStore({ dataDir: recordsDir });
+    // As under `npm start`: the process serving the API has the embedded store open (the CLI shares it).
+    const held = await openStore({ dataDir: recordsDir, embeddedRole: 'service' });
     const api = createApi({
       client: h.client,
       store: held,

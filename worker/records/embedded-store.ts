@@ -157,3 +157,28 @@ async function copyTables(from: SqlQueryable, to: SqlQueryable): Promise<{ table
     );
   return { tables: tables.length, rows };
 }
+
+/**
+ * The embedded server's database as the schema owner (a superuser: repairs, tests that tamper
+ * with the audit log on purpose); closing it releases the server. Not migrated here.
+ */
+export async function openEmbeddedOwnerClient(dataDir: string): Promise<SqlClient> {
+  const server = await embeddedServer(path.resolve(dataDir), 'command');
+  let owner: SqlClient;
+  try {
+    owner = await openPostgresClient(server.ownerUrl, { max: 1 });
+  } catch (err) {
+    await server.release();
+    throw err;
+  }
+  return {
+    ...owner,
+    async close() {
+      try {
+        await owner.close();
+      } finally {
+        await server.release();
+      }
+    },
+  };
+}
