@@ -114,7 +114,18 @@ describe('the CLI while npm start runs on the embedded store', () => {
     expect(running?.owner).toMatchObject({ pid: product!.main.pid, role: 'service' });
 
     const created = await custodia(
-      ['user', 'create', 'carol', '--name', 'Carol', '--roles', 'project_staff', '--clients', 'acme', '--password-stdin'],
+      [
+        'user',
+        'create',
+        'carol',
+        '--name',
+        'Carol',
+        '--roles',
+        'project_staff',
+        '--clients',
+        'acme',
+        '--password-stdin',
+      ],
       PASSWORD + '\n',
     );
     expect(created, created.stderr).toMatchObject({ code: 0 });
@@ -137,7 +148,12 @@ describe('the CLI while npm start runs on the embedded store', () => {
 
   it('runs the service as a role that cannot alter what is append-only; every table has its grants', async () => {
     const state = JSON.parse(readFileSync(path.join(records, SERVER_FILE), 'utf8')) as { socketDir: string };
-    const app = new pg.Client({ host: state.socketDir, port: 5432, user: 'custodia_app', database: 'custodia' });
+    const app = new pg.Client({
+      host: state.socketDir,
+      port: 5432,
+      user: 'custodia_app',
+      database: 'custodia',
+    });
     await app.connect();
     try {
       await expect(app.query('DELETE FROM audit_log')).rejects.toThrow(/permission denied/);

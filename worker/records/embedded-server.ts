@@ -123,7 +123,10 @@ function checkTraversable(dir: string, user: { uid: number; gid: number; name: s
 /** Where the socket goes: the cluster's folder, or a short folder under tmp when that path is too long. */
 function socketDirFor(cluster: string): string {
   if (`${cluster}/.s.PGSQL.${PORT}`.length <= 100) return cluster;
-  return path.join(tmpdir(), `custodia-pg-${createHash('sha256').update(cluster).digest('hex').slice(0, 12)}`);
+  return path.join(
+    tmpdir(),
+    `custodia-pg-${createHash('sha256').update(cluster).digest('hex').slice(0, 12)}`,
+  );
 }
 
 function isAlive(pid: number): boolean {
@@ -221,7 +224,9 @@ function run(cmd: string, args: string[], user: ReturnType<typeof serverUser>): 
     ...(user ? { uid: user.uid, gid: user.gid } : {}),
   });
   if (r.status !== 0)
-    throw new Error(`${path.basename(cmd)} failed (${r.status ?? r.signal}): ${(r.stderr || r.stdout).trim()}`);
+    throw new Error(
+      `${path.basename(cmd)} failed (${r.status ?? r.signal}): ${(r.stderr || r.stdout).trim()}`,
+    );
 }
 
 /** `initdb` into a temporary folder renamed into place, so a half-made cluster is never taken for one. */
@@ -268,7 +273,7 @@ async function startPostmaster(
       '-p',
       String(PORT),
       '-c',
-      "listen_addresses=",
+      'listen_addresses=',
       '-c',
       `unix_socket_directories=${socketDir}`,
       '-c',
@@ -338,7 +343,10 @@ async function bootstrap(socketDir: string, port: number): Promise<void> {
 }
 
 /** This process's use of each records folder's server: how many stores, and whether we started it. */
-const inProcess = new Map<string, { refs: number; started: boolean; pid: number; socketDir: string; port: number }>();
+const inProcess = new Map<
+  string,
+  { refs: number; started: boolean; pid: number; socketDir: string; port: number }
+>();
 let exitHookInstalled = false;
 
 function installExitHook(): void {
@@ -405,7 +413,8 @@ export async function embeddedServer(dataDir: string, role: EmbeddedRole): Promi
       if (!mine.started) return;
       await withStartLock(dir, async () => {
         await stopPostmaster(mine.pid);
-        if (readServerFile(dir)?.owner.pid === process.pid) rmSync(path.join(dir, SERVER_FILE), { force: true });
+        if (readServerFile(dir)?.owner.pid === process.pid)
+          rmSync(path.join(dir, SERVER_FILE), { force: true });
       });
     },
   };

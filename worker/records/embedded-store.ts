@@ -18,7 +18,8 @@ import { openPgliteClient, openPostgresClient, type SqlClient, type SqlQueryable
 export const PGLITE_BACKUP_DIR = 'pglite-before-postgres';
 
 /** The entries of a PostgreSQL data folder, i.e. PGlite's files at the top of a records folder. */
-const PGLITE_ENTRY = /^(base|global|pg_[a-z_]+(\.conf)?|PG_VERSION|postgresql(\.auto)?\.conf|postmaster\.(pid|opts))$/;
+const PGLITE_ENTRY =
+  /^(base|global|pg_[a-z_]+(\.conf)?|PG_VERSION|postgresql(\.auto)?\.conf|postmaster\.(pid|opts))$/;
 
 /** Whether `dataDir` holds a PGlite database (the embedded store before the embedded server). */
 export function hasPgliteData(dataDir: string): boolean {
