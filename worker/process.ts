@@ -131,13 +131,15 @@ export async function runWorker(
 ): Promise<RunningWorker> {
   installRuntime();
   const definitions = opts.definitions ?? loadDeployedDefinitions();
-  const store = await openStore(
-    opts.records === undefined
+  // A long-lived process: CLI commands share the embedded server it starts.
+  const store = await openStore({
+    embeddedRole: 'service',
+    ...(opts.records === undefined
       ? recordsStoreOptions()
       : typeof opts.records === 'object' && opts.records !== null
         ? opts.records
-        : { dataDir: opts.records },
-  );
+        : { dataDir: opts.records }),
+  });
   let client: Client;
   let connection: NativeConnection;
   try {

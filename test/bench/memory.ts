@@ -17,9 +17,9 @@
  * - The embedded store alone: a process that only opens it (same folder kind) and reports its RSS.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import path from 'node:path';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
@@ -32,6 +32,7 @@ import { loadActorSigner } from '../../worker/actor-keys.ts';
 import { startProcedure, sendEvent } from '../../worker/instances.ts';
 import type { Actor } from '../../workflows/core/ir.ts';
 import { formatJson, percentile } from './stats.ts';
+import { tempDir } from '../temp-dir.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const DEFINITION_FILE = path.join(HERE, 'bench-stalled.yaml');
@@ -126,7 +127,7 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const base = loadConfig();
   const config = { ...base, taskQueue: `custodia-mem-${randomUUID().slice(0, 8)}` };
-  const work = mkdtempSync(path.join(tmpdir(), 'custodia-memory-'));
+  const work = tempDir('custodia-memory-');
   const keyFile = path.join(work, 'actor-key.pem');
   const signer = loadActorSigner(keyFile);
   const records = opts.records ?? path.join(work, 'records');

@@ -9,20 +9,19 @@
  *   npx tsx test/bench/startup.ts [--runs 3] [--records DIR]
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT } from '../../worker/config.ts';
 import { freePort } from '../../worker/temporal/dev-server.ts';
+import { tempDir } from '../temp-dir.ts';
 
 const { values } = parseArgs({
   options: { runs: { type: 'string', default: '3' }, records: { type: 'string' } },
 });
 
 async function once(run: number): Promise<number> {
-  const records = values.records ?? mkdtempSync(path.join(tmpdir(), 'custodia-startup-'));
+  const records = values.records ?? tempDir('custodia-startup-');
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     TEMPORAL_DEV_DB_FILE: ':memory:',

@@ -4,8 +4,7 @@
  * record of each assignment, the assignment cleared when the state is left; a recorded history.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +19,7 @@ import type { AssignResult } from '../../workflows/api.ts';
 import type { Actor } from '../../workflows/core/ir.ts';
 import { eventually, historyLength, sendEvent, startHarness, type Harness } from './harness.ts';
 import { recordHistory } from './record-history.ts';
+import { tempDir } from '../temp-dir.ts';
 
 const alice = { id: 'alice', roles: ['project_staff'] };
 const bob = { id: 'bob', roles: ['quality_manager'] };
@@ -477,7 +477,7 @@ describe('custodia assign', () => {
   }
 
   beforeAll(async () => {
-    recordsDir = path.join(mkdtempSync(path.join(os.tmpdir(), 'custodia-assign-cli-')), 'records');
+    recordsDir = path.join(tempDir('custodia-assign-cli-'), 'records');
     const store = await openStore({ dataDir: recordsDir });
     try {
       const password = 'correct horse battery staple';

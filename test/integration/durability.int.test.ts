@@ -5,8 +5,7 @@
  * And the Temporal server itself is restarted on its SQLite file with a timer pending.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { connectClient, REPO_ROOT } from '../../worker/config.ts';
@@ -16,9 +15,10 @@ import { getSnapshot, instanceResult, startProcedure } from '../../worker/instan
 import { openStore } from '../../worker/records/store.ts';
 import type { Client } from '@temporalio/client';
 import { ENGINE_FIXTURES, sendEvent, testConfig } from './harness.ts';
+import { tempDir } from '../temp-dir.ts';
 
 const { config, address } = testConfig();
-const recordsDir = mkdtempSync(path.join(os.tmpdir(), 'custodia-durability-'));
+const recordsDir = tempDir('custodia-durability-');
 let client: Client;
 
 function startWorkerProcess(): Promise<ChildProcess> {

@@ -6,8 +6,7 @@
  * byte of the zip's audit segment is changed. The export is an audit record of the client.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,9 +18,10 @@ import type { Actor } from '../../workflows/core/ir.ts';
 import { shipped } from '../scenarios/scenario.ts';
 import { pdfText } from '../support/pdf-text.ts';
 import { eventually, sendEvent, sharedBundle, testConfig } from './harness.ts';
+import { tempDir } from '../temp-dir.ts';
 
 const run = promisify(execFile);
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'custodia-evidence-int-'));
+const tmp = tempDir('custodia-evidence-int-');
 const recordsDir = path.join(tmp, 'records');
 const out = path.join(tmp, 'pack');
 let running: RunningWorker | undefined;

@@ -6,8 +6,7 @@
  * assertion from `custodia token`.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -16,6 +15,7 @@ import { EventRejected, getSnapshot, sendEvent as sendUnsigned } from '../../wor
 import { openStore } from '../../worker/records/store.ts';
 import type { SignedEventInput } from '../../workflows/api.ts';
 import { ENGINE_FIXTURES, eventually, historyLength, startHarness, type Harness } from './harness.ts';
+import { tempDir } from '../temp-dir.ts';
 
 const run = promisify(execFile);
 let h: Harness;
@@ -86,7 +86,7 @@ async function expectNoTrace(id: string, before: number): Promise<void> {
 }
 
 beforeAll(async () => {
-  recordsDir = mkdtempSync(path.join(os.tmpdir(), 'custodia-identity-'));
+  recordsDir = tempDir('custodia-identity-');
   const store = await openStore({ dataDir: recordsDir });
   try {
     const password = 'correct horse battery staple';

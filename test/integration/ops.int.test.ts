@@ -7,16 +7,16 @@
  * without restarting the product.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../worker/config.ts';
 import { openStore } from '../../worker/records/store.ts';
 import { ENGINE_FIXTURES } from './harness.ts';
+import { tempDir } from '../temp-dir.ts';
 
 const PASSWORD = 'correct horse battery staple';
-const dir = mkdtempSync(path.join(os.tmpdir(), 'custodia-ops-'));
+const dir = tempDir('custodia-ops-');
 let main: ChildProcess | undefined;
 let base = '';
 let devServerPid = 0;

@@ -4,22 +4,24 @@
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { REPO_ROOT } from '../../worker/config.ts';
 import { auditHash } from '../../worker/records/audit.ts';
 import type { AuditExport } from '../../worker/records/export.ts';
-import { openPgliteClient, openPostgresClient, type SqlClient } from '../../worker/records/sql.ts';
+import { openPostgresClient, type SqlClient } from '../../worker/records/sql.ts';
 import { createRecordsStore, openStore } from '../../worker/records/store.ts';
 import { assessDraft } from '../../worker/drafts.ts';
+import { tempDir } from '../temp-dir.ts';
+import { runningServerOf } from '../../worker/records/embedded-server.ts';
+import { openEmbeddedOwnerClient } from '../../worker/records/embedded-store.ts';
 
 const postgresUrl = inject('postgresUrl');
 if (!postgresUrl && process.env.CI)
   throw new Error(`CI is set but there is no PostgreSQL server: ${inject('postgresSkipReason')}`);
 
-const tmp = mkdtempSync(path.join(tmpdir(), 'custodia-cli-records-'));
+const tmp = tempDir('custodia-cli-records-');
 const cleanups: (() => Promise<void>)[] = [];
 afterAll(async () => {
   for (const c of cleanups.reverse()) await c();
@@ -61,7 +63,7 @@ function embeddedTarget(): Target {
   return {
     env: { CUSTODIA_RECORDS_DIR: dir },
     async withSql(fn) {
-      const sql = await openPgliteClient(dir);
+      const sql = await openEmbeddedOwnerClient(dir);
       try {
         return await fn(sql);
       } finally {
@@ -320,23 +322,25 @@ for (const target of targets)
   });
 
 describe('custodia and a running embedded store', () => {
-  it('refuses to open the embedded store another process holds, and says what to do', async () => {
+  it('works on the server a running process holds, and leaves it running', async () => {
     const dir = path.join(tmp, 'held');
-    const held = await openStore({ dataDir: dir });
+    // As under `npm start`: a long-lived process has the embedded server up.
+    const held = await openStore({ dataDir: dir, embeddedRole: 'service' });
     try {
+      const server = runningServerOf(dir);
       const r = await custodia({ CUSTODIA_RECORDS_DIR: dir }, ['audit', 'verify']);
-      expect(r.code).toBe(1);
-      expect(r.stderr).toContain(
-        'the embedded store is in use by a running Custodia (process ' + process.pid,
-      );
-      expect(r.stderr).toContain('stop it or use DATABASE_URL (PostgreSQL) for multi-process');
+      expect(r).toMatchObject({ code: 0, stdout: expect.stringContaining('audit chain intact: 0 records') });
+      expect(runningServerOf(dir)?.pid).toBe(server!.pid);
     } finally {
       await held.close();
     }
+    expect(runningServerOf(dir)).toBeUndefined();
+    // Nothing runs: the command starts the server, and stops it when done.
     const after = await custodia({ CUSTODIA_RECORDS_DIR: dir }, ['audit', 'verify']);
     expect(after).toMatchObject({
       code: 0,
       stdout: expect.stringContaining('audit chain intact: 0 records'),
     });
+    expect(runningServerOf(dir)).toBeUndefined();
   }, 120_000);
 });

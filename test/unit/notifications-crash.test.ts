@@ -11,15 +11,14 @@
  * message twice, never more.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../worker/records/store.ts';
 import { addStaff, notifyingCommit, STAFF } from './notifications-fixture.ts';
 import { startSmtpSink, type SmtpSink } from './smtp-sink.ts';
+import { tempDir } from '../temp-dir.ts';
 
-const dir = mkdtempSync(path.join(tmpdir(), 'custodia-notify-crash-'));
+const dir = tempDir('custodia-notify-crash-');
 let sink: SmtpSink | undefined;
 const children: ChildProcess[] = [];
 

@@ -1,31 +1,29 @@
 /**
- * The embedded store's directory lock (PGlite is one process's database) and the schema
- * migrations: applied once, legacy audit rows carried into the chain, newer schemas refused.
+ * The embedded store's server (shared by the processes that open its folder, stopped with the last
+ * store of the process that started it; a stale postmaster.pid removed) and the schema migrations: applied once, legacy audit rows carried into the chain, newer schemas refused.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LOCK_FILE } from '../../worker/records/embedded-lock.ts';
+import { CLUSTER_DIR, runningServerOf } from '../../worker/records/embedded-server.ts';
 import { isRecordsError } from '../../worker/records/errors.ts';
 import { migrate } from '../../worker/records/schema.ts';
 import { openPgliteClient } from '../../worker/records/sql.ts';
 import { createRecordsStore, openStore } from '../../worker/records/store.ts';
+import { tempDir } from '../temp-dir.ts';
 
-const dir = mkdtempSync(path.join(tmpdir(), 'custodia-records-'));
+const dir = tempDir('custodia-records-');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('embedded store directory', () => {
-  it('refuses a second opener while open, and opens again once closed', async () => {
+  it('is one server that a second opener shares, stopped when the last store closes', async () => {
     const data = path.join(dir, 'a');
     const first = await openStore({ dataDir: data });
     expect(first.backend).toBe('embedded');
-    expect(existsSync(path.join(data, LOCK_FILE))).toBe(true);
-    const err = await openStore({ dataDir: data }).catch((e: unknown) => e);
-    expect(isRecordsError(err, 'STORE_IN_USE')).toBe(true);
-    expect((err as Error).message).toContain('the embedded store is in use by a running Custodia');
-    expect((err as Error).message).toContain('stop it or use DATABASE_URL (PostgreSQL) for multi-process');
+    const server = runningServerOf(data);
+    expect(server?.owner).toMatchObject({ pid: process.pid, role: 'command' });
+    const second = await openStore({ dataDir: data });
     await first.commit(
       {
         workflowId: 'w',
@@ -45,26 +43,26 @@ describe('embedded store directory', () => {
       },
       [],
     );
+    expect(await second.auditOf('w')).toHaveLength(1);
     await first.close();
-    expect(existsSync(path.join(data, LOCK_FILE))).toBe(false);
+    expect(runningServerOf(data)?.pid).toBe(server!.pid);
+    await second.close();
+    expect(runningServerOf(data)).toBeUndefined();
     const again = await openStore({ dataDir: data });
     expect(await again.auditOf('w')).toHaveLength(1);
     expect((await again.verifyAudit()).ok).toBe(true);
     await again.close();
   }, 60_000);
 
-  it('takes over a lock left by a process that is gone', async () => {
-    const data = path.join(dir, 'b');
+  it('removes a postmaster.pid whose process is gone', async () => {
+    const data = path.join(dir, 'a');
     const dead = spawnSync(process.execPath, [
       '-e',
       'process.stdout.write(String(process.pid))',
     ]).stdout.toString();
-    mkdirSync(data, { recursive: true });
-    writeFileSync(
-      path.join(data, LOCK_FILE),
-      JSON.stringify({ pid: Number(dead), host: hostname(), since: 'x' }),
-    );
+    writeFileSync(path.join(data, CLUSTER_DIR, 'postmaster.pid'), `${dead}\n${data}\n`);
     const store = await openStore({ dataDir: data });
+    expect(runningServerOf(data)?.pid).not.toBe(Number(dead));
     await store.close();
   }, 60_000);
 });

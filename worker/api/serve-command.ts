@@ -18,7 +18,7 @@ export async function serveCommand(): Promise<number> {
   const settings = httpSettings();
   const definitions = loadDeployedDefinitions();
   const storeOptions = recordsStoreOptions();
-  const store = await openStore(storeOptions);
+  const store = await openStore({ ...storeOptions, embeddedRole: 'service' });
   try {
     await recordDeployments(store, definitions.values());
     await refreshFromStore(store, definitions);

@@ -21,7 +21,7 @@ interface Migration {
 }
 
 /** Advisory lock key (two int4s): "cust" and 1 = migrations. */
-const LOCK_KEY = [0x63757374, 1] as const;
+export const LOCK_KEY = [0x63757374, 1] as const;
 
 const V1_TABLES = `
 CREATE FUNCTION custodia_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -4,9 +4,10 @@
  * (lending log, disclosure log, …), the notifications it sends and the links between instances;
  * users, sessions and deployed definition versions. Contract: `types.ts`.
  *
- * `openStore` picks the engine: PostgreSQL when given a `databaseUrl` (multi-process), else the
- * embedded PGlite in `dataDir` (one process; `null` = in memory). Same SQL, same schema
- * (`schema.ts`, migrated at open), same behaviour.
+ * `openStore` picks the engine: PostgreSQL when given a `databaseUrl`, else the embedded
+ * PostgreSQL server that Custodia starts itself in `dataDir` (`embedded-store.ts`; any number of
+ * processes), else (`dataDir: null`) PGlite in memory. Same SQL, same schema (`schema.ts`,
+ * migrated at open), same behaviour.
  */
 import type { ChildLink, TransitionCommit } from '../../workflows/api.ts';
 import type { Json } from '../../workflows/core/ir.ts';
@@ -21,6 +22,8 @@ import * as registers from './registers.ts';
 import { lookupRows } from './register-lookup.ts';
 import { migrate } from './schema.ts';
 import type { RequestOrigin } from './security-audit.ts';
+import { openEmbeddedServerClient } from './embedded-store.ts';
+import type { EmbeddedRole } from './embedded-server.ts';
 import { openPgliteClient, openPostgresClient, type SqlClient, type SqlQueryable } from './sql.ts';
 import type {
   AuditProblem,
@@ -48,15 +51,25 @@ export interface OpenStoreOptions {
    * database. Absent or null: none (`recordsStoreOptions()` gives the configured ones).
    */
   checkpoints?: CheckpointOptions | null;
+  /**
+   * The embedded server (`dataDir`): `service` for a long-lived process others share it with
+   * (`npm start`, `custodia serve`, workers), `command` (default) for a CLI command.
+   */
+  embeddedRole?: EmbeddedRole;
 }
 
 /** Open (and migrate) the records store. */
 export async function openStore(opts: OpenStoreOptions): Promise<RecordsStore> {
   const sql = opts.databaseUrl
     ? await openPostgresClient(opts.databaseUrl)
-    : await openPgliteClient(opts.dataDir ?? null);
+    : opts.dataDir
+      ? await openEmbeddedServerClient(opts.dataDir, opts.embeddedRole ?? 'command')
+      : await openPgliteClient(null);
   try {
-    return await createRecordsStore(sql, { checkpoints: opts.checkpoints });
+    return await createRecordsStore(sql, {
+      checkpoints: opts.checkpoints,
+      ...(opts.dataDir && !opts.databaseUrl ? { backend: 'embedded' as const } : {}),
+    });
   } catch (err) {
     await sql.close();
     throw err;
@@ -71,10 +84,14 @@ export function openEmbeddedStore(dataDir: string | null): Promise<RecordsStore>
 /** A store over an open SQL client (migrated first); closing the store closes the client. */
 export async function createRecordsStore(
   sql: SqlClient,
-  opts: { checkpoints?: CheckpointOptions | null } = {},
+  opts: { checkpoints?: CheckpointOptions | null; backend?: 'embedded' | 'postgres' } = {},
 ): Promise<RecordsStore> {
   await migrate(sql);
-  return new SqlRecordsStore(sql, opts.checkpoints ? new Checkpointer(sql, opts.checkpoints) : undefined);
+  return new SqlRecordsStore(
+    sql,
+    opts.checkpoints ? new Checkpointer(sql, opts.checkpoints) : undefined,
+    opts.backend,
+  );
 }
 
 const MAX_PROBLEMS = 100;
@@ -85,8 +102,9 @@ class SqlRecordsStore implements RecordsStore {
   constructor(
     private readonly sql: SqlClient,
     private readonly checkpointer?: Checkpointer,
+    backend?: 'embedded' | 'postgres',
   ) {
-    this.backend = sql.engine === 'postgres' ? ('postgres' as const) : ('embedded' as const);
+    this.backend = backend ?? (sql.engine === 'postgres' ? ('postgres' as const) : ('embedded' as const));
   }
 
   /** `result` of something that appended to the chain (counted towards the next checkpoint). */
