@@ -22,6 +22,13 @@ beforeAll(async () => {
   await store.commit(notifyingCommit('wf-globex-1', 1, { client: 'globex' }), []);
   await store.commit(notifyingCommit('wf-acme-2', 1), []);
   await store.commit(notifyingCommit('wf-shared', 1, { client: null }), []);
+  // Definitions-level work (a procedure without a client field, e.g. a deploy proposal): its
+  // notifications reach admins too, as its instances do (access.ts); another client-less
+  // instance's (a procedure with a client field, client unset) do not.
+  await store.commit(notifyingCommit('wf-proposal', 1, { client: null, to: 'admin' }), [], {
+    clientless: true,
+  });
+  await store.commit(notifyingCommit('wf-unset', 1, { client: null, to: 'admin' }), []);
   // A retried commit changes nothing.
   await store.commit(notifyingCommit('wf-acme-1', 1), []);
   api = createApi({ client: {} as Client, store, definitions: new Map(), taskQueue: 'none' });
@@ -90,10 +97,16 @@ describe('who is told', () => {
     expect(ids(await list('carol'))).toEqual(['wf-shared', 'wf-acme-2', 'wf-globex-1', 'wf-acme-1']);
   });
 
+  it('admins are told of definitions-level work (a procedure without a client field), only that', async () => {
+    expect(ids(await list('root'))).toEqual(['wf-proposal']);
+    expect((await list('root')).unread).toBe(1);
+    expect(ids(await list('carol'))).not.toContain('wf-proposal'); // not an admin
+  });
+
   it('never a user of another client, a disabled user, or someone without the role', async () => {
     expect(ids(await list('bob'))).not.toContain('wf-acme-1');
     expect((await store.notificationsFor((await store.getUser('dave'))!)).notifications).toEqual([]);
-    expect((await list('root')).notifications).toEqual([]);
+    expect(ids(await list('root'))).toEqual(['wf-proposal']);
   });
 
   it('`to: client` reaches nobody in the centre (it is a message to the client)', async () => {

@@ -28,7 +28,10 @@ export function createProcedureActivities(deps: ActivityDeps): ProcedureActiviti
         const child = await beforeCommit(effect, { commit, index: ++index, deps });
         if (child) children.push(masked(received, child));
       }
-      await auditAppendSeconds.time({}, () => deps.store.commit(commit, children));
+      // A procedure without a client field (definitions-level work): its notifications reach admins.
+      const def = deps.definition(commit.procedure);
+      const clientless = def !== undefined && !def.ir.clientField;
+      await auditAppendSeconds.time({}, () => deps.store.commit(commit, children, { clientless }));
       // Counted once committed (a retry after a lost answer may count a transition twice).
       if (isTransition(commit.record.event))
         transitions.inc({ procedure: commit.procedure, event: commit.record.event });

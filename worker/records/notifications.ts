@@ -12,7 +12,7 @@
  * `to: client` rows are messages to the client (an organisation outside Custodia, no user): no
  * delivery, so the centre shows nothing for them; they stay in `notifications` and the audit record.
  */
-import { mayAccessClient, seesAllClients } from '../access.ts';
+import { isAdmin, mayAccessClient, seesAllClients } from '../access.ts';
 import { appendAudit, lockChainHead } from './audit.ts';
 import { RecordsError } from './errors.ts';
 import { canonicalUserId } from './identity.ts';
@@ -59,7 +59,7 @@ interface Recipient {
  */
 export async function fanOutNotification(
   tx: SqlQueryable,
-  n: { id: number; to: string; client?: string; kind: NotificationKind },
+  n: { id: number; to: string; client?: string; clientless?: boolean; kind: NotificationKind },
   now = new Date(),
 ): Promise<void> {
   if (n.to === CLIENT_RECIPIENT) return;
@@ -72,8 +72,12 @@ export async function fanOutNotification(
   );
   for (const r of candidates) {
     const user = { roles: r.roles, clients: r.clients ?? [] } as Pick<User, 'roles' | 'clients'> as User;
-    // As for the instance itself (access.ts): a client-less one only to those who see every client.
-    if (!(n.client ? mayAccessClient(user, n.client) : seesAllClients(user))) continue;
+    // As for the instance itself (access.ts): a client-less one only to those who see every client,
+    // and — when its procedure has no client field (definitions-level work) — to admins.
+    const sees = n.client
+      ? mayAccessClient(user, n.client)
+      : seesAllClients(user) || (n.clientless === true && isAdmin(user));
+    if (!sees) continue;
     let channel = r.channel ?? DEFAULT_CHANNEL;
     let note: string | null = null;
     if (channel !== 'in_app' && !r.email) {
@@ -111,13 +115,15 @@ interface Row {
 }
 
 /**
- * The clause limiting rows to clients the user may see now ($2: sees all, $3: JSON array of
- * clients); a client-less notification only to those who see every client, as its instance.
+ * The clause limiting rows to clients the user may see now ($2: sees all, $3: `{clients, admin}`);
+ * a client-less notification only to those who see every client, as its instance — or to an admin,
+ * who was delivered it only when its procedure has no client field (`fanOutNotification`).
  */
-const VISIBLE = `($2::boolean OR n.client IN (SELECT jsonb_array_elements_text($3::jsonb)))`;
+const VISIBLE = `($2::boolean OR n.client IN (SELECT jsonb_array_elements_text($3::jsonb->'clients'))
+  OR (n.client IS NULL AND ($3::jsonb->>'admin')::boolean))`;
 
 function visibility(user: User): [boolean, string] {
-  return [seesAllClients(user), JSON.stringify(user.clients)];
+  return [seesAllClients(user), JSON.stringify({ clients: user.clients, admin: isAdmin(user) })];
 }
 
 /** One page of the user's notifications, newest first, with the user's unread count. */

@@ -114,11 +114,11 @@ class SqlRecordsStore implements RecordsStore {
     return value;
   }
 
-  commit(c: TransitionCommit, links: ChildLink[]): Promise<void> {
-    return this.appended(this.commitOnce(c, links));
+  commit(c: TransitionCommit, links: ChildLink[], opts: { clientless?: boolean } = {}): Promise<void> {
+    return this.appended(this.commitOnce(c, links, opts.clientless ?? false));
   }
 
-  private async commitOnce(c: TransitionCommit, links: ChildLink[]): Promise<void> {
+  private async commitOnce(c: TransitionCommit, links: ChildLink[], clientless: boolean): Promise<void> {
     // A retry whose first attempt committed: nothing to do (everything below is one transaction).
     if (await hasTransition(this.sql, c.workflowId, c.record.seq)) return;
     await this.sql.transaction(async (tx) => {
@@ -169,7 +169,7 @@ class SqlRecordsStore implements RecordsStore {
             workflowId: l.workflowId,
           },
         });
-      await writeEffects(tx, c, links);
+      await writeEffects(tx, c, links, clientless);
     });
   }
 
@@ -438,7 +438,12 @@ class SqlRecordsStore implements RecordsStore {
 }
 
 /** Named records, notifications and links of one transition (its audit record is in the same transaction). */
-async function writeEffects(tx: SqlQueryable, c: TransitionCommit, links: ChildLink[]): Promise<void> {
+async function writeEffects(
+  tx: SqlQueryable,
+  c: TransitionCommit,
+  links: ChildLink[],
+  clientless: boolean,
+): Promise<void> {
   const { seq, at } = c.record;
   let idx = 0;
   for (const e of c.effects) {
@@ -460,7 +465,7 @@ async function writeEffects(tx: SqlQueryable, c: TransitionCommit, links: ChildL
           id: Number(row.id),
           to: e.to,
           kind: 'message',
-          ...(c.client ? { client: c.client } : {}),
+          ...(c.client ? { client: c.client } : { clientless }),
         });
     }
   }

@@ -236,8 +236,12 @@ export interface RecordsStore extends AttachmentStore {
   /** `embedded` (PGlite) or `postgres` (a server via DATABASE_URL). */
   readonly backend: 'embedded' | 'postgres';
 
-  /** Write a transition's audit record, named records, notifications and links, once. */
-  commit(commit: TransitionCommit, links: ChildLink[]): Promise<void>;
+  /**
+   * Write a transition's audit record, named records, notifications and links, once. `clientless`:
+   * the procedure has no client field (definitions-level work, e.g. a deploy proposal), so its
+   * notifications also reach admins, who see such instances (`access.ts`).
+   */
+  commit(commit: TransitionCommit, links: ChildLink[], opts?: { clientless?: boolean }): Promise<void>;
   /** Audit entries of one instance (transitions), in order. */
   auditOf(workflowId: string): Promise<AuditEntry[]>;
   /** Audit entries concerning a client, in order. */
