@@ -20,6 +20,7 @@ import { assessDraft, type LoadedDefinition } from './drafts.ts';
 import type { AssessDraftAsync } from './draft-pool.ts';
 import type { DefinitionVersion, RecordsStore } from './records/types.ts';
 import { isRecordsError } from './records/errors.ts';
+import { refreshCalendar } from './calendars.ts';
 
 /** Semantic-version order (SemVer 2.0 precedence; build metadata ignored). */
 export function compareVersions(a: string, b: string): number {
@@ -69,6 +70,8 @@ export async function refreshFromStore(
     const b = best.get(v.procedure);
     if (!b || compareVersions(v.version, b.version) > 0) best.set(v.procedure, v);
   }
+  // The business calendar new instances pin is refreshed with the definitions (`calendars.ts`).
+  await refreshCalendar(store);
   const changed: string[] = [];
   for (const [id, v] of best) {
     const cur = definitions.get(id);

@@ -42,6 +42,7 @@ export const SERVICE_PRIVILEGES: Readonly<Record<string, readonly string[]>> = {
   record_corrections: ['SELECT', 'INSERT'],
   attachment_blobs: ['SELECT', 'INSERT'],
   attachments: ['SELECT', 'INSERT'],
+  calendar_versions: ['SELECT', 'INSERT'],
 };
 
 const ROLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;

@@ -11,6 +11,7 @@ import { migrateV4 } from './schema-v4.ts';
 import { migrateV3 } from './schema-v3.ts';
 import { migrateV5 } from './schema-v5.ts';
 import { migrateV6 } from './schema-v6.ts';
+import { migrateV7 } from './schema-v7.ts';
 import type { SqlClient, SqlQueryable } from './sql.ts';
 import type { Json } from '../../workflows/core/ir.ts';
 
@@ -207,6 +208,7 @@ export const MIGRATIONS: Migration[] = [
     name: 'attachments: content-addressed files of instances, audited uploads and reads',
     up: migrateV6,
   },
+  { version: 7, name: 'calendar versions', up: migrateV7 },
 ];
 
 /** Bring the schema up to date (idempotent; safe when several processes open at once). */

@@ -15,6 +15,7 @@ import * as attachments from './attachments.ts';
 import { appendAudit, hasTransition, lockChainHead, queryAudit, verifyAuditChain } from './audit.ts';
 import { untracedChangeProblems } from './change-history.ts';
 import { Checkpointer, type CheckpointOptions } from './checkpoints.ts';
+import * as calendars from './calendar-versions.ts';
 import * as definitions from './definitions.ts';
 import * as notifications from './notifications.ts';
 import * as outbox from './outbox.ts';
@@ -393,6 +394,21 @@ class SqlRecordsStore implements RecordsStore {
   }
   definitionVersions(procedure?: string) {
     return definitions.definitionVersions(this.sql, procedure);
+  }
+  calendarVersions() {
+    return calendars.calendarVersions(this.sql);
+  }
+  calendarVersion(version: number) {
+    return calendars.calendarVersion(this.sql, version);
+  }
+  newestCalendarVersion() {
+    return calendars.newestCalendarVersion(this.sql);
+  }
+  postCalendarVersion(
+    input: Parameters<RecordsStore['postCalendarVersion']>[0],
+    shipped: Parameters<RecordsStore['postCalendarVersion']>[1],
+  ) {
+    return this.appended(calendars.postCalendarVersion(this.sql, input, shipped));
   }
   definitionVersion(procedure: string, version: string) {
     return definitions.definitionVersion(this.sql, procedure, version);

@@ -17,6 +17,7 @@ import type { UserPatch } from './users.ts';
 import type * as N from './notification-types.ts';
 import type { SentNotification } from './instance-notifications.ts';
 import type { AttachmentStore } from './attachments.ts';
+import type * as C from './calendar-versions.ts';
 
 export type { IssuedToken } from './user-tokens.ts';
 export type { UserPatch } from './users.ts';
@@ -354,6 +355,13 @@ export interface RecordsStore extends AttachmentStore {
   deployDefinition(d: Omit<DefinitionVersion, 'deployedAt'>): Promise<DefinitionVersion>;
   definitionVersions(procedure?: string): Promise<DefinitionVersion[]>;
   definitionVersion(procedure: string, version: string): Promise<DefinitionVersion | undefined>;
+
+  /** Business calendar versions, oldest first (`calendar-versions.ts`). */
+  calendarVersions(): Promise<C.CalendarVersion[]>;
+  calendarVersion(version: number): Promise<C.CalendarVersion | undefined>;
+  newestCalendarVersion(): Promise<C.CalendarVersion | undefined>;
+  /** Store the next calendar version (audited), or say why not; `shipped` is the base when none is stored. */
+  postCalendarVersion(input: { text: string; by: string; file?: string }, shipped: C.CalendarBase): Promise<C.PostCalendarResult>;
 
   /** The user's notifications (newest first, paged by `before`) and unread count (`notifications.ts`). */
   notificationsFor(user: User, query?: N.NotificationQuery): Promise<N.NotificationPage>;

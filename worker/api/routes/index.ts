@@ -7,6 +7,7 @@ import type { Route } from '../route.ts';
 import { actorRoutes } from './actors.route.ts';
 import { attachmentRoutes } from './attachments.route.ts';
 import { auditRoutes } from './audit.route.ts';
+import { calendarRoutes } from './calendars.route.ts';
 import { dashboardRoutes } from './dashboard.route.ts';
 import { definitionRoutes } from './definitions.route.ts';
 import { evidenceRoutes } from './evidence.route.ts';
@@ -38,6 +39,7 @@ export const API_ROUTES: readonly Route[] = [
   ...recordRoutes,
   ...dashboardRoutes,
   ...notificationRoutes,
+  ...calendarRoutes,
   ...metaRoutes,
   ...userRoutes,
   ...setupRoutes,
