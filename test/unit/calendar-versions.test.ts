@@ -18,11 +18,13 @@ import {
   shippedBase,
 } from '../../worker/calendars.ts';
 import { calendarChange, sha256Hex } from '../../worker/records/calendar-versions.ts';
+import { openPgliteClient, type SqlClient } from '../../worker/records/sql.ts';
+import { createRecordsStore } from '../../worker/records/store.ts';
 import type { RecordsStore } from '../../worker/records/types.ts';
 import { isWorkingDay } from '../../workflows/core/calendar.ts';
 import { loadCalendar } from '../../workflows/core/calendar-load.ts';
 import { validateProcedureText } from '../../workflows/core/validate.ts';
-import { addStaff, memoryStore } from './notifications-fixture.ts';
+import { addStaff } from './notifications-fixture.ts';
 
 const SHIPPED = readFileSync(CALENDAR_FILE, 'utf8');
 const NEW_YEAR = '    { "name": "元旦", "from": "2025-01-01", "to": "2025-01-01" },\n';
@@ -31,13 +33,15 @@ const QINGMING = '    { "name": "清明节", "from": "2025-04-04", "to": "2025-0
 const WITH_EXTRA = SHIPPED.replace(NEW_YEAR, NEW_YEAR + '    { "name": "测试日", "from": "2026-03-02", "to": "2026-03-02" },\n');
 const lineOf = (text: string, needle: string): number => text.slice(0, text.indexOf(needle)).split('\n').length;
 
+let sql: SqlClient;
 let store: RecordsStore;
 let api: Api;
 let base: string;
 
 beforeAll(async () => {
   resetCalendarCache();
-  store = await memoryStore();
+  sql = await openPgliteClient(null);
+  store = await createRecordsStore(sql);
   await addStaff(store);
   api = createApi({ client: {} as Client, store, definitions: new Map(), taskQueue: 'none' });
   base = await api.listen(0);
@@ -186,6 +190,8 @@ describe('calendar versions', () => {
   });
 
   it('keeps stored versions append-only', async () => {
-    await expect(store.calendarVersions()).resolves.toHaveLength(2);
+    await expect(sql.query(`UPDATE calendar_versions SET text = 'x' WHERE version = 1`)).rejects.toThrow(/append-only/);
+    await expect(sql.query(`DELETE FROM calendar_versions`)).rejects.toThrow(/append-only/);
+    expect((await store.calendarVersion(1))?.text).toBe(WITH_EXTRA);
   });
 });
