@@ -30,8 +30,12 @@ const SHIPPED = readFileSync(CALENDAR_FILE, 'utf8');
 const NEW_YEAR = '    { "name": "元旦", "from": "2025-01-01", "to": "2025-01-01" },\n';
 const QINGMING = '    { "name": "清明节", "from": "2025-04-04", "to": "2025-04-06" },\n';
 /** The shipped calendar with one more holiday: Monday 2026-03-02. */
-const WITH_EXTRA = SHIPPED.replace(NEW_YEAR, NEW_YEAR + '    { "name": "测试日", "from": "2026-03-02", "to": "2026-03-02" },\n');
-const lineOf = (text: string, needle: string): number => text.slice(0, text.indexOf(needle)).split('\n').length;
+const WITH_EXTRA = SHIPPED.replace(
+  NEW_YEAR,
+  NEW_YEAR + '    { "name": "测试日", "from": "2026-03-02", "to": "2026-03-02" },\n',
+);
+const lineOf = (text: string, needle: string): number =>
+  text.slice(0, text.indexOf(needle)).split('\n').length;
 
 let sql: SqlClient;
 let store: RecordsStore;
@@ -142,12 +146,20 @@ describe('calendar versions', () => {
   });
 
   it('stores a new version, audited old → new, and new instances pin it', async () => {
-    const ir = validateProcedureText(readFileSync('definitions/file_access.yaml', 'utf8'), 'file_access.yaml').ir!;
+    const ir = validateProcedureText(
+      readFileSync('definitions/file_access.yaml', 'utf8'),
+      'file_access.yaml',
+    ).ir!;
     expect(isWorkingDay('2026-03-02', calendarInput(ir).calendar!)).toBe(true);
 
     const posted = await call('root', 'POST', '/api/calendars', { text: WITH_EXTRA });
     expect(posted.status).toBe(201);
-    expect(posted.json).toMatchObject({ version: 1, id: 'cn-mainland', sha256: sha256Hex(WITH_EXTRA), createdBy: 'root' });
+    expect(posted.json).toMatchObject({
+      version: 1,
+      id: 'cn-mainland',
+      sha256: sha256Hex(WITH_EXTRA),
+      createdBy: 'root',
+    });
     expect(posted.json.change.holidaysAdded).toEqual(['2026-03-02']);
 
     const [audit] = await deploymentsOfCalendars();
@@ -190,7 +202,9 @@ describe('calendar versions', () => {
   });
 
   it('keeps stored versions append-only', async () => {
-    await expect(sql.query(`UPDATE calendar_versions SET text = 'x' WHERE version = 1`)).rejects.toThrow(/append-only/);
+    await expect(sql.query(`UPDATE calendar_versions SET text = 'x' WHERE version = 1`)).rejects.toThrow(
+      /append-only/,
+    );
     await expect(sql.query(`DELETE FROM calendar_versions`)).rejects.toThrow(/append-only/);
     expect((await store.calendarVersion(1))?.text).toBe(WITH_EXTRA);
   });

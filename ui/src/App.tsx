@@ -12,6 +12,7 @@
  *   /registers[/:name]     the registers (lending log, disclosure log, …): filter, export, correct
  *   /definitions[/:id]     definitions (admin; built in ui/src/admin)
  *   /users                 the user directory (admin; ui/src/features/users)
+ *   /calendars             business calendar versions (admin; ui/src/features/calendars)
  *   /setup, /password-reset  pages opened from a one-time link, no session (ui/src/features/setup)
  */
 import { Suspense, useEffect, type ReactNode } from 'react';
@@ -29,6 +30,7 @@ import { DashboardPage, DefinitionEditorPage, DefinitionsPage } from './lazy.tsx
 import { SetupPage } from './features/setup/SetupPage.tsx';
 import { PasswordResetPage } from './features/setup/PasswordResetPage.tsx';
 import { UsersPage } from './features/users/UsersPage.tsx';
+import { CalendarsPage } from './features/calendars/CalendarsPage.tsx';
 import { NotificationBell } from './features/notifications/NotificationBell.tsx';
 import { NotificationsPage } from './features/notifications/NotificationsPage.tsx';
 import { RegisterPage } from './features/registers/RegisterPage.tsx';
@@ -95,6 +97,7 @@ const NAV: NavItem[] = [
   { to: '/registers', zh: '登记册', en: 'Registers' },
   { to: '/definitions', zh: '流程定义', en: 'Definitions', admin: true },
   { to: '/users', zh: '用户', en: 'Users', admin: true },
+  { to: '/calendars', zh: '工作日历', en: 'Calendars', admin: true },
 ];
 
 function Shell({ user }: { user: User }) {
@@ -178,6 +181,14 @@ function Routes({ path, isAdmin }: { path: string; isAdmin: boolean }): ReactNod
       <UsersPage />
     ) : (
       <NotFound text={pick({ zh: '仅管理员可管理用户。', en: 'Only administrators manage users.' })} />
+    );
+  if (path === '/calendars')
+    return isAdmin ? (
+      <CalendarsPage />
+    ) : (
+      <NotFound
+        text={pick({ zh: '仅管理员可管理工作日历。', en: 'Only administrators manage calendars.' })}
+      />
     );
   if (path === '/notifications') return <NotificationsPage isAdmin={isAdmin} />;
   if (path === '/definitions' || path.startsWith('/definitions/')) {

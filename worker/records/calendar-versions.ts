@@ -71,16 +71,17 @@ export async function calendarVersions(db: SqlQueryable): Promise<CalendarVersio
   return rows.map(fromRow);
 }
 
-export async function calendarVersion(db: SqlQueryable, version: number): Promise<CalendarVersion | undefined> {
+export async function calendarVersion(
+  db: SqlQueryable,
+  version: number,
+): Promise<CalendarVersion | undefined> {
   const [row] = await db.query<Row>(`SELECT ${COLUMNS} FROM calendar_versions WHERE version = $1`, [version]);
   return row && fromRow(row);
 }
 
 /** The newest stored version, if any. */
 export async function newestCalendarVersion(db: SqlQueryable): Promise<CalendarVersion | undefined> {
-  const [row] = await db.query<Row>(
-    `SELECT ${COLUMNS} FROM calendar_versions ORDER BY version DESC LIMIT 1`,
-  );
+  const [row] = await db.query<Row>(`SELECT ${COLUMNS} FROM calendar_versions ORDER BY version DESC LIMIT 1`);
   return row && fromRow(row);
 }
 
@@ -112,7 +113,8 @@ function sameDays(a: BusinessCalendar, b: BusinessCalendar): boolean {
     a.weekend.join() === b.weekend.join() &&
     a.covers.from === b.covers.from &&
     a.covers.to === b.covers.to &&
-    c.holidaysAdded.length + c.holidaysRemoved.length + c.workdaysAdded.length + c.workdaysRemoved.length === 0
+    c.holidaysAdded.length + c.holidaysRemoved.length + c.workdaysAdded.length + c.workdaysRemoved.length ===
+      0
   );
 }
 

@@ -361,7 +361,10 @@ export interface RecordsStore extends AttachmentStore {
   calendarVersion(version: number): Promise<C.CalendarVersion | undefined>;
   newestCalendarVersion(): Promise<C.CalendarVersion | undefined>;
   /** Store the next calendar version (audited), or say why not; `shipped` is the base when none is stored. */
-  postCalendarVersion(input: { text: string; by: string; file?: string }, shipped: C.CalendarBase): Promise<C.PostCalendarResult>;
+  postCalendarVersion(
+    input: { text: string; by: string; file?: string },
+    shipped: C.CalendarBase,
+  ): Promise<C.PostCalendarResult>;
 
   /** The user's notifications (newest first, paged by `before`) and unread count (`notifications.ts`). */
   notificationsFor(user: User, query?: N.NotificationQuery): Promise<N.NotificationPage>;

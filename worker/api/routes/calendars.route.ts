@@ -25,15 +25,20 @@ const diagnosticList = { type: 'array', items: { type: 'object' } };
 export function calendarYears(
   cal: BusinessCalendar,
 ): { year: number; holidays: { date: string; name: string }[]; workdays: { date: string; for: string }[] }[] {
-  const years = new Map<number, { holidays: { date: string; name: string }[]; workdays: { date: string; for: string }[] }>();
+  const years = new Map<
+    number,
+    { holidays: { date: string; name: string }[]; workdays: { date: string; for: string }[] }
+  >();
   const at = (date: string) => {
     const y = Number(date.slice(0, 4));
     let e = years.get(y);
     if (!e) years.set(y, (e = { holidays: [], workdays: [] }));
     return e;
   };
-  for (const date of Object.keys(cal.holidays).sort()) at(date).holidays.push({ date, name: cal.holidays[date]! });
-  for (const date of Object.keys(cal.workdays).sort()) at(date).workdays.push({ date, for: cal.workdays[date]! });
+  for (const date of Object.keys(cal.holidays).sort())
+    at(date).holidays.push({ date, name: cal.holidays[date]! });
+  for (const date of Object.keys(cal.workdays).sort())
+    at(date).workdays.push({ date, for: cal.workdays[date]! });
   return [...years.entries()].sort(([a], [b]) => a - b).map(([year, e]) => ({ year, ...e }));
 }
 
@@ -126,7 +131,8 @@ const validate = defineRoute({
   body: draft,
   responses: {
     200: {
-      description: '{valid, id?, covers?, diagnostics: [{file, line, column, code, message, pointer, hint?}]}',
+      description:
+        '{valid, id?, covers?, diagnostics: [{file, line, column, code, message, pointer, hint?}]}',
       schema: { type: 'object', properties: { valid: { type: 'boolean' }, diagnostics: diagnosticList } },
     },
   },
