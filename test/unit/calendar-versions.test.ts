@@ -57,12 +57,26 @@ afterAll(async () => {
   resetCalendarCache();
 });
 
+/** The fields these answers carry (absent where a route does not give them). */
+interface Answer {
+  code?: string;
+  text?: string;
+  valid?: boolean;
+  diagnostics: { code: string; line: number; column: number }[];
+  current: {
+    covers: { from: string; to: string };
+    years: { year: number; holidays: unknown[]; workdays: unknown[] }[];
+  };
+  history: { version: number }[];
+  change: { holidaysAdded: string[] };
+}
+
 async function call(
   userId: string,
   method: string,
   path: string,
   body?: unknown,
-): Promise<{ status: number; json: Record<string, any> }> {
+): Promise<{ status: number; json: Answer }> {
   const s = await store.createSession(userId, 3600_000);
   const res = await fetch(base + path, {
     method,
@@ -73,7 +87,7 @@ async function call(
     },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
-  return { status: res.status, json: (await res.json()) as Record<string, any> };
+  return { status: res.status, json: (await res.json()) as Answer };
 }
 
 const deploymentsOfCalendars = async () =>
@@ -92,7 +106,7 @@ describe('calendar versions', () => {
     expect(status).toBe(200);
     expect(json.current).toMatchObject({ version: 0, source: 'shipped', sha256: sha256Hex(SHIPPED) });
     expect(json.current.covers).toEqual({ from: '2025-01-01', to: '2026-12-31' });
-    const y2025 = json.current.years.find((y: { year: number }) => y.year === 2025);
+    const y2025 = json.current.years.find((y) => y.year === 2025)!;
     expect(y2025.holidays).toContainEqual({ date: '2025-01-28', name: '春节' });
     expect(y2025.workdays.length).toBeGreaterThan(0);
     expect(json.history).toEqual([expect.objectContaining({ version: 0, source: 'shipped' })]);
@@ -195,7 +209,7 @@ describe('calendar versions', () => {
 
     const listed = await call('root', 'GET', '/api/calendars');
     expect(listed.json.current).toMatchObject({ version: 2, source: 'store', createdBy: 'root' });
-    expect(listed.json.history.map((h: { version: number }) => h.version)).toEqual([2, 1, 0]);
+    expect(listed.json.history.map((h) => h.version)).toEqual([2, 1, 0]);
     expect((await call('root', 'GET', '/api/calendars/1')).json.text).toBe(WITH_EXTRA);
     expect((await call('root', 'GET', '/api/calendars/9')).status).toBe(404);
     expect(shippedBase().version).toBe(0);
