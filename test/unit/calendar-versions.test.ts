@@ -156,6 +156,9 @@ describe('calendar versions', () => {
     const posted = await call('root', 'POST', '/api/calendars', { text: SHIPPED });
     expect(posted.status).toBe(409);
     expect(posted.json.code).toBe('CALENDAR_UNCHANGED');
+    // Formatting aside, the same calendar: also unchanged.
+    const reformatted = JSON.stringify(JSON.parse(SHIPPED));
+    expect((await call('root', 'POST', '/api/calendars', { text: reformatted })).status).toBe(409);
     expect(await store.calendarVersions()).toEqual([]);
   });
 

@@ -6,6 +6,7 @@
  * which holidays and adjusted working days it adds and removes.
  */
 import { createHash } from 'node:crypto';
+import { parse } from 'yaml';
 import type { BusinessCalendar } from '../../workflows/core/calendar.ts';
 import { loadCalendar, type CalendarDiagnostic } from '../../workflows/core/calendar-load.ts';
 import type { Json } from '../../workflows/core/ir.ts';
@@ -104,24 +105,19 @@ export function calendarChange(before: BusinessCalendar, after: BusinessCalendar
   };
 }
 
-/** Whether two calendars count the same days (names, titles and sources aside). */
-function sameDays(a: BusinessCalendar, b: BusinessCalendar): boolean {
-  const c = calendarChange(a, b);
-  return (
-    a.id === b.id &&
-    a.timezone === b.timezone &&
-    a.weekend.join() === b.weekend.join() &&
-    a.covers.from === b.covers.from &&
-    a.covers.to === b.covers.to &&
-    c.holidaysAdded.length + c.holidaysRemoved.length + c.workdaysAdded.length + c.workdaysRemoved.length ===
-      0
-  );
+/** Whether two texts say the same (formatting aside): the same parsed document, every key included. */
+function sameContent(a: string, b: string): boolean {
+  try {
+    return JSON.stringify(parse(a)) === JSON.stringify(parse(b));
+  } catch {
+    return false;
+  }
 }
 
 /**
  * Store `text` as the next version, replacing the newest (or `shipped`, version 0, when the store
  * has none). Refused, nothing stored: text the loader refuses (`invalid`, with line and column),
- * text identical to the current one or counting exactly the same days (`unchanged`).
+ * text saying the same as the current one, formatting aside (`unchanged`).
  */
 export async function postCalendarVersion(
   sql: SqlClient,
@@ -140,7 +136,7 @@ export async function postCalendarVersion(
     const base: CalendarBase = newest ?? shipped;
     const baseSha = sha256Hex(base.text);
     const before = loadCalendar(base.text, `calendar@${base.version}`).calendar;
-    if (baseSha === sha256 || (before && sameDays(before, calendar)))
+    if (baseSha === sha256 || sameContent(base.text, input.text))
       return { ok: false, reason: 'unchanged', current: { version: base.version, sha256: baseSha } };
     const version = base.version + 1;
     const change: CalendarChange = before

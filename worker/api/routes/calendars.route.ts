@@ -161,7 +161,7 @@ const post = defineRoute({
     },
   },
   problems: {
-    409: 'CALENDAR_UNCHANGED (the same text, or the same days, as the current version)',
+    409: 'CALENDAR_UNCHANGED (the same as the current version, formatting aside)',
     422: 'CALENDAR_INVALID (with `diagnostics`: line and column; nothing stored)',
   },
   async handle({ body, session, res }, app) {
@@ -184,7 +184,7 @@ const post = defineRoute({
       throw new ApiProblem(
         409,
         'CALENDAR_UNCHANGED',
-        `the calendar counts the same days as the current version ${result.current.version}; nothing stored`,
+        `the calendar is the same as the current version ${result.current.version} (formatting aside); nothing stored`,
         { current: result.current },
       );
     }
