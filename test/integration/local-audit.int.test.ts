@@ -41,7 +41,7 @@ describe('audit write as a local activity', () => {
     const count = (type: number): number => events.filter((e) => e.eventType === type).length;
     expect(count(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)).toBe(0);
     expect(count(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED)).toBe(2);
-    // One marker per committed record (3), one per patch (local-audit, upsert-changed-…).
-    expect(count(EventType.EVENT_TYPE_MARKER_RECORDED)).toBe(5);
+    // One marker per committed record (3), one per patch (start-input, local-audit, upsert-changed-…).
+    expect(count(EventType.EVENT_TYPE_MARKER_RECORDED)).toBe(6);
   });
 });
