@@ -32,7 +32,7 @@ roles:
   project_staff: { zh: 项目人员, en: Project Staff }
 client_field: client
 context:
-  client: { type: string }
+  client: { type: string, input: true }
   finding: { type: string, input: true }
 events:
   DONE:
@@ -50,7 +50,7 @@ states:
 /** Definitions-level work: no client field at all (admins see these). */
 const NOTE_YAML = FINDING_YAML.replace('id: api_finding', 'id: api_sec_note')
   .replace('client_field: client\n', '')
-  .replace('  client: { type: string }\n', '');
+  .replace('  client: { type: string, input: true }\n', '');
 
 /** Ten levels of nine aliases each: 9^10 nodes once expanded. */
 function aliasBomb(): string {
