@@ -14,12 +14,21 @@
  *
  * Histories recorded before the patch replay with the regular activity (`patched` is false on
  * them); running instances switch at their next commit.
+ *
+ * Except a commit with an effect that reports back to this instance (a register lookup, a
+ * deployment: `reportsToInstance`, patch `reports-remote`): its executor sends an update to this
+ * workflow, which only the next workflow task can take — a local activity holds the current one, so
+ * the update waited until the task's heartbeat (~8 s). Such a commit is the regular activity.
  */
 import { patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { ProcedureActivities, TransitionCommit } from './api.ts';
+import { reportsToInstance } from './core/actions/index.ts';
 
 /** Patch id: the audit write is a local activity. */
 export const PATCH_LOCAL_AUDIT = 'local-audit';
+
+/** Patch id: a commit whose effects report back to this instance is the regular activity. */
+export const PATCH_REPORTS_REMOTE = 'reports-remote';
 
 /** Every failure of commitTransition is worth retrying: its only typed one, ProcedureNotDeployed, heals when the procedure is deployed. */
 const RETRY = { initialInterval: '1 second', maximumInterval: '1 minute' } as const;
@@ -44,5 +53,8 @@ const local = proxyLocalActivities<ProcedureActivities>({
 export function commitTransition(
   commit: TransitionCommit,
 ): ReturnType<ProcedureActivities['commitTransition']> {
-  return patched(PATCH_LOCAL_AUDIT) ? local.commitTransition(commit) : remote.commitTransition(commit);
+  if (!patched(PATCH_LOCAL_AUDIT)) return remote.commitTransition(commit);
+  if (commit.effects.some((e) => reportsToInstance(e.kind)) && patched(PATCH_REPORTS_REMOTE))
+    return remote.commitTransition(commit);
+  return local.commitTransition(commit);
 }

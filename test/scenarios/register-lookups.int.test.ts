@@ -5,6 +5,7 @@
  * the outcome is the engine's event, visible in the instance's log — and the periodic review of
  * the procedure (`procedure_review`).
  */
+import proto from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getSnapshot, instanceResult } from '../../worker/instances.ts';
 import { scheduleId, syncSchedules } from '../../worker/schedules.ts';
@@ -32,6 +33,8 @@ const assignment = (contract_ref: string, activities: string[]) => ({
   planned_start: '2026-09-02',
   planned_end: '2026-09-03',
 });
+
+const { EventType } = proto.temporal.api.enums.v1;
 
 let h: Harness;
 beforeAll(async () => {
@@ -88,6 +91,15 @@ describe('registers the procedure checks (5.2)', () => {
       nda_on_file: true,
       nda_ref: 'NDA-late',
     });
+    // The lookup's outcome is an update to this same instance: its commit must not hold the
+    // workflow task (a local activity does, so the outcome waited for the task's heartbeat, ~8 s).
+    // Commits carrying a lookup run as the regular activity; the others stay local (no activity task).
+    const events = (await h.client.workflow.getHandle(id).fetchHistory()).events ?? [];
+    const scheduled = events.filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED);
+    expect(scheduled.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)).toEqual([
+      'commitTransition',
+      'commitTransition',
+    ]);
   });
 
   it('[4.1.4] an expired NDA is refused, and so is one a correction ended early; a person cannot claim an NDA is valid', async () => {

@@ -30,6 +30,7 @@ export const DEPLOYING_PROCEDURE = 'definition_change';
 export const DEPLOY_REPORTER_ROLE = 'deployer';
 
 export const deployDefinition: ActionKind<DeployDefinitionAction> = {
+  reportsToInstance: true,
   normalize(value) {
     const { yaml, sha256 } = value as { yaml: string; sha256: string };
     return { kind: 'deploy_definition', yaml, sha256 };

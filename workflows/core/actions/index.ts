@@ -51,6 +51,11 @@ export function actionKindOf(action: { kind: string }): ActionKind<ActionIR> | u
   return isActionKind(action.kind) ? (ACTION_KINDS[action.kind] as ActionKind<ActionIR>) : undefined;
 }
 
+/** Whether an effect of this kind reports back to its own instance (`ActionKind.reportsToInstance`). */
+export function reportsToInstance(kind: string): boolean {
+  return isActionKind(kind) && ACTION_KINDS[kind].reportsToInstance === true;
+}
+
 /**
  * A schema-valid YAML action (`{ <kind>: value }`) → the IR action, or `{ unknown: key }` when
  * its key names no registered kind (the loader reports it at the key).

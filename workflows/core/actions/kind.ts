@@ -39,4 +39,10 @@ export interface ActionKind<A extends ActionIR> {
   expressions(action: A, pointer: string): ValueSite[];
   /** The machine action(s) that carry it out: a named action, or an `$effect` marker. */
   compile(action: A): ActionConfig;
+  /**
+   * Its executor sends an event back to the same instance (as the engine) while the transition is
+   * committed — a register lookup's outcome, a deployment's. Such a commit must not hold the
+   * instance's workflow task (`workflows/audit-commit.ts`): the event needs the next one.
+   */
+  reportsToInstance?: true;
 }

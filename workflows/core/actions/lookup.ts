@@ -189,6 +189,7 @@ interface RawLookup {
 }
 
 export const lookup: ActionKind<LookupAction> = {
+  reportsToInstance: true,
   normalize(value) {
     const raw = value as RawLookup;
     return {
