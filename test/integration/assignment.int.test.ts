@@ -376,7 +376,11 @@ describe('assignment over HTTP and the inbox tabs', () => {
         assignee: 'remy',
         workflowIds: [...ids, 'assign_review-nope'],
       });
-      return p.status === 200 && p.body.total === 50 && p;
+      // The preview reads the visibility rows (CustodiaAssignee), which follow rita's claim a moment later.
+      const held = (p.body.instances as { workflowId: string; plan: string }[] | undefined)?.find(
+        (x) => x.workflowId === ids[0],
+      );
+      return p.status === 200 && p.body.total === 50 && held?.plan === 'rita → remy' && p;
     });
     expect(preview.body.missing).toEqual(['assign_review-nope']);
     const plans = preview.body.instances as { workflowId: string; plan: string }[];
