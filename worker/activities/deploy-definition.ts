@@ -19,9 +19,9 @@ import { actorSigner, type ActorSigner } from '../actor-keys.ts';
 import type { LoadedDefinition } from '../definitions.ts';
 import { createDraftPool, DraftPoolBusy, DraftTooCostly, type AssessDraftAsync } from '../draft-pool.ts';
 import { commitDeployment, DeployRefused, prepareDeployment } from '../deploy.ts';
-import { EventRejected, sendEvent, signedEvent } from '../instances.ts';
 import { log } from '../log.ts';
 import type { EffectSite } from './effects.ts';
+import { reportToInstance } from './report.ts';
 
 /** The engine as the actor of a deployment's outcome (no directory user can have this id). */
 export const ENGINE_ACTOR: Actor = { id: '$custodia', roles: [DEPLOY_REPORTER_ROLE] };
@@ -99,8 +99,9 @@ export async function deployApproved(
 /** `beforeCommit` of `deploy_definition`: deploy, then send the outcome into the instance. */
 export async function executeDeployDefinition(
   effect: DeployDefinitionEffect,
-  { commit, index, deps }: EffectSite,
+  site: EffectSite,
 ): Promise<undefined> {
+  const { commit, deps } = site;
   // Only the engine's own procedure deploys (loading refuses the action elsewhere); an IR from
   // elsewhere that carries it deploys nothing.
   if (commit.procedure !== DEPLOYING_PROCEDURE) {
@@ -124,20 +125,6 @@ export async function executeDeployDefinition(
       workflowId: commit.workflowId,
       ...outcome.data,
     });
-  const signer = (d.signer ?? actorSigner)();
-  const event = signedEvent(signer, commit.workflowId, { ...outcome, actor: ENGINE_ACTOR });
-  try {
-    await sendEvent(
-      deps.client,
-      commit.workflowId,
-      event,
-      `${commit.workflowId}/${commit.record.seq}/${index}`,
-    );
-  } catch (err) {
-    // Taken already (a retry after a lost answer): the instance has moved on.
-    if (err instanceof EventRejected && (err.code === 'INSTANCE_FINISHED' || err.code === 'CANNOT_TAKE'))
-      return;
-    throw err;
-  }
+  await reportToInstance(site, outcome, ENGINE_ACTOR, (d.signer ?? actorSigner)());
   return undefined;
 }

@@ -12,10 +12,10 @@ import type { LookupEffect } from '../../workflows/core/actions/index.ts';
 import { ENGINE_ACTOR_ID, LOOKUP_ROLE } from '../../workflows/core/actions/lookup.ts';
 import type { Actor, Json } from '../../workflows/core/ir.ts';
 import { actorSigner } from '../actor-keys.ts';
-import { EventRejected, sendEvent, signedEvent } from '../instances.ts';
 import { log } from '../log.ts';
 import { chooseLookupRow } from '../records/register-lookup.ts';
 import type { EffectSite } from './effects.ts';
+import { reportToInstance } from './report.ts';
 
 /** The engine as the actor of a lookup's outcome. */
 export const LOOKUP_ACTOR: Actor = { id: ENGINE_ACTOR_ID, roles: [LOOKUP_ROLE] };
@@ -36,25 +36,13 @@ export async function lookupOutcome(
 
 /** `beforeCommit` of `lookup`: look up, then send the outcome into the instance. */
 export async function executeLookup(effect: LookupEffect, site: EffectSite): Promise<undefined> {
-  const { commit, index, deps } = site;
+  const { commit } = site;
   const outcome = await lookupOutcome(effect, site);
   log().info('register lookup', {
     workflowId: commit.workflowId,
     register: effect.register,
     outcome: outcome.type,
   });
-  const event = signedEvent(actorSigner(), commit.workflowId, { ...outcome, actor: LOOKUP_ACTOR });
-  try {
-    await sendEvent(
-      deps.client,
-      commit.workflowId,
-      event,
-      `${commit.workflowId}/${commit.record.seq}/${index}`,
-    );
-  } catch (err) {
-    if (err instanceof EventRejected && (err.code === 'INSTANCE_FINISHED' || err.code === 'CANNOT_TAKE'))
-      return;
-    throw err;
-  }
+  await reportToInstance(site, outcome, LOOKUP_ACTOR, actorSigner());
   return undefined;
 }
