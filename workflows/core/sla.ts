@@ -156,7 +156,7 @@ export interface SlaPoint {
   at: number;
   /** The role told: an escalation's, or a reminder's own (absent: the roles the state awaits). */
   to?: string;
-  /** Escalations: the level reached (1 = first). */
+  /** Escalations: the level reached (1 = first; escalations with the same delay share it). */
   level?: number;
   /** The item's own text, instead of the generic reminder or escalation text. */
   message?: Text;
@@ -194,6 +194,8 @@ export function slaPoints(
           ...(item.clauses ? { clauses: item.clauses } : {}),
         });
     });
+    // Escalations written with the same delay tell their roles at once, at the same level.
+    const levels = [...new Set(plan.escalate.map((e) => e.after))];
     plan.escalate.forEach((e, index) => {
       const at = delayEnd(e.after, since, calendar);
       if (at !== undefined)
@@ -205,7 +207,7 @@ export function slaPoints(
           index,
           at,
           to: e.to,
-          level: index + 1,
+          level: levels.indexOf(e.after) + 1,
           ...(e.message ? { message: e.message } : {}),
           ...(e.clauses ? { clauses: e.clauses } : {}),
         });
@@ -383,17 +385,32 @@ export function checkSla(cx: CheckContext): void {
         },
       );
     let prev: { d: Delay; text: string } | undefined;
+    const told = new Map<string, number>();
     plan.escalate.forEach((e, i) => {
       const p = joinPointer(base, 'escalate', i);
       checkRole(cx, e.to, joinPointer(p, 'to'), `escalation #${i + 1} of ${stateLabel(state)}`);
       const d = bad(e.after, joinPointer(p, 'after'));
       if (!d) return;
+      // The same delay as the one before: another role told at the same level (not the same role twice).
+      if (prev && prev.text === e.after) {
+        const first = told.get(`${e.after} ${e.to}`);
+        if (first !== undefined)
+          cx.report(
+            'PROC_SLA_DUPLICATE',
+            joinPointer(p, 'to'),
+            `escalation #${i + 1} of ${stateLabel(state)} repeats #${first + 1} (after ${e.after}, to ${e.to})`,
+            { hint: 'remove the repeat, or escalate to another role at this delay' },
+          );
+        told.set(`${e.after} ${e.to}`, first ?? i);
+        return;
+      }
+      told.set(`${e.after} ${e.to}`, i);
       if (prev && notBefore(prev.d, d))
         cx.report(
           'PROC_SLA_ORDER',
           joinPointer(p, 'after'),
           `escalation #${i + 1} of ${stateLabel(state)} (after ${e.after}) is not later than the one before it (after ${prev.text})`,
-          { hint: 'list the escalation chain in increasing delays' },
+          { hint: 'list the escalation chain in increasing delays (the same delay: roles told at once)' },
         );
       prev = { d, text: e.after };
     });
