@@ -255,8 +255,8 @@ describe('supervision — routine confidentiality check (4.6.2, 3.2.1, 3.2.2, 3.
     expect(snap.leaves).toContain('in_progress.custody.checked');
     // sla escalations: not started (P7D) to the QM and the GM at once (level 1), not finished (P7D) to the GM.
     expect(snap.log.filter((l) => l.event === '$sla').map((l) => [l.data?.state, l.data?.roles, l.data?.level])).toEqual([
-      ['scheduled', ['general_manager'], 1],
       ['scheduled', ['quality_manager'], 1],
+      ['scheduled', ['general_manager'], 1],
       ['in_progress', ['general_manager'], 1],
     ]);
   });
