@@ -491,6 +491,12 @@ describe('sample_custody — custody and handover of samples and documents (4.1,
 
     await notified(h, noNda, 'quality_manager', 'in quarantine for 5 days without a signed NDA');
     expect((await getSnapshot(h.client, noNda)).leaves).toEqual(['quarantine']);
-    expect(short.durations).toMatchObject({ P1D: 'PT1S', P1WD: 'PT1S', P5D: 'PT2S', P14D: 'PT3S', P30D: 'PT4S' });
+    expect(short.durations).toMatchObject({
+      P1D: 'PT1S',
+      P1WD: 'PT1S',
+      P5D: 'PT2S',
+      P14D: 'PT3S',
+      P30D: 'PT4S',
+    });
   });
 });

@@ -15,6 +15,7 @@ import { walkStates } from '../../workflows/core/ir-walk.ts';
 import { describeInstance, startInstance } from '../../workflows/core/runtime.ts';
 import { applySlaPoint, escalatesWithin, reminderOf, slaPoints } from '../../workflows/core/sla.ts';
 import { validateProcedureText } from '../../workflows/core/validate.ts';
+import { verifyProcedure } from '../../workflows/core/verify.ts';
 import { loadDefinitions } from '../../worker/definitions.ts';
 
 const FILE = 'definitions/calendars/cn-2025-2027.json';
@@ -82,7 +83,11 @@ describe('sla items with their own message, recipient and clauses', () => {
       applySlaPoint(proc, state, points[i]!, view.leaves, view.available, 'wf-1', points[i]!.at);
     // The plain reminder: the awaited role, the generic text, the state's clauses.
     expect(apply(0).effects).toEqual([
-      { kind: 'notify', to: 'approver', message: expect.objectContaining({ en: expect.stringMatching(/^Reminder: /) }) },
+      {
+        kind: 'notify',
+        to: 'approver',
+        message: expect.objectContaining({ en: expect.stringMatching(/^Reminder: /) }),
+      },
     ]);
     // Its own recipient (the client) and text.
     expect(apply(1).effects).toEqual([
@@ -93,7 +98,11 @@ describe('sla items with their own message, recipient and clauses', () => {
     expect(overdue.record.clauses).toEqual(['4.2.2']);
     expect(overdue.record.data).toMatchObject({ kind: 'escalate', roles: ['boss'], level: 1 });
     expect(apply(3).effects).toEqual([
-      { kind: 'notify', to: 'approver', message: expect.objectContaining({ en: expect.stringMatching(/^Escalation \(level 1\)/) }) },
+      {
+        kind: 'notify',
+        to: 'approver',
+        message: expect.objectContaining({ en: expect.stringMatching(/^Escalation \(level 1\)/) }),
+      },
     ]);
     expect(apply(3).record.clauses).toEqual([]);
   });
@@ -118,11 +127,23 @@ describe('sla items with their own message, recipient and clauses', () => {
     // [sla, code, the text the diagnostic points at (its last occurrence)]: all on line 12.
     const cases: [string, string, string][] = [
       ['{ remind: [{ after: P1D, to: bosss }] }', 'PROC_UNKNOWN_ROLE', 'bosss'],
-      ['{ remind: [{ after: P1D, to: boss }, { after: P1D, to: boss }] }', 'PROC_SLA_DUPLICATE', '{ after: P1D, to: boss }'],
+      [
+        '{ remind: [{ after: P1D, to: boss }, { after: P1D, to: boss }] }',
+        'PROC_SLA_DUPLICATE',
+        '{ after: P1D, to: boss }',
+      ],
       ['{ escalate: [{ after: P1D, to: boss }, { after: P1D, to: boss }] }', 'PROC_SLA_DUPLICATE', 'boss'],
       ['{ due: P1D, remind: [{ after: P1D, to: boss }] }', 'PROC_SLA_ORDER', 'P1D'],
-      ['{ escalate: [{ after: P2D, to: boss }, { after: P1D, to: approver }, { after: P1D, to: staff }] }', 'PROC_SLA_ORDER', 'P1D, to: approver'],
-      ["{ escalate: [{ after: P1D, to: boss, message: { zh: 逾期 } }] }", 'PROC_MISSING_TRANSLATION', '{ zh: 逾期 }'],
+      [
+        '{ escalate: [{ after: P2D, to: boss }, { after: P1D, to: approver }, { after: P1D, to: staff }] }',
+        'PROC_SLA_ORDER',
+        'P1D, to: approver',
+      ],
+      [
+        '{ escalate: [{ after: P1D, to: boss, message: { zh: 逾期 } }] }',
+        'PROC_MISSING_TRANSLATION',
+        '{ zh: 逾期 }',
+      ],
       ["{ escalate: [{ after: P1D, to: boss, message: 'late' }] }", 'PROC_SCHEMA', "'late'"],
       ['{ remind: [{ to: boss }] }', 'PROC_SCHEMA', '{ to: boss }'],
     ];
@@ -184,11 +205,27 @@ describe('the shipped definitions on sla', () => {
     expect(contained.slaPlan?.escalate[0]?.message?.en).toContain('10 working days');
   });
 
+  it('violation_case: its deadline invariants stand on the sla escalations (without them, they fail)', () => {
+    const ir = irs.find((i) => i.id === 'violation_case')!;
+    const ids = ['containment_escalates', 'investigation_escalates', 'decision_reminder'];
+    const held = (x: ProcedureIR) =>
+      verifyProcedure(x)
+        .invariants.filter((r) => ids.includes(r.id))
+        .map((r) => [r.id, r.holds]);
+    expect(held(ir)).toEqual(ids.map((id) => [id, true]));
+    const bare = structuredClone(ir);
+    for (const s of walkStates(bare.root)) delete s.slaPlan;
+    expect(held(bare)).toEqual(ids.map((id) => [id, false]));
+  });
+
   it('sample_custody: a handover not signed for within 1 working day escalates', () => {
     for (const path of ['custody.issue_pending', 'custody.transfer_pending', 'custody.return_pending']) {
       const s = state('sample_custody', path);
       expect(s.sla, path).toBe('P1WD');
-      expect(s.slaPlan?.escalate.map((e) => [e.after, e.to]), path).toEqual([
+      expect(
+        s.slaPlan?.escalate.map((e) => [e.after, e.to]),
+        path,
+      ).toEqual([
         ['P1WD', 'application_reviewer'],
         ['P1WD', 'quality_manager'],
       ]);

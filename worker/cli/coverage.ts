@@ -139,11 +139,21 @@ export function collectCitations(def: { file: string; ir: ProcedureIR }): Citati
     const plan = node.slaPlan;
     plan?.remind.forEach((r, i) => {
       if (typeof r !== 'string' && r.clauses)
-        add(r.clauses, 'transition', `${name} sla remind after ${r.after} (stays)`, `${node.pointer}/sla/remind/${i}`);
+        add(
+          r.clauses,
+          'transition',
+          `${name} sla remind after ${r.after} (stays)`,
+          `${node.pointer}/sla/remind/${i}`,
+        );
     });
     plan?.escalate.forEach((e, i) => {
       if (e.clauses)
-        add(e.clauses, 'transition', `${name} sla escalate after ${e.after} → ${e.to} (stays)`, `${node.pointer}/sla/escalate/${i}`);
+        add(
+          e.clauses,
+          'transition',
+          `${name} sla escalate after ${e.after} → ${e.to} (stays)`,
+          `${node.pointer}/sla/escalate/${i}`,
+        );
     });
   }
   ir.invariants.forEach((inv, i) => add(inv.clauses, 'invariant', inv.id, `/invariants/${i}`));

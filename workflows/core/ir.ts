@@ -216,7 +216,8 @@ export interface SlaPlanIR {
  * A reminder: a delay (the roles the state awaits get the generic text), or the object form with
  * its own recipient, text and clauses (kept a plain delay when it has none, so the IR hashes the same).
  */
-export type SlaReminderIR = IsoDuration | { after: IsoDuration; to?: string; message?: Text; clauses?: string[] };
+export type SlaReminderIR =
+  IsoDuration | { after: IsoDuration; to?: string; message?: Text; clauses?: string[] };
 
 /** One step of an escalation chain; `message` and `clauses` replace the generic text and the state's. */
 export interface SlaEscalationIR {

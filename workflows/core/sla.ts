@@ -76,7 +76,11 @@ export function normalizeSla(raw: RawSla): { sla?: IsoDuration; slaPlan?: SlaPla
         // No recipient, text or clauses of its own: the plain delay (the IR of `remind: [P1D]`).
         return Object.keys(more).length ? { after: r.after, ...more } : r.after;
       }),
-      escalate: (raw.escalate ?? []).map((e): SlaEscalationIR => ({ after: e.after, to: e.to, ...extras(e, false) })),
+      escalate: (raw.escalate ?? []).map((e): SlaEscalationIR => ({
+        after: e.after,
+        to: e.to,
+        ...extras(e, false),
+      })),
     };
   return out;
 }
@@ -91,7 +95,10 @@ export function usesWorkingDays(root: StateIR): boolean {
   const wd = (d: string | undefined) => d !== undefined && /WD$/.test(d);
   for (const s of walkStates(root)) {
     if (wd(s.sla) || s.after.some((t) => wd(t.delay))) return true;
-    if (s.slaPlan?.remind.some((r) => wd(reminderOf(r).after)) || s.slaPlan?.escalate.some((e) => wd(e.after)))
+    if (
+      s.slaPlan?.remind.some((r) => wd(reminderOf(r).after)) ||
+      s.slaPlan?.escalate.some((e) => wd(e.after))
+    )
       return true;
   }
   return false;
@@ -280,7 +287,10 @@ export function applySlaPoint(
   const since = new Date(point.since).toISOString().slice(0, 16).replace('T', ' ');
   const roles = point.to !== undefined ? [point.to] : awaitedIn(point.state, available, proc);
   const message = point.message
-    ? { zh: textIn(point.message, 'zh', proc.ir.languages), en: textIn(point.message, 'en', proc.ir.languages) }
+    ? {
+        zh: textIn(point.message, 'zh', proc.ir.languages),
+        en: textIn(point.message, 'en', proc.ir.languages),
+      }
     : point.kind === 'escalate'
       ? {
           zh: `升级（第 ${point.level} 级）：${proc_('zh')} ${workflowId} 的“${title('zh')}”自 ${since}（UTC）起仍未处理。`,
