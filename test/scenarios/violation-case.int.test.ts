@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getSnapshot, instanceResult } from '../../worker/instances.ts';
 import type { Harness } from '../integration/harness.ts';
+import { recordHistory } from '../integration/record-history.ts';
 import {
   definitionOf,
   expectRefused,
@@ -419,5 +420,7 @@ describe('violation_case — violation and corrective action (4.6.3, 3.4.3, 3.2.
     expect(await send(h, id, { type: 'INVESTIGATE', actor: quinn, data: general })).toMatchObject({
       state: 'awaiting_decision',
     });
+    // Replayed by test/integration/replay.int.test.ts: escalations with their own texts and clauses.
+    await recordHistory(h.client, id, 'sla-message-violation-case');
   });
 });
