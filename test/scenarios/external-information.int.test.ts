@@ -234,9 +234,13 @@ describe('external_information — client information from other sources (4.2.5)
     await notified(h, id, 'quality_manager', 'has awaited assessment for more than 5 days');
     const snap = await getSnapshot(h.client, id);
     expect(snap.leaves).toEqual(['register.assessing']);
+    // Told by the state's sla escalation (due P5D, scaled), not a hand-written timer.
     expect(snap.log.at(-1)).toMatchObject({
-      event: `after ${short.durations['P5D']}`,
-      actor: { id: 'timer' },
+      event: '$sla',
+      actor: { id: 'sla' },
+      from: ['register.assessing'],
+      to: ['register.assessing'],
+      data: { kind: 'escalate', state: 'register.assessing', roles: ['quality_manager'], level: 1 },
     });
   });
 });

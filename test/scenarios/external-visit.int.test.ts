@@ -417,9 +417,14 @@ describe('external_visit — external persons in the work areas (4.4)', () => {
     expect(final.log.map((l) => l.event)).toEqual([
       '$start',
       'REQUEST_VISIT',
-      `after ${short.durations['P2D']}`,
+      '$sla',
       `after ${short.durations['P14D']}`,
     ]);
+    // The chase is the state's sla escalation (P2D, scaled); the expiry stays a timer.
+    expect(final.log[2]).toMatchObject({
+      actor: { id: 'sla' },
+      data: { kind: 'escalate', state: 'awaiting_approval', roles: ['general_affairs_head'], level: 1 },
+    });
   });
 
   it('[4.4.1][4.4.4] visitors still on site at the end of the day, and an escort handover not taken over, escalate (durations scaled)', async () => {

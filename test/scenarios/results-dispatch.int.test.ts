@@ -321,10 +321,11 @@ describe('results_dispatch — sending certification results (4.3.1, 4.3.2)', ()
     await notified(h, id, 'quality_manager', 'Results have waited 10 days without the client');
     const snap = await getSnapshot(h.client, id);
     expect(snap.leaves).toEqual(['awaiting_choice']);
-    expect(snap.log.map((l) => l.event)).toEqual([
-      '$start',
-      `after ${short.durations['P3D']}`,
-      `after ${short.durations['P10D']}`,
+    // The state's sla: a reminder to the application reviewer (P3D), an escalation to the QM (P10D).
+    expect(snap.log.map((l) => [l.event, l.data?.kind, l.data?.roles])).toEqual([
+      ['$start', undefined, undefined],
+      ['$sla', 'remind', ['application_reviewer']],
+      ['$sla', 'escalate', ['quality_manager']],
     ]);
     await expectRefused(
       h,

@@ -477,6 +477,12 @@ describe('sample_custody — custody and handover of samples and documents (4.1,
     await send(h, id, ...intoStore, { type: 'HAND_OUT', actor: ada, data: handover('pat') });
     await notified(h, id, 'quality_manager', 'has not been signed for within 1 working day');
     await notified(h, id, 'application_reviewer', 'has not been signed for within 1 working day');
+    // The handover's sla (1 working day, scaled): both told at once, at level 1, with the handover's clauses.
+    const told = (await getSnapshot(h.client, id)).log.filter((l) => l.event === '$sla');
+    expect(told.map((l) => [l.data?.state, l.data?.roles, l.data?.level, l.clauses])).toEqual([
+      ['custody.issue_pending', ['application_reviewer'], 1, ['4.1.2', '3.4.2']],
+      ['custody.issue_pending', ['quality_manager'], 1, ['4.1.2', '3.4.2']],
+    ]);
     await send(h, id, { type: 'CANCEL_HANDOVER', actor: ada });
     await send(h, id, { type: 'RELEASE_FOR_RETURN', actor: ada, data: { reason: 'work_completed' } });
     await notified(h, id, 'client', 'Reminder: please collect all samples and documents');
@@ -485,6 +491,12 @@ describe('sample_custody — custody and handover of samples and documents (4.1,
 
     await notified(h, noNda, 'quality_manager', 'in quarantine for 5 days without a signed NDA');
     expect((await getSnapshot(h.client, noNda)).leaves).toEqual(['quarantine']);
-    expect(short.durations).toMatchObject({ P1D: 'PT1S', P5D: 'PT2S', P14D: 'PT3S', P30D: 'PT4S' });
+    expect(short.durations).toMatchObject({
+      P1D: 'PT1S',
+      P1WD: 'PT1S',
+      P5D: 'PT2S',
+      P14D: 'PT3S',
+      P30D: 'PT4S',
+    });
   });
 });

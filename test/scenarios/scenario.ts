@@ -7,7 +7,8 @@
  * when the machine opens cases), so a definition being edited elsewhere cannot break it.
  *
  * Timers: the shipped timers run for hours or days. `shortenTimers` returns a copy of a loaded
- * definition in which ONLY the durations (`after[].delay` and `sla`) are rewritten to a few
+ * definition in which ONLY the durations (`after[].delay` and `sla`: due, reminders, escalations,
+ * working days included) are rewritten to a few
  * seconds, keeping their order; states, transitions, guards, roles, forms, actions and invariants
  * are the shipped ones. The copy is re-hashed (`hashProcedure`) and started like any other
  * definition (`startProcedure`), so the workflow pins and checks it as it would in production.
@@ -79,7 +80,7 @@ export function shortenTimers(def: LoadedDefinition, secondsPerDay?: number): Sh
   for (const s of states) {
     note(s.sla);
     s.after.forEach((t) => note(t.delay));
-    s.slaPlan?.remind.forEach(note);
+    s.slaPlan?.remind.forEach((r) => note(typeof r === 'string' ? r : r.after));
     s.slaPlan?.escalate.forEach((e) => note(e.after));
   }
   const distinctMs = [...new Set(originals.values())].sort((a, b) => a - b);
@@ -100,7 +101,9 @@ export function shortenTimers(def: LoadedDefinition, secondsPerDay?: number): Sh
     if (s.sla !== undefined) s.sla = durations[s.sla]!;
     for (const t of s.after) t.delay = durations[t.delay]!;
     if (s.slaPlan) {
-      s.slaPlan.remind = s.slaPlan.remind.map((d) => durations[d]!);
+      s.slaPlan.remind = s.slaPlan.remind.map((r) =>
+        typeof r === 'string' ? durations[r]! : { ...r, after: durations[r.after]! },
+      );
       for (const e of s.slaPlan.escalate) e.after = durations[e.after]!;
     }
   }

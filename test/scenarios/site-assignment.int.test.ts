@@ -508,8 +508,12 @@ describe('site_assignment — company staff at a client site (4.5)', () => {
     await notified(h, id, 'quality_manager', 'Work at the client');
     const snap = await getSnapshot(h.client, id);
     expect(snap.leaves).toEqual(['on_site.awaiting_permission']);
-    expect(snap.log.map((l) => l.event)).toEqual(
-      expect.arrayContaining([`after ${short.durations['P1D']}`, `after ${short.durations['P7D']}`]),
+    // Both by sla escalations: the permission (P1D, to project staff) and the stay (P7D, to the QM).
+    expect(snap.log.filter((l) => l.event === '$sla').map((l) => [l.data?.state, l.data?.roles])).toEqual(
+      expect.arrayContaining([
+        ['on_site.awaiting_permission', ['project_staff']],
+        ['on_site', ['quality_manager']],
+      ]),
     );
   });
 });

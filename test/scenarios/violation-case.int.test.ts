@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getSnapshot, instanceResult } from '../../worker/instances.ts';
 import type { Harness } from '../integration/harness.ts';
+import { recordHistory } from '../integration/record-history.ts';
 import {
   definitionOf,
   expectRefused,
@@ -395,20 +396,31 @@ describe('violation_case — violation and corrective action (4.6.3, 3.4.3, 3.2.
     await notified(h, id, 'general_manager', 'has not been contained within 24 hours');
     let snap = await getSnapshot(h.client, id);
     expect(snap.leaves).toEqual(['reported']);
+    // The state's sla escalation (PT24H, scaled) with its own clauses.
     expect(snap.log.at(-1)).toMatchObject({
-      event: `after ${short.durations['PT24H']}`,
-      actor: { id: 'timer' },
+      event: '$sla',
+      actor: { id: 'sla' },
       from: ['reported'],
       to: ['reported'],
+      clauses: ['3.4.3', '3.2.2'],
+      data: { kind: 'escalate', state: 'reported', roles: ['general_manager'], level: 1 },
     });
-    // Contained, but no root cause within 10 working days (scaled): escalated again.
+    // Contained, but no root cause within 10 working days (P10WD, scaled): escalated again.
+    expect(short.durations['P10WD']).toBeDefined();
     await send(h, id, { type: 'CONTAIN', actor: rita, data: contain });
     await notified(h, id, 'general_manager', 'has not found the root cause within 10 working days');
     snap = await getSnapshot(h.client, id);
     expect(snap.leaves).toEqual(['contained']);
-    expect(snap.log.map((l) => l.event)).toContain(`after ${short.durations['P10D']}`);
+    expect(snap.log.at(-1)).toMatchObject({
+      event: '$sla',
+      from: ['contained'],
+      clauses: ['3.2.2'],
+      data: { kind: 'escalate', state: 'contained', roles: ['general_manager'], level: 1 },
+    });
     expect(await send(h, id, { type: 'INVESTIGATE', actor: quinn, data: general })).toMatchObject({
       state: 'awaiting_decision',
     });
+    // Replayed by test/integration/replay.int.test.ts: escalations with their own texts and clauses.
+    await recordHistory(h.client, id, 'sla-message-violation-case');
   });
 });

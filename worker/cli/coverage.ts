@@ -135,6 +135,26 @@ export function collectCitations(def: { file: string; ir: ProcedureIR }): Citati
               : `${x.kind === 'done' ? 'on_done' : 'always'} →`;
       add(t.clauses, 'transition', `${name} ${label} ${t.target ?? '(stays)'}`, t.pointer);
     }
+    // `sla` reminders and escalations with clauses of their own act like delayed transitions that stay.
+    const plan = node.slaPlan;
+    plan?.remind.forEach((r, i) => {
+      if (typeof r !== 'string' && r.clauses)
+        add(
+          r.clauses,
+          'transition',
+          `${name} sla remind after ${r.after} (stays)`,
+          `${node.pointer}/sla/remind/${i}`,
+        );
+    });
+    plan?.escalate.forEach((e, i) => {
+      if (e.clauses)
+        add(
+          e.clauses,
+          'transition',
+          `${name} sla escalate after ${e.after} → ${e.to} (stays)`,
+          `${node.pointer}/sla/escalate/${i}`,
+        );
+    });
   }
   ir.invariants.forEach((inv, i) => add(inv.clauses, 'invariant', inv.id, `/invariants/${i}`));
   return out;

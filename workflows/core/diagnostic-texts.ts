@@ -3,6 +3,8 @@
  * language beside the diagnostic's own (English, detailed) message. Typed over the closed set of
  * codes, so a new code does not compile until it has its texts.
  */
+import type { CalendarDiagnosticCode } from './calendar-load.ts';
+import type { CalendarWarning } from './calendar.ts';
 import type { DiagnosticCode } from './diagnostics.ts';
 
 export const DIAGNOSTIC_TEXT: Record<DiagnosticCode, { zh: string; en: string }> = {
@@ -46,6 +48,10 @@ export const DIAGNOSTIC_TEXT: Record<DiagnosticCode, { zh: string; en: string }>
   PROC_SLA_NOBODY_AWAITED: {
     zh: '此状态不等待任何角色，无人可提醒',
     en: 'The state awaits no role: nobody to remind',
+  },
+  PROC_SLA_DUPLICATE: {
+    zh: '重复的提醒或升级：同一时限、同一接收角色',
+    en: 'A reminder or escalation repeated: same delay, same recipient',
   },
   PROC_BAD_EVENT_SCHEMA: { zh: '操作数据的模式无效', en: 'Invalid event data schema' },
   PROC_BAD_FIELD_SCHEMA: {
@@ -110,5 +116,39 @@ export const DIAGNOSTIC_TEXT: Record<DiagnosticCode, { zh: string; en: string }>
   PROC_BAD_MIGRATION: {
     zh: '迁移映射的目标状态无效',
     en: 'The migration maps to a state instances cannot be moved to',
+  },
+};
+
+/** What each business-calendar code means (`calendar-load.ts` diagnostics, `calendar.ts` warnings). */
+export const CALENDAR_DIAGNOSTIC_TEXT: Record<
+  CalendarDiagnosticCode | CalendarWarning['code'],
+  { zh: string; en: string }
+> = {
+  CAL_YAML_SYNTAX: { zh: '日历 YAML 语法错误', en: 'Calendar YAML syntax error' },
+  CAL_DUPLICATE_KEY: { zh: '日历中有重复的键', en: 'Duplicate key in the calendar' },
+  CAL_SHAPE: { zh: '不符合日历的结构', en: 'Not the shape a calendar has' },
+  CAL_UNKNOWN_KEY: { zh: '日历中有未知的键', en: 'Unknown key in the calendar' },
+  CAL_BAD_DATE: { zh: '日期无效（应为 YYYY-MM-DD）', en: 'Invalid date (expected YYYY-MM-DD)' },
+  CAL_BAD_RANGE: { zh: '日期范围的结束早于开始', en: 'The date range ends before it starts' },
+  CAL_BAD_TIMEZONE: { zh: '时区无效', en: 'Invalid time zone' },
+  CAL_BAD_WEEKDAY: {
+    zh: '周末应为 ISO 星期数（1 为周一，7 为周日）',
+    en: 'Weekend days are ISO weekdays (1 Monday to 7 Sunday)',
+  },
+  CAL_OVERLAP: {
+    zh: '日期重复或重叠（节假日之间，或节假日与调休上班日之间）',
+    en: 'Dates listed twice or overlapping (between holidays, or a holiday and an adjusted working day)',
+  },
+  CAL_WORKDAY_NOT_WEEKEND: {
+    zh: '调休上班日须是周末',
+    en: 'An adjusted working day must fall on a weekend',
+  },
+  CAL_OUTSIDE_COVERAGE: {
+    zh: '日期在日历覆盖范围之外',
+    en: 'The date lies outside the dates the calendar covers',
+  },
+  CAL_BEYOND_COVERAGE: {
+    zh: '计算用到了日历覆盖范围以外的日期：那里只按周末计算，节假日未知',
+    en: 'The computation went beyond the dates the calendar covers: only weekends were assumed there, holidays unknown',
   },
 };

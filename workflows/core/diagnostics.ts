@@ -25,6 +25,8 @@ export type DiagnosticCode =
   | 'PROC_SLA_ORDER'
   /** `sla: { remind }` on a state where no role sends anything: nobody to remind. */
   | 'PROC_SLA_NOBODY_AWAITED'
+  /** `sla:` lists the same reminder or escalation twice (same delay, same recipient). */
+  | 'PROC_SLA_DUPLICATE'
   | 'PROC_BAD_EVENT_SCHEMA'
   /** A context field's schema does not compile, or its default does not match it. */
   | 'PROC_BAD_FIELD_SCHEMA'

@@ -208,8 +208,23 @@ export interface StateIR {
 
 /** Reminders and an escalation chain, each delay counted from the state's entry (`P2WD` allowed). */
 export interface SlaPlanIR {
-  remind: IsoDuration[];
-  escalate: { after: IsoDuration; to: string }[];
+  remind: SlaReminderIR[];
+  escalate: SlaEscalationIR[];
+}
+
+/**
+ * A reminder: a delay (the roles the state awaits get the generic text), or the object form with
+ * its own recipient, text and clauses (kept a plain delay when it has none, so the IR hashes the same).
+ */
+export type SlaReminderIR =
+  IsoDuration | { after: IsoDuration; to?: string; message?: Text; clauses?: string[] };
+
+/** One step of an escalation chain; `message` and `clauses` replace the generic text and the state's. */
+export interface SlaEscalationIR {
+  after: IsoDuration;
+  to: string;
+  message?: Text;
+  clauses?: string[];
 }
 
 /** A state's `assignment:` setting (absent = optional). */

@@ -6,7 +6,14 @@
  * ```yaml
  * sla: { due: P2WD, remind: [P1WD], escalate: [{ after: P2WD, to: quality_manager }] }
  * sla: P2D            # shorthand: the due time only
+ * sla:                 # items with their own recipient, text and clauses
+ *   remind: [{ after: P7D, to: client, message: { zh: …, en: … } }]
+ *   escalate: [{ after: P10WD, to: general_manager, message: { zh: …, en: … }, clauses: ['3.2.2'] }]
  * ```
+ *
+ * A reminder without `to` tells the roles the state awaits; an escalation tells its `to` and raises
+ * the instance's escalation level. `message` replaces the generic text, `clauses` the state's
+ * clauses on the `$sla` record.
  *
  * Pure: the workflow (`workflows/sla.ts`) asks {@link slaPoints} what is scheduled for the active
  * states, arms a durable timer per point not yet sent, and records each with {@link applySlaPoint}:
@@ -19,7 +26,8 @@ import type { CheckContext } from './check-report.ts';
 import { checkRole, stateLabel } from './check-report.ts';
 import type { CompiledProcedure } from './compile.ts';
 import { parseDelay, type Delay } from './duration.ts';
-import type { IsoDuration, SlaPlanIR, StateIR } from './ir.ts';
+import type { IsoDuration, SlaEscalationIR, SlaPlanIR, SlaReminderIR, StateIR, Text } from './ir.ts';
+import { textIn } from './languages.ts';
 import { walkStates } from './ir-walk.ts';
 import { joinPointer } from './positions.ts';
 import type { InstanceState, TransitionRecord } from './runtime.ts';
@@ -30,8 +38,30 @@ export const SLA_EVENT = '$sla';
 /** The actor of `$sla` records (the engine, like `timer` for delayed transitions). */
 export const SLA_ACTOR = { id: 'sla', roles: [] as string[] };
 
+/** An `sla` item's own recipient, text and clauses, as written. */
+interface RawSlaExtras {
+  to?: string;
+  message?: Text;
+  clauses?: string[];
+}
+
 /** `sla:` as written: a delay, or the object form. */
-export type RawSla = string | { due?: string; remind?: string[]; escalate?: { after: string; to: string }[] };
+export type RawSla =
+  | string
+  | {
+      due?: string;
+      remind?: (string | ({ after: string } & RawSlaExtras))[];
+      escalate?: ({ after: string; to: string } & RawSlaExtras)[];
+    };
+
+/** The optional parts of an item, present only when written (so plans without them hash the same). */
+function extras(raw: RawSlaExtras, withTo: boolean): RawSlaExtras {
+  return {
+    ...(withTo && raw.to !== undefined ? { to: raw.to } : {}),
+    ...(raw.message !== undefined ? { message: { ...raw.message } } : {}),
+    ...(raw.clauses !== undefined ? { clauses: [...raw.clauses] } : {}),
+  };
+}
 
 /** The IR fields of a state's `sla:` (`sla` stays the due delay, so its old form hashes the same). */
 export function normalizeSla(raw: RawSla): { sla?: IsoDuration; slaPlan?: SlaPlanIR } {
@@ -40,10 +70,24 @@ export function normalizeSla(raw: RawSla): { sla?: IsoDuration; slaPlan?: SlaPla
   if (raw.due !== undefined) out.sla = raw.due;
   if (raw.remind?.length || raw.escalate?.length)
     out.slaPlan = {
-      remind: [...(raw.remind ?? [])],
-      escalate: (raw.escalate ?? []).map((e) => ({ after: e.after, to: e.to })),
+      remind: (raw.remind ?? []).map((r): SlaReminderIR => {
+        if (typeof r === 'string') return r;
+        const more = extras(r, true);
+        // No recipient, text or clauses of its own: the plain delay (the IR of `remind: [P1D]`).
+        return Object.keys(more).length ? { after: r.after, ...more } : r.after;
+      }),
+      escalate: (raw.escalate ?? []).map((e): SlaEscalationIR => ({
+        after: e.after,
+        to: e.to,
+        ...extras(e, false),
+      })),
     };
   return out;
+}
+
+/** A reminder in its object form (a plain delay has no recipient, text or clauses of its own). */
+export function reminderOf(r: SlaReminderIR): Exclude<SlaReminderIR, string> {
+  return typeof r === 'string' ? { after: r } : r;
 }
 
 /** Whether any state counts in working days (the instance then needs a business calendar). */
@@ -51,7 +95,11 @@ export function usesWorkingDays(root: StateIR): boolean {
   const wd = (d: string | undefined) => d !== undefined && /WD$/.test(d);
   for (const s of walkStates(root)) {
     if (wd(s.sla) || s.after.some((t) => wd(t.delay))) return true;
-    if (s.slaPlan?.remind.some(wd) || s.slaPlan?.escalate.some((e) => wd(e.after))) return true;
+    if (
+      s.slaPlan?.remind.some((r) => wd(reminderOf(r).after)) ||
+      s.slaPlan?.escalate.some((e) => wd(e.after))
+    )
+      return true;
   }
   return false;
 }
@@ -63,14 +111,15 @@ export function hasSlaPlans(root: StateIR): boolean {
 }
 
 /**
- * Whether the state's escalation chain surely tells someone within `limitMs` of entry (the
- * verifier's `deadline`): a first escalation in calendar time no longer than the limit (working
- * days have no fixed length, so they never count as sure).
+ * Whether the state's escalation chain surely tells someone within `limit` of entry (the
+ * verifier's `deadline`): a first escalation that certainly ends no later than the limit — in the
+ * same unit, or calendar time against working days (n working days last at least n days); working
+ * days against calendar time have no fixed length, so they never count as sure.
  */
-export function escalatesWithin(state: StateIR, limitMs: number): boolean {
+export function escalatesWithin(state: StateIR, limit: Delay): boolean {
   const first = state.slaPlan?.escalate[0];
   const d = first ? parseDelay(first.after) : undefined;
-  return d !== undefined && 'ms' in d && d.ms <= limitMs;
+  return d !== undefined && notBefore(limit, d);
 }
 
 /**
@@ -112,9 +161,14 @@ export interface SlaPoint {
   kind: 'remind' | 'escalate';
   index: number;
   at: number;
-  /** Escalations: the role told and the level reached (1 = first). */
+  /** The role told: an escalation's, or a reminder's own (absent: the roles the state awaits). */
   to?: string;
+  /** Escalations: the level reached (1 = first; escalations with the same delay share it). */
   level?: number;
+  /** The item's own text, instead of the generic reminder or escalation text. */
+  message?: Text;
+  /** The item's own clauses, instead of the state's, on its `$sla` record. */
+  clauses?: string[];
 }
 
 const keyOf = (state: string, since: number, kind: string, index: number): string =>
@@ -131,11 +185,24 @@ export function slaPoints(
   for (const [path, since] of Object.entries(state.enteredAt)) {
     const plan = proc.nodes.get(path)?.slaPlan;
     if (!plan) continue;
-    plan.remind.forEach((d, index) => {
-      const at = delayEnd(d, since, calendar);
+    plan.remind.forEach((r, index) => {
+      const item = reminderOf(r);
+      const at = delayEnd(item.after, since, calendar);
       if (at !== undefined)
-        out.push({ key: keyOf(path, since, 'remind', index), state: path, since, kind: 'remind', index, at });
+        out.push({
+          key: keyOf(path, since, 'remind', index),
+          state: path,
+          since,
+          kind: 'remind',
+          index,
+          at,
+          ...(item.to !== undefined ? { to: item.to } : {}),
+          ...(item.message ? { message: item.message } : {}),
+          ...(item.clauses ? { clauses: item.clauses } : {}),
+        });
     });
+    // Escalations written with the same delay tell their roles at once, at the same level.
+    const levels = [...new Set(plan.escalate.map((e) => e.after))];
     plan.escalate.forEach((e, index) => {
       const at = delayEnd(e.after, since, calendar);
       if (at !== undefined)
@@ -147,7 +214,9 @@ export function slaPoints(
           index,
           at,
           to: e.to,
-          level: index + 1,
+          level: levels.indexOf(e.after) + 1,
+          ...(e.message ? { message: e.message } : {}),
+          ...(e.clauses ? { clauses: e.clauses } : {}),
         });
     });
   }
@@ -200,7 +269,8 @@ function awaitedIn(path: string, roles: Record<string, string[]>, proc: Compiled
 
 /**
  * The `$sla` record of a point (state unchanged, next seq) and its notifications: a reminder tells
- * the roles `available` says can act in the state now; an escalation tells its `to` role.
+ * its own `to`, else the roles `available` says can act in the state now; an escalation tells its
+ * `to` role. The point's own `message` (in each language) replaces the generic text.
  */
 export function applySlaPoint(
   proc: CompiledProcedure,
@@ -215,9 +285,13 @@ export function applySlaPoint(
   const title = (l: 'zh' | 'en') => node?.title[l] ?? node?.title.zh ?? node?.title.en ?? point.state;
   const proc_ = (l: 'zh' | 'en') => proc.ir.title[l] ?? proc.ir.title.zh ?? proc.ir.title.en ?? proc.ir.id;
   const since = new Date(point.since).toISOString().slice(0, 16).replace('T', ' ');
-  const roles = point.kind === 'escalate' ? [point.to!] : awaitedIn(point.state, available, proc);
-  const message =
-    point.kind === 'escalate'
+  const roles = point.to !== undefined ? [point.to] : awaitedIn(point.state, available, proc);
+  const message = point.message
+    ? {
+        zh: textIn(point.message, 'zh', proc.ir.languages),
+        en: textIn(point.message, 'en', proc.ir.languages),
+      }
+    : point.kind === 'escalate'
       ? {
           zh: `升级（第 ${point.level} 级）：${proc_('zh')} ${workflowId} 的“${title('zh')}”自 ${since}（UTC）起仍未处理。`,
           en: `Escalation (level ${point.level}): ${proc_('en')} ${workflowId} has been at “${title('en')}” since ${since} UTC and is still not done.`,
@@ -234,7 +308,7 @@ export function applySlaPoint(
     actor: SLA_ACTOR,
     from: leaves,
     to: leaves,
-    clauses: node?.clauses ?? [],
+    clauses: point.clauses ?? node?.clauses ?? [],
     data: {
       key: point.key,
       state: point.state,
@@ -258,7 +332,7 @@ function notBefore(a: Delay, b: Delay): boolean {
   return false;
 }
 
-/** The `sla:` checks: delays, roles, order of the chain, reminders before the due time. */
+/** The `sla:` checks: delays, roles, order of the chain, reminders before the due time, repeats. */
 export function checkSla(cx: CheckContext): void {
   for (const state of walkStates(cx.ir.root)) {
     const plan = state.slaPlan;
@@ -277,41 +351,76 @@ export function checkSla(cx: CheckContext): void {
         );
       return d;
     };
+    // A reminder at the same delay to the same recipient as another is a repeat (escalations: the order check).
+    const seen = new Map<string, number>();
+    const repeat = (after: string, to: string | undefined, i: number, pointer: string): void => {
+      const key = `${after} ${to ?? ''}`;
+      const first = seen.get(key);
+      if (first === undefined) seen.set(key, i);
+      else
+        cx.report(
+          'PROC_SLA_DUPLICATE',
+          pointer,
+          `reminder #${i + 1} of ${stateLabel(state)} repeats #${first + 1} (after ${after}${to ? `, to ${to}` : ''})`,
+          { hint: 'remove the repeat, or remind another role at this delay' },
+        );
+    };
     const due = state.sla === undefined ? undefined : parseDelay(state.sla);
-    plan.remind.forEach((text, i) => {
+    let awaitedReminder = false;
+    plan.remind.forEach((r, i) => {
+      const item = reminderOf(r);
       const p = joinPointer(base, 'remind', i);
-      const d = bad(text, p);
+      const at = typeof r === 'string' ? p : joinPointer(p, 'after');
+      if (item.to === undefined) awaitedReminder = true;
+      else checkRole(cx, item.to, joinPointer(p, 'to'), `reminder #${i + 1} of ${stateLabel(state)}`, true);
+      repeat(item.after, item.to, i, p);
+      const d = bad(item.after, at);
       if (d && due && notBefore(d, due))
         cx.report(
           'PROC_SLA_ORDER',
-          p,
-          `reminder ${text} of ${stateLabel(state)} is not before its due time ${state.sla}`,
+          at,
+          `reminder ${item.after} of ${stateLabel(state)} is not before its due time ${state.sla}`,
           {
             hint: 'remind before the state is due; escalate after it',
           },
         );
     });
-    if (plan.remind.length && !Object.keys(state.on).length && !Object.values(state.states).length)
+    if (awaitedReminder && !Object.keys(state.on).length && !Object.values(state.states).length)
       cx.report(
         'PROC_SLA_NOBODY_AWAITED',
         joinPointer(base, 'remind'),
         `${stateLabel(state)} awaits no role: nobody to remind`,
         {
-          hint: 'remind in states that have events people send',
+          hint: 'remind in states that have events people send, or name the role to remind (to:)',
         },
       );
     let prev: { d: Delay; text: string } | undefined;
+    const told = new Map<string, number>();
     plan.escalate.forEach((e, i) => {
       const p = joinPointer(base, 'escalate', i);
       checkRole(cx, e.to, joinPointer(p, 'to'), `escalation #${i + 1} of ${stateLabel(state)}`);
       const d = bad(e.after, joinPointer(p, 'after'));
       if (!d) return;
+      // The same delay as the one before: another role told at the same level (not the same role twice).
+      if (prev && prev.text === e.after) {
+        const first = told.get(`${e.after} ${e.to}`);
+        if (first !== undefined)
+          cx.report(
+            'PROC_SLA_DUPLICATE',
+            joinPointer(p, 'to'),
+            `escalation #${i + 1} of ${stateLabel(state)} repeats #${first + 1} (after ${e.after}, to ${e.to})`,
+            { hint: 'remove the repeat, or escalate to another role at this delay' },
+          );
+        told.set(`${e.after} ${e.to}`, first ?? i);
+        return;
+      }
+      told.set(`${e.after} ${e.to}`, i);
       if (prev && notBefore(prev.d, d))
         cx.report(
           'PROC_SLA_ORDER',
           joinPointer(p, 'after'),
           `escalation #${i + 1} of ${stateLabel(state)} (after ${e.after}) is not later than the one before it (after ${prev.text})`,
-          { hint: 'list the escalation chain in increasing delays' },
+          { hint: 'list the escalation chain in increasing delays (the same delay: roles told at once)' },
         );
       prev = { d, text: e.after };
     });

@@ -65,7 +65,7 @@ import {
   UNKNOWN,
   valuesOf,
 } from './verify/values.ts';
-import { parseDuration } from './duration.ts';
+import { parseDelay } from './duration.ts';
 import { type Config, eventMoves, leaves } from './verify/semantics.ts';
 import { type Edge, explore, type Graph, shortestPath, toSteps } from './verify/search.ts';
 import { findDataDeadlock } from './verify/liveness.ts';
@@ -325,8 +325,10 @@ function checkActorIs(m: Model, g: Graph, inv: Extract<InvariantIR, { kind: 'act
  * escalation of it or of an active ancestor within `within` (`sla.ts`), which always acts.
  */
 function checkDeadline(m: Model, g: Graph, inv: Extract<InvariantIR, { kind: 'deadline' }>): Check {
-  const limit = parseDuration(inv.within);
-  if (limit === undefined) return { note: `"${inv.within}" is not a duration` };
+  const within = parseDelay(inv.within);
+  if (within === undefined) return { note: `"${inv.within}" is not a duration` };
+  // Working days last at least that many days: a calendar-time timer that short surely acts within.
+  const limit = 'ms' in within ? within.ms : within.workingDays * 86_400_000;
   const env = { roles: undefined, data: NO_DATA, system: true };
   const bad = (i: number): boolean => {
     const c = g.configs[i] as Config;
@@ -334,7 +336,7 @@ function checkDeadline(m: Model, g: Graph, inv: Extract<InvariantIR, { kind: 'de
     const k = { ctx: c.ctx, facts: c.facts };
     for (let n = m.nodes.get(inv.state); n; n = n.parent) {
       if (!c.active.includes(n.path)) continue;
-      if (escalatesWithin(n.ir, limit)) return false;
+      if (escalatesWithin(n.ir, within)) return false;
       for (const group of n.timers)
         if (
           group.ms <= limit &&

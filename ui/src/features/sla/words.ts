@@ -40,9 +40,10 @@ export function slaWords(
     parts.en.push(`due in ${s.en}`);
   }
   for (const r of state.slaPlan?.remind ?? []) {
-    const s = span(r);
-    parts.zh.push(`${s.zh}后提醒`);
-    parts.en.push(`reminder after ${s.en}`);
+    const item = typeof r === 'string' ? { after: r } : r;
+    const s = span(item.after);
+    parts.zh.push(item.to ? `${s.zh}后提醒${role(item.to)}` : `${s.zh}后提醒`);
+    parts.en.push(item.to ? `reminds ${role(item.to)} after ${s.en}` : `reminder after ${s.en}`);
   }
   (state.slaPlan?.escalate ?? []).forEach((e, i) => {
     const s = span(e.after);
