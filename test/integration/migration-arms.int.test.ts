@@ -13,7 +13,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../worker/config.ts';
-import { getSnapshot } from '../../worker/instances.ts';
+import { getSnapshot, startProcedure } from '../../worker/instances.ts';
 import { actorSigner, EVENT_ASSERTION_TTL_MS } from '../../worker/actor-keys.ts';
 import { loadDeployedDefinitions } from '../../worker/process.ts';
 import type { LoadedDefinition } from '../../worker/definitions.ts';
@@ -41,6 +41,19 @@ afterAll(async () => {
   await h?.close();
 });
 
+/**
+ * Start arms_request 1.0.0 under `workflowId`: the replay test runs a history under its file name
+ * as workflow id, and the called instance's id derives from it.
+ */
+function start(workflowId: string, applicant: string): Promise<string> {
+  return startProcedure(h.client, h.definitions.get('arms_request')!, {
+    context: { client: 'acme', applicant, amount: 5 },
+    starter: staff,
+    taskQueue: h.config.taskQueue,
+    workflowId,
+  });
+}
+
 async function migrate(id: string): Promise<MigrateResult> {
   const snap = await getSnapshot(h.client, id);
   const assertion = actorSigner().sign(ada, { workflowId: id, ttlMs: EVENT_ASSERTION_TTL_MS });
@@ -54,7 +67,7 @@ const slaRecords = async (id: string) =>
 
 describe('a migration arms the new version’s sla: and call:', () => {
   it('arms the reminder and escalation of the state it is in, counted from its entry', async () => {
-    const id = await h.start('arms_request', { client: 'acme', applicant: 'Wu', amount: 5 }, staff);
+    const id = await start('migration-arms-sla', 'Wu');
     const first = await getSnapshot(h.client, id);
     const entered = Date.parse(first.stateSince);
     expect(first.sla).toBeUndefined();
@@ -108,7 +121,7 @@ describe('a migration arms the new version’s sla: and call:', () => {
   }, 60_000);
 
   it('starts the called procedure of the state it migrates into, and takes its outcome', async () => {
-    const id = await h.start('arms_request', { client: 'acme', applicant: 'Li', amount: 7 }, staff);
+    const id = await start('migration-arms-call', 'Li');
     await sendEvent(h.client, id, { type: 'APPROVE', actor: ann });
     expect((await getSnapshot(h.client, id)).leaves).toEqual(['checking']);
     await migrate(id);
