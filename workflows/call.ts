@@ -15,7 +15,9 @@
  *   caller that will not take its outcome, and never killed without its own cancellation record.
  *
  * Behind `patched('call')`, taken only when a call starts (histories without calls never meet it).
- * Continue-as-new waits while a call runs (a child belongs to the run that started it).
+ * Continue-as-new waits while a call runs (a child belongs to the run that started it). A migration
+ * syncs the calls with the new version (patch `migration-arms`): those of the states it moves into
+ * start, those of states it leaves are cancelled — also when the run started without any call.
  */
 import {
   CancellationScope,
@@ -66,6 +68,11 @@ export interface CallHooks {
 export interface Calls {
   /** Start the calls the active states need, cancel those of states left. After every step. */
   sync(): void;
+  /**
+   * After a migration (patch `migration-arms`, `workflows/migration.ts`): from now on the calls
+   * follow the current definition even if the run started without any; then {@link sync}.
+   */
+  armMigrated(): void;
   /** A called instance is running (continue-as-new waits). */
   running(): boolean;
   /** Every call of this instance so far (the snapshot's `calls`). */
@@ -83,7 +90,10 @@ interface Running {
 export function installCalls(h: CallHooks, carried: CallLink[] = []): Calls {
   const links: CallLink[] = [...carried];
   const running = new Map<string, Running>();
-  if (!hasCalls(h.proc.nodes)) return { sync: () => {}, running: () => false, links: () => links };
+  // Set by a migration: the calls of whatever version the instance runs now count.
+  let migrated = false;
+  const started = hasCalls(h.proc.nodes);
+  const isOn = (): boolean => started || (migrated && hasCalls(h.proc.nodes));
 
   const finish = (entry: Running, result: CallResult): void => {
     const path = entry.link.state;
@@ -150,6 +160,7 @@ export function installCalls(h: CallHooks, carried: CallLink[] = []): Calls {
   };
 
   const sync = (): void => {
+    if (!isOn()) return;
     const state = h.state();
     const needed = neededCalls(h.proc.nodes, state.value, state.context, state.done);
     for (const [path, entry] of running) {
@@ -165,7 +176,12 @@ export function installCalls(h: CallHooks, carried: CallLink[] = []): Calls {
     }
   };
 
-  return { sync, running: () => running.size > 0, links: () => links };
+  const armMigrated = (): void => {
+    migrated = true;
+    sync();
+  };
+
+  return { sync, armMigrated, running: () => running.size > 0, links: () => links };
 }
 
 /** How a called instance's end is classified (by failure names, never `instanceof`). */

@@ -28,6 +28,15 @@ export type { MigrateInput, MigrateResult } from './core/migration-step.ts';
 /** Patch id of migration (marks histories that have one). */
 export const PATCH_MIGRATION = 'migration';
 
+/**
+ * Patch id of arming the new version's `sla:` reminders and escalations and `call:` procedures at
+ * a migration (before it, both were enabled only when the instance started, so an instance
+ * migrated from a version without them never had them). What is armed: the points and calls of
+ * the states the instance is in after the move; SLA points count from the entry of those states
+ * (kept by the migration), not from the migration, so an overdue point is sent at once.
+ */
+export const PATCH_MIGRATION_ARMS = 'migration-arms';
+
 /** Failure type of a refused migration; details `[MigrationRefusal code, Chinese message, plan?]`. */
 export const MIGRATION_REFUSED = 'MigrationRefused';
 
@@ -42,6 +51,11 @@ export interface MigrationHooks {
     next: { ir: ProcedureIR; hash: string; proc: CompiledProcedure; state: InstanceState },
     record: TransitionRecord,
   ): void;
+  /**
+   * After the switch (patch `migration-arms`): arm the new version's SLA timers and calls
+   * (`SlaTimers.armMigrated`, `Calls.armMigrated`) and sync what depends on them.
+   */
+  armMigrated(): void;
   /** Options the instance compiles its definition with (the business calendar it was started with). */
   compileOptions?: Parameters<typeof compileProcedure>[1];
   /** The assertion check of the `event` update, for an actor and its assertion. */
@@ -68,6 +82,7 @@ export function installMigration(h: MigrationHooks): void {
       const out = resolveMigration(current, input, (ir) => compile(ir, input.hash), now);
       if ('refused' in out) throw refusal(out.refused);
       h.switchTo({ ir: input.ir, hash: input.hash, proc: out.proc, state: out.step.state }, out.step.record);
+      if (patched(PATCH_MIGRATION_ARMS)) h.armMigrated();
       return {
         from: { version: current.ir.version, hash: current.hash },
         to: { version: input.ir.version, hash: input.hash },

@@ -371,6 +371,12 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
       syncSearchAttributes();
       armTimers();
     },
+    armMigrated: () => {
+      sla.armMigrated();
+      syncSearchAttributes();
+      armTimers();
+      calls.armMigrated();
+    },
     authenticate: (assertion, now) => authenticator(assertion, now),
   });
 

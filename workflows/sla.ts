@@ -6,7 +6,9 @@
  *
  * Replay: only definitions with `sla: { remind | escalate }` run any of this (none existed before
  * it), and the workflow marks them with `patched('sla')`. Which points were sent is read from the
- * log's `$sla` records, so continue-as-new needs nothing more.
+ * log's `$sla` records, so continue-as-new needs nothing more. A run that started without plans
+ * and migrated to a version with some arms them from the migration on ({@link SlaTimers.armMigrated},
+ * patch `migration-arms`): the points of the states it is in, counted from their entry.
  */
 import { CancellationScope, isCancellation, patched, sleep } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
@@ -42,6 +44,11 @@ export interface SlaHooks {
 export interface SlaTimers {
   /** Arm (or re-arm) the timer of the next point; call after every change of state. */
   arm(): void;
+  /**
+   * After a migration (patch `migration-arms`, `workflows/migration.ts`): from now on the timers
+   * follow the current definition's plans even if the run started without any.
+   */
+  armMigrated(): void;
   /** `CustodiaEscalation` (only for definitions with reminders or escalations). */
   attribute(): SearchAttributeUpdatePair | undefined;
   /** The due time of the active states, working days included (`CustodiaDueAt`). */
@@ -52,10 +59,13 @@ export interface SlaTimers {
 
 /** The SLA timers of one workflow run. */
 export function installSla(h: SlaHooks): SlaTimers {
-  const on = hasSlaPlans(h.proc.ir.root) && patched(PATCH_SLA);
+  const started = hasSlaPlans(h.proc.ir.root) && patched(PATCH_SLA);
+  // Set by a migration: the plans of whatever version the instance runs now count.
+  let migrated = false;
+  const isOn = (): boolean => started || (migrated && hasSlaPlans(h.proc.ir.root));
   let armed: { key: string; scope: CancellationScope } | undefined;
   const arm = (): void => {
-    if (!on) return;
+    if (!isOn()) return;
     const state = h.state();
     const next = nextSlaPoint(slaPoints(h.proc, state, h.calendar), sentSlaKeys(h.log()));
     if (armed && armed.key === next?.key) return;
@@ -84,14 +94,17 @@ export function installSla(h: SlaHooks): SlaTimers {
   };
   return {
     arm,
+    armMigrated: () => {
+      migrated = true;
+    },
     attribute: () => {
-      if (!on) return undefined;
+      if (!isOn()) return undefined;
       const state = h.state();
       const level = escalationLevel(slaPoints(h.proc, state, h.calendar), sentSlaKeys(h.log()));
       return { key: CustodiaEscalation, value: level };
     },
     view: () => {
-      if (!on) return undefined;
+      if (!isOn()) return undefined;
       const points = slaPoints(h.proc, h.state(), h.calendar);
       const sent = sentSlaKeys(h.log());
       const next = nextSlaPoint(points, sent);

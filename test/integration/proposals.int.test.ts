@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApi, SESSION_COOKIE, type Api } from '../../worker/api/server.ts';
 import type { Role } from '../../worker/records/types.ts';
 import { ENGINE_FIXTURES, eventually, startHarness, type Harness } from './harness.ts';
+import { recordHistory } from './record-history.ts';
 
 const PASSWORD = 'correct horse battery';
 const CASE = readFileSync(path.join(ENGINE_FIXTURES, 'case.yaml'), 'utf8');
@@ -200,6 +201,7 @@ describe('four-eyes deployment', () => {
     const end = await settled(id);
     expect(end.state).toBe('deployed');
     expect(end.context).toMatchObject({ decided_by: 'bob', hash: h.definitions.get('engine_case')?.hash });
+    await recordHistory(h.client, id, 'proposal-definition-change-deployed');
     expect(h.definitions.get('engine_case')?.ir.version).toBe('1.1.0');
     const stored = await h.running.store.definitionVersion('engine_case', '1.1.0');
     expect(stored).toMatchObject({ deployedBy: 'bob', yaml: v110 });

@@ -11,6 +11,7 @@ import { getSnapshot, instanceResult } from '../../worker/instances.ts';
 import { scheduleId, syncSchedules } from '../../worker/schedules.ts';
 import { listInstances } from '../../worker/visibility.ts';
 import { eventually, type Harness } from '../integration/harness.ts';
+import { recordHistory } from '../integration/record-history.ts';
 import { expectRefused, notified, recordsNamed, startScenarioHarness } from './scenario.ts';
 import { fileContract, fileNda, send } from './registers.ts';
 
@@ -100,6 +101,7 @@ describe('registers the procedure checks (5.2)', () => {
       'commitTransition',
       'commitTransition',
     ]);
+    await recordHistory(h.client, id, 'registers-lookup-nda-custody');
   });
 
   it('[4.1.4] an expired NDA is refused, and so is one a correction ended early; a person cannot claim an NDA is valid', async () => {

@@ -2,7 +2,8 @@
  * Simulator: runs the draft with the real engine in the browser — an XState actor
  * (`simulation.ts`, `useActor` from @xstate/react) whose transitions are `runtime.ts` over the
  * machine `compile.ts` builds — so roles, guards, data schemas and separation of duties behave as
- * in production; a refusal shows the engine's own explanation (`explainRejection`).
+ * in production; a refusal shows the engine's own explanation (`explainRejection`). Called
+ * procedures (`SimulatorCalls`) and SLA reminders and escalations (`SimulatorSla`) are played by hand.
  */
 import { useEffect, useMemo, useState } from 'react';
 import { useActor } from '@xstate/react';
@@ -14,6 +15,7 @@ import { takenPath, type TakenPath } from '../../../workflows/core/taken-path.ts
 import { useI18n } from '../i18n.tsx';
 import { simulationLogic } from './simulation.ts';
 import { SimulatorCalls } from './SimulatorCalls.tsx';
+import { SimulatorSla, useSimulatorCalendar } from './SimulatorSla.tsx';
 
 export interface SimulationView extends TakenPath {
   active: string[];
@@ -65,6 +67,7 @@ export function Simulator(props: { ir: ProcedureIR; onView: (view: SimulationVie
   const { ir, onView } = props;
   const { pick, text, lang } = useI18n();
   const proc = useMemo(() => compileProcedure(ir), [ir]);
+  const calendar = useSimulatorCalendar(proc);
   const roles = Object.keys(ir.roles);
   const [role, setRole] = useState(roles[0] ?? '');
   const [actorId, setActorId] = useState('alice');
@@ -250,6 +253,24 @@ export function Simulator(props: { ir: ProcedureIR; onView: (view: SimulationVie
             proc={proc}
             state={run.state}
             play={(path, result) => sendSim({ type: 'outcome', proc, path, result, now: Date.now() })}
+          />
+          <SimulatorSla
+            proc={proc}
+            sim={run}
+            calendar={calendar}
+            play={(key) =>
+              sendSim({
+                type: 'sla',
+                proc,
+                key,
+                now: Date.now(),
+                ...(calendar ? { calendar } : {}),
+                ifGone: pick({
+                  zh: '该提醒或升级已不在计划中（状态已离开或已发送）',
+                  en: 'That reminder or escalation is no longer scheduled (the state was left, or it was sent)',
+                }),
+              })
+            }
           />
           {run.state.timers.length > 0 && (
             <ul className="sim-timers" aria-label={pick({ zh: '计时器', en: 'Timers' })}>
