@@ -41,5 +41,7 @@ const last = rounds[rounds.length - 1]!;
 console.log(`Ed25519 verification, CPU per call over ${N} signatures (Node ${process.version}):`);
 console.log(`  ed25519.verify (key decoded per call)      ${last.noble.toFixed(2)} ms`);
 console.log(`  verifyWithKey (key precomputed, W=${KEY_WINDOW})       ${last.memo.toFixed(2)} ms`);
-console.log(`  first verifyWithKey (decode + table)       ${first.toFixed(1)} ms, once per key per V8 context`);
+console.log(
+  `  first verifyWithKey (decode + table)       ${first.toFixed(1)} ms, once per key per V8 context`,
+);
 console.log(`  ratio                                      ${(last.noble / last.memo).toFixed(1)}×`);

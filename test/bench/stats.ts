@@ -2,7 +2,7 @@
  * Helpers shared by the benchmarks: percentiles, another process's CPU time, and JSON results
  * printed the way the repository's Prettier settings print them.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** The p-th percentile (nearest rank) of an ascending array; NaN when empty. */
 export function percentile(sorted: number[], p: number): number {
@@ -34,4 +34,32 @@ export async function formatJson(value: unknown, file: string): Promise<string> 
   } catch {
     return text;
   }
+}
+
+/**
+ * CPU time (ms) of a process and its children, from /proc (Linux): its utime + stime, the
+ * children it has waited for (cutime + cstime: a PostgreSQL server's exited backends), and every
+ * live child's utime + stime (the server's backends and auxiliary processes). Null when
+ * unavailable.
+ */
+export function processTreeCpuMs(pid: number | undefined): number | null {
+  if (!pid) return null;
+  const fieldsOf = (p: number | string): string[] | null => {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    } catch {
+      return null;
+    }
+  };
+  const own = fieldsOf(pid);
+  if (!own) return null;
+  // Indexes as in processCpuMs: utime 11, stime 12, cutime 13, cstime 14; ppid is field 4 → 1.
+  let ticks = Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14]);
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    const f = fieldsOf(p);
+    if (f && Number(f[1]) === pid) ticks += Number(f[11]) + Number(f[12]);
+  }
+  return (ticks * 1000) / 100;
 }

@@ -23,7 +23,8 @@ const strict = (sig: Uint8Array, msg: Uint8Array, key: Uint8Array): boolean => {
     return false;
   }
 };
-const le = (n: bigint): Uint8Array => Uint8Array.from({ length: 32 }, (_, i) => Number((n >> BigInt(8 * i)) & 255n));
+const le = (n: bigint): Uint8Array =>
+  Uint8Array.from({ length: 32 }, (_, i) => Number((n >> BigInt(8 * i)) & 255n));
 const numberLE = (b: Uint8Array): bigint => b.reduceRight((n, x) => (n << 8n) | BigInt(x), 0n);
 
 /** Both verifiers' answers, which must agree; returns the common answer. */
