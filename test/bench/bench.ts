@@ -62,7 +62,14 @@ import { eventUpdate, type EventResult, type TransitionCommit } from '../../work
 import type { Actor, EventInput } from '../../workflows/core/ir.ts';
 import { BASELINE_WORKFLOW_TYPE, type BaselineActivities, type BaselineInput } from './baseline.workflow.ts';
 import { RAW_WORKFLOW_TYPE } from './raw.workflow.ts';
-import { formatJson, percentile, processCpuMs, processTreeCpuMs } from './stats.ts';
+import {
+  formatJson,
+  percentile,
+  processCpuMs,
+  processTreeCpuMs,
+  threadCpuDelta,
+  threadCpuMs,
+} from './stats.ts';
 import { tempDir } from '../temp-dir.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -187,6 +194,8 @@ interface PhaseResult {
   storeCpuMsPerTransition: number | null;
   /** Update RPCs sent again (same update id) after a timeout or a refusal for the moment. */
   updateRetries: number;
+  /** The worker process's CPU per transition by thread name (`threadCpuDelta`, stats.ts). */
+  workerCpuMsPerTransitionByThread: Record<string, number>;
   rssMaxMb: number;
   /** 1-minute load average of the machine at the start and the end of the timed part. */
   loadAverage: [number, number];
@@ -300,6 +309,7 @@ async function runPhase(
   );
   const startWallMs = performance.now() - s0;
   let retries = 0;
+  const threads0 = threadCpuMs();
   const cpu0 = process.cpuUsage();
   const server0 = processCpuMs(env.server?.process.pid);
   const store0 = processTreeCpuMs(env.storePid ?? undefined);
@@ -330,6 +340,7 @@ async function runPhase(
   );
   const wallMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
+  const threads1 = threadCpuMs();
   const server1 = processCpuMs(env.server?.process.pid);
   const store1 = processTreeCpuMs(env.storePid ?? undefined);
   const load1 = loadavg()[0]!;
@@ -381,6 +392,12 @@ async function runPhase(
     serverCpuMsPerTransition: server0 !== null && server1 !== null ? (server1 - server0) / total : null,
     storeCpuMsPerTransition: store0 !== null && store1 !== null ? (store1 - store0) / total : null,
     updateRetries: retries,
+    workerCpuMsPerTransitionByThread: Object.fromEntries(
+      Object.entries(threadCpuDelta(threads0, threads1, (cpu.user + cpu.system) / 1000))
+        .filter(([, ms]) => ms > 0)
+        .sort((x, y) => y[1] - x[1])
+        .map(([name, ms]) => [name, Math.round((ms / total) * 100) / 100]),
+    ),
     rssMaxMb: phaseRssMax / 2 ** 20,
     loadAverage: [Math.round(load0 * 100) / 100, Math.round(load1 * 100) / 100],
     eventTypesPerTransition: Object.fromEntries(
@@ -433,6 +450,8 @@ function summarize(rounds: PhaseResult[]) {
         r.workerCpuMsPerTransition + (r.serverCpuMsPerTransition ?? 0) + (r.storeCpuMsPerTransition ?? 0),
     ),
     updateRetries: rounds.reduce((n, r) => n + r.updateRetries, 0),
+    workflowThreadCpuMsPerTransition: med((r) => r.workerCpuMsPerTransitionByThread.WorkerThread ?? 0),
+    mainThreadCpuMsPerTransition: med((r) => r.workerCpuMsPerTransitionByThread.MainThread ?? 0),
     rssMaxMb: rounds.length ? Math.max(...rounds.map((r) => r.rssMaxMb)) : NaN,
   };
 }
@@ -553,6 +572,10 @@ async function main(): Promise<void> {
           `  ${res.historyEventsPerTransition.toFixed(2)} ev/tr  cpu ${res.workerCpuMsPerTransition.toFixed(2)} worker` +
           ` ${f2(res.serverCpuMsPerTransition)} server ${f2(res.storeCpuMsPerTransition)} store ms/tr` +
           (res.updateRetries ? `  ${res.updateRetries} RPC retries` : '') +
+          `  threads ${Object.entries(res.workerCpuMsPerTransitionByThread)
+            .slice(0, 5)
+            .map(([name, ms]) => `${name} ${ms.toFixed(2)}`)
+            .join(', ')}` +
           `  load ${res.loadAverage.join('→')}` +
           (res.workflowTaskTimeouts || res.workflowTaskFailures
             ? `  WFT timeouts ${res.workflowTaskTimeouts}, failures ${res.workflowTaskFailures}`
@@ -755,6 +778,13 @@ async function main(): Promise<void> {
       ),
       row('History bytes / transition (total ÷ M)', f1, (s) => s.historyBytesPerTransition, all),
       row('Worker process CPU / transition (ms)', f2, (s) => s.workerCpuMsPerTransition, all),
+      row('… of which the workflow thread (sandbox)', f2, (s) => s.workflowThreadCpuMsPerTransition, all),
+      row(
+        '… of which the main thread (activities, client, SDK)',
+        f2,
+        (s) => s.mainThreadCpuMsPerTransition,
+        all,
+      ),
       row('Dev-server CPU / transition (ms)', f2, (s) => s.serverCpuMsPerTransition, all),
       row(
         `Store-server CPU / transition (ms; ${opts.store === 'embedded' ? 'embedded PostgreSQL' : 'n/a: PGlite in the worker process'})`,

@@ -63,3 +63,49 @@ export function processTreeCpuMs(pid: number | undefined): number | null {
   }
   return (ticks * 1000) / 100;
 }
+
+/** CPU time (ms) of each live thread of this process (Linux, /proc/self/task), by thread id. */
+export function threadCpuMs(): Map<string, { name: string; ms: number }> {
+  const out = new Map<string, { name: string; ms: number }>();
+  let tasks: string[];
+  try {
+    tasks = readdirSync('/proc/self/task');
+  } catch {
+    return out;
+  }
+  for (const tid of tasks) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const name = readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim();
+      out.set(tid, { name, ms: ((Number(fields[11]) + Number(fields[12])) * 1000) / 100 });
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return out;
+}
+
+/**
+ * This process's CPU between two {@link threadCpuMs} snapshots, by thread name (Node names its
+ * threads: `MainThread`, `WorkerThread` for a worker thread — the Temporal workflow sandbox —,
+ * `V8Worker` for V8's helpers, `libuv-worker`, …; the Temporal core's Rust threads have their
+ * own names). `totalMs` is the process's whole CPU over the same span (`process.cpuUsage`), so
+ * what threads that ended meanwhile used (V8's per-call watchdog threads of the workflow
+ * sandbox's execution timeout, among others) is the remainder, `(ended threads)`.
+ */
+export function threadCpuDelta(
+  before: Map<string, { name: string; ms: number }>,
+  after: Map<string, { name: string; ms: number }>,
+  totalMs: number,
+): Record<string, number> {
+  const by: Record<string, number> = {};
+  let sum = 0;
+  for (const [tid, { name, ms }] of after) {
+    const d = ms - (before.get(tid)?.ms ?? 0);
+    by[name] = (by[name] ?? 0) + d;
+    sum += d;
+  }
+  by['(ended threads)'] = Math.max(0, totalMs - sum);
+  return by;
+}
