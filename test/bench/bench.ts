@@ -8,7 +8,8 @@
  *
  *   npm run bench -- [--instances 100] [--transitions 20] [--rounds 2] [--warmup 5]
  *                    [--paced-rate 20] [--paced-transitions 4] [--store embedded|memory]
- *                    [--kinds raw,baseline,activity,interpreter] [--out FILE|-]
+ *                    [--kinds raw,baseline,activity,interpreter]
+ *                    [--before local-audit|assertion-keys] [--out FILE|-]
  *
  * - Temporal: its own in-memory dev server on a free port, unless TEMPORAL_ADDRESS is set.
  * - One worker in this process (NativeConnection + Worker.create) on a task queue of its own,
@@ -88,6 +89,28 @@ const ALL_KINDS: readonly Kind[] = ['raw', 'baseline', 'activity', 'interpreter'
 let KINDS: readonly Kind[] = ALL_KINDS;
 const AUDIT_COMMIT_FILE = path.join(HERE, '../../workflows/audit-commit.ts');
 const AUDIT_ACTIVITY_FILE = path.join(HERE, 'audit-commit.activity.ts');
+const ASSERTION_KEYS_FILE = path.join(HERE, '../../workflows/core/assertion-keys.ts');
+const ASSERTION_NOBLE_FILE = path.join(HERE, 'assertion-keys.noble.ts');
+
+/**
+ * Which change the `activity` column shows the interpreter before (`--before`): `local-audit` (the
+ * audit write a regular activity) or `assertion-keys` (the actor assertion's signature checked by
+ * noble's `ed25519.verify`, the key decoded per call: assertion-keys.noble.ts bundled in place
+ * of workflows/core/assertion-keys.ts). Each is one file swapped in the same bundle.
+ */
+const BEFORE = {
+  'local-audit': {
+    label: 'Interpreter, audit as activity (before `local-audit`)',
+    from: AUDIT_COMMIT_FILE,
+    to: AUDIT_ACTIVITY_FILE,
+  },
+  'assertion-keys': {
+    label: 'Interpreter, key decoded per check (before `assertion-keys`)',
+    from: ASSERTION_KEYS_FILE,
+    to: ASSERTION_NOBLE_FILE,
+  },
+} as const;
+type Before = keyof typeof BEFORE;
 
 const TARGETS = { timeRatio: 1.2, p99Ms: 50, p99Instances: 100, rawLatency: 1.5, rawThroughput: 0.6 };
 
@@ -112,6 +135,7 @@ function options() {
       'paced-transitions': { type: 'string', default: '4' },
       store: { type: 'string', default: 'embedded' },
       kinds: { type: 'string', default: ALL_KINDS.join(',') },
+      before: { type: 'string', default: 'local-audit' },
       out: { type: 'string', default: DEFAULT_OUT },
     },
     allowPositionals: false,
@@ -130,6 +154,9 @@ function options() {
   const store = values.store;
   if (store !== 'embedded' && store !== 'memory')
     throw new Error(`--store must be embedded or memory, got ${store}`);
+  const before = values.before ?? '';
+  if (!(before in BEFORE))
+    throw new Error(`--before must be ${Object.keys(BEFORE).join(' or ')}, got ${before}`);
   const kinds = (values.kinds ?? '').split(',').filter(Boolean);
   const unknown = kinds.filter((k) => !(ALL_KINDS as readonly string[]).includes(k));
   if (!kinds.length || unknown.length)
@@ -144,6 +171,7 @@ function options() {
     pacedTransitions: pacedTransitions(int('paced-transitions', values['paced-transitions'], 2)),
     store: store as 'embedded' | 'memory',
     kinds: ALL_KINDS.filter((k) => kinds.includes(k)),
+    before: before as Before,
     out: values.out === '-' ? null : path.resolve(values.out ?? DEFAULT_OUT),
   };
 }
@@ -500,7 +528,7 @@ async function main(): Promise<void> {
   const connection = await NativeConnection.connect(connectionOptions(config, address));
   const taskQueue = `custodia-bench-${randomUUID().slice(0, 8)}`;
   const noop = (): void => {};
-  const bundleOf = (auditAsActivity: boolean) =>
+  const bundleOf = (asBefore: boolean) =>
     bundleWorkflowCode({
       workflowsPath: WORKFLOWS_FILE,
       logger: { trace: noop, debug: noop, info: noop, log: noop, warn: noop, error: (m) => console.error(m) },
@@ -510,16 +538,16 @@ async function main(): Promise<void> {
         plugins: [
           ...(c.plugins ?? []),
           actorKeysPlugin([SIGNER.publicKey]),
-          ...(auditAsActivity ? [auditActivityPlugin] : []),
+          ...(asBefore ? [beforePlugin] : []),
         ],
       }),
     });
-  /** Bundles test/bench/audit-commit.activity.ts wherever workflows/audit-commit.ts is imported. */
-  const auditActivityPlugin = {
+  /** Bundles the `--before` file wherever the file it replaces is imported (or preloaded). */
+  const { from, to } = BEFORE[opts.before];
+  const beforePlugin = {
     apply(compiler: Compiler) {
-      new compiler.webpack.NormalModuleReplacementPlugin(/audit-commit\.ts$/, (resource) => {
-        if (path.resolve(resource.context ?? '', resource.request ?? '') === AUDIT_COMMIT_FILE)
-          resource.request = AUDIT_ACTIVITY_FILE;
+      new compiler.webpack.NormalModuleReplacementPlugin(/\.ts$/, (resource) => {
+        if (path.resolve(resource.context ?? '', resource.request ?? '') === from) resource.request = to;
       }).apply(compiler);
     },
   };
@@ -565,6 +593,7 @@ async function main(): Promise<void> {
           : ''),
     );
     log(`Worker process RSS before any instance: ${rssIdleMb.toFixed(0)} MB`);
+    const labelOf = (kind: Kind): string => (kind === 'activity' ? `before-${opts.before}` : kind);
     const describe = (label: string, res: PhaseResult): void =>
       log(
         `  ${label.padEnd(24)} ${res.wallMs.toFixed(0).padStart(6)} ms ${res.transitionsPerSec.toFixed(1).padStart(6)} tr/s` +
@@ -587,7 +616,7 @@ async function main(): Promise<void> {
     if (opts.warmup > 0)
       for (const kind of KINDS) {
         warm[kind] = await runPhase(env, kind, opts.warmup, 4, `warmup-${randomUUID().slice(0, 4)}`);
-        describe(`warm-up ${kind}`, warm[kind]);
+        describe(`warm-up ${labelOf(kind)}`, warm[kind]);
       }
 
     const results: Record<Kind, PhaseResult[]> = { raw: [], baseline: [], activity: [], interpreter: [] };
@@ -604,7 +633,7 @@ async function main(): Promise<void> {
         await delay(1000);
         const res = await runPhase(env, kind, opts.instances, opts.transitions, `${runId}-r${r}`);
         results[kind].push(res);
-        describe(`round ${r + 1} ${kind}`, res);
+        describe(`round ${r + 1} ${labelOf(kind)}`, res);
       }
       // Paced: N instances in flight again, events offered at a fixed rate below saturation.
       if (opts.pacedRate)
@@ -619,7 +648,7 @@ async function main(): Promise<void> {
             opts.pacedRate,
           );
           pacedResults[kind].push(res);
-          describe(`round ${r + 1} paced ${kind}`, res);
+          describe(`round ${r + 1} paced ${labelOf(kind)}`, res);
         }
     }
 
@@ -814,7 +843,7 @@ async function main(): Promise<void> {
       `Custodia benchmark, ${date.slice(0, 10)}: ${opts.instances} instances × ${opts.transitions} transitions, all instances in flight, median of ${opts.rounds} round(s); ` +
         `${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}, ${machine.temporal}.`,
       '',
-      '| | Raw update (limit) | Hand-written baseline | Interpreter, audit as activity (before `local-audit`) | Interpreter (`procedure`) | Before ÷ raw | Interpreter ÷ baseline | Interpreter ÷ raw |',
+      `| | Raw update (limit) | Hand-written baseline | ${BEFORE[opts.before].label} | Interpreter (\`procedure\`) | Before ÷ raw | Interpreter ÷ baseline | Interpreter ÷ raw |`,
       '|---|---:|---:|---:|---:|---:|---:|---:|',
       ...rows.map((r) => `| ${r.join(' | ')} |`),
       '',
@@ -841,7 +870,7 @@ async function main(): Promise<void> {
       command:
         `npm run bench -- --instances ${opts.instances} --transitions ${opts.transitions} --rounds ${opts.rounds} ` +
         `--warmup ${opts.warmup} --paced-rate ${opts.pacedRate} --paced-transitions ${opts.pacedTransitions} ` +
-        `--store ${opts.store}` +
+        `--store ${opts.store} --before ${opts.before}` +
         (KINDS.length < ALL_KINDS.length ? ` --kinds ${KINDS.join(',')}` : ''),
       machine,
       params: { ...opts, out: undefined },
