@@ -7,12 +7,20 @@
  * the same run.
  *
  *   npm run bench -- [--instances 100] [--transitions 20] [--rounds 2] [--warmup 5]
- *                    [--paced-rate 20] [--paced-transitions 4] [--out FILE|-]
+ *                    [--paced-rate 20] [--paced-transitions 4] [--store embedded|memory]
+ *                    [--kinds raw,baseline,activity,interpreter]
+ *                    [--before local-audit|assertion-keys] [--out FILE|-]
  *
  * - Temporal: its own in-memory dev server on a free port, unless TEMPORAL_ADDRESS is set.
  * - One worker in this process (NativeConnection + Worker.create) on a task queue of its own,
- *   bundling both workflows, with the real `commitTransition` activity over an in-memory records
- *   store and, for the baseline, an activity doing the same audit write (the store's `commit`).
+ *   bundling both workflows, with the real `commitTransition` activity over the records store
+ *   and, for the baseline, an activity doing the same audit write (the store's `commit`). The
+ *   store is what `npm start` runs: the embedded PostgreSQL server, in a temporary folder, in
+ *   processes of its own (its CPU counted beside the dev server's); `--store memory`: PGlite in
+ *   this process, as before.
+ * - The driver retries an update's RPC (same update id: the server answers the one update, never
+ *   a second event) when the call timed out or the server refused it for the moment (a workflow
+ *   task in failed state); the round trip counts from the first attempt, retries are reported.
  * - Each phase runs N instances × M transitions with all N in flight (each instance's events in
  *   sequence); rounds alternate the order (B I, I B, …) and medians over rounds are reported.
  * - A phase first starts its N instances and waits until each finished its first workflow task
@@ -30,7 +38,7 @@
  */
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
@@ -38,6 +46,7 @@ import { parseArgs } from 'node:util';
 import { setTimeout as delay } from 'node:timers/promises';
 import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import type { Compiler } from 'webpack';
+import { WorkflowUpdateRPCTimeoutOrCancelledError, isGrpcServiceError } from '@temporalio/client';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { loadConfig, connectClient, connectionOptions, REPO_ROOT } from '../../worker/config.ts';
@@ -45,7 +54,8 @@ import { startDevServer, ensureSearchAttributes, type DevServer } from '../../wo
 import { loadDeployedDefinitions } from '../../worker/process.ts';
 import { loadActorSigner } from '../../worker/actor-keys.ts';
 import { PRELOADED_MODULES, actorKeysPlugin } from '../../worker/worker.ts';
-import { openEmbeddedStore } from '../../worker/records/store.ts';
+import { openEmbeddedStore, openStore, type RecordsStore } from '../../worker/records/store.ts';
+import { runningServerOf } from '../../worker/records/embedded-server.ts';
 import { createProcedureActivities } from '../../worker/activities/procedure.activities.ts';
 import { startProcedure, startSearchAttributes } from '../../worker/instances.ts';
 import type { LoadedDefinition } from '../../worker/definitions.ts';
@@ -53,7 +63,15 @@ import { eventUpdate, type EventResult, type TransitionCommit } from '../../work
 import type { Actor, EventInput } from '../../workflows/core/ir.ts';
 import { BASELINE_WORKFLOW_TYPE, type BaselineActivities, type BaselineInput } from './baseline.workflow.ts';
 import { RAW_WORKFLOW_TYPE } from './raw.workflow.ts';
-import { formatJson, percentile, processCpuMs } from './stats.ts';
+import {
+  formatJson,
+  percentile,
+  processCpuMs,
+  processTreeCpuMs,
+  threadCpuDelta,
+  threadCpuMs,
+} from './stats.ts';
+import { tempDir } from '../temp-dir.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const DEFINITION_FILE = path.join(HERE, 'bench-review.yaml');
@@ -66,9 +84,33 @@ const DEFAULT_OUT = path.join(HERE, 'results', 'latest.json');
  * on a task queue of its own in the same worker process — the "before" of the same run.
  */
 type Kind = 'raw' | 'baseline' | 'activity' | 'interpreter';
-const KINDS: readonly Kind[] = ['raw', 'baseline', 'activity', 'interpreter'];
+const ALL_KINDS: readonly Kind[] = ['raw', 'baseline', 'activity', 'interpreter'];
+/** The kinds this run measures (`--kinds`; default all). */
+let KINDS: readonly Kind[] = ALL_KINDS;
 const AUDIT_COMMIT_FILE = path.join(HERE, '../../workflows/audit-commit.ts');
 const AUDIT_ACTIVITY_FILE = path.join(HERE, 'audit-commit.activity.ts');
+const ASSERTION_KEYS_FILE = path.join(HERE, '../../workflows/core/assertion-keys.ts');
+const ASSERTION_NOBLE_FILE = path.join(HERE, 'assertion-keys.noble.ts');
+
+/**
+ * Which change the `activity` column shows the interpreter before (`--before`): `local-audit` (the
+ * audit write a regular activity) or `assertion-keys` (the actor assertion's signature checked by
+ * noble's `ed25519.verify`, the key decoded per call: assertion-keys.noble.ts bundled in place
+ * of workflows/core/assertion-keys.ts). Each is one file swapped in the same bundle.
+ */
+const BEFORE = {
+  'local-audit': {
+    label: 'Interpreter, audit as activity (before `local-audit`)',
+    from: AUDIT_COMMIT_FILE,
+    to: AUDIT_ACTIVITY_FILE,
+  },
+  'assertion-keys': {
+    label: 'Interpreter, key decoded per check (before `assertion-keys`)',
+    from: ASSERTION_KEYS_FILE,
+    to: ASSERTION_NOBLE_FILE,
+  },
+} as const;
+type Before = keyof typeof BEFORE;
 
 const TARGETS = { timeRatio: 1.2, p99Ms: 50, p99Instances: 100, rawLatency: 1.5, rawThroughput: 0.6 };
 
@@ -91,6 +133,9 @@ function options() {
       warmup: { type: 'string', default: '5' },
       'paced-rate': { type: 'string', default: '20' },
       'paced-transitions': { type: 'string', default: '4' },
+      store: { type: 'string', default: 'embedded' },
+      kinds: { type: 'string', default: ALL_KINDS.join(',') },
+      before: { type: 'string', default: 'local-audit' },
       out: { type: 'string', default: DEFAULT_OUT },
     },
     allowPositionals: false,
@@ -106,6 +151,16 @@ function options() {
     return n;
   };
   const transitions = even('transitions', int('transitions', values.transitions, 2));
+  const store = values.store;
+  if (store !== 'embedded' && store !== 'memory')
+    throw new Error(`--store must be embedded or memory, got ${store}`);
+  const before = values.before ?? '';
+  if (!(before in BEFORE))
+    throw new Error(`--before must be ${Object.keys(BEFORE).join(' or ')}, got ${before}`);
+  const kinds = (values.kinds ?? '').split(',').filter(Boolean);
+  const unknown = kinds.filter((k) => !(ALL_KINDS as readonly string[]).includes(k));
+  if (!kinds.length || unknown.length)
+    throw new Error(`--kinds takes a comma-separated subset of ${ALL_KINDS.join(',')}, got ${values.kinds}`);
   const pacedTransitions = (n: number): number => even('paced-transitions', n);
   return {
     instances: int('instances', values.instances, 1),
@@ -114,6 +169,9 @@ function options() {
     warmup: int('warmup', values.warmup, 0),
     pacedRate: int('paced-rate', values['paced-rate'], 0),
     pacedTransitions: pacedTransitions(int('paced-transitions', values['paced-transitions'], 2)),
+    store: store as 'embedded' | 'memory',
+    kinds: ALL_KINDS.filter((k) => kinds.includes(k)),
+    before: before as Before,
     out: values.out === '-' ? null : path.resolve(values.out ?? DEFAULT_OUT),
   };
 }
@@ -141,6 +199,8 @@ interface Env {
   activityQueue: string;
   def: LoadedDefinition;
   server: DevServer | null;
+  /** The embedded store's postmaster (its CPU and its children's are counted); null: in process. */
+  storePid: number | null;
 }
 
 interface PhaseResult {
@@ -158,6 +218,12 @@ interface PhaseResult {
   historyBytesPerTransition: number;
   workerCpuMsPerTransition: number;
   serverCpuMsPerTransition: number | null;
+  /** The embedded PostgreSQL server's processes; null with `--store memory` (in the worker's). */
+  storeCpuMsPerTransition: number | null;
+  /** Update RPCs sent again (same update id) after a timeout or a refusal for the moment. */
+  updateRetries: number;
+  /** The worker process's CPU per transition by thread name (`threadCpuDelta`, stats.ts). */
+  workerCpuMsPerTransitionByThread: Record<string, number>;
   rssMaxMb: number;
   /** 1-minute load average of the machine at the start and the end of the timed part. */
   loadAverage: [number, number];
@@ -207,6 +273,40 @@ async function startInstance(env: Env, kind: Kind, workflowId: string): Promise<
   return env.client.workflow.getHandle(workflowId);
 }
 
+/** Attempts of one update's RPC before the benchmark gives up. */
+const UPDATE_ATTEMPTS = 30;
+
+/**
+ * Send one event and wait for its result. The RPC — not the event — is retried with the same
+ * update id when it timed out or was cancelled (under load the server's long poll can outlast the
+ * call) or the server refused it for the moment (FAILED_PRECONDITION: a workflow task in failed
+ * state, retried by the server; UNAVAILABLE, RESOURCE_EXHAUSTED): the server deduplicates by
+ * update id, so the workflow sees the event once and every attempt gets that one outcome.
+ */
+async function sendEvent(
+  handle: WorkflowHandle,
+  event: EventInput & { assertion: string },
+  onRetry: () => void,
+): Promise<EventResult> {
+  const updateId = randomUUID();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await handle.executeUpdate(eventUpdate, { args: [event], updateId });
+    } catch (err) {
+      const cause = err instanceof Error ? err.cause : undefined;
+      const code = isGrpcServiceError(err) ? err.code : isGrpcServiceError(cause) ? cause.code : undefined;
+      const transient =
+        err instanceof WorkflowUpdateRPCTimeoutOrCancelledError ||
+        code === 9 /* FAILED_PRECONDITION */ ||
+        code === 14 /* UNAVAILABLE */ ||
+        code === 8; /* RESOURCE_EXHAUSTED */
+      if (!transient || attempt >= UPDATE_ATTEMPTS) throw err;
+      onRetry();
+      await delay(Math.min(2000, 100 * attempt));
+    }
+  }
+}
+
 /**
  * One phase: start `n` instances, then drive each through `m` transitions, all in flight.
  * `rate` (events/s over all instances) paces the events instead of sending each as soon as the
@@ -236,8 +336,11 @@ async function runPhase(
     }),
   );
   const startWallMs = performance.now() - s0;
+  let retries = 0;
+  const threads0 = threadCpuMs();
   const cpu0 = process.cpuUsage();
   const server0 = processCpuMs(env.server?.process.pid);
+  const store0 = processTreeCpuMs(env.storePid ?? undefined);
   const load0 = loadavg()[0]!;
   const t0 = performance.now();
   await Promise.all(
@@ -252,9 +355,7 @@ async function runPhase(
         const s = performance.now();
         // Signed per event, as the API does (the engine verifies it in the update validator).
         const assertion = SIGNER.sign(event.actor, { workflowId: id });
-        const result: EventResult = await handle.executeUpdate(eventUpdate, {
-          args: [{ ...event, assertion }],
-        });
+        const result = await sendEvent(handle, { ...event, assertion }, () => retries++);
         latencies.push(performance.now() - s);
         if (result.state !== expect)
           throw new Error(
@@ -267,7 +368,9 @@ async function runPhase(
   );
   const wallMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
+  const threads1 = threadCpuMs();
   const server1 = processCpuMs(env.server?.process.pid);
+  const store1 = processTreeCpuMs(env.storePid ?? undefined);
   const load1 = loadavg()[0]!;
   clearInterval(sampler);
   sampleRss();
@@ -315,6 +418,14 @@ async function runPhase(
     historyBytesPerTransition: bytes / total,
     workerCpuMsPerTransition: (cpu.user + cpu.system) / 1000 / total,
     serverCpuMsPerTransition: server0 !== null && server1 !== null ? (server1 - server0) / total : null,
+    storeCpuMsPerTransition: store0 !== null && store1 !== null ? (store1 - store0) / total : null,
+    updateRetries: retries,
+    workerCpuMsPerTransitionByThread: Object.fromEntries(
+      Object.entries(threadCpuDelta(threads0, threads1, (cpu.user + cpu.system) / 1000))
+        .filter(([, ms]) => ms > 0)
+        .sort((x, y) => y[1] - x[1])
+        .map(([name, ms]) => [name, Math.round((ms / total) * 100) / 100]),
+    ),
     rssMaxMb: phaseRssMax / 2 ** 20,
     loadAverage: [Math.round(load0 * 100) / 100, Math.round(load1 * 100) / 100],
     eventTypesPerTransition: Object.fromEntries(
@@ -342,6 +453,8 @@ const median = (xs: number[]): number => {
 
 function summarize(rounds: PhaseResult[]) {
   const med = (f: (r: PhaseResult) => number | null): number | null => {
+    // A kind this run did not measure (`--kinds`): NaN, printed as such.
+    if (!rounds.length) return NaN;
     const xs = rounds.map(f).filter((x): x is number => x !== null);
     return xs.length ? median(xs) : null;
   };
@@ -358,15 +471,25 @@ function summarize(rounds: PhaseResult[]) {
     historyBytesPerTransition: med((r) => r.historyBytesPerTransition)!,
     workerCpuMsPerTransition: med((r) => r.workerCpuMsPerTransition)!,
     serverCpuMsPerTransition: med((r) => r.serverCpuMsPerTransition),
-    rssMaxMb: Math.max(...rounds.map((r) => r.rssMaxMb)),
+    storeCpuMsPerTransition: med((r) => r.storeCpuMsPerTransition),
+    /** Worker + dev server + store server: what the 2 cores are shared by, per transition. */
+    totalCpuMsPerTransition: med(
+      (r) =>
+        r.workerCpuMsPerTransition + (r.serverCpuMsPerTransition ?? 0) + (r.storeCpuMsPerTransition ?? 0),
+    ),
+    updateRetries: rounds.reduce((n, r) => n + r.updateRetries, 0),
+    workflowThreadCpuMsPerTransition: med((r) => r.workerCpuMsPerTransitionByThread.WorkerThread ?? 0),
+    mainThreadCpuMsPerTransition: med((r) => r.workerCpuMsPerTransitionByThread.MainThread ?? 0),
+    rssMaxMb: rounds.length ? Math.max(...rounds.map((r) => r.rssMaxMb)) : NaN,
   };
 }
 
-const f1 = (x: number | null): string => (x === null ? 'n/a' : x.toFixed(1));
-const f2 = (x: number | null): string => (x === null ? 'n/a' : x.toFixed(2));
+const f1 = (x: number | null): string => (x === null || Number.isNaN(x) ? 'n/a' : x.toFixed(1));
+const f2 = (x: number | null): string => (x === null || Number.isNaN(x) ? 'n/a' : x.toFixed(2));
 
 async function main(): Promise<void> {
   const opts = options();
+  KINDS = opts.kinds;
   const log = (line: string): void => console.log(line);
   // SDK messages at WARN and above only (e.g. slow workflow tasks), not the worker's state changes.
   Runtime.install({
@@ -392,12 +515,20 @@ async function main(): Promise<void> {
   const definitions = loadDeployedDefinitions([DEFINITION_FILE]);
   const def = definitions.get('bench_review');
   if (!def) throw new Error('bench-review.yaml did not load as bench_review');
-  const store = await openEmbeddedStore(null);
+  // The records store `npm start` runs (the embedded PostgreSQL server, a fresh folder), or PGlite
+  // in this process (`--store memory`).
+  const storeDir = opts.store === 'embedded' ? tempDir('custodia-bench-store-') : null;
+  const store: RecordsStore = storeDir
+    ? await openStore({ dataDir: storeDir, embeddedRole: 'service' })
+    : await openEmbeddedStore(null);
+  const storePid = storeDir ? (runningServerOf(storeDir)?.pid ?? null) : null;
+  if (storeDir) log(`Records store: embedded PostgreSQL server (pid ${storePid ?? 'unknown'}), fresh folder`);
+  else log('Records store: PGlite in memory, in this process');
   const client = await connectClient(config, address);
   const connection = await NativeConnection.connect(connectionOptions(config, address));
   const taskQueue = `custodia-bench-${randomUUID().slice(0, 8)}`;
   const noop = (): void => {};
-  const bundleOf = (auditAsActivity: boolean) =>
+  const bundleOf = (asBefore: boolean) =>
     bundleWorkflowCode({
       workflowsPath: WORKFLOWS_FILE,
       logger: { trace: noop, debug: noop, info: noop, log: noop, warn: noop, error: (m) => console.error(m) },
@@ -407,16 +538,16 @@ async function main(): Promise<void> {
         plugins: [
           ...(c.plugins ?? []),
           actorKeysPlugin([SIGNER.publicKey]),
-          ...(auditAsActivity ? [auditActivityPlugin] : []),
+          ...(asBefore ? [beforePlugin] : []),
         ],
       }),
     });
-  /** Bundles test/bench/audit-commit.activity.ts wherever workflows/audit-commit.ts is imported. */
-  const auditActivityPlugin = {
+  /** Bundles the `--before` file wherever the file it replaces is imported (or preloaded). */
+  const { from, to } = BEFORE[opts.before];
+  const beforePlugin = {
     apply(compiler: Compiler) {
-      new compiler.webpack.NormalModuleReplacementPlugin(/audit-commit\.ts$/, (resource) => {
-        if (path.resolve(resource.context ?? '', resource.request ?? '') === AUDIT_COMMIT_FILE)
-          resource.request = AUDIT_ACTIVITY_FILE;
+      new compiler.webpack.NormalModuleReplacementPlugin(/\.ts$/, (resource) => {
+        if (path.resolve(resource.context ?? '', resource.request ?? '') === from) resource.request = to;
       }).apply(compiler);
     },
   };
@@ -449,7 +580,7 @@ async function main(): Promise<void> {
     }),
   });
   const running = Promise.all([worker.run(), activityWorker.run()]);
-  const env: Env = { client, taskQueue, activityQueue, def, server };
+  const env: Env = { client, taskQueue, activityQueue, def, server, storePid };
   const rssSampler = setInterval(sampleRss, 250);
   const rssIdleMb = process.memoryUsage().rss / 2 ** 20;
 
@@ -462,12 +593,19 @@ async function main(): Promise<void> {
           : ''),
     );
     log(`Worker process RSS before any instance: ${rssIdleMb.toFixed(0)} MB`);
+    const labelOf = (kind: Kind): string => (kind === 'activity' ? `before-${opts.before}` : kind);
     const describe = (label: string, res: PhaseResult): void =>
       log(
         `  ${label.padEnd(24)} ${res.wallMs.toFixed(0).padStart(6)} ms ${res.transitionsPerSec.toFixed(1).padStart(6)} tr/s` +
           `  start ${res.startWallMs.toFixed(0)} ms  p50 ${res.latency.p50.toFixed(1)}  p99 ${res.latency.p99.toFixed(1)} ms` +
           `  ${res.historyEventsPerTransition.toFixed(2)} ev/tr  cpu ${res.workerCpuMsPerTransition.toFixed(2)} worker` +
-          ` ${f2(res.serverCpuMsPerTransition)} server ms/tr  load ${res.loadAverage.join('→')}` +
+          ` ${f2(res.serverCpuMsPerTransition)} server ${f2(res.storeCpuMsPerTransition)} store ms/tr` +
+          (res.updateRetries ? `  ${res.updateRetries} RPC retries` : '') +
+          `  threads ${Object.entries(res.workerCpuMsPerTransitionByThread)
+            .slice(0, 5)
+            .map(([name, ms]) => `${name} ${ms.toFixed(2)}`)
+            .join(', ')}` +
+          `  load ${res.loadAverage.join('→')}` +
           (res.workflowTaskTimeouts || res.workflowTaskFailures
             ? `  WFT timeouts ${res.workflowTaskTimeouts}, failures ${res.workflowTaskFailures}`
             : ''),
@@ -478,7 +616,7 @@ async function main(): Promise<void> {
     if (opts.warmup > 0)
       for (const kind of KINDS) {
         warm[kind] = await runPhase(env, kind, opts.warmup, 4, `warmup-${randomUUID().slice(0, 4)}`);
-        describe(`warm-up ${kind}`, warm[kind]);
+        describe(`warm-up ${labelOf(kind)}`, warm[kind]);
       }
 
     const results: Record<Kind, PhaseResult[]> = { raw: [], baseline: [], activity: [], interpreter: [] };
@@ -495,7 +633,7 @@ async function main(): Promise<void> {
         await delay(1000);
         const res = await runPhase(env, kind, opts.instances, opts.transitions, `${runId}-r${r}`);
         results[kind].push(res);
-        describe(`round ${r + 1} ${kind}`, res);
+        describe(`round ${r + 1} ${labelOf(kind)}`, res);
       }
       // Paced: N instances in flight again, events offered at a fixed rate below saturation.
       if (opts.pacedRate)
@@ -510,12 +648,12 @@ async function main(): Promise<void> {
             opts.pacedRate,
           );
           pacedResults[kind].push(res);
-          describe(`round ${r + 1} paced ${kind}`, res);
+          describe(`round ${r + 1} paced ${labelOf(kind)}`, res);
         }
     }
 
     // Sanity: both wrote the same audit trail (start + M records per instance).
-    for (const kind of ['baseline', 'activity', 'interpreter'] as const) {
+    for (const kind of (['baseline', 'activity', 'interpreter'] as const).filter((k) => KINDS.includes(k))) {
       const rows = await store.auditOf(`bench-${runId}-r0-${kind}-0`);
       if (rows.length !== opts.transitions + 1)
         throw new Error(`${kind}: expected ${opts.transitions + 1} audit records, found ${rows.length}`);
@@ -665,11 +803,31 @@ async function main(): Promise<void> {
       line(
         '… of which not workflow-task events',
         f2,
-        KINDS.map((k) => commandEvents(results[k])),
+        ALL_KINDS.map((k) => commandEvents(results[k])),
       ),
       row('History bytes / transition (total ÷ M)', f1, (s) => s.historyBytesPerTransition, all),
       row('Worker process CPU / transition (ms)', f2, (s) => s.workerCpuMsPerTransition, all),
-      row('Server CPU / transition (ms)', f2, (s) => s.serverCpuMsPerTransition, all),
+      row('… of which the workflow thread (sandbox)', f2, (s) => s.workflowThreadCpuMsPerTransition, all),
+      row(
+        '… of which the main thread (activities, client, SDK)',
+        f2,
+        (s) => s.mainThreadCpuMsPerTransition,
+        all,
+      ),
+      row('Dev-server CPU / transition (ms)', f2, (s) => s.serverCpuMsPerTransition, all),
+      row(
+        `Store-server CPU / transition (ms; ${opts.store === 'embedded' ? 'embedded PostgreSQL' : 'n/a: PGlite in the worker process'})`,
+        f2,
+        (s) => s.storeCpuMsPerTransition,
+        all,
+      ),
+      row('Total CPU / transition: worker + servers (ms)', f2, (s) => s.totalCpuMsPerTransition, all),
+      row(
+        'Update RPCs retried (same update id), all rounds',
+        (x) => (x === null || Number.isNaN(x) ? 'n/a' : String(x)),
+        (s) => (s.p50Ms === null || Number.isNaN(s.p50Ms) ? NaN : s.updateRetries),
+        all,
+      ),
       [
         `Worker RSS max during phase (MB; ${rssIdleMb.toFixed(0)} before any instance)`,
         f1(raw.rssMaxMb),
@@ -685,7 +843,7 @@ async function main(): Promise<void> {
       `Custodia benchmark, ${date.slice(0, 10)}: ${opts.instances} instances × ${opts.transitions} transitions, all instances in flight, median of ${opts.rounds} round(s); ` +
         `${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}, ${machine.temporal}.`,
       '',
-      '| | Raw update (limit) | Hand-written baseline | Interpreter, audit as activity (before `local-audit`) | Interpreter (`procedure`) | Before ÷ raw | Interpreter ÷ baseline | Interpreter ÷ raw |',
+      `| | Raw update (limit) | Hand-written baseline | ${BEFORE[opts.before].label} | Interpreter (\`procedure\`) | Before ÷ raw | Interpreter ÷ baseline | Interpreter ÷ raw |`,
       '|---|---:|---:|---:|---:|---:|---:|---:|',
       ...rows.map((r) => `| ${r.join(' | ')} |`),
       '',
@@ -700,7 +858,9 @@ async function main(): Promise<void> {
     );
     log(
       `Worker process RSS: ${rssIdleMb.toFixed(0)} MB before any instance, max ${(rssMax / 2 ** 20).toFixed(0)} MB over the run ` +
-        '(worker, client driver and the in-memory records store share the process)',
+        (opts.store === 'memory'
+          ? '(worker, client driver and the in-memory records store share the process)'
+          : '(worker and client driver; the records store is the embedded PostgreSQL server)'),
     );
     log('');
     log(table);
@@ -709,7 +869,9 @@ async function main(): Promise<void> {
       date,
       command:
         `npm run bench -- --instances ${opts.instances} --transitions ${opts.transitions} --rounds ${opts.rounds} ` +
-        `--warmup ${opts.warmup} --paced-rate ${opts.pacedRate} --paced-transitions ${opts.pacedTransitions}`,
+        `--warmup ${opts.warmup} --paced-rate ${opts.pacedRate} --paced-transitions ${opts.pacedTransitions} ` +
+        `--store ${opts.store} --before ${opts.before}` +
+        (KINDS.length < ALL_KINDS.length ? ` --kinds ${KINDS.join(',')}` : ''),
       machine,
       params: { ...opts, out: undefined },
       method: {
@@ -720,10 +882,12 @@ async function main(): Promise<void> {
           'total history events of an instance (start to completion) ÷ its transitions; marginal = (events(M) − events(warm-up)) ÷ (M − warm-up transitions)',
         latency: 'client executeUpdate round trip, all updates of all instances in a phase',
         medians: 'median over rounds; order alternates per round (B I, I B, …)',
-        rss: 'process.memoryUsage().rss sampled every 100 ms; the process holds worker, client driver and records store',
+        rss: `process.memoryUsage().rss sampled every 100 ms; the process holds worker and client driver${opts.store === 'memory' ? ' and the records store (PGlite)' : ''}`,
         paced:
           'the same N instances; event k of instance i sent at ((k − 1)·N + i) / rate s (or when the previous returned, if later)',
-        cpu: 'process.cpuUsage() of this process (all threads) and /proc utime+stime of the dev server, over the timed part',
+        cpu:
+          'process.cpuUsage() of this process (all threads); /proc utime+stime of the dev server; of the embedded ' +
+          'store: its postmaster (utime+stime+cutime+cstime) and its live children (utime+stime); over the timed part',
       },
       summary: {
         raw: {
@@ -781,6 +945,7 @@ async function main(): Promise<void> {
     await connection.close();
     await client.connection.close();
     await store.close();
+    if (storeDir) rmSync(storeDir, { recursive: true, force: true });
     await server?.stop();
   }
 }

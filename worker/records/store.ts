@@ -120,11 +120,11 @@ class SqlRecordsStore implements RecordsStore {
   }
 
   private async commitOnce(c: TransitionCommit, links: ChildLink[], clientless: boolean): Promise<void> {
-    // A retry whose first attempt committed: nothing to do (everything below is one transaction).
-    if (await hasTransition(this.sql, c.workflowId, c.record.seq)) return;
+    // Everything below is one transaction. No check before it: it would cost every commit a round
+    // trip (one of seven) for the rare retry, which the check under the lock answers anyway.
     await this.sql.transaction(async (tx) => {
       const head = await lockChainHead(tx);
-      // Re-check under the lock: a concurrent attempt of the same activity may have just committed.
+      // A retry whose first attempt committed (or a concurrent attempt that just did): nothing to do.
       if (await hasTransition(tx, c.workflowId, c.record.seq)) return;
       const r = c.record;
       const body: Record<string, Json> = {

@@ -11,8 +11,8 @@
  * workflow's clock); it refuses with `BAD_ACTOR` and says why. Signing needs a private key and
  * is done in Node (`worker/actor-keys.ts`) over {@link signingInput}.
  */
-import { ed25519 } from '@noble/curves/ed25519.js';
 import { utf8ToBytes } from '@noble/hashes/utils.js';
+import { verifyWithKey } from './assertion-keys.ts';
 import type { Actor } from './ir.ts';
 import type { Rejection } from './rejections.ts';
 
@@ -113,11 +113,12 @@ function checkClaims(claims: ActorClaims, ctx: AssertionContext): Rejection | un
   return undefined;
 }
 
+/** Strict Ed25519 (`zip215: false`), the key's point decoded and precomputed once (assertion-keys.ts). */
 function verifies(signature: Uint8Array, message: Uint8Array, publicKey: string): boolean {
   const key = fromBase64url(publicKey);
   if (!key || key.length !== 32 || signature.length !== 64) return false;
   try {
-    return ed25519.verify(signature, message, key, { zip215: false });
+    return verifyWithKey(signature, message, publicKey, key);
   } catch {
     return false;
   }
