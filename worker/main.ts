@@ -8,6 +8,7 @@
 // Only what starting the dev server needs is imported before it starts: the rest (the Temporal
 // worker, the records store, the API — most of the start-up's module loading) is imported while
 // the dev server and the embedded PostgreSQL server boot in their own processes.
+import { flushCompileCache } from 'node:module';
 import { loadConfig } from './config.ts';
 import { log } from './log.ts';
 import { httpSettings, warnUnknownSettings } from './settings.ts';
@@ -66,26 +67,42 @@ async function main(): Promise<void> {
       return dir;
     });
     ui.catch(() => {});
-    running = await runWorker(config, {
-      address: devServer.then((s) => s?.address ?? config.address ?? undefined),
-      restartOnFailure: true,
-      onPhase: (phase) => (phases[phase] = since()),
-    });
+    // The schedules and the HTTP API need the client, the store and the definitions, not the
+    // worker: they start as soon as those are there, while the worker is created (it loads the
+    // workflow code into its sandbox threads); `ready` waits for all three.
+    let serving: Promise<[Awaited<ReturnType<typeof syncSchedules>>, typeof http]> | undefined;
+    try {
+      running = await runWorker(config, {
+        address: devServer.then((s) => s?.address ?? config.address ?? undefined),
+        restartOnFailure: true,
+        onPhase: (phase) => (phases[phase] = since()),
+        onConnected: (parts) => {
+          serving = Promise.all([
+            syncSchedules(parts.client, parts.definitions.values(), config.taskQueue),
+            ui.then((dir) => {
+              uiDir = dir;
+              return serveApi(parts, config.taskQueue, httpConf, dir ? { uiDir: dir } : {});
+            }),
+          ]);
+          serving.catch(() => {});
+        },
+      });
+    } catch (err) {
+      await serving?.then(([, h]) => h.api.close()).catch(() => {});
+      throw err;
+    }
     logger.info(
       `worker running on task queue "${config.taskQueue}" (namespace ${config.namespace}); ` +
         `${running.definitions.size} procedure(s): ${[...running.definitions.keys()].join(', ')}`,
     );
     try {
-      uiDir = await ui;
-      // Independent: the schedules (Temporal) and the HTTP API (its listener, the API's state).
-      const [schedules, served] = await Promise.all([
-        syncSchedules(running.client, running.definitions.values(), config.taskQueue),
-        serveApi(running, config.taskQueue, httpConf, uiDir ? { uiDir } : {}),
-      ]);
+      if (!serving) throw new Error('the worker started without connecting'); // runWorker always connects first
+      const [schedules, served] = await serving;
       http = served;
       for (const [what, ids] of Object.entries(schedules) as [string, string[]][])
         if (ids.length) logger.info(`schedules ${what}: ${ids.join(', ')}`);
     } catch (err) {
+      await serving?.then(([, h]) => h.api.close()).catch(() => {});
       await running.shutdown();
       throw err;
     }
@@ -124,6 +141,9 @@ async function main(): Promise<void> {
     event: 'ready',
     url: http.url,
   });
+  // The modules' compiled code for the next start (bin/launch.mjs turned Node's cache on), now
+  // rather than at exit, which a killed process never reaches.
+  flushCompileCache();
   await announceSetupLink(running.store, http.url);
   await running.done;
   await http.api.close();

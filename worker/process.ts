@@ -133,6 +133,16 @@ export async function runWorker(
     restartOnFailure?: boolean;
     /** Called as each start-up step completes (`npm start` reports when each was done). */
     onPhase?: (phase: 'definitions' | 'store' | 'deployments' | 'connected' | 'worker') => void;
+    /**
+     * Called once connected, before the worker is created (which takes a while: the workflow code
+     * is loaded into its sandbox): what needs the client, store and definitions but not the
+     * worker may start meanwhile (`npm start`: the schedules and the HTTP API).
+     */
+    onConnected?: (parts: {
+      client: Client;
+      store: RecordsStore;
+      definitions: Map<string, LoadedDefinition>;
+    }) => void;
   } = {},
 ): Promise<RunningWorker> {
   installRuntime();
@@ -169,6 +179,7 @@ export async function runWorker(
     client = await connectClient(config, address);
     connection = await NativeConnection.connect(connectionOptions(config, address));
     phase('connected');
+    opts.onConnected?.({ client, store, definitions });
   } catch (err) {
     await store.close();
     throw err;

@@ -65,7 +65,7 @@ async function once(run: number): Promise<number> {
         buffer = buffer.slice(nl + 1);
         const ms = performance.now() - t0;
         console.log(
-          `  ${ms.toFixed(0).padStart(6)} ms (+${(ms - last).toFixed(0).padStart(5)})  ${line.slice(0, 140)}`,
+          `  ${ms.toFixed(0).padStart(6)} ms (+${(ms - last).toFixed(0).padStart(5)})  ${/started in/.test(line) ? line : line.slice(0, 140)}`,
         );
         last = ms;
         if (/\bready\./.test(line)) {
