@@ -42,13 +42,29 @@ async function buildBundle() {
     },
   };
 
+  /**
+   * The module graph as Rollup resolved it, before tree-shaking: a module whose code was all
+   * inlined or shaken away (a constant Rollup propagated into its importers) has no output file
+   * of its own, yet an edit to it changes the program — it must be in the manifest too.
+   */
+  const graph = new Map();
+  const graphPlugin = {
+    name: 'custodia-module-graph',
+    buildEnd() {
+      for (const id of this.getModuleIds()) {
+        const info = this.getModuleInfo(id);
+        graph.set(id, [...(info?.importedIds ?? []), ...(info?.dynamicallyImportedIds ?? [])]);
+      }
+    },
+  };
+
   rmSync(outDir, { recursive: true, force: true });
   const result = await build({
     configFile: false,
     root: ROOT,
     logLevel: 'warn',
     publicDir: false,
-    plugins: [sourceUrlPlugin],
+    plugins: [sourceUrlPlugin, graphPlugin],
     build: {
       ssr: true,
       outDir,
@@ -82,19 +98,18 @@ async function buildBundle() {
   for (const source of ENTRIES) {
     const output = outputOf(source);
     if (!chunks.has(output)) throw new Error(`build-bundle: no ${output} in the build output`);
-    // Every module the entry can load: its static and dynamic imports, transitively.
+    // Every module of ours the entry can load: its static and dynamic imports, transitively.
     const sources = new Set(always);
     const seen = new Set();
-    const todo = [output];
+    const todo = [path.join(ROOT, source)];
+    if (!graph.has(todo[0])) throw new Error(`build-bundle: ${source} is not in the module graph`);
     while (todo.length) {
-      const chunk = chunks.get(todo.pop());
-      if (!chunk || seen.has(chunk.fileName)) continue;
-      seen.add(chunk.fileName);
-      for (const id of chunk.moduleIds ?? Object.keys(chunk.modules ?? {})) {
-        const file = id.split('?')[0];
-        if (ours(file)) sources.add(file);
-      }
-      todo.push(...(chunk.imports ?? []), ...(chunk.dynamicImports ?? []));
+      const id = todo.pop();
+      if (seen.has(id)) continue;
+      seen.add(id);
+      const file = id.split('?')[0];
+      if (ours(file)) sources.add(file);
+      todo.push(...(graph.get(id) ?? []));
     }
     for (const file of sources) inputs.add(file);
     entries[source] = { output, sources: [...sources].map(rel).sort() };

@@ -6,11 +6,12 @@
 // TypeScript sources through tsx's loader, so a stale bundle never runs old code
 // (./cli-bundle.mjs). Start-up without transpiling: see the README, "`npm start` to ready".
 import './require-node.mjs';
-import { ENTRIES, runEntry } from './cli-bundle.mjs';
+import { runEntry } from './cli-bundle.mjs';
 
+const SERVERS = ['worker/main.ts', 'worker/worker-main.ts'];
 const source = process.argv[2];
-if (!source || !ENTRIES.includes(source)) {
-  console.error(`usage: node bin/launch.mjs <${ENTRIES.filter((e) => !e.includes('/cli/')).join(' | ')}>`);
+if (!source || !SERVERS.includes(source)) {
+  console.error(`usage: node bin/launch.mjs <${SERVERS.join(' | ')}>`);
   process.exit(2);
 }
 // The entry reads its own arguments: drop the launcher's one.

@@ -22,7 +22,7 @@ import { recordsDir, recordsStoreOptions } from './records/location.ts';
 import { definitionDirs, definitionsRefreshMs, sdkLogLevel, sdkMetricsAddress } from './settings.ts';
 import { openStore, type OpenStoreOptions, type RecordsStore } from './records/store.ts';
 import { isRecordsError } from './records/errors.ts';
-import { createCustodiaWorker } from './worker.ts';
+import { createCustodiaWorker, workflowBundle } from './worker.ts';
 import { syncSchedules } from './schedules.ts';
 import { refreshFromStore } from './deploy.ts';
 import { log } from './log.ts';
@@ -157,6 +157,9 @@ export async function runWorker(
         ? opts.records
         : { dataDir: opts.records }),
   });
+  // The workflow code (remembered on disk, `workflow-bundle-cache.ts`) is looked up meanwhile
+  // too: creating the worker below finds it in memory. Its failure is the worker's to report.
+  if (!opts.bundle) workflowBundle().catch(() => {});
   let definitions: Map<string, LoadedDefinition>;
   try {
     definitions = opts.definitions ?? loadDeployedDefinitions();
