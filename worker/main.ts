@@ -13,6 +13,14 @@ import { loadConfig } from './config.ts';
 import { log } from './log.ts';
 import { httpSettings, warnUnknownSettings } from './settings.ts';
 import { superviseDevServer, type SupervisedDevServer } from './temporal/supervisor.ts';
+// Types only (erased): the modules themselves are imported below, once the dev server starts.
+import type { serveApi as serveApiType } from './api/listen.ts';
+import type { announceSetupLink as announceSetupLinkType } from './first-run.ts';
+import type {
+  notificationSettings as notificationSettingsType,
+  startNotificationDelivery as startDeliveryType,
+} from './notifications/index.ts';
+import type { RunningWorker } from './process.ts';
 
 /** Milliseconds since the process started, for the phase times on the `ready` line. */
 const since = (): number => Math.round(performance.now());
@@ -42,11 +50,11 @@ async function main(): Promise<void> {
   const stopServer = async (): Promise<void> => {
     await (await devServer.catch(() => undefined))?.stop();
   };
-  let running: Awaited<ReturnType<typeof import('./process.ts').runWorker>>;
-  let http: Awaited<ReturnType<typeof import('./api/listen.ts').serveApi>>;
-  let startNotificationDelivery: typeof import('./notifications/index.ts').startNotificationDelivery;
-  let notificationSettings: typeof import('./notifications/index.ts').notificationSettings;
-  let announceSetupLink: typeof import('./first-run.ts').announceSetupLink;
+  let running: RunningWorker;
+  let http: Awaited<ReturnType<typeof serveApiType>>;
+  let startNotificationDelivery: typeof startDeliveryType;
+  let notificationSettings: typeof notificationSettingsType;
+  let announceSetupLink: typeof announceSetupLinkType;
   let uiDir: string | undefined;
   try {
     const [{ runWorker }, { serveApi }, notifications, firstRun, { syncSchedules }, { ensureUiBuilt }] =

@@ -11,6 +11,7 @@
  *   npx tsx test/bench/startup.ts [--runs 3] [--records DIR] [--sources]
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -69,8 +70,12 @@ async function once(run: number): Promise<number> {
         );
         last = ms;
         if (/\bready\./.test(line)) {
+          const cpu = cpuSeconds(child.pid!);
           child.kill('SIGTERM');
-          console.log(`run ${run}: ready after ${(ms / 1000).toFixed(1)} s`);
+          console.log(
+            `run ${run}: ready after ${(ms / 1000).toFixed(1)} s; CPU of the process ${cpu.toFixed(1)} s`,
+          );
+          cpus.push(cpu);
           resolve(ms);
         }
       }
@@ -81,10 +86,23 @@ async function once(run: number): Promise<number> {
   });
 }
 
+/** User + system CPU seconds of a process so far, all its threads (Linux `/proc`; NaN elsewhere). */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // utime and stime are fields 14 and 15 of stat, i.e. 12 and 13 after "pid (comm) ".
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 const times: number[] = [];
+const cpus: number[] = [];
 for (let r = 1; r <= Number(values.runs); r++) {
   times.push(await once(r));
   await new Promise((r) => setTimeout(r, 3000));
 }
 console.log(`ready after: ${times.map((t) => (t / 1000).toFixed(1)).join(', ')} s`);
+console.log(`CPU of the process to ready: ${cpus.map((c) => c.toFixed(1)).join(', ')} s`);
 process.exit(0);

@@ -24,7 +24,10 @@ afterEach(() => {
 });
 
 /** Files on disk, and a manifest whose entries hold the given sources (default: the CLI all of them). */
-function setUp(files: Record<string, string>, entries: Record<string, string[]> = { [CLI]: Object.keys(files) }): void {
+function setUp(
+  files: Record<string, string>,
+  entries: Record<string, string[]> = { [CLI]: Object.keys(files) },
+): void {
   root = mkdtempSync(path.join(tmpdir(), 'custodia-cli-bundle-'));
   const manifest: Record<string, { size: number; mtimeMs: number; ctimeMs: number; sha256: string }> = {};
   for (const [rel, text] of Object.entries(files)) {
