@@ -1,18 +1,10 @@
 #!/usr/bin/env node
 // The `custodia` CLI, on the Node.js that `npm ci` installs (./require-node.mjs stops an older one
-// with how to get it). Runs the prebuilt bundle (dist/cli, built by `npm ci` / `npm run build:cli`
-// from worker/cli/main.ts, ./build-cli.mjs) when every source file in it is unchanged
-// (./cli-bundle.mjs); otherwise — no bundle, or any source edited since — the TypeScript sources
-// through tsx's loader, so a stale bundle never runs old code.
+// with how to get it). Runs the prebuilt bundle (dist/bundle, built by `npm ci` /
+// `npm run build:bundle` by ./build-cli.mjs) when every source file of worker/cli/main.ts in it is
+// unchanged; otherwise — no bundle, or any source edited since — the TypeScript sources through
+// tsx's loader, so a stale bundle never runs old code (./cli-bundle.mjs).
 import './require-node.mjs';
-import { freshBundle } from './cli-bundle.mjs';
+import { runEntry } from './cli-bundle.mjs';
 
-const bundle = freshBundle();
-if (bundle.entry) {
-  const { pathToFileURL } = await import('node:url');
-  await import(pathToFileURL(bundle.entry).href);
-} else {
-  const { register } = await import('tsx/esm/api');
-  register();
-  await import('../worker/cli/main.ts');
-}
+await runEntry('worker/cli/main.ts');

@@ -22,7 +22,7 @@ import { recordsDir, recordsStoreOptions } from './records/location.ts';
 import { definitionDirs, definitionsRefreshMs, sdkLogLevel, sdkMetricsAddress } from './settings.ts';
 import { openStore, type OpenStoreOptions, type RecordsStore } from './records/store.ts';
 import { isRecordsError } from './records/errors.ts';
-import { createCustodiaWorker } from './worker.ts';
+import { createCustodiaWorker, workflowBundle } from './worker.ts';
 import { syncSchedules } from './schedules.ts';
 import { refreshFromStore } from './deploy.ts';
 import { log } from './log.ts';
@@ -114,7 +114,11 @@ export interface RunningWorker {
 export async function runWorker(
   config: CustodiaConfig,
   opts: {
-    address?: string;
+    /**
+     * The Temporal address; a promise of it (`npm start`: the dev server still starting) is
+     * awaited only to connect, after the definitions and the records store are ready.
+     */
+    address?: string | Promise<string | undefined>;
     /** An embedded store's folder, null for one in memory, or the store's full options. */
     records?: string | null | OpenStoreOptions;
     definitions?: Map<string, LoadedDefinition>;
@@ -127,12 +131,25 @@ export async function runWorker(
      * connection after a back-off (1 s … 30 s) instead of ending `done` (`npm start`).
      */
     restartOnFailure?: boolean;
+    /** Called as each start-up step completes (`npm start` reports when each was done). */
+    onPhase?: (phase: 'definitions' | 'store' | 'deployments' | 'connected' | 'worker') => void;
+    /**
+     * Called once connected, before the worker is created (which takes a while: the workflow code
+     * is loaded into its sandbox): what needs the client, store and definitions but not the
+     * worker may start meanwhile (`npm start`: the schedules and the HTTP API).
+     */
+    onConnected?: (parts: {
+      client: Client;
+      store: RecordsStore;
+      definitions: Map<string, LoadedDefinition>;
+    }) => void;
   } = {},
 ): Promise<RunningWorker> {
   installRuntime();
-  const definitions = opts.definitions ?? loadDeployedDefinitions();
-  // A long-lived process: CLI commands share the embedded server it starts.
-  const store = await openStore({
+  const phase = opts.onPhase ?? (() => {});
+  // A long-lived process: CLI commands share the embedded server it starts. Opening it (the
+  // embedded server boots in its own process) runs while the definitions load.
+  const opening = openStore({
     embeddedRole: 'service',
     ...(opts.records === undefined
       ? recordsStoreOptions()
@@ -140,6 +157,19 @@ export async function runWorker(
         ? opts.records
         : { dataDir: opts.records }),
   });
+  // The workflow code (remembered on disk, `workflow-bundle-cache.ts`) is looked up meanwhile
+  // too: creating the worker below finds it in memory. Its failure is the worker's to report.
+  if (!opts.bundle) workflowBundle().catch(() => {});
+  let definitions: Map<string, LoadedDefinition>;
+  try {
+    definitions = opts.definitions ?? loadDeployedDefinitions();
+    phase('definitions');
+  } catch (err) {
+    await opening.then((s) => s.close()).catch(() => {});
+    throw err;
+  }
+  const store = await opening;
+  phase('store');
   let client: Client;
   let connection: NativeConnection;
   try {
@@ -147,8 +177,12 @@ export async function runWorker(
     // Versions deployed through the API (possibly since the files were written) are current.
     const newer = await refreshFromStore(store, definitions);
     if (newer.length) console.log(`custodia: deployed versions current for ${newer.join(', ')}`);
-    client = await connectClient(config, opts.address);
-    connection = await NativeConnection.connect(connectionOptions(config, opts.address));
+    phase('deployments');
+    const address = (await opts.address) ?? undefined;
+    client = await connectClient(config, address);
+    connection = await NativeConnection.connect(connectionOptions(config, address));
+    phase('connected');
+    opts.onConnected?.({ client, store, definitions });
   } catch (err) {
     await store.close();
     throw err;
@@ -170,7 +204,16 @@ export async function runWorker(
       },
       ...(opts.bundle ? { bundle: opts.bundle } : {}),
     });
-  let worker = await create();
+  let worker: Worker;
+  try {
+    worker = await create();
+  } catch (err) {
+    await connection.close().catch(() => {});
+    await client.connection.close().catch(() => {});
+    await store.close();
+    throw err;
+  }
+  phase('worker');
   let stopping = false;
   const wake = new AbortController();
   /** Run the worker; with `restartOnFailure`, recreate it whenever it fails until shutdown. */

@@ -14,7 +14,10 @@ async function main(): Promise<void> {
   const port = workerMetricsPort();
   const metrics = port === undefined ? undefined : await serveMetrics(port);
   if (metrics) console.log(`custodia worker: metrics at ${metrics.url}/metrics`);
-  console.log(`custodia worker: task queue "${config.taskQueue}", ${running.definitions.size} procedure(s)`);
+  console.log(
+    `custodia worker: task queue "${config.taskQueue}", ${running.definitions.size} procedure(s) ` +
+      `(started in ${(performance.now() / 1000).toFixed(1)} s)`,
+  );
   const stop = (): void => void running.shutdown().then(() => process.exit(0));
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

@@ -64,7 +64,7 @@ function custodia(args: string[], input = ''): Promise<Result> {
 /** `npm start` (worker/main.ts) on the test dev server; resolves with the process and its URL once ready. */
 async function startProduct(): Promise<{ main: ChildProcess; base: string; output: () => string }> {
   const { DATABASE_URL: _url, ...base } = process.env;
-  const main = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
+  const main = spawn(process.execPath, ['bin/launch.mjs', 'worker/main.ts'], {
     cwd: REPO_ROOT,
     env: { ...base, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

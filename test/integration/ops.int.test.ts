@@ -88,7 +88,7 @@ beforeAll(async () => {
   } finally {
     await store.close();
   }
-  main = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
+  main = spawn(process.execPath, ['bin/launch.mjs', 'worker/main.ts'], {
     cwd: REPO_ROOT,
     env: {
       ...process.env,

@@ -1,8 +1,9 @@
 /**
- * The CLI bundle's freshness check (`bin/cli-bundle.mjs`): bin/custodia.mjs runs the bundle only
- * while every source file in its manifest is unchanged — a touched file with the same content
- * still counts as unchanged (its hash is compared), an edit of the same size does not, nor does a
- * deleted file or a missing manifest. On real files in a temporary folder.
+ * The bundle's freshness check (`bin/cli-bundle.mjs`): bin/custodia.mjs and bin/launch.mjs run an
+ * entry's bundle only while every source file of that entry in the manifest is unchanged — a
+ * touched file with the same content still counts as unchanged (its hash is compared), an edit of
+ * the same size does not, nor does a deleted file, a missing manifest or an entry it lacks; a
+ * change to another entry's file leaves this one fresh. On real files in a temporary folder.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
@@ -10,17 +11,23 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 // @ts-expect-error -- plain JavaScript module without type declarations
-import { BUNDLE_DIR, freshBundle, MANIFEST } from '../../bin/cli-bundle.mjs';
+import { BUNDLE_DIR, ENTRIES, freshBundle, MANIFEST, outputOf } from '../../bin/cli-bundle.mjs';
 
-type Fresh = (root: string) => { entry?: string; reason?: string };
+type Fresh = (root: string, source?: string) => { entry?: string; reason?: string };
 const fresh = freshBundle as Fresh;
+const CLI = 'worker/cli/main.ts';
+const SERVER = 'worker/main.ts';
 
 let root = '';
 afterEach(() => {
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
-function setUp(files: Record<string, string>): void {
+/** Files on disk, and a manifest whose entries hold the given sources (default: the CLI all of them). */
+function setUp(
+  files: Record<string, string>,
+  entries: Record<string, string[]> = { [CLI]: Object.keys(files) },
+): void {
   root = mkdtempSync(path.join(tmpdir(), 'custodia-cli-bundle-'));
   const manifest: Record<string, { size: number; mtimeMs: number; ctimeMs: number; sha256: string }> = {};
   for (const [rel, text] of Object.entries(files)) {
@@ -38,11 +45,23 @@ function setUp(files: Record<string, string>): void {
   mkdirSync(path.join(root, BUNDLE_DIR as string), { recursive: true });
   writeFileSync(
     path.join(root, BUNDLE_DIR as string, MANIFEST as string),
-    JSON.stringify({ entry: 'worker/cli/main.mjs', files: manifest }),
+    JSON.stringify({
+      entries: Object.fromEntries(
+        Object.entries(entries).map(([source, sources]) => [
+          source,
+          { output: (outputOf as (s: string) => string)(source), sources },
+        ]),
+      ),
+      files: manifest,
+    }),
   );
 }
 
-describe('CLI bundle freshness', () => {
+describe('bundle freshness', () => {
+  it('the entries are the CLI, the server and the worker process', () => {
+    expect(ENTRIES).toEqual(['worker/cli/main.ts', 'worker/main.ts', 'worker/worker-main.ts']);
+  });
+
   it('fresh while every source is unchanged; the entry is inside the bundle folder', () => {
     setUp({ 'worker/a.ts': 'export const a = 1;\n', 'workflows/b.ts': 'export const b = 2;\n' });
     expect(fresh(root)).toEqual({
@@ -74,9 +93,39 @@ describe('CLI bundle freshness', () => {
     setUp({ 'worker/a.ts': 'export const a = 1;\n' });
     rmSync(path.join(root, 'worker/a.ts'));
     expect(fresh(root)).toEqual({ entry: undefined, reason: 'worker/a.ts is gone' });
-    writeFileSync(path.join(root, BUNDLE_DIR as string, MANIFEST as string), '{"entry":"x.mjs","files":{}}');
+    writeFileSync(path.join(root, BUNDLE_DIR as string, MANIFEST as string), '{"entries":{},"files":{}}');
     expect(fresh(root).entry).toBeUndefined();
     rmSync(path.join(root, BUNDLE_DIR as string), { recursive: true });
     expect(fresh(root).entry).toBeUndefined();
+  });
+
+  it('each entry by its own sources: an edit stales the entries that hold the file, only those', () => {
+    setUp(
+      {
+        'worker/shared.ts': 'export const s = 1;\n',
+        'worker/cli/only.ts': 'export const c = 1;\n',
+        'worker/server-only.ts': 'export const v = 1;\n',
+      },
+      {
+        [CLI]: ['worker/shared.ts', 'worker/cli/only.ts'],
+        [SERVER]: ['worker/shared.ts', 'worker/server-only.ts'],
+      },
+    );
+    expect(fresh(root, SERVER).entry).toBe(path.join(root, BUNDLE_DIR as string, 'worker/main.mjs'));
+    // The worker process is not in this manifest: stale, whatever its files.
+    expect(fresh(root, 'worker/worker-main.ts')).toEqual({
+      entry: undefined,
+      reason: 'the bundle has no worker/worker-main.ts',
+    });
+    writeFileSync(path.join(root, 'worker/cli/only.ts'), 'export const c = 22;\n');
+    expect(fresh(root, CLI)).toEqual({ entry: undefined, reason: 'worker/cli/only.ts changed' });
+    expect(fresh(root, SERVER).entry).toBeDefined();
+    writeFileSync(path.join(root, 'worker/shared.ts'), 'export const s = 22;\n');
+    expect(fresh(root, SERVER)).toEqual({ entry: undefined, reason: 'worker/shared.ts changed' });
+  });
+
+  it('a source listed for an entry but missing from the files: stale', () => {
+    setUp({ 'worker/a.ts': 'export const a = 1;\n' }, { [SERVER]: ['worker/a.ts', 'worker/b.ts'] });
+    expect(fresh(root, SERVER)).toEqual({ entry: undefined, reason: 'the bundle manifest is incomplete' });
   });
 });

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { hashProcedure } from '../../workflows/core/hash.ts';
 import type { ProcedureIR } from '../../workflows/core/ir.ts';
-import { validateProcedureText } from '../../workflows/core/validate.ts';
+import { cachedValidate } from '../validation-cache.ts';
 import { appendAudit, lockChainHead } from './audit.ts';
 import { RecordsError } from './errors.ts';
 import type { SqlClient, SqlQueryable } from './sql.ts';
@@ -30,12 +30,14 @@ const inDocumentOrder = new Map<string, ProcedureIR>();
  * The stored IR in document order. jsonb (PostgreSQL's and PGlite's) re-sorts object keys, and
  * key order carries meaning (states, regions, context fields, form order), so the IR is compiled
  * again from the stored YAML — the source of truth — when that gives the stored hash; otherwise
- * (no YAML) the stored IR. Cached per hash: a version never changes.
+ * (no YAML) the stored IR. Cached per hash: a version never changes; and the compilation is
+ * remembered on disk across processes (`validation-cache.ts`: ~1 CPU-s of every start for the
+ * shipped ten, whose versions each start looks up).
  */
 function orderedIr(r: DefinitionRow): ProcedureIR {
   let ir = inDocumentOrder.get(r.hash);
   if (!ir) {
-    const compiled = r.yaml ? validateProcedureText(r.yaml, `${r.procedure}@${r.version}`).ir : undefined;
+    const compiled = r.yaml ? cachedValidate(r.yaml, `${r.procedure}@${r.version}`).ir : undefined;
     ir = compiled && hashProcedure(compiled) === r.hash ? compiled : r.ir;
     inDocumentOrder.set(r.hash, ir);
   }
