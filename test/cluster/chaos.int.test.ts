@@ -47,7 +47,8 @@ const REQUEST_TIMEOUT_MS = 10_000;
 const SETTLE_MS = 5_000;
 
 const stateFile = inject('clusterStateFile') ?? '';
-if (!stateFile) throw new Error('the chaos test runs in the cluster project (npx vitest run --project cluster …)');
+if (!stateFile)
+  throw new Error('the chaos test runs in the cluster project (npx vitest run --project cluster …)');
 const adminUrl = inject('postgresUrl');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'custodia-chaos-'));
 chmodSync(dir, 0o755);
