@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, inject, it, onTestFinished } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { REPO_ROOT } from '../../worker/config.ts';
 import { auditHash } from '../../worker/records/audit.ts';
 import type { AuditExport } from '../../worker/records/export.ts';
@@ -58,16 +58,8 @@ interface Target {
   withSql<T>(fn: (sql: SqlClient) => Promise<T>): Promise<T>;
 }
 
-/**
- * A folder whose embedded server a long-lived process holds while the test's commands run (as
- * under `npm start`), so each command uses it instead of starting and stopping its own (~1–2 s
- * a command, ~25 commands). A command on a folder nobody holds — it starts the server and stops it
- * when done — is the last test's.
- */
-async function embeddedTarget(): Promise<Target> {
+function embeddedTarget(): Target {
   const dir = path.join(tmp, randomUUID());
-  const held = await openStore({ dataDir: dir, embeddedRole: 'service' });
-  onTestFinished(() => held.close());
   return {
     env: { CUSTODIA_RECORDS_DIR: dir },
     async withSql(fn) {
@@ -106,7 +98,7 @@ async function postgresTarget(): Promise<Target> {
 }
 
 const targets = [
-  { name: 'embedded store', make: embeddedTarget, available: true },
+  { name: 'embedded store', make: async () => embeddedTarget(), available: true },
   { name: 'PostgreSQL', make: postgresTarget, available: postgresUrl !== null },
 ];
 
