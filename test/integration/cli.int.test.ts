@@ -125,16 +125,15 @@ describe('custodia CLI', () => {
     expect(r).toMatchObject({ code: 0 });
     expect(r.stdout).toContain('submitted');
 
-    // Three commands that change nothing, at once (each is a process start of ~1 s or more).
-    const [duty, badJson, listed] = await Promise.all([
-      custodia('send', id, 'APPROVE', '--data', '{"window_hours":8}', '--as', 'li:project_staff'),
-      custodia('send', id, 'APPROVE', '--data', '{not json', '--as', 'wang:quality_manager'),
-      custodia('list', '--procedure', 'engine_review', '--state', 'submitted', '--json'),
-    ]);
-    expect(duty.code).toBe(1);
-    expect(duty.stderr).toContain('refused (DUTY_CONFLICT)');
-    expect(badJson.code).toBe(2);
-    expect(badJson.stderr).toContain('--data is not valid JSON');
+    r = await custodia('send', id, 'APPROVE', '--data', '{"window_hours":8}', '--as', 'li:project_staff');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('refused (DUTY_CONFLICT)');
+
+    r = await custodia('send', id, 'APPROVE', '--data', '{not json', '--as', 'wang:quality_manager');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--data is not valid JSON');
+
+    const listed = await custodia('list', '--procedure', 'engine_review', '--state', 'submitted', '--json');
     expect(listed.code).toBe(0);
     expect((JSON.parse(listed.stdout) as { workflowId: string }[]).map((x) => x.workflowId)).toContain(id);
 
@@ -172,15 +171,13 @@ describe('custodia CLI', () => {
       );
       expect(r).toMatchObject({ code: 0 });
       expect(r.stdout).toContain('submitted');
-      // Still only directory users with the roles they hold (two refusals, at once).
-      const [notHeld, ghost] = await Promise.all([
-        custodia('send', id, 'REJECT', '--as', 'li:quality_manager'),
-        custodia('send', id, 'REJECT', '--as', 'ghost:quality_manager'),
-      ]);
-      expect(notHeld.code).toBe(1);
-      expect(notHeld.stderr).toContain('li does not hold the role(s) quality_manager');
-      expect(ghost.code).toBe(1);
-      expect(ghost.stderr).toContain('no user "ghost"');
+      // Still only directory users with the roles they hold.
+      r = await custodia('send', id, 'REJECT', '--as', 'li:quality_manager');
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('li does not hold the role(s) quality_manager');
+      r = await custodia('send', id, 'REJECT', '--as', 'ghost:quality_manager');
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('no user "ghost"');
       r = await custodia('send', id, 'REJECT', '--as', 'wang:quality_manager');
       expect(r, r.stderr).toMatchObject({ code: 0 });
     } finally {
@@ -191,17 +188,11 @@ describe('custodia CLI', () => {
   });
 
   it('usage errors exit 2', async () => {
-    // Independent commands, at once.
-    const [unknown, noActor, noProcedure, preset] = await Promise.all([
-      custodia('frobnicate'),
-      custodia('send', 'x', 'GO'),
-      custodia('start', 'no_such_procedure'),
-      // A field a start may not set: refused by name, exit 1, nothing started.
-      custodia('start', 'engine_review', '--input', '{"client":"acme","approver":"bob"}'),
-    ]);
-    expect(unknown.code).toBe(2);
-    expect(noActor.stderr).toContain('--as USER:ROLE');
-    expect(noProcedure.code).toBe(1);
+    expect((await custodia('frobnicate')).code).toBe(2);
+    expect((await custodia('send', 'x', 'GO')).stderr).toContain('--as USER:ROLE');
+    expect((await custodia('start', 'no_such_procedure')).code).toBe(1);
+    // A field a start may not set: refused by name, exit 1, nothing started.
+    const preset = await custodia('start', 'engine_review', '--input', '{"client":"acme","approver":"bob"}');
     expect(preset.code).toBe(1);
     expect(preset.stderr).toContain('"approver" is not an input field of engine_review');
   });
