@@ -50,8 +50,7 @@ export default defineConfig({
           include: [
             'test/integration/**/*.int.test.ts',
             'test/scenarios/**/*.int.test.ts',
-            // The chaos test runs here on its own dev server, and on the cluster below.
-            'test/cluster/**/*.int.test.ts',
+            // The chaos test (test/cluster/) runs once, on the cluster below.
           ],
           environment: 'node',
           globalSetup: ['test/integration/global-setup.ts', 'test/integration/postgres-setup.ts'],

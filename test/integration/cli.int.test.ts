@@ -7,7 +7,6 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../worker/config.ts';
-import { createApi } from '../../worker/api/server.ts';
 import { openStore } from '../../worker/records/store.ts';
 import { ENGINE_FIXTURES, startHarness, type Harness } from './harness.ts';
 import { tempDir } from '../temp-dir.ts';
@@ -157,18 +156,11 @@ describe('custodia CLI', () => {
     const started = await custodia('start', 'engine_review', '--input', '{"client":"acme"}');
     expect(started.code).toBe(0);
     const id = started.stdout.trim();
-    // As under `npm start`: the process serving the API has the embedded store open (the CLI shares it).
+    // As under `npm start`: a long-lived process has the embedded store open (the CLI shares its
+    // server). No API runs: the CLI checks the directory itself, it has no other way.
     const held = await openStore({ dataDir: recordsDir, embeddedRole: 'service' });
-    const api = createApi({
-      client: h.client,
-      store: held,
-      definitions: h.definitions,
-      taskQueue: h.config.taskQueue,
-    });
-    const port = new URL(await api.listen(0)).port;
     try {
-      let r = await custodiaWith(
-        { CUSTODIA_HTTP_PORT: port },
+      let r = await custodia(
         'send',
         id,
         'SUBMIT',
@@ -180,39 +172,13 @@ describe('custodia CLI', () => {
       expect(r).toMatchObject({ code: 0 });
       expect(r.stdout).toContain('submitted');
       // Still only directory users with the roles they hold.
-      r = await custodiaWith(
-        { CUSTODIA_HTTP_PORT: port },
-        'send',
-        id,
-        'REJECT',
-        '--as',
-        'li:quality_manager',
-      );
+      r = await custodia('send', id, 'REJECT', '--as', 'li:quality_manager');
       expect(r.code).toBe(1);
       expect(r.stderr).toContain('li does not hold the role(s) quality_manager');
-      r = await custodiaWith(
-        { CUSTODIA_HTTP_PORT: port },
-        'send',
-        id,
-        'REJECT',
-        '--as',
-        'ghost:quality_manager',
-      );
+      r = await custodia('send', id, 'REJECT', '--as', 'ghost:quality_manager');
       expect(r.code).toBe(1);
       expect(r.stderr).toContain('no user "ghost"');
-    } finally {
-      await api.close();
-    }
-    try {
-      // No API needed: the CLI checks the directory on the server the product has up.
-      const r = await custodiaWith(
-        { CUSTODIA_HTTP_PORT: port },
-        'send',
-        id,
-        'REJECT',
-        '--as',
-        'wang:quality_manager',
-      );
+      r = await custodia('send', id, 'REJECT', '--as', 'wang:quality_manager');
       expect(r, r.stderr).toMatchObject({ code: 0 });
     } finally {
       await held.close();

@@ -169,13 +169,17 @@ describe('procedure workflow', () => {
     const decided = await h.start('engine_review', { client: 'acme' }, alice);
     await sendEvent(h.client, decided, { type: 'SUBMIT', actor: alice, data: { purpose: 'decided' } });
     await sendEvent(h.client, decided, { type: 'APPROVE', actor: bob, data: { window_hours: 2 } });
-    await new Promise((r) => setTimeout(r, 5_000));
+    // Both timers cancelled in the history: Temporal never fires a cancelled timer, so this proves
+    // what waiting out their 2 s and 4 s did (the test waited 5 s until 2026-12-07).
+    const cancelled = async (): Promise<number> => {
+      const history = await h.client.workflow.getHandle(decided).fetchHistory();
+      return (history.events ?? []).filter((e) => e.eventType === 19 /* TIMER_CANCELED */).length;
+    };
+    await eventually(async () => (await cancelled()) === 2, 10_000);
     const snap = await getSnapshot(h.client, decided);
     expect(snap.leaves).toEqual(['checks.a.pending', 'checks.b.pending']);
     expect(snap.timers).toEqual([]);
-    const history = await h.client.workflow.getHandle(decided).fetchHistory();
-    const types = (history.events ?? []).map((e) => e.eventType);
-    expect(types.filter((t) => t === 19 /* TIMER_CANCELED */)).toHaveLength(2);
+    expect(await cancelled()).toBe(2);
   });
 
   it('starts a linked instance as an effect, once', async () => {

@@ -9,7 +9,6 @@ import { formatDiagnostic } from '../../workflows/core/diagnostics.ts';
 import { loadDefinitions } from '../definitions.ts';
 import type { Actor, Json } from '../../workflows/core/ir.ts';
 import { actorSigner } from '../actor-keys.ts';
-import { httpSettings } from '../settings.ts';
 import {
   EventRejected,
   getSnapshot,
@@ -19,7 +18,6 @@ import {
   startProcedure,
 } from '../instances.ts';
 import { definitionDirs } from '../process.ts';
-import { isRecordsError } from '../records/errors.ts';
 import { withStore } from './audit.ts';
 import { ApiProblem } from '../api/http.ts';
 import { resolveAttachments } from '../attachments/service.ts';
@@ -80,22 +78,17 @@ export async function sendCommand(args: string[]): Promise<number> {
       return a;
     });
   } catch (err) {
+    // (The embedded store is a server every process shares: a running `npm start` does not keep
+    // this command out of the directory, so there is no second way to check it.)
     if (err instanceof ApiProblem) {
       console.error(`refused (${err.code}): ${err.message}`);
       return 1;
     }
-    if (!(err instanceof NotADirectoryActor) && !isRecordsError(err, 'STORE_IN_USE')) throw err;
     if (err instanceof NotADirectoryActor) {
       console.error(`refused: ${err.message}`);
       return 1;
     }
-    // The embedded store is held by a running `npm start`: ask its API instead.
-    const checked = await directoryActorViaApi(parseActor(values.as), workflowId, err);
-    if (typeof checked === 'string') {
-      console.error(`refused: ${checked}`);
-      return 1;
-    }
-    actor = checked;
+    throw err;
   }
   const event = signedEvent(actorSigner(), workflowId, {
     type,
@@ -132,41 +125,4 @@ export async function statusCommand(args: string[]): Promise<number> {
   } finally {
     await client.connection.close();
   }
-}
-
-/**
- * The directory check through the running product's API (`POST /api/actors/check`), for when the
- * embedded store is held by `npm start`: the actor or the refusal's reason. Throws (with `cause`,
- * the store's refusal) when no API answers.
- */
-async function directoryActorViaApi(
-  claimed: Actor,
-  workflowId: string,
-  cause: unknown,
-): Promise<Actor | string> {
-  const { host, port } = httpSettings();
-  const url = `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${port}/api/actors/check`;
-  const assertion = actorSigner().sign(claimed, { workflowId, ttlMs: 60_000 });
-  let res: Response;
-  try {
-    res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ assertion }),
-      signal: AbortSignal.timeout(10_000),
-    });
-  } catch {
-    throw new Error(
-      `send checks --as against the user directory and cannot open it (${cause instanceof Error ? cause.message : String(cause)}), ` +
-        `and no Custodia API answers at ${url}. Send the event through the web UI or the HTTP API.`,
-      { cause },
-    );
-  }
-  const answer = (await res.json().catch(() => ({}))) as { id?: string; roles?: string[]; detail?: string };
-  if (res.ok && typeof answer.id === 'string' && Array.isArray(answer.roles))
-    return { id: answer.id, roles: answer.roles };
-  if (res.status === 403) return answer.detail ?? 'not a directory user with these roles';
-  throw new Error(`the API at ${url} refused the directory check (${res.status}): ${answer.detail ?? ''}`, {
-    cause,
-  });
 }

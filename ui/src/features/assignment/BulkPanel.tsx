@@ -9,6 +9,7 @@ import { api, asApiError, type ApiError } from '../../api.ts';
 import { ErrorBox } from '../../components/common.tsx';
 import { useI18n } from '../../i18n.tsx';
 import { useUserNames } from '../users/names.tsx';
+import { useServerJob, type StartedJob } from '../jobs/useServerJob.ts';
 import type { InstanceRow } from '../../types.ts';
 import './assignment.css';
 
@@ -18,16 +19,6 @@ interface Preview {
   total: number;
   missing: string[];
   instances: (InstanceRow & { plan: string })[];
-}
-
-interface Job {
-  id: string;
-  total: number;
-  done: number;
-  ok: number;
-  refused: number;
-  finishedAt?: string;
-  results: { workflowId: string; ok: boolean; code?: string; message?: string; detail?: string }[];
 }
 
 export interface BulkScope {
@@ -44,8 +35,8 @@ export function BulkPanel({ scope, onDone }: { scope: BulkScope; onDone: () => v
   const [action, setAction] = useState<Action>('reassign');
   const [assignee, setAssignee] = useState('');
   const [preview, setPreview] = useState<Preview | undefined>();
-  const [job, setJob] = useState<Job | undefined>();
   const [error, setError] = useState<ApiError | undefined>();
+  const { job, follow } = useServerJob({ intervalMs: 400, onError: setError, onFinished: onDone });
   const [busy, setBusy] = useState(false);
   const count = scope.allMatching ? undefined : scope.picked.length;
   const body = (): Record<string, unknown> => ({
@@ -70,8 +61,8 @@ export function BulkPanel({ scope, onDone }: { scope: BulkScope; onDone: () => v
     try {
       if (what === 'preview') setPreview(await api<Preview>('POST', '/api/stalled/bulk/preview', body()));
       else {
-        const started = await api<{ jobId: string; total: number }>('POST', '/api/stalled/bulk', body());
-        setJob({ id: started.jobId, total: started.total, done: 0, ok: 0, refused: 0, results: [] });
+        const started = await api<StartedJob>('POST', '/api/stalled/bulk', body());
+        follow(`/api/stalled/bulk/${encodeURIComponent(started.jobId)}`, started);
         setPreview(undefined);
       }
     } catch (err) {
@@ -80,21 +71,6 @@ export function BulkPanel({ scope, onDone }: { scope: BulkScope; onDone: () => v
       setBusy(false);
     }
   };
-
-  // Poll the running job.
-  useEffect(() => {
-    if (!job || job.finishedAt) return;
-    const t = window.setTimeout(() => {
-      api<Job>('GET', `/api/stalled/bulk/${job.id}`).then(
-        (j) => {
-          setJob(j);
-          if (j.finishedAt) onDone();
-        },
-        (err: unknown) => setError(asApiError(err)),
-      );
-    }, 400);
-    return () => window.clearTimeout(t);
-  }, [job, onDone]);
 
   const nothing = !scope.allMatching && !scope.picked.length;
   return (

@@ -10,6 +10,7 @@ import type { MigrationClass, MigrationPlan } from '../../../../workflows/core/m
 import { api, asApiError, type ApiError } from '../../api.ts';
 import { ErrorBox } from '../../components/common.tsx';
 import { useI18n } from '../../i18n.tsx';
+import { useServerJob, type StartedJob } from '../jobs/useServerJob.ts';
 import '../assignment/assignment.css';
 
 interface DryRun {
@@ -18,16 +19,6 @@ interface DryRun {
   total: number;
   counts: Record<MigrationClass, number>;
   instances: { workflowId: string; fromVersion: string; seq: number; plan: MigrationPlan }[];
-}
-
-interface Job {
-  id: string;
-  total: number;
-  done: number;
-  ok: number;
-  refused: number;
-  finishedAt?: string;
-  results: { workflowId: string; ok: boolean; code?: string; message?: string; detail?: string }[];
 }
 
 const CLASS_TEXT: Record<MigrationClass, { zh: string; en: string }> = {
@@ -40,8 +31,8 @@ export function MigrationPanel(props: { id: string; versions: string[]; current:
   const { pick, lang } = useI18n();
   const [to, setTo] = useState(props.current);
   const [dry, setDry] = useState<DryRun | undefined>();
-  const [job, setJob] = useState<Job | undefined>();
   const [error, setError] = useState<ApiError | undefined>();
+  const { job, follow } = useServerJob({ onError: setError });
   const [busy, setBusy] = useState(false);
   const base = `/api/definitions/${encodeURIComponent(props.id)}/migrations`;
   useEffect(() => setDry(undefined), [to]);
@@ -53,8 +44,8 @@ export function MigrationPanel(props: { id: string; versions: string[]; current:
       if (what === 'dry') setDry(await api<DryRun>('POST', `${base}/dry-run`, { to }));
       else {
         const ids = dry?.instances.filter((i) => i.plan.class === 'moves').map((i) => i.workflowId) ?? [];
-        const started = await api<{ jobId: string; total: number }>('POST', base, { to, workflowIds: ids });
-        setJob({ id: started.jobId, total: started.total, done: 0, ok: 0, refused: 0, results: [] });
+        const started = await api<StartedJob>('POST', base, { to, workflowIds: ids });
+        follow(`${base}/${encodeURIComponent(started.jobId)}`, started);
         setDry(undefined);
       }
     } catch (err) {
@@ -63,14 +54,6 @@ export function MigrationPanel(props: { id: string; versions: string[]; current:
       setBusy(false);
     }
   };
-
-  useEffect(() => {
-    if (!job || job.finishedAt) return;
-    const t = window.setTimeout(() => {
-      api<Job>('GET', `${base}/${job.id}`).then(setJob, (err: unknown) => setError(asApiError(err)));
-    }, 500);
-    return () => window.clearTimeout(t);
-  }, [job, base]);
 
   const reason = (p: MigrationPlan): string =>
     p.class === 'moves'
