@@ -14,6 +14,7 @@ import type { LoadedDefinition } from './definitions.ts';
 import type { RecordsStore } from './records/store.ts';
 import { maxCachedWorkflows } from './settings.ts';
 import { cachedBundle } from './workflow-bundle-cache.ts';
+import { bundleInChildProcess } from './workflow-bundle-build.ts';
 
 /** The workflow entry point bundled into the sandbox. */
 export const WORKFLOWS_PATH = path.resolve(fileURLToPath(new URL('../workflows/index.ts', import.meta.url)));
@@ -45,21 +46,25 @@ export function workflowBundle(actorKeys: readonly string[] = trustedActorKeys()
   const keys = actorKeys.join(',');
   let bundle = cachedBundles.get(keys);
   if (!bundle) {
-    // Remembered on disk while the sources are unchanged (workflow-bundle-cache.ts).
-    bundle = cachedBundle(keys, () =>
-      bundleWorkflowCode({
-        workflowsPath: WORKFLOWS_PATH,
-        logger: quietBundlerLogger,
-        preloadModules: PRELOADED_MODULES,
-        webpackConfigHook: (config) => ({
-          ...config,
-          plugins: [...(config.plugins ?? []), actorKeysPlugin(actorKeys)],
-        }),
-      }),
-    );
+    // Remembered on disk while the sources are unchanged (workflow-bundle-cache.ts); built in a
+    // child process, which takes webpack's memory with it (workflow-bundle-build.ts).
+    bundle = cachedBundle(keys, () => bundleInChildProcess(actorKeys));
     cachedBundles.set(keys, bundle);
   }
   return bundle;
+}
+
+/** Bundle the workflow code here, in this process (workflow-bundle-main.mjs runs it). */
+export function buildWorkflowBundle(actorKeys: readonly string[]): Promise<WorkflowBundle> {
+  return bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    logger: quietBundlerLogger,
+    preloadModules: PRELOADED_MODULES,
+    webpackConfigHook: (config) => ({
+      ...config,
+      plugins: [...(config.plugins ?? []), actorKeysPlugin(actorKeys)],
+    }),
+  });
 }
 
 /**
