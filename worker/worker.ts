@@ -68,11 +68,35 @@ export function buildWorkflowBundle(actorKeys: readonly string[]): Promise<Workf
 }
 
 /**
- * Modules evaluated once per reusable V8 context instead of once per workflow: `@noble/curves`
- * builds its Ed25519 precomputation tables lazily, at a workflow's first assertion check, which
- * costs tens of ms — per workflow if not shared. Pure math caches: no per-workflow state.
+ * Modules evaluated once per reusable V8 context instead of once per workflow. The SDK gives every
+ * cached workflow its own instance of every other module of the bundle; these are shared and
+ * frozen (their exports). `@noble/curves` builds its Ed25519 precomputation tables lazily, at a
+ * workflow's first assertion check, which costs tens of ms — per workflow if not shared. The
+ * pure core the workflow code imports (and with it xstate, ajv, the CEL evaluator, RE2, yaml) is
+ * ~0.35 MB of V8 heap per cached workflow when not shared (README "Memory"). Only modules without
+ * per-workflow state belong here: `workflows/core` is pure by rule (no `@temporalio/workflow`, no
+ * I/O); its module-level caches memoise pure functions of their keys (compiled expressions,
+ * patterns), which any workflow may share.
  */
-export const PRELOADED_MODULES = ['@noble/curves/ed25519.js'];
+export const PRELOADED_MODULES = [
+  '@noble/curves/ed25519.js',
+  ...[
+    'actions/index.ts',
+    'assertion.ts',
+    'assignment.ts',
+    'attachment-receipts.ts',
+    'calendar.ts',
+    'call.ts',
+    'compile.ts',
+    'hash.ts',
+    'migration-step.ts',
+    'rejections.ts',
+    'reminder.ts',
+    'runtime.ts',
+    'sla.ts',
+    'start-fields.ts',
+  ].map((file) => path.resolve(fileURLToPath(new URL(`../workflows/core/${file}`, import.meta.url)))),
+];
 
 /**
  * The webpack plugin that compiles `actorKeys` into a workflow bundle as `__CUSTODIA_ACTOR_KEYS__`

@@ -1,6 +1,7 @@
 /**
  * Where a process's memory is, for test/bench/memory.ts: preloaded into the worker process
- * (`node --require`), it prints one `custodia-memory-probe {json}` line on stderr at each SIGUSR2:
+ * (`node --require`), it prints one `custodia-memory-probe {json}` line on stderr at each SIGWINCH
+ * (not SIGUSR2: the Temporal SDK shuts its workers down on that one):
  * the main thread's V8 heap (`process.memoryUsage()`), the V8 heap of every worker thread the
  * process started (the Temporal SDK runs the workflows in one), and the process's resident memory
  * split into anonymous and file-backed pages (`/proc/self/smaps_rollup`). What is not a V8 heap
@@ -39,7 +40,7 @@ function smaps() {
   return out;
 }
 
-process.on('SIGUSR2', () => {
+process.on('SIGWINCH', () => {
   void (async () => {
     const m = process.memoryUsage();
     const threadHeaps = [];

@@ -150,7 +150,7 @@ interface Sample {
 /** Ask the worker (memory-probe.cjs preloaded) where its memory is. */
 function probe(child: ChildProcess, lines: string[]): Promise<Probe> {
   const before = lines.length;
-  child.kill('SIGUSR2');
+  child.kill('SIGWINCH');
   return new Promise((resolve, reject) => {
     const t0 = Date.now();
     const poll = (): void => {
@@ -249,6 +249,10 @@ async function main(): Promise<void> {
     ]);
     worker = spawned.child;
     const w = worker;
+    let stopping = false;
+    w.on('exit', (code, signal) => {
+      if (!stopping) console.error(`worker exited (${signal ?? code}):\n${spawned.lines.slice(-40).join('\n')}`);
+    });
     const sample = async (label: string): Promise<Sample> => {
       const m = workerMemory(w.pid);
       // A worker too busy to answer in time (while instances start) still has its RSS sampled.
@@ -320,6 +324,7 @@ async function main(): Promise<void> {
     log(`event on the ${k} oldest instances (evicted when N > cache): p50 ${ev.p50} ms, p99 ${ev.p99} ms`);
     log(`event on the ${k} newest instances (cached):                 p50 ${rc.p50} ms, p99 ${rc.p99} ms`);
     await client.connection.close();
+    stopping = true;
     worker.kill('SIGTERM');
     await new Promise((r) => worker?.once('exit', r));
     worker = undefined;
