@@ -7,7 +7,8 @@
 export class BoundedMap<K, V> extends Map<K, V> {
   constructor(readonly limit: number) {
     super();
-    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`a BoundedMap keeps at least 1 entry, not ${limit}`);
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new RangeError(`a BoundedMap keeps at least 1 entry, not ${limit}`);
   }
 
   override get(key: K): V | undefined {

@@ -22,7 +22,8 @@ export function bundleInChildProcess(actorKeys: readonly string[]): Promise<{ co
       if (code === 0) {
         if (err) process.stderr.write(err); // the bundler's warnings
         resolve({ code: Buffer.concat(out).toString('utf8') });
-      } else reject(new Error(`bundling the workflow code failed (${signal ?? `exit ${code}`}):\n${err.trim()}`));
+      } else
+        reject(new Error(`bundling the workflow code failed (${signal ?? `exit ${code}`}):\n${err.trim()}`));
     });
     child.stdin.end(JSON.stringify(actorKeys));
   });

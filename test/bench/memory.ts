@@ -11,7 +11,7 @@
  *   records store in a fresh folder (`--records`, default a temporary folder) and only
  *   test/bench/bench-stalled.yaml as definitions. Sampled at rest (ready, no instance), while N
  *   instances are started and once all of them wait: the worker process's RSS (VmRSS), the split
- *   reported by test/bench/memory-probe.cjs (main V8 heap, the workflow thread's V8 heap, external,
+ *   reported by test/bench/memory-probe.mjs (main V8 heap, the workflow thread's V8 heap, external,
  *   file-backed pages) and, apart, the PSS of the embedded store's PostgreSQL server processes
  *   (children of the worker).
  * - The events: REVIEW to `--events` of the instances started first — with N above the cache
@@ -110,7 +110,11 @@ function commandName(pid: number): string {
  * The worker process's own RSS and, apart, what runs in processes it started: the embedded
  * records store's PostgreSQL server (its processes share memory: PSS summed), tsx's esbuild.
  */
-function workerMemory(pid: number | undefined): { worker: number; store: number; other: Record<string, number> } {
+function workerMemory(pid: number | undefined): {
+  worker: number;
+  store: number;
+  other: Record<string, number>;
+} {
   const worker = rssMb(pid);
   let store = 0;
   const other: Record<string, number> = {};
@@ -137,7 +141,7 @@ interface Probe {
   file?: number;
 }
 
-const PROBE = path.join(HERE, 'memory-probe.cjs');
+const PROBE = path.join(HERE, 'memory-probe.mjs');
 
 interface Sample {
   label: string;
@@ -147,7 +151,7 @@ interface Sample {
   probe: Probe | null;
 }
 
-/** Ask the worker (memory-probe.cjs preloaded) where its memory is. */
+/** Ask the worker (memory-probe.mjs preloaded) where its memory is. */
 function probe(child: ChildProcess, lines: string[]): Promise<Probe> {
   const before = lines.length;
   child.kill('SIGWINCH');
@@ -244,14 +248,15 @@ async function main(): Promise<void> {
     const def = loadDeployedDefinitions([DEFINITION_FILE]).get('bench_stalled');
     if (!def) throw new Error('bench-stalled.yaml did not load');
     const spawned = await spawnNode(['worker/worker-main.ts'], env, /custodia worker: task queue/, [
-      '--require',
+      '--import',
       PROBE,
     ]);
     worker = spawned.child;
     const w = worker;
     let stopping = false;
     w.on('exit', (code, signal) => {
-      if (!stopping) console.error(`worker exited (${signal ?? code}):\n${spawned.lines.slice(-40).join('\n')}`);
+      if (!stopping)
+        console.error(`worker exited (${signal ?? code}):\n${spawned.lines.slice(-40).join('\n')}`);
     });
     const sample = async (label: string): Promise<Sample> => {
       const m = workerMemory(w.pid);

@@ -16,7 +16,11 @@ const CORE = path.join(REPO_ROOT, 'workflows', 'core');
 
 function coreFiles(dir = CORE): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? coreFiles(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : [],
+    e.isDirectory()
+      ? coreFiles(path.join(dir, e.name))
+      : e.name.endsWith('.ts')
+        ? [path.join(dir, e.name)]
+        : [],
   );
 }
 
@@ -31,7 +35,8 @@ describe('modules preloaded into the workflow sandbox', () => {
   });
 
   it('share nothing of the Temporal workflow API (no workflows/core file imports it)', () => {
-    for (const file of coreFiles()) expect(readFileSync(file, 'utf8'), file).not.toMatch(/@temporalio\/workflow/);
+    for (const file of coreFiles())
+      expect(readFileSync(file, 'utf8'), file).not.toMatch(/@temporalio\/workflow/);
   });
 
   it('include every core module the workflow code imports values from', () => {

@@ -1,6 +1,6 @@
 /**
  * Where a process's memory is, for test/bench/memory.ts: preloaded into the worker process
- * (`node --require`), it prints one `custodia-memory-probe {json}` line on stderr at each SIGWINCH
+ * (`node --import`), it prints one `custodia-memory-probe {json}` line on stderr at each SIGWINCH
  * (not SIGUSR2: the Temporal SDK shuts its workers down on that one):
  * the main thread's V8 heap (`process.memoryUsage()`), the V8 heap of every worker thread the
  * process started (the Temporal SDK runs the workflows in one), and the process's resident memory
@@ -8,11 +8,11 @@
  * of anonymous memory is native: the SDK's Rust core, Node's own allocations, malloc arenas.
  *
  * Measurement only: it records the worker threads (a subclass of `Worker` put in place of the
- * export, so the SDK's `new Worker(…)` goes through it) and changes nothing of what they run.
+ * module's export, so the SDK's `new Worker(…)` goes through it) and changes nothing of what they run.
  */
-'use strict';
-const threads = require('node:worker_threads');
-const { readFileSync } = require('node:fs');
+import threads from 'node:worker_threads';
+import { readFileSync } from 'node:fs';
+import { setTimeout } from 'node:timers';
 
 const started = [];
 const Original = threads.Worker;
@@ -51,7 +51,11 @@ process.on('SIGWINCH', () => {
           w.getHeapStatistics(),
           new Promise((_, reject) => setTimeout(() => reject(new Error('busy')), 10_000).unref()),
         ]);
-        threadHeaps.push({ used: MB(h.used_heap_size), total: MB(h.total_heap_size), external: MB(h.external_memory) });
+        threadHeaps.push({
+          used: MB(h.used_heap_size),
+          total: MB(h.total_heap_size),
+          external: MB(h.external_memory),
+        });
       } catch {
         threadHeaps.push(null); // exiting, or busy
       }
@@ -65,7 +69,10 @@ process.on('SIGWINCH', () => {
       arrayBuffers: MB(m.arrayBuffers),
       threads: threadHeaps,
       anonymous: s.Anonymous,
-      file: s.Rss !== undefined && s.Anonymous !== undefined ? Math.round((s.Rss - s.Anonymous) * 10) / 10 : undefined,
+      file:
+        s.Rss !== undefined && s.Anonymous !== undefined
+          ? Math.round((s.Rss - s.Anonymous) * 10) / 10
+          : undefined,
     };
     process.stderr.write(`custodia-memory-probe ${JSON.stringify(report)}\n`);
   })();
