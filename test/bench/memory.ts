@@ -4,6 +4,8 @@
  *   npx tsx test/bench/memory.ts [--instances 10000] [--cache 500] [--events 200] [--concurrency 32]
  *                                [--records DIR|:memory:] [--out FILE|-]
  *
+ * NODE_OPTIONS reaches the worker process (V8 flags: `--max-semi-space-size=4`, README "Memory").
+ *
  * - Temporal: its own in-memory dev server on a free port (no UI).
  * - The worker: a separate process, `worker/worker-main.ts` (what `npm run worker` runs, through
  *   `node --import tsx`: the tsx wrapper process `npm run worker` adds is not counted), against
@@ -337,7 +339,7 @@ async function main(): Promise<void> {
     const report = {
       date,
       durationS: Math.round((performance.now() - t0) / 1000),
-      command: `npx tsx test/bench/memory.ts --instances ${opts.instances} --cache ${opts.cache} --events ${opts.events}`,
+      command: `${process.env.NODE_OPTIONS ? `NODE_OPTIONS='${process.env.NODE_OPTIONS}' ` : ''}npx tsx test/bench/memory.ts --instances ${opts.instances} --cache ${opts.cache} --events ${opts.events}`,
       machine: {
         cpus: cpus().length,
         cpuModel: cpus()[0]?.model ?? 'unknown',
