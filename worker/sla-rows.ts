@@ -12,8 +12,10 @@ import { hasSlaPlans, slaPoints } from '../workflows/core/sla.ts';
 import type { InstanceRow } from '../workflows/contract.ts';
 import { shippedCalendar } from './calendars.ts';
 import type { LoadedDefinition } from './definitions.ts';
+import { BoundedMap } from './bounded-map.ts';
 
-const compiled = new Map<string, CompiledProcedure>();
+/** Compiled versions (by hash), the most recently used kept. */
+const compiled = new BoundedMap<string, CompiledProcedure>(32);
 
 /** `sla` of a stalled row, or undefined when its definition has no reminders or escalations. */
 export function slaOfRow(

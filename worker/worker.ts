@@ -14,6 +14,7 @@ import type { LoadedDefinition } from './definitions.ts';
 import type { RecordsStore } from './records/store.ts';
 import { maxCachedWorkflows } from './settings.ts';
 import { cachedBundle } from './workflow-bundle-cache.ts';
+import { bundleInChildProcess } from './workflow-bundle-build.ts';
 
 /** The workflow entry point bundled into the sandbox. */
 export const WORKFLOWS_PATH = path.resolve(fileURLToPath(new URL('../workflows/index.ts', import.meta.url)));
@@ -45,32 +46,57 @@ export function workflowBundle(actorKeys: readonly string[] = trustedActorKeys()
   const keys = actorKeys.join(',');
   let bundle = cachedBundles.get(keys);
   if (!bundle) {
-    // Remembered on disk while the sources are unchanged (workflow-bundle-cache.ts).
-    bundle = cachedBundle(keys, () =>
-      bundleWorkflowCode({
-        workflowsPath: WORKFLOWS_PATH,
-        logger: quietBundlerLogger,
-        preloadModules: PRELOADED_MODULES,
-        webpackConfigHook: (config) => ({
-          ...config,
-          plugins: [...(config.plugins ?? []), actorKeysPlugin(actorKeys)],
-        }),
-      }),
-    );
+    // Remembered on disk while the sources are unchanged (workflow-bundle-cache.ts); built in a
+    // child process, which takes webpack's memory with it (workflow-bundle-build.ts).
+    bundle = cachedBundle(keys, () => bundleInChildProcess(actorKeys));
     cachedBundles.set(keys, bundle);
   }
   return bundle;
 }
 
+/** Bundle the workflow code here, in this process (workflow-bundle-main.mjs runs it). */
+export function buildWorkflowBundle(actorKeys: readonly string[]): Promise<WorkflowBundle> {
+  return bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    logger: quietBundlerLogger,
+    preloadModules: PRELOADED_MODULES,
+    webpackConfigHook: (config) => ({
+      ...config,
+      plugins: [...(config.plugins ?? []), actorKeysPlugin(actorKeys)],
+    }),
+  });
+}
+
 /**
- * Modules evaluated once per reusable V8 context instead of once per workflow: `@noble/curves`
- * builds its Ed25519 precomputation tables lazily, at a workflow's first assertion check, which
- * costs tens of ms — per workflow if not shared; `assertion-keys.ts` keeps each trusted key's
- * decoded point and table (a verification ~3× cheaper). Pure math caches: no per-workflow state.
+ * Modules evaluated once per reusable V8 context instead of once per workflow. The SDK gives every
+ * cached workflow its own instance of every other module of the bundle; these are shared and
+ * frozen (their exports). `@noble/curves` builds its Ed25519 precomputation tables lazily, at a
+ * workflow's first assertion check, which costs tens of ms — per workflow if not shared;
+ * `assertion-keys.ts` keeps each trusted key's decoded point and table. The pure core the workflow code imports (and with it xstate, ajv, the CEL evaluator, RE2, yaml) is
+ * ~0.35 MB of V8 heap per cached workflow when not shared (README "Memory"). Only modules without
+ * per-workflow state belong here: `workflows/core` is pure by rule (no `@temporalio/workflow`, no
+ * I/O); its module-level caches memoise pure functions of their keys (compiled expressions,
+ * patterns), which any workflow may share.
  */
 export const PRELOADED_MODULES = [
   '@noble/curves/ed25519.js',
-  path.resolve(fileURLToPath(new URL('../workflows/core/assertion-keys.ts', import.meta.url))),
+  ...[
+    'actions/index.ts',
+    'assertion.ts',
+    'assertion-keys.ts',
+    'assignment.ts',
+    'attachment-receipts.ts',
+    'calendar.ts',
+    'call.ts',
+    'compile.ts',
+    'hash.ts',
+    'migration-step.ts',
+    'rejections.ts',
+    'reminder.ts',
+    'runtime.ts',
+    'sla.ts',
+    'start-fields.ts',
+  ].map((file) => path.resolve(fileURLToPath(new URL(`../workflows/core/${file}`, import.meta.url)))),
 ];
 
 /**

@@ -4,17 +4,22 @@
  *   npx tsx test/bench/memory.ts [--instances 10000] [--cache 500] [--events 200] [--concurrency 32]
  *                                [--records DIR|:memory:] [--out FILE|-]
  *
+ * NODE_OPTIONS reaches the worker process (V8 flags: `--max-semi-space-size=4`, README "Memory").
+ *
  * - Temporal: its own in-memory dev server on a free port (no UI).
- * - The worker: a separate process, `worker/worker-main.ts` (what `npm run worker` runs), against
+ * - The worker: a separate process, `worker/worker-main.ts` (what `npm run worker` runs, through
+ *   `node --import tsx`: the tsx wrapper process `npm run worker` adds is not counted), against
  *   that server, with `CUSTODIA_MAX_CACHED_WORKFLOWS=--cache`, its own task queue, the embedded
- *   records store in a fresh folder (`--records`, default a temporary folder; `:memory:` for
- *   PGlite in memory) and only test/bench/bench-stalled.yaml as definitions. Its RSS (VmRSS from
- *   /proc) is sampled at rest (ready, no instance) and after N instances were started and settled.
+ *   records store in a fresh folder (`--records`, default a temporary folder) and only
+ *   test/bench/bench-stalled.yaml as definitions. Sampled at rest (ready, no instance), while N
+ *   instances are started and once all of them wait: the worker process's RSS (VmRSS), the split
+ *   reported by test/bench/memory-probe.mjs (main V8 heap, the workflow thread's V8 heap, external,
+ *   file-backed pages) and, apart, the PSS of the embedded store's PostgreSQL server processes
+ *   (children of the worker).
  * - The events: REVIEW to `--events` of the instances started first — with N above the cache
  *   size they have been evicted, so each event first replays the instance's history — one at a
  *   time (p50/p99 of the client's update round trip), then the same to instances still cached
  *   (the last started), for comparison.
- * - The embedded store alone: a process that only opens it (same folder kind) and reports its RSS.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -73,19 +78,95 @@ function rssMb(pid: number | undefined): number {
   return Math.round(kb / 1024);
 }
 
-/** RSS of a process and its children (tsx runs the worker in a child node process). */
-function treeRssMb(pid: number | undefined): number {
-  let total = rssMb(pid);
+function childPids(pid: number | undefined): number[] {
   try {
-    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
       .trim()
       .split(/\s+/)
-      .filter(Boolean);
-    for (const c of children) total += treeRssMb(Number(c));
+      .filter(Boolean)
+      .map(Number);
   } catch {
-    // no children file: nothing to add
+    return []; // gone, or no children file
   }
-  return total;
+}
+
+/** Proportional set size (MB): shared pages divided among the processes that map them. */
+function pssMb(pid: number): number {
+  try {
+    const kb = Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? NaN);
+    return kb / 1024;
+  } catch {
+    return 0;
+  }
+}
+
+function commandName(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '?';
+  }
+}
+
+/**
+ * The worker process's own RSS and, apart, what runs in processes it started: the embedded
+ * records store's PostgreSQL server (its processes share memory: PSS summed), tsx's esbuild.
+ */
+function workerMemory(pid: number | undefined): {
+  worker: number;
+  store: number;
+  other: Record<string, number>;
+} {
+  const worker = rssMb(pid);
+  let store = 0;
+  const other: Record<string, number> = {};
+  const walk = (p: number): void => {
+    for (const c of childPids(p)) {
+      const name = commandName(c);
+      if (name === 'postgres') store += pssMb(c);
+      else other[name] = Math.round((other[name] ?? 0) + pssMb(c));
+      walk(c);
+    }
+  };
+  walk(pid ?? 0);
+  return { worker, store: Math.round(store), other };
+}
+
+interface Probe {
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  arrayBuffers: number;
+  threads: ({ used: number; total: number; external: number } | null)[];
+  anonymous?: number;
+  file?: number;
+}
+
+const PROBE = path.join(HERE, 'memory-probe.mjs');
+
+interface Sample {
+  label: string;
+  workerRssMb: number;
+  storePssMb: number;
+  otherChildrenPssMb: Record<string, number>;
+  probe: Probe | null;
+}
+
+/** Ask the worker (memory-probe.mjs preloaded) where its memory is. */
+function probe(child: ChildProcess, lines: string[]): Promise<Probe> {
+  const before = lines.length;
+  child.kill('SIGWINCH');
+  return new Promise((resolve, reject) => {
+    const t0 = Date.now();
+    const poll = (): void => {
+      const line = lines.slice(before).find((l) => l.startsWith('custodia-memory-probe '));
+      if (line) resolve(JSON.parse(line.slice('custodia-memory-probe '.length)) as Probe);
+      else if (Date.now() - t0 > 60_000) reject(new Error('no memory probe answer in 60 s'));
+      else setTimeout(poll, 50);
+    };
+    poll();
+  });
 }
 
 async function pool(n: number, count: number, task: (i: number) => Promise<void>): Promise<void> {
@@ -96,21 +177,40 @@ async function pool(n: number, count: number, task: (i: number) => Promise<void>
   await Promise.all(Array.from({ length: Math.min(n, count) }, run));
 }
 
-function spawnNode(args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<ChildProcess> {
-  const child = spawn(path.join(REPO_ROOT, 'node_modules/.bin/tsx'), args, {
+/**
+ * A node process running `args` through tsx's loader (`node --import tsx`, as `npm run worker`
+ * does less the tsx wrapper process: its RSS is not the worker's), with `nodeFlags` first; its
+ * output lines are collected in `lines`.
+ */
+function spawnNode(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  ready: RegExp,
+  nodeFlags: string[] = [],
+): Promise<{ child: ChildProcess; lines: string[] }> {
+  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', ...args], {
     cwd: REPO_ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  const lines: string[] = [];
   return new Promise((resolve, reject) => {
-    let out = '';
+    let partial = '';
+    let isReady = false;
     const onData = (b: Buffer): void => {
-      out += b.toString();
-      if (ready.test(out)) resolve(child);
+      const parts = (partial + b.toString()).split('\n');
+      partial = parts.pop() ?? '';
+      for (const line of parts) {
+        lines.push(line);
+        if (!isReady && ready.test(line)) {
+          isReady = true;
+          resolve({ child, lines });
+        }
+      }
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}:\n${out}`)));
+    child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}:\n${lines.join('\n')}`)));
   });
 }
 
@@ -149,16 +249,39 @@ async function main(): Promise<void> {
   try {
     const def = loadDeployedDefinitions([DEFINITION_FILE]).get('bench_stalled');
     if (!def) throw new Error('bench-stalled.yaml did not load');
-    worker = await spawnNode(['worker/worker-main.ts'], env, /custodia worker: task queue/);
+    const spawned = await spawnNode(['worker/worker-main.ts'], env, /custodia worker: task queue/, [
+      '--import',
+      PROBE,
+    ]);
+    worker = spawned.child;
+    const w = worker;
+    let stopping = false;
+    w.on('exit', (code, signal) => {
+      if (!stopping)
+        console.error(`worker exited (${signal ?? code}):\n${spawned.lines.slice(-40).join('\n')}`);
+    });
+    const sample = async (label: string): Promise<Sample> => {
+      const m = workerMemory(w.pid);
+      // A worker too busy to answer in time (while instances start) still has its RSS sampled.
+      const p = await probe(w, spawned.lines).catch(() => null);
+      const threads = p?.threads.reduce((sum, t) => sum + (t?.total ?? NaN), 0);
+      const mb = (x: number | undefined): number => Math.round(x ?? NaN);
+      log(
+        `  ${label}: worker RSS ${m.worker} MB (main V8 heap ${mb(p?.heapTotal)}, workflow thread heap ${mb(threads)}, ` +
+          `external ${mb(p?.external)}, file-backed ${mb(p?.file)}), store ${m.store} MB PSS`,
+      );
+      return { label, workerRssMb: m.worker, storePssMb: m.store, otherChildrenPssMb: m.other, probe: p };
+    };
     await delay(3000);
-    const atRest = treeRssMb(worker.pid);
-    log(`worker ready (cache ${opts.cache}): RSS at rest ${atRest} MB`);
+    const samples: Sample[] = [await sample('at rest')];
+    const atRest = samples[0]?.workerRssMb ?? NaN;
 
     const client = await connectClient(config, server.address);
     const runId = randomUUID().slice(0, 6);
     const ids: string[] = [];
     const s0 = performance.now();
-    let peak = atRest;
+    const every = Math.max(1000, Math.ceil(opts.instances / 10 / 1000) * 1000);
+    const pending: Promise<Sample>[] = [];
     await pool(opts.concurrency, opts.instances, async (i) => {
       const id = `mem-${runId}-${i}`;
       ids[i] = id;
@@ -168,11 +291,9 @@ async function main(): Promise<void> {
         taskQueue: config.taskQueue,
         workflowId: id,
       });
-      if ((i + 1) % 1000 === 0) {
-        peak = Math.max(peak, treeRssMb(worker?.pid));
-        log(`  started ${i + 1}, worker RSS ${treeRssMb(worker?.pid)} MB`);
-      }
+      if ((i + 1) % every === 0) pending.push(sample(`started ${i + 1}`));
     });
+    samples.push(...(await Promise.all(pending)));
     const startS = (performance.now() - s0) / 1000;
     // Every instance's first workflow task done: its state is in the worker's cache (or evicted).
     for (;;) {
@@ -182,11 +303,13 @@ async function main(): Promise<void> {
       if (count >= opts.instances) break;
       await delay(1000);
     }
+    const settledS = (performance.now() - s0) / 1000;
     await delay(5000);
-    const loaded = treeRssMb(worker.pid);
-    peak = Math.max(peak, loaded);
+    const loadedSample = await sample(`${opts.instances} running`);
+    samples.push(loadedSample);
+    const loaded = loadedSample.workerRssMb;
     log(
-      `${opts.instances} running instances (started in ${startS.toFixed(0)} s): worker RSS ${loaded} MB (peak seen ${peak})`,
+      `${opts.instances} running instances (started in ${startS.toFixed(0)} s, all waiting after ${settledS.toFixed(0)} s): worker RSS ${loaded} MB`,
     );
 
     const send = async (id: string): Promise<number> => {
@@ -196,52 +319,43 @@ async function main(): Promise<void> {
       return performance.now() - a;
     };
     const k = Math.min(opts.events, Math.floor(opts.instances / 2));
+    const loadDuringEvents = loadavg()[0] ?? NaN;
     const evicted: number[] = [];
     for (let i = 0; i < k; i++) evicted.push(await send(ids[i] as string));
     const recent: number[] = [];
     for (let i = opts.instances - k; i < opts.instances; i++) recent.push(await send(ids[i] as string));
-    const afterEvents = treeRssMb(worker.pid);
+    const afterSample = await sample('after the events');
+    samples.push(afterSample);
     const ev = timing(evicted);
     const rc = timing(recent);
     log(`event on the ${k} oldest instances (evicted when N > cache): p50 ${ev.p50} ms, p99 ${ev.p99} ms`);
     log(`event on the ${k} newest instances (cached):                 p50 ${rc.p50} ms, p99 ${rc.p99} ms`);
     await client.connection.close();
+    stopping = true;
     worker.kill('SIGTERM');
     await new Promise((r) => worker?.once('exit', r));
     worker = undefined;
 
-    // The embedded store alone, in a process of its own.
-    const storeOnly = await spawnNode(
-      [
-        '-e',
-        "import('./worker/records/store.ts').then(async ({ openStore }) => { const { recordsStoreOptions } = await import('./worker/records/location.ts'); const s = await openStore(recordsStoreOptions()); console.log('store open'); setInterval(() => {}, 1000); })",
-      ],
-      env,
-      /store open/,
-    );
-    await delay(2000);
-    const storeRss = treeRssMb(storeOnly.pid);
-    // SIGTERM: tsx passes it on to the node process it runs (a SIGKILL would leave that one running).
-    storeOnly.kill('SIGTERM');
-    await new Promise((r) => storeOnly.once('exit', r));
-    log(`embedded records store alone (a process that only opens it): RSS ${storeRss} MB`);
-
     const report = {
       date,
       durationS: Math.round((performance.now() - t0) / 1000),
-      command: `npx tsx test/bench/memory.ts --instances ${opts.instances} --cache ${opts.cache} --events ${opts.events}`,
+      command: `${process.env.NODE_OPTIONS ? `NODE_OPTIONS='${process.env.NODE_OPTIONS}' ` : ''}npx tsx test/bench/memory.ts --instances ${opts.instances} --cache ${opts.cache} --events ${opts.events}`,
       machine: {
         cpus: cpus().length,
         cpuModel: cpus()[0]?.model ?? 'unknown',
         memoryGb: Math.round(totalmem() / 2 ** 30),
         node: process.version,
+        loadAverageDuringEvents: Math.round(loadDuringEvents * 100) / 100,
         loadAverageAtEnd: loadavg().map((x) => Math.round(x * 100) / 100),
       },
       params: { ...opts, out: undefined, records: opts.records ?? 'temporary folder' },
-      workerRssMb: { atRest, withInstances: loaded, peakSeen: peak, afterEvents },
+      workerRssMb: { atRest, withInstances: loaded, afterEvents: afterSample.workerRssMb },
+      storePssMb: { atRest: samples[0]?.storePssMb, withInstances: loadedSample.storePssMb },
+      startedS: Math.round(startS),
+      allWaitingS: Math.round(settledS),
       eventOnEvictedMs: ev,
       eventOnCachedMs: rc,
-      storeOnlyRssMb: storeRss,
+      samples,
     };
     log(JSON.stringify(report, null, 1));
     if (opts.out) {

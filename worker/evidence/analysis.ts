@@ -9,6 +9,7 @@ import { verifyProcedure } from '../../workflows/core/verify.ts';
 import type { Warning } from '../../workflows/core/verify.ts';
 import { computeCoverage, type CoverageReport } from '../cli/coverage.ts';
 import type { EvidenceData, PackDefinition } from './types.ts';
+import { BoundedMap } from '../bounded-map.ts';
 
 export interface InvariantProof {
   id: string;
@@ -30,7 +31,7 @@ export interface DefinitionProof {
   warnings: Warning[];
 }
 
-const cache = new Map<string, DefinitionProof>();
+const cache = new BoundedMap<string, DefinitionProof>(64);
 
 /** Prove one definition version's invariants on all paths (cached by hash). */
 export function proveDefinition(def: PackDefinition): DefinitionProof {

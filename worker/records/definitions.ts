@@ -11,6 +11,7 @@ import { appendAudit, lockChainHead } from './audit.ts';
 import { RecordsError } from './errors.ts';
 import type { SqlClient, SqlQueryable } from './sql.ts';
 import type { DefinitionVersion } from './types.ts';
+import { BoundedMap } from '../bounded-map.ts';
 
 interface DefinitionRow {
   procedure: string;
@@ -24,15 +25,15 @@ interface DefinitionRow {
 
 const COLUMNS = 'procedure, version, hash, yaml, ir, deployed_by, deployed_at';
 
-const inDocumentOrder = new Map<string, ProcedureIR>();
+const inDocumentOrder = new BoundedMap<string, ProcedureIR>(256);
 
 /**
  * The stored IR in document order. jsonb (PostgreSQL's and PGlite's) re-sorts object keys, and
  * key order carries meaning (states, regions, context fields, form order), so the IR is compiled
  * again from the stored YAML — the source of truth — when that gives the stored hash; otherwise
- * (no YAML) the stored IR. Cached per hash: a version never changes; and the compilation is
- * remembered on disk across processes (`validation-cache.ts`: ~1 CPU-s of every start for the
- * shipped ten, whose versions each start looks up).
+ * (no YAML) the stored IR. Cached per hash (a version never changes), the 256 most recently used;
+ * and the compilation is remembered on disk across processes (`validation-cache.ts`: ~1 CPU-s of
+ * every start for the shipped ten, whose versions each start looks up).
  */
 function orderedIr(r: DefinitionRow): ProcedureIR {
   let ir = inDocumentOrder.get(r.hash);
