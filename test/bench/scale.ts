@@ -73,6 +73,8 @@ function options() {
       concurrency: { type: 'string', default: '128' },
       clients: { type: 'string', default: '20' },
       reps: { type: 'string', default: '7' },
+      'max-walk': { type: 'string' },
+      'index-from': { type: 'string', default: '20000' },
       out: { type: 'string', default: DEFAULT_OUT },
     },
     allowPositionals: true,
@@ -100,6 +102,8 @@ function options() {
     concurrency: int('concurrency', values.concurrency, 1),
     clients: int('clients', values.clients, 1),
     reps: int('reps', values.reps, 1),
+    indexFrom: int('index-from', values['index-from'], 0),
+    maxWalk: values['max-walk'] === undefined ? Infinity : int('max-walk', values['max-walk'], 51),
     out: values.out === '-' ? null : path.resolve(values.out ?? DEFAULT_OUT),
   };
 }
@@ -153,6 +157,8 @@ interface StageResult extends StageMeasurement {
   instances: number;
   /** How this stage's instances were started (absent: measured on a server seeded by `seed`). */
   start?: SeedResult;
+  /** The API's view index (from `--index-from` instances): its first reading. */
+  index?: { readMs: number; readyAfterMs: number };
   date: string;
   loadAverage: [number, number];
   rssMb: number;
@@ -325,12 +331,34 @@ async function measureHere(
   await waitForVisibility(client, n, log);
   // Let the server's backlog settle before timing the views.
   await delay(2000);
+  // From `--index-from` instances the views answer from the API's index of the rows: time its first
+  // reading (started by the first view that counts that many), then the views as a running server
+  // has them (the index read, refreshed in the background when older than 30 s).
+  let index: StageResult['index'];
+  if (n >= opts.indexFrom) {
+    const i0 = performance.now();
+    let body = (await http.get('/api/stalled/counts?idle=PT0S')).body;
+    while (body.method !== 'index') {
+      await delay(1000);
+      body = (await http.get('/api/stalled/counts?idle=PT0S')).body;
+    }
+    index = { readyAfterMs: Math.round(performance.now() - i0), readMs: Number(body.indexTookMs) };
+    log(`    view index: read in ${index.readMs} ms, ready ${index.readyAfterMs} ms after the first count`);
+  }
   const load1 = loadavg()[0]!;
   const date = new Date().toISOString();
-  const measured = await measureStage(http, n, opts.reps, await mostOverdue(client, opts.real), log);
+  const measured = await measureStage(
+    http,
+    n,
+    opts.reps,
+    await mostOverdue(client, opts.real),
+    log,
+    opts.maxWalk,
+  );
   return {
     instances: n,
     ...(start ? { start } : {}),
+    ...(index ? { index } : {}),
     date,
     ...measured,
     loadAverage: round2([load1, loadavg()[0]!]),
@@ -382,7 +410,10 @@ function summary(results: StageResult[], opts: Options): string {
           ? `started ${r.start.real + r.start.seeded} at ${r.start.perSecond}/s (${(r.start.wallMs / 1000).toFixed(1)} s), ` +
             `visibility complete ${(r.start.visibilityLagMs / 1000).toFixed(1)} s later; `
           : '') +
-        `whole stalled list walked in ${r.walk.pages} pages, ${(r.walk.totalMs / 1000).toFixed(2)} s; ` +
+        (r.index
+          ? `views from the index (read in ${(r.index.readMs / 1000).toFixed(1)} s); `
+          : 'views live; ') +
+        `stalled list walked ${r.walk.whole ? 'whole ' : ''}in ${r.walk.pages} pages, ${(r.walk.totalMs / 1000).toFixed(2)} s; ` +
         `inbox lists the most overdue instance: ${r.inboxShowsOldest ? 'yes' : 'no'}; ` +
         `load average ${r.loadAverage.join('→')}; RSS ${r.rssMb} MB, dev server ${r.serverRssMb ?? '?'} MB`,
     ),
@@ -479,7 +510,13 @@ async function main(): Promise<void> {
       log(JSON.stringify(seeded));
       return;
     }
-    api = createApi({ client, store, definitions, taskQueue: config.taskQueue });
+    api = createApi({
+      client,
+      store,
+      definitions,
+      taskQueue: config.taskQueue,
+      viewIndex: { from: opts.indexFrom },
+    });
     const http = new Http(await api.listen(0));
     await store.createUser(
       { id: 'qm', displayName: 'Quality Manager', roles: ['quality_manager'], password: PASSWORD },
