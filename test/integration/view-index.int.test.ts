@@ -125,6 +125,13 @@ describe('the views from the index', () => {
     const day = (await get('indexed', 'rita', '/api/stalled/counts?idle=P1D')) as unknown as Counts;
     expect(mineOnly(day)).toEqual([['waiting', 5, 5]]);
 
+    // The overdue list (its query carries a planner hint that matches nothing: still these five).
+    const overdue = async (): Promise<string[]> => {
+      const body = await get('live', 'rita', `/api/instances?overdue=true&procedure=${PROCEDURE}&limit=100`);
+      return (body.instances as { workflowId: string }[]).map((r) => r.workflowId).sort();
+    };
+    expect(await overdue()).toEqual([...ids].sort());
+
     // Client isolation: Alf sees Alpha's three only, in both.
     const alfIndexed = (await get('indexed', 'alf', '/api/stalled/counts?idle=PT0S')) as unknown as Counts;
     const alfLive = (await get('live', 'alf', '/api/stalled/counts?idle=PT0S')) as unknown as Counts;
@@ -164,6 +171,7 @@ describe('the views from the index', () => {
       return mineOnly(c).some(([s, n]) => s === 'reviewing' && n === 1) && c;
     }, 30_000);
     expect(Date.parse(caughtUp.indexedAt!)).toBeGreaterThan(Date.parse(fromIndex.indexedAt!));
+    expect(await overdue()).toEqual(ids.slice(1).sort());
     // Reviewing has no SLA: stalled (idle PT0S) but not overdue.
     expect(mineOnly(caughtUp)).toEqual([
       ['waiting', 4, 4],
