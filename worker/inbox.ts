@@ -109,7 +109,7 @@ export async function inboxOf(client: Client, q: InboxQuery): Promise<Inbox> {
 }
 
 /** The whole visibility query of a tab. */
-function inboxQuery(q: Pick<InboxQuery, 'userId' | 'roles' | 'within'>, tab: InboxTab): string {
+export function inboxQuery(q: Pick<InboxQuery, 'userId' | 'roles' | 'within'>, tab: InboxTab): string {
   const parts = [
     `WorkflowType = ${quote(WORKFLOW_TYPE)}`,
     `ExecutionStatus = 'Running'`,

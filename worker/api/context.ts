@@ -22,6 +22,7 @@ import { trustedProxiesSetting, trustedProxyList, type TrustedProxies } from './
 import { DEFAULT_SIGN_IN_BUDGETS, SignInLimits, type SignInBudgets } from './sign-in-limits.ts';
 import { uiFiles, type UiFiles } from './static.ts';
 import { singleAdminDeploy } from '../settings.ts';
+import { ViewIndex, type ViewIndexOptions } from '../view-index.ts';
 
 export interface ApiOptions {
   client: Client;
@@ -51,6 +52,8 @@ export interface ApiOptions {
   draftPool?: DraftPoolOptions;
   /** Inbox tasks read per request before sorting by due time (default 2000; tests lower it). */
   inboxScan?: number;
+  /** When the stalled counts and the inbox read a snapshot of the rows instead (`../view-index.ts`). */
+  viewIndex?: ViewIndexOptions;
   /** Unexpected (5xx) errors are reported here (default console.error). */
   onError?: (err: unknown, req: IncomingMessage | undefined) => void;
   /** Serve the built web UI from this folder (`ui/dist`) at `/`; without it only `/api` answers. */
@@ -74,6 +77,8 @@ export interface ApiContext {
   readonly sessionTtlMs: number;
   readonly bodyLimit: number;
   readonly inboxScan: number;
+  /** The running instances' rows at scale (`../view-index.ts`). */
+  readonly viewIndex: ViewIndex;
   readonly clauses: readonly Clause[];
   readonly limits: SignInLimits;
   /** Password verification off the serving thread. */
@@ -128,6 +133,7 @@ export function createContext(opts: ApiOptions, openApi: () => object): ApiConte
     sessionTtlMs: opts.sessionTtlMs ?? 8 * 3600_000,
     bodyLimit: opts.bodyLimit ?? 256 * 1024,
     inboxScan: opts.inboxScan ?? 2000,
+    viewIndex: new ViewIndex(client, opts.viewIndex),
     clauses: opts.clauses ?? [],
     limits: new SignInLimits({
       ...DEFAULT_SIGN_IN_BUDGETS,

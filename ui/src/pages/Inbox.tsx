@@ -9,6 +9,7 @@ import { UserName, useUserNames } from '../features/users/names.tsx';
 import { useUser } from '../session.tsx';
 import { useApi, useDefinitions, useIRs, roleNames } from '../data.tsx';
 import { useI18n } from '../i18n.tsx';
+import { IndexAgeNote, type IndexAge } from '../features/view-index/IndexAge.tsx';
 import { Link, navigate } from '../router.tsx';
 import { Due, Empty, ErrorBox, PageHeader, RoleChips, Since, StateNames } from '../components/common.tsx';
 import type { InboxTask } from '../types.ts';
@@ -28,7 +29,7 @@ export function InboxPage() {
   const [tab, setTab] = useState<Tab>('all');
   const [claimError, setClaimError] = useState<ApiError | undefined>();
   const inbox = useApi(`inbox:${tab}`, (signal) =>
-    api<{ tasks: InboxTask[]; counts?: Record<Tab, number> }>('GET', '/api/inbox', undefined, {
+    api<{ tasks: InboxTask[]; counts?: Record<Tab, number> } & IndexAge>('GET', '/api/inbox', undefined, {
       query: { limit: 200, tab },
       signal,
     }),
@@ -96,6 +97,7 @@ export function InboxPage() {
             {pick(t.label)} <span className="count">{inbox.data?.counts?.[t.id] ?? '…'}</span>
           </button>
         ))}
+        <IndexAgeNote age={inbox.data} />
       </div>
       {inbox.error && <ErrorBox error={inbox.error} />}
       {claimError && <ErrorBox error={claimError} title={pick({ zh: '认领失败', en: 'Could not claim' })} />}

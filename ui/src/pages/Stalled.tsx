@@ -23,12 +23,13 @@ import type { StalledRow } from '../types.ts';
 import { BulkPanel } from '../features/assignment/BulkPanel.tsx';
 import { SlaCell } from '../features/sla/SlaCell.tsx';
 import { UserName, useUserNames } from '../features/users/names.tsx';
+import { IndexAgeNote, type IndexAge } from '../features/view-index/IndexAge.tsx';
 
 const PAGE = 500;
 const REFRESH_MS = 15_000;
 const IDLE_CHOICES = ['PT4H', 'P1D', 'P3D', 'P7D', 'P14D', 'P30D'];
 
-interface Counts {
+interface Counts extends IndexAge {
   idle: string;
   at: string;
   total: number;
@@ -196,6 +197,7 @@ export function StalledPage() {
               })
             : pick({ zh: '正在加载…', en: 'Loading…' })}
           {loading && updatedAt ? ' ⟳' : ''}
+          <IndexAgeNote age={counts} />
         </span>
         <button type="button" onClick={() => void refresh()} disabled={loading}>
           {pick({ zh: '刷新', en: 'Refresh' })}

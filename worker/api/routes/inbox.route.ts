@@ -1,6 +1,7 @@
 /** Work waiting for people: my inbox, and instances stalled past their SLA or idle too long. */
 import { parseDuration } from '../../../workflows/core/duration.ts';
-import { INBOX_TABS, inboxCounts, inboxOf, type InboxTab } from '../../inbox.ts';
+import { INBOX_TABS, inboxCounts, inboxOf, inboxQuery, type InboxTab } from '../../inbox.ts';
+import { inboxFromIndex, indexAge, stalledCountsOf } from '../../view-index.ts';
 import {
   buildListQuery,
   countByProcedureAndState,
@@ -41,10 +42,27 @@ const inbox = defineRoute({
     const iso = app.isolation(user);
     const who = { userId: user.id, roles: user.roles, ...(iso ? { within: iso } : {}) };
     const tab = query.tab ?? 'all';
+    const now = new Date();
+    const snapshot = app.viewIndex.current(now.getTime());
+    if (snapshot) {
+      // Many running instances: counts from the index (with its age), the tasks checked live.
+      const out = await inboxFromIndex(app.client, snapshot, {
+        userId: user.id,
+        roles: user.roles,
+        tab,
+        limit: query.limit ?? 100,
+        visible: (r) => app.mayAccess(user, { client: r.client, procedure: r.procedure }),
+        live: inboxQuery(who, tab),
+        now,
+      });
+      sendJson(res, 200, { tab, ...out, ...indexAge(snapshot, now) });
+      return;
+    }
     const [out, counts] = await Promise.all([
-      inboxOf(app.client, { ...who, tab, limit: query.limit ?? 100, scan: app.inboxScan }),
+      inboxOf(app.client, { ...who, tab, limit: query.limit ?? 100, scan: app.inboxScan, now }),
       inboxCounts(app.client, who),
     ]);
+    app.viewIndex.noteTotal(counts.all);
     sendJson(res, 200, { tab, ...out, counts });
   },
 });
@@ -135,7 +153,22 @@ const stalledCounts = defineRoute({
     const now = new Date();
     const q = stalledQuery(app.isolation(session.user), idleFor, now, {});
     const irs = [...app.definitions.values()].map((d) => d.ir);
+    const snapshot = app.viewIndex.current(now.getTime());
+    if (snapshot) {
+      // Many running instances: counted in the index at `now` (with its age), no count query.
+      const { user } = session;
+      const counts = stalledCountsOf(
+        snapshot.rows,
+        irs,
+        (r) => app.mayAccess(user, { client: r.client, procedure: r.procedure }),
+        now.getTime(),
+        parseDuration(idleFor)!,
+      );
+      sendJson(res, 200, { idle: idleFor, at: now.toISOString(), ...counts, ...indexAge(snapshot, now) });
+      return;
+    }
     const counts = await countByProcedureAndState(app.client, q, irs, now);
+    app.viewIndex.noteTotal(counts.total);
     sendJson(res, 200, { idle: idleFor, at: now.toISOString(), ...counts });
   },
 });
