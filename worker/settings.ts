@@ -165,6 +165,17 @@ export const SETTINGS = {
     description:
       "instances a worker keeps in memory between events (Temporal's sticky workflow cache; 0: none). Fewer: less memory, an event on an evicted instance replays its history first",
   },
+  CUSTODIA_VIEW_INDEX_FROM: {
+    area: 'ops',
+    default: '20000',
+    description:
+      "running instances from which the stalled counts and the inbox answer from the API process's copy of the visibility rows (re-read in the background, its age shown) instead of live queries",
+  },
+  CUSTODIA_VIEW_INDEX_MAX_AGE_MS: {
+    area: 'ops',
+    default: '30000',
+    description: 'age (ms, ≥ 1000) of that copy from which a request starts a background re-read',
+  },
   CUSTODIA_READY_TIMEOUT_MS: {
     area: 'ops',
     default: '2000',
@@ -537,6 +548,18 @@ export function maxCachedWorkflows(env: Env = process.env): number {
   if (!/^\d{1,7}$/.test(raw) || Number(raw) === 1)
     throw new Error(`CUSTODIA_MAX_CACHED_WORKFLOWS must be 0 or a whole number ≥ 2 (got "${raw}")`);
   return Number(raw);
+}
+
+/** When the API's views answer from its copy of the visibility rows (`view-index.ts`). */
+export function viewIndexSettings(env: Env = process.env): { from: number; maxAgeMs: number } {
+  const from = setting('CUSTODIA_VIEW_INDEX_FROM', env) ?? SETTINGS.CUSTODIA_VIEW_INDEX_FROM.default;
+  if (!/^\d{1,10}$/.test(from))
+    throw new Error(`CUSTODIA_VIEW_INDEX_FROM must be a whole number of instances (got "${from}")`);
+  const age =
+    setting('CUSTODIA_VIEW_INDEX_MAX_AGE_MS', env) ?? SETTINGS.CUSTODIA_VIEW_INDEX_MAX_AGE_MS.default;
+  if (!/^\d{1,9}$/.test(age) || Number(age) < 1000)
+    throw new Error(`CUSTODIA_VIEW_INDEX_MAX_AGE_MS must be a number of ms ≥ 1000 (got "${age}")`);
+  return { from: Number(from), maxAgeMs: Number(age) };
 }
 
 /** How often a process re-reads the deployed versions from the records store (ms). */

@@ -21,7 +21,7 @@ import { createHashPool, type HashPool, type HashPoolOptions } from './hash-pool
 import { trustedProxiesSetting, trustedProxyList, type TrustedProxies } from './network.ts';
 import { DEFAULT_SIGN_IN_BUDGETS, SignInLimits, type SignInBudgets } from './sign-in-limits.ts';
 import { uiFiles, type UiFiles } from './static.ts';
-import { singleAdminDeploy } from '../settings.ts';
+import { singleAdminDeploy, viewIndexSettings } from '../settings.ts';
 import { ViewIndex, type ViewIndexOptions } from '../view-index.ts';
 
 export interface ApiOptions {
@@ -133,7 +133,7 @@ export function createContext(opts: ApiOptions, openApi: () => object): ApiConte
     sessionTtlMs: opts.sessionTtlMs ?? 8 * 3600_000,
     bodyLimit: opts.bodyLimit ?? 256 * 1024,
     inboxScan: opts.inboxScan ?? 2000,
-    viewIndex: new ViewIndex(client, opts.viewIndex),
+    viewIndex: new ViewIndex(client, { ...viewIndexSettings(), ...opts.viewIndex }),
     clauses: opts.clauses ?? [],
     limits: new SignInLimits({
       ...DEFAULT_SIGN_IN_BUDGETS,
