@@ -9,6 +9,7 @@ import { api, asApiError, type ApiError } from '../../api.ts';
 import { ErrorBox, PageHeader, useDocumentTitle } from '../../components/common.tsx';
 import { useApi } from '../../data.tsx';
 import { useI18n } from '../../i18n.tsx';
+import { coverageNotice, todayIn } from './coverage.ts';
 
 interface Year {
   year: number;
@@ -174,6 +175,7 @@ export function CalendarsPage() {
             <code>{cur.id}</code> · {cur.timezone} · {pick({ zh: '覆盖', en: 'covers' })} {cur.covers.from} –{' '}
             {cur.covers.to} · <code title={cur.sha256}>{cur.sha256.slice(0, 12)}</code>
           </p>
+          <CoverageWarning to={cur.covers.to} timeZone={cur.timezone} />
           <table className="table">
             <thead>
               <tr>
@@ -243,5 +245,27 @@ export function CalendarsPage() {
         </div>
       )}
     </section>
+  );
+}
+
+/** From 60 days before the holiday data ends: add the next year's notice (see `coverage.ts`). */
+function CoverageWarning({ to, timeZone }: { to: string; timeZone: string }) {
+  const { pick } = useI18n();
+  const notice = coverageNotice(to, todayIn(timeZone));
+  if (notice.kind === 'ok') return null;
+  const text =
+    notice.kind === 'ends-soon'
+      ? pick({
+          zh: `节假日数据将于 ${to} 到期（还剩 ${notice.daysLeft} 天）。此后的工作日只按周末计算（不含法定节假日与调休）：国务院办公厅公布下一年的放假安排后，请在下方添加并延长覆盖范围。`,
+          en: `The holiday data ends on ${to} (${notice.daysLeft} days left). After it, working days are counted on weekends alone (no public holidays or adjusted working days): once the State Council General Office publishes next year's arrangements, add them below and extend the coverage.`,
+        })
+      : pick({
+          zh: `节假日数据已于 ${to} 到期（${notice.daysAgo} 天前）。目前的工作日只按周末计算：请添加新一年的放假安排。`,
+          en: `The holiday data ended on ${to} (${notice.daysAgo} days ago). Working days are now counted on weekends alone: add the new year's arrangements.`,
+        });
+  return (
+    <p className="notice" role="alert" data-testid="calendar-coverage-warning">
+      {text}
+    </p>
   );
 }
