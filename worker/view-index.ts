@@ -19,11 +19,12 @@
  * matching are shown, with their live rows.
  */
 import type { Client } from '@temporalio/client';
-import { leafStatePaths } from '../workflows/core/ir-walk.ts';
 import type { ProcedureIR } from '../workflows/core/ir.ts';
 import type { InboxTab, InboxTask } from './inbox.ts';
 import {
   buildListQuery,
+  groupRowsByState,
+  groupSorter,
   listPage,
   listRows,
   quote,
@@ -147,44 +148,9 @@ export function stalledCountsOf(
   now: number,
   idleMs: number,
 ): { total: number; groups: GroupCount[] } {
-  const order = new Map<string, number>();
-  for (const ir of procedures)
-    for (const leaf of leafStatePaths(ir)) order.set(`${ir.id}\u0000${leaf}`, order.size);
-  const groups = new Map<string, GroupCount & { roles: Set<string> }>();
-  let total = 0;
-  for (const row of rows) {
-    if (!isStalled(row, now, idleMs) || !visible(row)) continue;
-    total++;
-    const overdue = time(row.dueAt) < now;
-    for (const state of row.state) {
-      const key = `${row.procedure ?? ''}\u0000${state}`;
-      let g = groups.get(key);
-      if (!g)
-        groups.set(
-          key,
-          (g = {
-            procedure: row.procedure ?? '',
-            state,
-            count: 0,
-            overdue: 0,
-            awaiting: [],
-            roles: new Set(),
-          }),
-        );
-      g.count++;
-      if (overdue) g.overdue++;
-      for (const r of row.awaiting) g.roles.add(r);
-    }
-  }
-  const out = [...groups.values()].map(({ roles, ...g }) => ({ ...g, awaiting: [...roles].sort() }));
-  out.sort(
-    (a, b) =>
-      (order.get(`${a.procedure}\u0000${a.state}`) ?? Infinity) -
-        (order.get(`${b.procedure}\u0000${b.state}`) ?? Infinity) ||
-      a.procedure.localeCompare(b.procedure) ||
-      a.state.localeCompare(b.state),
-  );
-  return { total, groups: out };
+  const stalled = rows.filter((row) => isStalled(row, now, idleMs) && visible(row));
+  const groups = groupRowsByState(stalled, (row) => time(row.dueAt) < now);
+  return { total: stalled.length, groups: groupSorter(procedures)(groups) };
 }
 
 /** The inbox's tabs, as a predicate on a row (the rule of `inbox.ts`'s `inboxClause`). */

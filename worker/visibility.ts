@@ -280,6 +280,55 @@ export interface GroupCount {
   awaiting: string[];
 }
 
+/** Sorts groups in the definitions' order of leaf states (then by procedure and state name). */
+export function groupSorter(procedures: Iterable<ProcedureIR>): (groups: GroupCount[]) => GroupCount[] {
+  const order = new Map<string, number>();
+  for (const ir of procedures)
+    for (const leaf of leafStatePaths(ir)) order.set(`${ir.id}\u0000${leaf}`, order.size);
+  return (groups) =>
+    groups.sort(
+      (a, b) =>
+        (order.get(`${a.procedure}\u0000${a.state}`) ?? Infinity) -
+          (order.get(`${b.procedure}\u0000${b.state}`) ?? Infinity) ||
+        a.procedure.localeCompare(b.procedure) ||
+        a.state.localeCompare(b.state),
+    );
+}
+
+/**
+ * Rows counted per procedure and leaf state (an instance in parallel states once per leaf), with
+ * how many are overdue and every role any of a group's instances awaits. Unsorted.
+ */
+export function groupRowsByState(
+  rows: Iterable<InstanceRow>,
+  isOverdue: (row: InstanceRow) => boolean,
+): GroupCount[] {
+  const groups = new Map<string, GroupCount & { roles: Set<string> }>();
+  for (const row of rows) {
+    const overdue = isOverdue(row);
+    for (const state of row.state) {
+      const key = `${row.procedure ?? ''}\u0000${state}`;
+      let g = groups.get(key);
+      if (!g)
+        groups.set(
+          key,
+          (g = {
+            procedure: row.procedure ?? '',
+            state,
+            count: 0,
+            overdue: 0,
+            awaiting: [],
+            roles: new Set(),
+          }),
+        );
+      g.count++;
+      if (overdue) g.overdue++;
+      for (const r of row.awaiting) g.roles.add(r);
+    }
+  }
+  return [...groups.values()].map(({ roles, ...g }) => ({ ...g, awaiting: [...roles].sort() }));
+}
+
 /**
  * Exact counts of the instances matching `query`, per procedure and leaf state (and how many are
  * overdue, who is awaited). Up to `listUpTo` (500) matches they are read (pages of 1,000) and counted
@@ -297,43 +346,11 @@ export async function countByProcedureAndState(
   const limit = pLimit(opts.concurrency ?? 8);
   const count = (q: string): Promise<number> => limit(async () => (await client.workflow.count(q)).count);
   const total = await count(query);
-  const order = new Map<string, number>();
-  for (const ir of procedures)
-    for (const leaf of leafStatePaths(ir)) order.set(`${ir.id}\u0000${leaf}`, order.size);
-  const sortGroups = (groups: GroupCount[]): GroupCount[] =>
-    groups.sort(
-      (a, b) =>
-        (order.get(`${a.procedure}\u0000${a.state}`) ?? Infinity) -
-          (order.get(`${b.procedure}\u0000${b.state}`) ?? Infinity) ||
-        a.procedure.localeCompare(b.procedure) ||
-        a.state.localeCompare(b.state),
-    );
+  const sortGroups = groupSorter(procedures);
 
   if (total <= (opts.listUpTo ?? 500)) {
-    const groups = new Map<string, GroupCount & { roles: Set<string> }>();
-    for (const row of await listRows(client, query, Infinity, now)) {
-      for (const state of row.state) {
-        const key = `${row.procedure ?? ''}\u0000${state}`;
-        let g = groups.get(key);
-        if (!g)
-          groups.set(
-            key,
-            (g = {
-              procedure: row.procedure ?? '',
-              state,
-              count: 0,
-              overdue: 0,
-              awaiting: [],
-              roles: new Set(),
-            }),
-          );
-        g.count++;
-        if (row.overdue) g.overdue++;
-        for (const r of row.awaiting) g.roles.add(r);
-      }
-    }
-    const out = [...groups.values()].map(({ roles, ...g }) => ({ ...g, awaiting: [...roles].sort() }));
-    return { total, groups: sortGroups(out), method: 'list' };
+    const rows = await listRows(client, query, Infinity, now);
+    return { total, groups: sortGroups(groupRowsByState(rows, (row) => row.overdue)), method: 'list' };
   }
 
   const overdueClause = `CustodiaDueAt < ${quote(now.toISOString())}`;
