@@ -7,7 +7,8 @@ import { Worker, bundleWorkflowCode, type NativeConnection, type WorkflowBundle 
 import type { Client } from '@temporalio/client';
 // Types only: webpack is the Temporal bundler's own (its DefinePlugin is reached through the compiler).
 import type { Compiler, WebpackPluginInstance } from 'webpack';
-import { createProcedureActivities } from './activities/procedure.activities.ts';
+import { createProcedureActivities, type ActivityDeps } from './activities/procedure.activities.ts';
+import { commitSinks } from './activities/commit-sink.ts';
 import type { DeploymentDeps } from './activities/deploy-definition.ts';
 import { trustedActorKeys } from './actor-keys.ts';
 import type { LoadedDefinition } from './definitions.ts';
@@ -122,23 +123,37 @@ const quietBundlerLogger = {
   error: (message: string, meta?: Record<string, unknown>) => console.error(message, meta ?? ''),
 };
 
+/**
+ * What every worker running the `procedure` workflow registers: its activities, and the sink that
+ * writes a commit in the activation (`workflows/audit-commit.ts`) — without it such a commit would
+ * be dropped by the SDK with an error line.
+ */
+export function procedureWorkerParts(deps: ActivityDeps): {
+  activities: ReturnType<typeof createProcedureActivities>;
+  sinks: ReturnType<typeof commitSinks>;
+} {
+  const activities = createProcedureActivities(deps);
+  return { activities, sinks: commitSinks(activities.commitTransition) };
+}
+
 export async function createCustodiaWorker(opts: WorkerOptions): Promise<Worker> {
   const cached = opts.maxCachedWorkflows ?? maxCachedWorkflows();
   // The SDK's default (40) may not exceed the cache, and a cache needs at least 2 task slots.
   const wanted = opts.maxConcurrentWorkflowTaskExecutions;
   const concurrent = cached > 0 ? Math.max(2, Math.min(wanted ?? 40, cached)) : wanted;
+  const parts = procedureWorkerParts({
+    store: opts.store,
+    client: opts.client,
+    taskQueue: opts.taskQueue,
+    definition: opts.definition,
+    ...(opts.deployments ? { deployments: opts.deployments } : {}),
+  });
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     workflowBundle: opts.bundle ?? (await workflowBundle()),
-    activities: createProcedureActivities({
-      store: opts.store,
-      client: opts.client,
-      taskQueue: opts.taskQueue,
-      definition: opts.definition,
-      ...(opts.deployments ? { deployments: opts.deployments } : {}),
-    }),
+    ...parts,
     // Bounded: left to the SDK, the cache grows with the machine's memory (3.8 GB of worker RSS
     // at 10,000 running instances); README "Performance".
     maxCachedWorkflows: cached,

@@ -1,34 +1,56 @@
 /**
  * How the `procedure` workflow commits an accepted transition (audit record + effects,
- * `commitTransition`): as a **local activity** since the patch `local-audit`, before it as a
- * regular activity.
+ * `commitTransition`). Three ways, newest first:
  *
- * A local activity runs in the worker that runs the workflow task, inside that task: no
- * ActivityTaskScheduled/Started/Completed events and no second workflow task per transition
- * (a marker records its result). The workflow task that accepts an `event` update also commits
- * it: its completion — which carries the update's acceptance and result to the server — waits
- * for the local activity, so an update is acknowledged only once its audit record is committed.
- * If the worker dies before the task completes, nothing of it is in history: the server hands
- * the update (or the history up to it) to the next worker, which runs the handler and the commit
- * again; `commitTransition` is idempotent by `(workflowId, seq)`, so the record is written once.
+ * **In the activation** (patch `commit-in-activation`), for a commit whose effects are all written
+ * by the commit's own records-store transaction (`inCommitTransaction`: named records,
+ * notifications — and a commit without effects). The workflow hands the commit to the worker
+ * through the `custodiaCommit` sink; the worker writes it after the workflow code of the
+ * activation ran and before it returns the activation's completion to the Temporal core — the SDK
+ * awaits sink calls first (`Worker.processSinkCalls`, in the activation's `finally`). So the
+ * workflow task's completion, which carries the update's acceptance and result to the server, is
+ * sent only once the record is committed: an acknowledged event's record is always there (read
+ * your writes). The worker's sink retries a failed write until it succeeds (it never lets the
+ * activation complete without the record; `worker/activities/commit-sink.ts`). If the worker dies
+ * before the task completes, nothing of it is in history: the next worker runs the task again and
+ * writes again; the write is idempotent by `(workflowId, seq)`. A replayed task makes no sink call
+ * (the SDK drops them while replaying history): its record was written before it completed.
+ * Compared with a local activity: one activation per transition instead of two (the local
+ * activity's result needs a second one) and no marker event.
  *
- * Histories recorded before the patch replay with the regular activity (`patched` is false on
- * them); running instances switch at their next commit.
- *
- * Except a commit with an effect that reports back to this instance (a register lookup, a
- * deployment: `reportsToInstance`, patch `reports-remote`): its executor sends an update to this
- * workflow, which only the next workflow task can take — a local activity holds the current one, so
- * the update waited until the task's heartbeat (~8 s). Such a commit is the regular activity.
+ * **A local activity** (patch `local-audit`), for the other commits: it runs in the worker inside
+ * the workflow task, whose completion waits for it; a marker records its result (the instances a
+ * `start` effect started). Except a commit with an effect that reports back to this instance (a
+ * register lookup, a deployment: `reportsToInstance`, patch `reports-remote`): its executor sends
+ * an update to this workflow, which only the next workflow task can take — a local activity holds
+ * the current one — so such a commit is **the regular activity**, as every commit was on histories
+ * recorded before `local-audit` (`patched` is false on them: they replay as they ran).
  */
-import { patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
-import type { ProcedureActivities, TransitionCommit } from './api.ts';
-import { reportsToInstance } from './core/actions/index.ts';
+import { patched, proxyActivities, proxyLocalActivities, proxySinks, type Sinks } from '@temporalio/workflow';
+import type { ChildLink, ProcedureActivities, TransitionCommit } from './api.ts';
+import { inCommitTransaction, reportsToInstance } from './core/actions/index.ts';
 
 /** Patch id: the audit write is a local activity. */
 export const PATCH_LOCAL_AUDIT = 'local-audit';
 
 /** Patch id: a commit whose effects report back to this instance is the regular activity. */
 export const PATCH_REPORTS_REMOTE = 'reports-remote';
+
+/** Patch id: a commit whose effects are all in its own transaction is written in the activation. */
+export const PATCH_COMMIT_IN_ACTIVATION = 'commit-in-activation';
+
+/** The sink through which the worker writes a commit before the activation completes. */
+export interface CommitSinks extends Sinks {
+  custodiaCommit: {
+    /** Write `commit` (audit record and in-transaction effects); the worker retries until it is written. */
+    commit(commit: TransitionCommit): void;
+  };
+}
+
+/** What a commit returns to the workflow: the instances its `start` effects started. */
+export interface CommitResult {
+  children: ChildLink[];
+}
 
 /** Every failure of commitTransition is worth retrying: its only typed one, ProcedureNotDeployed, heals when the procedure is deployed. */
 const RETRY = { initialInterval: '1 second', maximumInterval: '1 minute' } as const;
@@ -49,12 +71,21 @@ const local = proxyLocalActivities<ProcedureActivities>({
   localRetryThreshold: '10 seconds',
 });
 
-/** Commit one transition: a local activity under the patch, the regular activity on older histories. */
-export function commitTransition(
-  commit: TransitionCommit,
-): ReturnType<ProcedureActivities['commitTransition']> {
+const { custodiaCommit } = proxySinks<CommitSinks>();
+
+const NOTHING_STARTED: CommitResult = Object.freeze({ children: [] }) as CommitResult;
+
+/**
+ * Commit one transition. Written in the activation: returns at once (no promise, so no await and
+ * no further activation); otherwise the promise of the local or regular activity.
+ */
+export function commitTransition(commit: TransitionCommit): CommitResult | Promise<CommitResult> {
   if (!patched(PATCH_LOCAL_AUDIT)) return remote.commitTransition(commit);
   if (commit.effects.some((e) => reportsToInstance(e.kind)) && patched(PATCH_REPORTS_REMOTE))
     return remote.commitTransition(commit);
+  if (commit.effects.every((e) => inCommitTransaction(e.kind)) && patched(PATCH_COMMIT_IN_ACTIVATION)) {
+    custodiaCommit.commit(commit);
+    return NOTHING_STARTED;
+  }
   return local.commitTransition(commit);
 }

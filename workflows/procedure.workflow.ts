@@ -395,7 +395,9 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
     );
     while (pending.length > 0) {
       const commit = pending[0]!;
-      const { children: started } = await commitTransition(commit);
+      // Written in the activation: no promise to await (`audit-commit.ts`).
+      const done = commitTransition(commit);
+      const { children: started } = 'then' in done ? await done : done;
       children.push(...started);
       pending.shift();
     }

@@ -21,7 +21,6 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
-import { createProcedureActivities } from '../../worker/activities/procedure.activities.ts';
 import { loadActorSigner } from '../../worker/actor-keys.ts';
 import { assignTask, signedAssignment } from '../../worker/assignment.ts';
 import { BulkJobs } from '../../worker/bulk.ts';
@@ -30,7 +29,7 @@ import { sendEvent, signedEvent, startProcedure } from '../../worker/instances.t
 import { loadDeployedDefinitions } from '../../worker/process.ts';
 import { openEmbeddedStore } from '../../worker/records/store.ts';
 import { ensureSearchAttributes, startDevServer, type DevServer } from '../../worker/temporal/dev-server.ts';
-import { PRELOADED_MODULES, actorKeysPlugin } from '../../worker/worker.ts';
+import { PRELOADED_MODULES, actorKeysPlugin, procedureWorkerParts } from '../../worker/worker.ts';
 import type { Actor } from '../../workflows/core/ir.ts';
 import { percentile } from './stats.ts';
 
@@ -90,12 +89,7 @@ async function main(): Promise<void> {
     namespace: config.namespace,
     taskQueue,
     workflowBundle: bundle,
-    activities: createProcedureActivities({
-      store,
-      client,
-      taskQueue,
-      definition: (id) => definitions.get(id),
-    }),
+    ...procedureWorkerParts({ store, client, taskQueue, definition: (id) => definitions.get(id) }),
   });
   const running = worker.run();
   const start = (): Promise<string> =>

@@ -9,7 +9,7 @@
  *   npm run bench -- [--instances 100] [--transitions 20] [--rounds 2] [--warmup 5]
  *                    [--paced-rate 20] [--paced-transitions 4] [--store embedded|memory]
  *                    [--kinds raw,baseline,activity,interpreter]
- *                    [--before local-audit|assertion-keys] [--out FILE|-]
+ *                    [--before local-audit|assertion-keys|commit-in-activation] [--out FILE|-]
  *
  * - Temporal: its own in-memory dev server on a free port, unless TEMPORAL_ADDRESS is set.
  * - One worker in this process (NativeConnection + Worker.create) on a task queue of its own,
@@ -53,10 +53,9 @@ import { loadConfig, connectClient, connectionOptions, REPO_ROOT } from '../../w
 import { startDevServer, ensureSearchAttributes, type DevServer } from '../../worker/temporal/dev-server.ts';
 import { loadDeployedDefinitions } from '../../worker/process.ts';
 import { loadActorSigner } from '../../worker/actor-keys.ts';
-import { PRELOADED_MODULES, actorKeysPlugin } from '../../worker/worker.ts';
+import { PRELOADED_MODULES, actorKeysPlugin, procedureWorkerParts } from '../../worker/worker.ts';
 import { openEmbeddedStore, openStore, type RecordsStore } from '../../worker/records/store.ts';
 import { runningServerOf } from '../../worker/records/embedded-server.ts';
-import { createProcedureActivities } from '../../worker/activities/procedure.activities.ts';
 import { startProcedure, startSearchAttributes } from '../../worker/instances.ts';
 import type { LoadedDefinition } from '../../worker/definitions.ts';
 import { eventUpdate, type EventResult, type TransitionCommit } from '../../workflows/api.ts';
@@ -91,10 +90,12 @@ const AUDIT_COMMIT_FILE = path.join(HERE, '../../workflows/audit-commit.ts');
 const AUDIT_ACTIVITY_FILE = path.join(HERE, 'audit-commit.activity.ts');
 const ASSERTION_KEYS_FILE = path.join(HERE, '../../workflows/core/assertion-keys.ts');
 const ASSERTION_NOBLE_FILE = path.join(HERE, 'assertion-keys.noble.ts');
+const AUDIT_LOCAL_FILE = path.join(HERE, 'audit-commit.local.ts');
 
 /**
  * Which change the `activity` column shows the interpreter before (`--before`): `local-audit` (the
- * audit write a regular activity) or `assertion-keys` (the actor assertion's signature checked by
+ * audit write a regular activity), `commit-in-activation` (every audit write a local activity:
+ * audit-commit.local.ts) or `assertion-keys` (the actor assertion's signature checked by
  * noble's `ed25519.verify`, the key decoded per call: assertion-keys.noble.ts bundled in place
  * of workflows/core/assertion-keys.ts). Each is one file swapped in the same bundle.
  */
@@ -108,6 +109,11 @@ const BEFORE = {
     label: 'Interpreter, key decoded per check (before `assertion-keys`)',
     from: ASSERTION_KEYS_FILE,
     to: ASSERTION_NOBLE_FILE,
+  },
+  'commit-in-activation': {
+    label: 'Interpreter, audit as local activity (before `commit-in-activation`)',
+    from: AUDIT_COMMIT_FILE,
+    to: AUDIT_LOCAL_FILE,
   },
 } as const;
 type Before = keyof typeof BEFORE;
@@ -135,7 +141,7 @@ function options() {
       'paced-transitions': { type: 'string', default: '4' },
       store: { type: 'string', default: 'embedded' },
       kinds: { type: 'string', default: ALL_KINDS.join(',') },
-      before: { type: 'string', default: 'local-audit' },
+      before: { type: 'string', default: 'commit-in-activation' },
       out: { type: 'string', default: DEFAULT_OUT },
     },
     allowPositionals: false,
@@ -556,15 +562,14 @@ async function main(): Promise<void> {
   const baselineActivities: BaselineActivities = {
     recordTransition: (commit: TransitionCommit) => store.commit(commit, []),
   };
+  const parts = procedureWorkerParts({ store, client, taskQueue, definition: (id) => definitions.get(id) });
   const worker = await Worker.create({
     connection,
     namespace: config.namespace,
     taskQueue,
     workflowBundle: bundle,
-    activities: {
-      ...createProcedureActivities({ store, client, taskQueue, definition: (id) => definitions.get(id) }),
-      ...baselineActivities,
-    },
+    activities: { ...parts.activities, ...baselineActivities },
+    sinks: parts.sinks,
   });
   const activityQueue = `${taskQueue}-activity`;
   const activityWorker = await Worker.create({
@@ -572,7 +577,7 @@ async function main(): Promise<void> {
     namespace: config.namespace,
     taskQueue: activityQueue,
     workflowBundle: activityBundle,
-    activities: createProcedureActivities({
+    ...procedureWorkerParts({
       store,
       client,
       taskQueue: activityQueue,

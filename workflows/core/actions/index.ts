@@ -56,6 +56,11 @@ export function reportsToInstance(kind: string): boolean {
   return isActionKind(kind) && ACTION_KINDS[kind].reportsToInstance === true;
 }
 
+/** Whether an effect of this kind is written by the audit commit's own transaction (`ActionKind.inCommitTransaction`). */
+export function inCommitTransaction(kind: string): boolean {
+  return isActionKind(kind) && ACTION_KINDS[kind].inCommitTransaction === true;
+}
+
 /**
  * A schema-valid YAML action (`{ <kind>: value }`) → the IR action, or `{ unknown: key }` when
  * its key names no registered kind (the loader reports it at the key).

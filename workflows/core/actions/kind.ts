@@ -45,4 +45,11 @@ export interface ActionKind<A extends ActionIR> {
    * instance's workflow task (`workflows/audit-commit.ts`): the event needs the next one.
    */
   reportsToInstance?: true;
+  /**
+   * Its effect is written by the audit commit's own records-store transaction (a named record, a
+   * notification row): nothing outside the store, nothing returned to the instance. A commit whose
+   * effects are all such is written in the workflow task's own activation
+   * (`workflows/audit-commit.ts`, patch `commit-in-activation`).
+   */
+  inCommitTransaction?: true;
 }

@@ -13,6 +13,7 @@ export type NotifyEffect = {
 };
 
 export const notify: ActionKind<NotifyAction> = {
+  inCommitTransaction: true,
   normalize(value) {
     const raw = value as { to: string; message: Text };
     return { kind: 'notify', to: raw.to, message: raw.message };

@@ -82,6 +82,7 @@ export type RecordEffect = {
 type RawRecord = string | { record: string; fields?: Record<string, string> };
 
 export const record: ActionKind<RecordAction> = {
+  inCommitTransaction: true,
   normalize(value) {
     const raw = value as RawRecord;
     if (typeof raw === 'string') return { kind: 'record', record: raw };
