@@ -76,16 +76,30 @@ const { custodiaCommit } = proxySinks<CommitSinks>();
 const NOTHING_STARTED: CommitResult = Object.freeze({ children: [] }) as CommitResult;
 
 /**
+ * Hand `commit` to the worker to be written in this activation, if it may be (every effect in its
+ * own transaction, and the patches on this history): true when handed over. `commitTransition`
+ * calls it first; the workflow also calls it directly as it accepts a transition with no earlier
+ * commit pending, once the main loop has written one commit this way in the run (so the patches are
+ * first decided where older histories recorded their markers) — then the main loop does not even
+ * wake for the commit.
+ */
+export function commitInActivation(commit: TransitionCommit): boolean {
+  if (!patched(PATCH_LOCAL_AUDIT)) return false;
+  if (commit.effects.some((e) => reportsToInstance(e.kind)) && patched(PATCH_REPORTS_REMOTE)) return false;
+  if (!commit.effects.every((e) => inCommitTransaction(e.kind)) || !patched(PATCH_COMMIT_IN_ACTIVATION))
+    return false;
+  custodiaCommit.commit(commit);
+  return true;
+}
+
+/**
  * Commit one transition. Written in the activation: returns at once (no promise, so no await and
  * no further activation); otherwise the promise of the local or regular activity.
  */
 export function commitTransition(commit: TransitionCommit): CommitResult | Promise<CommitResult> {
+  if (commitInActivation(commit)) return NOTHING_STARTED;
   if (!patched(PATCH_LOCAL_AUDIT)) return remote.commitTransition(commit);
   if (commit.effects.some((e) => reportsToInstance(e.kind)) && patched(PATCH_REPORTS_REMOTE))
     return remote.commitTransition(commit);
-  if (commit.effects.every((e) => inCommitTransaction(e.kind)) && patched(PATCH_COMMIT_IN_ACTIVATION)) {
-    custodiaCommit.commit(commit);
-    return NOTHING_STARTED;
-  }
   return local.commitTransition(commit);
 }

@@ -49,7 +49,7 @@ import {
   type Step,
   type TransitionRecord,
 } from './core/runtime.ts';
-import { commitTransition } from './audit-commit.ts';
+import { commitInActivation, commitTransition } from './audit-commit.ts';
 import { assigneeAttribute, installAssignment, installReminder } from './assignment.ts';
 import { installCalls } from './call.ts';
 import { assigneesOf, tasksOf, withoutStaleAssignees } from './core/assignment.ts';
@@ -135,6 +135,15 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
   let log: TransitionRecord[];
   let children: ChildLink[];
   const pending: TransitionCommit[] = [];
+  // Once the main loop has written a commit in the activation (its patches are decided for this
+  // run, in the order older histories recorded them), a later commit with none pending before it
+  // is written in the activation where it is accepted: no wake-up of the main loop, no promise.
+  // Otherwise the main loop commits it, in order.
+  let commitsInActivation = false;
+  const enqueue = (commit: TransitionCommit): void => {
+    if (commitsInActivation && pending.length === 0 && commitInActivation(commit)) return;
+    pending.push(commit);
+  };
   const runs = (input.carried?.runs ?? 0) + 1;
   let updatesThisRun = 0;
   const maxUpdatesPerRun = input.limits?.updatesPerRun ?? DEFAULT_UPDATES_PER_RUN;
@@ -173,7 +182,7 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
     state = first.state;
     log = [first.record];
     children = [];
-    pending.push(commitOf(first));
+    enqueue(commitOf(first));
   }
 
   const syncSearchAttributes = (): void => {
@@ -227,7 +236,7 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
     // A state left for another leaves its assignment behind.
     state = withoutStaleAssignees(proc, s.state);
     log.push(s.record);
-    pending.push(commitOf(s));
+    enqueue(commitOf(s));
     syncSearchAttributes();
     armTimers();
     calls.sync();
@@ -351,7 +360,7 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
     record: (next: InstanceState, record: TransitionRecord, effects: Step['effects'] = []) => {
       state = next;
       log.push(record);
-      pending.push(commitOf({ state: next, record, effects }));
+      enqueue(commitOf({ state: next, record, effects }));
       updatesThisRun++;
       syncSearchAttributes();
     },
@@ -366,7 +375,7 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
       ({ ir, hash, proc } = next);
       state = withoutStaleAssignees(proc, next.state);
       log.push(record);
-      pending.push(commitOf({ state, record, effects: [] }));
+      enqueue(commitOf({ state, record, effects: [] }));
       updatesThisRun++;
       syncSearchAttributes();
       armTimers();
@@ -397,6 +406,7 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
       const commit = pending[0]!;
       // Written in the activation: no promise to await (`audit-commit.ts`).
       const done = commitTransition(commit);
+      if (!('then' in done)) commitsInActivation = true;
       const { children: started } = 'then' in done ? await done : done;
       children.push(...started);
       pending.shift();
