@@ -28,7 +28,9 @@ const V1B = load('v1b/screened_request.yaml');
 const V2 = load('v2/screened_request.yaml');
 /** 1.2.0: `checking` is mapped back to `review` (the calling state is left). */
 const LEFT = load('v1b/screened_request.yaml', (t) =>
-  t.replace('version: 1.1.0', 'version: 1.2.0').replace('initial: review', 'migrate: { checking: review }\ninitial: review'),
+  t
+    .replace('version: 1.1.0', 'version: 1.2.0')
+    .replace('initial: review', 'migrate: { checking: review }\ninitial: review'),
 );
 /** 1.3.0: `checking` keeps its path but calls nothing any more. */
 const NO_CALL: ProcedureIR = (() => {
