@@ -11,6 +11,10 @@ import { loadDefinitions } from '../../worker/definitions.ts';
 import { REPO_ROOT } from '../../worker/settings.ts';
 import { slaOfRow } from '../../worker/sla-rows.ts';
 import type { InstanceRow } from '../../workflows/contract.ts';
+import { compileProcedure } from '../../workflows/core/compile.ts';
+import { applyEvent, describeInstance, startInstance } from '../../workflows/core/runtime.ts';
+import { slaPoints } from '../../workflows/core/sla.ts';
+import { rowEnteredAt, slaSinceOf, slaSinceOfMemo } from '../../workflows/core/sla-since.ts';
 
 const def = loadDefinitions([path.join(REPO_ROOT, 'test/fixtures/sla-parent')], REPO_ROOT, {
   verify: false,
@@ -62,6 +66,39 @@ describe('the stalled view’s next reminder with a compound parent’s plan', (
       kind: 'remind',
       state: 'review',
       at: iso(t0 + 60 * MIN),
+    });
+  });
+});
+
+describe('what the workflow keeps for the row (memo CustodiaSlaSince)', () => {
+  const proc = compileProcedure(def.ir);
+  const staff = { id: 'sam', roles: ['project_staff'] };
+  const rita = { id: 'rita', roles: ['reviewer'] };
+
+  it('keeps the parent’s earlier entry, and the row rebuilt from it has every point of the instance', () => {
+    const started = startInstance(proc, { client: 'acme' }, staff, t0).state;
+    // Parent and leaf entered together: nothing to keep.
+    expect(slaSinceOf(proc, started)).toEqual({});
+    const second = applyEvent(proc, started, { type: 'NEXT', actor: rita }, t0 + 30 * MIN).state;
+    const memo = slaSinceOf(proc, second);
+    expect(memo).toEqual({ review: t0 });
+    const view = describeInstance(proc, second, t0 + 31 * MIN);
+    const rebuilt = { ...second, enteredAt: rowEnteredAt(view.leaves, view.stateSince, memo) };
+    expect(slaPoints(proc, rebuilt)).toEqual(slaPoints(proc, second));
+    // Finished: nothing to keep.
+    const done = applyEvent(proc, second, { type: 'APPROVE', actor: rita }, t0 + 40 * MIN).state;
+    expect(slaSinceOf(proc, done)).toEqual({});
+  });
+
+  it('reads the memo defensively: numbers within a date’s range, anything else ignored', () => {
+    expect(slaSinceOfMemo({ review: t0 })).toEqual({ review: iso(t0) });
+    expect(slaSinceOfMemo({ review: 'x', big: 1e300 })).toBeUndefined();
+    expect(slaSinceOfMemo([t0])).toBeUndefined();
+    expect(slaSinceOfMemo(undefined)).toBeUndefined();
+    // A memo entry for a state that is not active is not a point of the row.
+    expect(rowEnteredAt(['review.second_look'], t0, { other: 1 })).toEqual({
+      review: t0,
+      'review.second_look': t0,
     });
   });
 });
