@@ -15,6 +15,7 @@ import type { ProcedureIR } from '../workflows/core/ir.ts';
 import { WORKFLOW_TYPE } from '../workflows/api.ts';
 import type { InstanceRow } from '../workflows/contract.ts';
 import { leafStatePaths } from '../workflows/core/ir-walk.ts';
+import { SLA_SINCE_MEMO, slaSinceOfMemo } from '../workflows/core/sla-since.ts';
 import {
   CustodiaAssignee,
   CustodiaAwaiting,
@@ -102,7 +103,8 @@ export function buildListQuery(filter: ListFilter, now = new Date()): string {
 }
 
 /** What a list row is made of: a visibility entry, decoded by the client or by `listPage`. */
-export type RowSource = Pick<WorkflowExecutionInfo, 'workflowId' | 'status' | 'typedSearchAttributes'>;
+export type RowSource = Pick<WorkflowExecutionInfo, 'workflowId' | 'status' | 'typedSearchAttributes'> &
+  Partial<Pick<WorkflowExecutionInfo, 'memo'>>;
 
 /** A list row from a visibility entry (overdue: running and past its SLA at `now`). */
 export function instanceRow(info: RowSource, now: Date): InstanceRow {
@@ -127,6 +129,7 @@ export function instanceRow(info: RowSource, now: Date): InstanceRow {
   if (assignees?.length) row.assignees = assignees;
   const escalation = sa.get(CustodiaEscalation);
   if (escalation) row.escalation = escalation;
+  set('slaSince', slaSinceOfMemo(info.memo?.[SLA_SINCE_MEMO]));
   return row;
 }
 
@@ -182,12 +185,24 @@ export async function listPage(
         workflowId: raw.execution?.workflowId ?? '',
         status: { code: raw.status ?? 0, name: STATUS_NAMES[raw.status ?? 0] ?? 'UNKNOWN' },
         typedSearchAttributes: rowAttributes(raw.searchAttributes?.indexedFields),
+        memo: slaSinceMemoOf(raw.memo?.fields),
       },
       now,
     ),
   );
   const next = res.nextPageToken?.length ? Buffer.from(res.nextPageToken).toString('base64url') : undefined;
   return { rows, ...(next ? { nextPageToken: next } : {}) };
+}
+
+/** The one memo field a row reads (`CustodiaSlaSince`), decoded from a raw visibility entry. */
+function slaSinceMemoOf(fields: Record<string, Payload> | null | undefined): Record<string, unknown> {
+  const payload = fields?.[SLA_SINCE_MEMO];
+  if (!payload) return {};
+  try {
+    return { [SLA_SINCE_MEMO]: defaultPayloadConverter.fromPayload(payload) };
+  } catch {
+    return {};
+  }
 }
 
 /** Execution status names by their visibility code (`temporal.api.enums.v1.WorkflowExecutionStatus`). */

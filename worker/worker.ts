@@ -96,6 +96,7 @@ export const PRELOADED_MODULES = [
     'reminder.ts',
     'runtime.ts',
     'sla.ts',
+    'sla-since.ts',
     'start-fields.ts',
   ].map((file) => path.resolve(fileURLToPath(new URL(`../workflows/core/${file}`, import.meta.url)))),
 ];

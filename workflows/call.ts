@@ -17,7 +17,10 @@
  * Behind `patched('call')`, taken only when a call starts (histories without calls never meet it).
  * Continue-as-new waits while a call runs (a child belongs to the run that started it). A migration
  * syncs the calls with the new version (patch `migration-arms`): those of the states it moves into
- * start, those of states it leaves are cancelled — also when the run started without any call.
+ * start — also when the run started without any call. It never ends a running call: a move that
+ * would leave its state, drop it or re-point it to another procedure is refused
+ * (`core/migration-calls.ts`, patch `migration-running-calls`); one recorded before that patch
+ * cancelled the calls of the states it left, and replays so.
  */
 import {
   CancellationScope,
@@ -40,6 +43,7 @@ import {
   type CallResult,
   type NeededCall,
 } from './core/call.ts';
+import type { RunningCall } from './core/migration-calls.ts';
 import type { CallLink, ProcedureInput, ProcedureSnapshot } from './api.ts';
 import { CustodiaClient, CustodiaProcedure, CustodiaVersion } from './search-attributes.ts';
 
@@ -75,6 +79,8 @@ export interface Calls {
   armMigrated(): void;
   /** A called instance is running (continue-as-new waits). */
   running(): boolean;
+  /** The calls running now (a migration must not end them: `core/migration-calls.ts`). */
+  runningCalls(): RunningCall[];
   /** Every call of this instance so far (the snapshot's `calls`). */
   links(): CallLink[];
 }
@@ -181,7 +187,14 @@ export function installCalls(h: CallHooks, carried: CallLink[] = []): Calls {
     sync();
   };
 
-  return { sync, armMigrated, running: () => running.size > 0, links: () => links };
+  const runningCalls = (): RunningCall[] =>
+    [...running.values()].map(({ link }) => ({
+      state: link.state,
+      procedure: link.procedure,
+      workflowId: link.workflowId,
+    }));
+
+  return { sync, armMigrated, running: () => running.size > 0, runningCalls, links: () => links };
 }
 
 /** How a called instance's end is classified (by failure names, never `instanceof`). */

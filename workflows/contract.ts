@@ -126,4 +126,9 @@ export interface InstanceRow {
   assignees?: string[];
   /** Escalation level (`CustodiaEscalation`; absent or 0: not escalated). */
   escalation?: number;
+  /**
+   * Entry times of active states with `sla:` plans entered before `stateSince` (a compound parent
+   * before its leaf; memo `CustodiaSlaSince`, `core/sla-since.ts`); absent: none.
+   */
+  slaSince?: Record<string, string>;
 }

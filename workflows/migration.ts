@@ -20,6 +20,7 @@ import {
   type MigrateResult,
   type MigrationRefused,
 } from './core/migration-step.ts';
+import type { RunningCall } from './core/migration-calls.ts';
 import type { Rejection } from './core/rejections.ts';
 import type { InstanceState, TransitionRecord } from './core/runtime.ts';
 
@@ -37,6 +38,14 @@ export const PATCH_MIGRATION = 'migration';
  */
 export const PATCH_MIGRATION_ARMS = 'migration-arms';
 
+/**
+ * Patch id of refusing a migration that would end a running call (`core/migration-calls.ts`).
+ * The validator refuses such a move on any history (validators leave nothing in it); the handler
+ * applies the rule behind this patch, taken only when a call runs at the migration, so a history
+ * recorded before it — where such a move went through and the call was cancelled or kept — replays.
+ */
+export const PATCH_MIGRATION_CALLS = 'migration-running-calls';
+
 /** Failure type of a refused migration; details `[MigrationRefusal code, Chinese message, plan?]`. */
 export const MIGRATION_REFUSED = 'MigrationRefused';
 
@@ -46,6 +55,8 @@ export const migrateUpdate = defineUpdate<MigrateResult, [MigrateInput]>('migrat
 export interface MigrationHooks {
   /** The version and state the instance runs now. */
   current(): CurrentVersion;
+  /** The calls running now (`Calls.runningCalls`): a move that would end one is refused. */
+  runningCalls?(): RunningCall[];
   /** Take the new version, its compiled form and state, and the `$migrate` record. */
   switchTo(
     next: { ir: ProcedureIR; hash: string; proc: CompiledProcedure; state: InstanceState },
@@ -78,7 +89,8 @@ export function installMigration(h: MigrationHooks): void {
     (input: MigrateInput): MigrateResult => {
       patched(PATCH_MIGRATION);
       const now = Date.now();
-      const current = h.current();
+      const calls = h.runningCalls?.() ?? [];
+      const current = { ...h.current(), calls: calls.length && patched(PATCH_MIGRATION_CALLS) ? calls : [] };
       const out = resolveMigration(current, input, (ir) => compile(ir, input.hash), now);
       if ('refused' in out) throw refusal(out.refused);
       h.switchTo({ ir: input.ir, hash: input.hash, proc: out.proc, state: out.step.state }, out.step.record);
@@ -94,7 +106,7 @@ export function installMigration(h: MigrationHooks): void {
       validator: (input: MigrateInput): void => {
         const now = Date.now();
         const out = resolveMigration(
-          h.current(),
+          { ...h.current(), calls: h.runningCalls?.() ?? [] },
           input,
           (ir) => compile(ir, (input as Partial<MigrateInput>).hash ?? ''),
           now,

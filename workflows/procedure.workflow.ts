@@ -370,6 +370,7 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
   installReminder(assignmentHooks);
   installMigration({
     current: () => ({ ir, hash, state }),
+    runningCalls: () => calls.runningCalls(),
     compileOptions: input.calendar ? { calendar: input.calendar } : {},
     switchTo: (next, record) => {
       ({ ir, hash, proc } = next);

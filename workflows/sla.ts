@@ -10,7 +10,14 @@
  * and migrated to a version with some arms them from the migration on ({@link SlaTimers.armMigrated},
  * patch `migration-arms`): the points of the states it is in, counted from their entry.
  */
-import { CancellationScope, isCancellation, patched, sleep } from '@temporalio/workflow';
+import {
+  CancellationScope,
+  isCancellation,
+  patched,
+  sleep,
+  upsertMemo,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { BusinessCalendar } from './core/calendar.ts';
 import type { CompiledProcedure } from './core/compile.ts';
@@ -25,11 +32,20 @@ import {
   slaDueAt,
   slaPoints,
 } from './core/sla.ts';
+import { SLA_SINCE_MEMO, slaSinceOf } from './core/sla-since.ts';
 import { CustodiaEscalation } from './search-attributes.ts';
 import type { SlaView } from './contract.ts';
 
 /** Patch id of SLA reminders and escalations. */
 export const PATCH_SLA = 'sla';
+
+/**
+ * Patch id of the memo `CustodiaSlaSince` (`core/sla-since.ts`): the entries of states with plans
+ * entered before the leaves' latest, for the stalled view's next reminder. Taken only when the memo
+ * changes (a compound parent with a plan outlives its first leaf, or a parallel region's leaf is
+ * older than another's), so most histories never meet it.
+ */
+export const PATCH_SLA_SINCE = 'sla-since-memo';
 
 export interface SlaHooks {
   proc: CompiledProcedure;
@@ -64,9 +80,19 @@ export function installSla(h: SlaHooks): SlaTimers {
   let migrated = false;
   const isOn = (): boolean => started || (migrated && hasSlaPlans(h.proc.ir.root));
   let armed: { key: string; scope: CancellationScope } | undefined;
+  // Against the memo as this run has it (upserts update workflowInfo().memo; a run continued as
+  // new starts from the one it was given). A finished instance leaves it: no stalled view lists it.
+  const syncSince = (state: InstanceState): void => {
+    if (state.done) return;
+    const since = slaSinceOf(h.proc, state);
+    const had: unknown = workflowInfo().memo?.[SLA_SINCE_MEMO];
+    if (JSON.stringify(since) === JSON.stringify(had ?? {}) || !patched(PATCH_SLA_SINCE)) return;
+    upsertMemo({ [SLA_SINCE_MEMO]: Object.keys(since).length ? since : undefined });
+  };
   const arm = (): void => {
     if (!isOn()) return;
     const state = h.state();
+    syncSince(state);
     const next = nextSlaPoint(slaPoints(h.proc, state, h.calendar), sentSlaKeys(h.log()));
     if (armed && armed.key === next?.key) return;
     armed?.scope.cancel();

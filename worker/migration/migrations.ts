@@ -208,6 +208,9 @@ export async function planInstance(
     },
     Date.now(),
     problems,
+    (snap.calls ?? [])
+      .filter((c) => c.status === 'running')
+      .map((c) => ({ state: c.state, procedure: c.procedure, workflowId: c.workflowId })),
   );
   if (!planned.state) return { ...base, plan: planned.plan };
   const pub = Object.fromEntries(Object.entries(planned.state.context).filter(([k]) => !k.startsWith('_')));

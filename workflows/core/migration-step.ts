@@ -9,6 +9,7 @@ import type { Actor, Json, ProcedureIR } from './ir.ts';
 import { planMigration, type MigrationPlan, type MigrationRefusal } from './migration.ts';
 import { leafPaths, type InstanceState, type Rejection, type TransitionRecord } from './runtime.ts';
 import { formatProblems } from './schemas.ts';
+import type { RunningCall } from './migration-calls.ts';
 
 /** The event type of a migration's record in the instance log and the audit chain. */
 export const MIGRATE_EVENT = '$migrate';
@@ -53,6 +54,8 @@ export interface CurrentVersion {
   ir: ProcedureIR;
   hash: string;
   state: InstanceState;
+  /** Its calls running now (a move that would end one is refused: `migration-calls.ts`). */
+  calls?: readonly RunningCall[];
 }
 
 const bad = (message: string, zh: string): { refused: MigrationRefused } => ({
@@ -122,7 +125,7 @@ export function resolveMigration(
     const p = proc.schemas.startInputProblems(ctx);
     return p.length ? formatProblems(p) : undefined;
   };
-  const planned = planMigration(current.ir, shape.ir, current.state, now, problems);
+  const planned = planMigration(current.ir, shape.ir, current.state, now, problems, current.calls);
   const { plan } = planned;
   if (!planned.state || plan.code)
     return {

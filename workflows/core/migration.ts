@@ -27,6 +27,7 @@ import { indexStates, isLeaf, valuePaths } from './ir-walk.ts';
 import type { MachineContext } from './machine-context.ts';
 import type { InstanceState, PendingTimer } from './runtime.ts';
 import { parseDuration } from './duration.ts';
+import { callRunningRefusal, callsEndedBy, type RunningCall } from './migration-calls.ts';
 
 /** How an instance can move: at once, once the new version maps a state, or not at all. */
 export type MigrationClass = 'moves' | 'needs_mapping' | 'cannot_move';
@@ -51,6 +52,8 @@ export const MIGRATION_REFUSALS = [
   'OTHER_PROCEDURE',
   /** The instance has finished. */
   'FINISHED',
+  /** A called instance runs that the move would end (`migration-calls.ts`); dry-run once it ends. */
+  'CALL_RUNNING',
   /** The instance has moved since the plan was made (its sequence number differs). */
   'STATE_CHANGED',
   /** The request is malformed (no admin actor, a definition that does not hash to its hash…). */
@@ -69,6 +72,7 @@ export const REFUSAL_CLASS: Record<MigrationRefusal, Exclude<MigrationClass, 'mo
   SAME_VERSION: 'cannot_move',
   OTHER_PROCEDURE: 'cannot_move',
   FINISHED: 'cannot_move',
+  CALL_RUNNING: 'cannot_move',
   STATE_CHANGED: 'cannot_move',
   BAD_MIGRATION: 'cannot_move',
 };
@@ -164,7 +168,8 @@ export function timerId(ir: ProcedureIR, path: string, delay: string): string {
 
 /**
  * Plan the move of an instance in `state` (of `from`) to `to`. `now` is the migration time (ms);
- * `contextProblems` validates the new context (the new version's compiled schema).
+ * `contextProblems` validates the new context (the new version's compiled schema); `running` are
+ * the instance's calls running now (a move that would end one is refused, `migration-calls.ts`).
  */
 export function planMigration(
   from: ProcedureIR,
@@ -173,6 +178,7 @@ export function planMigration(
     Partial<Pick<InstanceState, 'seq'>>,
   now: number,
   contextProblems: ContextProblems,
+  running: readonly RunningCall[] = [],
 ): PlannedMigration {
   const oldNodes = indexStates(from.root);
   const newNodes = indexStates(to.root);
@@ -266,6 +272,11 @@ export function planMigration(
       `the context does not fit ${to.id} ${to.version}: ${problem}`,
       `上下文不符合 ${to.id} ${to.version}：${problem}`,
     );
+  const ended = callsEndedBy(running, newNodes, active);
+  if (ended.length) {
+    const why = callRunningRefusal(ended);
+    return refuse({ ...base, ...fields }, 'CALL_RUNNING', why.message, why.zh);
+  }
   // Time: entry times and timers.
   const oldActive = new Set(valuePaths(state.value));
   const enteredAt: Record<string, number> = {};

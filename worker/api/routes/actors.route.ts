@@ -1,9 +1,11 @@
 /**
- * The directory check for holders of the actor key: `custodia send` signs an assertion for the
- * user it acts as and, when it cannot open the records store itself (the embedded store is held by
- * a running `npm start`), asks this API whether that user exists, is enabled and holds the roles.
- * No session: the signature with the actor key is the credential (whoever holds that key can sign
- * any actor anyway; this only keeps the CLI to real directory users, as when it opens the store).
+ * The directory check for holders of the actor key, a public route (`docs/actor-assertions.md`):
+ * a tool that signs an assertion for the user it acts as and cannot open the records store itself
+ * (the embedded store is held by a running `npm start`) asks whether that user exists, is enabled
+ * and holds the roles. No session: the signature with the actor key is the credential (whoever
+ * holds that key can sign any actor anyway; this only keeps such tools to real directory users, as
+ * `custodia send` is when it opens the store). No caller in this repository since `custodia send`
+ * dropped its API fallback; kept for tools outside it (`test/unit/actors-check-route.test.ts`).
  */
 import { checkActorAssertion, parseAssertion } from '../../../workflows/core/assertion.ts';
 import { trustedActorKeys } from '../../actor-keys.ts';
