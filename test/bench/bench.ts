@@ -10,6 +10,9 @@
  *                    [--paced-rate 20] [--paced-transitions 4] [--store embedded|memory]
  *                    [--kinds raw,baseline,activity,interpreter]
  *                    [--before local-audit|assertion-keys|commit-in-activation] [--out FILE|-]
+ *   TEMPORAL_ADDRESS=host:port npm run bench -- --server-pids PID,PID …   (an existing server:
+ *                    its CPU read from those processes and their children, e.g. the cluster's
+ *                    Temporal server and PostgreSQL postmaster from `npm run cluster`)
  *
  * - Temporal: its own in-memory dev server on a free port, unless TEMPORAL_ADDRESS is set.
  * - One worker in this process (NativeConnection + Worker.create) on a task queue of its own,
@@ -142,6 +145,7 @@ function options() {
       store: { type: 'string', default: 'embedded' },
       kinds: { type: 'string', default: ALL_KINDS.join(',') },
       before: { type: 'string', default: 'commit-in-activation' },
+      'server-pids': { type: 'string', default: '' },
       out: { type: 'string', default: DEFAULT_OUT },
     },
     allowPositionals: false,
@@ -178,6 +182,10 @@ function options() {
     store: store as 'embedded' | 'memory',
     kinds: ALL_KINDS.filter((k) => kinds.includes(k)),
     before: before as Before,
+    serverPids: (values['server-pids'] ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((p) => int('server-pids', p, 1)),
     out: values.out === '-' ? null : path.resolve(values.out ?? DEFAULT_OUT),
   };
 }
@@ -207,6 +215,21 @@ interface Env {
   server: DevServer | null;
   /** The embedded store's postmaster (its CPU and its children's are counted); null: in process. */
   storePid: number | null;
+  /** With TEMPORAL_ADDRESS: the server's processes whose CPU (and their children's) is counted (`--server-pids`). */
+  serverPids: number[];
+}
+
+/** CPU (ms) of the Temporal server: the own dev server, or the processes named by `--server-pids`; null: unknown. */
+function serverCpuMs(env: Env): number | null {
+  if (env.server) return processCpuMs(env.server.process.pid);
+  if (!env.serverPids.length) return null;
+  let ms = 0;
+  for (const pid of env.serverPids) {
+    const p = processTreeCpuMs(pid);
+    if (p === null) return null;
+    ms += p;
+  }
+  return ms;
 }
 
 interface PhaseResult {
@@ -345,7 +368,7 @@ async function runPhase(
   let retries = 0;
   const threads0 = threadCpuMs();
   const cpu0 = process.cpuUsage();
-  const server0 = processCpuMs(env.server?.process.pid);
+  const server0 = serverCpuMs(env);
   const store0 = processTreeCpuMs(env.storePid ?? undefined);
   const load0 = loadavg()[0]!;
   const t0 = performance.now();
@@ -375,7 +398,7 @@ async function runPhase(
   const wallMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   const threads1 = threadCpuMs();
-  const server1 = processCpuMs(env.server?.process.pid);
+  const server1 = serverCpuMs(env);
   const store1 = processTreeCpuMs(env.storePid ?? undefined);
   const load1 = loadavg()[0]!;
   clearInterval(sampler);
@@ -585,7 +608,7 @@ async function main(): Promise<void> {
     }),
   });
   const running = Promise.all([worker.run(), activityWorker.run()]);
-  const env: Env = { client, taskQueue, activityQueue, def, server, storePid };
+  const env: Env = { client, taskQueue, activityQueue, def, server, storePid, serverPids: opts.serverPids };
   const rssSampler = setInterval(sampleRss, 250);
   const rssIdleMb = process.memoryUsage().rss / 2 ** 20;
 
@@ -751,7 +774,9 @@ async function main(): Promise<void> {
       memoryGb: Math.round(totalmem() / 2 ** 30),
       node: process.version,
       platform: `${process.platform}-${process.arch}`,
-      temporal: server ? 'own dev server (temporal server start-dev, in memory)' : 'TEMPORAL_ADDRESS',
+      temporal: server
+        ? 'own dev server (temporal server start-dev, in memory)'
+        : `TEMPORAL_ADDRESS${opts.serverPids.length ? ` (server processes ${opts.serverPids.join(', ')})` : ''}`,
     };
 
     const ratio = (x: number | null | undefined, y: number | null | undefined): string =>
@@ -819,7 +844,12 @@ async function main(): Promise<void> {
         (s) => s.mainThreadCpuMsPerTransition,
         all,
       ),
-      row('Dev-server CPU / transition (ms)', f2, (s) => s.serverCpuMsPerTransition, all),
+      row(
+        server ? 'Dev-server CPU / transition (ms)' : 'Server CPU / transition (ms; --server-pids)',
+        f2,
+        (s) => s.serverCpuMsPerTransition,
+        all,
+      ),
       row(
         `Store-server CPU / transition (ms; ${opts.store === 'embedded' ? 'embedded PostgreSQL' : 'n/a: PGlite in the worker process'})`,
         f2,

@@ -5,9 +5,13 @@
  * server's CPU per update, on one dev server, in one run (`visibility-cost.workflow.ts`).
  *
  *   npx tsx test/bench/visibility-cost.ts [--instances 20] [--updates 20] [--rounds 2] [--out FILE|-]
+ *   TEMPORAL_ADDRESS=host:port npx tsx test/bench/visibility-cost.ts --server-pids PID,PID …
  *
- * - Temporal: its own in-memory dev server on a free port (as `npm run bench`); one worker in this
- *   process on a task queue of its own.
+ * - Temporal: its own in-memory dev server on a free port (as `npm run bench`), or the server at
+ *   TEMPORAL_ADDRESS (e.g. `npm run cluster -- --workers 0 --api-ports ''`: the real server on
+ *   PostgreSQL), whose CPU is then read from the processes named by `--server-pids` and their
+ *   children (the Temporal server, the PostgreSQL postmaster); one worker in this process on a task
+ *   queue of its own.
  * - Each phase starts N instances of one mode, waits 0.5 s, then sends N × M updates with every
  *   instance in flight (each instance's updates in sequence), and reads the dev server's CPU
  *   (utime + stime, `/proc`) and this process's (worker and client) around the sends; the
@@ -27,7 +31,7 @@ import { loadConfig, connectClient } from '../../worker/config.ts';
 import { startDevServer } from '../../worker/temporal/dev-server.ts';
 import { eventUpdate, type SignedEventInput } from '../../workflows/api.ts';
 import { VISIBILITY_COST_WORKFLOW_TYPE, type VisibilityCostMode } from './visibility-cost.workflow.ts';
-import { formatJson, percentile, processCpuMs } from './stats.ts';
+import { formatJson, percentile, processTreeCpuMs } from './stats.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const MODES: readonly VisibilityCostMode[] = ['raw', 'search-attributes', 'timer', 'both'];
@@ -36,6 +40,7 @@ const { values } = parseArgs({
     instances: { type: 'string', default: '20' },
     updates: { type: 'string', default: '20' },
     rounds: { type: 'string', default: '2' },
+    'server-pids': { type: 'string' },
     out: { type: 'string', default: path.join(HERE, 'results', 'visibility-cost.json') },
   },
 });
@@ -51,9 +56,19 @@ for (const [name, v] of [
 
 const noop = (): void => {};
 const config = loadConfig();
-const server = await startDevServer(config, { dbFile: null, port: 0, uiPort: null });
-const connection = await NativeConnection.connect({ address: server.address });
-const client = await connectClient(config, server.address);
+const external = process.env.TEMPORAL_ADDRESS;
+const serverPids = (values['server-pids'] ?? '').split(',').filter(Boolean).map(Number);
+if (external && !serverPids.length)
+  throw new Error(
+    'with TEMPORAL_ADDRESS, name the server processes whose CPU to read: --server-pids PID,PID',
+  );
+const server = external ? undefined : await startDevServer(config, { dbFile: null, port: 0, uiPort: null });
+const address = server?.address ?? external!;
+const pids = server ? [server.process.pid!] : serverPids;
+/** CPU (ms) of the server's processes and their children. */
+const serverCpuMs = (): number => pids.reduce((a, pid) => a + (processTreeCpuMs(pid) ?? NaN), 0);
+const connection = await NativeConnection.connect({ address });
+const client = await connectClient(config, address);
 const taskQueue = `visibility-cost-${randomUUID()}`;
 const worker = await Worker.create({
   connection,
@@ -83,7 +98,7 @@ async function phase(mode: VisibilityCostMode): Promise<Phase> {
     }),
   );
   await delay(500);
-  const server0 = processCpuMs(server.process.pid) ?? NaN;
+  const server0 = serverCpuMs();
   const worker0 = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all(
@@ -99,7 +114,7 @@ async function phase(mode: VisibilityCostMode): Promise<Phase> {
     }),
   );
   const wallS = (performance.now() - t0) / 1000;
-  const serverMs = (processCpuMs(server.process.pid) ?? NaN) - server0;
+  const serverMs = serverCpuMs() - server0;
   const w = process.cpuUsage(worker0);
   await Promise.all(ids.map((id) => client.workflow.getHandle(id).terminate()));
   const total = N * M;
@@ -125,7 +140,7 @@ try {
   worker.shutdown();
   await running;
   await connection.close();
-  await server.stop();
+  await server?.stop();
 }
 
 const median = (xs: number[]): number =>
@@ -148,7 +163,7 @@ const summary = Object.fromEntries(
 ) as Record<VisibilityCostMode, Omit<Phase, 'mode' | 'load'>>;
 const raw = summary.raw.serverCpuMsPerUpdate;
 const lines = [
-  `| Per update (median of ${ROUNDS}) | Updates/s | Dev-server CPU (ms) | ÷ raw | Worker + client CPU (ms) |`,
+  `| Per update (median of ${ROUNDS}) | Updates/s | Server CPU (ms) | ÷ raw | Worker + client CPU (ms) |`,
   '|---|---:|---:|---:|---:|',
   ...MODES.map((m) => {
     const s = summary[m];
@@ -159,6 +174,9 @@ console.log('\n' + lines.join('\n'));
 const out = {
   date: new Date().toISOString(),
   command: `npx tsx test/bench/visibility-cost.ts --instances ${N} --updates ${M} --rounds ${ROUNDS}`,
+  server: server
+    ? 'own dev server (temporal server start-dev, in memory)'
+    : `${address} (processes ${pids.join(', ')})`,
   machine: { cpus: cpus().length, node: process.version },
   summary,
   phases,
