@@ -38,6 +38,7 @@ import { startProcedure, sendEvent } from '../../worker/instances.ts';
 import type { Actor } from '../../workflows/core/ir.ts';
 import { formatJson, percentile } from './stats.ts';
 import { tempDir } from '../temp-dir.ts';
+// @ts-expect-error -- plain JavaScript module without type declarations
 import { freshBundle } from '../../bin/cli-bundle.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -72,10 +73,10 @@ function options() {
   };
 }
 
-/** Resident set size of a process (MB), from /proc. */
-function rssMb(pid: number | undefined): number {
+/** Resident set size of a process (MB), from /proc: now (VmRSS), or its peak so far (VmHWM). */
+function rssMb(pid: number | undefined, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+  const kb = Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
   return Math.round(kb / 1024);
 }
 
@@ -348,6 +349,8 @@ async function main(): Promise<void> {
     for (let i = opts.instances - k; i < opts.instances; i++) recent.push(await send(ids[i] as string));
     const afterSample = await sample('after the events');
     samples.push(afterSample);
+    const peakMb = rssMb(w.pid, 'VmHWM');
+    log(`worker peak RSS over the run (VmHWM): ${peakMb} MB`);
     const ev = timing(evicted);
     const rc = timing(recent);
     log(`event on the ${k} oldest instances (evicted when N > cache): p50 ${ev.p50} ms, p99 ${ev.p99} ms`);
@@ -377,6 +380,7 @@ async function main(): Promise<void> {
         withInstances: loaded,
         aMinuteLater: laterSample.workerRssMb,
         afterEvents: afterSample.workerRssMb,
+        peak: peakMb,
       },
       storePssMb: { atRest: samples[0]?.storePssMb, withInstances: loadedSample.storePssMb },
       startedS: Math.round(startS),
