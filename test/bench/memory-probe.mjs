@@ -92,7 +92,13 @@ function mappings() {
     ) {
       out.arenas += m.anon;
       out.arenaCount += 1;
-    } else if (prev && prev.perms === '---p' && prev.end === m.start && prev.end - prev.start === 4096n && m.perms === 'rw-p')
+    } else if (
+      prev &&
+      prev.perms === '---p' &&
+      prev.end === m.start &&
+      prev.end - prev.start === 4096n &&
+      m.perms === 'rw-p'
+    )
       out.stacks += m.anon;
     else out.other += m.anon;
   }

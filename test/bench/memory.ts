@@ -2,9 +2,10 @@
  * Worker memory with many running instances, and what an event on an evicted instance costs.
  *
  *   npx tsx test/bench/memory.ts [--instances 10000] [--cache 500] [--events 200] [--concurrency 32]
- *                                [--records DIR|:memory:] [--out FILE|-]
+ *                                [--records DIR|:memory:] [--node-flags='--flag …'] [--out FILE|-]
  *
- * NODE_OPTIONS reaches the worker process (V8 flags: `--max-semi-space-size=4`, README "Memory").
+ * NODE_OPTIONS and MALLOC_* reach the worker process; `--node-flags` go on its command line (V8
+ * flags NODE_OPTIONS refuses, e.g. `--optimize-for-size`; README "Memory").
  *
  * - Temporal: its own in-memory dev server on a free port (no UI).
  * - The worker: a separate process, `worker/worker-main.ts` (what `npm run worker` runs, through
@@ -55,6 +56,7 @@ function options() {
       events: { type: 'string', default: '200' },
       concurrency: { type: 'string', default: '32' },
       records: { type: 'string' },
+      'node-flags': { type: 'string', default: '' },
       out: { type: 'string', default: DEFAULT_OUT },
     },
   });
@@ -69,6 +71,7 @@ function options() {
     events: int('events', values.events, 1),
     concurrency: int('concurrency', values.concurrency, 1),
     records: values.records,
+    nodeFlags: (values['node-flags'] ?? '').split(/\s+/).filter(Boolean),
     out: values.out === '-' ? null : path.resolve(values.out ?? DEFAULT_OUT),
   };
 }
@@ -265,6 +268,7 @@ async function main(): Promise<void> {
     const runs = freshBundle(REPO_ROOT, WORKER_ENTRY).entry ? 'bundle' : 'sources (tsx)';
     log(`worker: node bin/launch.mjs ${WORKER_ENTRY} — runs the ${runs}`);
     const spawned = await spawnNode(['bin/launch.mjs', WORKER_ENTRY], env, /custodia worker: task queue/, [
+      ...opts.nodeFlags,
       '--import',
       PROBE,
     ]);
@@ -364,7 +368,7 @@ async function main(): Promise<void> {
     const report = {
       date,
       durationS: Math.round((performance.now() - t0) / 1000),
-      command: `${envPrefix()}npx tsx test/bench/memory.ts --instances ${opts.instances} --cache ${opts.cache} --events ${opts.events}`,
+      command: `${envPrefix()}npx tsx test/bench/memory.ts --instances ${opts.instances} --cache ${opts.cache} --events ${opts.events}${opts.nodeFlags.length ? ` --node-flags='${opts.nodeFlags.join(' ')}'` : ''}`,
       machine: {
         cpus: cpus().length,
         cpuModel: cpus()[0]?.model ?? 'unknown',

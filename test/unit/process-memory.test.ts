@@ -1,8 +1,8 @@
 /**
- * The server processes' malloc setting (`bin/process-memory.mjs`, run by `bin/launch.mjs` before
- * anything else): the environment to relaunch with, and a real relaunch — a `node` child whose
- * process replaces itself (`process.execve`) with MALLOC_ARENA_MAX set: same pid, same arguments,
- * the operator's value kept, no second relaunch.
+ * The server processes' memory settings (`bin/process-memory.mjs`, run by `bin/launch.mjs` before
+ * anything else): how to relaunch, and a real relaunch — a `node` child whose process replaces
+ * itself (`process.execve`) with MALLOC_ARENA_MAX set and the V8 flags first: same pid, same
+ * arguments, the operator's value kept, no second relaunch.
  */
 import { spawnSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
@@ -10,28 +10,50 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error -- plain JavaScript module without type declarations
-import { MALLOC_ARENA_MAX, memoryEnv } from '../../bin/process-memory.mjs';
+import { MALLOC_ARENA_MAX, memoryRelaunch } from '../../bin/process-memory.mjs';
 import { REPO_ROOT, SETTINGS } from '../../worker/settings.ts';
 import { tempDir } from '../temp-dir.ts';
 
-describe('memoryEnv', () => {
-  it('sets MALLOC_ARENA_MAX on Linux when unset, keeping the rest of the environment', () => {
-    expect(memoryEnv({ A: '1' }, 'linux', true)).toEqual({ A: '1', MALLOC_ARENA_MAX: '2' });
+describe('memoryRelaunch', () => {
+  it('on Linux: MALLOC_ARENA_MAX when unset, keeping the rest of the environment and the flags', () => {
+    expect(memoryRelaunch({ A: '1' }, ['--import', 'x.mjs'], 'linux', true)).toEqual({
+      env: { A: '1', MALLOC_ARENA_MAX: '2' },
+      execArgv: ['--import', 'x.mjs'],
+    });
   });
 
-  it("keeps the operator's value (and so never relaunches twice)", () => {
-    expect(memoryEnv({ MALLOC_ARENA_MAX: '8' }, 'linux', true)).toBeNull();
-    expect(memoryEnv({ MALLOC_ARENA_MAX: '' }, 'linux', true)).toBeNull();
+  it('CUSTODIA_OPTIMIZE_FOR_SIZE=true: the V8 flag first, unless the command line has it either way', () => {
+    const env = { MALLOC_ARENA_MAX: '2', CUSTODIA_OPTIMIZE_FOR_SIZE: 'true' };
+    expect(memoryRelaunch(env, ['--import', 'x.mjs'], 'linux', true)).toEqual({
+      env,
+      execArgv: ['--optimize-for-size', '--import', 'x.mjs'],
+    });
+    expect(memoryRelaunch(env, ['--optimize-for-size'], 'linux', true)).toBeNull();
+    expect(memoryRelaunch(env, ['--optimize_for_size'], 'linux', true)).toBeNull();
+    expect(memoryRelaunch(env, ['--no-optimize-for-size'], 'linux', true)).toBeNull();
+    expect(memoryRelaunch({ ...env, CUSTODIA_OPTIMIZE_FOR_SIZE: 'false' }, [], 'linux', true)).toBeNull();
+    expect(() => memoryRelaunch({ CUSTODIA_OPTIMIZE_FOR_SIZE: 'yes' }, [], 'linux', true)).toThrow(
+      'CUSTODIA_OPTIMIZE_FOR_SIZE must be true or false (got "yes")',
+    );
   });
 
-  it('leaves other systems, and a Node without process.execve, alone', () => {
-    expect(memoryEnv({}, 'darwin', true)).toBeNull();
-    expect(memoryEnv({}, 'win32', true)).toBeNull();
-    expect(memoryEnv({}, 'linux', false)).toBeNull();
+  it("keeps the operator's MALLOC_ARENA_MAX, and so never relaunches twice", () => {
+    expect(memoryRelaunch({ MALLOC_ARENA_MAX: '8' }, [], 'linux', true)).toBeNull();
+    expect(memoryRelaunch({ MALLOC_ARENA_MAX: '' }, [], 'linux', true)).toBeNull();
   });
 
-  it('is the default the settings table documents', () => {
+  it('other systems get the V8 flag only; a Node without process.execve runs as it is', () => {
+    expect(memoryRelaunch({}, [], 'darwin', true)).toBeNull();
+    expect(memoryRelaunch({ CUSTODIA_OPTIMIZE_FOR_SIZE: 'true' }, [], 'darwin', true)).toEqual({
+      env: { CUSTODIA_OPTIMIZE_FOR_SIZE: 'true' },
+      execArgv: ['--optimize-for-size'],
+    });
+    expect(memoryRelaunch({}, [], 'linux', false)).toBeNull();
+  });
+
+  it('are the defaults the settings table documents', () => {
     expect(SETTINGS.MALLOC_ARENA_MAX.default).toBe(MALLOC_ARENA_MAX);
+    expect(SETTINGS.CUSTODIA_OPTIMIZE_FOR_SIZE.default).toBe('false');
   });
 });
 
@@ -69,11 +91,20 @@ describe.runIf(process.platform === 'linux')('relaunchWithMemorySettings (a real
 
   it('replaces the process with one that has MALLOC_ARENA_MAX: same pid, arguments, flags and environment', () => {
     const { out, childPid } = run({});
-    expect(out).toMatchObject({ arena: '2', args: ['a', 'b c'], execArgv: ['--no-warnings'], keep: 'kept' });
+    expect(out).toMatchObject({
+      arena: '2',
+      args: ['a', 'b c'],
+      execArgv: ['--no-warnings'],
+      keep: 'kept',
+    });
     expect(out.pid).toBe(childPid); // replaced, not a process of its own
   });
 
-  it("runs on as it is with the operator's value", () => {
-    expect(run({ MALLOC_ARENA_MAX: '16' }).out).toMatchObject({ arena: '16', args: ['a', 'b c'] });
+  it("keeps the operator's value; CUSTODIA_OPTIMIZE_FOR_SIZE=true adds the V8 flag", () => {
+    expect(run({ MALLOC_ARENA_MAX: '16', CUSTODIA_OPTIMIZE_FOR_SIZE: 'true' }).out).toMatchObject({
+      arena: '16',
+      args: ['a', 'b c'],
+      execArgv: ['--optimize-for-size', '--no-warnings'],
+    });
   });
 });
