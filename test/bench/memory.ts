@@ -8,14 +8,16 @@
  * flags NODE_OPTIONS refuses, e.g. `--optimize-for-size`; README "Memory").
  *
  * - Temporal: its own in-memory dev server on a free port (no UI).
- * - The worker: a separate process, `worker/worker-main.ts` (what `npm run worker` runs, through
- *   `node --import tsx`: the tsx wrapper process `npm run worker` adds is not counted), against
- *   that server, with `CUSTODIA_MAX_CACHED_WORKFLOWS=--cache`, its own task queue, the embedded
+ * - The worker: a separate process, `node bin/launch.mjs worker/worker-main.ts` as `npm run worker`
+ *   runs it (the prebuilt bundle when fresh, else the sources through tsx, in the same process;
+ *   the launcher's memory settings: MALLOC_ARENA_MAX=2 unless set, --optimize-for-size with
+ *   CUSTODIA_OPTIMIZE_FOR_SIZE=true), against that server, with `CUSTODIA_MAX_CACHED_WORKFLOWS=--cache`, its own task queue, the embedded
  *   records store in a fresh folder (`--records`, default a temporary folder) and only
  *   test/bench/bench-stalled.yaml as definitions. Sampled at rest (ready, no instance), while N
  *   instances are started and once all of them wait: the worker process's RSS (VmRSS), the split
  *   reported by test/bench/memory-probe.mjs (main V8 heap, the workflow thread's V8 heap, external,
- *   file-backed pages) and, apart, the PSS of the embedded store's PostgreSQL server processes
+ *   file-backed pages, anonymous memory by mapping) — also a minute after all wait, and the peak
+ *   (VmHWM) at the end — and, apart, the PSS of the embedded store's PostgreSQL server processes
  *   (children of the worker).
  * - The events: REVIEW to `--events` of the instances started first — with N above the cache
  *   size they have been evicted, so each event first replays the instance's history — one at a
