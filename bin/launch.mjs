@@ -7,6 +7,7 @@
 // (./cli-bundle.mjs). Start-up without transpiling: see the README, "`npm start` to ready".
 import './require-node.mjs';
 import { runEntry } from './cli-bundle.mjs';
+import { relaunchWithMemorySettings } from './process-memory.mjs';
 
 const SERVERS = ['worker/main.ts', 'worker/worker-main.ts'];
 const source = process.argv[2];
@@ -14,6 +15,8 @@ if (!source || !SERVERS.includes(source)) {
   console.error(`usage: node bin/launch.mjs <${SERVERS.join(' | ')}>`);
   process.exit(2);
 }
+// glibc's malloc settings are read at start-up: set, this process is replaced by one that has them.
+relaunchWithMemorySettings();
 // The entry reads its own arguments: drop the launcher's one.
 process.argv.splice(2, 1);
 await runEntry(source);

@@ -2,19 +2,22 @@
  * Worker memory with many running instances, and what an event on an evicted instance costs.
  *
  *   npx tsx test/bench/memory.ts [--instances 10000] [--cache 500] [--events 200] [--concurrency 32]
- *                                [--records DIR|:memory:] [--out FILE|-]
+ *                                [--records DIR|:memory:] [--node-flags='--flag …'] [--out FILE|-]
  *
- * NODE_OPTIONS reaches the worker process (V8 flags: `--max-semi-space-size=4`, README "Memory").
+ * NODE_OPTIONS and MALLOC_* reach the worker process; `--node-flags` go on its command line (V8
+ * flags NODE_OPTIONS refuses, e.g. `--optimize-for-size`; README "Memory").
  *
  * - Temporal: its own in-memory dev server on a free port (no UI).
- * - The worker: a separate process, `worker/worker-main.ts` (what `npm run worker` runs, through
- *   `node --import tsx`: the tsx wrapper process `npm run worker` adds is not counted), against
- *   that server, with `CUSTODIA_MAX_CACHED_WORKFLOWS=--cache`, its own task queue, the embedded
+ * - The worker: a separate process, `node bin/launch.mjs worker/worker-main.ts` as `npm run worker`
+ *   runs it (the prebuilt bundle when fresh, else the sources through tsx, in the same process;
+ *   the launcher's memory settings: MALLOC_ARENA_MAX=2 unless set, --optimize-for-size with
+ *   CUSTODIA_OPTIMIZE_FOR_SIZE=true), against that server, with `CUSTODIA_MAX_CACHED_WORKFLOWS=--cache`, its own task queue, the embedded
  *   records store in a fresh folder (`--records`, default a temporary folder) and only
  *   test/bench/bench-stalled.yaml as definitions. Sampled at rest (ready, no instance), while N
  *   instances are started and once all of them wait: the worker process's RSS (VmRSS), the split
  *   reported by test/bench/memory-probe.mjs (main V8 heap, the workflow thread's V8 heap, external,
- *   file-backed pages) and, apart, the PSS of the embedded store's PostgreSQL server processes
+ *   file-backed pages, anonymous memory by mapping) — also a minute after all wait, and the peak
+ *   (VmHWM) at the end — and, apart, the PSS of the embedded store's PostgreSQL server processes
  *   (children of the worker).
  * - The events: REVIEW to `--events` of the instances started first — with N above the cache
  *   size they have been evicted, so each event first replays the instance's history — one at a
@@ -38,6 +41,8 @@ import { startProcedure, sendEvent } from '../../worker/instances.ts';
 import type { Actor } from '../../workflows/core/ir.ts';
 import { formatJson, percentile } from './stats.ts';
 import { tempDir } from '../temp-dir.ts';
+// @ts-expect-error -- plain JavaScript module without type declarations
+import { freshBundle } from '../../bin/cli-bundle.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const DEFINITION_FILE = path.join(HERE, 'bench-stalled.yaml');
@@ -53,6 +58,7 @@ function options() {
       events: { type: 'string', default: '200' },
       concurrency: { type: 'string', default: '32' },
       records: { type: 'string' },
+      'node-flags': { type: 'string', default: '' },
       out: { type: 'string', default: DEFAULT_OUT },
     },
   });
@@ -67,14 +73,15 @@ function options() {
     events: int('events', values.events, 1),
     concurrency: int('concurrency', values.concurrency, 1),
     records: values.records,
+    nodeFlags: (values['node-flags'] ?? '').split(/\s+/).filter(Boolean),
     out: values.out === '-' ? null : path.resolve(values.out ?? DEFAULT_OUT),
   };
 }
 
-/** Resident set size of a process (MB), from /proc. */
-function rssMb(pid: number | undefined): number {
+/** Resident set size of a process (MB), from /proc: now (VmRSS), or its peak so far (VmHWM). */
+function rssMb(pid: number | undefined, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+  const kb = Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
   return Math.round(kb / 1024);
 }
 
@@ -136,14 +143,19 @@ interface Probe {
   rss: number;
   heapUsed: number;
   heapTotal: number;
+  heapPhysical?: number;
+  heapMalloced?: number;
   external: number;
   arrayBuffers: number;
-  threads: ({ used: number; total: number; external: number } | null)[];
+  threads: ({ used: number; total: number; physical?: number; malloced?: number; external: number } | null)[];
   anonymous?: number;
   file?: number;
+  /** Anonymous resident memory by kind of mapping (memory-probe.mjs `mappings()`). */
+  mappings?: { brk: number; arenas: number; arenaCount: number; stacks: number; other: number };
 }
 
 const PROBE = path.join(HERE, 'memory-probe.mjs');
+const WORKER_ENTRY = 'worker/worker-main.ts';
 
 interface Sample {
   label: string;
@@ -177,18 +189,14 @@ async function pool(n: number, count: number, task: (i: number) => Promise<void>
   await Promise.all(Array.from({ length: Math.min(n, count) }, run));
 }
 
-/**
- * A node process running `args` through tsx's loader (`node --import tsx`, as `npm run worker`
- * does less the tsx wrapper process: its RSS is not the worker's), with `nodeFlags` first; its
- * output lines are collected in `lines`.
- */
+/** A node process running `args`, with `nodeFlags` first; its output lines are collected in `lines`. */
 function spawnNode(
   args: string[],
   env: NodeJS.ProcessEnv,
   ready: RegExp,
   nodeFlags: string[] = [],
 ): Promise<{ child: ChildProcess; lines: string[] }> {
-  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', ...args], {
+  const child = spawn(process.execPath, [...nodeFlags, ...args], {
     cwd: REPO_ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -212,6 +220,14 @@ function spawnNode(
     child.stderr?.on('data', onData);
     child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}:\n${lines.join('\n')}`)));
   });
+}
+
+/** The settings of this run that reach the worker's memory: V8 flags, glibc malloc tunables. */
+function envPrefix(): string {
+  return Object.entries(process.env)
+    .filter(([k]) => k === 'NODE_OPTIONS' || k.startsWith('MALLOC_'))
+    .map(([k, v]) => `${k}='${v}' `)
+    .join('');
 }
 
 const timing = (xs: number[]): { p50: number; p99: number; max: number } => {
@@ -249,7 +265,12 @@ async function main(): Promise<void> {
   try {
     const def = loadDeployedDefinitions([DEFINITION_FILE]).get('bench_stalled');
     if (!def) throw new Error('bench-stalled.yaml did not load');
-    const spawned = await spawnNode(['worker/worker-main.ts'], env, /custodia worker: task queue/, [
+    // As `npm run worker` runs it: bin/launch.mjs, the prebuilt bundle when fresh, else the sources
+    // through tsx's loader (in the same process).
+    const runs = freshBundle(REPO_ROOT, WORKER_ENTRY).entry ? 'bundle' : 'sources (tsx)';
+    log(`worker: node bin/launch.mjs ${WORKER_ENTRY} — runs the ${runs}`);
+    const spawned = await spawnNode(['bin/launch.mjs', WORKER_ENTRY], env, /custodia worker: task queue/, [
+      ...opts.nodeFlags,
       '--import',
       PROBE,
     ]);
@@ -265,10 +286,14 @@ async function main(): Promise<void> {
       // A worker too busy to answer in time (while instances start) still has its RSS sampled.
       const p = await probe(w, spawned.lines).catch(() => null);
       const threads = p?.threads.reduce((sum, t) => sum + (t?.total ?? NaN), 0);
+      const threadsUsed = p?.threads.reduce((sum, t) => sum + (t?.used ?? NaN), 0);
       const mb = (x: number | undefined): number => Math.round(x ?? NaN);
+      const maps = p?.mappings;
       log(
-        `  ${label}: worker RSS ${m.worker} MB (main V8 heap ${mb(p?.heapTotal)}, workflow thread heap ${mb(threads)}, ` +
-          `external ${mb(p?.external)}, file-backed ${mb(p?.file)}), store ${m.store} MB PSS`,
+        `  ${label}: worker RSS ${m.worker} MB (main V8 heap ${mb(p?.heapUsed)}/${mb(p?.heapTotal)}, workflow thread heap ` +
+          `${mb(threadsUsed)}/${mb(threads)} used/committed, external ${mb(p?.external)}, file-backed ${mb(p?.file)}; ` +
+          `anonymous ${mb(p?.anonymous)}: brk ${mb(maps?.brk)}, ${maps?.arenaCount ?? '?'} malloc arenas ${mb(maps?.arenas)}, ` +
+          `stacks ${mb(maps?.stacks)}, other ${mb(maps?.other)}), store ${m.store} MB PSS`,
       );
       return { label, workerRssMb: m.worker, storePssMb: m.store, otherChildrenPssMb: m.other, probe: p };
     };
@@ -308,6 +333,10 @@ async function main(): Promise<void> {
     const loadedSample = await sample(`${opts.instances} running`);
     samples.push(loadedSample);
     const loaded = loadedSample.workerRssMb;
+    // V8 gives back heap it grew while busy once idle (its memory reducer): the same, a minute on.
+    await delay(60_000);
+    const laterSample = await sample(`${opts.instances} running, a minute later`);
+    samples.push(laterSample);
     log(
       `${opts.instances} running instances (started in ${startS.toFixed(0)} s, all waiting after ${settledS.toFixed(0)} s): worker RSS ${loaded} MB`,
     );
@@ -326,6 +355,8 @@ async function main(): Promise<void> {
     for (let i = opts.instances - k; i < opts.instances; i++) recent.push(await send(ids[i] as string));
     const afterSample = await sample('after the events');
     samples.push(afterSample);
+    const peakMb = rssMb(w.pid, 'VmHWM');
+    log(`worker peak RSS over the run (VmHWM): ${peakMb} MB`);
     const ev = timing(evicted);
     const rc = timing(recent);
     log(`event on the ${k} oldest instances (evicted when N > cache): p50 ${ev.p50} ms, p99 ${ev.p99} ms`);
@@ -339,7 +370,7 @@ async function main(): Promise<void> {
     const report = {
       date,
       durationS: Math.round((performance.now() - t0) / 1000),
-      command: `${process.env.NODE_OPTIONS ? `NODE_OPTIONS='${process.env.NODE_OPTIONS}' ` : ''}npx tsx test/bench/memory.ts --instances ${opts.instances} --cache ${opts.cache} --events ${opts.events}`,
+      command: `${envPrefix()}npx tsx test/bench/memory.ts --instances ${opts.instances} --cache ${opts.cache} --events ${opts.events}${opts.nodeFlags.length ? ` --node-flags='${opts.nodeFlags.join(' ')}'` : ''}`,
       machine: {
         cpus: cpus().length,
         cpuModel: cpus()[0]?.model ?? 'unknown',
@@ -349,7 +380,14 @@ async function main(): Promise<void> {
         loadAverageAtEnd: loadavg().map((x) => Math.round(x * 100) / 100),
       },
       params: { ...opts, out: undefined, records: opts.records ?? 'temporary folder' },
-      workerRssMb: { atRest, withInstances: loaded, afterEvents: afterSample.workerRssMb },
+      worker: runs,
+      workerRssMb: {
+        atRest,
+        withInstances: loaded,
+        aMinuteLater: laterSample.workerRssMb,
+        afterEvents: afterSample.workerRssMb,
+        peak: peakMb,
+      },
       storePssMb: { atRest: samples[0]?.storePssMb, withInstances: loadedSample.storePssMb },
       startedS: Math.round(startS),
       allWaitingS: Math.round(settledS),

@@ -28,7 +28,7 @@ function node(...args: string[]): { status: number | null; out: string } {
 beforeAll(() => {
   root = tempDir('custodia-launch-');
   mkdirSync(path.join(root, 'bin'));
-  for (const f of ['launch.mjs', 'cli-bundle.mjs', 'build-cli.mjs', 'require-node.mjs'])
+  for (const f of ['launch.mjs', 'cli-bundle.mjs', 'build-cli.mjs', 'require-node.mjs', 'process-memory.mjs'])
     copyFileSync(path.join(REPO_ROOT, 'bin', f), path.join(root, 'bin', f));
   symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(root, 'node_modules'));
   write('package.json', JSON.stringify({ name: 'scratch', type: 'module', engines: { node: '>=24' } }));
