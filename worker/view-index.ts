@@ -44,9 +44,28 @@ export interface ViewIndexOptions {
 export interface Snapshot {
   /** When the listing began: every row is at least this recent. */
   at: Date;
+  /** Every running instance's row, in inbox order (`inboxOrder`: it does not depend on the clock). */
   rows: readonly InstanceRow[];
+  /** Per row (same index): its due time and state entry in ms, NaN when absent — parsed once. */
+  dueMs: Float64Array;
+  sinceMs: Float64Array;
   /** How long the listing took. */
   tookMs: number;
+}
+
+/**
+ * A snapshot of `rows` read at `at`: sorted once in inbox order, times parsed once, so that a request
+ * at 100,000 rows is a pass over numbers (no date parsing, no sorting per request).
+ */
+export function snapshotOf(rows: InstanceRow[], at: Date, tookMs: number): Snapshot {
+  const sorted = rows.sort(inboxOrder);
+  const dueMs = new Float64Array(sorted.length);
+  const sinceMs = new Float64Array(sorted.length);
+  sorted.forEach((r, i) => {
+    dueMs[i] = time(r.dueAt);
+    sinceMs[i] = time(r.stateSince);
+  });
+  return { at, rows: sorted, dueMs, sinceMs, tookMs };
 }
 
 /** How an answer computed from a snapshot says how old it is. */
@@ -114,7 +133,7 @@ export class ViewIndex {
       rows.push(...page.rows);
       token = page.nextPageToken;
     } while (token);
-    this.snapshot = { at, rows, tookMs: Date.now() - t0 };
+    this.snapshot = snapshotOf(rows, at, Date.now() - t0);
     this.lastTotal = rows.length;
     return this.snapshot;
   }
@@ -132,9 +151,18 @@ export function indexAge(snapshot: Snapshot, now: Date): IndexAge {
 
 const time = (iso: string | undefined): number => (iso ? Date.parse(iso) : NaN);
 
-/** Whether a row is stalled at `now` (the rule of `buildListQuery`'s `stalled`, on a row). */
-export function isStalled(row: InstanceRow, now: number, idleMs: number): boolean {
-  return time(row.dueAt) < now || time(row.stateSince) < now - idleMs || (row.escalation ?? 0) > 0;
+/**
+ * Whether a row is stalled at `now` (the rule of `buildListQuery`'s `stalled`, on a row), from its
+ * due time and state entry in ms (NaN when absent: compares false, as SQL's NULL does).
+ */
+export function isStalled(
+  dueMs: number,
+  sinceMs: number,
+  escalation: number | undefined,
+  now: number,
+  idleMs: number,
+): boolean {
+  return dueMs < now || sinceMs < now - idleMs || (escalation ?? 0) > 0;
 }
 
 /**
@@ -142,14 +170,23 @@ export function isStalled(row: InstanceRow, now: number, idleMs: number): boolea
  * `countByProcedureAndState`; who is awaited: every role any of the group's instances awaits).
  */
 export function stalledCountsOf(
-  rows: readonly InstanceRow[],
+  snapshot: Pick<Snapshot, 'rows' | 'dueMs' | 'sinceMs'>,
   procedures: Iterable<ProcedureIR>,
   visible: (row: InstanceRow) => boolean,
   now: number,
   idleMs: number,
 ): { total: number; groups: GroupCount[] } {
-  const stalled = rows.filter((row) => isStalled(row, now, idleMs) && visible(row));
-  const groups = groupRowsByState(stalled, (row) => time(row.dueAt) < now);
+  const { rows, dueMs, sinceMs } = snapshot;
+  const stalled: InstanceRow[] = [];
+  const overdue = new Set<InstanceRow>();
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    if (isStalled(dueMs[i]!, sinceMs[i]!, row.escalation, now, idleMs) && visible(row)) {
+      stalled.push(row);
+      if (dueMs[i]! < now) overdue.add(row);
+    }
+  }
+  const groups = groupRowsByState(stalled, (row) => overdue.has(row));
   return { total: stalled.length, groups: groupSorter(procedures)(groups) };
 }
 
@@ -229,6 +266,7 @@ export async function inboxFromIndex(
 ): Promise<{ tasks: InboxTask[]; total: number; truncated: boolean; counts: Record<InboxTab, number> }> {
   const who = { id: q.userId, roles: q.roles };
   const counts: Record<InboxTab, number> = { mine: 0, unassigned: 0, all: 0 };
+  // The snapshot's rows are in inbox order already: the candidates come out sorted.
   const candidates: InstanceRow[] = [];
   for (const row of snapshot.rows) {
     if (!q.visible(row)) continue;
@@ -239,7 +277,6 @@ export async function inboxFromIndex(
     if (q.tab === 'mine' ? mine : q.tab === 'unassigned' ? unassigned : mine || unassigned)
       candidates.push(row);
   }
-  candidates.sort(inboxOrder);
   const rows = await liveFirst(client, q.live, candidates, q.limit, q.now);
   const total = counts[q.tab];
   return {

@@ -158,7 +158,7 @@ const stalledCounts = defineRoute({
       // Many running instances: counted in the index at `now` (with its age), no count query.
       const { user } = session;
       const counts = stalledCountsOf(
-        snapshot.rows,
+        snapshot,
         irs,
         (r) => app.mayAccess(user, { client: r.client, procedure: r.procedure }),
         now.getTime(),
