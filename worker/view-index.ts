@@ -18,15 +18,16 @@
  * the candidates, best first, are read again by id (an indexed lookup) and only those still
  * matching are shown, with their live rows.
  */
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WORKFLOW_TYPE } from '../workflows/api.ts';
 import type { ProcedureIR } from '../workflows/core/ir.ts';
 import type { InboxTab, InboxTask } from './inbox.ts';
 import {
   buildListQuery,
   groupRowsByState,
   groupSorter,
+  instanceRow,
   listPage,
-  listRows,
   quote,
   type GroupCount,
   type InstanceRow,
@@ -39,11 +40,26 @@ export interface ViewIndexOptions {
   maxAgeMs?: number;
   /** Rows per visibility page while reading (default 1,000). */
   pageSize?: number;
+  /**
+   * Age of the last full reading from which a refresh reads every row again (default 10 minutes).
+   * Before, a refresh reads only what changed: instances started, moved to another state or closed
+   * since the last reading (`changedSince`). A change of assignee or escalation level alone moves no
+   * state: it reaches the index with the next full reading (the inbox's tasks are checked live).
+   */
+  fullEveryMs?: number;
 }
 
+/**
+ * How far before the last reading a refresh looks for changes: a visibility row is written after
+ * the workflow task that changed it, so a change may show after a reading that began later.
+ */
+export const CHANGE_MARGIN_MS = 120_000;
+
 export interface Snapshot {
-  /** When the listing began: every row is at least this recent. */
+  /** When the listing began: every row's state, start and close are at least this recent. */
   at: Date;
+  /** When the last full reading began: assignees and escalation levels are at least this recent. */
+  fullAt: Date;
   /** Every running instance's row, in inbox order (`inboxOrder`: it does not depend on the clock). */
   rows: readonly InstanceRow[];
   /** Per row (same index): its due time and state entry in ms, NaN when absent — parsed once. */
@@ -57,15 +73,32 @@ export interface Snapshot {
  * A snapshot of `rows` read at `at`: sorted once in inbox order, times parsed once, so that a request
  * at 100,000 rows is a pass over numbers (no date parsing, no sorting per request).
  */
-export function snapshotOf(rows: InstanceRow[], at: Date, tookMs: number): Snapshot {
-  const sorted = rows.sort(inboxOrder);
+export function snapshotOf(rows: InstanceRow[], at: Date, tookMs: number, fullAt = at): Snapshot {
+  const sorted = sortInInboxOrder(rows);
   const dueMs = new Float64Array(sorted.length);
   const sinceMs = new Float64Array(sorted.length);
   sorted.forEach((r, i) => {
     dueMs[i] = time(r.dueAt);
     sinceMs[i] = time(r.stateSince);
   });
-  return { at, rows: sorted, dueMs, sinceMs, tookMs };
+  return { at, fullAt, rows: sorted, dueMs, sinceMs, tookMs };
+}
+
+/** `rows` in `inboxOrder`, its times parsed once per row (a comparator parsing them costs seconds at 100,000). */
+function sortInInboxOrder(rows: InstanceRow[]): InstanceRow[] {
+  const keyed = rows.map((row) => ({ row, due: time(row.dueAt), since: time(row.stateSince) }));
+  keyed.sort((a, b) => {
+    const da = a.due;
+    const db = b.due;
+    if (!Number.isNaN(da) || !Number.isNaN(db)) {
+      if (Number.isNaN(da)) return 1;
+      if (Number.isNaN(db)) return -1;
+      if (da !== db) return da - db;
+    } else if (a.since !== b.since)
+      return (Number.isNaN(a.since) ? Infinity : a.since) - (Number.isNaN(b.since) ? Infinity : b.since);
+    return a.row.workflowId < b.row.workflowId ? -1 : a.row.workflowId > b.row.workflowId ? 1 : 0;
+  });
+  return keyed.map((k) => k.row);
 }
 
 /** How an answer computed from a snapshot says how old it is. */
@@ -77,11 +110,14 @@ export interface IndexAge {
   ageMs: number;
   /** How long reading it took (ms). */
   indexTookMs: number;
+  /** When every row was last read (ISO): assignees and escalation levels are as of then. */
+  fullyIndexedAt: string;
 }
 
 export class ViewIndex {
   readonly from: number;
   readonly maxAgeMs: number;
+  readonly fullEveryMs: number;
   private readonly pageSize: number;
   private snapshot: Snapshot | undefined;
   private reading: Promise<Snapshot> | undefined;
@@ -95,6 +131,7 @@ export class ViewIndex {
     this.from = opts.from ?? 20_000;
     this.maxAgeMs = opts.maxAgeMs ?? 30_000;
     this.pageSize = opts.pageSize ?? 1000;
+    this.fullEveryMs = opts.fullEveryMs ?? 600_000;
   }
 
   /** A live count of running instances seen by a view: the index is built once it reaches `from`. */
@@ -124,19 +161,47 @@ export class ViewIndex {
   private async read(): Promise<Snapshot> {
     const at = new Date();
     const t0 = Date.now();
-    const query = buildListQuery({}, at);
+    const prev = this.snapshot;
+    let rows: InstanceRow[];
+    let fullAt = at;
+    if (prev && at.getTime() - prev.fullAt.getTime() < this.fullEveryMs) {
+      // What changed since the last reading (with a margin), applied to its rows.
+      const { closed, running } = changedSince(new Date(prev.at.getTime() - CHANGE_MARGIN_MS), at);
+      const byId = new Map(prev.rows.map((r) => [r.workflowId, r]));
+      // Closed first: a run continued as new closes, and its successor is running.
+      for (const r of await this.readAll(closed, at)) byId.delete(r.workflowId);
+      for (const r of await this.readAll(running, at)) byId.set(r.workflowId, r);
+      rows = [...byId.values()];
+      fullAt = prev.fullAt;
+    } else rows = await this.readAll(buildListQuery({}, at), at);
+    this.snapshot = snapshotOf(rows, at, Date.now() - t0, fullAt);
+    this.lastTotal = rows.length;
+    return this.snapshot;
+  }
+
+  /** Every row of `query`, pages of `pageSize` (rows as of `at`; `overdue` is recomputed per request). */
+  private async readAll(query: string, at: Date): Promise<InstanceRow[]> {
     const rows: InstanceRow[] = [];
     let token: string | undefined;
     do {
-      // Rows as of the read; `overdue` is recomputed at each request.
       const page = await listPage(this.client, query, this.pageSize, token, at);
       rows.push(...page.rows);
       token = page.nextPageToken;
     } while (token);
-    this.snapshot = snapshotOf(rows, at, Date.now() - t0);
-    this.lastTotal = rows.length;
-    return this.snapshot;
+    return rows;
   }
+}
+
+/**
+ * The visibility queries of a refresh: instances closed since `since`, and running instances
+ * started or moved to another state since then (a transition sets `CustodiaStateSince`).
+ */
+export function changedSince(since: Date, now: Date): { closed: string; running: string } {
+  const t = quote(since.toISOString());
+  return {
+    closed: `WorkflowType = ${quote(WORKFLOW_TYPE)} AND ExecutionStatus != 'Running' AND CloseTime >= ${t}`,
+    running: `${buildListQuery({}, now)} AND (StartTime >= ${t} OR CustodiaStateSince >= ${t})`,
+  };
 }
 
 /** The age fields of an answer from `snapshot` at `now`. */
@@ -146,6 +211,7 @@ export function indexAge(snapshot: Snapshot, now: Date): IndexAge {
     indexedAt: snapshot.at.toISOString(),
     ageMs: Math.max(0, now.getTime() - snapshot.at.getTime()),
     indexTookMs: snapshot.tookMs,
+    fullyIndexedAt: snapshot.fullAt.toISOString(),
   };
 }
 
@@ -220,31 +286,47 @@ export function inboxOrder(a: InstanceRow, b: InstanceRow): number {
 }
 
 /**
- * The first `limit` rows of `candidates` (in inbox order) that still match the live visibility
- * query `live`, read again by id in batches; their live rows, sorted again in inbox order.
+ * The first `limit` rows of `candidates` (in inbox order) that still `match`, each read again from
+ * its instance (`describe`: the instance's own search attributes, one indexed lookup each — a
+ * visibility query by id reads every row on SQLite); their live rows, sorted again in inbox order.
  */
 export async function liveFirst(
   client: Client,
-  live: string,
+  match: (row: InstanceRow) => boolean,
   candidates: readonly InstanceRow[],
   limit: number,
   now: Date,
+  concurrency = 16,
 ): Promise<InstanceRow[]> {
   const out: InstanceRow[] = [];
   const batch = Math.max(limit + Math.ceil(limit / 4), 20);
+  const reread = async (id: string): Promise<InstanceRow | undefined> => {
+    try {
+      const d = await client.workflow.getHandle(id).describe();
+      if (d.type !== WORKFLOW_TYPE) return undefined;
+      const row = instanceRow(
+        { workflowId: id, status: d.status, typedSearchAttributes: d.typedSearchAttributes },
+        now,
+      );
+      return row.status === 'RUNNING' && match(row) ? row : undefined;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return undefined;
+      throw err;
+    }
+  };
   for (let i = 0; i < candidates.length && out.length < limit; i += batch) {
     const ids = candidates.slice(i, i + batch).map((r) => r.workflowId);
-    const rows = await listRows(
-      client,
-      `${live} AND WorkflowId IN (${ids.map(quote).join(', ')})`,
-      ids.length,
-      now,
+    const rows: (InstanceRow | undefined)[] = new Array(ids.length);
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(concurrency, ids.length) }, async () => {
+        while (next < ids.length) {
+          const k = next++;
+          rows[k] = await reread(ids[k]!);
+        }
+      }),
     );
-    const byId = new Map(rows.map((r) => [r.workflowId, r]));
-    for (const id of ids) {
-      const r = byId.get(id);
-      if (r && out.length < limit) out.push(r);
-    }
+    for (const r of rows) if (r && out.length < limit) out.push(r);
   }
   return out.sort(inboxOrder);
 }
@@ -259,8 +341,6 @@ export async function inboxFromIndex(
     tab: InboxTab;
     limit: number;
     visible: (row: InstanceRow) => boolean;
-    /** The tab's live visibility query (with the user's isolation). */
-    live: string;
     now: Date;
   },
 ): Promise<{ tasks: InboxTask[]; total: number; truncated: boolean; counts: Record<InboxTab, number> }> {
@@ -268,16 +348,23 @@ export async function inboxFromIndex(
   const counts: Record<InboxTab, number> = { mine: 0, unassigned: 0, all: 0 };
   // The snapshot's rows are in inbox order already: the candidates come out sorted.
   const candidates: InstanceRow[] = [];
+  const inTab = (t: { mine: boolean; unassigned: boolean }): boolean =>
+    q.tab === 'mine' ? t.mine : q.tab === 'unassigned' ? t.unassigned : t.mine || t.unassigned;
   for (const row of snapshot.rows) {
     if (!q.visible(row)) continue;
     const { mine, unassigned } = inboxTabOf(row, who);
     if (mine) counts.mine++;
     if (unassigned) counts.unassigned++;
     if (mine || unassigned) counts.all++;
-    if (q.tab === 'mine' ? mine : q.tab === 'unassigned' ? unassigned : mine || unassigned)
-      candidates.push(row);
+    if (inTab({ mine, unassigned })) candidates.push(row);
   }
-  const rows = await liveFirst(client, q.live, candidates, q.limit, q.now);
+  const rows = await liveFirst(
+    client,
+    (row) => inTab(inboxTabOf(row, who)) && q.visible(row),
+    candidates,
+    q.limit,
+    q.now,
+  );
   const total = counts[q.tab];
   return {
     tasks: rows.map((r) => ({ ...r, myRoles: r.awaiting.filter((x) => q.roles.includes(x)) })),

@@ -1,6 +1,6 @@
 /** Work waiting for people: my inbox, and instances stalled past their SLA or idle too long. */
 import { parseDuration } from '../../../workflows/core/duration.ts';
-import { INBOX_TABS, inboxCounts, inboxOf, inboxQuery, type InboxTab } from '../../inbox.ts';
+import { INBOX_TABS, inboxCounts, inboxOf, type InboxTab } from '../../inbox.ts';
 import { inboxFromIndex, indexAge, stalledCountsOf } from '../../view-index.ts';
 import {
   buildListQuery,
@@ -52,7 +52,6 @@ const inbox = defineRoute({
         tab,
         limit: query.limit ?? 100,
         visible: (r) => app.mayAccess(user, { client: r.client, procedure: r.procedure }),
-        live: inboxQuery(who, tab),
         now,
       });
       sendJson(res, 200, { tab, ...out, ...indexAge(snapshot, now) });
