@@ -173,10 +173,45 @@ export class ViewIndex {
       for (const r of await this.readAll(running, at)) byId.set(r.workflowId, r);
       rows = [...byId.values()];
       fullAt = prev.fullAt;
-    } else rows = await this.readAll(buildListQuery({}, at), at);
+    } else rows = await this.readFull(at);
     this.snapshot = snapshotOf(rows, at, Date.now() - t0, fullAt);
     this.lastTotal = rows.length;
     return this.snapshot;
+  }
+
+  /**
+   * Every running instance's row, read in windows of state entry time (`CustodiaStateSince`), newest
+   * first, each window sized to hold about a page. Paging through one query of every row costs more
+   * with each page on SQLite visibility (its page token is no range it can seek to: the page after
+   * k rows reads those k again), so 100,000 rows read that way cost 100 pages × up to 100,000;
+   * a window is an index range (`by_datetime_*`), read for what it holds. An instance with no state
+   * entry yet (before its first workflow task) is in none of the views, and not read.
+   */
+  private async readFull(at: Date): Promise<InstanceRow[]> {
+    const base = buildListQuery({}, at);
+    const within = (lo: number, hi: number | null): string =>
+      `${base} AND CustodiaStateSince >= ${quote(new Date(lo).toISOString())}` +
+      (hi === null ? '' : ` AND CustodiaStateSince < ${quote(new Date(hi).toISOString())}`);
+    const byId = new Map<string, InstanceRow>();
+    const add = (rows: InstanceRow[]): number => {
+      for (const r of rows) byId.set(r.workflowId, r);
+      return rows.length;
+    };
+    // Entered at or after the reading began (a transition meanwhile, or a clock ahead), then back
+    // in time window by window down to the epoch: a window that held few rows doubles, an empty
+    // one quadruples (the years before the first instance pass in a few dozen index look-ups).
+    let hi = at.getTime();
+    add(await this.readAll(within(hi, null), at));
+    let width = 60_000;
+    while (hi > 0) {
+      const lo = Math.max(0, hi - width);
+      const n = add(await this.readAll(within(lo, hi), at));
+      hi = lo;
+      if (n === 0) width *= 4;
+      else if (n > 2 * this.pageSize) width = Math.max(1, Math.floor(width / 2));
+      else if (n < this.pageSize / 2) width *= 2;
+    }
+    return [...byId.values()];
   }
 
   /** Every row of `query`, pages of `pageSize` (rows as of `at`; `overdue` is recomputed per request). */
@@ -194,13 +229,15 @@ export class ViewIndex {
 
 /**
  * The visibility queries of a refresh: instances closed since `since`, and running instances
- * started or moved to another state since then (a transition sets `CustodiaStateSince`).
+ * started or moved to another state since then (the first workflow task and every transition set
+ * `CustodiaStateSince`).
  */
 export function changedSince(since: Date, now: Date): { closed: string; running: string } {
   const t = quote(since.toISOString());
   return {
     closed: `WorkflowType = ${quote(WORKFLOW_TYPE)} AND ExecutionStatus != 'Running' AND CloseTime >= ${t}`,
-    running: `${buildListQuery({}, now)} AND (StartTime >= ${t} OR CustodiaStateSince >= ${t})`,
+    // A start sets the state entry too (its first workflow task); an index range, no scan.
+    running: `${buildListQuery({}, now)} AND CustodiaStateSince >= ${t}`,
   };
 }
 

@@ -59,8 +59,7 @@ describe('changedSince', () => {
       "WorkflowType = 'procedure' AND ExecutionStatus != 'Running' AND CloseTime >= '2026-12-07T03:00:00.000Z'",
     );
     expect(running).toBe(
-      "WorkflowType = 'procedure' AND ExecutionStatus = 'Running' AND " +
-        "(StartTime >= '2026-12-07T03:00:00.000Z' OR CustodiaStateSince >= '2026-12-07T03:00:00.000Z')",
+      "WorkflowType = 'procedure' AND ExecutionStatus = 'Running' AND CustodiaStateSince >= '2026-12-07T03:00:00.000Z'",
     );
   });
 });
