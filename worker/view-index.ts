@@ -333,10 +333,11 @@ export async function liveFirst(
   candidates: readonly InstanceRow[],
   limit: number,
   now: Date,
-  concurrency = 16,
+  concurrency = 32,
 ): Promise<InstanceRow[]> {
   const out: InstanceRow[] = [];
-  const batch = Math.max(limit + Math.ceil(limit / 4), 20);
+  // The first `limit` (most still match); then as many more as are missing.
+  let batch = Math.max(limit, 1);
   const reread = async (id: string): Promise<InstanceRow | undefined> => {
     try {
       const d = await client.workflow.getHandle(id).describe();
@@ -352,6 +353,7 @@ export async function liveFirst(
     }
   };
   for (let i = 0; i < candidates.length && out.length < limit; i += batch) {
+    batch = i === 0 ? batch : Math.max(limit - out.length + Math.ceil(limit / 4), 20);
     const ids = candidates.slice(i, i + batch).map((r) => r.workflowId);
     const rows: (InstanceRow | undefined)[] = new Array(ids.length);
     let next = 0;
