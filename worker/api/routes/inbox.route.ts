@@ -13,6 +13,7 @@ import { actorSigner } from '../../actor-keys.ts';
 import { AssignmentRejected, directoryAssignee, remindTask } from '../../assignment.ts';
 import { BULK_ACTIONS, BulkBusy, BulkJobs, type BulkAction, type BulkResult } from '../../bulk.ts';
 import type { User } from '../../records/types.ts';
+import { seesAllClients } from '../../access.ts';
 import { auditRefusedEvent } from '../audit-events.ts';
 import type { ApiContext } from '../context.ts';
 import { assignOne } from './instances.route.ts';
@@ -23,6 +24,15 @@ import { defineRoute, objectSchema } from '../route.ts';
 import { slaOfRow } from '../../sla-rows.ts';
 
 const slaField = <T>(sla: T | undefined): { sla?: T } => (sla ? { sla } : {});
+
+/**
+ * Whether `user` may see an index row, decided once for a user who sees every client (per row, the
+ * check reads the all-client roles again: ~0.3 s over 100,000 rows).
+ */
+function visibleRows(app: ApiContext, user: User): (r: InstanceRow) => boolean {
+  if (seesAllClients(user)) return () => true;
+  return (r) => app.mayAccess(user, { client: r.client, procedure: r.procedure });
+}
 
 const inbox = defineRoute({
   method: 'GET',
@@ -51,7 +61,7 @@ const inbox = defineRoute({
         roles: user.roles,
         tab,
         limit: query.limit ?? 100,
-        visible: (r) => app.mayAccess(user, { client: r.client, procedure: r.procedure }),
+        visible: visibleRows(app, user),
         now,
       });
       sendJson(res, 200, { tab, ...out, ...indexAge(snapshot, now) });
@@ -159,7 +169,7 @@ const stalledCounts = defineRoute({
       const counts = stalledCountsOf(
         snapshot,
         irs,
-        (r) => app.mayAccess(user, { client: r.client, procedure: r.procedure }),
+        visibleRows(app, user),
         now.getTime(),
         parseDuration(idleFor)!,
       );
