@@ -186,7 +186,14 @@ export const SETTINGS = {
   CUSTODIA_VIEW_INDEX_MAX_AGE_MS: {
     area: 'ops',
     default: '30000',
-    description: 'age (ms, ≥ 1000) of that copy from which a request starts a background re-read',
+    description:
+      'age (ms, ≥ 1000) of that copy from which a request starts a background refresh (of the instances started, moved or closed since)',
+  },
+  CUSTODIA_VIEW_INDEX_FULL_EVERY_MS: {
+    area: 'ops',
+    default: '600000',
+    description:
+      'age (ms, ≥ 1000) of the last full reading of that copy from which a refresh reads every row again (an assignee or escalation change alone shows after it)',
   },
   CUSTODIA_READY_TIMEOUT_MS: {
     area: 'ops',
@@ -563,7 +570,11 @@ export function maxCachedWorkflows(env: Env = process.env): number {
 }
 
 /** When the API's views answer from its copy of the visibility rows (`view-index.ts`). */
-export function viewIndexSettings(env: Env = process.env): { from: number; maxAgeMs: number } {
+export function viewIndexSettings(env: Env = process.env): {
+  from: number;
+  maxAgeMs: number;
+  fullEveryMs: number;
+} {
   const from = setting('CUSTODIA_VIEW_INDEX_FROM', env) ?? SETTINGS.CUSTODIA_VIEW_INDEX_FROM.default;
   if (!/^\d{1,10}$/.test(from))
     throw new Error(`CUSTODIA_VIEW_INDEX_FROM must be a whole number of instances (got "${from}")`);
@@ -571,7 +582,11 @@ export function viewIndexSettings(env: Env = process.env): { from: number; maxAg
     setting('CUSTODIA_VIEW_INDEX_MAX_AGE_MS', env) ?? SETTINGS.CUSTODIA_VIEW_INDEX_MAX_AGE_MS.default;
   if (!/^\d{1,9}$/.test(age) || Number(age) < 1000)
     throw new Error(`CUSTODIA_VIEW_INDEX_MAX_AGE_MS must be a number of ms ≥ 1000 (got "${age}")`);
-  return { from: Number(from), maxAgeMs: Number(age) };
+  const full =
+    setting('CUSTODIA_VIEW_INDEX_FULL_EVERY_MS', env) ?? SETTINGS.CUSTODIA_VIEW_INDEX_FULL_EVERY_MS.default;
+  if (!/^\d{1,9}$/.test(full) || Number(full) < 1000)
+    throw new Error(`CUSTODIA_VIEW_INDEX_FULL_EVERY_MS must be a number of ms ≥ 1000 (got "${full}")`);
+  return { from: Number(from), maxAgeMs: Number(age), fullEveryMs: Number(full) };
 }
 
 /** How often a process re-reads the deployed versions from the records store (ms). */

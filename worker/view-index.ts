@@ -18,15 +18,16 @@
  * the candidates, best first, are read again by id (an indexed lookup) and only those still
  * matching are shown, with their live rows.
  */
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WORKFLOW_TYPE } from '../workflows/api.ts';
 import type { ProcedureIR } from '../workflows/core/ir.ts';
 import type { InboxTab, InboxTask } from './inbox.ts';
 import {
   buildListQuery,
   groupRowsByState,
   groupSorter,
+  instanceRow,
   listPage,
-  listRows,
   quote,
   type GroupCount,
   type InstanceRow,
@@ -39,14 +40,65 @@ export interface ViewIndexOptions {
   maxAgeMs?: number;
   /** Rows per visibility page while reading (default 1,000). */
   pageSize?: number;
+  /**
+   * Age of the last full reading from which a refresh reads every row again (default 10 minutes).
+   * Before, a refresh reads only what changed: instances started, moved to another state or closed
+   * since the last reading (`changedSince`). A change of assignee or escalation level alone moves no
+   * state: it reaches the index with the next full reading (the inbox's tasks are checked live).
+   */
+  fullEveryMs?: number;
 }
 
+/**
+ * How far before the last reading a refresh looks for changes: a visibility row is written after
+ * the workflow task that changed it, so a change may show after a reading that began later.
+ */
+export const CHANGE_MARGIN_MS = 120_000;
+
 export interface Snapshot {
-  /** When the listing began: every row is at least this recent. */
+  /** When the listing began: every row's state, start and close are at least this recent. */
   at: Date;
+  /** When the last full reading began: assignees and escalation levels are at least this recent. */
+  fullAt: Date;
+  /** Every running instance's row, in inbox order (`inboxOrder`: it does not depend on the clock). */
   rows: readonly InstanceRow[];
+  /** Per row (same index): its due time and state entry in ms, NaN when absent — parsed once. */
+  dueMs: Float64Array;
+  sinceMs: Float64Array;
   /** How long the listing took. */
   tookMs: number;
+}
+
+/**
+ * A snapshot of `rows` read at `at`: sorted once in inbox order, times parsed once, so that a request
+ * at 100,000 rows is a pass over numbers (no date parsing, no sorting per request).
+ */
+export function snapshotOf(rows: InstanceRow[], at: Date, tookMs: number, fullAt = at): Snapshot {
+  const sorted = sortInInboxOrder(rows);
+  const dueMs = new Float64Array(sorted.length);
+  const sinceMs = new Float64Array(sorted.length);
+  sorted.forEach((r, i) => {
+    dueMs[i] = time(r.dueAt);
+    sinceMs[i] = time(r.stateSince);
+  });
+  return { at, fullAt, rows: sorted, dueMs, sinceMs, tookMs };
+}
+
+/** `rows` in `inboxOrder`, its times parsed once per row (a comparator parsing them costs seconds at 100,000). */
+function sortInInboxOrder(rows: InstanceRow[]): InstanceRow[] {
+  const keyed = rows.map((row) => ({ row, due: time(row.dueAt), since: time(row.stateSince) }));
+  keyed.sort((a, b) => {
+    const da = a.due;
+    const db = b.due;
+    if (!Number.isNaN(da) || !Number.isNaN(db)) {
+      if (Number.isNaN(da)) return 1;
+      if (Number.isNaN(db)) return -1;
+      if (da !== db) return da - db;
+    } else if (a.since !== b.since)
+      return (Number.isNaN(a.since) ? Infinity : a.since) - (Number.isNaN(b.since) ? Infinity : b.since);
+    return a.row.workflowId < b.row.workflowId ? -1 : a.row.workflowId > b.row.workflowId ? 1 : 0;
+  });
+  return keyed.map((k) => k.row);
 }
 
 /** How an answer computed from a snapshot says how old it is. */
@@ -58,11 +110,14 @@ export interface IndexAge {
   ageMs: number;
   /** How long reading it took (ms). */
   indexTookMs: number;
+  /** When every row was last read (ISO): assignees and escalation levels are as of then. */
+  fullyIndexedAt: string;
 }
 
 export class ViewIndex {
   readonly from: number;
   readonly maxAgeMs: number;
+  readonly fullEveryMs: number;
   private readonly pageSize: number;
   private snapshot: Snapshot | undefined;
   private reading: Promise<Snapshot> | undefined;
@@ -76,6 +131,7 @@ export class ViewIndex {
     this.from = opts.from ?? 20_000;
     this.maxAgeMs = opts.maxAgeMs ?? 30_000;
     this.pageSize = opts.pageSize ?? 1000;
+    this.fullEveryMs = opts.fullEveryMs ?? 600_000;
   }
 
   /** A live count of running instances seen by a view: the index is built once it reaches `from`. */
@@ -105,19 +161,84 @@ export class ViewIndex {
   private async read(): Promise<Snapshot> {
     const at = new Date();
     const t0 = Date.now();
-    const query = buildListQuery({}, at);
+    const prev = this.snapshot;
+    let rows: InstanceRow[];
+    let fullAt = at;
+    if (prev && at.getTime() - prev.fullAt.getTime() < this.fullEveryMs) {
+      // What changed since the last reading (with a margin), applied to its rows.
+      const { closed, running } = changedSince(new Date(prev.at.getTime() - CHANGE_MARGIN_MS), at);
+      const byId = new Map(prev.rows.map((r) => [r.workflowId, r]));
+      // Closed first: a run continued as new closes, and its successor is running.
+      for (const r of await this.readAll(closed, at)) byId.delete(r.workflowId);
+      for (const r of await this.readAll(running, at)) byId.set(r.workflowId, r);
+      rows = [...byId.values()];
+      fullAt = prev.fullAt;
+    } else rows = await this.readFull(at);
+    this.snapshot = snapshotOf(rows, at, Date.now() - t0, fullAt);
+    this.lastTotal = rows.length;
+    return this.snapshot;
+  }
+
+  /**
+   * Every running instance's row, read in windows of state entry time (`CustodiaStateSince`), newest
+   * first, each window sized to hold about a page. Paging through one query of every row costs more
+   * with each page on SQLite visibility (its page token is no range it can seek to: the page after
+   * k rows reads those k again), so 100,000 rows read that way cost 100 pages × up to 100,000;
+   * a window is an index range (`by_datetime_*`), read for what it holds. An instance with no state
+   * entry yet (before its first workflow task) is in none of the views, and not read.
+   */
+  private async readFull(at: Date): Promise<InstanceRow[]> {
+    const base = buildListQuery({}, at);
+    const within = (lo: number, hi: number | null): string =>
+      `${base} AND CustodiaStateSince >= ${quote(new Date(lo).toISOString())}` +
+      (hi === null ? '' : ` AND CustodiaStateSince < ${quote(new Date(hi).toISOString())}`);
+    const byId = new Map<string, InstanceRow>();
+    const add = (rows: InstanceRow[]): number => {
+      for (const r of rows) byId.set(r.workflowId, r);
+      return rows.length;
+    };
+    // Entered at or after the reading began (a transition meanwhile, or a clock ahead), then back
+    // in time window by window down to the epoch: a window that held few rows doubles, an empty
+    // one quadruples (the years before the first instance pass in a few dozen index look-ups).
+    let hi = at.getTime();
+    add(await this.readAll(within(hi, null), at));
+    let width = 60_000;
+    while (hi > 0) {
+      const lo = Math.max(0, hi - width);
+      const n = add(await this.readAll(within(lo, hi), at));
+      hi = lo;
+      if (n === 0) width *= 4;
+      else if (n > 2 * this.pageSize) width = Math.max(1, Math.floor(width / 2));
+      else if (n < this.pageSize / 2) width *= 2;
+    }
+    return [...byId.values()];
+  }
+
+  /** Every row of `query`, pages of `pageSize` (rows as of `at`; `overdue` is recomputed per request). */
+  private async readAll(query: string, at: Date): Promise<InstanceRow[]> {
     const rows: InstanceRow[] = [];
     let token: string | undefined;
     do {
-      // Rows as of the read; `overdue` is recomputed at each request.
       const page = await listPage(this.client, query, this.pageSize, token, at);
       rows.push(...page.rows);
       token = page.nextPageToken;
     } while (token);
-    this.snapshot = { at, rows, tookMs: Date.now() - t0 };
-    this.lastTotal = rows.length;
-    return this.snapshot;
+    return rows;
   }
+}
+
+/**
+ * The visibility queries of a refresh: instances closed since `since`, and running instances
+ * started or moved to another state since then (the first workflow task and every transition set
+ * `CustodiaStateSince`).
+ */
+export function changedSince(since: Date, now: Date): { closed: string; running: string } {
+  const t = quote(since.toISOString());
+  return {
+    closed: `WorkflowType = ${quote(WORKFLOW_TYPE)} AND ExecutionStatus != 'Running' AND CloseTime >= ${t}`,
+    // A start sets the state entry too (its first workflow task); an index range, no scan.
+    running: `${buildListQuery({}, now)} AND CustodiaStateSince >= ${t}`,
+  };
 }
 
 /** The age fields of an answer from `snapshot` at `now`. */
@@ -127,14 +248,24 @@ export function indexAge(snapshot: Snapshot, now: Date): IndexAge {
     indexedAt: snapshot.at.toISOString(),
     ageMs: Math.max(0, now.getTime() - snapshot.at.getTime()),
     indexTookMs: snapshot.tookMs,
+    fullyIndexedAt: snapshot.fullAt.toISOString(),
   };
 }
 
 const time = (iso: string | undefined): number => (iso ? Date.parse(iso) : NaN);
 
-/** Whether a row is stalled at `now` (the rule of `buildListQuery`'s `stalled`, on a row). */
-export function isStalled(row: InstanceRow, now: number, idleMs: number): boolean {
-  return time(row.dueAt) < now || time(row.stateSince) < now - idleMs || (row.escalation ?? 0) > 0;
+/**
+ * Whether a row is stalled at `now` (the rule of `buildListQuery`'s `stalled`, on a row), from its
+ * due time and state entry in ms (NaN when absent: compares false, as SQL's NULL does).
+ */
+export function isStalled(
+  dueMs: number,
+  sinceMs: number,
+  escalation: number | undefined,
+  now: number,
+  idleMs: number,
+): boolean {
+  return dueMs < now || sinceMs < now - idleMs || (escalation ?? 0) > 0;
 }
 
 /**
@@ -142,14 +273,23 @@ export function isStalled(row: InstanceRow, now: number, idleMs: number): boolea
  * `countByProcedureAndState`; who is awaited: every role any of the group's instances awaits).
  */
 export function stalledCountsOf(
-  rows: readonly InstanceRow[],
+  snapshot: Pick<Snapshot, 'rows' | 'dueMs' | 'sinceMs'>,
   procedures: Iterable<ProcedureIR>,
   visible: (row: InstanceRow) => boolean,
   now: number,
   idleMs: number,
 ): { total: number; groups: GroupCount[] } {
-  const stalled = rows.filter((row) => isStalled(row, now, idleMs) && visible(row));
-  const groups = groupRowsByState(stalled, (row) => time(row.dueAt) < now);
+  const { rows, dueMs, sinceMs } = snapshot;
+  const stalled: InstanceRow[] = [];
+  const overdue = new Set<InstanceRow>();
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    if (isStalled(dueMs[i]!, sinceMs[i]!, row.escalation, now, idleMs) && visible(row)) {
+      stalled.push(row);
+      if (dueMs[i]! < now) overdue.add(row);
+    }
+  }
+  const groups = groupRowsByState(stalled, (row) => overdue.has(row));
   return { total: stalled.length, groups: groupSorter(procedures)(groups) };
 }
 
@@ -183,31 +323,49 @@ export function inboxOrder(a: InstanceRow, b: InstanceRow): number {
 }
 
 /**
- * The first `limit` rows of `candidates` (in inbox order) that still match the live visibility
- * query `live`, read again by id in batches; their live rows, sorted again in inbox order.
+ * The first `limit` rows of `candidates` (in inbox order) that still `match`, each read again from
+ * its instance (`describe`: the instance's own search attributes, one indexed lookup each — a
+ * visibility query by id reads every row on SQLite); their live rows, sorted again in inbox order.
  */
 export async function liveFirst(
   client: Client,
-  live: string,
+  match: (row: InstanceRow) => boolean,
   candidates: readonly InstanceRow[],
   limit: number,
   now: Date,
+  concurrency = 32,
 ): Promise<InstanceRow[]> {
   const out: InstanceRow[] = [];
-  const batch = Math.max(limit + Math.ceil(limit / 4), 20);
-  for (let i = 0; i < candidates.length && out.length < limit; i += batch) {
-    const ids = candidates.slice(i, i + batch).map((r) => r.workflowId);
-    const rows = await listRows(
-      client,
-      `${live} AND WorkflowId IN (${ids.map(quote).join(', ')})`,
-      ids.length,
-      now,
-    );
-    const byId = new Map(rows.map((r) => [r.workflowId, r]));
-    for (const id of ids) {
-      const r = byId.get(id);
-      if (r && out.length < limit) out.push(r);
+  // The first `limit` (most still match); then as many more as are missing.
+  let batch = Math.max(limit, 1);
+  const reread = async (id: string): Promise<InstanceRow | undefined> => {
+    try {
+      const d = await client.workflow.getHandle(id).describe();
+      if (d.type !== WORKFLOW_TYPE) return undefined;
+      const row = instanceRow(
+        { workflowId: id, status: d.status, typedSearchAttributes: d.typedSearchAttributes },
+        now,
+      );
+      return row.status === 'RUNNING' && match(row) ? row : undefined;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return undefined;
+      throw err;
     }
+  };
+  for (let i = 0; i < candidates.length && out.length < limit; i += batch) {
+    batch = i === 0 ? batch : Math.max(limit - out.length + Math.ceil(limit / 4), 20);
+    const ids = candidates.slice(i, i + batch).map((r) => r.workflowId);
+    const rows: (InstanceRow | undefined)[] = new Array(ids.length);
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(concurrency, ids.length) }, async () => {
+        while (next < ids.length) {
+          const k = next++;
+          rows[k] = await reread(ids[k]!);
+        }
+      }),
+    );
+    for (const r of rows) if (r && out.length < limit) out.push(r);
   }
   return out.sort(inboxOrder);
 }
@@ -222,25 +380,30 @@ export async function inboxFromIndex(
     tab: InboxTab;
     limit: number;
     visible: (row: InstanceRow) => boolean;
-    /** The tab's live visibility query (with the user's isolation). */
-    live: string;
     now: Date;
   },
 ): Promise<{ tasks: InboxTask[]; total: number; truncated: boolean; counts: Record<InboxTab, number> }> {
   const who = { id: q.userId, roles: q.roles };
   const counts: Record<InboxTab, number> = { mine: 0, unassigned: 0, all: 0 };
+  // The snapshot's rows are in inbox order already: the candidates come out sorted.
   const candidates: InstanceRow[] = [];
+  const inTab = (t: { mine: boolean; unassigned: boolean }): boolean =>
+    q.tab === 'mine' ? t.mine : q.tab === 'unassigned' ? t.unassigned : t.mine || t.unassigned;
   for (const row of snapshot.rows) {
     if (!q.visible(row)) continue;
     const { mine, unassigned } = inboxTabOf(row, who);
     if (mine) counts.mine++;
     if (unassigned) counts.unassigned++;
     if (mine || unassigned) counts.all++;
-    if (q.tab === 'mine' ? mine : q.tab === 'unassigned' ? unassigned : mine || unassigned)
-      candidates.push(row);
+    if (inTab({ mine, unassigned })) candidates.push(row);
   }
-  candidates.sort(inboxOrder);
-  const rows = await liveFirst(client, q.live, candidates, q.limit, q.now);
+  const rows = await liveFirst(
+    client,
+    (row) => inTab(inboxTabOf(row, who)) && q.visible(row),
+    candidates,
+    q.limit,
+    q.now,
+  );
   const total = counts[q.tab];
   return {
     tasks: rows.map((r) => ({ ...r, myRoles: r.awaiting.filter((x) => q.roles.includes(x)) })),

@@ -24,9 +24,18 @@
  *   at a time, after one unmeasured request (its time kept as `firstMs`), as visibility-10k.ts does.
  * - Results: results/scale.json (machine, load average, every sample) and a markdown summary.
  */
-import { cpus, loadavg, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
-import { mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
@@ -41,11 +50,11 @@ import { startProcedure, startSearchAttributes } from '../../worker/instances.ts
 import { buildListQuery, listRows, quote } from '../../worker/visibility.ts';
 import { calendarInput } from '../../worker/calendars.ts';
 import type { LoadedDefinition } from '../../worker/definitions.ts';
-import { createApi, type Api } from '../../worker/api/server.ts';
+import type { Api } from '../../worker/api/server.ts';
 import { compileProcedure } from '../../workflows/core/compile.ts';
 import { describeInstance, startInstance } from '../../workflows/core/runtime.ts';
 import { WORKFLOW_TYPE, type ProcedureInput } from '../../workflows/api.ts';
-import type { Actor, Json } from '../../workflows/core/ir.ts';
+import type { Json } from '../../workflows/core/ir.ts';
 import {
   CustodiaAwaiting,
   CustodiaDueAt,
@@ -53,14 +62,27 @@ import {
   CustodiaStateSince,
 } from '../../workflows/search-attributes.ts';
 import { formatJson, processCpuMs } from './stats.ts';
-import { DEEP, Http, measureStage, PAGE, pool, type StageMeasurement, type ViewResult } from './views.ts';
+import {
+  DEEP,
+  DEFINITION_FILE,
+  measureStage,
+  ONE_CLIENT,
+  PAGE,
+  pool,
+  PROCEDURE,
+  signedInApi,
+  STARTER,
+  waitForVisibility,
+  type Http,
+  type StageMeasurement,
+  type ViewResult,
+} from './views.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const DEFINITION_FILE = path.join(HERE, 'bench-stalled.yaml');
 const DEFAULT_OUT = path.join(HERE, 'results', 'scale.json');
-const PROCEDURE = 'bench_stalled';
 const PASSWORD = 'scale benchmark password';
-const STARTER: Actor = { id: 'starter', roles: ['project_staff'] };
+/** Write-ahead log, synced at checkpoints only: seeding is not held up by an fsync per start. */
+const DEFAULT_PRAGMAS = ['journal_mode=wal', 'synchronous=normal'];
 
 function options() {
   const { values, positionals } = parseArgs({
@@ -75,6 +97,8 @@ function options() {
       reps: { type: 'string', default: '7' },
       'max-walk': { type: 'string' },
       'index-from': { type: 'string', default: '20000' },
+      'db-file': { type: 'string', default: 'temp' },
+      'sqlite-pragma': { type: 'string', multiple: true },
       out: { type: 'string', default: DEFAULT_OUT },
     },
     allowPositionals: true,
@@ -105,6 +129,12 @@ function options() {
     indexFrom: int('index-from', values['index-from'], 0),
     maxWalk: values['max-walk'] === undefined ? Infinity : int('max-walk', values['max-walk'], 51),
     out: values.out === '-' ? null : path.resolve(values.out ?? DEFAULT_OUT),
+    /** The dev server's SQLite file: 'temp' (a temporary folder, removed after), 'memory', or a path (kept). */
+    dbFile:
+      values['db-file'] === 'temp' || values['db-file'] === 'memory'
+        ? values['db-file']
+        : path.resolve(values['db-file']!),
+    sqlitePragmas: values['sqlite-pragma'] ?? DEFAULT_PRAGMAS,
   };
 }
 
@@ -151,6 +181,8 @@ interface SeedResult {
   serverCpuMs: number | null;
   processCpuMs: number;
   loadAverage: [number, number];
+  serverRssMb?: number | null;
+  serverDbMb?: number | null;
 }
 
 interface StageResult extends StageMeasurement {
@@ -163,24 +195,8 @@ interface StageResult extends StageMeasurement {
   loadAverage: [number, number];
   rssMb: number;
   serverRssMb: number | null;
-}
-
-async function waitForVisibility(client: Client, target: number, log: (s: string) => void): Promise<void> {
-  let last = '';
-  for (let i = 0; ; i++) {
-    const now = new Date();
-    const stalled = (await client.workflow.count(buildListQuery({ stalled: true, idle: 'PT0S' }, now))).count;
-    const overdue = (
-      await client.workflow.count(
-        `${buildListQuery({ procedure: PROCEDURE }, now)} AND CustodiaDueAt < '${now.toISOString()}'`,
-      )
-    ).count;
-    if (stalled >= target && overdue >= target) return;
-    const line = `    visibility: ${stalled} stalled, ${overdue} overdue of ${target}`;
-    if (line !== last && i % 10 === 0) log(line);
-    last = line;
-    await delay(500);
-  }
+  /** The dev server's SQLite file with its write-ahead log (MB); null in memory. */
+  serverDbMb?: number | null;
 }
 
 /** Resident memory of another process (MB), from /proc; null when unavailable. */
@@ -283,7 +299,11 @@ async function seedTo(
   await pool(from + real, target, opts.concurrency, async (i) => {
     await seed(client, `${taskQueue}-seeded`, idOf(i), contextOf(i)).catch(skipTaken);
     started++;
-    if (started % 5000 === 0) log(`    started ${started} (${(performance.now() - s0) / 1000} s)`);
+    if (started % 5000 === 0)
+      log(
+        `    started ${started} (${((performance.now() - s0) / 1000).toFixed(0)} s); dev server ` +
+          `${processRssMb(serverPid) ?? '?'} MB RSS, file ${dbFileMb() ?? '-'} MB; load ${loadavg()[0]!.toFixed(1)}`,
+      );
   });
   const wallMs = performance.now() - s0;
   const v0 = performance.now();
@@ -300,6 +320,8 @@ async function seedTo(
     serverCpuMs: server0 !== null && server1 !== null ? Math.round(server1 - server0) : null,
     processCpuMs: Math.round((cpu.user + cpu.system) / 1000),
     loadAverage: round2([load0, loadavg()[0]!]),
+    serverRssMb: processRssMb(serverPid),
+    serverDbMb: dbFileMb(),
   };
   log(
     `    started ${target - from} (${real} real) in ${(out.wallMs / 1000).toFixed(1)} s (${out.perSecond}/s); ` +
@@ -337,10 +359,20 @@ async function measureHere(
   let index: StageResult['index'];
   if (n >= opts.indexFrom) {
     const i0 = performance.now();
-    let body = (await http.get('/api/stalled/counts?idle=PT0S')).body;
+    // Until the index is read the counts answer live: count queries over every row, which at
+    // 100,000 on a dev server under load can fail (its namespace look-up times out): ask seldom,
+    // and take a failed answer as "not yet".
+    const counts = async (): Promise<Record<string, unknown>> =>
+      (
+        await http.get('/api/stalled/counts?idle=PT0S').catch((err: unknown) => {
+          log(`    counts while the index is read: ${String(err).slice(0, 200)}`);
+          return { body: {} };
+        })
+      ).body;
+    let body = await counts();
     while (body.method !== 'index') {
-      await delay(1000);
-      body = (await http.get('/api/stalled/counts?idle=PT0S')).body;
+      await delay(15_000);
+      body = await counts();
     }
     index = { readyAfterMs: Math.round(performance.now() - i0), readMs: Number(body.indexTookMs) };
     log(`    view index: read in ${index.readMs} ms, ready ${index.readyAfterMs} ms after the first count`);
@@ -364,6 +396,7 @@ async function measureHere(
     loadAverage: round2([load1, loadavg()[0]!]),
     rssMb: Math.round(process.memoryUsage().rss / 2 ** 20),
     serverRssMb: processRssMb(serverPid),
+    serverDbMb: dbFileMb(),
   };
 }
 
@@ -380,6 +413,8 @@ function summary(results: StageResult[], opts: Options): string {
       DEEP.map((d) => [`stalledPageAfter${d}`, `… after following nextPageToken ${d} times`]),
     ),
     stalledLastPage: '… the last page',
+    instancesFirstPage: `\`GET /api/instances?limit=${PAGE}\`, first page`,
+    instancesOneClient: `\`GET /api/instances?client=${ONE_CLIENT}&limit=${PAGE}\``,
     instancesOverdue: `\`GET /api/instances?overdue=true&limit=${PAGE}\``,
     inbox: '`GET /api/inbox` (quality manager)',
   };
@@ -415,7 +450,8 @@ function summary(results: StageResult[], opts: Options): string {
           : 'views live; ') +
         `stalled list walked ${r.walk.whole ? 'whole ' : ''}in ${r.walk.pages} pages, ${(r.walk.totalMs / 1000).toFixed(2)} s; ` +
         `inbox lists the most overdue instance: ${r.inboxShowsOldest ? 'yes' : 'no'}; ` +
-        `load average ${r.loadAverage.join('→')}; RSS ${r.rssMb} MB, dev server ${r.serverRssMb ?? '?'} MB`,
+        `load average ${r.loadAverage.join('→')}; RSS ${r.rssMb} MB, dev server ${r.serverRssMb ?? '?'} MB` +
+        (r.serverDbMb ? ` (SQLite file ${r.serverDbMb} MB)` : ''),
     ),
   ].join('\n');
 }
@@ -444,7 +480,10 @@ async function writeResults(
     node: process.version,
     platform: `${process.platform}-${process.arch}`,
     loadAverageAtEnd: round2(loadavg()),
-    temporal: 'dev server (temporal server start-dev, in memory, SQLite visibility)',
+    temporal:
+      opts.dbFile === 'memory'
+        ? 'dev server (temporal server start-dev, in memory, SQLite visibility)'
+        : `dev server (temporal server start-dev, SQLite file, pragmas ${opts.sqlitePragmas.join(' ')})`,
   };
   const table = summary(all, opts);
   const report = {
@@ -482,8 +521,10 @@ async function main(): Promise<void> {
   if (!def) throw new Error(`${DEFINITION_FILE} did not load as ${PROCEDURE}`);
 
   if (opts.command === 'server') {
-    const server = await startDevServer(config, { dbFile: null, port: opts.port, uiPort: null });
-    log(`Temporal dev server (in memory) on ${server.address}, pid ${server.process.pid}; Ctrl-C stops it`);
+    const server = await benchServer(config, opts, opts.port);
+    log(
+      `Temporal dev server (${server.dbFile ?? 'in memory'}) on ${server.address}, pid ${server.process.pid}; Ctrl-C stops it`,
+    );
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
@@ -492,17 +533,17 @@ async function main(): Promise<void> {
     return;
   }
 
-  const server: DevServer | undefined = opts.address
-    ? undefined
-    : await startDevServer(config, { dbFile: null, port: 0, uiPort: null });
+  const server: BenchServer | undefined = opts.address ? undefined : await benchServer(config, opts, 0);
   const address = opts.address ?? server!.address;
   // The server's pid, for its CPU and memory: ours, or the one listening on --address.
   const serverPid = server?.process.pid ?? pidListening(address);
+  // Its SQLite file, for its size: ours, or the one the server on --address has open.
+  serverDbFile = server ? server.dbFile : openDbFile(serverPid);
   let running: RunningWorker | undefined;
   let api: Api | undefined;
   try {
     running = await runWorker(config, { address, records: null, definitions });
-    const { client, store } = running;
+    const { client } = running;
     if (opts.command === 'seed') {
       const target = opts.to ?? opts.stages[opts.stages.length - 1]!;
       log(`Seeding ${address} up to ${target} instances of ${PROCEDURE}`);
@@ -510,19 +551,11 @@ async function main(): Promise<void> {
       log(JSON.stringify(seeded));
       return;
     }
-    api = createApi({
-      client,
-      store,
-      definitions,
-      taskQueue: config.taskQueue,
-      viewIndex: { from: opts.indexFrom },
+    const signedIn = await signedInApi(running, definitions, config.taskQueue, PASSWORD, {
+      from: opts.indexFrom,
     });
-    const http = new Http(await api.listen(0));
-    await store.createUser(
-      { id: 'qm', displayName: 'Quality Manager', roles: ['quality_manager'], password: PASSWORD },
-      'bench',
-    );
-    await http.signIn('qm', PASSWORD);
+    api = signedIn.api;
+    const http = signedIn.http;
     log(`API: ${http.base}, signed in as a quality manager; Temporal ${address}`);
     if (opts.command === 'measure') {
       log(`Measuring at the ${await runningCount(client)} instances running`);
@@ -550,6 +583,68 @@ async function main(): Promise<void> {
     await running?.shutdown().catch((err: unknown) => console.error('worker:', err));
     await server?.stop();
   }
+}
+
+type BenchServer = DevServer & { dbFile: string | null };
+
+/**
+ * The benchmark's dev server: file-backed by default (`--db-file temp`: a temporary folder, removed
+ * when it stops). In memory (`--db-file memory`) it held 21 GB at ~92,000 instances.
+ */
+async function benchServer(
+  config: ReturnType<typeof loadConfig>,
+  opts: Options,
+  port: number,
+): Promise<BenchServer> {
+  const folder = opts.dbFile === 'temp' ? mkdtempSync(path.join(tmpdir(), 'custodia-scale-')) : null;
+  const dbFile = folder ? path.join(folder, 'temporal.db') : opts.dbFile === 'memory' ? null : opts.dbFile;
+  const server = await startDevServer(config, {
+    dbFile,
+    port,
+    uiPort: null,
+    sqlitePragmas: opts.sqlitePragmas,
+  }).catch((err: unknown) => {
+    if (folder) rmSync(folder, { recursive: true, force: true });
+    throw err;
+  });
+  return {
+    ...server,
+    dbFile,
+    stop: async (timeoutMs?: number) => {
+      await server.stop(timeoutMs);
+      if (folder) rmSync(folder, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The dev server's SQLite file (set in main), for its size per stage. */
+let serverDbFile: string | null | undefined;
+
+/** Size of the SQLite file with its write-ahead log (MB); null when in memory or unknown. */
+function dbFileMb(): number | null {
+  if (!serverDbFile) return null;
+  let bytes = 0;
+  for (const f of [serverDbFile, `${serverDbFile}-wal`, `${serverDbFile}-shm`])
+    try {
+      bytes += statSync(f).size;
+    } catch {
+      // absent
+    }
+  return Math.round(bytes / 2 ** 20);
+}
+
+/** The SQLite file a server process has open (its `/proc/<pid>/fd`), if any. */
+function openDbFile(pid: number | undefined): string | null {
+  if (!pid) return null;
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+      if (target.startsWith('/') && /\.db$/.test(target)) return target;
+    }
+  } catch {
+    // not ours to read
+  }
+  return null;
 }
 
 /** The pid of the process listening on `host:port` (Linux /proc), if found. */

@@ -2,12 +2,28 @@
  * What the visibility benchmarks (visibility-10k.ts, scale.ts) share: timing a view's requests,
  * a signed-in HTTP client, and measuring the manager's views at one number of instances.
  */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { SESSION_COOKIE } from '../../worker/api/server.ts';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Client } from '@temporalio/client';
+import { createApi, SESSION_COOKIE, type Api } from '../../worker/api/server.ts';
+import type { ViewIndexOptions } from '../../worker/view-index.ts';
+import type { LoadedDefinition } from '../../worker/definitions.ts';
+import type { RunningWorker } from '../../worker/process.ts';
+import { buildListQuery } from '../../worker/visibility.ts';
+import type { Actor } from '../../workflows/core/ir.ts';
 import { percentile } from './stats.ts';
+
+/** The benchmarks' procedure: its first state awaits the quality manager, with a one-second SLA. */
+export const DEFINITION_FILE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'bench-stalled.yaml');
+export const PROCEDURE = 'bench_stalled';
+export const STARTER: Actor = { id: 'starter', roles: ['project_staff'] };
 
 export const DEEP = [20, 50];
 export const PAGE = 100;
+/** The client the filtered instance list asks for (scale.ts spreads instances over `Client 00`…). */
+export const ONE_CLIENT = 'Client 03';
 
 export interface Timing {
   medianMs: number;
@@ -75,6 +91,51 @@ export class Http {
     const ms = performance.now() - t0;
     if (res.status !== 200) throw new Error(`GET ${pathAndQuery}: ${res.status} ${text.slice(0, 500)}`);
     return { ms, body: JSON.parse(text) as Record<string, unknown> };
+  }
+}
+
+/**
+ * The HTTP API on a free port over `running`'s client and store, with a quality manager (sees every
+ * client; the role the benchmark's waiting state awaits) created and signed in.
+ */
+export async function signedInApi(
+  running: RunningWorker,
+  definitions: Map<string, LoadedDefinition>,
+  taskQueue: string,
+  password: string,
+  viewIndex?: ViewIndexOptions,
+): Promise<{ api: Api; http: Http }> {
+  const { client, store } = running;
+  const api = createApi({ client, store, definitions, taskQueue, ...(viewIndex ? { viewIndex } : {}) });
+  const http = new Http(await api.listen(0));
+  await store.createUser(
+    { id: 'qm', displayName: 'Quality Manager', roles: ['quality_manager'], password },
+    'bench',
+  );
+  await http.signIn('qm', password);
+  return { api, http };
+}
+
+/** Wait until visibility counts `target` instances of the procedure, all stalled and overdue. */
+export async function waitForVisibility(
+  client: Client,
+  target: number,
+  log: (s: string) => void,
+): Promise<void> {
+  let last = '';
+  for (let i = 0; ; i++) {
+    const now = new Date();
+    const stalled = (await client.workflow.count(buildListQuery({ stalled: true, idle: 'PT0S' }, now))).count;
+    const overdue = (
+      await client.workflow.count(
+        `${buildListQuery({ procedure: PROCEDURE }, now)} AND CustodiaDueAt < '${now.toISOString()}'`,
+      )
+    ).count;
+    if (stalled >= target && overdue >= target) return;
+    const line = `    visibility: ${stalled} stalled, ${overdue} overdue of ${target}`;
+    if (line !== last && i % 10 === 0) log(line);
+    last = line;
+    await delay(500);
   }
 }
 
@@ -193,6 +254,18 @@ export async function measureStage(
     await repeat('stalledLastPage', stalledPath(lastToken), exactly('instances', rowsPerPage[last]!));
   else views.stalledLastPage = null;
 
+  await repeat('instancesFirstPage', `/api/instances?limit=${PAGE}`, exactly('instances', Math.min(n, PAGE)));
+  // One client of the benchmark's 20 (about n / 20 of the rows match).
+  await repeat(
+    'instancesOneClient',
+    `/api/instances?client=${encodeURIComponent(ONE_CLIENT)}&limit=${PAGE}`,
+    (body) => {
+      const rows = rowsOf(body, 'instances') as { client?: string }[];
+      if (!rows.length || rows.some((r) => r.client !== ONE_CLIENT))
+        throw new Error(`instances of ${ONE_CLIENT}: got ${rows.length} rows, or others' rows`);
+      return rows.length;
+    },
+  );
   await repeat(
     'instancesOverdue',
     `/api/instances?overdue=true&limit=${PAGE}`,

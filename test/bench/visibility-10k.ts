@@ -28,23 +28,29 @@ import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Client } from '@temporalio/client';
 import { loadConfig, REPO_ROOT } from '../../worker/config.ts';
 import { startDevServer, type DevServer } from '../../worker/temporal/dev-server.ts';
 import { loadDeployedDefinitions, runWorker, type RunningWorker } from '../../worker/process.ts';
 import { startProcedure } from '../../worker/instances.ts';
-import { buildListQuery } from '../../worker/visibility.ts';
-import { createApi, type Api } from '../../worker/api/server.ts';
-import type { Actor } from '../../workflows/core/ir.ts';
+import type { Api } from '../../worker/api/server.ts';
 import { formatJson, processCpuMs } from './stats.ts';
-import { DEEP, Http, measureStage, PAGE, pool, type StageMeasurement, type ViewResult } from './views.ts';
+import {
+  DEEP,
+  DEFINITION_FILE,
+  measureStage,
+  PAGE,
+  pool,
+  PROCEDURE,
+  signedInApi,
+  STARTER,
+  waitForVisibility,
+  type StageMeasurement,
+  type ViewResult,
+} from './views.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const DEFINITION_FILE = path.join(HERE, 'bench-stalled.yaml');
 const DEFAULT_OUT = path.join(HERE, 'results', 'visibility-10k.json');
-const PROCEDURE = 'bench_stalled';
 const PASSWORD = 'visibility benchmark password';
-const STARTER: Actor = { id: 'starter', roles: ['project_staff'] };
 
 function options() {
   const { values } = parseArgs({
@@ -89,24 +95,6 @@ interface StageResult extends StageMeasurement {
   rssMb: number;
 }
 
-async function waitForVisibility(client: Client, target: number, log: (s: string) => void): Promise<void> {
-  let last = '';
-  for (let i = 0; ; i++) {
-    const now = new Date();
-    const stalled = (await client.workflow.count(buildListQuery({ stalled: true, idle: 'PT0S' }, now))).count;
-    const overdue = (
-      await client.workflow.count(
-        `${buildListQuery({ procedure: PROCEDURE }, now)} AND CustodiaDueAt < '${now.toISOString()}'`,
-      )
-    ).count;
-    if (stalled >= target && overdue >= target) return;
-    const line = `    visibility: ${stalled} stalled, ${overdue} overdue of ${target}`;
-    if (line !== last && i % 10 === 0) log(line);
-    last = line;
-    await delay(500);
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
@@ -128,14 +116,10 @@ async function main(): Promise<void> {
     const def = definitions.get(PROCEDURE);
     if (!def) throw new Error(`${DEFINITION_FILE} did not load as ${PROCEDURE}`);
     running = await runWorker(config, { address: server.address, records: null, definitions });
-    const { client, store } = running;
-    api = createApi({ client, store, definitions, taskQueue: config.taskQueue });
-    const http = new Http(await api.listen(0));
-    await store.createUser(
-      { id: 'qm', displayName: 'Quality Manager', roles: ['quality_manager'], password: PASSWORD },
-      'bench',
-    );
-    await http.signIn('qm', PASSWORD);
+    const { client } = running;
+    const signedIn = await signedInApi(running, definitions, config.taskQueue, PASSWORD);
+    api = signedIn.api;
+    const http = signedIn.http;
     log(`API: ${http.base}, signed in as a quality manager`);
     log(
       `Visibility benchmark: ${stages.join(' then ')} instances of ${PROCEDURE}, ${opts.clients} clients, ` +

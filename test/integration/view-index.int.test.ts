@@ -54,6 +54,7 @@ interface Counts {
   groups: { procedure: string; state: string; count: number; overdue: number }[];
   method?: string;
   indexedAt?: string;
+  fullyIndexedAt?: string;
   ageMs?: number;
 }
 interface Inbox {
@@ -116,6 +117,7 @@ describe('the views from the index', () => {
       return c.method === 'index' && c;
     });
     expect(Date.parse(fromIndex.indexedAt!)).toBeLessThanOrEqual(Date.now());
+    expect(fromIndex.fullyIndexedAt).toBe(fromIndex.indexedAt);
     expect(fromIndex.ageMs).toBeGreaterThanOrEqual(0);
     const liveCounts = (await get('live', 'rita', '/api/stalled/counts?idle=PT0S')) as unknown as Counts;
     expect(liveCounts.method).not.toBe('index');
@@ -177,5 +179,36 @@ describe('the views from the index', () => {
       ['waiting', 4, 4],
       ['reviewing', 1, 0],
     ]);
+    // That was a refresh of what changed, not a full reading (one every 10 minutes by default).
+    expect(caughtUp.fullyIndexedAt).toBe(fromIndex.fullyIndexedAt);
+
+    // Two instances started and one closed since: the refresh adds the two and drops the one
+    // (waiting: 4 + 2 - 1; 6 or 3 if it missed either).
+    const added: string[] = [];
+    for (const c of ['Alpha', 'Beta'])
+      added.push(await h.start(PROCEDURE, { client: c }, { id: 's', roles: ['project_staff'] }));
+    await h.client.workflow.getHandle(ids[4]!).terminate('view index test');
+    const expected = [
+      ['waiting', 5, 5],
+      ['reviewing', 1, 0],
+    ];
+    await eventually(async () => {
+      const c = (await get('live', 'rita', '/api/stalled/counts?idle=PT0S')) as unknown as Counts;
+      return JSON.stringify(mineOnly(c)) === JSON.stringify(expected);
+    }, 30_000);
+    const refreshed = await eventually(async () => {
+      const c = (await get('indexed', 'rita', '/api/stalled/counts?idle=PT0S')) as unknown as Counts;
+      return JSON.stringify(mineOnly(c)) === JSON.stringify(expected) && c;
+    }, 30_000);
+    expect(refreshed.fullyIndexedAt).toBe(fromIndex.fullyIndexedAt);
+    for (const user of ['rita', 'alf']) {
+      const a = (await get('indexed', user, '/api/inbox')) as unknown as Inbox;
+      const b = (await get('live', user, '/api/inbox')) as unknown as Inbox;
+      expect(a.tasks.map((t) => t.workflowId)).toEqual(b.tasks.map((t) => t.workflowId));
+      expect(a.counts).toEqual(b.counts);
+    }
+    const ritaNow = (await get('indexed', 'rita', '/api/inbox')) as unknown as Inbox;
+    expect(ritaNow.tasks.map((t) => t.workflowId)).toEqual(expect.arrayContaining(added));
+    expect(ritaNow.tasks.map((t) => t.workflowId)).not.toContain(ids[4]);
   }, 120_000);
 });

@@ -34,6 +34,8 @@ export interface DevServerOptions {
   startTimeoutMs?: number;
   /** The `temporal` binary. Default: `resolveTemporalBinary(config)`. */
   binary?: string;
+  /** SQLite pragmas for a file-backed server (`--sqlite-pragma NAME=VALUE`), e.g. `journal_mode=wal`. */
+  sqlitePragmas?: string[];
 }
 
 export interface DevServer {
@@ -137,6 +139,7 @@ export async function startDevServer(
       );
     }
     args.push('--db-filename', dbFile);
+    for (const pragma of opts.sqlitePragmas ?? []) args.push('--sqlite-pragma', pragma);
   }
   args.push('--namespace', namespace, ...searchAttributeArgs());
 

@@ -1,6 +1,6 @@
 /** Work waiting for people: my inbox, and instances stalled past their SLA or idle too long. */
 import { parseDuration } from '../../../workflows/core/duration.ts';
-import { INBOX_TABS, inboxCounts, inboxOf, inboxQuery, type InboxTab } from '../../inbox.ts';
+import { INBOX_TABS, inboxCounts, inboxOf, type InboxTab } from '../../inbox.ts';
 import { inboxFromIndex, indexAge, stalledCountsOf } from '../../view-index.ts';
 import {
   buildListQuery,
@@ -13,6 +13,7 @@ import { actorSigner } from '../../actor-keys.ts';
 import { AssignmentRejected, directoryAssignee, remindTask } from '../../assignment.ts';
 import { BULK_ACTIONS, BulkBusy, BulkJobs, type BulkAction, type BulkResult } from '../../bulk.ts';
 import type { User } from '../../records/types.ts';
+import { seesAllClients } from '../../access.ts';
 import { auditRefusedEvent } from '../audit-events.ts';
 import type { ApiContext } from '../context.ts';
 import { assignOne } from './instances.route.ts';
@@ -23,6 +24,15 @@ import { defineRoute, objectSchema } from '../route.ts';
 import { slaOfRow } from '../../sla-rows.ts';
 
 const slaField = <T>(sla: T | undefined): { sla?: T } => (sla ? { sla } : {});
+
+/**
+ * Whether `user` may see an index row, decided once for a user who sees every client (per row, the
+ * check reads the all-client roles setting again: 0.5–0.8 s over 100,000 rows on the 2-core VM).
+ */
+function visibleRows(app: ApiContext, user: User): (r: InstanceRow) => boolean {
+  if (seesAllClients(user)) return () => true;
+  return (r) => app.mayAccess(user, { client: r.client, procedure: r.procedure });
+}
 
 const inbox = defineRoute({
   method: 'GET',
@@ -51,8 +61,7 @@ const inbox = defineRoute({
         roles: user.roles,
         tab,
         limit: query.limit ?? 100,
-        visible: (r) => app.mayAccess(user, { client: r.client, procedure: r.procedure }),
-        live: inboxQuery(who, tab),
+        visible: visibleRows(app, user),
         now,
       });
       sendJson(res, 200, { tab, ...out, ...indexAge(snapshot, now) });
@@ -158,9 +167,9 @@ const stalledCounts = defineRoute({
       // Many running instances: counted in the index at `now` (with its age), no count query.
       const { user } = session;
       const counts = stalledCountsOf(
-        snapshot.rows,
+        snapshot,
         irs,
-        (r) => app.mayAccess(user, { client: r.client, procedure: r.procedure }),
+        visibleRows(app, user),
         now.getTime(),
         parseDuration(idleFor)!,
       );
