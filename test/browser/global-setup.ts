@@ -7,8 +7,8 @@
  *    `inject('temporalAddress')` …). Vitest runs each project's global setup separately (one after
  *    the other, in the main process, in no fixed order), so:
  *    - when the `integration` project's setup already ran in this run (or TEMPORAL_ADDRESS names a
- *      cluster), `process.env.TEMPORAL_ADDRESS` is set and this reuses that server: one dev server
- *      for the whole run;
+ *      cluster), `process.env.TEMPORAL_ADDRESS` is set and this reuses its servers (one per lane:
+ *      the browser files run beside the others and take their lane's server, `lane-env.ts`);
  *    - otherwise this starts the project's own dev server, then puts `process.env` back as it was,
  *      so a later `integration` setup still starts (and owns) its own — at most one per project,
  *      and the integration tests never see a server that is not theirs.
@@ -37,7 +37,12 @@ declare module 'vitest' {
 
 export const DEFAULT_CHROMIUM = '/usr/bin/chromium';
 
-const TEMPORAL_ENV = ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TEMPORAL_BINARY'] as const;
+const TEMPORAL_ENV = [
+  'TEMPORAL_ADDRESS',
+  'TEMPORAL_NAMESPACE',
+  'TEMPORAL_BINARY',
+  'CUSTODIA_TEST_TEMPORAL_LANES',
+] as const;
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const chromium = process.env.CUSTODIA_CHROMIUM?.trim() || DEFAULT_CHROMIUM;
