@@ -47,7 +47,8 @@ export async function holdLockForFile(dir: string): Promise<void> {
       rmSync(dir, { recursive: true, force: true });
       continue;
     }
-    if (Date.now() > end) throw new Error(`test file lock ${dir} still held after ${MAX_WAIT_MS / 60_000} min`);
+    if (Date.now() > end)
+      throw new Error(`test file lock ${dir} still held after ${MAX_WAIT_MS / 60_000} min`);
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
   writeFileSync(path.join(dir, 'pid'), String(process.pid));
