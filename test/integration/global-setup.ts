@@ -48,7 +48,7 @@ declare module 'vitest' {
  * The lanes' addresses, comma-separated, in the main process's environment while the run's servers
  * are up (test-only: for the browser project's setup, which reuses them; see its global setup).
  */
-const LANES_ENV = 'CUSTODIA_TEST_TEMPORAL_LANES';
+const LANES_ENV = 'TEST_TEMPORAL_LANES';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const config = loadConfig();
