@@ -1,6 +1,19 @@
 // First: on a Node older than the pinned one, one line on how to get it, and exit.
 import './bin/require-node.mjs';
 import { defineConfig } from 'vitest/config';
+import { SuiteSequencer } from './test/support/sequencer.ts';
+
+/**
+ * Test files running at once, in every project: two lanes. The integration, scenario and browser
+ * files mostly wait (on the Temporal server's timers and tasks, child processes, the browser), so
+ * a second lane nearly halves their time on a 2-core machine, and the CPU-bound unit files fill
+ * the gaps; `SuiteSequencer` orders the files across both lanes. Each lane has its own Temporal
+ * dev server (`test/integration/global-setup.ts`, `lane-env.ts`), so no two files running at once
+ * share one, as when they ran one at a time; the PostgreSQL server is shared (each test on a
+ * database of its own); the cluster project's files hold one lock. Every project has the same
+ * value: vitest runs projects with different `maxWorkers` one after the other.
+ */
+const LANES = 2;
 
 /**
  * The integration tests that also run on the real Temporal cluster (`cluster` project), and why:
@@ -23,25 +36,27 @@ const CLUSTER_SUBSET = [
 /**
  * Four projects:
  * - `unit`: pure and fast, no server (`npm run test:unit`);
- * - `integration`: against a real Temporal server — one dev server for the whole run, started by
- *   `test/integration/global-setup.ts` (or the cluster in TEMPORAL_ADDRESS).
+ * - `integration`: against a real Temporal server — one dev server per lane for the whole run,
+ *   started by `test/integration/global-setup.ts` (or the cluster in TEMPORAL_ADDRESS).
  * - `browser`: the web UI in Debian's Chromium (playwright-core) against the real stack — the API
  *   serving the UI built once by `test/browser/global-setup.ts`, a worker, and Temporal (that setup
- *   reuses the integration project's dev server when it already runs, else starts one for the
- *   project) (`npm run test:browser`).
+ *   reuses the integration project's dev servers when they already run, else starts the project's
+ *   own) (`npm run test:browser`).
  * - `cluster`: a subset of the integration tests (`CLUSTER_SUBSET`) and the chaos test on the real
  *   Temporal server on PostgreSQL that `npm run cluster` runs (`test/cluster/global-setup.ts`; the
  *   first run on a machine builds the server with Go, a few minutes) (`npm run test:cluster`).
- * `npm test` runs them all.
+ * `npm test` runs them all, two files at a time (`LANES`).
  */
 export default defineConfig({
   test: {
+    sequence: { sequencer: SuiteSequencer },
     projects: [
       {
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
+          maxWorkers: LANES,
         },
       },
       {
@@ -54,8 +69,9 @@ export default defineConfig({
           ],
           environment: 'node',
           globalSetup: ['test/integration/global-setup.ts', 'test/integration/postgres-setup.ts'],
-          // Test files share one server; run them one at a time so workers and timings don't fight.
-          fileParallelism: false,
+          // Each file on its lane's Temporal server (one per lane, started by the global setup).
+          setupFiles: ['test/integration/lane-env.ts'],
+          maxWorkers: LANES,
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },
@@ -66,8 +82,9 @@ export default defineConfig({
           include: CLUSTER_SUBSET,
           environment: 'node',
           globalSetup: ['test/cluster/global-setup.ts'],
+          // Its files run one at a time (one lock, taken in env-setup.ts), beside other projects' files.
           setupFiles: ['test/cluster/env-setup.ts'],
-          fileParallelism: false,
+          maxWorkers: LANES,
           testTimeout: 60_000,
           // The first run builds the Temporal server (minutes), then every start is seconds.
           hookTimeout: 300_000,
@@ -79,8 +96,9 @@ export default defineConfig({
           include: ['test/browser/**/*.browser.test.ts'],
           environment: 'node',
           globalSetup: ['test/browser/global-setup.ts'],
-          // One stack + Chromium per file, one file at a time.
-          fileParallelism: false,
+          // One stack + Chromium per file, on its lane's Temporal server.
+          setupFiles: ['test/integration/lane-env.ts'],
+          maxWorkers: LANES,
           testTimeout: 60_000,
           // expect.poll on what the page shows: up to 15 s (the UI's own waits are bounded alike).
           expect: { poll: { timeout: 15_000, interval: 100 } },

@@ -6,12 +6,12 @@
  * 2. Temporal: `test/integration/global-setup.ts`, run for this project (same provided values:
  *    `inject('temporalAddress')` …). Vitest runs each project's global setup separately (one after
  *    the other, in the main process, in no fixed order), so:
- *    - when the `integration` project's setup already ran in this run (or TEMPORAL_ADDRESS names a
- *      cluster), `process.env.TEMPORAL_ADDRESS` is set and this reuses that server: one dev server
- *      for the whole run;
- *    - otherwise this starts the project's own dev server, then puts `process.env` back as it was,
- *      so a later `integration` setup still starts (and owns) its own — at most one per project,
- *      and the integration tests never see a server that is not theirs.
+ *    - when TEMPORAL_ADDRESS names a cluster, this uses it;
+ *    - otherwise (also when the `integration` project's setup already started its dev servers:
+ *      browser files run beside integration files, see vitest.config.ts) this starts the
+ *      project's own, one per lane (each file takes its lane's, `lane-env.ts`), then puts
+ *      `process.env` back as it was, so a later `integration` setup still starts (and owns) its
+ *      own, and the integration tests never see a server that is not theirs.
  * 3. The web UI, built once with Vite into a temporary folder (not `ui/dist`, which `npm start`
  *    may be serving), that every test file's API serves at `/`.
  *
@@ -37,7 +37,12 @@ declare module 'vitest' {
 
 export const DEFAULT_CHROMIUM = '/usr/bin/chromium';
 
-const TEMPORAL_ENV = ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TEMPORAL_BINARY'] as const;
+const TEMPORAL_ENV = [
+  'TEMPORAL_ADDRESS',
+  'TEMPORAL_NAMESPACE',
+  'TEMPORAL_BINARY',
+  'TEST_TEMPORAL_LANES',
+] as const;
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const chromium = process.env.CUSTODIA_CHROMIUM?.trim() || DEFAULT_CHROMIUM;
@@ -52,6 +57,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('chromiumPath', chromium);
 
   const before = Object.fromEntries(TEMPORAL_ENV.map((k) => [k, process.env[k]]));
+  // The integration project's own dev servers (TEST_TEMPORAL_LANES set) are not reused: browser
+  // files run beside integration files, and a server's leftover instances of a procedure would
+  // show in another project's counts (e.g. migration_intake in migration.int and .browser).
+  if (process.env.TEST_TEMPORAL_LANES) for (const k of TEMPORAL_ENV) delete process.env[k];
   const reuse = Boolean(process.env.TEMPORAL_ADDRESS?.trim());
   const stopTemporal = await temporalSetup(project);
   if (process.env.CUSTODIA_BROWSER_LOG)

@@ -86,6 +86,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('clusterActorKey', process.env.CUSTODIA_ACTOR_KEY ?? '');
   restore();
   project.provide('clusterStateFile', cluster.stateFile);
+  project.provide('clusterLockDir', path.join(dir, 'test-file-lock'));
   project.provide('postgresUrl', cluster.postgres.url('postgres'));
   project.provide('postgresSkipReason', '');
 
@@ -101,5 +102,7 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** CUSTODIA_ACTOR_KEY for the cluster project's tests (its global setup's key file). */
     clusterActorKey?: string;
+    /** The lock every cluster test file holds while it runs (`test/support/file-lock.ts`). */
+    clusterLockDir: string;
   }
 }

@@ -7,11 +7,12 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { connectClient, loadConfig } from '../../worker/config.ts';
 import { ensureSearchAttributes, freePort, startDevServer } from '../../worker/temporal/dev-server.ts';
 import { indexedValueTypeName, SEARCH_ATTRIBUTES } from '../../worker/temporal/search-attributes.ts';
+import { laneTemporalAddress } from './harness.ts';
 
-const address = inject('temporalAddress');
+const address = laneTemporalAddress();
 const namespace = inject('temporalNamespace');
 
-describe('the Temporal server of the integration run', () => {
+describe("the Temporal server of this test file's lane", () => {
   let connection: Connection;
   beforeAll(async () => {
     connection = await Connection.connect({ address });

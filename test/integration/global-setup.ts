@@ -1,15 +1,19 @@
 /**
  * Vitest global setup of the `integration` project: one Temporal server for the whole run.
  *
- * - TEMPORAL_ADDRESS unset: start a dev server (in memory, free port, no UI) with
- *   `startDevServer`, stop it after the run.
- * - TEMPORAL_ADDRESS set: use that cluster (TLS / API key from the usual settings); only make
- *   sure Custodia's search attributes are registered.
+ * - TEMPORAL_ADDRESS unset: start dev servers (in memory, free port, no UI) with
+ *   `startDevServer`, one per lane — per test file running at once (the project's `maxWorkers`,
+ *   see `vitest.config.ts`) — and stop them after the run. A test file uses its lane's server
+ *   (`test/integration/lane-env.ts`), so no two files running at once share a server: listings
+ *   and counts over the namespace see one file's instances, as when files ran one at a time.
+ * - TEMPORAL_ADDRESS set: use that cluster (TLS / API key from the usual settings) for every lane;
+ *   only make sure Custodia's search attributes are registered.
  *
- * Tests read the values with `inject('temporalAddress')` etc. (typed below). The address and
- * namespace are also put in `process.env` (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE) so that
- * `loadConfig()` in tests and child processes they spawn (e.g. `npx custodia …`) use this server.
- * TEMPORAL_BINARY is set too when a binary was resolved, for `TestWorkflowEnvironment.createLocal`.
+ * Tests read the values with `inject('temporalAddress')` etc. (typed below). The first lane's
+ * address and the namespace are also put in `process.env` (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE)
+ * so that `loadConfig()` in tests and child processes they spawn (e.g. `npx custodia …`) use this
+ * server; the project's setup file `lane-env.ts` puts the file's lane server there. TEMPORAL_BINARY
+ * is set too when a binary was resolved, for `TestWorkflowEnvironment.createLocal`.
  */
 import { createHash, createPrivateKey } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,8 +29,10 @@ import type { DevServer } from '../../worker/temporal/dev-server.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    /** host:port of the Temporal frontend the integration tests use. */
+    /** host:port of the Temporal frontend of the first lane (`temporalAddresses[0]`). */
     temporalAddress: string;
+    /** host:port of the Temporal frontend of each lane; test files use `laneTemporalAddress()`. */
+    temporalAddresses: string[];
     /** Namespace the integration tests use. */
     temporalNamespace: string;
     /** Path of the `temporal` binary, or `null` when running against an external cluster without one. */
@@ -38,6 +44,12 @@ declare module 'vitest' {
   }
 }
 
+/**
+ * The lanes' addresses, comma-separated, in the main process's environment while the run's servers
+ * are up (test-only: for the browser project's setup, which reuses them; see its global setup).
+ */
+const LANES_ENV = 'TEST_TEMPORAL_LANES';
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const config = loadConfig();
   const saved = {
@@ -46,29 +58,44 @@ export default async function setup(project: TestProject): Promise<() => Promise
     TEMPORAL_BINARY: process.env.TEMPORAL_BINARY,
     CUSTODIA_ACTOR_KEY: process.env.CUSTODIA_ACTOR_KEY,
     CUSTODIA_ACTOR_PUBLIC_KEYS: process.env.CUSTODIA_ACTOR_PUBLIC_KEYS,
+    [LANES_ENV]: process.env[LANES_ENV],
   };
-  let server: DevServer | undefined;
-  let address: string;
+  const servers: DevServer[] = [];
+  let addresses: string[];
   let binary: string | null = null;
 
   if (config.address !== null) {
-    address = config.address;
+    // The lanes of this run's integration setup when it started them (the browser project's
+    // setup reuses them), else the one server for every lane.
+    const lanes = process.env[LANES_ENV]?.split(',') ?? [];
+    addresses = lanes[0] === config.address ? lanes : [config.address];
     await ensureSearchAttributes(connectionOptions(config), config.namespace);
     binary = await resolveTemporalBinary(config, { noInstall: true }).catch(() => null);
   } else {
     binary = await resolveTemporalBinary(config, { log: (l) => console.error(`[temporal install] ${l}`) });
-    server = await startDevServer(config, {
-      binary,
-      dbFile: null,
-      port: 0,
-      uiPort: null,
-      // TEMPORAL_DEV_SERVER_LOG=1 shows the server's output (start errors include it anyway).
-      log: (l) => {
-        if (process.env.TEMPORAL_DEV_SERVER_LOG) console.error(`[temporal] ${l}`);
-      },
-    });
-    address = server.address;
+    const lanes = Math.max(1, project.config.maxWorkers);
+    try {
+      // One after the other: each takes free ports as it starts.
+      for (let i = 0; i < lanes; i++)
+        servers.push(
+          await startDevServer(config, {
+            binary,
+            dbFile: null,
+            port: 0,
+            uiPort: null,
+            // TEMPORAL_DEV_SERVER_LOG=1 shows the server's output (start errors include it anyway).
+            log: (l) => {
+              if (process.env.TEMPORAL_DEV_SERVER_LOG) console.error(`[temporal ${i + 1}] ${l}`);
+            },
+          }),
+        );
+    } catch (err) {
+      for (const s of servers) await s.stop();
+      throw err;
+    }
+    addresses = servers.map((s) => s.address);
   }
+  const address = addresses[0]!;
 
   // The test actor key: every test worker's bundle trusts it; test helpers, the API and the CLI
   // (child processes inherit the environment) sign with it.
@@ -83,16 +110,18 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('workflowBundleFile', bundleFile);
 
   project.provide('temporalAddress', address);
+  project.provide('temporalAddresses', addresses);
   project.provide('temporalNamespace', config.namespace);
   project.provide('temporalBinary', binary);
-  project.provide('temporalDevServer', server !== undefined);
+  project.provide('temporalDevServer', servers.length > 0);
   process.env.TEMPORAL_ADDRESS = address;
+  process.env[LANES_ENV] = addresses.join(',');
   process.env.TEMPORAL_NAMESPACE = config.namespace;
   if (binary) process.env.TEMPORAL_BINARY = binary;
 
   return async () => {
     rmSync(bundleDir, { recursive: true, force: true });
-    await server?.stop();
+    for (const s of servers) await s.stop();
     for (const [k, v] of Object.entries(saved)) {
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;

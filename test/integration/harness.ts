@@ -30,12 +30,22 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/**
+ * The Temporal server of this test file: its lane's (`VITEST_POOL_ID`, 1 … the project's
+ * `maxWorkers`, names the worker slot the file runs in; no two files running at once share one).
+ */
+export function laneTemporalAddress(): string {
+  const lanes = inject('temporalAddresses');
+  const lane = Number(process.env.VITEST_POOL_ID ?? '1');
+  return lanes[(Math.max(1, lane || 1) - 1) % lanes.length]!;
+}
+
 /** Config pointing at the test server, on a task queue of its own (tests in parallel never share one). */
 export function testConfig(taskQueue = `test-${randomUUID().slice(0, 8)}`): {
   config: CustodiaConfig;
   address: string;
 } {
-  const address = inject('temporalAddress');
+  const address = laneTemporalAddress();
   const config = loadConfig({
     env: { ...process.env, TEMPORAL_ADDRESS: address, CUSTODIA_TASK_QUEUE: taskQueue },
   });

@@ -14,7 +14,7 @@ import { loadDeployedDefinitions } from '../../worker/process.ts';
 import { openPostgresClient } from '../../worker/records/sql.ts';
 import { openStore } from '../../worker/records/store.ts';
 import type { RecordsStore } from '../../worker/records/types.ts';
-import { SHIPPED_DEFINITIONS } from './harness.ts';
+import { laneTemporalAddress, SHIPPED_DEFINITIONS } from './harness.ts';
 
 const PASSWORD = 'correct horse battery staple';
 const postgresUrl = inject('postgresUrl');
@@ -66,7 +66,7 @@ for (const backend of backends)
       } else store = await openStore({ dataDir: null });
       cleanups.push(() => store.close());
       // The directory needs no Temporal; the API gets a client that connects only if asked.
-      connection = Connection.lazy({ address: inject('temporalAddress') });
+      connection = Connection.lazy({ address: laneTemporalAddress() });
       const definitions = loadDeployedDefinitions(
         ['file_access', 'violation_case'].map((id) => path.join(SHIPPED_DEFINITIONS, `${id}.yaml`)),
       );
