@@ -40,9 +40,25 @@ export function mayAccessInstance(
   scope: InstanceScope,
   clientless: ClientlessProcedures,
 ): boolean {
-  if (seesAllClients(user)) return true;
-  if (scope.client !== undefined && scope.client !== '') return user.clients.includes(scope.client);
-  return isAdmin(user) && scope.procedure !== undefined && clientless(scope.procedure);
+  return instanceFilter(user, clientless)(scope);
+}
+
+/**
+ * `mayAccessInstance` for many instances of one user (a view over every row of the view index):
+ * whether the user sees every client is decided once — per row it reads the all-client roles
+ * setting again.
+ */
+export function instanceFilter(
+  user: User,
+  clientless: ClientlessProcedures,
+): (scope: InstanceScope) => boolean {
+  if (seesAllClients(user)) return () => true;
+  const clients = new Set(user.clients);
+  const admin = isAdmin(user);
+  return (scope) => {
+    if (scope.client !== undefined && scope.client !== '') return clients.has(scope.client);
+    return admin && scope.procedure !== undefined && clientless(scope.procedure);
+  };
 }
 
 /** A visibility clause no instance matches (the user sees none). */

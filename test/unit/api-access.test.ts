@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import {
+  instanceFilter,
   isAdmin,
   isolationClause,
   mayAccessClient,
@@ -60,6 +61,24 @@ describe('client isolation', () => {
     expect(mayAccessInstance(staff, { client: 'acme', procedure: 'supervision' }, clientless)).toBe(true);
     expect(mayAccessInstance(staff, { client: 'initech', procedure: 'supervision' }, clientless)).toBe(false);
     expect(mayAccessInstance(staff, { client: '', procedure: 'supervision' }, clientless)).toBe(false);
+  });
+
+  it('decides the same per instance when the all-client check is taken once for many rows', () => {
+    const scopes = [
+      { procedure: 'supervision' },
+      { procedure: 'definition_change' },
+      { client: 'acme', procedure: 'supervision' },
+      { client: 'initech', procedure: 'supervision' },
+      { client: '', procedure: 'definition_change' },
+      {},
+    ];
+    for (const u of [staff, loner, admin, qm, user(['admin'], ['acme'])]) {
+      const may = instanceFilter(u, clientless);
+      expect(scopes.map((sc) => may(sc))).toEqual(scopes.map((sc) => mayAccessInstance(u, sc, clientless)));
+    }
+    // Held once: a role that sees every client sees a client it was never given.
+    expect(instanceFilter(qm, clientless)({ client: 'initech' })).toBe(true);
+    expect(instanceFilter(staff, clientless)({ client: 'initech' })).toBe(false);
   });
 
   it('limits visibility queries the same way', () => {

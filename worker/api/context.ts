@@ -9,7 +9,7 @@ import { WORKFLOW_TYPE } from '../../workflows/api.ts';
 import type { Clause } from '../../workflows/core/clauses.ts';
 import { compileSchemas } from '../../workflows/core/schemas.ts';
 import { CustodiaClient, CustodiaProcedure } from '../../workflows/search-attributes.ts';
-import { isolationClause, mayAccessInstance, type InstanceScope } from '../access.ts';
+import { instanceFilter, isolationClause, mayAccessInstance, type InstanceScope } from '../access.ts';
 import type { LoadedDefinition } from '../definitions.ts';
 import type { RecordsStore, User } from '../records/types.ts';
 import { BadPageToken, listPage, type InstancePage } from '../visibility.ts';
@@ -110,6 +110,8 @@ export interface ApiContext {
   ): Promise<{ client?: string; procedure?: string; running: boolean }>;
   /** Whether the user may see an instance of this client and procedure (`access.ts`). */
   mayAccess(user: User, scope: InstanceScope): boolean;
+  /** `mayAccess` for many instances of one user (decided once what does not depend on the row). */
+  accessFilter(user: User): (scope: InstanceScope) => boolean;
   /** The visibility clause limiting a query to the user's instances, or undefined: all. */
   isolation(user: User): string | undefined;
   /** One visibility page; a token Temporal does not accept is the caller's mistake (400). */
@@ -188,6 +190,9 @@ export function createContext(opts: ApiOptions, openApi: () => object): ApiConte
         ...(procedure !== undefined ? { procedure } : {}),
         running: desc.status.name === 'RUNNING',
       };
+    },
+    accessFilter(user) {
+      return instanceFilter(user, clientless);
     },
     mayAccess(user, scope) {
       return mayAccessInstance(user, scope, clientless);
