@@ -578,15 +578,17 @@ export function viewIndexSettings(env: Env = process.env): {
   const from = setting('CUSTODIA_VIEW_INDEX_FROM', env) ?? SETTINGS.CUSTODIA_VIEW_INDEX_FROM.default;
   if (!/^\d{1,10}$/.test(from))
     throw new Error(`CUSTODIA_VIEW_INDEX_FROM must be a whole number of instances (got "${from}")`);
-  const age =
-    setting('CUSTODIA_VIEW_INDEX_MAX_AGE_MS', env) ?? SETTINGS.CUSTODIA_VIEW_INDEX_MAX_AGE_MS.default;
-  if (!/^\d{1,9}$/.test(age) || Number(age) < 1000)
-    throw new Error(`CUSTODIA_VIEW_INDEX_MAX_AGE_MS must be a number of ms ≥ 1000 (got "${age}")`);
-  const full =
-    setting('CUSTODIA_VIEW_INDEX_FULL_EVERY_MS', env) ?? SETTINGS.CUSTODIA_VIEW_INDEX_FULL_EVERY_MS.default;
-  if (!/^\d{1,9}$/.test(full) || Number(full) < 1000)
-    throw new Error(`CUSTODIA_VIEW_INDEX_FULL_EVERY_MS must be a number of ms ≥ 1000 (got "${full}")`);
-  return { from: Number(from), maxAgeMs: Number(age), fullEveryMs: Number(full) };
+  const ms = (name: 'CUSTODIA_VIEW_INDEX_MAX_AGE_MS' | 'CUSTODIA_VIEW_INDEX_FULL_EVERY_MS'): number => {
+    const v = setting(name, env) ?? SETTINGS[name].default;
+    if (!/^\d{1,9}$/.test(v) || Number(v) < 1000)
+      throw new Error(`${name} must be a number of ms ≥ 1000 (got "${v}")`);
+    return Number(v);
+  };
+  return {
+    from: Number(from),
+    maxAgeMs: ms('CUSTODIA_VIEW_INDEX_MAX_AGE_MS'),
+    fullEveryMs: ms('CUSTODIA_VIEW_INDEX_FULL_EVERY_MS'),
+  };
 }
 
 /** How often a process re-reads the deployed versions from the records store (ms). */

@@ -74,31 +74,11 @@ export interface Snapshot {
  * at 100,000 rows is a pass over numbers (no date parsing, no sorting per request).
  */
 export function snapshotOf(rows: InstanceRow[], at: Date, tookMs: number, fullAt = at): Snapshot {
-  const sorted = sortInInboxOrder(rows);
-  const dueMs = new Float64Array(sorted.length);
-  const sinceMs = new Float64Array(sorted.length);
-  sorted.forEach((r, i) => {
-    dueMs[i] = time(r.dueAt);
-    sinceMs[i] = time(r.stateSince);
-  });
-  return { at, fullAt, rows: sorted, dueMs, sinceMs, tookMs };
-}
-
-/** `rows` in `inboxOrder`, its times parsed once per row (a comparator parsing them costs seconds at 100,000). */
-function sortInInboxOrder(rows: InstanceRow[]): InstanceRow[] {
-  const keyed = rows.map((row) => ({ row, due: time(row.dueAt), since: time(row.stateSince) }));
-  keyed.sort((a, b) => {
-    const da = a.due;
-    const db = b.due;
-    if (!Number.isNaN(da) || !Number.isNaN(db)) {
-      if (Number.isNaN(da)) return 1;
-      if (Number.isNaN(db)) return -1;
-      if (da !== db) return da - db;
-    } else if (a.since !== b.since)
-      return (Number.isNaN(a.since) ? Infinity : a.since) - (Number.isNaN(b.since) ? Infinity : b.since);
-    return a.row.workflowId < b.row.workflowId ? -1 : a.row.workflowId > b.row.workflowId ? 1 : 0;
-  });
-  return keyed.map((k) => k.row);
+  // Times parsed once per row (a comparator parsing them costs seconds at 100,000).
+  const keyed = rows.map(inboxKey).sort(compareInboxKeys);
+  const dueMs = Float64Array.from(keyed, (k) => k.due);
+  const sinceMs = Float64Array.from(keyed, (k) => k.since);
+  return { at, fullAt, rows: keyed.map((k) => k.row), dueMs, sinceMs, tookMs };
 }
 
 /** How an answer computed from a snapshot says how old it is. */
@@ -306,20 +286,29 @@ export function inboxTabOf(
   return { mine, unassigned };
 }
 
+/** What the inbox's order compares: a row's due time and state entry in ms (NaN when absent). */
+interface InboxKey {
+  row: InstanceRow;
+  due: number;
+  since: number;
+}
+
+const inboxKey = (row: InstanceRow): InboxKey => ({ row, due: time(row.dueAt), since: time(row.stateSince) });
+
+/** The inbox's order on parsed keys (`inboxOrder`; the snapshot sorts with it once). */
+function compareInboxKeys(a: InboxKey, b: InboxKey): number {
+  if (!Number.isNaN(a.due) || !Number.isNaN(b.due)) {
+    if (Number.isNaN(a.due)) return 1;
+    if (Number.isNaN(b.due)) return -1;
+    if (a.due !== b.due) return a.due - b.due;
+  } else if (a.since !== b.since)
+    return (Number.isNaN(a.since) ? Infinity : a.since) - (Number.isNaN(b.since) ? Infinity : b.since);
+  return a.row.workflowId.localeCompare(b.row.workflowId);
+}
+
 /** The inbox's order: earliest due first (overdue first follows), then undated by state entry. */
 export function inboxOrder(a: InstanceRow, b: InstanceRow): number {
-  const da = time(a.dueAt);
-  const db = time(b.dueAt);
-  if (!Number.isNaN(da) || !Number.isNaN(db)) {
-    if (Number.isNaN(da)) return 1;
-    if (Number.isNaN(db)) return -1;
-    if (da !== db) return da - db;
-  } else {
-    const sa = time(a.stateSince);
-    const sb = time(b.stateSince);
-    if (sa !== sb) return (Number.isNaN(sa) ? Infinity : sa) - (Number.isNaN(sb) ? Infinity : sb);
-  }
-  return a.workflowId.localeCompare(b.workflowId);
+  return compareInboxKeys(inboxKey(a), inboxKey(b));
 }
 
 /**

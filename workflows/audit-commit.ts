@@ -76,18 +76,27 @@ const { custodiaCommit } = proxySinks<CommitSinks>();
 const NOTHING_STARTED: CommitResult = Object.freeze({ children: [] }) as CommitResult;
 
 /**
+ * Which way `commit` goes on this history: the patches are asked in the order older histories
+ * recorded their markers (`local-audit`, `reports-remote` for a reporting effect, then
+ * `commit-in-activation` for a commit written in its own transaction).
+ */
+function routeOf(commit: TransitionCommit): 'remote' | 'local' | 'activation' {
+  if (!patched(PATCH_LOCAL_AUDIT)) return 'remote';
+  if (commit.effects.some((e) => reportsToInstance(e.kind)) && patched(PATCH_REPORTS_REMOTE)) return 'remote';
+  if (commit.effects.every((e) => inCommitTransaction(e.kind)) && patched(PATCH_COMMIT_IN_ACTIVATION))
+    return 'activation';
+  return 'local';
+}
+
+/**
  * Hand `commit` to the worker to be written in this activation, if it may be (every effect in its
- * own transaction, and the patches on this history): true when handed over. `commitTransition`
- * calls it first; the workflow also calls it directly as it accepts a transition with no earlier
- * commit pending, once the main loop has written one commit this way in the run (so the patches are
- * first decided where older histories recorded their markers) — then the main loop does not even
- * wake for the commit.
+ * own transaction, and the patches on this history): true when handed over. The workflow calls it
+ * directly as it accepts a transition with no earlier commit pending, once the main loop has
+ * written one commit this way in the run (so the patches are first decided where older histories
+ * recorded their markers) — then the main loop does not even wake for the commit.
  */
 export function commitInActivation(commit: TransitionCommit): boolean {
-  if (!patched(PATCH_LOCAL_AUDIT)) return false;
-  if (commit.effects.some((e) => reportsToInstance(e.kind)) && patched(PATCH_REPORTS_REMOTE)) return false;
-  if (!commit.effects.every((e) => inCommitTransaction(e.kind)) || !patched(PATCH_COMMIT_IN_ACTIVATION))
-    return false;
+  if (routeOf(commit) !== 'activation') return false;
   custodiaCommit.commit(commit);
   return true;
 }
@@ -97,9 +106,9 @@ export function commitInActivation(commit: TransitionCommit): boolean {
  * no further activation); otherwise the promise of the local or regular activity.
  */
 export function commitTransition(commit: TransitionCommit): CommitResult | Promise<CommitResult> {
-  if (commitInActivation(commit)) return NOTHING_STARTED;
-  if (!patched(PATCH_LOCAL_AUDIT)) return remote.commitTransition(commit);
-  if (commit.effects.some((e) => reportsToInstance(e.kind)) && patched(PATCH_REPORTS_REMOTE))
-    return remote.commitTransition(commit);
-  return local.commitTransition(commit);
+  const route = routeOf(commit);
+  if (route === 'remote') return remote.commitTransition(commit);
+  if (route === 'local') return local.commitTransition(commit);
+  custodiaCommit.commit(commit);
+  return NOTHING_STARTED;
 }

@@ -405,11 +405,10 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
     );
     while (pending.length > 0) {
       const commit = pending[0]!;
-      // Written in the activation: no promise to await (`audit-commit.ts`).
       const done = commitTransition(commit);
-      if (!('then' in done)) commitsInActivation = true;
-      const { children: started } = 'then' in done ? await done : done;
-      children.push(...started);
+      // Written in the activation: no promise to await (`audit-commit.ts`).
+      if ('then' in done) children.push(...(await done).children);
+      else commitsInActivation = true;
       pending.shift();
     }
     if (state.done && allHandlersFinished() && pending.length === 0) break;
