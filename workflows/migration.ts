@@ -10,7 +10,8 @@
  * mapping, fields added and dropped). Histories recorded before migrations existed have no
  * `migrate` update; the handler marks its first use with `patched('migration')`.
  */
-import { ApplicationFailure, defineUpdate, patched, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, defineQuery, defineUpdate, patched, setHandler } from '@temporalio/workflow';
+import type { BusinessCalendar } from './core/calendar.ts';
 import { compileProcedure, type CompiledProcedure } from './core/compile.ts';
 import type { Actor, ProcedureIR } from './core/ir.ts';
 import {
@@ -22,7 +23,7 @@ import {
 } from './core/migration-step.ts';
 import type { RunningCall } from './core/migration-calls.ts';
 import type { Rejection } from './core/rejections.ts';
-import type { InstanceState, TransitionRecord } from './core/runtime.ts';
+import type { InstanceState, PendingTimer, TransitionRecord } from './core/runtime.ts';
 
 export type { MigrateInput, MigrateResult } from './core/migration-step.ts';
 
@@ -52,6 +53,20 @@ export const MIGRATION_REFUSED = 'MigrationRefused';
 /** Move a running instance to another version of its procedure (admins; `core/migration-step.ts`). */
 export const migrateUpdate = defineUpdate<MigrateResult, [MigrateInput]>('migrate');
 
+/**
+ * What the dry run needs beside the snapshot to say which deadlines a migration sets off
+ * (`core/migration-deadlines.ts`): the entry time of every active state (a compound parent's too),
+ * the pending `after:` timers, and the business calendar the instance counts working days in.
+ * A query: it leaves nothing in the history.
+ */
+export interface MigrationTimes {
+  seq: number;
+  enteredAt: Record<string, number>;
+  timers: PendingTimer[];
+  calendar?: BusinessCalendar;
+}
+export const migrationTimesQuery = defineQuery<MigrationTimes>('migrationTimes');
+
 export interface MigrationHooks {
   /** The version and state the instance runs now. */
   current(): CurrentVersion;
@@ -78,6 +93,16 @@ const refusal = (r: MigrationRefused): ApplicationFailure =>
 
 /** Register the `migrate` update handler and its validator. */
 export function installMigration(h: MigrationHooks): void {
+  setHandler(migrationTimesQuery, (): MigrationTimes => {
+    const { state } = h.current();
+    const calendar = h.compileOptions?.calendar;
+    return {
+      seq: state.seq,
+      enteredAt: { ...state.enteredAt },
+      timers: state.timers.map((t) => ({ ...t, event: { ...t.event } })),
+      ...(calendar ? { calendar } : {}),
+    };
+  });
   // The last version compiled, by hash: the validator's work is the handler's (same workflow task).
   let compiled: { hash: string; proc: CompiledProcedure } | undefined;
   const compile = (ir: ProcedureIR, hash: string): CompiledProcedure => {

@@ -10,6 +10,11 @@
  * reached (`workflows/core/verify/reachable.ts`), or the instance cannot move (`NOT_COVERED`).
  * The workflow re-checks the plan against its own state at `seq` (anything moved since is
  * `STATE_CHANGED`), so what was checked is what moves.
+ *
+ * For a plan that moves, the dry run also says which of the new version's deadlines the move sets
+ * off at once (`workflows/core/migration-deadlines.ts`): computed from the instance's own entry
+ * times, pending timers and business calendar (the `migrationTimes` query), the `$sla` records
+ * already in its log, and the migrated state the plan gives — the rules the workflow arms with.
  */
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
@@ -22,9 +27,22 @@ import {
   type MigrationRefusal,
 } from '../../workflows/core/migration.ts';
 import type { MigrateResult } from '../../workflows/core/migration-step.ts';
+import {
+  countDeadlines,
+  migrationDeadlines,
+  type DeadlineCounts,
+  type MigrationDeadline,
+} from '../../workflows/core/migration-deadlines.ts';
+import { parseDuration } from '../../workflows/core/duration.ts';
 import { formatProblems } from '../../workflows/core/schemas.ts';
+import { sentSlaKeys } from '../../workflows/core/sla.ts';
 import { reachableSet, type ReachableSet } from '../../workflows/core/verify/reachable.ts';
-import { MIGRATION_REFUSED, migrateUpdate } from '../../workflows/migration.ts';
+import {
+  MIGRATION_REFUSED,
+  migrateUpdate,
+  migrationTimesQuery,
+  type MigrationTimes,
+} from '../../workflows/migration.ts';
 import type { ProcedureSnapshot } from '../../workflows/api.ts';
 import { EVENT_ASSERTION_TTL_MS, type ActorSigner } from '../actor-keys.ts';
 import type { LoadedDefinition } from '../definitions.ts';
@@ -45,6 +63,18 @@ export interface MigrationTarget {
   version: string;
 }
 
+/** A deadline of the migrated instance, as the dry run shows it (times ISO). */
+export interface DeadlineView extends Omit<MigrationDeadline, 'at' | 'since'> {
+  at: string;
+  since: string;
+}
+
+/** The deadlines a move sets off at once, and those due within the horizon after the dry run. */
+export interface InstanceDeadlines {
+  atOnce: DeadlineView[];
+  soon: DeadlineView[];
+}
+
 /** One instance's classification (the dry run's row, the batch's plan). */
 export interface InstanceMigration {
   workflowId: string;
@@ -53,6 +83,25 @@ export interface InstanceMigration {
   /** The instance's sequence number the plan was made at. */
   seq: number;
   plan: MigrationPlan;
+  /**
+   * A plan that moves (dry run): the new version's deadlines the move sets off at once and those
+   * due soon. Absent when the instance's entry times could not be read (`deadlinesUnknown`).
+   */
+  deadlines?: InstanceDeadlines;
+  /** Why the deadlines of a moving instance are unknown (it changed between two reads, …). */
+  deadlinesUnknown?: string;
+}
+
+/** The dry run's totals of what moving instances set off. */
+export interface DeadlineSummary {
+  /** The horizon of `soon` (ms after the dry run). */
+  withinMs: number;
+  /** Instances with any deadline that fires at once, and the deadlines per kind. */
+  atOnce: DeadlineCounts;
+  /** The same for the deadlines due within the horizon. */
+  soon: DeadlineCounts;
+  /** Moving instances whose deadlines are unknown. */
+  unknown: number;
 }
 
 export interface DryRun {
@@ -62,7 +111,40 @@ export interface DryRun {
   proof: { exhaustive: boolean; explored: number };
   total: number;
   counts: Record<MigrationClass, number>;
+  /** What the moves set off: deadlines already due (fire at once) and due within `withinMs`. */
+  deadlines: DeadlineSummary;
   instances: InstanceMigration[];
+}
+
+/** The default horizon of the dry run's `soon` deadlines: one hour. */
+export const DEFAULT_DEADLINE_HORIZON_MS = 3_600_000;
+
+/** The longest horizon a dry run looks ahead: 30 days. */
+export const MAX_DEADLINE_HORIZON_MS = 30 * 86_400_000;
+
+/** A dry run's horizon (`PT1H`, `P1D`…) in ms, or undefined when it is no duration or too long. */
+export function parseHorizon(text: string): number | undefined {
+  const ms = parseDuration(text);
+  return ms !== undefined && ms <= MAX_DEADLINE_HORIZON_MS ? ms : undefined;
+}
+
+/** The classes and deadline totals of `instances` (the dry run's summary; again for a subset). */
+export function summarize(
+  instances: readonly InstanceMigration[],
+  withinMs: number,
+): { counts: Record<MigrationClass, number>; deadlines: DeadlineSummary } {
+  const counts: Record<MigrationClass, number> = { moves: 0, needs_mapping: 0, cannot_move: 0 };
+  for (const i of instances) counts[i.plan.class]++;
+  const moving = instances.filter((i) => i.plan.class === 'moves');
+  return {
+    counts,
+    deadlines: {
+      withinMs,
+      atOnce: countDeadlines(moving.map((i) => i.deadlines?.atOnce ?? [])),
+      soon: countDeadlines(moving.map((i) => i.deadlines?.soon ?? [])),
+      unknown: moving.filter((i) => !i.deadlines).length,
+    },
+  };
 }
 
 /** The most running instances one dry run or batch covers. */
@@ -148,12 +230,38 @@ const refusedPlan = (
   cls: MigrationClass = 'cannot_move',
 ): MigrationPlan => ({ class: cls, code, message, zh, from, to: [], mapped: {}, added: [], dropped: [] });
 
+const isoOf = (d: MigrationDeadline): DeadlineView => ({
+  ...d,
+  at: new Date(d.at).toISOString(),
+  since: new Date(d.since).toISOString(),
+});
+
+/** The instance's entry times, timers and calendar, or why not (an older worker has no such query). */
+async function timesOf(client: Client, workflowId: string): Promise<MigrationTimes | string> {
+  try {
+    return await client.workflow.getHandle(workflowId).query(migrationTimesQuery);
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+}
+
+/** Options of {@link planInstance}. */
+export interface PlanOptions {
+  /** Say which deadlines the move sets off (the dry run; the batch need not). */
+  deadlines?: boolean;
+  /** Horizon of the `soon` deadlines (ms; default one hour). */
+  withinMs?: number;
+  /** The time the deadlines are judged at (ms; default now). */
+  now?: number;
+}
+
 /** Classify one instance (nothing changes): the plan, with the new proof's coverage checked. */
 export async function planInstance(
   deps: MigrationDeps,
   versions: VersionIndex,
   target: MigrationTarget,
   workflowId: string,
+  options: PlanOptions = {},
 ): Promise<InstanceMigration> {
   const snap = await getSnapshot(deps.client, workflowId);
   const seq = snap.log.at(-1)?.seq ?? 0;
@@ -195,6 +303,17 @@ export async function planInstance(
     const p = proc.schemas.startInputProblems(ctx);
     return p.length ? formatProblems(p) : undefined;
   };
+  // The entry times and timers the workflow would migrate with (the dry run's deadlines need them;
+  // the class does not depend on them). Read after the snapshot: the same seq, or they are unknown.
+  let times: MigrationTimes | undefined;
+  let unknown: string | undefined;
+  if (options.deadlines && !snap.done) {
+    const t = await timesOf(deps.client, workflowId);
+    if (typeof t === 'string') unknown = `the instance's entry times could not be read: ${t}`;
+    else if (t.seq !== seq) unknown = `the instance moved while it was planned (seq ${seq} → ${t.seq})`;
+    else times = t;
+  }
+  const now = options.now ?? Date.now();
   const planned = planMigration(
     from,
     target.ir,
@@ -202,11 +321,11 @@ export async function planInstance(
       value: snap.state,
       context: { ...snap.context, _actors: {} },
       done: snap.done,
-      enteredAt: {},
-      timers: [],
+      enteredAt: times?.enteredAt ?? {},
+      timers: times?.timers ?? [],
       seq,
     },
-    Date.now(),
+    now,
     problems,
     (snap.calls ?? [])
       .filter((c) => c.status === 'running')
@@ -225,7 +344,21 @@ export async function planInstance(
         zh: `${target.version} 的证明从未在此上下文下到达 ${planned.plan.to.join('、')}：其不变量对此未作保证`,
       },
     };
-  return { ...base, plan: planned.plan };
+  if (!options.deadlines) return { ...base, plan: planned.plan };
+  if (!times) return { ...base, plan: planned.plan, deadlinesUnknown: unknown ?? 'not read' };
+  const d = migrationDeadlines(
+    proc,
+    planned.state,
+    sentSlaKeys(snap.log),
+    now,
+    options.withinMs ?? DEFAULT_DEADLINE_HORIZON_MS,
+    times.calendar,
+  );
+  return {
+    ...base,
+    plan: planned.plan,
+    deadlines: { atOnce: d.atOnce.map(isoOf), soon: d.soon.map(isoOf) },
+  };
 }
 
 const compiled = new Map<string, ReturnType<typeof compileProcedure>>();
@@ -257,19 +390,25 @@ export async function mapLimit<T, R>(
   return out;
 }
 
-/** Classify every running instance of `procedure` (within `scope`) for a move to `target`. */
+/**
+ * Classify every running instance of `procedure` (within `scope`) for a move to `target`, with the
+ * deadlines each move sets off at once or within `withinMs` (default one hour).
+ */
 export async function dryRun(
   deps: MigrationDeps,
   procedure: string,
   target: MigrationTarget,
   scope?: string,
+  options: { withinMs?: number } = {},
 ): Promise<DryRun> {
   const rows = await runningInstances(deps.client, procedure, scope);
   const versions = new VersionIndex(deps);
   const proof = proofOf(target);
+  const withinMs = options.withinMs ?? DEFAULT_DEADLINE_HORIZON_MS;
+  const now = Date.now();
   const instances = await mapLimit(rows, 8, async (r) => {
     try {
-      return await planInstance(deps, versions, target, r.workflowId);
+      return await planInstance(deps, versions, target, r.workflowId, { deadlines: true, withinMs, now });
     } catch (err) {
       // Finished (or gone) since it was listed.
       const why = err instanceof Error ? err.message : String(err);
@@ -281,14 +420,14 @@ export async function dryRun(
       };
     }
   });
-  const counts: Record<MigrationClass, number> = { moves: 0, needs_mapping: 0, cannot_move: 0 };
-  for (const i of instances) counts[i.plan.class]++;
+  const { counts, deadlines } = summarize(instances, withinMs);
   return {
     procedure,
     to: { version: target.version, hash: target.hash },
     proof: { exhaustive: proof.exhaustive, explored: proof.explored },
     total: instances.length,
     counts,
+    deadlines,
     instances,
   };
 }

@@ -242,19 +242,30 @@ export function nextSlaPoint(points: readonly SlaPoint[], sent: ReadonlySet<stri
   return points.find((p) => !sent.has(p.key));
 }
 
+/** The due time of each active state with `sla:` (ms), working days included (none without a calendar). */
+export function slaDueTimes(
+  proc: CompiledProcedure,
+  state: InstanceState,
+  calendar?: BusinessCalendar,
+): { state: string; since: number; sla: IsoDuration; at: number }[] {
+  if (state.done) return [];
+  const out: { state: string; since: number; sla: IsoDuration; at: number }[] = [];
+  for (const [path, since] of Object.entries(state.enteredAt)) {
+    const sla = proc.nodes.get(path)?.sla;
+    const at = sla === undefined ? undefined : delayEnd(sla, since, calendar);
+    if (sla !== undefined && at !== undefined) out.push({ state: path, since, sla, at });
+  }
+  return out;
+}
+
 /** Due time (ms) of the active states, working days included (earliest; undefined when none). */
 export function slaDueAt(
   proc: CompiledProcedure,
   state: InstanceState,
   calendar?: BusinessCalendar,
 ): number | undefined {
-  if (state.done) return undefined;
   let due: number | undefined;
-  for (const [path, since] of Object.entries(state.enteredAt)) {
-    const sla = proc.nodes.get(path)?.sla;
-    const at = sla === undefined ? undefined : delayEnd(sla, since, calendar);
-    if (at !== undefined) due = Math.min(due ?? Infinity, at);
-  }
+  for (const { at } of slaDueTimes(proc, state, calendar)) due = Math.min(due ?? Infinity, at);
   return due;
 }
 

@@ -6,6 +6,10 @@
  * `$migrate` record in the audit chain (old → new version); every refusal by the engine is a
  * refusal record; the batch ends with one summary record.
  *
+ * The dry run also says, per instance that moves, which of the new version's deadlines (due time,
+ * reminders, escalations, `after:` timers — counted from the state's entry) the move sets off at
+ * once, and which fall due within `within` (default an hour), with totals (`deadlines`).
+ *
  * Not a four-eyes proposal of its own: the mapping is part of the new version's definition
  * (`migrate:`), which a second admin approved with its proof; a migration only applies it, and
  * only into configurations that proof covers.
@@ -22,13 +26,15 @@ import {
   runningInstances,
   VersionIndex,
   MAX_MIGRATION,
+  parseHorizon,
+  summarize,
   type MigrationDeps,
   type MigrationTarget,
 } from '../../migration/migrations.ts';
 import { auditRefusedEvent } from '../audit-events.ts';
 import type { ApiContext } from '../context.ts';
 import { ApiProblem, sendJson } from '../http.ts';
-import { ID, matching, VERSION } from '../patterns.ts';
+import { DURATION, ID, matching, VERSION } from '../patterns.ts';
 import { defineRoute, objectSchema } from '../route.ts';
 import { originOf } from './session.route.ts';
 
@@ -41,6 +47,19 @@ interface MigrationBody {
 const body = objectSchema<MigrationBody>({
   to: matching(VERSION),
   workflowIds: { type: 'array', items: matching(ID), minItems: 1, maxItems: MAX_MIGRATION },
+});
+
+interface DryRunBody extends MigrationBody {
+  /** Horizon of the deadlines said to fall due soon after the dry run (ISO-8601; default PT1H). */
+  within?: string;
+}
+const dryRunBody = objectSchema<DryRunBody>({
+  to: matching(VERSION),
+  workflowIds: { type: 'array', items: matching(ID), minItems: 1, maxItems: MAX_MIGRATION },
+  within: matching(
+    DURATION,
+    'ISO-8601 duration (default PT1H, at most P30D): deadlines due within it after the dry run are listed as soon',
+  ),
 });
 
 const jobsByApi = new WeakMap<ApiContext, BulkJobs>();
@@ -81,22 +100,35 @@ const dryRunRoute = defineRoute({
   auth: 'admin',
   action: 'migrating instances',
   params: { id: matching(ID) },
-  body,
+  body: dryRunBody,
   responses: {
     200: {
       description:
-        '{procedure, to: {version, hash}, proof: {exhaustive, explored}, total, counts: {moves, needs_mapping, cannot_move}, instances: [{workflowId, client?, fromVersion, seq, plan}]}',
+        '{procedure, to: {version, hash}, proof: {exhaustive, explored}, total, counts: {moves, needs_mapping, cannot_move}, ' +
+        'deadlines: {withinMs, atOnce: {instances, due, remind, escalate, after}, soon: {…same}, unknown}, ' +
+        'instances: [{workflowId, fromVersion, seq, plan, deadlines?: {atOnce: [deadline], soon: [deadline]}, deadlinesUnknown?}]} — ' +
+        'a deadline is {kind: due|remind|escalate|after, state, at, since, delay, key?, to?, level?}: one of the new version, counted ' +
+        'from the entry of the state (kept by the migration); atOnce are already past and fire the moment the instance migrates ' +
+        '(reminders and escalations sent, after: timers fired, due times overdue), soon fall due within `within`; ' +
+        'deadlines.atOnce.instances counts the instances that set anything off at once, the kinds count deadlines',
     },
   },
-  problems: { 404: 'UNKNOWN_PROCEDURE, UNKNOWN_VERSION', 422: 'TOO_MANY' },
+  problems: { 400: 'INVALID_BODY (within)', 404: 'UNKNOWN_PROCEDURE, UNKNOWN_VERSION', 422: 'TOO_MANY' },
   async handle({ params, body, res }, app) {
     const id = params.id ?? '';
+    const withinMs = parseHorizon(body.within ?? 'PT1H');
+    if (withinMs === undefined)
+      throw new ApiProblem(
+        400,
+        'INVALID_BODY',
+        'within must be an ISO-8601 duration of at most 30 days (PT1H, P1D…)',
+      );
     const target = await targetOrProblem(app, id, body.to);
     let out;
     try {
       // Every running instance of the procedure, whatever its client: a migration that skipped the
       // clients the admin does not serve would leave the procedure half moved. The rows name no client.
-      out = await dryRun(depsOf(app), id, target);
+      out = await dryRun(depsOf(app), id, target, undefined, { withinMs });
       out.instances = out.instances.map(({ client: _client, ...row }) => row);
     } catch (err) {
       throw tooMany(err);
@@ -105,8 +137,7 @@ const dryRunRoute = defineRoute({
       const picked = new Set(body.workflowIds);
       out.instances = out.instances.filter((i) => picked.has(i.workflowId));
       out.total = out.instances.length;
-      out.counts = { moves: 0, needs_mapping: 0, cannot_move: 0 };
-      for (const i of out.instances) out.counts[i.plan.class]++;
+      ({ counts: out.counts, deadlines: out.deadlines } = summarize(out.instances, withinMs));
     }
     sendJson(res, 200, out);
   },
