@@ -20,7 +20,7 @@
 import type { BusinessCalendar } from './calendar.ts';
 import type { CompiledProcedure } from './compile.ts';
 import { timerId } from './migration.ts';
-import type { InstanceState } from './runtime.ts';
+import { fireTimer, type InstanceState } from './runtime.ts';
 import { slaDueTimes, slaPoints } from './sla.ts';
 
 /** What fires: the due time, a reminder, an escalation, an `after:` timer. */
@@ -44,6 +44,11 @@ export interface MigrationDeadline {
   to?: string;
   /** Escalations: the level reached. */
   level?: number;
+  /**
+   * An `after:` timer that fires at once: the leaves its transition takes the instance to (its
+   * guard false: absent, the instance stays). Leaving a state ends its remaining deadlines.
+   */
+  moves?: string[];
 }
 
 /** The deadlines that fire at the migration, and those due within the horizon after it. */
@@ -88,17 +93,23 @@ export function migrationDeadlines(
     });
   }
   // The `after:` timers the workflow arms for the migrated state (kept or new), by state and delay.
+  // One already due fires at once: where its transition takes the instance (`fireTimer`, the
+  // workflow's step, from the migrated state; a guard that is false leaves it where it is).
   for (const timer of migrated.timers) {
     const owner = afterOwner(to, migrated, timer.id);
+    const step = timer.dueAt <= now ? fireTimer(to, migrated, timer.id, now) : undefined;
     all.push({
       kind: 'after',
       state: owner?.state ?? '',
       at: timer.dueAt,
       since: owner ? (migrated.enteredAt[owner.state] ?? timer.dueAt) : timer.dueAt,
       delay: owner?.delay ?? timer.id,
+      ...(step ? { moves: step.record.to } : {}),
     });
   }
-  all.sort((a, b) => a.at - b.at || DEADLINE_KINDS.indexOf(a.kind) - DEADLINE_KINDS.indexOf(b.kind));
+  // At the same time, in the order the workflow arms them: `after:` timers, then the SLA points.
+  const order: DeadlineKind[] = ['after', 'due', 'remind', 'escalate'];
+  all.sort((a, b) => a.at - b.at || order.indexOf(a.kind) - order.indexOf(b.kind));
   return {
     atOnce: all.filter((d) => d.at <= now),
     soon: all.filter((d) => d.at > now && d.at <= now + withinMs),
