@@ -43,7 +43,7 @@ Usage:
                                                  the assessor's evidence pack: a PDF report and a zip (audit
                                                  chain segment, signed checkpoint, proofs, logs, manifest)
   custodia evidence verify DIR                   re-check a pack offline; exit 1 naming the first failure
-  custodia migrate <procedure> [--to VERSION] --dry-run [--json] | --as USER
+  custodia migrate <procedure> [--to VERSION] --dry-run [--within PT1H] [--json] | --as USER
                                                  classify the running instances for a move to a deployed
                                                  version (default the highest); with --as (an admin) move
                                                  those that can, each audited

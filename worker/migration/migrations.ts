@@ -30,9 +30,13 @@ import type { MigrateResult } from '../../workflows/core/migration-step.ts';
 import {
   countDeadlines,
   migrationDeadlines,
-  type DeadlineCounts,
+  type DeadlineSummary,
+  type DeadlineView,
+  type InstanceDeadlines,
   type MigrationDeadline,
 } from '../../workflows/core/migration-deadlines.ts';
+
+export type { DeadlineSummary, DeadlineView, InstanceDeadlines };
 import { parseDuration } from '../../workflows/core/duration.ts';
 import { formatProblems } from '../../workflows/core/schemas.ts';
 import { sentSlaKeys } from '../../workflows/core/sla.ts';
@@ -63,18 +67,6 @@ export interface MigrationTarget {
   version: string;
 }
 
-/** A deadline of the migrated instance, as the dry run shows it (times ISO). */
-export interface DeadlineView extends Omit<MigrationDeadline, 'at' | 'since'> {
-  at: string;
-  since: string;
-}
-
-/** The deadlines a move sets off at once, and those due within the horizon after the dry run. */
-export interface InstanceDeadlines {
-  atOnce: DeadlineView[];
-  soon: DeadlineView[];
-}
-
 /** One instance's classification (the dry run's row, the batch's plan). */
 export interface InstanceMigration {
   workflowId: string;
@@ -92,17 +84,6 @@ export interface InstanceMigration {
   deadlinesUnknown?: string;
 }
 
-/** The dry run's totals of what moving instances set off. */
-export interface DeadlineSummary {
-  /** The horizon of `soon` (ms after the dry run). */
-  withinMs: number;
-  /** Instances with any deadline that fires at once, and the deadlines per kind. */
-  atOnce: DeadlineCounts;
-  /** The same for the deadlines due within the horizon. */
-  soon: DeadlineCounts;
-  /** Moving instances whose deadlines are unknown. */
-  unknown: number;
-}
 
 export interface DryRun {
   procedure: string;

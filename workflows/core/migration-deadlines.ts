@@ -142,3 +142,27 @@ export function countDeadlines(lists: readonly (readonly { kind: DeadlineKind }[
   }
   return out;
 }
+
+/** A deadline as the dry run answers it (API, CLI, UI): times ISO. */
+export interface DeadlineView extends Omit<MigrationDeadline, 'at' | 'since'> {
+  at: string;
+  since: string;
+}
+
+/** An instance's deadlines the move sets off at once, and those due within the horizon. */
+export interface InstanceDeadlines {
+  atOnce: DeadlineView[];
+  soon: DeadlineView[];
+}
+
+/** The dry run's totals of what the moving instances set off. */
+export interface DeadlineSummary {
+  /** The horizon of `soon` (ms after the dry run). */
+  withinMs: number;
+  /** Instances with any deadline that fires at once, and the deadlines per kind. */
+  atOnce: DeadlineCounts;
+  /** The same for the deadlines due within the horizon. */
+  soon: DeadlineCounts;
+  /** Moving instances whose deadlines are unknown. */
+  unknown: number;
+}

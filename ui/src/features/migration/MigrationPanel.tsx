@@ -3,13 +3,22 @@
  * dry-run (every running instance classified: moves, needs a mapping, cannot move, with the
  * reason), then migrate those that move — the batch runs on the server
  * (`POST /api/definitions/{id}/migrations`); this panel polls its progress and shows the result
- * per instance.
+ * per instance. The dry run warns when moving sets deadlines off at once: the new version's due
+ * times, reminders, escalations and `after:` timers count from the entry of the state, so those
+ * already past fire the moment an instance migrates (per instance, and those due within the hour).
  */
 import { useEffect, useState } from 'react';
 import type { MigrationClass, MigrationPlan } from '../../../../workflows/core/migration.ts';
+import type {
+  DeadlineCounts,
+  DeadlineKind,
+  DeadlineSummary,
+  DeadlineView,
+  InstanceDeadlines,
+} from '../../../../workflows/core/migration-deadlines.ts';
 import { api, asApiError, type ApiError } from '../../api.ts';
 import { ErrorBox } from '../../components/common.tsx';
-import { useI18n } from '../../i18n.tsx';
+import { formatDuration, useI18n, type Lang } from '../../i18n.tsx';
 import { useServerJob, type StartedJob } from '../jobs/useServerJob.ts';
 import '../assignment/assignment.css';
 
@@ -18,7 +27,47 @@ interface DryRun {
   proof: { exhaustive: boolean; explored: number };
   total: number;
   counts: Record<MigrationClass, number>;
-  instances: { workflowId: string; fromVersion: string; seq: number; plan: MigrationPlan }[];
+  deadlines: DeadlineSummary;
+  instances: {
+    workflowId: string;
+    fromVersion: string;
+    seq: number;
+    plan: MigrationPlan;
+    deadlines?: InstanceDeadlines;
+    deadlinesUnknown?: string;
+  }[];
+}
+
+const KIND_TEXT: Record<DeadlineKind, { zh: string; en: string }> = {
+  due: { zh: '到期（即超期）', en: 'due time (overdue)' },
+  remind: { zh: '提醒', en: 'reminder' },
+  escalate: { zh: '升级', en: 'escalation' },
+  after: { zh: '定时转换', en: 'after: timer' },
+};
+
+/** `3 reminders, 1 escalation` / `提醒 3 条、升级 1 条` of a summary's counts. */
+function kindsText(c: DeadlineCounts, lang: Lang): string {
+  const kinds: DeadlineKind[] = ['remind', 'escalate', 'after', 'due'];
+  return kinds
+    .filter((k) => c[k] > 0)
+    .map((k) =>
+      lang === 'zh'
+        ? `${KIND_TEXT[k].zh} ${c[k]} 个`
+        : `${c[k]} ${KIND_TEXT[k].en}${c[k] === 1 ? '' : 's'}`,
+    )
+    .join(lang === 'zh' ? '、' : ', ');
+}
+
+/** One deadline: `reminder review (PT2S after entry) → quality_manager, due 5 min ago`. */
+function deadlineText(d: DeadlineView, lang: Lang, now: number): string {
+  const at = Date.parse(d.at);
+  const when = formatDuration(now - at, lang);
+  const level = d.level ? (lang === 'zh' ? `第 ${d.level} 级` : ` level ${d.level}`) : '';
+  const who = d.to ? ` → ${d.to}` : '';
+  const moves = d.moves ? (lang === 'zh' ? `，转到 ${d.moves.join('、')}` : `, moves to ${d.moves.join(', ')}`) : '';
+  return lang === 'zh'
+    ? `${KIND_TEXT[d.kind].zh}${level} ${d.state}（进入后 ${d.delay}）${who}，${at <= now ? `${when}前已到期` : `${when}后到期`}${moves}`
+    : `${KIND_TEXT[d.kind].en}${level} ${d.state} (${d.delay} after entry)${who}, ${at <= now ? `due ${when} ago` : `due in ${when}`}${moves}`;
 }
 
 const CLASS_TEXT: Record<MigrationClass, { zh: string; en: string }> = {
@@ -34,6 +83,7 @@ export function MigrationPanel(props: { id: string; versions: string[]; current:
   const [error, setError] = useState<ApiError | undefined>();
   const { job, follow } = useServerJob({ onError: setError });
   const [busy, setBusy] = useState(false);
+  const [ranAt, setRanAt] = useState(0);
   const base = `/api/definitions/${encodeURIComponent(props.id)}/migrations`;
   useEffect(() => setDry(undefined), [to]);
 
@@ -41,7 +91,10 @@ export function MigrationPanel(props: { id: string; versions: string[]; current:
     setBusy(true);
     setError(undefined);
     try {
-      if (what === 'dry') setDry(await api<DryRun>('POST', `${base}/dry-run`, { to }));
+      if (what === 'dry') {
+        setDry(await api<DryRun>('POST', `${base}/dry-run`, { to }));
+        setRanAt(Date.now());
+      }
       else {
         const ids = dry?.instances.filter((i) => i.plan.class === 'moves').map((i) => i.workflowId) ?? [];
         const started = await api<StartedJob>('POST', base, { to, workflowIds: ids });
@@ -60,6 +113,17 @@ export function MigrationPanel(props: { id: string; versions: string[]; current:
       ? `${p.from.join(', ')} → ${p.to.join(', ')}${p.added.length ? ` (+${p.added.join(', ')})` : ''}${p.dropped.length ? ` (−${p.dropped.join(', ')})` : ''}`
       : `${p.code ?? ''}: ${(lang === 'zh' ? p.zh : p.message) ?? ''}`;
   const moving = dry?.counts.moves ?? 0;
+  const atOnce = dry?.deadlines.atOnce;
+  const soon = dry?.deadlines.soon;
+  const deadlinesOf = (i: DryRun['instances'][number]): string[] => [
+    ...(i.deadlines?.atOnce ?? []).map(
+      (d) => `${pick({ zh: '立即：', en: 'At once: ' })}${deadlineText(d, lang, ranAt)}`,
+    ),
+    ...(i.deadlines?.soon ?? []).map(
+      (d) => `${pick({ zh: '即将：', en: 'Soon: ' })}${deadlineText(d, lang, ranAt)}`,
+    ),
+    ...(i.deadlinesUnknown ? [pick({ zh: '期限未知', en: 'Deadlines unknown' })] : []),
+  ];
   return (
     <section className="card migration-panel" aria-labelledby="migration">
       <h2 id="migration">{pick({ zh: '迁移运行中的实例', en: 'Migrate running instances' })}</h2>
@@ -101,6 +165,29 @@ export function MigrationPanel(props: { id: string; versions: string[]; current:
               en: `${dry.total} running: ${dry.counts.moves} move, ${dry.counts.needs_mapping} need a mapping, ${dry.counts.cannot_move} cannot move (the new proof: ${dry.proof.explored} configurations${dry.proof.exhaustive ? '' : ', not exhaustive'})`,
             })}
           </p>
+          {atOnce && atOnce.instances > 0 ? (
+            <p className="banner banner-warning" role="alert" data-testid="migration-fires-at-once">
+              {pick({
+                zh: `警告：迁移将立即为 ${atOnce.instances} 个实例触发 ${kindsText(atOnce, 'zh')}——${dry.to.version} 的这些期限从进入状态时起算，已经过去。`,
+                en: `Warning: migrating sets off at once, for ${atOnce.instances} instance${atOnce.instances === 1 ? '' : 's'}: ${kindsText(atOnce, 'en')} — deadlines of ${dry.to.version} counted from the entry of the state and already past.`,
+              })}
+            </p>
+          ) : (
+            <p className="muted" data-testid="migration-fires-at-once">
+              {pick({
+                zh: '迁移不会立即触发新版本的任何期限。',
+                en: 'No deadline of the new version fires at once on migration.',
+              })}
+            </p>
+          )}
+          {soon && soon.instances > 0 && (
+            <p className="muted" data-testid="migration-due-soon">
+              {pick({
+                zh: `试运行后 ${formatDuration(dry.deadlines.withinMs, 'zh')}内到期：${kindsText(soon, 'zh')}（${soon.instances} 个实例）。`,
+                en: `Due within ${formatDuration(dry.deadlines.withinMs, 'en')} of the dry run: ${kindsText(soon, 'en')} (${soon.instances} instance${soon.instances === 1 ? '' : 's'}).`,
+              })}
+            </p>
+          )}
           <div className="table-wrap">
             <table className="grid" aria-label={pick({ zh: '每个实例的分类', en: 'Class per instance' })}>
               <thead>
@@ -109,6 +196,7 @@ export function MigrationPanel(props: { id: string; versions: string[]; current:
                   <th>{pick({ zh: '当前版本', en: 'Runs' })}</th>
                   <th>{pick({ zh: '分类', en: 'Class' })}</th>
                   <th>{pick({ zh: '计划或原因', en: 'Plan or reason' })}</th>
+                  <th>{pick({ zh: '迁移时的期限', en: 'Deadlines on migration' })}</th>
                 </tr>
               </thead>
               <tbody>
@@ -118,6 +206,11 @@ export function MigrationPanel(props: { id: string; versions: string[]; current:
                     <td>{i.fromVersion}</td>
                     <td>{pick(CLASS_TEXT[i.plan.class])}</td>
                     <td>{reason(i.plan)}</td>
+                    <td data-deadlines={i.deadlines?.atOnce.length ? 'at-once' : undefined}>
+                      {deadlinesOf(i).map((t) => (
+                        <div key={t}>{t}</div>
+                      ))}
+                    </td>
                   </tr>
                 ))}
               </tbody>
