@@ -1,0 +1,137 @@
+/**
+ * The migration dry run says which deadlines fire at once, on the real dev server, and the move
+ * then does what it said. deadline_request 1.0.0 has no deadlines; 2.0.0 gives the compound
+ * `review` a reminder 2 s after its entry and an escalation after an hour, `review.pending` an
+ * `after:` timer of 2 s, `review.checking` a due time of 3 s, a reminder after 1 s and a timeout
+ * after 30 minutes — all counted from the entry of the states, which the migration keeps.
+ *
+ * Two instances wait a few seconds (the workflow clock: entry times from their own records), then
+ * the dry run (`dryRun`, the API's and the CLI's) reads their entry times (`migrationTimes`) and
+ * says: the one in `review.checking` sends two reminders and is overdue at once, with the
+ * escalation and the timeout due within the hour; the one in `review.pending` times out at once
+ * (to `review.checking`) and sends review's reminder. Then both migrate: the reminders the dry run
+ * named are sent, keyed as it said, and the timeout moved the second instance on.
+ */
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../../worker/config.ts';
+import { getSnapshot } from '../../worker/instances.ts';
+import { actorSigner } from '../../worker/actor-keys.ts';
+import { loadDeployedDefinitions } from '../../worker/process.ts';
+import type { LoadedDefinition } from '../../worker/definitions.ts';
+import {
+  dryRun,
+  migrateInstance,
+  type MigrationDeps,
+  type MigrationTarget,
+} from '../../worker/migration/migrations.ts';
+import { formatDryRun } from '../../worker/cli/migrate.ts';
+import { eventually, sendEvent, startHarness, type Harness } from './harness.ts';
+
+const FIXTURES = path.join(REPO_ROOT, 'test/fixtures/migration-deadlines');
+const staff = { id: 'sam', roles: ['project_staff'] };
+const qm = { id: 'quin', roles: ['quality_manager'] };
+const ada = { id: 'ada', roles: ['admin'] };
+
+let h: Harness;
+let v2: LoadedDefinition;
+beforeAll(async () => {
+  h = await startHarness([path.join(FIXTURES, 'v1')]);
+  v2 = loadDeployedDefinitions([path.join(FIXTURES, 'v2')]).get('deadline_request')!;
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+/** When the record of `event` was written (the state's entry, by the workflow clock). */
+async function enteredBy(id: string, event: string): Promise<number> {
+  const rec = (await getSnapshot(h.client, id)).log.find((r) => r.event === event);
+  return Date.parse(rec!.at);
+}
+
+describe('the dry run says which deadlines a migration sets off', () => {
+  it('lists those already past and those due within the hour, and the move sends them', async () => {
+    const checking = await h.start('deadline_request', { client: 'acme' }, staff);
+    await sendEvent(h.client, checking, { type: 'SUBMIT', actor: staff });
+    await sendEvent(h.client, checking, { type: 'CHECK', actor: qm });
+    const pending = await h.start('deadline_request', { client: 'acme' }, staff);
+    await sendEvent(h.client, pending, { type: 'SUBMIT', actor: staff });
+    const reviewA = await enteredBy(checking, 'SUBMIT');
+    const checkA = await enteredBy(checking, 'CHECK');
+    const reviewB = await enteredBy(pending, 'SUBMIT');
+    // Past checking's due time (entry + 3 s) and pending's timeout (entry + 2 s).
+    await new Promise((r) => setTimeout(r, Math.max(0, checkA + 3_300 - Date.now())));
+
+    const target: MigrationTarget = { ir: v2.ir, hash: v2.hash, version: v2.ir.version };
+    const deps: MigrationDeps = { client: h.client, store: h.running.store, definitions: h.definitions };
+    const scope = `(WorkflowId = '${checking}' OR WorkflowId = '${pending}')`;
+    const out = await eventually(async () => {
+      const d = await dryRun(deps, 'deadline_request', target, scope);
+      return d.total === 2 ? d : undefined;
+    }, 15_000);
+    expect(out.counts).toEqual({ moves: 2, needs_mapping: 0, cannot_move: 0 });
+    const a = out.instances.find((i) => i.workflowId === checking)!;
+    const b = out.instances.find((i) => i.workflowId === pending)!;
+    const brief = (list: { kind: string; state: string }[]) => list.map((d) => `${d.kind} ${d.state}`).sort();
+
+    expect(brief(a.deadlines!.atOnce)).toEqual(['due review.checking', 'remind review', 'remind review.checking']);
+    // The compound parent's point counts from the parent's entry, not the leaf's.
+    expect(a.deadlines!.atOnce.find((d) => d.state === 'review')).toMatchObject({
+      key: `review@${reviewA}/remind/0`,
+      since: new Date(reviewA).toISOString(),
+      at: new Date(reviewA + 2_000).toISOString(),
+      to: 'quality_manager',
+    });
+    expect(a.deadlines!.atOnce.find((d) => d.kind === 'due')).toMatchObject({
+      at: new Date(checkA + 3_000).toISOString(),
+    });
+    expect(brief(a.deadlines!.soon)).toEqual(['after review.checking', 'escalate review']);
+    expect(brief(b.deadlines!.atOnce)).toEqual(['after review.pending', 'remind review']);
+    expect(b.deadlines!.atOnce.find((d) => d.kind === 'after')).toMatchObject({
+      moves: ['review.checking'],
+      at: new Date(reviewB + 2_000).toISOString(),
+    });
+    expect(out.deadlines).toMatchObject({
+      withinMs: 3_600_000,
+      atOnce: { instances: 2, due: 1, remind: 3, escalate: 0, after: 1 },
+      soon: { instances: 2, escalate: 2, after: 1 },
+      unknown: 0,
+    });
+    const text = formatDryRun(out);
+    expect(text[1]).toBe(
+      'WARNING: migrating sets off at once, for 2 instances: 3 reminders, 1 after: timer, 1 due time ' +
+        '(deadlines of 2.0.0 already past, counted from the entry of the state)',
+    );
+    expect(text).toContain(`  at once: remind review (PT2S after entry at ${new Date(reviewA).toISOString()}, due ${new Date(reviewA + 2_000).toISOString()}) → quality_manager`);
+
+    // Migrate: what the dry run named fires at once.
+    const migratedAt = Date.now();
+    for (const i of [a, b]) await migrateInstance(h.client, actorSigner(), target, i, ada);
+    const keysOf = async (id: string) =>
+      (await getSnapshot(h.client, id)).log.filter((r) => r.event === '$sla').map((r) => String(r.data?.key));
+    const sentA = await eventually(async () => {
+      const k = await keysOf(checking);
+      return k.length >= 2 ? k : undefined;
+    }, 10_000);
+    expect(sentA.sort()).toEqual(
+      a.deadlines!.atOnce
+        .filter((d) => d.key)
+        .map((d) => d.key)
+        .sort(),
+    );
+    const snapA = await getSnapshot(h.client, checking);
+    expect(snapA.dueAt).toBe(new Date(checkA + 3_000).toISOString());
+    expect(Date.parse(snapA.log.find((r) => r.event === '$sla')!.at)).toBeLessThan(migratedAt + 5_000);
+    // The second timed out to review.checking, and review's reminder went out.
+    const snapB = await eventually(async () => {
+      const s = await getSnapshot(h.client, pending);
+      return s.leaves[0] === 'review.checking' &&
+        s.log.some((r) => r.data?.key === `review@${reviewB}/remind/0`)
+        ? s
+        : undefined;
+    }, 10_000);
+    expect(snapB.log.map((r) => r.event)).toContain('$migrate');
+    // Nothing the dry run put in `soon` was sent: the escalation is an hour away.
+    expect((await getSnapshot(h.client, checking)).log.some((r) => r.data?.kind === 'escalate')).toBe(false);
+  }, 60_000);
+});
