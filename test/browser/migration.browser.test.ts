@@ -3,7 +3,10 @@
  * migration_intake 1.0.0 (draft, submitted, on hold, escalated at normal priority); 2.0.0 deployed;
  * the admin opens the definition, dry-runs (2 move, 1 needs a mapping, 1 cannot move, each with its
  * reason), migrates the two, watches the progress to the end and reads the result per instance; the
- * moved ones run 2.0.0. Screenshot (en + zh): the dry run.
+ * moved ones run 2.0.0. The 2.0.0 deployed here also gives `review` a reminder 1 s after its entry
+ * and an escalation after 30 minutes: the submitted instance (mapped into review, keeping its
+ * entry) sets the reminder off at once, which the dry run warns of (en + zh), with the escalation
+ * due within the hour. Screenshot (en + zh): the dry run.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -14,7 +17,7 @@ import { deployDefinitionText } from '../../worker/deploy.ts';
 import { getSnapshot, startProcedure } from '../../worker/instances.ts';
 import { sendEvent } from '../integration/harness.ts';
 import { ADMIN } from './actors.ts';
-import { shotBoth, startStack, textOf, type Stack } from './stack.ts';
+import { setLang, shotBoth, startStack, textOf, type Stack } from './stack.ts';
 
 const FIXTURES = path.join(REPO_ROOT, 'test/fixtures/migration');
 const staff = { id: 'sam', roles: ['project_staff'] };
@@ -45,12 +48,14 @@ beforeAll(async () => {
       await sendEvent(stack.client, id, { type, actor: type === 'SUBMIT' ? staff : qm });
     ids[name] = id;
   }
-  await deployDefinitionText(
-    stack.store,
-    stack.definitions,
-    readFileSync(path.join(FIXTURES, 'v2/intake.yaml'), 'utf8'),
-    'admin',
+  const v2 = readFileSync(path.join(FIXTURES, 'v2/intake.yaml'), 'utf8');
+  const withSla = v2.replace(
+    '    initial: pending\n',
+    '    initial: pending\n' +
+      '    sla: { remind: [{ after: PT1S, to: quality_manager }], escalate: [{ after: PT30M, to: quality_manager }] }\n',
   );
+  expect(withSla).not.toBe(v2);
+  await deployDefinitionText(stack.store, stack.definitions, withSla, 'admin');
 });
 
 afterAll(async () => {
@@ -83,9 +88,25 @@ describe('migration in the browser', () => {
     expect(await textOf(row('draft'))).toContain('(+checked)');
     expect(await textOf(row('on_hold'))).toContain('UNMAPPED_STATE');
     expect(await textOf(row('escalated'))).toContain('NOT_COVERED');
+    // The reminder of review (1 s after the entry the submitted instance keeps) fires at once.
+    const warning = panel.getByTestId('migration-fires-at-once');
+    expect(await warning.getAttribute('role')).toBe('alert');
+    expect(await textOf(warning)).toContain('Warning: migrating sets off at once, for 1 instance: 1 reminder');
+    expect(await textOf(panel.getByTestId('migration-due-soon'))).toContain('1 escalation (1 instance)');
+    expect(await textOf(row('submitted'))).toContain('At once: reminder review (PT1S after entry) → quality_manager, due');
+    expect(await textOf(row('submitted'))).toContain('Soon: escalation level 1 review (PT30M after entry)');
+    expect(await row('draft').locator('td[data-deadlines]').count()).toBe(0);
     await shotBoth(page, 'migration-dry-run', (lang) =>
       page.getByRole('button', { name: lang === 'zh' ? '试运行' : 'Dry run' }).waitFor(),
     );
+    // In Chinese too (the language switch may have reloaded the page: dry-run again).
+    await setLang(page, 'zh');
+    const zhPanel = page.getByRole('region', { name: '迁移运行中的实例' });
+    await zhPanel.getByRole('button', { name: '试运行' }).click();
+    await expect
+      .poll(() => textOf(zhPanel.getByTestId('migration-fires-at-once')), { timeout: 15_000 })
+      .toContain('警告：迁移将立即为 1 个实例触发 提醒 1 条');
+    await setLang(page, 'en');
     // Dry-run again in English (a language switch may have reloaded the page), then migrate.
     await dry.click();
     await expect

@@ -38,11 +38,11 @@ interface DryRun {
   }[];
 }
 
-const KIND_TEXT: Record<DeadlineKind, { zh: string; en: string }> = {
-  due: { zh: '到期（即超期）', en: 'due time (overdue)' },
-  remind: { zh: '提醒', en: 'reminder' },
-  escalate: { zh: '升级', en: 'escalation' },
-  after: { zh: '定时转换', en: 'after: timer' },
+const KIND_TEXT: Record<DeadlineKind, { zh: string; en: string; unit: string }> = {
+  due: { zh: '到期（即超期）', en: 'due time (overdue)', unit: '个' },
+  remind: { zh: '提醒', en: 'reminder', unit: '条' },
+  escalate: { zh: '升级', en: 'escalation', unit: '条' },
+  after: { zh: '定时转换', en: 'after: timer', unit: '个' },
 };
 
 /** `3 reminders, 1 escalation` / `提醒 3 条、升级 1 条` of a summary's counts. */
@@ -52,7 +52,7 @@ function kindsText(c: DeadlineCounts, lang: Lang): string {
     .filter((k) => c[k] > 0)
     .map((k) =>
       lang === 'zh'
-        ? `${KIND_TEXT[k].zh} ${c[k]} 个`
+        ? `${KIND_TEXT[k].zh} ${c[k]} ${KIND_TEXT[k].unit}`
         : `${c[k]} ${KIND_TEXT[k].en}${c[k] === 1 ? '' : 's'}`,
     )
     .join(lang === 'zh' ? '、' : ', ');
