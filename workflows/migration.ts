@@ -14,6 +14,7 @@ import { ApplicationFailure, defineQuery, defineUpdate, patched, setHandler } fr
 import type { BusinessCalendar } from './core/calendar.ts';
 import { compileProcedure, type CompiledProcedure } from './core/compile.ts';
 import type { Actor, ProcedureIR } from './core/ir.ts';
+import { hasWorkingDayTimers } from './core/migration.ts';
 import {
   resolveMigration,
   type CurrentVersion,
@@ -46,6 +47,14 @@ export const PATCH_MIGRATION_ARMS = 'migration-arms';
  * recorded before it — where such a move went through and the call was cancelled or kept — replays.
  */
 export const PATCH_MIGRATION_CALLS = 'migration-running-calls';
+
+/**
+ * Patch id of timing an `after:` delay in working days (`P2WD`) new to a state at a migration in
+ * the instance's business calendar from the state's entry (`core/migration.ts`, `MigrationTiming`).
+ * Before it such a timer was due at the entry itself, so it fired the moment the instance migrated.
+ * Taken only when the new version has such a delay, so other migrations' histories never meet it.
+ */
+export const PATCH_MIGRATION_WD_TIMERS = 'migration-working-day-timers';
 
 /** Failure type of a refused migration; details `[MigrationRefusal code, Chinese message, plan?]`. */
 export const MIGRATION_REFUSED = 'MigrationRefused';
@@ -115,7 +124,12 @@ export function installMigration(h: MigrationHooks): void {
       patched(PATCH_MIGRATION);
       const now = Date.now();
       const calls = h.runningCalls?.() ?? [];
-      const current = { ...h.current(), calls: calls.length && patched(PATCH_MIGRATION_CALLS) ? calls : [] };
+      const current: CurrentVersion = {
+        ...h.current(),
+        calls: calls.length && patched(PATCH_MIGRATION_CALLS) ? calls : [],
+      };
+      if (hasWorkingDayTimers(input.ir) && patched(PATCH_MIGRATION_WD_TIMERS))
+        current.timing = { workingDayTimers: { calendar: h.compileOptions?.calendar } };
       const out = resolveMigration(current, input, (ir) => compile(ir, input.hash), now);
       if ('refused' in out) throw refusal(out.refused);
       h.switchTo({ ir: input.ir, hash: input.hash, proc: out.proc, state: out.step.state }, out.step.record);
@@ -131,7 +145,11 @@ export function installMigration(h: MigrationHooks): void {
       validator: (input: MigrateInput): void => {
         const now = Date.now();
         const out = resolveMigration(
-          { ...h.current(), calls: h.runningCalls?.() ?? [] },
+          {
+            ...h.current(),
+            calls: h.runningCalls?.() ?? [],
+            timing: { workingDayTimers: { calendar: h.compileOptions?.calendar } },
+          },
           input,
           (ir) => compile(ir, (input as Partial<MigrateInput>).hash ?? ''),
           now,

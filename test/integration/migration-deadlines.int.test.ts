@@ -11,11 +11,19 @@
  * escalation and the timeout due within the hour; the one in `review.pending` times out at once
  * (to `review.checking`) and sends review's reminder. Then both migrate: the reminders the dry run
  * named are sent, keyed as it said, and the timeout moved the second instance on.
+ *
+ * wd_request: an `after:` delay of one working day new to a state is timed in the instance's
+ * business calendar from the state's entry (patch `migration-working-day-timers`); before, it was
+ * due at the entry and fired the moment the instance migrated. Replay history
+ * `migration-working-day-timer.json`.
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../worker/config.ts';
-import { getSnapshot } from '../../worker/instances.ts';
+import { getSnapshot, startProcedure } from '../../worker/instances.ts';
+import { addWorkingDays } from '../../workflows/core/calendar.ts';
+import { migrationTimesQuery } from '../../workflows/migration.ts';
+import { recordHistory } from './record-history.ts';
 import { actorSigner } from '../../worker/actor-keys.ts';
 import { loadDeployedDefinitions } from '../../worker/process.ts';
 import type { LoadedDefinition } from '../../worker/definitions.ts';
@@ -35,9 +43,12 @@ const ada = { id: 'ada', roles: ['admin'] };
 
 let h: Harness;
 let v2: LoadedDefinition;
+let wd2: LoadedDefinition;
 beforeAll(async () => {
   h = await startHarness([path.join(FIXTURES, 'v1')]);
-  v2 = loadDeployedDefinitions([path.join(FIXTURES, 'v2')]).get('deadline_request')!;
+  const next = loadDeployedDefinitions([path.join(FIXTURES, 'v2')]);
+  v2 = next.get('deadline_request')!;
+  wd2 = next.get('wd_request')!;
 });
 afterAll(async () => {
   await h?.close();
@@ -133,5 +144,45 @@ describe('the dry run says which deadlines a migration sets off', () => {
     expect(snapB.log.map((r) => r.event)).toContain('$migrate');
     // Nothing the dry run put in `soon` was sent: the escalation is an hour away.
     expect((await getSnapshot(h.client, checking)).log.some((r) => r.data?.kind === 'escalate')).toBe(false);
+  }, 60_000);
+});
+
+describe('an after: delay in working days new to a state (patch migration-working-day-timers)', () => {
+  it('is due one working day after the entry in the instance’s calendar, not at the migration', async () => {
+    // The replay test runs a history under its file name as workflow id.
+    const id = await startProcedure(h.client, h.definitions.get('wd_request')!, {
+      context: { client: 'acme' },
+      starter: staff,
+      taskQueue: h.config.taskQueue,
+      workflowId: 'migration-working-day-timer',
+    });
+    const entered = await enteredBy(id, '$start');
+    const times = await h.client.workflow.getHandle(id).query(migrationTimesQuery);
+    expect(times.calendar).toBeDefined();
+    const due = addWorkingDays(entered, 1, times.calendar!).at;
+    expect(due - entered).toBeGreaterThanOrEqual(86_400_000);
+
+    const target: MigrationTarget = { ir: wd2.ir, hash: wd2.hash, version: wd2.ir.version };
+    const deps: MigrationDeps = { client: h.client, store: h.running.store, definitions: h.definitions };
+    const out = await eventually(async () => {
+      const d = await dryRun(deps, 'wd_request', target, `WorkflowId = '${id}'`);
+      return d.total === 1 ? d : undefined;
+    }, 15_000);
+    expect(out.instances[0]!.deadlines).toEqual({ atOnce: [], soon: [] });
+    expect(out.deadlines.atOnce.instances).toBe(0);
+    expect(formatDryRun(out)[1]).toBe('no deadline of the new version fires at once');
+    await migrateInstance(h.client, actorSigner(), target, out.instances[0]!, ada);
+
+    const snap = await getSnapshot(h.client, id);
+    expect(snap.version).toBe('2.0.0');
+    expect(snap.timers).toEqual([
+      { event: 'xstate.after.after_P1WD.wd_request.waiting', dueAt: new Date(due).toISOString() },
+    ]);
+    // Not fired at the migration (before the patch it was due at the entry and fired at once).
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect((await getSnapshot(h.client, id)).leaves).toEqual(['waiting']);
+    await sendEvent(h.client, id, { type: 'DONE', actor: qm });
+    await eventually(async () => (await getSnapshot(h.client, id)).done);
+    await recordHistory(h.client, id, 'migration-working-day-timer');
   }, 60_000);
 });

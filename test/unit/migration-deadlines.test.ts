@@ -156,3 +156,31 @@ describe('working days (the instance’s business calendar)', () => {
     expect([...d.atOnce, ...d.soon].some((x) => x.kind === 'escalate')).toBe(false);
   });
 });
+
+describe('an `after:` delay in working days new to a state (patch migration-working-day-timers)', () => {
+  // review.pending moves on after one working day. Entered Friday 10:00 (Shanghai), migrated Sunday noon.
+  const V2WD = load('v2', (t) => t.replace('delay: PT2S', 'delay: P1WD'));
+  const p2wd = compileProcedure(V2WD);
+  const t0 = cst('2026-03-06T09:59:59');
+  const now = cst('2026-03-08T12:00:00');
+  const plan = (timing: Parameters<typeof planMigration>[6]) =>
+    planMigration(V1, V2WD, v1(t0, false), now, () => undefined, [], timing).state!;
+
+  it('is due one working day after the entry, in the instance’s calendar: not at once', () => {
+    const state = plan({ workingDayTimers: { calendar: cn } });
+    expect(state.timers).toEqual([expect.objectContaining({ dueAt: cst('2026-03-09T10:00:00') })]);
+    const d = migrationDeadlines(p2wd, state, new Set(), now, 24 * HOUR, cn);
+    expect(d.atOnce.map((x) => x.kind)).toEqual(['remind', 'escalate']);
+    expect(d.soon).toEqual([
+      expect.objectContaining({ kind: 'after', state: 'review.pending', delay: 'P1WD', at: cst('2026-03-09T10:00:00') }),
+    ]);
+  });
+
+  it('counts n days without a calendar, as a timer raised on entry does', () => {
+    expect(plan({ workingDayTimers: {} }).timers[0]?.dueAt).toBe(cst('2026-03-07T10:00:00'));
+  });
+
+  it('was due at the entry before the patch (histories recorded then keep it)', () => {
+    expect(plan({}).timers[0]?.dueAt).toBe(cst('2026-03-06T10:00:00'));
+  });
+});

@@ -311,6 +311,8 @@ export async function planInstance(
     (snap.calls ?? [])
       .filter((c) => c.status === 'running')
       .map((c) => ({ state: c.state, procedure: c.procedure, workflowId: c.workflowId })),
+    // As a migration now times them (patch `migration-working-day-timers`).
+    { workingDayTimers: { calendar: times?.calendar } },
   );
   if (!planned.state) return { ...base, plan: planned.plan };
   const pub = Object.fromEntries(Object.entries(planned.state.context).filter(([k]) => !k.startsWith('_')));

@@ -6,7 +6,12 @@
 import type { CompiledProcedure } from './compile.ts';
 import { hashProcedure } from './hash.ts';
 import type { Actor, Json, ProcedureIR } from './ir.ts';
-import { planMigration, type MigrationPlan, type MigrationRefusal } from './migration.ts';
+import {
+  planMigration,
+  type MigrationPlan,
+  type MigrationRefusal,
+  type MigrationTiming,
+} from './migration.ts';
 import { leafPaths, type InstanceState, type Rejection, type TransitionRecord } from './runtime.ts';
 import { formatProblems } from './schemas.ts';
 import type { RunningCall } from './migration-calls.ts';
@@ -56,6 +61,8 @@ export interface CurrentVersion {
   state: InstanceState;
   /** Its calls running now (a move that would end one is refused: `migration-calls.ts`). */
   calls?: readonly RunningCall[];
+  /** How new `after:` timers in working days are timed (`MigrationTiming`). */
+  timing?: MigrationTiming;
 }
 
 const bad = (message: string, zh: string): { refused: MigrationRefused } => ({
@@ -125,7 +132,15 @@ export function resolveMigration(
     const p = proc.schemas.startInputProblems(ctx);
     return p.length ? formatProblems(p) : undefined;
   };
-  const planned = planMigration(current.ir, shape.ir, current.state, now, problems, current.calls);
+  const planned = planMigration(
+    current.ir,
+    shape.ir,
+    current.state,
+    now,
+    problems,
+    current.calls,
+    current.timing,
+  );
   const { plan } = planned;
   if (!planned.state || plan.code)
     return {

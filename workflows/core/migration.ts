@@ -16,14 +16,18 @@
  *   The result must satisfy the new version's context schema.
  * - Time: a state keeps the entry time of the state it comes from (same path, or the leaf mapped
  *   to it); states entered by the migration are entered now. Timers of the new version's active
- *   states are due at entry + delay (a timer the old version had pending keeps its deadline).
+ *   states are due at entry + delay (a timer the old version had pending keeps its deadline); a
+ *   delay in working days (`P2WD`) counts in the instance's business calendar, as when a state is
+ *   entered (`timerDueAt`) — {@link MigrationTiming}.
  *
  * Whether the new version's proof covers the migrated configuration is asked by the caller
  * (`verify/reachable.ts`: the proof's reachable set), not here: it costs an exploration.
  */
 import type { StateValue } from 'xstate';
 import type { Json, ProcedureIR, StateIR } from './ir.ts';
-import { indexStates, isLeaf, valuePaths } from './ir-walk.ts';
+import { indexStates, isLeaf, valuePaths, walkStates } from './ir-walk.ts';
+import type { BusinessCalendar } from './calendar.ts';
+import { nominalDelayMs, timerDueAt } from './sla.ts';
 import type { MachineContext } from './machine-context.ts';
 import type { InstanceState, PendingTimer } from './runtime.ts';
 import { parseDuration } from './duration.ts';
@@ -161,6 +165,23 @@ function valueOf(node: StateIR, active: Set<string>): { value: StateValue } | { 
   return 'problem' in v ? v : { value: { [child.key]: v.value } };
 }
 
+/**
+ * How `after:` timers new to a state are timed. `workingDayTimers` (patch
+ * `migration-working-day-timers`): a `P<n>WD` delay counts n working days of `calendar` from the
+ * entry (n days without one), like a timer raised when the state is entered. Without it, the rule
+ * of the migrations recorded before the patch: such a delay counted 0 (due at entry, so it fired
+ * at once) — kept only so their histories replay.
+ */
+export interface MigrationTiming {
+  workingDayTimers?: { calendar?: BusinessCalendar };
+}
+
+/** Whether a version has an `after:` delay in working days (only then does the timing rule matter). */
+export function hasWorkingDayTimers(ir: ProcedureIR): boolean {
+  for (const s of walkStates(ir.root)) if (s.after.some((t) => /WD$/.test(t.delay))) return true;
+  return false;
+}
+
 /** XState's send id (and event type) of a state's delayed transition (`compile.ts` names delays). */
 export function timerId(ir: ProcedureIR, path: string, delay: string): string {
   return `xstate.after.after_${delay}.${ir.id}${path ? `.${path}` : ''}`;
@@ -169,7 +190,8 @@ export function timerId(ir: ProcedureIR, path: string, delay: string): string {
 /**
  * Plan the move of an instance in `state` (of `from`) to `to`. `now` is the migration time (ms);
  * `contextProblems` validates the new context (the new version's compiled schema); `running` are
- * the instance's calls running now (a move that would end one is refused, `migration-calls.ts`).
+ * the instance's calls running now (a move that would end one is refused, `migration-calls.ts`);
+ * `timing` how new `after:` timers in working days are timed ({@link MigrationTiming}).
  */
 export function planMigration(
   from: ProcedureIR,
@@ -179,6 +201,7 @@ export function planMigration(
   now: number,
   contextProblems: ContextProblems,
   running: readonly RunningCall[] = [],
+  timing: MigrationTiming = {},
 ): PlannedMigration {
   const oldNodes = indexStates(from.root);
   const newNodes = indexStates(to.root);
@@ -298,8 +321,12 @@ export function planMigration(
         if (kept) timers.push({ id, event: { type: id }, dueAt: kept.dueAt });
         continue;
       }
-      const ms = parseDuration(t.delay) ?? 0;
-      timers.push({ id, event: { type: id }, dueAt: (enteredAt[p] ?? now) + ms });
+      const entry = enteredAt[p] ?? now;
+      const wd = timing.workingDayTimers;
+      const dueAt = wd
+        ? timerDueAt(id, entry, nominalDelayMs(t.delay), wd.calendar)
+        : entry + (parseDuration(t.delay) ?? 0);
+      timers.push({ id, event: { type: id }, dueAt });
     }
   }
   return {
