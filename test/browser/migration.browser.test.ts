@@ -91,9 +91,13 @@ describe('migration in the browser', () => {
     // The reminder of review (1 s after the entry the submitted instance keeps) fires at once.
     const warning = panel.getByTestId('migration-fires-at-once');
     expect(await warning.getAttribute('role')).toBe('alert');
-    expect(await textOf(warning)).toContain('Warning: migrating sets off at once, for 1 instance: 1 reminder');
+    expect(await textOf(warning)).toContain(
+      'Warning: migrating sets off at once, for 1 instance: 1 reminder',
+    );
     expect(await textOf(panel.getByTestId('migration-due-soon'))).toContain('1 escalation (1 instance)');
-    expect(await textOf(row('submitted'))).toContain('At once: reminder review (PT1S after entry) → quality_manager, due');
+    expect(await textOf(row('submitted'))).toContain(
+      'At once: reminder review (PT1S after entry) → quality_manager, due',
+    );
     expect(await textOf(row('submitted'))).toContain('Soon: escalation level 1 review (PT30M after entry)');
     expect(await row('draft').locator('td[data-deadlines]').count()).toBe(0);
     await shotBoth(page, 'migration-dry-run', (lang) =>

@@ -85,7 +85,11 @@ describe('the dry run says which deadlines a migration sets off', () => {
     const b = out.instances.find((i) => i.workflowId === pending)!;
     const brief = (list: { kind: string; state: string }[]) => list.map((d) => `${d.kind} ${d.state}`).sort();
 
-    expect(brief(a.deadlines!.atOnce)).toEqual(['due review.checking', 'remind review', 'remind review.checking']);
+    expect(brief(a.deadlines!.atOnce)).toEqual([
+      'due review.checking',
+      'remind review',
+      'remind review.checking',
+    ]);
     // The compound parent's point counts from the parent's entry, not the leaf's.
     expect(a.deadlines!.atOnce.find((d) => d.state === 'review')).toMatchObject({
       key: `review@${reviewA}/remind/0`,
@@ -113,7 +117,9 @@ describe('the dry run says which deadlines a migration sets off', () => {
       'WARNING: migrating sets off at once, for 2 instances: 3 reminders, 1 after: timer, 1 due time ' +
         '(deadlines of 2.0.0 already past, counted from the entry of the state)',
     );
-    expect(text).toContain(`  at once: remind review (PT2S after entry at ${new Date(reviewA).toISOString()}, due ${new Date(reviewA + 2_000).toISOString()}) → quality_manager`);
+    expect(text).toContain(
+      `  at once: remind review (PT2S after entry at ${new Date(reviewA).toISOString()}, due ${new Date(reviewA + 2_000).toISOString()}) → quality_manager`,
+    );
 
     // Migrate: what the dry run named fires at once.
     const migratedAt = Date.now();
@@ -125,8 +131,8 @@ describe('the dry run says which deadlines a migration sets off', () => {
       return k.length >= 2 ? k : undefined;
     }, 10_000);
     expect(sentA.sort()).toEqual(
-      a.deadlines!.atOnce
-        .filter((d) => d.key)
+      a
+        .deadlines!.atOnce.filter((d) => d.key)
         .map((d) => d.key)
         .sort(),
     );

@@ -14,7 +14,12 @@ import type { ProcedureIR } from '../../workflows/core/ir.ts';
 import { loadProcedure } from '../../workflows/core/load.ts';
 import { planMigration } from '../../workflows/core/migration.ts';
 import { countDeadlines, migrationDeadlines } from '../../workflows/core/migration-deadlines.ts';
-import { applyEvent, describeInstance, startInstance, type InstanceState } from '../../workflows/core/runtime.ts';
+import {
+  applyEvent,
+  describeInstance,
+  startInstance,
+  type InstanceState,
+} from '../../workflows/core/runtime.ts';
 import { slaDueAt, slaDueTimes } from '../../workflows/core/sla.ts';
 
 const FIXTURES = path.join(import.meta.dirname, '../fixtures/migration-deadlines');
@@ -103,7 +108,11 @@ describe('the deadlines a migration sets off', () => {
     const now = t0 + 1500;
     const d = migrationDeadlines(p2, migrated(v1(t0, false), now), new Set(), now, HOUR);
     expect(d.atOnce).toEqual([]);
-    expect(brief(d.soon, t0)).toEqual(['after review.pending +3s', 'remind review +3s', 'escalate review +3601s']);
+    expect(brief(d.soon, t0)).toEqual([
+      'after review.pending +3s',
+      'remind review +3s',
+      'escalate review +3601s',
+    ]);
     expect(d.soon[0]).not.toHaveProperty('moves');
   });
 
@@ -172,7 +181,12 @@ describe('an `after:` delay in working days new to a state (patch migration-work
     const d = migrationDeadlines(p2wd, state, new Set(), now, 24 * HOUR, cn);
     expect(d.atOnce.map((x) => x.kind)).toEqual(['remind', 'escalate']);
     expect(d.soon).toEqual([
-      expect.objectContaining({ kind: 'after', state: 'review.pending', delay: 'P1WD', at: cst('2026-03-09T10:00:00') }),
+      expect.objectContaining({
+        kind: 'after',
+        state: 'review.pending',
+        delay: 'P1WD',
+        at: cst('2026-03-09T10:00:00'),
+      }),
     ]);
   });
 

@@ -84,7 +84,6 @@ export interface InstanceMigration {
   deadlinesUnknown?: string;
 }
 
-
 export interface DryRun {
   procedure: string;
   to: { version: string; hash: string };

@@ -64,7 +64,11 @@ function deadlineText(d: DeadlineView, lang: Lang, now: number): string {
   const when = formatDuration(now - at, lang);
   const level = d.level ? (lang === 'zh' ? `第 ${d.level} 级` : ` level ${d.level}`) : '';
   const who = d.to ? ` → ${d.to}` : '';
-  const moves = d.moves ? (lang === 'zh' ? `，转到 ${d.moves.join('、')}` : `, moves to ${d.moves.join(', ')}`) : '';
+  const moves = d.moves
+    ? lang === 'zh'
+      ? `，转到 ${d.moves.join('、')}`
+      : `, moves to ${d.moves.join(', ')}`
+    : '';
   return lang === 'zh'
     ? `${KIND_TEXT[d.kind].zh}${level} ${d.state}（进入后 ${d.delay}）${who}，${at <= now ? `${when}前已到期` : `${when}后到期`}${moves}`
     : `${KIND_TEXT[d.kind].en}${level} ${d.state} (${d.delay} after entry)${who}, ${at <= now ? `due ${when} ago` : `due in ${when}`}${moves}`;
@@ -94,8 +98,7 @@ export function MigrationPanel(props: { id: string; versions: string[]; current:
       if (what === 'dry') {
         setDry(await api<DryRun>('POST', `${base}/dry-run`, { to }));
         setRanAt(Date.now());
-      }
-      else {
+      } else {
         const ids = dry?.instances.filter((i) => i.plan.class === 'moves').map((i) => i.workflowId) ?? [];
         const started = await api<StartedJob>('POST', base, { to, workflowIds: ids });
         follow(`${base}/${encodeURIComponent(started.jobId)}`, started);
