@@ -14,8 +14,8 @@ import { ApplicationFailure, defineQuery, defineUpdate, patched, setHandler } fr
 import type { BusinessCalendar } from './core/calendar.ts';
 import { compileProcedure, type CompiledProcedure } from './core/compile.ts';
 import type { Actor, ProcedureIR } from './core/ir.ts';
-import { hasWorkingDayTimers } from './core/migration.ts';
 import {
+  hasWorkingDayTimers,
   resolveMigration,
   type CurrentVersion,
   type MigrateInput,

@@ -12,6 +12,9 @@ import {
   type MigrationRefusal,
   type MigrationTiming,
 } from './migration.ts';
+
+// For the workflow's `migrate` handler (it imports its values from this module only).
+export { hasWorkingDayTimers } from './migration.ts';
 import { leafPaths, type InstanceState, type Rejection, type TransitionRecord } from './runtime.ts';
 import { formatProblems } from './schemas.ts';
 import type { RunningCall } from './migration-calls.ts';
