@@ -21,6 +21,8 @@ import {
   type InstanceState,
 } from '../../workflows/core/runtime.ts';
 import { slaDueAt, slaDueTimes } from '../../workflows/core/sla.ts';
+import { openApiDocument } from '../../worker/api/openapi.ts';
+import { parseHorizon } from '../../worker/migration/migrations.ts';
 
 const FIXTURES = path.join(import.meta.dirname, '../fixtures/migration-deadlines');
 function load(version: string, edit: (t: string) => string = (t) => t): ProcedureIR {
@@ -196,5 +198,25 @@ describe('an `after:` delay in working days new to a state (patch migration-work
 
   it('was due at the entry before the patch (histories recorded then keep it)', () => {
     expect(plan({}).timers[0]?.dueAt).toBe(cst('2026-03-06T10:00:00'));
+  });
+});
+
+describe('the dry run’s horizon (`within`)', () => {
+  it('takes ISO-8601 durations up to 30 days', () => {
+    expect(parseHorizon('PT1H')).toBe(HOUR);
+    expect(parseHorizon('P30D')).toBe(30 * 24 * HOUR);
+    expect(parseHorizon('P31D')).toBeUndefined();
+    expect(parseHorizon('P1WD')).toBeUndefined();
+    expect(parseHorizon('an hour')).toBeUndefined();
+  });
+
+  it('is declared in the dry run’s body, so the OpenAPI document lists it', () => {
+    const doc = openApiDocument() as {
+      paths: Record<string, { post?: { requestBody?: { content: Record<string, { schema: unknown }> } } }>;
+    };
+    const schema = doc.paths['/api/definitions/{id}/migrations/dry-run']?.post?.requestBody?.content[
+      'application/json'
+    ]?.schema as { properties: Record<string, unknown> };
+    expect(Object.keys(schema.properties).sort()).toEqual(['to', 'within', 'workflowIds']);
   });
 });
