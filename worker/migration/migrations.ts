@@ -283,36 +283,29 @@ export async function planInstance(
     const p = proc.schemas.startInputProblems(ctx);
     return p.length ? formatProblems(p) : undefined;
   };
-  // The entry times and timers the workflow would migrate with (the dry run's deadlines need them;
-  // the class does not depend on them). Read after the snapshot: the same seq, or they are unknown.
-  let times: MigrationTimes | undefined;
-  let unknown: string | undefined;
-  if (options.deadlines && !snap.done) {
-    const t = await timesOf(deps.client, workflowId);
-    if (typeof t === 'string') unknown = `the instance's entry times could not be read: ${t}`;
-    else if (t.seq !== seq) unknown = `the instance moved while it was planned (seq ${seq} → ${t.seq})`;
-    else times = t;
-  }
   const now = options.now ?? Date.now();
-  const planned = planMigration(
-    from,
-    target.ir,
-    {
-      value: snap.state,
-      context: { ...snap.context, _actors: {} },
-      done: snap.done,
-      enteredAt: times?.enteredAt ?? {},
-      timers: times?.timers ?? [],
-      seq,
-    },
-    now,
-    problems,
-    (snap.calls ?? [])
-      .filter((c) => c.status === 'running')
-      .map((c) => ({ state: c.state, procedure: c.procedure, workflowId: c.workflowId })),
-    // As a migration now times them (patch `migration-working-day-timers`).
-    { workingDayTimers: { calendar: times?.calendar } },
-  );
+  const running = (snap.calls ?? [])
+    .filter((c) => c.status === 'running')
+    .map((c) => ({ state: c.state, procedure: c.procedure, workflowId: c.workflowId }));
+  const plan = (times?: MigrationTimes) =>
+    planMigration(
+      from,
+      target.ir,
+      {
+        value: snap.state,
+        context: { ...snap.context, _actors: {} },
+        done: snap.done,
+        enteredAt: times?.enteredAt ?? {},
+        timers: times?.timers ?? [],
+        seq,
+      },
+      now,
+      problems,
+      running,
+      // As a migration now times them (patch `migration-working-day-timers`).
+      { workingDayTimers: { calendar: times?.calendar } },
+    );
+  const planned = plan();
   if (!planned.state) return { ...base, plan: planned.plan };
   const pub = Object.fromEntries(Object.entries(planned.state.context).filter(([k]) => !k.startsWith('_')));
   if (!proofOf(target).covers(planned.state.value, pub as Record<string, Json>))
@@ -327,10 +320,26 @@ export async function planInstance(
       },
     };
   if (!options.deadlines) return { ...base, plan: planned.plan };
-  if (!times) return { ...base, plan: planned.plan, deadlinesUnknown: unknown ?? 'not read' };
+  // It moves: the deadlines need the entry times and timers the workflow would migrate with (the
+  // class does not depend on them), read after the snapshot — at the same seq, or they are unknown.
+  const times = await timesOf(deps.client, workflowId);
+  if (typeof times === 'string')
+    return {
+      ...base,
+      plan: planned.plan,
+      deadlinesUnknown: `the instance's entry times could not be read: ${times}`,
+    };
+  if (times.seq !== seq)
+    return {
+      ...base,
+      plan: planned.plan,
+      deadlinesUnknown: `the instance moved while it was planned (seq ${seq} → ${times.seq}); dry-run again`,
+    };
+  const timed = plan(times).state;
+  if (!timed) return { ...base, plan: planned.plan, deadlinesUnknown: 'no migrated state' };
   const d = migrationDeadlines(
     proc,
-    planned.state,
+    timed,
     sentSlaKeys(snap.log),
     now,
     options.withinMs ?? DEFAULT_DEADLINE_HORIZON_MS,
