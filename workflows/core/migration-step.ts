@@ -12,12 +12,12 @@ import {
   type MigrationRefusal,
   type MigrationTiming,
 } from './migration.ts';
-
-// For the workflow's `migrate` handler (it imports its values from this module only).
-export { hasWorkingDayTimers } from './migration.ts';
 import { leafPaths, type InstanceState, type Rejection, type TransitionRecord } from './runtime.ts';
 import { formatProblems } from './schemas.ts';
 import type { RunningCall } from './migration-calls.ts';
+
+// For the workflow's `migrate` handler (it imports its values from this module only).
+export { hasWorkingDayTimers } from './migration.ts';
 
 /** The event type of a migration's record in the instance log and the audit chain. */
 export const MIGRATE_EVENT = '$migrate';
