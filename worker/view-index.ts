@@ -48,6 +48,8 @@ export interface ViewIndexOptions {
    * (`view-index-changes.ts`: an assignment, an escalation, any change that moves no state).
    */
   fullEveryMs?: number;
+  /** How far before the last reading a refresh looks for changes (default `CHANGE_MARGIN_MS`). */
+  changeMarginMs?: number;
 }
 
 /**
@@ -68,6 +70,8 @@ export interface Snapshot {
    * escalation levels…), else the last full reading (no records store, or it did not answer).
    */
   fullAt: Date;
+  /** When the last reading of every row began (`fullEveryMs` after it, a refresh reads every row). */
+  fullReadAt: Date;
   /** Every running instance's row, in inbox order (`inboxOrder`: it does not depend on the clock). */
   rows: InstanceRow[];
   /** Per row (same index): its due time and state entry in ms, NaN when absent — parsed once. */
@@ -83,14 +87,20 @@ export interface Snapshot {
  * A snapshot of `rows` read at `at`: sorted once in inbox order, times parsed once, so that a request
  * at 100,000 rows is a pass over numbers (no date parsing, no sorting per request).
  */
-export function snapshotOf(rows: InstanceRow[], at: Date, tookMs: number, fullAt = at): Snapshot {
+export function snapshotOf(
+  rows: InstanceRow[],
+  at: Date,
+  tookMs: number,
+  fullAt = at,
+  fullReadAt = at,
+): Snapshot {
   // Times parsed once per row (a comparator parsing them costs seconds at 100,000).
   const keyed = rows.map(inboxKey).sort(compareInboxKeys);
   const dueMs = Float64Array.from(keyed, (k) => k.due);
   const sinceMs = Float64Array.from(keyed, (k) => k.since);
   const sorted = keyed.map((k) => k.row);
   const byId = new Map(sorted.map((r) => [r.workflowId, r]));
-  return { at, fullAt, rows: sorted, dueMs, sinceMs, byId, tookMs };
+  return { at, fullAt, fullReadAt, rows: sorted, dueMs, sinceMs, byId, tookMs };
 }
 
 /**
@@ -163,12 +173,15 @@ export interface IndexAge {
    * Equal to `indexedAt` while the change feed answers; older only when it did not.
    */
   fullyIndexedAt: string;
+  /** When the last reading of every row began (ISO). */
+  fullReadingAt: string;
 }
 
 export class ViewIndex {
   readonly from: number;
   readonly maxAgeMs: number;
   readonly fullEveryMs: number;
+  readonly changeMarginMs: number;
   private readonly pageSize: number;
   private snapshot: Snapshot | undefined;
   private reading: Promise<Snapshot> | undefined;
@@ -176,8 +189,6 @@ export class ViewIndex {
   private lastTotal = 0;
   /** Which instances have records since the last reading (none without a records store). */
   private readonly feed: ChangeFeed | undefined;
-  /** When the last full reading began (ms): the next is due `fullEveryMs` after. */
-  private fullReadAt = 0;
   /** Rows read by `touch` while a reading runs: put into its snapshot too. */
   private touchedDuring: Map<string, InstanceRow | undefined> | undefined;
 
@@ -194,7 +205,8 @@ export class ViewIndex {
     this.maxAgeMs = opts.maxAgeMs ?? 30_000;
     this.pageSize = opts.pageSize ?? 1000;
     this.fullEveryMs = opts.fullEveryMs ?? 600_000;
-    this.feed = store ? new ChangeFeed(store, CHANGE_MARGIN_MS) : undefined;
+    this.changeMarginMs = opts.changeMarginMs ?? CHANGE_MARGIN_MS;
+    this.feed = store ? new ChangeFeed(store, this.changeMarginMs) : undefined;
   }
 
   /**
@@ -247,22 +259,23 @@ export class ViewIndex {
     const touched = new Map<string, InstanceRow | undefined>();
     this.touchedDuring = touched;
     try {
-      const incremental = prev && at.getTime() - this.fullReadAt < this.fullEveryMs;
+      const incremental = prev && at.getTime() - prev.fullReadAt.getTime() < this.fullEveryMs;
       // The change feed from where the last reading left it ('full': too much to say).
       const fed = incremental ? await this.fed(prev.at) : 'full';
       let rows: InstanceRow[];
       let fullAt = at;
+      let fullReadAt = at;
       let head: number | undefined;
       if (prev && incremental && fed !== 'full') {
         rows = await this.readChanged(prev, fed?.ids, at);
         head = fed?.head;
         if (!fed) fullAt = prev.fullAt;
+        fullReadAt = prev.fullReadAt;
       } else {
         head = await this.feed?.head().catch(() => undefined);
         rows = await this.readFull(at);
-        this.fullReadAt = at.getTime();
       }
-      const snapshot = snapshotOf(rows, at, Date.now() - t0, fullAt);
+      const snapshot = snapshotOf(rows, at, Date.now() - t0, fullAt, fullReadAt);
       for (const [id, row] of touched) applyRow(snapshot, id, row);
       this.snapshot = snapshot;
       if (head !== undefined) this.feed?.advance(head);
@@ -291,8 +304,12 @@ export class ViewIndex {
    * those started or moved to another state (visibility, by state entry), and those the change
    * feed names (`ids`, read by id).
    */
-  private async readChanged(prev: Snapshot, ids: readonly string[] | undefined, at: Date): Promise<InstanceRow[]> {
-    const { closed, running } = changedSince(new Date(prev.at.getTime() - CHANGE_MARGIN_MS), at);
+  private async readChanged(
+    prev: Snapshot,
+    ids: readonly string[] | undefined,
+    at: Date,
+  ): Promise<InstanceRow[]> {
+    const { closed, running } = changedSince(new Date(prev.at.getTime() - this.changeMarginMs), at);
     const byId = new Map(prev.byId);
     const seen = new Set<string>();
     // Closed first: a run continued as new closes, and its successor is running.
@@ -385,6 +402,7 @@ export function indexAge(snapshot: Snapshot, now: Date): IndexAge {
     ageMs: Math.max(0, now.getTime() - snapshot.at.getTime()),
     indexTookMs: snapshot.tookMs,
     fullyIndexedAt: snapshot.fullAt.toISOString(),
+    fullReadingAt: snapshot.fullReadAt.toISOString(),
   };
 }
 
