@@ -9,9 +9,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApi, SESSION_COOKIE, type Api } from '../../worker/api/server.ts';
 import { CSRF_HEADER } from '../../worker/api/sessions.ts';
+import { describeRow } from '../../worker/view-index-changes.ts';
+import { countOf, listPage, ViewQueryUnavailable } from '../../worker/visibility.ts';
 import { eventually, startHarness, type Harness } from './harness.ts';
 
 const PASSWORD = 'index fresh password';
@@ -185,4 +188,59 @@ describe('changes that move no state reach the view index', () => {
     expect(ritaNow.counts).toEqual({ mine: 1, unassigned: 0, all: 1 });
     expect(ritaNow.fullReadingAt).toBe(first.fullReadingAt);
   }, 90_000);
+});
+
+describe('a view query Temporal does not answer', () => {
+  it('is tried again briefly, then answered 503 with Retry-After (a real "namespace not found")', async () => {
+    // The server's own error: a namespace it does not have (what the dev server answered count
+    // queries with under load at 100,000 instances, while its namespace existed).
+    const lost = new Client({ connection: h.client.connection, namespace: 'custodia-no-such-namespace' });
+    const t0 = Date.now();
+    const err = await countOf(lost, `WorkflowType = 'procedure'`).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ViewQueryUnavailable);
+    expect((err as Error).message).toMatch(/after 4 tries/);
+    expect(((err as Error).cause as Error).message).toMatch(/namespace/i);
+    // Three pauses (100, 300, 900 ms, ±25 %), not the SDK's long retries.
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    await expect(listPage(lost, `WorkflowType = 'procedure'`, 10)).rejects.toBeInstanceOf(
+      ViewQueryUnavailable,
+    );
+
+    // Not transient: an instance that does not exist is no row, at once (not a namespace error).
+    const t1 = Date.now();
+    expect(await describeRow(h.client, 'no-such-instance-here', new Date())).toBeUndefined();
+    expect(Date.now() - t1).toBeLessThan(900);
+
+    const api = createApi({
+      client: lost,
+      store: h.running.store,
+      definitions: h.definitions,
+      taskQueue: h.config.taskQueue,
+      viewIndex: { from: Infinity },
+      onError: () => undefined,
+    });
+    try {
+      const base = await api.listen(0);
+      const res = await fetch(`${base}/api/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ id: 'rita', password: PASSWORD }),
+      });
+      const cookie = res.headers
+        .getSetCookie()
+        .find((c) => c.startsWith(`${SESSION_COOKIE}=`))!
+        .split(';')[0]!;
+      for (const url of ['/api/stalled/counts', '/api/inbox', '/api/instances', '/api/stalled']) {
+        const r = await fetch(`${base}${url}`, { headers: { cookie } });
+        const body = (await r.json()) as { code?: string; detail?: string };
+        expect(r.status, url).toBe(503);
+        expect(r.headers.get('retry-after'), url).toBe('5');
+        expect(body.code, url).toBe('UNAVAILABLE');
+        expect(body.detail, url).toMatch(/did not answer a view query .*try again/);
+      }
+    } finally {
+      await api.close();
+    }
+  }, 60_000);
 });
