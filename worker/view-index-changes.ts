@@ -16,11 +16,19 @@ import type { RecordsStore } from './records/types.ts';
 import { instanceRow, viewQuery, type InstanceRow } from './visibility.ts';
 
 /**
- * Records before the last reading's head that are read again when their time is within the margin
- * (`CHANGE_MARGIN_MS`): a change committed just before a reading, whose row the reading may have
- * read before the change's workflow task completed. A bound on that scan (the primary key's range).
+ * How far before the last reading the feed looks again (ms): a record is committed in the workflow
+ * task that changes the row, just before the task completes (`workflows/audit-commit.ts`), so a
+ * reading may read the instance in between; once the task completed, `describe` has the new row
+ * (no visibility lag to allow for, unlike the state windows' two minutes). Ten seconds allows for
+ * a slow worker; each instance changed within it is read again at each refresh.
  */
-export const FEED_LOOK_BACK = 20_000;
+export const FEED_MARGIN_MS = 10_000;
+
+/**
+ * The most positions before the last reading's head whose records are checked for that margin
+ * (the primary key's range; about 500 records a second for ten seconds).
+ */
+export const FEED_LOOK_BACK = 5_000;
 
 /** Records one refresh reads at most; beyond, it reads every row instead (a long outage, a flood). */
 export const FEED_LIMIT = 50_000;

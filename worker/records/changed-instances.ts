@@ -20,22 +20,25 @@ export interface ChangedInstances {
 /**
  * The instances with transition records after `after`, and also (the margin) those of the `lookBack`
  * positions before it whose record time is at or after `since`: a change committed just before the
- * last reading whose effect on the instance was not yet visible to it. At most `limit` records are
- * read. One statement, so the head and the records are of one snapshot.
+ * last reading whose effect on the instance was not yet visible to it. At most `limit` records (of
+ * any kind) are read. One statement, so the head and the records are of one snapshot.
  */
 export async function instancesChangedAfter(
   db: SqlQueryable,
   q: { after: number; since: Date; lookBack: number; limit: number },
 ): Promise<ChangedInstances> {
   const [row] = await db.query<{ head: string | number; n: string | number; ids: string | null }>(
-    `WITH r AS (
-       SELECT subject FROM audit_log
-       WHERE position > $1 AND kind = 'transition' AND (position > $2 OR at >= $3)
+    // The kind is tested outside the range: with it inside, a planner without statistics (the
+    // embedded store runs no autovacuum) takes the partial index of transitions and reads all of
+    // them (0.2–0.4 s at 500,000 records, against ~3 ms by the primary key).
+    `WITH r AS MATERIALIZED (
+       SELECT subject, kind FROM audit_log
+       WHERE position > $1 AND (position > $2 OR at >= $3)
        ORDER BY position LIMIT $4
      )
      SELECT (SELECT position FROM audit_chain_head WHERE id = 1) AS head,
             (SELECT count(*) FROM r) AS n,
-            (SELECT json_agg(DISTINCT subject) FROM r)::text AS ids`,
+            (SELECT json_agg(DISTINCT subject) FROM r WHERE kind = 'transition')::text AS ids`,
     [Math.max(0, q.after - q.lookBack), q.after, q.since.toISOString(), q.limit + 1],
   );
   const n = Number(row?.n ?? 0);
