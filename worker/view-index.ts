@@ -13,6 +13,13 @@
  * when a request finds it older than `maxAgeMs` (default 30 s): the request is answered from the
  * one there is (stale while revalidating), and an idle process reads nothing.
  *
+ * A refresh reads what changed since the last reading: the instances closed, those started or
+ * moved to another state (windows of state entry time), and those the records store's audit log
+ * names (`view-index-changes.ts`: an assignment, an escalation, any change that moves no state),
+ * read again by id. A write made through this process (an event, an assignment, a bulk act) reads
+ * its instance at once (`touch`), so the next answer shows it. Every 10 minutes (`fullEveryMs`) a
+ * refresh reads every row again.
+ *
  * Below `from` (as the last live count or snapshot saw it), the views keep their live visibility
  * queries: exact, and cheap at that size. The inbox's tasks are checked live even from the index:
  * the candidates, best first, are read again by id (an indexed lookup) and only those still
