@@ -124,8 +124,6 @@ export async function inboxCounts(
   client: Client,
   q: Pick<InboxQuery, 'userId' | 'roles' | 'within'>,
 ): Promise<Record<InboxTab, number>> {
-  const counts = await Promise.all(
-    INBOX_TABS.map((tab) => countOf(client, inboxQuery(q, tab))),
-  );
+  const counts = await Promise.all(INBOX_TABS.map((tab) => countOf(client, inboxQuery(q, tab))));
   return Object.fromEntries(INBOX_TABS.map((t, i) => [t, counts[i] ?? 0])) as Record<InboxTab, number>;
 }
