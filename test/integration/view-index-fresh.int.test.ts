@@ -14,14 +14,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApi, SESSION_COOKIE, type Api } from '../../worker/api/server.ts';
 import { CSRF_HEADER } from '../../worker/api/sessions.ts';
 import { describeRow } from '../../worker/view-index-changes.ts';
-import { countOf, listPage, ViewQueryUnavailable } from '../../worker/visibility.ts';
+import { countOf, ViewQueryUnavailable } from '../../worker/visibility.ts';
 import { eventually, startHarness, type Harness } from './harness.ts';
 
 const PASSWORD = 'index fresh password';
 const PROCEDURE = 'index_fresh_check';
 const ROLE = 'fresh_reviewer';
 
-/** Waits for the reviewer, due in a day, escalated to the reviewer six seconds after entry. */
+/** Waits for the reviewer, due in a day, escalated to the reviewer ten seconds after entry. */
 const YAML = `
 id: ${PROCEDURE}
 version: 1.0.0
@@ -40,7 +40,7 @@ states:
   waiting:
     title: { zh: 等待, en: Waiting }
     task: { zh: 开始评审, en: Start the review }
-    sla: { due: P1D, escalate: [{ after: PT6S, to: ${ROLE} }] }
+    sla: { due: P1D, escalate: [{ after: PT10S, to: ${ROLE} }] }
     on:
       REVIEW: { target: done, roles: [${ROLE}] }
   done: { title: { zh: 完成, en: Done }, type: final }
@@ -152,8 +152,8 @@ describe('changes that move no state reach the view index', () => {
     });
     const before = await get<Counts>('indexed', 'rita', '/api/stalled/counts?idle=P1D');
     expect(before.method).toBe('index');
-    // Still before the escalation (6 s after entry): otherwise this run proves nothing about it.
-    expect(Date.now() - started).toBeLessThan(6000);
+    // Still before the escalation (10 s after entry): otherwise this run proves nothing about it.
+    expect(Date.now() - started).toBeLessThan(10_000);
     expect(stalledHere(before)).toBe(0);
 
     // Past the margin, readings going on meanwhile (a refresh looks back from the reading before
@@ -170,7 +170,7 @@ describe('changes that move no state reach the view index', () => {
     const alf = await get<Inbox>('indexed', 'alf', '/api/inbox');
     expect(alf.counts).toEqual({ mine: 0, unassigned: 1, all: 1 });
 
-    // Both escalate (six seconds after entry): stalled at once, without a full reading.
+    // Both escalate (ten seconds after entry): stalled at once, without a full reading.
     const escalated = await eventually(async () => {
       const c = await get<Counts>('indexed', 'rita', '/api/stalled/counts?idle=P1D');
       return stalledHere(c) === 2 && c;
@@ -203,9 +203,6 @@ describe('a view query Temporal does not answer', () => {
     // Three pauses (100, 300, 900 ms, ±25 %), not the SDK's long retries.
     expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
     expect(Date.now() - t0).toBeLessThan(10_000);
-    await expect(listPage(lost, `WorkflowType = 'procedure'`, 10)).rejects.toBeInstanceOf(
-      ViewQueryUnavailable,
-    );
 
     // Not transient: an instance that does not exist is no row, at once (not a namespace error).
     const t1 = Date.now();
