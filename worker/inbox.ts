@@ -12,7 +12,7 @@
 import type { Client } from '@temporalio/client';
 import { WORKFLOW_TYPE } from '../workflows/api.ts';
 import { NOTHING } from './access.ts';
-import { earliestBy, quote, quoteListValue, type InstanceRow } from './visibility.ts';
+import { countOf, earliestBy, quote, quoteListValue, type InstanceRow } from './visibility.ts';
 
 /** A task: an instance row and which of the person's roles it awaits. */
 export interface InboxTask extends InstanceRow {
@@ -100,7 +100,7 @@ export async function inboxOf(client: Client, q: InboxQuery): Promise<Inbox> {
     );
     rows.push(...undated.rows);
   }
-  const total = (await client.workflow.count(base)).count;
+  const total = await countOf(client, base);
   return {
     tasks: rows.map((r) => ({ ...r, myRoles: r.awaiting.filter((x) => q.roles.includes(x)) })),
     total,
@@ -124,8 +124,6 @@ export async function inboxCounts(
   client: Client,
   q: Pick<InboxQuery, 'userId' | 'roles' | 'within'>,
 ): Promise<Record<InboxTab, number>> {
-  const counts = await Promise.all(
-    INBOX_TABS.map(async (tab) => (await client.workflow.count(inboxQuery(q, tab))).count),
-  );
+  const counts = await Promise.all(INBOX_TABS.map((tab) => countOf(client, inboxQuery(q, tab))));
   return Object.fromEntries(INBOX_TABS.map((t, i) => [t, counts[i] ?? 0])) as Record<InboxTab, number>;
 }

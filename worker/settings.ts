@@ -193,7 +193,7 @@ export const SETTINGS = {
     area: 'ops',
     default: '600000',
     description:
-      'age (ms, ≥ 1000) of the last full reading of that copy from which a refresh reads every row again (an assignee or escalation change alone shows after it)',
+      'age (ms, ≥ 1000) of the last full reading of that copy from which a refresh reads every row again (in between, a refresh reads what changed: state windows and the instances with audit records since)',
   },
   CUSTODIA_READY_TIMEOUT_MS: {
     area: 'ops',

@@ -2,7 +2,12 @@
  * Listing instances through Temporal visibility, using Custodia's search attributes: the
  * query builder, the row shape and the bounded reads shared by the CLI and the API.
  */
-import type { Client, WorkflowExecutionInfo, WorkflowExecutionStatusName } from '@temporalio/client';
+import {
+  isGrpcServiceError,
+  type Client,
+  type WorkflowExecutionInfo,
+  type WorkflowExecutionStatusName,
+} from '@temporalio/client';
 import {
   defaultPayloadConverter,
   SearchAttributeType,
@@ -133,7 +138,10 @@ export function instanceRow(info: RowSource, now: Date): InstanceRow {
   return row;
 }
 
-/** Up to `limit` instances matching a visibility `query`, newest first, as rows at `now`. */
+/**
+ * Up to `limit` instances matching a visibility `query`, newest first, as rows at `now` (pages of
+ * `listPage`, each retried as a view query).
+ */
 export async function listRows(
   client: Client,
   query: string,
@@ -141,12 +149,19 @@ export async function listRows(
   now = new Date(),
 ): Promise<InstanceRow[]> {
   const rows: InstanceRow[] = [];
-  if (limit <= 0) return rows;
-  for await (const info of client.workflow.list({ query, pageSize: Math.min(limit, 1000) })) {
-    rows.push(instanceRow(info, now));
-    if (rows.length >= limit) break;
+  let token: string | undefined;
+  while (rows.length < limit) {
+    const page = await listPage(client, query, Math.min(limit, 1000), token, now);
+    rows.push(...page.rows.slice(0, limit - rows.length));
+    token = page.nextPageToken;
+    if (!token) break;
   }
   return rows;
+}
+
+/** How many instances match a visibility `query` (a count query, retried as a view query). */
+export async function countOf(client: Client, query: string): Promise<number> {
+  return (await viewQuery(() => client.workflow.count(query))).count;
 }
 
 /** Up to `limit` instances matching `filter`, newest first. */
@@ -173,12 +188,15 @@ export async function listPage(
   pageToken?: string,
   now = new Date(),
 ): Promise<InstancePage> {
-  const res = await client.workflowService.listWorkflowExecutions({
-    namespace: client.options.namespace,
-    query,
-    pageSize,
-    ...(pageToken ? { nextPageToken: decodePageToken(pageToken) } : {}),
-  });
+  const nextPageToken = pageToken ? decodePageToken(pageToken) : undefined;
+  const res = await viewQuery(() =>
+    client.workflowService.listWorkflowExecutions({
+      namespace: client.options.namespace,
+      query,
+      pageSize,
+      ...(nextPageToken ? { nextPageToken } : {}),
+    }),
+  );
   const rows = (res.executions ?? []).map((raw) =>
     instanceRow(
       {
@@ -359,7 +377,7 @@ export async function countByProcedureAndState(
   opts: { concurrency?: number; listUpTo?: number } = {},
 ): Promise<{ total: number; groups: GroupCount[]; method: 'list' | 'count' }> {
   const limit = pLimit(opts.concurrency ?? 8);
-  const count = (q: string): Promise<number> => limit(async () => (await client.workflow.count(q)).count);
+  const count = (q: string): Promise<number> => limit(() => countOf(client, q));
   const total = await count(query);
   const sortGroups = groupSorter(procedures);
 
@@ -428,7 +446,7 @@ export async function earliestBy(
 ): Promise<{ rows: InstanceRow[]; total: number }> {
   const within = (a: Date, b: Date): string =>
     `${query} AND ${attr} >= ${quote(a.toISOString())} AND ${attr} < ${quote(b.toISOString())}`;
-  const count = async (q: string): Promise<number> => (await client.workflow.count(q)).count;
+  const count = (q: string): Promise<number> => countOf(client, q);
   const total = await count(within(from, to));
   let hi = to;
   if (total > scan) {
@@ -449,3 +467,71 @@ export async function earliestBy(
   rows.sort((a, b) => key(a).localeCompare(key(b)) || a.workflowId.localeCompare(b.workflowId));
   return { rows: rows.slice(0, want), total };
 }
+
+/**
+ * Temporal did not answer a read-only view query (a list, a count, an instance's row), even after a
+ * few tries: the API answers `503` with `Retry-After` (`worker/api/server.ts`).
+ */
+export class ViewQueryUnavailable extends Error {
+  override name = 'ViewQueryUnavailable';
+  /** Seconds after which asking again is sensible. */
+  readonly retryAfterS = 5;
+}
+
+/**
+ * What a failed view query's error means (the error or any cause): `retry` — transient, worth a
+ * few quick tries here (a deadline exceeded; "namespace not found", which a dev server under load
+ * answered count queries with while its namespace existed); `unavailable` — Temporal out of reach
+ * after the SDK's own retries (UNAVAILABLE, RESOURCE_EXHAUSTED): no more tries; undefined — not
+ * transient (a bad query, a bad page token, an instance not found): thrown as it is.
+ */
+export function viewQueryFailure(err: unknown): 'retry' | 'unavailable' | undefined {
+  const seen = new Set<unknown>();
+  for (let e: unknown = err; e instanceof Error && !seen.has(e); e = e.cause) {
+    seen.add(e);
+    // The SDK's forms of "namespace not found": with the failure's details, or as NOT_FOUND.
+    if (e.name === 'NamespaceNotFoundError') return 'retry';
+    if (e.name === 'WorkflowNotFoundError' && NAMESPACE_NOT_FOUND.test(e.message)) return 'retry';
+    const grpc: unknown = e;
+    if (!isGrpcServiceError(grpc)) continue;
+    // DEADLINE_EXCEEDED; NOT_FOUND naming the namespace (not an instance).
+    if (grpc.code === 4 || (grpc.code === 5 && NAMESPACE_NOT_FOUND.test(grpc.details))) return 'retry';
+    // UNAVAILABLE, RESOURCE_EXHAUSTED: the SDK's connection already retried them.
+    if (grpc.code === 14 || grpc.code === 8) return 'unavailable';
+  }
+  return undefined;
+}
+
+/** The server's "Namespace default is not found." (not an instance's "workflow not found…"). */
+const NAMESPACE_NOT_FOUND = /namespace\b.*\bnot found/i;
+
+/** The pauses between tries of a view query (ms): four tries within about 1.5 s. */
+export const VIEW_QUERY_BACKOFF_MS: readonly number[] = [100, 300, 900];
+
+/**
+ * Run a read-only view query: transient failures (`viewQueryFailure`) tried again after each pause
+ * of `backoffMs` (with jitter), then `ViewQueryUnavailable`; other failures thrown as they are.
+ * Only for reads: a write is never repeated here.
+ */
+export async function viewQuery<T>(
+  read: () => Promise<T>,
+  backoffMs: readonly number[] = VIEW_QUERY_BACKOFF_MS,
+): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await read();
+    } catch (err) {
+      const kind = viewQueryFailure(err);
+      if (!kind) throw err;
+      const pause = backoffMs[attempt];
+      if (kind === 'unavailable' || pause === undefined)
+        throw new ViewQueryUnavailable(
+          `Temporal did not answer a view query (${errorText(err)}) after ${attempt + 1} ${attempt ? 'tries' : 'try'}; try again in a few seconds`,
+          { cause: err },
+        );
+      await new Promise((r) => setTimeout(r, pause * (0.75 + Math.random() / 2)));
+    }
+  }
+}
+
+const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));

@@ -135,7 +135,7 @@ export function createContext(opts: ApiOptions, openApi: () => object): ApiConte
     sessionTtlMs: opts.sessionTtlMs ?? 8 * 3600_000,
     bodyLimit: opts.bodyLimit ?? 256 * 1024,
     inboxScan: opts.inboxScan ?? 2000,
-    viewIndex: new ViewIndex(client, { ...viewIndexSettings(), ...opts.viewIndex }),
+    viewIndex: new ViewIndex(client, { ...viewIndexSettings(), ...opts.viewIndex }, opts.store),
     clauses: opts.clauses ?? [],
     limits: new SignInLimits({
       ...DEFAULT_SIGN_IN_BUDGETS,

@@ -56,6 +56,9 @@ function problemOf(err: unknown, report: () => void): ApiProblem {
   if (err instanceof Error && err.name === 'InvalidQueryValue')
     return new ApiProblem(400, 'INVALID_QUERY', 'values may not contain quotes');
   report();
+  // A view query Temporal did not answer after a few tries (worker/visibility.ts's viewQuery).
+  if (err instanceof Error && err.name === 'ViewQueryUnavailable')
+    return new ApiProblem(503, 'UNAVAILABLE', err.message, {}, { 'retry-after': '5' });
   if (unavailable(err))
     return new ApiProblem(
       503,

@@ -334,6 +334,7 @@ const bulkStart = defineRoute({
           ...(body.state ? { state: body.state } : {}),
           assignee: body.assignee ?? null,
         });
+        await app.viewIndex.touch(workflowId);
         return { workflowId, ok: true, detail: `${a.from ?? '(nobody)'} → ${a.to ?? '(nobody)'}` };
       } catch (err) {
         if (!(err instanceof AssignmentRejected)) throw err;

@@ -250,6 +250,7 @@ const send = defineRoute({
         actor,
       });
       const result = await sendEvent(app.client, workflowId, event);
+      await app.viewIndex.touch(workflowId);
       sendJson(res, 200, result);
     } catch (err) {
       if (err instanceof EventRejected) {
@@ -299,6 +300,7 @@ const assignment = defineRoute({
     const actor = { id: session.user.id, roles: [...session.user.roles] };
     try {
       const result = await assignOne(app, workflowId, inst, actor, body);
+      await app.viewIndex.touch(workflowId);
       sendJson(res, 200, result);
     } catch (err) {
       if (err instanceof AssignmentRejected) {

@@ -1,26 +1,19 @@
 /**
  * How old a count is when the server answered from its index of the running instances (many of
- * them: `worker/view-index.ts`) instead of asking visibility at the request.
+ * them: `worker/view-index.ts`) instead of asking visibility at the request (`index-age.ts`).
  */
 import { useI18n } from '../../i18n.tsx';
+import { indexAgeTexts, type IndexAge } from './index-age.ts';
 
-/** The fields an answer from the index carries (absent: counted live). */
-export interface IndexAge {
-  method?: string;
-  indexedAt?: string;
-  ageMs?: number;
-}
+export type { IndexAge };
 
 export function IndexAgeNote({ age }: { age: IndexAge | undefined }) {
   const { pick, dateTime } = useI18n();
-  if (age?.method !== 'index' || !age.indexedAt) return null;
-  const s = Math.round((age.ageMs ?? 0) / 1000);
+  const texts = indexAgeTexts(age, dateTime);
+  if (!texts.length) return null;
   return (
-    <span className="muted" data-index-age={age.indexedAt}>
-      {pick({
-        zh: ` 计数来自 ${dateTime(age.indexedAt)} 的运行实例快照（${s} 秒前）。`,
-        en: ` Counts from a snapshot of the running instances taken ${dateTime(age.indexedAt)} (${s} s ago).`,
-      })}
+    <span className="muted" data-index-age={age?.indexedAt} data-fully-indexed-at={age?.fullyIndexedAt}>
+      {texts.map(pick).join('')}
     </span>
   );
 }
