@@ -17,7 +17,7 @@ describe('asciiOnly', () => {
       "({ 名字, t, astral: '😀'.codePointAt(0), m: re.test('甲乙é'), n: re.test('甲x'), dash: cls.test('a–b'), key: { 键: 1 }.键 })",
     ].join('\n');
     const escaped = asciiOnly(source);
-    expect(/^[\x00-\x7f]*$/.test(escaped)).toBe(true);
+    expect(escaped.split('').every((c) => c.charCodeAt(0) < 0x80)).toBe(true);
     expect(escaped).toContain('\\u4e2d\\u6587');
     expect(vm.runInNewContext(escaped)).toEqual(vm.runInNewContext(source));
     expect(vm.runInNewContext(escaped)).toMatchObject({
