@@ -28,7 +28,10 @@ export interface MemoryReleaseRule {
   minIntervalMs: number;
   /** Idle: the main thread's event loop busy at most this share (0–1) of the last check's window. */
   maxIdleUtilization: number;
-  /** Worth it: the heap's resident pages at least this many bytes above what it uses. */
+  /**
+   * Worth it: the heap's resident pages, at their highest since the last release, at least this
+   * many bytes above what it uses now.
+   */
   minSlackBytes: number;
 }
 
@@ -47,12 +50,19 @@ export interface MemoryReading {
   /** V8 heap: bytes used (live and not yet collected) and resident (`total_physical_size`). */
   heapUsed: number;
   heapResident: number;
+  /**
+   * The highest `heapResident` seen since the last release (or the start). V8 shrinks its heap
+   * by itself after a busy period, but keeps the pages it gave up in its page pool, still resident
+   * and no longer counted: the process's RSS stays where the peak was until a memory-reducing
+   * collection releases them (measured: main heap 225 → 88 MB committed, RSS unchanged).
+   */
+  heapPeakResident: number;
 }
 
 /**
- * Whether to ask V8 for a memory-reducing collection now: idle, the heap's resident pages at least
- * `minSlackBytes` above its use, and no release in the last `minIntervalMs` (`lastReleaseAt`: null
- * when none yet).
+ * Whether to ask V8 for a memory-reducing collection now: idle, the heap's resident pages (at
+ * their peak since the last release) at least `minSlackBytes` above its use, and no release in the
+ * last `minIntervalMs` (`lastReleaseAt`: null when none yet).
  */
 export function shouldReleaseMemory(
   reading: MemoryReading,
@@ -61,7 +71,8 @@ export function shouldReleaseMemory(
 ): boolean {
   if (lastReleaseAt !== null && reading.at - lastReleaseAt < rule.minIntervalMs) return false;
   if (!(reading.utilization <= rule.maxIdleUtilization)) return false;
-  return reading.heapResident - reading.heapUsed >= rule.minSlackBytes;
+  const resident = Math.max(reading.heapResident, reading.heapPeakResident);
+  return resident - reading.heapUsed >= rule.minSlackBytes;
 }
 
 type GcOptions = { type: 'major'; execution: 'async'; flavor: 'last-resort' };
@@ -80,7 +91,7 @@ export function v8Gc(): Gc {
 }
 
 export interface MemoryRelease {
-  /** Releases asked for so far, and the heap's resident bytes given back by them (before − after). */
+  /** Releases done so far, and the process's RSS given back by them (before − after, bytes). */
   readonly releases: number;
   readonly freedBytes: number;
   stop(): void;
@@ -88,7 +99,7 @@ export interface MemoryRelease {
 
 /**
  * Check every `checkEveryMs` (default 2 s) and release per `shouldReleaseMemory`. The timer does
- * not keep the process alive. `onRelease` hears each one (resident heap before and after, bytes).
+ * not keep the process alive. `onRelease` hears each one (the process's RSS before and after, bytes).
  */
 export function startMemoryRelease(
   opts: {
@@ -102,6 +113,7 @@ export function startMemoryRelease(
   let last: EventLoopUtilization = performance.eventLoopUtilization();
   let lastReleaseAt: number | null = null;
   let running = false;
+  let peak = 0;
   const state = { releases: 0, freedBytes: 0 };
   const check = (): void => {
     const now = performance.eventLoopUtilization();
@@ -109,21 +121,25 @@ export function startMemoryRelease(
     last = now;
     if (running) return;
     const h = v8.getHeapStatistics();
+    peak = Math.max(peak, h.total_physical_size);
     const reading: MemoryReading = {
       at: performance.now(),
       utilization: window.utilization,
       heapUsed: h.used_heap_size,
       heapResident: h.total_physical_size,
+      heapPeakResident: peak,
     };
     if (!shouldReleaseMemory(reading, lastReleaseAt, rule)) return;
     lastReleaseAt = reading.at;
     running = true;
+    const rssBefore = process.memoryUsage.rss();
     const done = (): void => {
       running = false;
-      const after = v8.getHeapStatistics().total_physical_size;
+      peak = v8.getHeapStatistics().total_physical_size;
+      const rssAfter = process.memoryUsage.rss();
       state.releases += 1;
-      state.freedBytes += Math.max(0, reading.heapResident - after);
-      opts.onRelease?.(reading.heapResident, after);
+      state.freedBytes += Math.max(0, rssBefore - rssAfter);
+      opts.onRelease?.(rssBefore, rssAfter);
     };
     Promise.resolve(gc({ type: 'major', execution: 'async', flavor: 'last-resort' })).then(done, done);
   };
