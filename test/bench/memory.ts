@@ -4,8 +4,10 @@
  *   npx tsx test/bench/memory.ts [--instances 10000] [--cache 500] [--events 200] [--concurrency 32]
  *                                [--records DIR|:memory:] [--node-flags='--flag …'] [--out FILE|-]
  *
- * NODE_OPTIONS and MALLOC_* reach the worker process; `--node-flags` go on its command line (V8
- * flags NODE_OPTIONS refuses, e.g. `--optimize-for-size`; README "Memory").
+ * NODE_OPTIONS, MALLOC_* and the CUSTODIA_* settings reach the worker process (the memory ones
+ * are named in the report's command); `--node-flags` go on its command line (V8 flags NODE_OPTIONS
+ * refuses, e.g. `--optimize-for-size`; README "Memory"). The report gives the worker's CPU per
+ * instance (its start and first task: CPU from the first start until all wait, ÷ N).
  *
  * - Temporal: its own in-memory dev server on a free port (no UI).
  * - The worker: a separate process, `node bin/launch.mjs worker/worker-main.ts` as `npm run worker`
@@ -14,7 +16,8 @@
  *   CUSTODIA_OPTIMIZE_FOR_SIZE=true), against that server, with `CUSTODIA_MAX_CACHED_WORKFLOWS=--cache`, its own task queue, the embedded
  *   records store in a fresh folder (`--records`, default a temporary folder) and only
  *   test/bench/bench-stalled.yaml as definitions. Sampled at rest (ready, no instance), while N
- *   instances are started and once all of them wait: the worker process's RSS (VmRSS), the split
+ *   instances are started, every minute while the worker catches up on their first tasks, and
+ *   once all of them wait: the worker process's RSS (VmRSS) and CPU time so far, the split
  *   reported by test/bench/memory-probe.mjs (main V8 heap, the workflow thread's V8 heap, external,
  *   file-backed pages, anonymous memory by mapping) — also a minute after all wait, and the peak
  *   (VmHWM) at the end — and, apart, the PSS of the embedded store's PostgreSQL server processes
