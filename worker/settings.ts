@@ -187,7 +187,7 @@ export const SETTINGS = {
     area: 'ops',
     default: '40',
     description:
-      "workflow tasks a worker runs at once (Temporal's maxConcurrentWorkflowTaskExecutions, ≥ 2, at most the cache size); fewer: less memory held while a backlog of tasks is worked off",
+      "workflow tasks a worker runs at once (Temporal's maxConcurrentWorkflowTaskExecutions, ≥ 2, at most the cache size)",
   },
   CUSTODIA_VIEW_INDEX_FROM: {
     area: 'ops',
