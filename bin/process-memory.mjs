@@ -24,9 +24,9 @@ export const MALLOC_ARENA_MAX = '2';
  * - `--heap-growing-percent=50`: the old generation's next limit 1.5× what survived the last
  *   full collection (V8's factor: up to 4× for a busy heap).
  * Measured at 10,000 instances (README "Memory", third pass): RSS 393–411 MB at every point and
- * at the peak with both, 541–591 MB and a 633–661 MB peak with the first only, 631–656 MB with
- * neither. Their CPU: per steady-state transition +3 % (medians) to +10 % (means) on a shared
- * machine; per first task and per event of the memory runs, no difference.
+ * at the peak with both, 541–591 MB and a 565–661 MB peak with the first only, 631–656 MB with
+ * neither. Their CPU per steady-state transition: +3.5 % (median; +4.7 % mean) on a quiet
+ * machine, the same throughput and latency; per first task and per event, no difference.
  */
 export const DEFAULT_FLAGS = ['--max-semi-space-size=4', '--heap-growing-percent=50'];
 
