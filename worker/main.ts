@@ -12,6 +12,7 @@ import { flushCompileCache } from 'node:module';
 import { loadConfig } from './config.ts';
 import { log } from './log.ts';
 import { httpSettings, warnUnknownSettings } from './settings.ts';
+import { startIdleMemoryRelease } from './memory-release.ts';
 import { superviseDevServer, type SupervisedDevServer } from './temporal/supervisor.ts';
 // Types only (erased): the modules themselves are imported below, once the dev server starts.
 import type { serveApi as serveApiType } from './api/listen.ts';
@@ -27,6 +28,8 @@ const since = (): number => Math.round(performance.now());
 
 async function main(): Promise<void> {
   warnUnknownSettings();
+  // Heap pages grown in a busy period go back to the system once idle (README "Memory").
+  startIdleMemoryRelease();
   const config = loadConfig();
   const httpConf = httpSettings();
   const logger = log();

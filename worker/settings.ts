@@ -175,7 +175,19 @@ export const SETTINGS = {
     area: 'ops',
     default: 'false',
     description:
-      'true: `npm start` / `npm run worker` run V8 with --optimize-for-size (bin/launch.mjs): about half the RSS at 10,000 instances under load, about 50% more CPU per workflow task',
+      'true: `npm start` / `npm run worker` run V8 with --optimize-for-size (bin/launch.mjs) instead of the default --max-semi-space-size=4 --heap-growing-percent=50: a smaller heap, about 25% more CPU per transition',
+  },
+  CUSTODIA_IDLE_GC_INTERVAL_MS: {
+    area: 'ops',
+    default: '60000',
+    description:
+      'server processes: at most once per this many ms (≥ 10000; 0: never), when the main thread is idle and its V8 heap holds ≥ 48 MB of unused pages, a memory-reducing collection gives them back (worker/memory-release.ts)',
+  },
+  CUSTODIA_MAX_CONCURRENT_WORKFLOW_TASKS: {
+    area: 'ops',
+    default: '40',
+    description:
+      "workflow tasks a worker runs at once (Temporal's maxConcurrentWorkflowTaskExecutions, ≥ 2, at most the cache size)",
   },
   CUSTODIA_VIEW_INDEX_FROM: {
     area: 'ops',
@@ -566,6 +578,24 @@ export function maxCachedWorkflows(env: Env = process.env): number {
   const raw = setting('CUSTODIA_MAX_CACHED_WORKFLOWS', env) ?? SETTINGS.CUSTODIA_MAX_CACHED_WORKFLOWS.default;
   if (!/^\d{1,7}$/.test(raw) || Number(raw) === 1)
     throw new Error(`CUSTODIA_MAX_CACHED_WORKFLOWS must be 0 or a whole number ≥ 2 (got "${raw}")`);
+  return Number(raw);
+}
+
+/** At most one idle memory release per this many ms in a server process (0: never; memory-release.ts). */
+export function idleGcIntervalMs(env: Env = process.env): number {
+  const raw = setting('CUSTODIA_IDLE_GC_INTERVAL_MS', env) ?? SETTINGS.CUSTODIA_IDLE_GC_INTERVAL_MS.default;
+  if (!/^\d{1,9}$/.test(raw) || (Number(raw) !== 0 && Number(raw) < 10_000))
+    throw new Error(`CUSTODIA_IDLE_GC_INTERVAL_MS must be 0 or a number of ms ≥ 10000 (got "${raw}")`);
+  return Number(raw);
+}
+
+/** Workflow tasks a worker runs at once (`maxConcurrentWorkflowTaskExecutions`, ≥ 2). */
+export function maxConcurrentWorkflowTasks(env: Env = process.env): number {
+  const raw =
+    setting('CUSTODIA_MAX_CONCURRENT_WORKFLOW_TASKS', env) ??
+    SETTINGS.CUSTODIA_MAX_CONCURRENT_WORKFLOW_TASKS.default;
+  if (!/^\d{1,5}$/.test(raw) || Number(raw) < 2)
+    throw new Error(`CUSTODIA_MAX_CONCURRENT_WORKFLOW_TASKS must be a whole number ≥ 2 (got "${raw}")`);
   return Number(raw);
 }
 

@@ -6,9 +6,12 @@ import { loadConfig } from './config.ts';
 import { runWorker } from './process.ts';
 import { serveMetrics } from './metrics.ts';
 import { warnUnknownSettings, workerMetricsPort } from './settings.ts';
+import { startIdleMemoryRelease } from './memory-release.ts';
 
 async function main(): Promise<void> {
   warnUnknownSettings();
+  // Heap pages grown in a busy period go back to the system once idle (README "Memory").
+  startIdleMemoryRelease();
   const config = loadConfig();
   const running = await runWorker(config);
   const port = workerMetricsPort();

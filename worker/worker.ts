@@ -13,9 +13,10 @@ import type { DeploymentDeps } from './activities/deploy-definition.ts';
 import { trustedActorKeys } from './actor-keys.ts';
 import type { LoadedDefinition } from './definitions.ts';
 import type { RecordsStore } from './records/store.ts';
-import { maxCachedWorkflows } from './settings.ts';
+import { maxCachedWorkflows, maxConcurrentWorkflowTasks } from './settings.ts';
 import { cachedBundle } from './workflow-bundle-cache.ts';
 import { bundleInChildProcess } from './workflow-bundle-build.ts';
+import { asciiOnly, WORKFLOW_BUNDLE_DEVTOOL } from './workflow-bundle-options.ts';
 
 /** The workflow entry point bundled into the sandbox. */
 export const WORKFLOWS_PATH = path.resolve(fileURLToPath(new URL('../workflows/index.ts', import.meta.url)));
@@ -55,17 +56,22 @@ export function workflowBundle(actorKeys: readonly string[] = trustedActorKeys()
   return bundle;
 }
 
-/** Bundle the workflow code here, in this process (workflow-bundle-main.mjs runs it). */
-export function buildWorkflowBundle(actorKeys: readonly string[]): Promise<WorkflowBundle> {
-  return bundleWorkflowCode({
+/**
+ * Bundle the workflow code here, in this process (workflow-bundle-main.mjs runs it): ASCII only,
+ * with a small inline source map (workflow-bundle-options.ts).
+ */
+export async function buildWorkflowBundle(actorKeys: readonly string[]): Promise<{ code: string }> {
+  const { code } = await bundleWorkflowCode({
     workflowsPath: WORKFLOWS_PATH,
     logger: quietBundlerLogger,
     preloadModules: PRELOADED_MODULES,
     webpackConfigHook: (config) => ({
       ...config,
+      devtool: WORKFLOW_BUNDLE_DEVTOOL,
       plugins: [...(config.plugins ?? []), actorKeysPlugin(actorKeys)],
     }),
   });
+  return { code: asciiOnly(code) };
 }
 
 /**
@@ -139,9 +145,9 @@ export function procedureWorkerParts(deps: ActivityDeps): {
 
 export async function createCustodiaWorker(opts: WorkerOptions): Promise<Worker> {
   const cached = opts.maxCachedWorkflows ?? maxCachedWorkflows();
-  // The SDK's default (40) may not exceed the cache, and a cache needs at least 2 task slots.
-  const wanted = opts.maxConcurrentWorkflowTaskExecutions;
-  const concurrent = cached > 0 ? Math.max(2, Math.min(wanted ?? 40, cached)) : wanted;
+  // At most the cache (a cache needs at least 2 task slots); `CUSTODIA_MAX_CONCURRENT_WORKFLOW_TASKS`.
+  const wanted = opts.maxConcurrentWorkflowTaskExecutions ?? maxConcurrentWorkflowTasks();
+  const concurrent = cached > 0 ? Math.max(2, Math.min(wanted, cached)) : wanted;
   const parts = procedureWorkerParts({
     store: opts.store,
     client: opts.client,
@@ -158,6 +164,6 @@ export async function createCustodiaWorker(opts: WorkerOptions): Promise<Worker>
     // Bounded: left to the SDK, the cache grows with the machine's memory (3.8 GB of worker RSS
     // at 10,000 running instances); README "Performance".
     maxCachedWorkflows: cached,
-    ...(concurrent ? { maxConcurrentWorkflowTaskExecutions: concurrent } : {}),
+    maxConcurrentWorkflowTaskExecutions: concurrent,
   });
 }

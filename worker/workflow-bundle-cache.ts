@@ -48,6 +48,7 @@ export function bundleSourcesId(root = REPO_ROOT): string {
     'definitions/schema/procedure.schema.json',
     'worker/worker.ts',
     'worker/workflow-bundle-cache.ts',
+    'worker/workflow-bundle-options.ts',
     'package-lock.json',
   ])
     add(rel);

@@ -4,8 +4,10 @@
  *   npx tsx test/bench/memory.ts [--instances 10000] [--cache 500] [--events 200] [--concurrency 32]
  *                                [--records DIR|:memory:] [--node-flags='--flag …'] [--out FILE|-]
  *
- * NODE_OPTIONS and MALLOC_* reach the worker process; `--node-flags` go on its command line (V8
- * flags NODE_OPTIONS refuses, e.g. `--optimize-for-size`; README "Memory").
+ * NODE_OPTIONS, MALLOC_* and the CUSTODIA_* settings reach the worker process (the memory ones
+ * are named in the report's command); `--node-flags` go on its command line (V8 flags NODE_OPTIONS
+ * refuses, e.g. `--optimize-for-size`; README "Memory"). The report gives the worker's CPU per
+ * instance (its start and first task: CPU from the first start until all wait, ÷ N).
  *
  * - Temporal: its own in-memory dev server on a free port (no UI).
  * - The worker: a separate process, `node bin/launch.mjs worker/worker-main.ts` as `npm run worker`
@@ -14,7 +16,8 @@
  *   CUSTODIA_OPTIMIZE_FOR_SIZE=true), against that server, with `CUSTODIA_MAX_CACHED_WORKFLOWS=--cache`, its own task queue, the embedded
  *   records store in a fresh folder (`--records`, default a temporary folder) and only
  *   test/bench/bench-stalled.yaml as definitions. Sampled at rest (ready, no instance), while N
- *   instances are started and once all of them wait: the worker process's RSS (VmRSS), the split
+ *   instances are started, every minute while the worker catches up on their first tasks, and
+ *   once all of them wait: the worker process's RSS (VmRSS) and CPU time so far, the split
  *   reported by test/bench/memory-probe.mjs (main V8 heap, the workflow thread's V8 heap, external,
  *   file-backed pages, anonymous memory by mapping) — also a minute after all wait, and the peak
  *   (VmHWM) at the end — and, apart, the PSS of the embedded store's PostgreSQL server processes
@@ -76,6 +79,14 @@ function options() {
     nodeFlags: (values['node-flags'] ?? '').split(/\s+/).filter(Boolean),
     out: values.out === '-' ? null : path.resolve(values.out ?? DEFAULT_OUT),
   };
+}
+
+/** CPU time (s, user + system, all threads) a process has used so far, from /proc/<pid>/stat. */
+function cpuSeconds(pid: number | undefined): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // After the command: state is field 3, utime 14 and stime 15 (1-based, man 5 proc).
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** Resident set size of a process (MB), from /proc: now (VmRSS), or its peak so far (VmHWM). */
@@ -159,7 +170,11 @@ const WORKER_ENTRY = 'worker/worker-main.ts';
 
 interface Sample {
   label: string;
+  /** Seconds since the first start. */
+  atS?: number;
   workerRssMb: number;
+  /** The worker process's CPU time so far (s). */
+  workerCpuS: number;
   storePssMb: number;
   otherChildrenPssMb: Record<string, number>;
   probe: Probe | null;
@@ -222,10 +237,17 @@ function spawnNode(
   });
 }
 
-/** The settings of this run that reach the worker's memory: V8 flags, glibc malloc tunables. */
+/** Settings of the worker's memory this run was given: V8 flags, glibc malloc tunables, ours. */
+const MEMORY_SETTINGS = [
+  'NODE_OPTIONS',
+  'CUSTODIA_OPTIMIZE_FOR_SIZE',
+  'CUSTODIA_IDLE_GC_INTERVAL_MS',
+  'CUSTODIA_MAX_CONCURRENT_WORKFLOW_TASKS',
+];
+
 function envPrefix(): string {
   return Object.entries(process.env)
-    .filter(([k]) => k === 'NODE_OPTIONS' || k.startsWith('MALLOC_'))
+    .filter(([k]) => MEMORY_SETTINGS.includes(k) || k.startsWith('MALLOC_'))
     .map(([k, v]) => `${k}='${v}' `)
     .join('');
 }
@@ -283,6 +305,7 @@ async function main(): Promise<void> {
     });
     const sample = async (label: string): Promise<Sample> => {
       const m = workerMemory(w.pid);
+      const cpu = cpuSeconds(w.pid);
       // A worker too busy to answer in time (while instances start) still has its RSS sampled.
       const p = await probe(w, spawned.lines).catch(() => null);
       const threads = p?.threads.reduce((sum, t) => sum + (t?.total ?? NaN), 0);
@@ -295,7 +318,15 @@ async function main(): Promise<void> {
           `anonymous ${mb(p?.anonymous)}: brk ${mb(maps?.brk)}, ${maps?.arenaCount ?? '?'} malloc arenas ${mb(maps?.arenas)}, ` +
           `stacks ${mb(maps?.stacks)}, other ${mb(maps?.other)}), store ${m.store} MB PSS`,
       );
-      return { label, workerRssMb: m.worker, storePssMb: m.store, otherChildrenPssMb: m.other, probe: p };
+      return {
+        label,
+        atS: Math.round((performance.now() - t0) / 1000),
+        workerRssMb: m.worker,
+        workerCpuS: cpu,
+        storePssMb: m.store,
+        otherChildrenPssMb: m.other,
+        probe: p,
+      };
     };
     await delay(3000);
     const samples: Sample[] = [await sample('at rest')];
@@ -304,6 +335,7 @@ async function main(): Promise<void> {
     const client = await connectClient(config, server.address);
     const runId = randomUUID().slice(0, 6);
     const ids: string[] = [];
+    const cpuBeforeStarts = cpuSeconds(w.pid);
     const s0 = performance.now();
     const every = Math.max(1000, Math.ceil(opts.instances / 10 / 1000) * 1000);
     const pending: Promise<Sample>[] = [];
@@ -321,14 +353,20 @@ async function main(): Promise<void> {
     samples.push(...(await Promise.all(pending)));
     const startS = (performance.now() - s0) / 1000;
     // Every instance's first workflow task done: its state is in the worker's cache (or evicted).
+    let nextCatchUpSample = performance.now() + 60_000;
     for (;;) {
       const { count } = await client.workflow.count(
         `TaskQueue = '${config.taskQueue}' AND CustodiaState = 'waiting'`,
       );
       if (count >= opts.instances) break;
+      if (performance.now() >= nextCatchUpSample) {
+        nextCatchUpSample = performance.now() + 60_000;
+        samples.push(await sample(`catching up: ${count} waiting`));
+      }
       await delay(1000);
     }
     const settledS = (performance.now() - s0) / 1000;
+    const cpuAllWaiting = cpuSeconds(w.pid);
     await delay(5000);
     const loadedSample = await sample(`${opts.instances} running`);
     samples.push(loadedSample);
@@ -337,8 +375,10 @@ async function main(): Promise<void> {
     await delay(60_000);
     const laterSample = await sample(`${opts.instances} running, a minute later`);
     samples.push(laterSample);
+    const firstTaskCpuMs = ((cpuAllWaiting - cpuBeforeStarts) * 1000) / opts.instances;
     log(
-      `${opts.instances} running instances (started in ${startS.toFixed(0)} s, all waiting after ${settledS.toFixed(0)} s): worker RSS ${loaded} MB`,
+      `${opts.instances} running instances (started in ${startS.toFixed(0)} s, all waiting after ${settledS.toFixed(0)} s): worker RSS ${loaded} MB; ` +
+        `worker CPU ${(cpuAllWaiting - cpuBeforeStarts).toFixed(1)} s, ${firstTaskCpuMs.toFixed(1)} ms per instance (its start and first task)`,
     );
 
     const send = async (id: string): Promise<number> => {
@@ -391,6 +431,8 @@ async function main(): Promise<void> {
       storePssMb: { atRest: samples[0]?.storePssMb, withInstances: loadedSample.storePssMb },
       startedS: Math.round(startS),
       allWaitingS: Math.round(settledS),
+      firstTasksPerS: Math.round((opts.instances / settledS) * 10) / 10,
+      workerCpuMsPerInstanceStart: Math.round(firstTaskCpuMs * 10) / 10,
       eventOnEvictedMs: ev,
       eventOnCachedMs: rc,
       samples,
