@@ -18,7 +18,7 @@ describe('workflow bundle built in a child process', () => {
     const grown = rssMb() - before;
     expect(code).toContain(JSON.stringify(`${key},second-key`));
     expect(code).toContain('procedure');
-    // The bundle's code itself is ~7 MB (as a string, and as the bytes read from the pipe).
+    // The bundle's code itself is ~3 MB, ASCII (as a string, and as the bytes read from the pipe).
     expect(grown).toBeLessThan(100);
   }, 120_000);
 });
