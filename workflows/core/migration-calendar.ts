@@ -34,27 +34,41 @@ export function calendarAfterMigration(
   return instance ?? adoptedCalendar(instance, to, offered);
 }
 
+/** What is wrong with a calendar sent with a `migrate` update, in English and Chinese. */
+export interface CalendarProblem {
+  message: string;
+  zh: string;
+}
+
+const problem = (message: string, zh: string): CalendarProblem => ({ message, zh });
+
 /**
  * Why a calendar sent with a `migrate` update is refused, or undefined when it has the shape of a
  * loaded calendar (`BusinessCalendar`; what `worker/calendars.ts` hands a start) or none is sent.
  * The validator refuses a malformed one, so the handler never counts in it.
  */
-export function offeredCalendarProblem(offered: unknown): string | undefined {
+export function offeredCalendarProblem(offered: unknown): CalendarProblem | undefined {
   if (offered === undefined) return undefined;
-  if (!isRecord(offered)) return 'the calendar is not an object';
+  if (!isRecord(offered)) return problem('the calendar is not an object', '日历不是对象');
   const c = offered;
-  if (typeof c.id !== 'string' || !c.id) return 'the calendar has no id';
-  if (typeof c.timezone !== 'string') return 'the calendar has no timezone';
+  if (typeof c.id !== 'string' || !c.id) return problem('the calendar has no id', '日历没有 id');
+  if (typeof c.timezone !== 'string') return problem('the calendar has no timezone', '日历没有时区');
   if (typeof c.offsetMinutes !== 'number' || !Number.isInteger(c.offsetMinutes))
-    return 'the calendar has no whole offsetMinutes';
+    return problem('the calendar has no whole offsetMinutes', '日历没有整数 offsetMinutes');
   if (!Array.isArray(c.weekend) || !c.weekend.every((d) => Number.isInteger(d) && d >= 1 && d <= 7))
-    return "the calendar's weekend is not a list of ISO weekdays";
+    return problem(
+      "the calendar's weekend is not a list of ISO weekdays",
+      '日历的 weekend 不是 ISO 星期列表',
+    );
   if (!isRecord(c.covers) || !isDate(c.covers.from) || !isDate(c.covers.to))
-    return "the calendar's covers is not { from, to } dates";
+    return problem("the calendar's covers is not { from, to } dates", '日历的 covers 不是 { from, to } 日期');
   for (const key of ['holidays', 'workdays'] as const) {
     const days = c[key];
     if (!isRecord(days) || !Object.entries(days).every(([d, v]) => isDate(d) && typeof v === 'string'))
-      return `the calendar's ${key} is not a map of dates to names`;
+      return problem(
+        `the calendar's ${key} is not a map of dates to names`,
+        `日历的 ${key} 不是日期到名称的映射`,
+      );
   }
   return undefined;
 }

@@ -110,8 +110,8 @@ export function resolveMigration(
   const calendarProblem = offeredCalendarProblem(shape.calendar);
   if (calendarProblem)
     return bad(
-      `the calendar sent is refused: ${calendarProblem}`,
-      `发送的工作日历被拒绝：${calendarProblem}`,
+      `the calendar sent is refused: ${calendarProblem.message}`,
+      `发送的工作日历被拒绝：${calendarProblem.zh}`,
     );
   let hash: string;
   try {
