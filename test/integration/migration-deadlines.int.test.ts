@@ -35,8 +35,10 @@ import { actorSigner } from '../../worker/actor-keys.ts';
 import { loadDeployedDefinitions } from '../../worker/process.ts';
 import type { LoadedDefinition } from '../../worker/definitions.ts';
 import {
+  VersionIndex,
   dryRun,
   migrateInstance,
+  planInstance,
   type MigrationDeps,
   type MigrationTarget,
 } from '../../worker/migration/migrations.ts';
@@ -252,4 +254,41 @@ describe('a migration to a version that counts working days brings the calendar 
     await eventually(async () => (await getSnapshot(h.client, id)).done);
     await recordHistory(h.client, id, 'migration-calendar-adopted');
   }, 60_000);
+
+  it('keeps the adopted calendar over continue-as-new', async () => {
+    const def = h.definitions.get('cal_request')!;
+    const id = `migration-calendar-can-${Date.now()}`;
+    // One update per run: the migration itself makes the instance continue as new.
+    await h.client.workflow.start('procedure', {
+      taskQueue: h.config.taskQueue,
+      workflowId: id,
+      args: [
+        {
+          ir: def.ir,
+          hash: def.hash,
+          context: { client: 'acme' },
+          starter: staff,
+          limits: { updatesPerRun: 1 },
+        },
+      ],
+    });
+    const entered = await eventually(async () => {
+      const s = await getSnapshot(h.client, id);
+      return s.log.length ? Date.parse(s.log[0]!.at) : undefined;
+    });
+    const cal = currentCalendar().calendar;
+    const target: MigrationTarget = { ir: cal2.ir, hash: cal2.hash, version: cal2.ir.version };
+    const deps: MigrationDeps = { client: h.client, store: h.running.store, definitions: h.definitions };
+    const planned = await planInstance(deps, new VersionIndex(deps), target, id);
+    await migrateInstance(h.client, actorSigner(), target, planned, ada);
+    const snap = await eventually(async () => {
+      const s = await getSnapshot(h.client, id);
+      return s.runs === 2 ? s : undefined;
+    }, 10_000);
+    expect(snap.version).toBe('2.0.0');
+    expect(snap.dueAt).toBe(new Date(addWorkingDays(entered, 1, cal).at).toISOString());
+    expect((await h.client.workflow.getHandle(id).query(migrationTimesQuery)).calendar).toEqual(cal);
+    await sendEvent(h.client, id, { type: 'DONE', actor: qm });
+    await eventually(async () => (await getSnapshot(h.client, id)).done);
+  }, 30_000);
 });
