@@ -15,7 +15,9 @@ import type { BusinessCalendar } from './core/calendar.ts';
 import { compileProcedure, type CompiledProcedure } from './core/compile.ts';
 import type { Actor, ProcedureIR } from './core/ir.ts';
 import {
+  adoptedCalendar,
   hasWorkingDayTimers,
+  offeredCalendarProblem,
   resolveMigration,
   type CurrentVersion,
   type MigrateInput,
@@ -23,7 +25,6 @@ import {
   type MigrationRefused,
 } from './core/migration-step.ts';
 import type { RunningCall } from './core/migration-calls.ts';
-import { adoptedCalendar, offeredCalendarProblem } from './core/migration-calendar.ts';
 import type { Rejection } from './core/rejections.ts';
 import type { InstanceState, PendingTimer, TransitionRecord } from './core/runtime.ts';
 

@@ -20,6 +20,7 @@ import { offeredCalendarProblem } from './migration-calendar.ts';
 
 // For the workflow's `migrate` handler (it imports its values from this module only).
 export { hasWorkingDayTimers } from './migration.ts';
+export { adoptedCalendar, offeredCalendarProblem } from './migration-calendar.ts';
 
 /** The event type of a migration's record in the instance log and the audit chain. */
 export const MIGRATE_EVENT = '$migrate';
