@@ -15,7 +15,9 @@ import type { BusinessCalendar } from './core/calendar.ts';
 import { compileProcedure, type CompiledProcedure } from './core/compile.ts';
 import type { Actor, ProcedureIR } from './core/ir.ts';
 import {
+  adoptedCalendar,
   hasWorkingDayTimers,
+  offeredCalendarProblem,
   resolveMigration,
   type CurrentVersion,
   type MigrateInput,
@@ -56,6 +58,15 @@ export const PATCH_MIGRATION_CALLS = 'migration-running-calls';
  */
 export const PATCH_MIGRATION_WD_TIMERS = 'migration-working-day-timers';
 
+/**
+ * Patch id of a migration bringing the business calendar (`core/migration-calendar.ts`): an
+ * instance with no calendar (its version counted no working days) moved to a version that counts
+ * them adopts the one the update carries, for the compile of the new version, its SLA points, its
+ * working-day timers and continue-as-new. Taken only when it adopts one, so other histories never
+ * meet it; before it, such an instance never armed its working-day due times and points.
+ */
+export const PATCH_MIGRATION_CALENDAR = 'migration-calendar';
+
 /** Failure type of a refused migration; details `[MigrationRefusal code, Chinese message, plan?]`. */
 export const MIGRATION_REFUSED = 'MigrationRefused';
 
@@ -91,8 +102,13 @@ export interface MigrationHooks {
    * (`SlaTimers.armMigrated`, `Calls.armMigrated`) and sync what depends on them.
    */
   armMigrated(): void;
-  /** Options the instance compiles its definition with (the business calendar it was started with). */
+  /**
+   * Options the instance compiles its definition with (the business calendar it was started with,
+   * or adopted at a migration): read at each use.
+   */
   compileOptions?: Parameters<typeof compileProcedure>[1];
+  /** Adopt the calendar a migration brings (patch `migration-calendar`), before the switch. */
+  adoptCalendar?(calendar: BusinessCalendar): void;
   /** The assertion check of the `event` update, for an actor and its assertion. */
   authenticate(assertion: unknown, now: number): (actor: Actor) => Rejection | undefined;
 }
@@ -112,11 +128,23 @@ export function installMigration(h: MigrationHooks): void {
       ...(calendar ? { calendar } : {}),
     };
   });
-  // The last version compiled, by hash: the validator's work is the handler's (same workflow task).
-  let compiled: { hash: string; proc: CompiledProcedure } | undefined;
-  const compile = (ir: ProcedureIR, hash: string): CompiledProcedure => {
-    if (compiled?.hash !== hash) compiled = { hash, proc: compileProcedure(ir, h.compileOptions) };
+  // The last version compiled, by hash and calendar: the validator's work is the handler's (same
+  // workflow task).
+  let compiled: { hash: string; calendar?: BusinessCalendar; proc: CompiledProcedure } | undefined;
+  const compile = (ir: ProcedureIR, hash: string, calendar?: BusinessCalendar): CompiledProcedure => {
+    if (compiled?.hash !== hash || compiled.calendar !== calendar)
+      compiled = {
+        hash,
+        calendar,
+        proc: compileProcedure(ir, { ...h.compileOptions, ...(calendar ? { calendar } : {}) }),
+      };
     return compiled.proc;
+  };
+  /** The calendar a move brings (none for a malformed request: the validator refuses it). */
+  const brought = (input: MigrateInput): BusinessCalendar | undefined => {
+    const shape = input as Partial<MigrateInput> | null | undefined;
+    if (typeof shape?.ir?.root !== 'object' || offeredCalendarProblem(shape.calendar)) return undefined;
+    return adoptedCalendar(h.compileOptions?.calendar, shape.ir, shape.calendar);
   };
   setHandler(
     migrateUpdate,
@@ -128,10 +156,15 @@ export function installMigration(h: MigrationHooks): void {
         ...h.current(),
         calls: calls.length && patched(PATCH_MIGRATION_CALLS) ? calls : [],
       };
+      const offered = brought(input);
+      const adopted = offered && patched(PATCH_MIGRATION_CALENDAR) ? offered : undefined;
+      if (adopted) current.adoptsCalendar = adopted;
+      const calendar = h.compileOptions?.calendar ?? adopted;
       if (hasWorkingDayTimers(input.ir) && patched(PATCH_MIGRATION_WD_TIMERS))
-        current.timing = { workingDayTimers: { calendar: h.compileOptions?.calendar } };
-      const out = resolveMigration(current, input, (ir) => compile(ir, input.hash), now);
+        current.timing = { workingDayTimers: { calendar } };
+      const out = resolveMigration(current, input, (ir) => compile(ir, input.hash, calendar), now);
       if ('refused' in out) throw refusal(out.refused);
+      if (adopted) h.adoptCalendar?.(adopted);
       h.switchTo({ ir: input.ir, hash: input.hash, proc: out.proc, state: out.step.state }, out.step.record);
       if (patched(PATCH_MIGRATION_ARMS)) h.armMigrated();
       return {
@@ -144,14 +177,18 @@ export function installMigration(h: MigrationHooks): void {
     {
       validator: (input: MigrateInput): void => {
         const now = Date.now();
+        // As the handler decides (its patch is taken whenever it adopts one on a new history).
+        const adopted = brought(input);
+        const calendar = h.compileOptions?.calendar ?? adopted;
         const out = resolveMigration(
           {
             ...h.current(),
             calls: h.runningCalls?.() ?? [],
-            timing: { workingDayTimers: { calendar: h.compileOptions?.calendar } },
+            timing: { workingDayTimers: { calendar } },
+            ...(adopted ? { adoptsCalendar: adopted } : {}),
           },
           input,
-          (ir) => compile(ir, (input as Partial<MigrateInput>).hash ?? ''),
+          (ir) => compile(ir, (input as Partial<MigrateInput>).hash ?? '', calendar),
           now,
           (actor) => h.authenticate(input.assertion, now)(actor),
         );

@@ -107,13 +107,15 @@ const DEFAULT_UPDATES_PER_RUN = 1000;
 export async function procedure(input: ProcedureInput): Promise<ProcedureSnapshot> {
   // The definition, its hash and compiled form: pinned, changed only by a migration (migration.ts).
   let { ir, hash } = input;
+  // The business calendar: pinned at start, or adopted at a migration (patch migration-calendar).
+  let calendar = input.calendar;
   let proc: CompiledProcedure;
   try {
     if (!input.carried && hashProcedure(ir) !== input.hash)
       throw new Error(
         `definition hash mismatch: input says ${input.hash}, the definition hashes to ${hashProcedure(ir)}`,
       );
-    proc = compileProcedure(ir, input.calendar ? { calendar: input.calendar } : {});
+    proc = compileProcedure(ir, calendar ? { calendar } : {});
   } catch (err) {
     throw ApplicationFailure.nonRetryable(
       err instanceof Error ? err.message : String(err),
@@ -226,7 +228,9 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
       return proc;
     },
     workflowId,
-    calendar: input.calendar,
+    get calendar() {
+      return calendar;
+    },
     state: () => state,
     log: () => log,
     record: (next, record, effects) => assignmentHooks.record(next, record, effects),
@@ -371,7 +375,12 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
   installMigration({
     current: () => ({ ir, hash, state }),
     runningCalls: () => calls.runningCalls(),
-    compileOptions: input.calendar ? { calendar: input.calendar } : {},
+    get compileOptions() {
+      return calendar ? { calendar } : {};
+    },
+    adoptCalendar: (c) => {
+      calendar = c;
+    },
     switchTo: (next, record) => {
       ({ ir, hash, proc } = next);
       state = withoutStaleAssignees(proc, next.state);
@@ -423,6 +432,7 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
         ...input,
         ir,
         hash,
+        ...(calendar ? { calendar } : {}),
         carried: {
           state,
           log,

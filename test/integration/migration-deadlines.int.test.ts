@@ -16,20 +16,29 @@
  * business calendar from the state's entry (patch `migration-working-day-timers`); before, it was
  * due at the entry and fired the moment the instance migrated. Replay history
  * `migration-working-day-timer.json`.
+ *
+ * cal_request: an instance started on a version with no working-day delay pins no calendar; the
+ * migration to a version due in one working day brings the current calendar (patch
+ * `migration-calendar`): the due time, the search attribute and the `after:` timer count working
+ * days from the state's entry, and the dry run lists them. Replay history
+ * `migration-calendar-adopted.json`.
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../worker/config.ts';
 import { getSnapshot, startProcedure } from '../../worker/instances.ts';
 import { addWorkingDays } from '../../workflows/core/calendar.ts';
+import { currentCalendar } from '../../worker/calendars.ts';
 import { migrationTimesQuery } from '../../workflows/migration.ts';
 import { recordHistory } from './record-history.ts';
 import { actorSigner } from '../../worker/actor-keys.ts';
 import { loadDeployedDefinitions } from '../../worker/process.ts';
 import type { LoadedDefinition } from '../../worker/definitions.ts';
 import {
+  VersionIndex,
   dryRun,
   migrateInstance,
+  planInstance,
   type MigrationDeps,
   type MigrationTarget,
 } from '../../worker/migration/migrations.ts';
@@ -44,11 +53,13 @@ const ada = { id: 'ada', roles: ['admin'] };
 let h: Harness;
 let v2: LoadedDefinition;
 let wd2: LoadedDefinition;
+let cal2: LoadedDefinition;
 beforeAll(async () => {
   h = await startHarness([path.join(FIXTURES, 'v1')]);
   const next = loadDeployedDefinitions([path.join(FIXTURES, 'v2')]);
   v2 = next.get('deadline_request')!;
   wd2 = next.get('wd_request')!;
+  cal2 = next.get('cal_request')!;
 });
 afterAll(async () => {
   await h?.close();
@@ -191,4 +202,93 @@ describe('an after: delay in working days new to a state (patch migration-workin
     await eventually(async () => (await getSnapshot(h.client, id)).done);
     await recordHistory(h.client, id, 'migration-working-day-timer');
   }, 60_000);
+});
+
+describe('a migration to a version that counts working days brings the calendar (patch migration-calendar)', () => {
+  it('arms the due time and the timer in the current calendar, as the dry run said', async () => {
+    const id = await startProcedure(h.client, h.definitions.get('cal_request')!, {
+      context: { client: 'acme' },
+      starter: staff,
+      taskQueue: h.config.taskQueue,
+      workflowId: 'migration-calendar-adopted',
+    });
+    const entered = await enteredBy(id, '$start');
+    const handle = h.client.workflow.getHandle(id);
+    // Version 1 counts no working days: no calendar pinned.
+    expect((await handle.query(migrationTimesQuery)).calendar).toBeUndefined();
+    const cal = currentCalendar().calendar;
+    const due = addWorkingDays(entered, 1, cal).at;
+    const lapses = addWorkingDays(entered, 2, cal).at;
+
+    const target: MigrationTarget = { ir: cal2.ir, hash: cal2.hash, version: cal2.ir.version };
+    const deps: MigrationDeps = { client: h.client, store: h.running.store, definitions: h.definitions };
+    const out = await eventually(async () => {
+      const d = await dryRun(deps, 'cal_request', target, `WorkflowId = '${id}'`, {
+        withinMs: 30 * 86_400_000,
+      });
+      return d.total === 1 ? d : undefined;
+    }, 15_000);
+    // Counted with the calendar the move brings (before: no calendar, in neither list).
+    const d = out.instances[0]!.deadlines!;
+    expect(d.atOnce).toEqual([]);
+    expect(d.soon.map((x) => `${x.kind} ${x.state} ${x.at}`).sort()).toEqual([
+      `after waiting ${new Date(lapses).toISOString()}`,
+      `due waiting ${new Date(due).toISOString()}`,
+    ]);
+    await migrateInstance(h.client, actorSigner(), target, out.instances[0]!, ada);
+
+    const snap = await getSnapshot(h.client, id);
+    expect(snap.version).toBe('2.0.0');
+    expect(snap.dueAt).toBe(new Date(due).toISOString());
+    expect(snap.timers).toEqual([
+      { event: 'xstate.after.after_P2WD.cal_request.waiting', dueAt: new Date(lapses).toISOString() },
+    ]);
+    expect(snap.log.find((r) => r.event === '$migrate')?.data?.calendar).toBe(cal.id);
+    expect((await handle.query(migrationTimesQuery)).calendar).toEqual(cal);
+    const attr = await eventually(async () => {
+      const v = (await handle.describe()).searchAttributes.CustodiaDueAt as Date[] | undefined;
+      return v?.length ? v[0] : undefined;
+    }, 10_000);
+    expect(new Date(attr).toISOString()).toBe(new Date(due).toISOString());
+    await sendEvent(h.client, id, { type: 'DONE', actor: qm });
+    await eventually(async () => (await getSnapshot(h.client, id)).done);
+    await recordHistory(h.client, id, 'migration-calendar-adopted');
+  }, 60_000);
+
+  it('keeps the adopted calendar over continue-as-new', async () => {
+    const def = h.definitions.get('cal_request')!;
+    const id = `migration-calendar-can-${Date.now()}`;
+    // One update per run: the migration itself makes the instance continue as new.
+    await h.client.workflow.start('procedure', {
+      taskQueue: h.config.taskQueue,
+      workflowId: id,
+      args: [
+        {
+          ir: def.ir,
+          hash: def.hash,
+          context: { client: 'acme' },
+          starter: staff,
+          limits: { updatesPerRun: 1 },
+        },
+      ],
+    });
+    const entered = await eventually(async () => {
+      const s = await getSnapshot(h.client, id);
+      return s.log.length ? Date.parse(s.log[0]!.at) : undefined;
+    });
+    const cal = currentCalendar().calendar;
+    const target: MigrationTarget = { ir: cal2.ir, hash: cal2.hash, version: cal2.ir.version };
+    const deps: MigrationDeps = { client: h.client, store: h.running.store, definitions: h.definitions };
+    const planned = await planInstance(deps, new VersionIndex(deps), target, id);
+    await migrateInstance(h.client, actorSigner(), target, planned, ada);
+    const snap = await eventually(async () => {
+      const s = await getSnapshot(h.client, id);
+      return s.runs === 2 ? s : undefined;
+    }, 10_000);
+    expect(snap.version).toBe('2.0.0');
+    expect(snap.dueAt).toBe(new Date(addWorkingDays(entered, 1, cal).at).toISOString());
+    expect((await h.client.workflow.getHandle(id).query(migrationTimesQuery)).calendar).toEqual(cal);
+    await sendEvent(h.client, id, { type: 'DONE', actor: qm });
+    await eventually(async () => (await getSnapshot(h.client, id)).done);
+  }, 30_000);
 });

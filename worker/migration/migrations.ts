@@ -15,6 +15,8 @@
  * off at once (`workflows/core/migration-deadlines.ts`): computed from the instance's own entry
  * times, pending timers and business calendar (the `migrationTimes` query), the `$sla` records
  * already in its log, and the migrated state the plan gives — the rules the workflow arms with.
+ * An instance with no calendar moved to a version that counts working days adopts the current
+ * calendar the update carries (`workflows/core/migration-calendar.ts`): the dry run counts with it.
  */
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
@@ -27,6 +29,7 @@ import {
   type MigrationRefusal,
 } from '../../workflows/core/migration.ts';
 import type { MigrateResult } from '../../workflows/core/migration-step.ts';
+import { calendarAfterMigration } from '../../workflows/core/migration-calendar.ts';
 import {
   countDeadlines,
   migrationDeadlines,
@@ -50,6 +53,7 @@ import {
 import type { ProcedureSnapshot } from '../../workflows/api.ts';
 import { EVENT_ASSERTION_TTL_MS, type ActorSigner } from '../actor-keys.ts';
 import type { LoadedDefinition } from '../definitions.ts';
+import { calendarInput } from '../calendars.ts';
 import { getSnapshot } from '../instances.ts';
 import type { RecordsStore } from '../records/types.ts';
 import { buildListQuery, listRows, type InstanceRow } from '../visibility.ts';
@@ -287,6 +291,9 @@ export async function planInstance(
   const running = (snap.calls ?? [])
     .filter((c) => c.status === 'running')
     .map((c) => ({ state: c.state, procedure: c.procedure, workflowId: c.workflowId }));
+  // The calendar the instance counts in after the move: its own, or the one the move brings.
+  const calendarOf = (times?: MigrationTimes) =>
+    calendarAfterMigration(times?.calendar, target.ir, calendarInput(target.ir).calendar);
   const plan = (times?: MigrationTimes) =>
     planMigration(
       from,
@@ -303,7 +310,7 @@ export async function planInstance(
       problems,
       running,
       // As a migration now times them (patch `migration-working-day-timers`).
-      { workingDayTimers: { calendar: times?.calendar } },
+      { workingDayTimers: { calendar: times ? calendarOf(times) : undefined } },
     );
   const planned = plan();
   if (!planned.state) return { ...base, plan: planned.plan };
@@ -343,7 +350,7 @@ export async function planInstance(
     sentSlaKeys(snap.log),
     now,
     options.withinMs ?? DEFAULT_DEADLINE_HORIZON_MS,
-    times.calendar,
+    calendarOf(times),
   );
   return {
     ...base,
@@ -440,7 +447,10 @@ export async function migrateInstance(
   const assertion = signer.sign(actor, { workflowId: planned.workflowId, ttlMs: EVENT_ASSERTION_TTL_MS });
   try {
     return await client.workflow.getHandle(planned.workflowId).executeUpdate(migrateUpdate, {
-      args: [{ ir: target.ir, hash: target.hash, seq: planned.seq, actor, assertion }],
+      // The current calendar, as a new start would pin it: adopted only by an instance with none.
+      args: [
+        { ir: target.ir, hash: target.hash, seq: planned.seq, actor, assertion, ...calendarInput(target.ir) },
+      ],
     });
   } catch (err) {
     if (

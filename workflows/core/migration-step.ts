@@ -3,6 +3,7 @@
  * the step that moves it (the new state and its `$migrate` record). The workflow's validator and
  * handler both call {@link resolveMigration}, so what is refused and what is done have one home.
  */
+import type { BusinessCalendar } from './calendar.ts';
 import type { CompiledProcedure } from './compile.ts';
 import { hashProcedure } from './hash.ts';
 import type { Actor, Json, ProcedureIR } from './ir.ts';
@@ -15,9 +16,11 @@ import {
 import { leafPaths, type InstanceState, type Rejection, type TransitionRecord } from './runtime.ts';
 import { formatProblems } from './schemas.ts';
 import type { RunningCall } from './migration-calls.ts';
+import { offeredCalendarProblem } from './migration-calendar.ts';
 
 // For the workflow's `migrate` handler (it imports its values from this module only).
 export { hasWorkingDayTimers } from './migration.ts';
+export { adoptedCalendar, offeredCalendarProblem } from './migration-calendar.ts';
 
 /** The event type of a migration's record in the instance log and the audit chain. */
 export const MIGRATE_EVENT = '$migrate';
@@ -33,6 +36,12 @@ export interface MigrateInput {
   seq: number;
   actor: Actor;
   assertion?: string;
+  /**
+   * The deployment's current business calendar, as a new start would pin it (absent when the new
+   * version counts no working days). Adopted only by an instance that has none (patch
+   * `migration-calendar`, `migration-calendar.ts`); one that has a calendar keeps it.
+   */
+  calendar?: BusinessCalendar;
 }
 
 /** Result of the `migrate` update. */
@@ -66,6 +75,8 @@ export interface CurrentVersion {
   calls?: readonly RunningCall[];
   /** How new `after:` timers in working days are timed (`MigrationTiming`). */
   timing?: MigrationTiming;
+  /** The calendar this move makes the instance adopt (`migration-calendar.ts`): named in the record. */
+  adoptsCalendar?: BusinessCalendar;
 }
 
 const bad = (message: string, zh: string): { refused: MigrationRefused } => ({
@@ -96,6 +107,12 @@ export function resolveMigration(
     return bad(
       `${actor.id} is not an ${MIGRATION_ROLE}: only admins migrate instances`,
       `${actor.id} 不是管理员：只有管理员可以迁移实例`,
+    );
+  const calendarProblem = offeredCalendarProblem(shape.calendar);
+  if (calendarProblem)
+    return bad(
+      `the calendar sent is refused: ${calendarProblem.message}`,
+      `发送的工作日历被拒绝：${calendarProblem.zh}`,
     );
   let hash: string;
   try {
@@ -164,6 +181,7 @@ export function resolveMigration(
   if (Object.keys(plan.mapped).length) data.mapped = plan.mapped;
   if (plan.added.length) data.added = plan.added;
   if (plan.dropped.length) data.dropped = plan.dropped;
+  if (current.adoptsCalendar) data.calendar = current.adoptsCalendar.id;
   const record: TransitionRecord = {
     seq,
     at: new Date(now).toISOString(),
