@@ -39,6 +39,8 @@
  *   (under saturation that batching is timing, not design), and on the events that are not
  *   workflow-task bookkeeping (the commands: update, search attributes, timer, activity).
  */
+// First: the process takes the shipped memory settings before anything else is evaluated.
+import { AS_STARTED, memorySettings } from './shipped-memory-settings.ts';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -146,6 +148,8 @@ function options() {
       kinds: { type: 'string', default: ALL_KINDS.join(',') },
       before: { type: 'string', default: 'commit-in-activation' },
       'server-pids': { type: 'string', default: '' },
+      // Handled by ./shipped-memory-settings.ts before the arguments are read.
+      [AS_STARTED.slice(2)]: { type: 'boolean', default: false },
       out: { type: 'string', default: DEFAULT_OUT },
     },
     allowPositionals: false,
@@ -774,6 +778,7 @@ async function main(): Promise<void> {
       memoryGb: Math.round(totalmem() / 2 ** 30),
       node: process.version,
       platform: `${process.platform}-${process.arch}`,
+      memory: memorySettings(),
       temporal: server
         ? 'own dev server (temporal server start-dev, in memory)'
         : `TEMPORAL_ADDRESS${opts.serverPids.length ? ` (server processes ${opts.serverPids.join(', ')})` : ''}`,
@@ -876,7 +881,7 @@ async function main(): Promise<void> {
     ];
     const table = [
       `Custodia benchmark, ${date.slice(0, 10)}: ${opts.instances} instances × ${opts.transitions} transitions, all instances in flight, median of ${opts.rounds} round(s); ` +
-        `${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}, ${machine.temporal}.`,
+        `${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}${machine.memory.v8Flags.length ? ` ${machine.memory.v8Flags.join(' ')}` : ''}, ${machine.temporal}.`,
       '',
       `| | Raw update (limit) | Hand-written baseline | ${BEFORE[opts.before].label} | Interpreter (\`procedure\`) | Before ÷ raw | Interpreter ÷ baseline | Interpreter ÷ raw |`,
       '|---|---:|---:|---:|---:|---:|---:|---:|',
