@@ -15,7 +15,8 @@ if (!source || !SERVERS.includes(source)) {
   console.error(`usage: node bin/launch.mjs <${SERVERS.join(' | ')}>`);
   process.exit(2);
 }
-// glibc's malloc settings are read at start-up: set, this process is replaced by one that has them.
+// glibc's malloc settings and V8's flags are read at start-up (./process-memory.mjs): when they are
+// missing, this process is replaced by one that has them.
 relaunchWithMemorySettings();
 // The entry reads its own arguments: drop the launcher's one.
 process.argv.splice(2, 1);

@@ -573,6 +573,23 @@ export function definitionDirs(env: Env = process.env): string[] {
   return raw.split(',').map((d) => path.resolve(REPO_ROOT, d.trim()));
 }
 
+/**
+ * A setting that is a whole number of at most `digits` digits (default 9), at least `min` (or 0
+ * with `orZero`), its default when unset; else an error saying it must be `what`.
+ */
+function wholeNumber(
+  name: SettingName,
+  env: Env,
+  rule: { min: number; digits?: number; orZero?: boolean; what: string },
+): number {
+  const raw = setting(name, env) ?? SETTINGS[name].default;
+  const n = Number(raw);
+  const digits = new RegExp(`^\\d{1,${rule.digits ?? 9}}$`);
+  if (typeof raw !== 'string' || !digits.test(raw) || (n < rule.min && !(rule.orZero && n === 0)))
+    throw new Error(`${name} must be ${rule.what} (got "${raw}")`);
+  return n;
+}
+
 /** How many instances a worker keeps cached between events (`maxCachedWorkflows`; 0 disables the cache). */
 export function maxCachedWorkflows(env: Env = process.env): number {
   const raw = setting('CUSTODIA_MAX_CACHED_WORKFLOWS', env) ?? SETTINGS.CUSTODIA_MAX_CACHED_WORKFLOWS.default;
@@ -583,20 +600,20 @@ export function maxCachedWorkflows(env: Env = process.env): number {
 
 /** At most one idle memory release per this many ms in a server process (0: never; memory-release.ts). */
 export function idleGcIntervalMs(env: Env = process.env): number {
-  const raw = setting('CUSTODIA_IDLE_GC_INTERVAL_MS', env) ?? SETTINGS.CUSTODIA_IDLE_GC_INTERVAL_MS.default;
-  if (!/^\d{1,9}$/.test(raw) || (Number(raw) !== 0 && Number(raw) < 10_000))
-    throw new Error(`CUSTODIA_IDLE_GC_INTERVAL_MS must be 0 or a number of ms ≥ 10000 (got "${raw}")`);
-  return Number(raw);
+  return wholeNumber('CUSTODIA_IDLE_GC_INTERVAL_MS', env, {
+    min: 10_000,
+    orZero: true,
+    what: '0 or a number of ms ≥ 10000',
+  });
 }
 
 /** Workflow tasks a worker runs at once (`maxConcurrentWorkflowTaskExecutions`, ≥ 2). */
 export function maxConcurrentWorkflowTasks(env: Env = process.env): number {
-  const raw =
-    setting('CUSTODIA_MAX_CONCURRENT_WORKFLOW_TASKS', env) ??
-    SETTINGS.CUSTODIA_MAX_CONCURRENT_WORKFLOW_TASKS.default;
-  if (!/^\d{1,5}$/.test(raw) || Number(raw) < 2)
-    throw new Error(`CUSTODIA_MAX_CONCURRENT_WORKFLOW_TASKS must be a whole number ≥ 2 (got "${raw}")`);
-  return Number(raw);
+  return wholeNumber('CUSTODIA_MAX_CONCURRENT_WORKFLOW_TASKS', env, {
+    min: 2,
+    digits: 5,
+    what: 'a whole number ≥ 2',
+  });
 }
 
 /** When the API's views answer from its copy of the visibility rows (`view-index.ts`). */
@@ -608,12 +625,8 @@ export function viewIndexSettings(env: Env = process.env): {
   const from = setting('CUSTODIA_VIEW_INDEX_FROM', env) ?? SETTINGS.CUSTODIA_VIEW_INDEX_FROM.default;
   if (!/^\d{1,10}$/.test(from))
     throw new Error(`CUSTODIA_VIEW_INDEX_FROM must be a whole number of instances (got "${from}")`);
-  const ms = (name: 'CUSTODIA_VIEW_INDEX_MAX_AGE_MS' | 'CUSTODIA_VIEW_INDEX_FULL_EVERY_MS'): number => {
-    const v = setting(name, env) ?? SETTINGS[name].default;
-    if (!/^\d{1,9}$/.test(v) || Number(v) < 1000)
-      throw new Error(`${name} must be a number of ms ≥ 1000 (got "${v}")`);
-    return Number(v);
-  };
+  const ms = (name: 'CUSTODIA_VIEW_INDEX_MAX_AGE_MS' | 'CUSTODIA_VIEW_INDEX_FULL_EVERY_MS'): number =>
+    wholeNumber(name, env, { min: 1000, what: 'a number of ms ≥ 1000' });
   return {
     from: Number(from),
     maxAgeMs: ms('CUSTODIA_VIEW_INDEX_MAX_AGE_MS'),
@@ -623,11 +636,7 @@ export function viewIndexSettings(env: Env = process.env): {
 
 /** How often a process re-reads the deployed versions from the records store (ms). */
 export function definitionsRefreshMs(env: Env = process.env): number {
-  const raw =
-    setting('CUSTODIA_DEFINITIONS_REFRESH_MS', env) ?? SETTINGS.CUSTODIA_DEFINITIONS_REFRESH_MS.default;
-  if (!/^\d{1,9}$/.test(raw) || Number(raw) < 1000)
-    throw new Error(`CUSTODIA_DEFINITIONS_REFRESH_MS must be a number of ms ≥ 1000 (got "${raw}")`);
-  return Number(raw);
+  return wholeNumber('CUSTODIA_DEFINITIONS_REFRESH_MS', env, { min: 1000, what: 'a number of ms ≥ 1000' });
 }
 
 export const SDK_LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
@@ -781,10 +790,7 @@ export function sdkMetricsAddress(env: Env = process.env): string | undefined {
 
 /** Deadline (ms) of each readiness check and scrape-time query. */
 export function readyTimeoutMs(env: Env = process.env): number {
-  const raw = setting('CUSTODIA_READY_TIMEOUT_MS', env) ?? SETTINGS.CUSTODIA_READY_TIMEOUT_MS.default;
-  if (!/^\d{1,6}$/.test(raw) || Number(raw) < 50)
-    throw new Error(`CUSTODIA_READY_TIMEOUT_MS must be a number of ms ≥ 50 (got "${raw}")`);
-  return Number(raw);
+  return wholeNumber('CUSTODIA_READY_TIMEOUT_MS', env, { min: 50, digits: 6, what: 'a number of ms ≥ 50' });
 }
 
 /** Port of a worker-only process's `/metrics`, or undefined: none. */

@@ -41,7 +41,7 @@ import {
   buildListQuery,
   groupRowsByState,
   groupSorter,
-  listPage,
+  listRows,
   quote,
   type GroupCount,
   type InstanceRow,
@@ -400,15 +400,8 @@ export class ViewIndex {
   }
 
   /** Every row of `query`, pages of `pageSize` (rows as of `at`; `overdue` is recomputed per request). */
-  private async readAll(query: string, at: Date): Promise<InstanceRow[]> {
-    const rows: InstanceRow[] = [];
-    let token: string | undefined;
-    do {
-      const page = await listPage(this.client, query, this.pageSize, token, at);
-      rows.push(...page.rows);
-      token = page.nextPageToken;
-    } while (token);
-    return rows;
+  private readAll(query: string, at: Date): Promise<InstanceRow[]> {
+    return listRows(this.client, query, Infinity, at, this.pageSize);
   }
 }
 

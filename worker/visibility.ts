@@ -140,18 +140,19 @@ export function instanceRow(info: RowSource, now: Date): InstanceRow {
 
 /**
  * Up to `limit` instances matching a visibility `query`, newest first, as rows at `now` (pages of
- * `listPage`, each retried as a view query).
+ * `listPage`, at most `pageSize` rows each, each retried as a view query).
  */
 export async function listRows(
   client: Client,
   query: string,
   limit = Infinity,
   now = new Date(),
+  pageSize = 1000,
 ): Promise<InstanceRow[]> {
   const rows: InstanceRow[] = [];
   let token: string | undefined;
   while (rows.length < limit) {
-    const page = await listPage(client, query, Math.min(limit, 1000), token, now);
+    const page = await listPage(client, query, Math.min(limit, pageSize), token, now);
     rows.push(...page.rows.slice(0, limit - rows.length));
     token = page.nextPageToken;
     if (!token) break;
