@@ -10,7 +10,8 @@
  * at once (`ViewIndex.touch`).
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { WORKFLOW_TYPE } from '../workflows/api.ts';
+import { searchAttributesQuery, WORKFLOW_TYPE } from '../workflows/api.ts';
+import { withAttributeValues } from '../workflows/search-attributes.ts';
 import { chainHead, instancesChangedAfter } from './records/changed-instances.ts';
 import type { RecordsStore } from './records/types.ts';
 import { instanceRow, viewQuery, type InstanceRow } from './visibility.ts';
@@ -18,9 +19,10 @@ import { instanceRow, viewQuery, type InstanceRow } from './visibility.ts';
 /**
  * How far before the last reading the feed looks again (ms): a record is committed in the workflow
  * task that changes the row, just before the task completes (`workflows/audit-commit.ts`), so a
- * reading may read the instance in between; once the task completed, `describe` has the new row
- * (no visibility lag to allow for, unlike the state windows' two minutes). Ten seconds allows for
- * a slow worker; each instance changed within it is read again at each refresh.
+ * reading may read the instance in between; `describe` has the new row once the task completed,
+ * or at most `SEARCH_ATTRIBUTES_EVERY_MS` (1 s) later when the instance changed within a second of
+ * its last upsert (no visibility lag to allow for, unlike the state windows' two minutes). Ten
+ * seconds allows for a slow worker; each instance changed within it is read again at each refresh.
  */
 export const FEED_MARGIN_MS = 10_000;
 
@@ -81,14 +83,28 @@ export class ChangeFeed {
 
 /**
  * An instance's row read from the instance itself (`describe`), or undefined when it is no
- * running Custodia instance (finished, gone, another workflow type).
+ * running Custodia instance (finished, gone, another workflow type). With `current`, its search
+ * attributes as the instance holds them now (they may lag it by up to a second).
  */
-export async function describeRow(client: Client, id: string, now: Date): Promise<InstanceRow | undefined> {
+export async function describeRow(
+  client: Client,
+  id: string,
+  now: Date,
+  opts: { current?: boolean } = {},
+): Promise<InstanceRow | undefined> {
   try {
-    const d = await viewQuery(() => client.workflow.getHandle(id).describe());
+    const handle = client.workflow.getHandle(id);
+    const d = await viewQuery(() => handle.describe());
     if (d.type !== WORKFLOW_TYPE) return undefined;
+    let attributes = d.typedSearchAttributes;
+    // `current`: as the instance is now, not as last upserted (a query to its worker; as described
+    // when that fails: a worker without the query, none running).
+    if (opts.current && d.status.name === 'RUNNING') {
+      const values = await handle.query(searchAttributesQuery).catch(() => undefined);
+      if (values) attributes = withAttributeValues(attributes, values);
+    }
     const row = instanceRow(
-      { workflowId: id, status: d.status, typedSearchAttributes: d.typedSearchAttributes, memo: d.memo },
+      { workflowId: id, status: d.status, typedSearchAttributes: attributes, memo: d.memo },
       now,
     );
     return row.status === 'RUNNING' ? row : undefined;

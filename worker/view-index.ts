@@ -27,6 +27,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { WORKFLOW_TYPE } from '../workflows/api.ts';
+import { SEARCH_ATTRIBUTES_EVERY_MS } from '../workflows/search-attributes.ts';
 import type { ProcedureIR } from '../workflows/core/ir.ts';
 import type { InboxTab, InboxTask } from './inbox.ts';
 import type { RecordsStore } from './records/types.ts';
@@ -70,6 +71,9 @@ export interface ViewIndexOptions {
  * the workflow task that changed it, so a change may show after a reading that began later.
  */
 export const CHANGE_MARGIN_MS = 120_000;
+
+/** How long after its search attributes are due a touched row is kept over what readings see. */
+const FRESH_MARGIN_MS = 1000;
 
 /**
  * The rows as of a reading. Answers read it synchronously (no `await` while iterating); it changes
@@ -221,6 +225,8 @@ export class ViewIndex {
   private lastTotal = 0;
   /** Which instances have records since the last reading (none without a records store). */
   private readonly feed: ChangeFeed | undefined;
+  /** Rows read by `touch` whose search attributes may not be upserted yet, and until when. */
+  private readonly fresh = new Map<string, { row: InstanceRow | undefined; until: number }>();
   /** Rows read by `touch` while a reading runs: put into its snapshot too. */
   private touchedDuring: Map<string, InstanceRow | undefined> | undefined;
 
@@ -250,10 +256,14 @@ export class ViewIndex {
     if (!this.snapshot) return;
     let row: InstanceRow | undefined;
     try {
-      row = await describeRow(this.client, workflowId, new Date());
+      // Its search attributes as they will be: an instance changed again within a second of its
+      // last upsert sets them only at the second's end (`SEARCH_ATTRIBUTES_EVERY_MS`).
+      row = await describeRow(this.client, workflowId, new Date(), { current: true });
     } catch {
       return;
     }
+    // Until then, a reading (which sees the attributes as they are) keeps this row.
+    this.fresh.set(workflowId, { row, until: Date.now() + SEARCH_ATTRIBUTES_EVERY_MS + FRESH_MARGIN_MS });
     // The snapshot now (a reading may have replaced the one there was), and the one being read.
     if (this.snapshot) applyRow(this.snapshot, workflowId, row);
     this.touchedDuring?.set(workflowId, row);
@@ -309,6 +319,10 @@ export class ViewIndex {
       }
       const snapshot = snapshotOf(rows, at, Date.now() - t0, fullAt, fullReadAt);
       for (const [id, row] of touched) applyRow(snapshot, id, row);
+      const now = Date.now();
+      for (const [id, { row, until }] of this.fresh)
+        if (until <= now) this.fresh.delete(id);
+        else applyRow(snapshot, id, row);
       this.snapshot = snapshot;
       if (head !== undefined) this.feed?.advance(head);
       this.lastTotal = snapshot.rows.length;

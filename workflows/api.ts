@@ -10,6 +10,7 @@ import type { BusinessCalendar } from './core/calendar.ts';
 import type { InstanceState, PendingTimer, TransitionRecord } from './core/runtime.ts';
 import type { AssignInput } from './core/assignment.ts';
 import type { RemindInput, RemindResult } from './core/reminder.ts';
+import type { AttributeValues } from './search-attributes.ts';
 import type {
   AssignResult,
   CallLink,
@@ -103,6 +104,12 @@ export interface TransitionCommit {
 
 export const eventUpdate = defineUpdate<EventResult, [SignedEventInput]>('event');
 export const snapshotQuery = defineQuery<ProcedureSnapshot>('snapshot');
+/**
+ * The search attributes as the instance is now, which its next upsert sets: they may lag it by up
+ * to `SEARCH_ATTRIBUTES_EVERY_MS` (`search-attributes.ts`). Asked by the view index for an instance
+ * this process just changed.
+ */
+export const searchAttributesQuery = defineQuery<AttributeValues>('searchAttributes');
 /** Assign an active state's task to a person, or leave it unassigned (contract, `core/assignment.ts`). */
 export const assignUpdate = defineUpdate<AssignResult, [AssignInput]>('assign');
 /** A manager's reminder to the roles the active tasks await (`core/reminder.ts`). */

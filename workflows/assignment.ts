@@ -5,9 +5,10 @@
  *
  * Replay: histories recorded before assignment existed have no `assign` update and no
  * `_assignees` in their context, so nothing here runs for them; the handler marks its first use
- * with `patched('assignment')`.
+ * with `patched('assignment')` (through this run's `Patches`).
  */
-import { ApplicationFailure, patched, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, setHandler } from '@temporalio/workflow';
+import type { Patches } from './patches.ts';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { CompiledProcedure } from './core/compile.ts';
 import type { Actor } from './core/ir.ts';
@@ -29,6 +30,8 @@ import { CustodiaAssignee } from './search-attributes.ts';
 export const PATCH_ASSIGNMENT = 'assignment';
 
 export interface AssignmentHooks {
+  /** This run's patches (`patches.ts`). */
+  patches: Patches;
   proc: CompiledProcedure;
   state(): InstanceState;
   /** Take the new state and its record (log, audit commit with its effects, search attributes). */
@@ -52,7 +55,7 @@ export function installAssignment(h: AssignmentHooks): void {
   setHandler(
     assignUpdate,
     (input: AssignInput): AssignResult => {
-      patched(PATCH_ASSIGNMENT);
+      h.patches.has(PATCH_ASSIGNMENT);
       const now = Date.now();
       const out = resolve(input);
       // The validator accepted it just now; nothing can have run in between.
@@ -93,7 +96,7 @@ export function installReminder(h: AssignmentHooks): void {
   setHandler(
     remindUpdate,
     (input: RemindInput): RemindResult => {
-      patched(PATCH_ASSIGNMENT);
+      h.patches.has(PATCH_ASSIGNMENT);
       const r = remindRefusal(h.proc, h.state(), input);
       if (r) refuse(r);
       const out = applyReminder(h.proc, h.state(), input.actor, h.workflowId, Date.now());

@@ -26,7 +26,8 @@
  * the current one — so such a commit is **the regular activity**, as every commit was on histories
  * recorded before `local-audit` (`patched` is false on them: they replay as they ran).
  */
-import { patched, proxyActivities, proxyLocalActivities, proxySinks, type Sinks } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities, proxySinks, type Sinks } from '@temporalio/workflow';
+import type { Patches } from './patches.ts';
 import type { ChildLink, ProcedureActivities, TransitionCommit } from './api.ts';
 import { inCommitTransaction, reportsToInstance } from './core/actions/index.ts';
 
@@ -80,10 +81,11 @@ const NOTHING_STARTED: CommitResult = Object.freeze({ children: [] }) as CommitR
  * recorded their markers (`local-audit`, `reports-remote` for a reporting effect, then
  * `commit-in-activation` for a commit written in its own transaction).
  */
-function routeOf(commit: TransitionCommit): 'remote' | 'local' | 'activation' {
-  if (!patched(PATCH_LOCAL_AUDIT)) return 'remote';
-  if (commit.effects.some((e) => reportsToInstance(e.kind)) && patched(PATCH_REPORTS_REMOTE)) return 'remote';
-  if (commit.effects.every((e) => inCommitTransaction(e.kind)) && patched(PATCH_COMMIT_IN_ACTIVATION))
+function routeOf(commit: TransitionCommit, patches: Patches): 'remote' | 'local' | 'activation' {
+  if (!patches.has(PATCH_LOCAL_AUDIT)) return 'remote';
+  if (commit.effects.some((e) => reportsToInstance(e.kind)) && patches.has(PATCH_REPORTS_REMOTE))
+    return 'remote';
+  if (commit.effects.every((e) => inCommitTransaction(e.kind)) && patches.has(PATCH_COMMIT_IN_ACTIVATION))
     return 'activation';
   return 'local';
 }
@@ -95,8 +97,8 @@ function routeOf(commit: TransitionCommit): 'remote' | 'local' | 'activation' {
  * written one commit this way in the run (so the patches are first decided where older histories
  * recorded their markers) — then the main loop does not even wake for the commit.
  */
-export function commitInActivation(commit: TransitionCommit): boolean {
-  if (routeOf(commit) !== 'activation') return false;
+export function commitInActivation(commit: TransitionCommit, patches: Patches): boolean {
+  if (routeOf(commit, patches) !== 'activation') return false;
   custodiaCommit.commit(commit);
   return true;
 }
@@ -105,8 +107,11 @@ export function commitInActivation(commit: TransitionCommit): boolean {
  * Commit one transition. Written in the activation: returns at once (no promise, so no await and
  * no further activation); otherwise the promise of the local or regular activity.
  */
-export function commitTransition(commit: TransitionCommit): CommitResult | Promise<CommitResult> {
-  const route = routeOf(commit);
+export function commitTransition(
+  commit: TransitionCommit,
+  patches: Patches,
+): CommitResult | Promise<CommitResult> {
+  const route = routeOf(commit, patches);
   if (route === 'remote') return remote.commitTransition(commit);
   if (route === 'local') return local.commitTransition(commit);
   custodiaCommit.commit(commit);

@@ -25,11 +25,11 @@
 import {
   CancellationScope,
   ParentClosePolicy,
-  patched,
   proxyActivities,
   startChild,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { Patches } from './patches.ts';
 import type { SearchAttributePair } from '@temporalio/common';
 import type { CompiledProcedure } from './core/compile.ts';
 import { SYSTEM_ACTOR } from './core/compile.ts';
@@ -62,6 +62,8 @@ const { resolveCallee } = proxyActivities<CallActivities>({
 });
 
 export interface CallHooks {
+  /** This run's patches (`patches.ts`). */
+  patches: Patches;
   proc: CompiledProcedure;
   workflowId: string;
   state(): InstanceState;
@@ -177,7 +179,7 @@ export function installCalls(h: CallHooks, carried: CallLink[] = []): Calls {
       entry.scope.cancel();
     }
     for (const need of needed) {
-      if (running.has(need.path) || !patched(PATCH_CALL)) continue;
+      if (running.has(need.path) || !h.patches.has(PATCH_CALL)) continue;
       start(need, state);
     }
   };

@@ -8,9 +8,10 @@
  * handler — which also runs on replay — recomputes the same step from the same history. The
  * `$migrate` record is committed like any transition (audit chain: old → new version, the
  * mapping, fields added and dropped). Histories recorded before migrations existed have no
- * `migrate` update; the handler marks its first use with `patched('migration')`.
+ * `migrate` update; the handler marks its first use with `patched('migration')` (through this run's `Patches`).
  */
-import { ApplicationFailure, defineQuery, defineUpdate, patched, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, defineQuery, defineUpdate, setHandler } from '@temporalio/workflow';
+import type { Patches } from './patches.ts';
 import type { BusinessCalendar } from './core/calendar.ts';
 import { compileProcedure, type CompiledProcedure } from './core/compile.ts';
 import type { Actor, ProcedureIR } from './core/ir.ts';
@@ -88,6 +89,8 @@ export interface MigrationTimes {
 export const migrationTimesQuery = defineQuery<MigrationTimes>('migrationTimes');
 
 export interface MigrationHooks {
+  /** This run's patches (`patches.ts`). */
+  patches: Patches;
   /** The version and state the instance runs now. */
   current(): CurrentVersion;
   /** The calls running now (`Calls.runningCalls`): a move that would end one is refused. */
@@ -149,24 +152,24 @@ export function installMigration(h: MigrationHooks): void {
   setHandler(
     migrateUpdate,
     (input: MigrateInput): MigrateResult => {
-      patched(PATCH_MIGRATION);
+      h.patches.has(PATCH_MIGRATION);
       const now = Date.now();
       const calls = h.runningCalls?.() ?? [];
       const current: CurrentVersion = {
         ...h.current(),
-        calls: calls.length && patched(PATCH_MIGRATION_CALLS) ? calls : [],
+        calls: calls.length && h.patches.has(PATCH_MIGRATION_CALLS) ? calls : [],
       };
       const offered = brought(input);
-      const adopted = offered && patched(PATCH_MIGRATION_CALENDAR) ? offered : undefined;
+      const adopted = offered && h.patches.has(PATCH_MIGRATION_CALENDAR) ? offered : undefined;
       if (adopted) current.adoptsCalendar = adopted;
       const calendar = h.compileOptions?.calendar ?? adopted;
-      if (hasWorkingDayTimers(input.ir) && patched(PATCH_MIGRATION_WD_TIMERS))
+      if (hasWorkingDayTimers(input.ir) && h.patches.has(PATCH_MIGRATION_WD_TIMERS))
         current.timing = { workingDayTimers: { calendar } };
       const out = resolveMigration(current, input, (ir) => compile(ir, input.hash, calendar), now);
       if ('refused' in out) throw refusal(out.refused);
       if (adopted) h.adoptCalendar?.(adopted);
       h.switchTo({ ir: input.ir, hash: input.hash, proc: out.proc, state: out.step.state }, out.step.record);
-      if (patched(PATCH_MIGRATION_ARMS)) h.armMigrated();
+      if (h.patches.has(PATCH_MIGRATION_ARMS)) h.armMigrated();
       return {
         from: { version: current.ir.version, hash: current.hash },
         to: { version: input.ir.version, hash: input.hash },

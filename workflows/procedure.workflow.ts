@@ -21,7 +21,6 @@ import {
   condition,
   continueAsNew,
   isCancellation,
-  patched,
   setHandler,
   sleep,
   upsertSearchAttributes,
@@ -55,9 +54,11 @@ import { installCalls } from './call.ts';
 import { assigneesOf, tasksOf, withoutStaleAssignees } from './core/assignment.ts';
 import { installMigration } from './migration.ts';
 import { installSla } from './sla.ts';
+import { runPatches } from './patches.ts';
 import {
   FAILURE_TYPES,
   eventUpdate,
+  searchAttributesQuery,
   snapshotQuery,
   type ChildLink,
   type EventResult,
@@ -74,10 +75,27 @@ import {
   CustodiaState,
   CustodiaStateSince,
   CustodiaVersion,
+  SEARCH_ATTRIBUTES_EVERY_MS,
+  attributeValues,
 } from './search-attributes.ts';
 
 /** Patch: upsert only the search attributes that changed (histories recorded before it replay). */
 const PATCH_UPSERT_CHANGED_ONLY = 'upsert-changed-search-attributes-only';
+
+/**
+ * Patch: search attributes upserted at most once per `SEARCH_ATTRIBUTES_EVERY_MS` — a change within
+ * that time of the last upsert is upserted at its end, with every other change made until then
+ * (one timer). A transition after a quiet second is visible at once, as before; a burst of
+ * transitions on one instance (an automated client, a bulk action) costs the server one visibility
+ * write per second instead of one per transition — the upsert doubles the server's CPU per
+ * transition (test/bench/visibility-cost.ts). The run's last change is upserted before it ends.
+ */
+const PATCH_COALESCE_SEARCH_ATTRIBUTES = 'coalesce-search-attributes';
+/**
+ * An instance closing while its coalescing timer is due later than this upserts at once and closes;
+ * sooner, it waits for the timer (`closeSearchAttributes`).
+ */
+const CLOSE_MARGIN_MS = 500;
 
 /** Patch: a start may set only input fields, and only a start role may start by hand. */
 const PATCH_START_INPUT = 'start-input';
@@ -105,6 +123,8 @@ const TRUSTED_ACTOR_KEYS: readonly string[] =
 const DEFAULT_UPDATES_PER_RUN = 1000;
 
 export async function procedure(input: ProcedureInput): Promise<ProcedureSnapshot> {
+  // First: which patches this run follows (a new run records one marker for all of them).
+  const patches = runPatches();
   // The definition, its hash and compiled form: pinned, changed only by a migration (migration.ts).
   let { ir, hash } = input;
   // The business calendar: pinned at start, or adopted at a migration (patch migration-calendar).
@@ -143,7 +163,7 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
   // Otherwise the main loop commits it, in order.
   let commitsInActivation = false;
   const enqueue = (commit: TransitionCommit): void => {
-    if (commitsInActivation && pending.length === 0 && commitInActivation(commit)) return;
+    if (commitsInActivation && pending.length === 0 && commitInActivation(commit, patches)) return;
     pending.push(commit);
   };
   const runs = (input.carried?.runs ?? 0) + 1;
@@ -173,7 +193,7 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
     let first: Step;
     try {
       // Only input fields, and only a starter with a start role (core/start-fields.ts).
-      if (patched(PATCH_START_INPUT)) refuseStart(ir, input);
+      if (patches.has(PATCH_START_INPUT)) refuseStart(ir, input);
       first = startInstance(proc, input.context, input.starter, Date.now());
     } catch (err) {
       throw ApplicationFailure.nonRetryable(
@@ -187,7 +207,8 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
     enqueue(commitOf(first));
   }
 
-  const syncSearchAttributes = (): void => {
+  /** The search attributes as the instance is now (what the next upsert sets). */
+  const currentAttributes = (): SearchAttributeUpdatePair[] => {
     const view = describeInstance(proc, state, Date.now());
     const dueAt = sla.dueAt(view.dueAt);
     const client = clientOf(state);
@@ -204,25 +225,66 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
     if (assigned) pairs.push(assigned);
     const escalation = sla.attribute();
     if (escalation) pairs.push(escalation);
-    if (!patched(PATCH_UPSERT_CHANGED_ONLY)) {
-      upsertSearchAttributes(pairs);
+    return pairs;
+  };
+  const syncSearchAttributes = (): void => {
+    if (!patches.has(PATCH_UPSERT_CHANGED_ONLY)) {
+      upsertSearchAttributes(currentAttributes());
       return;
     }
+    // A coalescing timer runs: it upserts what will have changed by then.
+    if (upsertDueAt !== undefined) return;
     // Only what changed since this run's last upsert (everything on the first): smaller history.
-    const changed = pairs.filter((p) => {
-      const text = JSON.stringify(p.value);
-      if (upserted.get(p.key.name) === text) return false;
-      upserted.set(p.key.name, text);
-      return true;
-    });
-    if (changed.length) upsertSearchAttributes(changed);
+    const changed = currentAttributes().filter((p) => upserted.get(p.key.name) !== JSON.stringify(p.value));
+    if (!changed.length) return;
+    const now = Date.now();
+    if (patches.has(PATCH_COALESCE_SEARCH_ATTRIBUTES) && now - lastUpsertAt < SEARCH_ATTRIBUTES_EVERY_MS) {
+      // Changed again within the interval of the last upsert: one upsert at its end carries every
+      // change made until then (a timer; one at a time).
+      const dueAt = lastUpsertAt + SEARCH_ATTRIBUTES_EVERY_MS;
+      upsertDueAt = dueAt;
+      sleep(dueAt - now).then(
+        () => {
+          // Not when the run upserted without it (`closeSearchAttributes`).
+          if (upsertDueAt !== dueAt) return;
+          upsertDueAt = undefined;
+          syncSearchAttributes();
+        },
+        (err: unknown) => {
+          if (!isCancellation(err)) throw err;
+        },
+      );
+      return;
+    }
+    for (const p of changed) upserted.set(p.key.name, JSON.stringify(p.value));
+    upsertSearchAttributes(changed);
+    lastUpsertAt = now;
   };
   const upserted = new Map<string, string>();
+  /** When this run last upserted (its workflow task's time); none yet: -Infinity. */
+  let lastUpsertAt = -Infinity;
+  /** When the coalescing timer that runs fires (it upserts what changed by then); none: undefined. */
+  let upsertDueAt: number | undefined;
+  /**
+   * Before the instance closes: whether it can close now, with what changed upserted in its last
+   * workflow task. Not when the coalescing timer fires within `CLOSE_MARGIN_MS`: a timer firing
+   * while the closing task completes fails that task (the server's UnhandledCommand) and repeats
+   * it, the last update's answer with it; the run waits for the timer instead.
+   */
+  const closeSearchAttributes = (): boolean => {
+    if (upsertDueAt === undefined) return true;
+    if (upsertDueAt - Date.now() < CLOSE_MARGIN_MS) return false;
+    upsertDueAt = undefined;
+    lastUpsertAt = -Infinity;
+    syncSearchAttributes();
+    return true;
+  };
 
   // SLA reminders and escalations (workflows/sla.ts), before any handler: an update buffered in
   // the first activation is applied as soon as its handler is set. `$sla` records go through the
   // assignment hook's `record` (declared below; only called from a later timer).
   const sla = installSla({
+    patches,
     // A getter: a migration (installMigration) may switch the definition.
     get proc() {
       return proc;
@@ -308,6 +370,7 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
   // Before any handler: an update in the first activation may accept a step (which syncs calls).
   const calls = installCalls(
     {
+      patches,
       // A getter: a migration (installMigration) may switch the definition.
       get proc() {
         return proc;
@@ -320,6 +383,7 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
   );
 
   setHandler(snapshotQuery, buildSnapshot);
+  setHandler(searchAttributesQuery, () => attributeValues(currentAttributes()));
 
   setHandler(
     eventUpdate,
@@ -356,6 +420,7 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
   // The `assign` update (workflows/assignment.ts): an assignment is a `$assign` record in the log.
   // `remind` likewise, a `$remind` record whose effects notify the awaited roles.
   const assignmentHooks = {
+    patches,
     get proc() {
       return proc;
     },
@@ -373,6 +438,7 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
   installAssignment(assignmentHooks);
   installReminder(assignmentHooks);
   installMigration({
+    patches,
     current: () => ({ ir, hash, state }),
     runningCalls: () => calls.runningCalls(),
     get compileOptions() {
@@ -414,13 +480,20 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
     );
     while (pending.length > 0) {
       const commit = pending[0]!;
-      const done = commitTransition(commit);
+      const done = commitTransition(commit, patches);
       // Written in the activation: no promise to await (`audit-commit.ts`).
       if ('then' in done) children.push(...(await done).children);
       else commitsInActivation = true;
       pending.shift();
     }
-    if (state.done && allHandlersFinished() && pending.length === 0) break;
+    if (state.done && allHandlersFinished() && pending.length === 0) {
+      // The last change reaches the search attributes before the instance closes.
+      if (!closeSearchAttributes()) {
+        await condition(() => upsertDueAt === undefined);
+        continue;
+      }
+      break;
+    }
     if (
       !state.done &&
       !calls.running() &&
@@ -428,6 +501,7 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
     ) {
       await condition(allHandlersFinished);
       if (pending.length > 0) continue;
+      // A change not yet upserted needs no timer: the next run upserts every attribute first.
       return await continueAsNew<typeof procedure>({
         ...input,
         ir,

@@ -3,7 +3,21 @@
  * on any dev server it starts; the README lists them for external clusters ("Running against a
  * Temporal cluster").
  */
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import {
+  defineSearchAttributeKey,
+  SearchAttributeType,
+  type SearchAttributeUpdatePair,
+  type TypedSearchAttributes,
+} from '@temporalio/common';
+
+/**
+ * The longest an instance's search attributes lag behind it (ms): an instance upserts at most once
+ * per this interval; a change within it of the last upsert is upserted at its end (patch
+ * `coalesce-search-attributes` in `procedure.workflow.ts`). A change after a quiet interval is
+ * upserted in the workflow task that makes it. Temporal's visibility on Elasticsearch lags as much
+ * (its index refreshes every second).
+ */
+export const SEARCH_ATTRIBUTES_EVERY_MS = 1000;
 
 export const CustodiaProcedure = defineSearchAttributeKey('CustodiaProcedure', SearchAttributeType.KEYWORD);
 export const CustodiaVersion = defineSearchAttributeKey('CustodiaVersion', SearchAttributeType.KEYWORD);
@@ -28,3 +42,49 @@ export const CustodiaAssignee = defineSearchAttributeKey(
 );
 /** Escalation level of the active states (0: none; `sla: { escalate }`, `workflows/sla.ts`). */
 export const CustodiaEscalation = defineSearchAttributeKey('CustodiaEscalation', SearchAttributeType.INT);
+
+/** An instance's search attributes as the `searchAttributes` query answers them (plain JSON). */
+export type AttributeValues = Record<string, string | string[] | number | null>;
+
+const DATETIME_KEYS = new Set<string>([CustodiaStateSince.name, CustodiaDueAt.name]);
+
+/** `pairs` as plain JSON: a date as its ISO string, a removed attribute as null. */
+export function attributeValues(pairs: readonly SearchAttributeUpdatePair[]): AttributeValues {
+  const out: AttributeValues = {};
+  for (const p of pairs) {
+    const v = p.value as unknown;
+    out[p.key.name] =
+      v instanceof Date ? v.toISOString() : ((v as AttributeValues[string] | undefined) ?? null);
+  }
+  return out;
+}
+
+/**
+ * `attributes` with the `values` of a `searchAttributes` query put in (the attributes it names; a
+ * null removes one): what they will hold once the instance's coalesced upsert is made.
+ */
+export function withAttributeValues(
+  attributes: TypedSearchAttributes,
+  values: AttributeValues,
+): TypedSearchAttributes {
+  const keys = [
+    CustodiaProcedure,
+    CustodiaVersion,
+    CustodiaClient,
+    CustodiaState,
+    CustodiaAwaiting,
+    CustodiaStateSince,
+    CustodiaDueAt,
+    CustodiaAssignee,
+    CustodiaEscalation,
+  ] as const;
+  const pairs: SearchAttributeUpdatePair[] = [];
+  for (const key of keys) {
+    if (!(key.name in values)) continue;
+    const v = values[key.name];
+    const value =
+      v === null || v === undefined ? null : DATETIME_KEYS.has(key.name) ? new Date(v as string) : v;
+    pairs.push({ key, value } as SearchAttributeUpdatePair);
+  }
+  return attributes.updateCopy(pairs);
+}

@@ -10,14 +10,8 @@
  * and migrated to a version with some arms them from the migration on ({@link SlaTimers.armMigrated},
  * patch `migration-arms`): the points of the states it is in, counted from their entry.
  */
-import {
-  CancellationScope,
-  isCancellation,
-  patched,
-  sleep,
-  upsertMemo,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { CancellationScope, isCancellation, sleep, upsertMemo, workflowInfo } from '@temporalio/workflow';
+import type { Patches } from './patches.ts';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { BusinessCalendar } from './core/calendar.ts';
 import type { CompiledProcedure } from './core/compile.ts';
@@ -48,6 +42,8 @@ export const PATCH_SLA = 'sla';
 export const PATCH_SLA_SINCE = 'sla-since-memo';
 
 export interface SlaHooks {
+  /** This run's patches (`patches.ts`). */
+  patches: Patches;
   proc: CompiledProcedure;
   workflowId: string;
   calendar?: BusinessCalendar;
@@ -75,7 +71,7 @@ export interface SlaTimers {
 
 /** The SLA timers of one workflow run. */
 export function installSla(h: SlaHooks): SlaTimers {
-  const started = hasSlaPlans(h.proc.ir.root) && patched(PATCH_SLA);
+  const started = hasSlaPlans(h.proc.ir.root) && h.patches.has(PATCH_SLA);
   // Set by a migration: the plans of whatever version the instance runs now count.
   let migrated = false;
   const isOn = (): boolean => started || (migrated && hasSlaPlans(h.proc.ir.root));
@@ -86,7 +82,7 @@ export function installSla(h: SlaHooks): SlaTimers {
     if (state.done) return;
     const since = slaSinceOf(h.proc, state);
     const had: unknown = workflowInfo().memo?.[SLA_SINCE_MEMO];
-    if (JSON.stringify(since) === JSON.stringify(had ?? {}) || !patched(PATCH_SLA_SINCE)) return;
+    if (JSON.stringify(since) === JSON.stringify(had ?? {}) || !h.patches.has(PATCH_SLA_SINCE)) return;
     upsertMemo({ [SLA_SINCE_MEMO]: Object.keys(since).length ? since : undefined });
   };
   const arm = (): void => {
