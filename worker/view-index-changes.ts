@@ -32,6 +32,9 @@ export const FEED_MARGIN_MS = 10_000;
  */
 export const FEED_LOOK_BACK = 5_000;
 
+/** How long `describeRow` with `current` waits for the instance's worker to answer (ms). */
+const CURRENT_QUERY_MS = 2000;
+
 /** Records one refresh reads at most; beyond, it reads every row instead (a long outage, a flood). */
 export const FEED_LIMIT = 50_000;
 
@@ -97,10 +100,12 @@ export async function describeRow(
     const d = await viewQuery(() => handle.describe());
     if (d.type !== WORKFLOW_TYPE) return undefined;
     let attributes = d.typedSearchAttributes;
-    // `current`: as the instance is now, not as last upserted (a query to its worker; as described
-    // when that fails: a worker without the query, none running).
+    // `current`: as the instance is now, not as last upserted (a query to its worker, for at most
+    // `CURRENT_QUERY_MS`; as described when that fails: a worker without the query, none running).
     if (opts.current && d.status.name === 'RUNNING') {
-      const values = await handle.query(searchAttributesQuery).catch(() => undefined);
+      const values = await client
+        .withDeadline(Date.now() + CURRENT_QUERY_MS, () => handle.query(searchAttributesQuery))
+        .catch(() => undefined);
       if (values) attributes = withAttributeValues(attributes, values);
     }
     const row = instanceRow(

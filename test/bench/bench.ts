@@ -99,13 +99,17 @@ const AUDIT_ACTIVITY_FILE = path.join(HERE, 'audit-commit.activity.ts');
 const ASSERTION_KEYS_FILE = path.join(HERE, '../../workflows/core/assertion-keys.ts');
 const ASSERTION_NOBLE_FILE = path.join(HERE, 'assertion-keys.noble.ts');
 const AUDIT_LOCAL_FILE = path.join(HERE, 'audit-commit.local.ts');
+const PATCHES_FILE = path.join(HERE, '../../workflows/patches.ts');
+const PATCHES_EACH_FILE = path.join(HERE, 'patches.each.ts');
 
 /**
  * Which change the `activity` column shows the interpreter before (`--before`): `local-audit` (the
  * audit write a regular activity), `commit-in-activation` (every audit write a local activity:
  * audit-commit.local.ts) or `assertion-keys` (the actor assertion's signature checked by
  * noble's `ed25519.verify`, the key decoded per call: assertion-keys.noble.ts bundled in place
- * of workflows/core/assertion-keys.ts). Each is one file swapped in the same bundle.
+ * of workflows/core/assertion-keys.ts) or `coalesce-search-attributes` (each patch marked on its
+ * own and every change of a search attribute upserted at once: patches.each.ts in place of
+ * workflows/patches.ts). Each is one file swapped in the same bundle.
  */
 const BEFORE = {
   'local-audit': {
@@ -122,6 +126,11 @@ const BEFORE = {
     label: 'Interpreter, audit as local activity (before `commit-in-activation`)',
     from: AUDIT_COMMIT_FILE,
     to: AUDIT_LOCAL_FILE,
+  },
+  'coalesce-search-attributes': {
+    label: 'Interpreter, an upsert per change, a marker per patch (before `coalesce-search-attributes`)',
+    from: PATCHES_FILE,
+    to: PATCHES_EACH_FILE,
   },
 } as const;
 type Before = keyof typeof BEFORE;

@@ -76,12 +76,13 @@ async function get<T>(which: Which, user: string, url: string): Promise<T> {
   return (await res.json()) as T;
 }
 
-async function claim(which: Which, user: string, workflowId: string): Promise<void> {
+/** `user` assigns the instance's task to `assignee` (themselves by default: a claim). */
+async function claim(which: Which, user: string, workflowId: string, assignee = user): Promise<void> {
   const s = sessions.get(`${which}:${user}`)!;
   const res = await fetch(`${bases[which]}/api/instances/${encodeURIComponent(workflowId)}/assignment`, {
     method: 'POST',
     headers: { cookie: s.cookie, 'content-type': 'application/json', [CSRF_HEADER]: s.csrf },
-    body: JSON.stringify({ assignee: user }),
+    body: JSON.stringify({ assignee }),
   });
   expect(res.status, await res.text()).toBe(200);
 }
@@ -187,6 +188,23 @@ describe('changes that move no state reach the view index', () => {
     const ritaNow = await get<Inbox>('indexed', 'rita', '/api/inbox');
     expect(ritaNow.counts).toEqual({ mine: 1, unassigned: 0, all: 1 });
     expect(ritaNow.fullReadingAt).toBe(first.fullReadingAt);
+
+    // Alf hands B on to Rita at once: a second change within a second of the last upsert, whose
+    // search attributes wait for the second's end (SEARCH_ATTRIBUTES_EVERY_MS) — the very next
+    // answer shows it all the same (`touch` reads them as the instance holds them).
+    await claim('indexed', 'alf', b, 'rita');
+    const handed = await get<Inbox>('indexed', 'rita', '/api/inbox');
+    expect(handed.counts).toEqual({ mine: 2, unassigned: 0, all: 2 });
+    expect((await get<Inbox>('indexed', 'alf', '/api/inbox')).counts).toEqual({
+      mine: 0,
+      unassigned: 0,
+      all: 0,
+    });
+    // And still after the readings of the next seconds, once the upsert is made.
+    for (const end = Date.now() + 2500; Date.now() < end;) {
+      const later = await get<Inbox>('indexed', 'rita', '/api/inbox');
+      expect(later.counts).toEqual({ mine: 2, unassigned: 0, all: 2 });
+    }
   }, 90_000);
 });
 

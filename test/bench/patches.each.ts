@@ -1,0 +1,16 @@
+/**
+ * Benchmark only (`npm run bench -- --before coalesce-search-attributes`): bundled in place of
+ * workflows/patches.ts — the workflow as it was before the patch generation and the coalesced
+ * search attributes: every patch asked (and, in a new run, marked, with the SDK's upsert of
+ * `TemporalChangeVersion` beside each marker) on its own, and every change of a search attribute
+ * upserted in the workflow task that makes it.
+ */
+import { patched } from '@temporalio/workflow';
+import type { Patches } from '../../workflows/patches.ts';
+
+export const PATCH_GENERATION = 'generation-2026-12';
+export const GENERATION_2026_12: ReadonlySet<string> = new Set();
+
+export function runPatches(): Patches {
+  return { has: (id) => id !== 'coalesce-search-attributes' && patched(id) };
+}
