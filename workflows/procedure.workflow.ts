@@ -91,11 +91,6 @@ const PATCH_UPSERT_CHANGED_ONLY = 'upsert-changed-search-attributes-only';
  * transition (test/bench/visibility-cost.ts). The run's last change is upserted before it ends.
  */
 const PATCH_COALESCE_SEARCH_ATTRIBUTES = 'coalesce-search-attributes';
-/**
- * An instance closing while its coalescing timer is due later than this upserts at once and closes;
- * sooner, it waits for the timer (`closeSearchAttributes`).
- */
-const CLOSE_MARGIN_MS = 500;
 
 /** Patch: a start may set only input fields, and only a start role may start by hand. */
 const PATCH_START_INPUT = 'start-input';
@@ -243,6 +238,7 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
       // change made until then (a timer; one at a time).
       const dueAt = lastUpsertAt + SEARCH_ATTRIBUTES_EVERY_MS;
       upsertDueAt = dueAt;
+      upsertTimerTask = workflowInfo().historyLength;
       sleep(dueAt - now).then(
         () => {
           // Not when the run upserted without it (`closeSearchAttributes`).
@@ -265,19 +261,23 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
   let lastUpsertAt = -Infinity;
   /** When the coalescing timer that runs fires (it upserts what changed by then); none: undefined. */
   let upsertDueAt: number | undefined;
+  /** The workflow task that started the coalescing timer (its history length). */
+  let upsertTimerTask: number | undefined;
   /**
-   * Before the instance closes: whether it can close now, with what changed upserted in its last
-   * workflow task. Not when the coalescing timer fires within `CLOSE_MARGIN_MS`: a timer firing
-   * while the closing task completes fails that task (the server's UnhandledCommand) and repeats
-   * it, the last update's answer with it; the run waits for the timer instead.
+   * Whether the run may end (close or continue as new) in this workflow task: not while a coalescing
+   * timer started in an earlier task runs — it could fire while this one completes, and the server
+   * fails a task that ends the run with new events pending (UnhandledCommand), the update it answers
+   * with it. Then the run ends when the timer has fired (within a second). A timer started in this
+   * task is ended with the run.
    */
-  const closeSearchAttributes = (): boolean => {
-    if (upsertDueAt === undefined) return true;
-    if (upsertDueAt - Date.now() < CLOSE_MARGIN_MS) return false;
+  const mayEndRun = (): boolean =>
+    upsertDueAt === undefined || upsertTimerTask === workflowInfo().historyLength;
+  /** Before the instance closes: what changed, upserted in its closing task (`mayEndRun` first). */
+  const closeSearchAttributes = (): void => {
+    if (upsertDueAt === undefined) return;
     upsertDueAt = undefined;
     lastUpsertAt = -Infinity;
     syncSearchAttributes();
-    return true;
   };
 
   // SLA reminders and escalations (workflows/sla.ts), before any handler: an update buffered in
@@ -488,10 +488,11 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
     }
     if (state.done && allHandlersFinished() && pending.length === 0) {
       // The last change reaches the search attributes before the instance closes.
-      if (!closeSearchAttributes()) {
+      if (!mayEndRun()) {
         await condition(() => upsertDueAt === undefined);
         continue;
       }
+      closeSearchAttributes();
       break;
     }
     if (
@@ -501,7 +502,11 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
     ) {
       await condition(allHandlersFinished);
       if (pending.length > 0) continue;
-      // A change not yet upserted needs no timer: the next run upserts every attribute first.
+      if (!mayEndRun()) {
+        await condition(() => upsertDueAt === undefined);
+        continue;
+      }
+      // A change not yet upserted needs no upsert here: the next run upserts every attribute first.
       return await continueAsNew<typeof procedure>({
         ...input,
         ir,

@@ -300,8 +300,8 @@ describe('migration of running instances', () => {
       expect(r.error, r.workflowId).toBeUndefined();
     await recordHistory(h.client, sub, 'migration-intake-migrated');
 
-    // Dry-run again: the moved are SAME_VERSION (one has finished — closed within half a second of
-    // its last event, `CLOSE_MARGIN_MS`); the resumed one now moves.
+    // Dry-run again: the moved are SAME_VERSION (one has finished — closed within a second of its
+    // last event, when its coalesced search attributes are upserted); the resumed one now moves.
     await h.client.workflow.getHandle(sub).result();
     const again = await call('POST', '/api/definitions/migration_intake/migrations/dry-run', ada, {});
     expect(again.body).toMatchObject({
