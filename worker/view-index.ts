@@ -262,8 +262,11 @@ export class ViewIndex {
     } catch {
       return;
     }
-    // Until then, a reading (which sees the attributes as they are) keeps this row.
-    this.fresh.set(workflowId, { row, until: Date.now() + SEARCH_ATTRIBUTES_EVERY_MS + FRESH_MARGIN_MS });
+    // Until then, a reading (which sees the attributes as they are) keeps this row. Readings drop
+    // the rows past their time; so does a touch when many are kept (no reading for a while).
+    const now = Date.now();
+    if (this.fresh.size >= 1000) for (const [id, f] of this.fresh) if (f.until <= now) this.fresh.delete(id);
+    this.fresh.set(workflowId, { row, until: now + SEARCH_ATTRIBUTES_EVERY_MS + FRESH_MARGIN_MS });
     // The snapshot now (a reading may have replaced the one there was), and the one being read.
     if (this.snapshot) applyRow(this.snapshot, workflowId, row);
     this.touchedDuring?.set(workflowId, row);
