@@ -152,8 +152,15 @@ describe('the views from the index', () => {
       expect(a.counts).toEqual(b.counts);
       expect(a.total).toBe(b.total);
     }
+    // This file's instances (another file on this Temporal server may have left tasks assigned to
+    // a user of the same id: the inbox shows tasks assigned to a user, whatever the procedure).
     const rita = (await get('indexed', 'rita', '/api/inbox')) as unknown as Inbox;
-    expect(rita.tasks.map((t) => t.workflowId).sort()).toEqual([...ids].sort());
+    expect(
+      rita.tasks
+        .map((t) => t.workflowId)
+        .filter((id) => id.startsWith(`${PROCEDURE}-`))
+        .sort(),
+    ).toEqual([...ids].sort());
 
     // A transition: the index answers from its last reading, then catches up (read at each request).
     const review = await fetch(`${bases.live}/api/instances/${encodeURIComponent(ids[0]!)}/events`, {
