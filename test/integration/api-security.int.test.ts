@@ -533,17 +533,19 @@ describe('every bad input: a 4xx within 2 s, and the serving thread stays free',
           }),
       ],
     ];
+    // A password actually checked (one per user and address) costs an argon2id hash (~250 ms on
+    // an idle core; several times that on a shared 2-core machine under load): bounded apart.
+    const boundOf = (res: { status: number }): number => (res.status === 401 ? 6000 : 2000);
     const probed = await whileProbing(
       () => Promise.all(bad.map(async ([name, send]) => [name, await send()] as const)),
       () => call('GET', '/api/me', { session: mia }),
+      (answers) => answers.some(([, res]) => res.ms >= boundOf(res)),
     );
     const answers = probed.res;
     for (const [name, res] of answers) {
       expect(res.status, `${name}: ${res.text.slice(0, 200)}`).toBeGreaterThanOrEqual(400);
       expect(res.status, `${name}: ${res.text.slice(0, 200)}`).toBeLessThan(500);
-      // A password actually checked (one per user and address) costs an argon2id hash (~250 ms on
-      // an idle core; several times that on a shared 2-core machine under load): bounded apart.
-      expect(res.ms, name).toBeLessThan(res.status === 401 ? 6000 : 2000);
+      expect(res.ms, name).toBeLessThan(boundOf(res));
     }
     expect(probed.probes.length).toBeGreaterThan(0);
     expectServingThreadFree(probed);
