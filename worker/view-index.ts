@@ -72,7 +72,7 @@ export interface ViewIndexOptions {
  */
 export const CHANGE_MARGIN_MS = 120_000;
 
-/** How long after its search attributes are due a touched row is kept over what readings see. */
+/** How long after its search attributes are due a touched row is put over what readings saw. */
 const FRESH_MARGIN_MS = 1000;
 
 /**
@@ -225,10 +225,13 @@ export class ViewIndex {
   private lastTotal = 0;
   /** Which instances have records since the last reading (none without a records store). */
   private readonly feed: ChangeFeed | undefined;
-  /** Rows read by `touch` whose search attributes may not be upserted yet, and until when. */
-  private readonly fresh = new Map<string, { row: InstanceRow | undefined; until: number }>();
-  /** Rows read by `touch` while a reading runs: put into its snapshot too. */
-  private touchedDuring: Map<string, InstanceRow | undefined> | undefined;
+  /**
+   * Rows read by `touch`, and until when its instance's search attributes may not hold them yet: a
+   * reading that began before then puts them over what it read.
+   */
+  private readonly touched = new Map<string, { row: InstanceRow | undefined; until: number }>();
+  /** When the reading that runs began (ms); none: undefined. */
+  private readingFrom: number | undefined;
 
   /**
    * `store`: the records store whose audit log says which instances changed without moving (the
@@ -262,15 +265,18 @@ export class ViewIndex {
     } catch {
       return;
     }
-    // Until then, a reading (which sees the attributes as they are) keeps this row. Readings drop
-    // the rows past their time; so does a touch when many are kept (no reading for a while).
+    // Readings drop the rows past their time; so does a touch when many are kept (no reading for a
+    // while), but none a running reading still needs.
     const now = Date.now();
-    if (this.fresh.size >= 1000) for (const [id, f] of this.fresh) if (f.until <= now) this.fresh.delete(id);
-    this.fresh.set(workflowId, { row, until: now + SEARCH_ATTRIBUTES_EVERY_MS + FRESH_MARGIN_MS });
-    // The snapshot now (a reading may have replaced the one there was), and the one being read.
-    if (this.snapshot) applyRow(this.snapshot, workflowId, row);
-    this.touchedDuring?.set(workflowId, row);
-    if (this.snapshot) this.lastTotal = this.snapshot.rows.length;
+    const past = Math.min(now, this.readingFrom ?? now);
+    if (this.touched.size >= 1000)
+      for (const [id, t] of this.touched) if (t.until <= past) this.touched.delete(id);
+    this.touched.set(workflowId, { row, until: now + SEARCH_ATTRIBUTES_EVERY_MS + FRESH_MARGIN_MS });
+    // The snapshot now (a reading may have replaced the one there was); the one being read, at its end.
+    if (this.snapshot) {
+      applyRow(this.snapshot, workflowId, row);
+      this.lastTotal = this.snapshot.rows.length;
+    }
   }
 
   /** A live count of running instances seen by a view: the index is built once it reaches `from`. */
@@ -301,8 +307,7 @@ export class ViewIndex {
     const at = new Date();
     const t0 = Date.now();
     const prev = this.snapshot;
-    const touched = new Map<string, InstanceRow | undefined>();
-    this.touchedDuring = touched;
+    this.readingFrom = t0;
     try {
       const incremental = prev && at.getTime() - prev.fullReadAt.getTime() < this.fullEveryMs;
       // The change feed from where the last reading left it ('full': too much to say).
@@ -321,17 +326,18 @@ export class ViewIndex {
         rows = await this.readFull(at);
       }
       const snapshot = snapshotOf(rows, at, Date.now() - t0, fullAt, fullReadAt);
-      for (const [id, row] of touched) applyRow(snapshot, id, row);
+      // Rows touched during the reading, or before it with attributes not yet upserted when it began.
       const now = Date.now();
-      for (const [id, { row, until }] of this.fresh)
-        if (until <= now) this.fresh.delete(id);
-        else applyRow(snapshot, id, row);
+      for (const [id, { row, until }] of this.touched) {
+        if (until > t0) applyRow(snapshot, id, row);
+        if (until <= now) this.touched.delete(id);
+      }
       this.snapshot = snapshot;
       if (head !== undefined) this.feed?.advance(head);
       this.lastTotal = snapshot.rows.length;
       return snapshot;
     } finally {
-      if (this.touchedDuring === touched) this.touchedDuring = undefined;
+      this.readingFrom = undefined;
     }
   }
 

@@ -31,6 +31,7 @@ import {
   CustodiaState,
   CustodiaStateSince,
   CustodiaVersion,
+  CUSTODIA_KEYS,
 } from '../workflows/search-attributes.ts';
 
 export interface ListFilter {
@@ -237,19 +238,6 @@ const STATUS_NAMES: readonly WorkflowExecutionStatusName[] = [
   'PAUSED',
 ];
 
-/** The search attributes a row reads. */
-const ROW_KEYS = [
-  CustodiaProcedure,
-  CustodiaVersion,
-  CustodiaClient,
-  CustodiaState,
-  CustodiaAwaiting,
-  CustodiaStateSince,
-  CustodiaDueAt,
-  CustodiaAssignee,
-  CustodiaEscalation,
-] as const;
-
 /**
  * The row's search attributes from a raw visibility entry's payloads (JSON, the type known from
  * the key): an older server's one-element array unwrapped for a single-valued attribute, Datetime
@@ -257,7 +245,7 @@ const ROW_KEYS = [
  */
 function rowAttributes(fields: Record<string, Payload> | null | undefined): TypedSearchAttributes {
   const pairs: SearchAttributePair[] = [];
-  for (const key of ROW_KEYS) {
+  for (const key of CUSTODIA_KEYS) {
     const payload = fields?.[key.name];
     if (!payload) continue;
     let value: unknown = defaultPayloadConverter.fromPayload(payload);

@@ -236,13 +236,10 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
     if (patches.has(PATCH_COALESCE_SEARCH_ATTRIBUTES) && now - lastUpsertAt < SEARCH_ATTRIBUTES_EVERY_MS) {
       // Changed again within the interval of the last upsert: one upsert at its end carries every
       // change made until then (a timer; one at a time).
-      const dueAt = lastUpsertAt + SEARCH_ATTRIBUTES_EVERY_MS;
-      upsertDueAt = dueAt;
+      upsertDueAt = lastUpsertAt + SEARCH_ATTRIBUTES_EVERY_MS;
       upsertTimerTask = workflowInfo().historyLength;
-      sleep(dueAt - now).then(
+      sleep(upsertDueAt - now).then(
         () => {
-          // Not when the run upserted without it (`closeSearchAttributes`).
-          if (upsertDueAt !== dueAt) return;
           upsertDueAt = undefined;
           syncSearchAttributes();
         },

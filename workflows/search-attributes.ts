@@ -43,10 +43,21 @@ export const CustodiaAssignee = defineSearchAttributeKey(
 /** Escalation level of the active states (0: none; `sla: { escalate }`, `workflows/sla.ts`). */
 export const CustodiaEscalation = defineSearchAttributeKey('CustodiaEscalation', SearchAttributeType.INT);
 
+/** Every search attribute an instance keeps, as typed keys. */
+export const CUSTODIA_KEYS = [
+  CustodiaProcedure,
+  CustodiaVersion,
+  CustodiaClient,
+  CustodiaState,
+  CustodiaAwaiting,
+  CustodiaStateSince,
+  CustodiaDueAt,
+  CustodiaAssignee,
+  CustodiaEscalation,
+] as const;
+
 /** An instance's search attributes as the `searchAttributes` query answers them (plain JSON). */
 export type AttributeValues = Record<string, string | string[] | number | null>;
-
-const DATETIME_KEYS = new Set<string>([CustodiaStateSince.name, CustodiaDueAt.name]);
 
 /** `pairs` as plain JSON: a date as its ISO string, a removed attribute as null. */
 export function attributeValues(pairs: readonly SearchAttributeUpdatePair[]): AttributeValues {
@@ -67,23 +78,16 @@ export function withAttributeValues(
   attributes: TypedSearchAttributes,
   values: AttributeValues,
 ): TypedSearchAttributes {
-  const keys = [
-    CustodiaProcedure,
-    CustodiaVersion,
-    CustodiaClient,
-    CustodiaState,
-    CustodiaAwaiting,
-    CustodiaStateSince,
-    CustodiaDueAt,
-    CustodiaAssignee,
-    CustodiaEscalation,
-  ] as const;
   const pairs: SearchAttributeUpdatePair[] = [];
-  for (const key of keys) {
+  for (const key of CUSTODIA_KEYS) {
     if (!(key.name in values)) continue;
     const v = values[key.name];
     const value =
-      v === null || v === undefined ? null : DATETIME_KEYS.has(key.name) ? new Date(v as string) : v;
+      v === null || v === undefined
+        ? null
+        : key.type === SearchAttributeType.DATETIME
+          ? new Date(v as string)
+          : v;
     pairs.push({ key, value } as SearchAttributeUpdatePair);
   }
   return attributes.updateCopy(pairs);

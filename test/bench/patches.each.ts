@@ -8,9 +8,6 @@
 import { patched } from '@temporalio/workflow';
 import type { Patches } from '../../workflows/patches.ts';
 
-export const PATCH_GENERATION = 'generation-2026-12';
-export const GENERATION_2026_12: ReadonlySet<string> = new Set();
-
 export function runPatches(): Patches {
   return { has: (id) => id !== 'coalesce-search-attributes' && patched(id) };
 }
