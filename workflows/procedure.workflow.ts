@@ -16,7 +16,6 @@
  */
 import {
   ApplicationFailure,
-  CancellationScope,
   allHandlersFinished,
   condition,
   continueAsNew,
@@ -55,6 +54,7 @@ import { assigneesOf, tasksOf, withoutStaleAssignees } from './core/assignment.t
 import { installMigration } from './migration.ts';
 import { installSla } from './sla.ts';
 import { runPatches } from './patches.ts';
+import { installTimers, PATCH_LAZY_TIMERS } from './timers.ts';
 import {
   FAILURE_TYPES,
   eventUpdate,
@@ -265,10 +265,12 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
    * timer started in an earlier task runs — it could fire while this one completes, and the server
    * fails a task that ends the run with new events pending (UnhandledCommand), the update it answers
    * with it. Then the run ends when the timer has fired (within a second). A timer started in this
-   * task is ended with the run.
+   * task is ended with the run. Likewise a wake of the delayed transitions due soon (`timers.ts`).
    */
   const mayEndRun = (): boolean =>
-    upsertDueAt === undefined || upsertTimerTask === workflowInfo().historyLength;
+    (upsertDueAt === undefined || upsertTimerTask === workflowInfo().historyLength) && timers.mayEndRun();
+  /** What `mayEndRun` waits for (before `lazy-timers` the wake's part is always true). */
+  const endMayCome = (): boolean => upsertDueAt === undefined && timers.mayEndRun();
   /** Before the instance closes: what changed, upserted in its closing task (`mayEndRun` first). */
   const closeSearchAttributes = (): void => {
     if (upsertDueAt === undefined) return;
@@ -305,33 +307,18 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
     calls.sync();
   };
 
-  // Durable timers: one cancellable sleep per pending delayed transition.
-  const armed = new Map<string, { dueAt: number; scope: CancellationScope }>();
+  // Durable timers of delayed transitions (workflows/timers.ts); the SLA's beside them.
+  const timers = installTimers({
+    lazy: patches.has(PATCH_LAZY_TIMERS),
+    state: () => state,
+    fire: (id, now) => {
+      const s = fireTimer(proc, state, id, now);
+      if (s) accept(s);
+      else state = dropTimer(state, id);
+    },
+  });
   const armTimers = (): void => {
-    for (const [id, t] of armed)
-      if (!state.timers.some((x) => x.id === id && x.dueAt === t.dueAt)) {
-        t.scope.cancel();
-        armed.delete(id);
-      }
-    for (const timer of state.timers) {
-      if (armed.has(timer.id)) continue;
-      const scope = new CancellationScope();
-      armed.set(timer.id, { dueAt: timer.dueAt, scope });
-      scope
-        .run(() => sleep(Math.max(1, timer.dueAt - Date.now())))
-        .then(
-          () => {
-            if (armed.get(timer.id)?.scope !== scope) return;
-            armed.delete(timer.id);
-            const s = fireTimer(proc, state, timer.id, Date.now());
-            if (s) accept(s);
-            else state = dropTimer(state, timer.id);
-          },
-          (err: unknown) => {
-            if (!isCancellation(err)) throw err;
-          },
-        );
-    }
+    timers.arm();
     sla.arm();
   };
 
@@ -486,7 +473,7 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
     if (state.done && allHandlersFinished() && pending.length === 0) {
       // The last change reaches the search attributes before the instance closes.
       if (!mayEndRun()) {
-        await condition(() => upsertDueAt === undefined);
+        await condition(endMayCome);
         continue;
       }
       closeSearchAttributes();
@@ -500,7 +487,7 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
       await condition(allHandlersFinished);
       if (pending.length > 0) continue;
       if (!mayEndRun()) {
-        await condition(() => upsertDueAt === undefined);
+        await condition(endMayCome);
         continue;
       }
       // A change not yet upserted needs no upsert here: the next run upserts every attribute first.

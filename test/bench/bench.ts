@@ -9,7 +9,7 @@
  *   npm run bench -- [--instances 100] [--transitions 20] [--rounds 2] [--warmup 5]
  *                    [--paced-rate 20] [--paced-transitions 4] [--store embedded|memory]
  *                    [--kinds raw,baseline,activity,interpreter]
- *                    [--before local-audit|assertion-keys|commit-in-activation] [--out FILE|-]
+ *                    [--before local-audit|assertion-keys|commit-in-activation|coalesce-search-attributes|lazy-timers] [--out FILE|-]
  *   TEMPORAL_ADDRESS=host:port npm run bench -- --server-pids PID,PID …   (an existing server:
  *                    its CPU read from those processes and their children, e.g. the cluster's
  *                    Temporal server and PostgreSQL postmaster from `npm run cluster`)
@@ -101,6 +101,7 @@ const ASSERTION_NOBLE_FILE = path.join(HERE, 'assertion-keys.noble.ts');
 const AUDIT_LOCAL_FILE = path.join(HERE, 'audit-commit.local.ts');
 const PATCHES_FILE = path.join(HERE, '../../workflows/patches.ts');
 const PATCHES_EACH_FILE = path.join(HERE, 'patches.each.ts');
+const PATCHES_NO_LAZY_TIMERS_FILE = path.join(HERE, 'patches.no-lazy-timers.ts');
 
 /**
  * Which change the `activity` column shows the interpreter before (`--before`): `local-audit` (the
@@ -109,7 +110,9 @@ const PATCHES_EACH_FILE = path.join(HERE, 'patches.each.ts');
  * noble's `ed25519.verify`, the key decoded per call: assertion-keys.noble.ts bundled in place
  * of workflows/core/assertion-keys.ts) or `coalesce-search-attributes` (each patch marked on its
  * own and every change of a search attribute upserted at once: patches.each.ts in place of
- * workflows/patches.ts). Each is one file swapped in the same bundle.
+ * workflows/patches.ts) or `lazy-timers` (a timer per pending delayed transition, started on entry
+ * and cancelled on exit: patches.no-lazy-timers.ts in place of workflows/patches.ts). Each is one
+ * file swapped in the same bundle.
  */
 const BEFORE = {
   'local-audit': {
@@ -131,6 +134,11 @@ const BEFORE = {
     label: 'Interpreter, an upsert per change, a marker per patch (before `coalesce-search-attributes`)',
     from: PATCHES_FILE,
     to: PATCHES_EACH_FILE,
+  },
+  'lazy-timers': {
+    label: 'Interpreter, a timer per delayed transition (before `lazy-timers`)',
+    from: PATCHES_FILE,
+    to: PATCHES_NO_LAZY_TIMERS_FILE,
   },
 } as const;
 type Before = keyof typeof BEFORE;

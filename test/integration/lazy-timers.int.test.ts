@@ -1,0 +1,135 @@
+/**
+ * One wake for the delayed transitions (patch `lazy-timers`, workflows/timers.ts), on the real dev
+ * server: a state with an `after:` left and entered again keeps the wake it has (no timer cancelled,
+ * none started per entry), and its transition fires at the due time of the last entry — not at the
+ * first wake, which finds nothing due and waits on. A run that would close while a wake left behind
+ * is due within `WAKE_END_MARGIN_MS` closes when it has fired, its event answered at once, and no
+ * workflow task fails. The review loop of the benchmark (test/bench/bench-review.yaml) starts its
+ * P2D timer once in ten rounds instead of ten times, and cancels none.
+ */
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import proto from '@temporalio/proto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../../worker/config.ts';
+import { snapshotQuery } from '../../workflows/api.ts';
+import { WAKE_END_MARGIN_MS } from '../../workflows/timers.ts';
+import { eventually, sendEvent, startHarness, type Harness } from './harness.ts';
+import { recordHistory } from './record-history.ts';
+
+const staff = { id: 'tess', roles: ['project_staff'] };
+const manager = { id: 'quinn', roles: ['quality_manager'] };
+const GO = { type: 'GO', actor: staff };
+const BACK = { type: 'BACK', actor: staff };
+const FINISH = { type: 'FINISH', actor: staff };
+/** The `waiting` state's delay (test/fixtures/timers/timer-loop.yaml). */
+const DELAY_MS = 3_000;
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness([path.join(REPO_ROOT, 'test/fixtures/timers'), path.join(REPO_ROOT, 'test/bench')]);
+}, 60_000);
+afterAll(async () => {
+  await h?.close();
+});
+
+interface HistoryEvent {
+  type: string;
+  /** TIMER_STARTED: its start-to-fire timeout (ms). */
+  timeoutMs?: number;
+  /** When the server wrote it (ms since the epoch). */
+  at: number;
+}
+
+async function events(id: string): Promise<HistoryEvent[]> {
+  const history = await h.client.workflow.getHandle(id).fetchHistory();
+  return (history.events ?? []).map((e) => {
+    const t = e.timerStartedEventAttributes?.startToFireTimeout;
+    return {
+      type: (proto.temporal.api.enums.v1.EventType[e.eventType ?? 0] ?? '').replace(/^EVENT_TYPE_/, ''),
+      ...(t ? { timeoutMs: Number(t.seconds ?? 0) * 1000 + Math.round((t.nanos ?? 0) / 1e6) } : {}),
+      at: Number(e.eventTime?.seconds ?? 0) * 1000 + Math.round((e.eventTime?.nanos ?? 0) / 1e6),
+    };
+  });
+}
+
+const snapshot = (id: string) => h.client.workflow.getHandle(id).query(snapshotQuery);
+
+describe('one wake for the delayed transitions', () => {
+  it('a state entered again fires at its last entry’s due time, with no timer cancelled', async () => {
+    const id = await h.start('timer_loop', { client: 'acme' }, staff);
+    await sendEvent(h.client, id, GO);
+    await sendEvent(h.client, id, BACK);
+    await delay(1_200);
+    await sendEvent(h.client, id, GO);
+    const due = Date.parse((await snapshot(id)).timers[0]!.dueAt);
+    const enteredAgain = Date.now();
+
+    // The first wake (due a delay after the first entry) has fired and found nothing due.
+    await eventually(async () => (await events(id)).some((e) => e.type === 'TIMER_FIRED'), 10_000);
+    const meanwhile = await snapshot(id);
+    expect(meanwhile.state).toBe('waiting');
+    expect(Date.parse(meanwhile.timers[0]!.dueAt)).toBe(due);
+
+    await h.client.workflow.getHandle(id).result();
+    const done = await snapshot(id);
+    expect(done.state).toBe('expired');
+    const fired = done.log.at(-1)!;
+    expect(fired).toMatchObject({ actor: { id: 'timer' }, from: ['waiting'], to: ['expired'] });
+    // Not before the due time of the last entry (the workflow's clock: the firing task's time).
+    expect(Date.parse(fired.at)).toBeGreaterThanOrEqual(due);
+    expect(Date.now() - enteredAgain).toBeGreaterThanOrEqual(DELAY_MS - 500);
+
+    const all = await events(id);
+    expect(all.filter((e) => e.type === 'TIMER_CANCELED')).toEqual([]);
+    // The delay's own timer once (the first entry); the second wake is the rest of the delay
+    // (coalesced search-attribute timers are under a second).
+    expect(all.filter((e) => e.type === 'TIMER_STARTED' && e.timeoutMs! >= DELAY_MS - 100)).toHaveLength(1);
+    expect(all.filter((e) => e.type === 'WORKFLOW_TASK_FAILED')).toEqual([]);
+    await recordHistory(h.client, id, 'lazy-timers-entered-again');
+  });
+
+  it('a run that ends while a wake left behind is due soon closes once it fired', async () => {
+    const id = await h.start('timer_loop', { client: 'acme' }, staff);
+    await sendEvent(h.client, id, GO);
+    const wakeAt = Date.parse((await snapshot(id)).timers[0]!.dueAt);
+    await sendEvent(h.client, id, BACK);
+    // Within the margin of the wake's time: the closing task must not race its firing.
+    await delay(DELAY_MS - WAKE_END_MARGIN_MS + 500);
+    const t = Date.now();
+    const result = await sendEvent(h.client, id, FINISH);
+    expect(result.done).toBe(true);
+    expect(Date.now() - t).toBeLessThan(1_000);
+    await h.client.workflow.getHandle(id).result();
+
+    const all = await events(id);
+    const fired = all.findIndex((e) => e.type === 'TIMER_FIRED');
+    const completed = all.findIndex((e) => e.type === 'WORKFLOW_EXECUTION_COMPLETED');
+    expect(fired).toBeGreaterThan(-1);
+    expect(fired).toBeLessThan(completed);
+    expect(all[completed]!.at).toBeGreaterThanOrEqual(wakeAt - 50);
+    expect(all.filter((e) => e.type === 'WORKFLOW_TASK_FAILED')).toEqual([]);
+    // The wake found nothing due: the last record is the person's event.
+    expect((await snapshot(id)).log.at(-1)).toMatchObject({ event: 'FINISH', to: ['finished'] });
+    await recordHistory(h.client, id, 'lazy-timers-end-waits-for-wake');
+  });
+
+  it('the review loop starts its P2D timer once in ten rounds', async () => {
+    const submit = { type: 'SUBMIT', actor: staff, data: { summary: 'the summary' } };
+    const back = { type: 'RETURN', actor: manager, data: { comment: 'again' } };
+    const id = await h.start('bench_review', { client: 'acme' }, staff);
+    for (let k = 0; k < 10; k++) {
+      await sendEvent(h.client, id, submit);
+      await sendEvent(h.client, id, back);
+    }
+    await sendEvent(h.client, id, submit);
+    expect((await sendEvent(h.client, id, { type: 'APPROVE', actor: manager })).done).toBe(true);
+    await h.client.workflow.getHandle(id).result();
+    const all = await events(id);
+    const twoDays = 2 * 86_400_000;
+    expect(all.filter((e) => e.type === 'TIMER_STARTED' && e.timeoutMs! > twoDays - 60_000)).toHaveLength(1);
+    expect(all.filter((e) => e.type === 'TIMER_CANCELED')).toEqual([]);
+    expect(all.filter((e) => e.type === 'WORKFLOW_TASK_FAILED')).toEqual([]);
+    await recordHistory(h.client, id, 'lazy-timers-review-loop');
+  });
+});
