@@ -121,7 +121,8 @@ async function main(): Promise<void> {
   try {
     const postmaster = runningServerOf(dataDir)!.pid;
     // Warm-up: connections opened, caches filled.
-    for (const mode of ['before', 'after'] as const) await phase(stores[mode], postmaster, `warm-${mode}`, 20);
+    for (const mode of ['before', 'after'] as const)
+      await phase(stores[mode], postmaster, `warm-${mode}`, 20);
     const results = new Map<string, Phase[]>();
     for (let r = 1; r <= rounds; r++)
       for (const k of instanceCounts) {
