@@ -156,6 +156,36 @@ describe.each(engines)('group commit on $name', ({ open }) => {
     expect((await store.verifyAudit()).ok).toBe(true);
   });
 
+  it("writes a batched commit's refusal records right after its own, and its links", async () => {
+    const before = groupCommitStats(store);
+    await Promise.all([
+      store.commit(commitOf('links-first', 1), []),
+      store.commit(commitOf('links-parent', 1), [
+        { workflowId: 'links-child-ok', procedure: 'case', seq: 1 },
+        { workflowId: 'links-child-refused', procedure: 'case', seq: 1, failed: 'input refused' },
+      ]),
+      store.commit(commitOf('links-other', 1), []),
+    ]);
+    expect(groupCommitStats(store).batches).toBe(before.batches + 1);
+    const [parent, refusal, other] = await store.audit({
+      afterPosition: (await store.auditOf('links-parent'))[0]!.position - 1,
+      limit: 3,
+    });
+    expect(parent).toMatchObject({ kind: 'transition', subject: 'links-parent' });
+    expect(refusal).toMatchObject({
+      kind: 'refusal',
+      subject: 'links-parent',
+      seq: 1,
+      body: { code: 'LINKED_START_REFUSED', workflowId: 'links-child-refused', reason: 'input refused' },
+    });
+    expect(other).toMatchObject({ kind: 'transition', subject: 'links-other' });
+    const links = await store.readOnly((db) =>
+      db.query(`SELECT child_workflow_id FROM instance_links WHERE parent_workflow_id = 'links-parent'`),
+    );
+    expect(links).toEqual([{ child_workflow_id: 'links-child-ok' }]);
+    expect((await store.verifyAudit()).ok).toBe(true);
+  });
+
   it('commits a lone commit in a transaction of its own', async () => {
     const before = groupCommitStats(store);
     await store.commit(commitOf('lone', 1), []);
