@@ -62,31 +62,65 @@ export async function lockChainHead(tx: SqlQueryable): Promise<ChainHead> {
 
 /** Append one record after `head` (which the caller locked with `lockChainHead` in `tx`). */
 export async function appendAudit(tx: SqlQueryable, head: ChainHead, input: AuditInput): Promise<AuditEntry> {
-  const at = normalizeTime(input.at);
-  const r: AuditInput = { ...input, at };
-  const position = head.position + 1;
-  const hash = auditHash(head.hash, position, r);
-  await tx.query(
-    `INSERT INTO audit_log (position, kind, subject, seq, client, actor, at, body, prev_hash, hash)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10)`,
-    [
-      position,
-      r.kind,
-      r.subject,
-      r.seq ?? null,
-      r.client ?? null,
-      r.actorId,
-      at,
-      JSON.stringify(r.body),
-      head.hash,
-      hash,
-    ],
-  );
-  await tx.query('UPDATE audit_chain_head SET position = $1, hash = $2 WHERE id = 1', [position, hash]);
-  const prevHash = head.hash;
-  head.position = position;
-  head.hash = hash;
-  return toEntry({ ...r, position, prevHash, hash });
+  const [entry] = await appendAuditBatch(tx, head, [input]);
+  return entry!;
+}
+
+/** Rows per INSERT of a batch (10 parameters each: well under the protocol's 65535). */
+const INSERT_ROWS = 500;
+
+/**
+ * Append `inputs`, in order, after `head` (which the caller locked with `lockChainHead` in `tx`):
+ * the chain computed here, the records written by one multi-row INSERT (per {@link INSERT_ROWS}),
+ * the head moved once. `head` is advanced to the last record.
+ */
+export async function appendAuditBatch(
+  tx: SqlQueryable,
+  head: ChainHead,
+  inputs: readonly AuditInput[],
+): Promise<AuditEntry[]> {
+  const entries: AuditEntry[] = [];
+  let prev: ChainHead = { ...head };
+  for (const input of inputs) {
+    const r: AuditInput = { ...input, at: normalizeTime(input.at) };
+    const position = prev.position + 1;
+    const hash = auditHash(prev.hash, position, r);
+    entries.push(toEntry({ ...r, position, prevHash: prev.hash, hash }));
+    prev = { position, hash };
+  }
+  if (!entries.length) return entries;
+  for (let from = 0; from < entries.length; from += INSERT_ROWS) {
+    const rows = entries.slice(from, from + INSERT_ROWS);
+    const params: unknown[] = [];
+    const values = rows.map((e) => {
+      const n = params.length;
+      params.push(
+        e.position,
+        e.kind,
+        e.subject,
+        e.seq ?? null,
+        e.client ?? null,
+        e.actorId,
+        e.at,
+        JSON.stringify(e.body),
+        e.prevHash,
+        e.hash,
+      );
+      return `($${n + 1}, $${n + 2}, $${n + 3}, $${n + 4}, $${n + 5}, $${n + 6}, $${n + 7}, $${n + 8}::jsonb, $${n + 9}, $${n + 10})`;
+    });
+    await tx.query(
+      `INSERT INTO audit_log (position, kind, subject, seq, client, actor, at, body, prev_hash, hash)
+       VALUES ${values.join(', ')}`,
+      params,
+    );
+  }
+  await tx.query('UPDATE audit_chain_head SET position = $1, hash = $2 WHERE id = 1', [
+    prev.position,
+    prev.hash,
+  ]);
+  head.position = prev.position;
+  head.hash = prev.hash;
+  return entries;
 }
 
 interface AuditRow {
@@ -164,6 +198,27 @@ export async function hasTransition(db: SqlQueryable, workflowId: string, seq: n
     [workflowId, seq],
   );
   return rows.length > 0;
+}
+
+/** Which of the transitions `(workflowId, seq)` already have their record, as `transitionKey`s (one query). */
+export async function existingTransitions(
+  db: SqlQueryable,
+  keys: readonly { workflowId: string; seq: number }[],
+): Promise<Set<string>> {
+  if (!keys.length) return new Set();
+  const rows = await db.query<{ subject: string; seq: number }>(
+    `SELECT a.subject, a.seq FROM audit_log a
+       JOIN jsonb_to_recordset($1::jsonb) AS k(subject text, seq integer)
+         ON a.subject = k.subject AND a.seq = k.seq
+     WHERE a.kind = 'transition'`,
+    [JSON.stringify(keys.map((k) => ({ subject: k.workflowId, seq: k.seq })))],
+  );
+  return new Set(rows.map((r) => transitionKey(r.subject, r.seq)));
+}
+
+/** The key of a transition in {@link existingTransitions}' answer. */
+export function transitionKey(workflowId: string, seq: number): string {
+  return `${seq}:${workflowId}`;
 }
 
 function normalizeTime(at: Date | string): string {

@@ -12,9 +12,20 @@
 import type { ChildLink, TransitionCommit } from '../../workflows/api.ts';
 import type { Json } from '../../workflows/core/ir.ts';
 import * as attachments from './attachments.ts';
-import { appendAudit, hasTransition, lockChainHead, queryAudit, verifyAuditChain } from './audit.ts';
+import {
+  appendAudit,
+  appendAuditBatch,
+  existingTransitions,
+  hasTransition,
+  lockChainHead,
+  queryAudit,
+  transitionKey,
+  verifyAuditChain,
+  type AuditInput,
+} from './audit.ts';
 import { untracedChangeProblems } from './change-history.ts';
 import { Checkpointer, type CheckpointOptions } from './checkpoints.ts';
+import { GroupCommitter, type GroupCommitOptions, type GroupCommitStats } from './group-commit.ts';
 import * as calendars from './calendar-versions.ts';
 import * as definitions from './definitions.ts';
 import * as notifications from './notifications.ts';
@@ -57,6 +68,8 @@ export interface OpenStoreOptions {
    * (`npm start`, `custodia serve`, workers), `command` (default) for a CLI command.
    */
   embeddedRole?: EmbeddedRole;
+  /** Group commit of transitions (`group-commit.ts`); on by default (off: benchmarks and tests). */
+  groupCommit?: GroupCommitOptions;
 }
 
 /** Open (and migrate) the records store. */
@@ -69,6 +82,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<RecordsStore> {
   try {
     return await createRecordsStore(sql, {
       checkpoints: opts.checkpoints,
+      groupCommit: opts.groupCommit,
       ...(opts.dataDir && !opts.databaseUrl ? { backend: 'embedded' as const } : {}),
     });
   } catch (err) {
@@ -85,27 +99,52 @@ export function openEmbeddedStore(dataDir: string | null): Promise<RecordsStore>
 /** A store over an open SQL client (migrated first); closing the store closes the client. */
 export async function createRecordsStore(
   sql: SqlClient,
-  opts: { checkpoints?: CheckpointOptions | null; backend?: 'embedded' | 'postgres' } = {},
+  opts: {
+    checkpoints?: CheckpointOptions | null;
+    backend?: 'embedded' | 'postgres';
+    groupCommit?: GroupCommitOptions;
+  } = {},
 ): Promise<RecordsStore> {
   await migrate(sql);
   return new SqlRecordsStore(
     sql,
     opts.checkpoints ? new Checkpointer(sql, opts.checkpoints) : undefined,
     opts.backend,
+    opts.groupCommit,
   );
+}
+
+/** The group committer's counts of a store `createRecordsStore` made (tests, benchmarks). */
+export function groupCommitStats(store: RecordsStore): GroupCommitStats {
+  if (!(store instanceof SqlRecordsStore)) throw new Error('not a SQL records store');
+  return { ...store.committer.stats };
+}
+
+/** One transition to commit: what `RecordsStore.commit` was given. */
+interface PendingCommit {
+  c: TransitionCommit;
+  links: ChildLink[];
+  clientless: boolean;
 }
 
 const MAX_PROBLEMS = 100;
 
 class SqlRecordsStore implements RecordsStore {
   readonly backend;
+  readonly committer: GroupCommitter<PendingCommit>;
 
   constructor(
     private readonly sql: SqlClient,
     private readonly checkpointer?: Checkpointer,
     backend?: 'embedded' | 'postgres',
+    groupCommit?: GroupCommitOptions,
   ) {
     this.backend = backend ?? (sql.engine === 'postgres' ? ('postgres' as const) : ('embedded' as const));
+    this.committer = new GroupCommitter(
+      (p) => this.commitOnce(p),
+      (ps) => this.commitBatch(ps),
+      groupCommit,
+    );
   }
 
   /** `result` of something that appended to the chain (counted towards the next checkpoint). */
@@ -116,61 +155,46 @@ class SqlRecordsStore implements RecordsStore {
   }
 
   commit(c: TransitionCommit, links: ChildLink[], opts: { clientless?: boolean } = {}): Promise<void> {
-    return this.appended(this.commitOnce(c, links, opts.clientless ?? false));
+    return this.appended(this.committer.submit({ c, links, clientless: opts.clientless ?? false }));
   }
 
-  private async commitOnce(c: TransitionCommit, links: ChildLink[], clientless: boolean): Promise<void> {
+  private async commitOnce({ c, links, clientless }: PendingCommit): Promise<void> {
     // Everything below is one transaction. No check before it: it would cost every commit a round
     // trip (one of seven) for the rare retry, which the check under the lock answers anyway.
     await this.sql.transaction(async (tx) => {
       const head = await lockChainHead(tx);
       // A retry whose first attempt committed (or a concurrent attempt that just did): nothing to do.
       if (await hasTransition(tx, c.workflowId, c.record.seq)) return;
-      const r = c.record;
-      const body: Record<string, Json> = {
-        procedure: c.procedure,
-        version: c.version,
-        definitionHash: c.hash,
-        event: r.event,
-        actorRoles: r.actor.roles,
-        from: r.from,
-        to: r.to,
-        clauses: r.clauses,
-        effects: c.effects,
-        children: links.map((l) => ({
-          workflowId: l.workflowId,
-          procedure: l.procedure,
-          ...(l.failed ? { failed: l.failed } : {}),
-        })),
-      };
-      if (r.data !== undefined) body.data = r.data;
-      await appendAudit(tx, head, {
-        kind: 'transition',
-        subject: c.workflowId,
-        seq: r.seq,
-        client: c.client,
-        actorId: r.actor.id,
-        at: r.at,
-        body,
-      });
-      // A linked instance not started (its input refused): a record of its own, never lost.
-      for (const l of links.filter((x) => x.failed))
-        await appendAudit(tx, head, {
-          kind: 'refusal',
-          subject: c.workflowId,
-          seq: r.seq,
-          client: c.client,
-          actorId: r.actor.id,
-          at: r.at,
-          body: {
-            code: 'LINKED_START_REFUSED',
-            reason: l.failed!,
-            action: 'start',
-            procedure: l.procedure,
-            workflowId: l.workflowId,
-          },
-        });
+      await appendAuditBatch(tx, head, auditInputsOf(c, links));
       await writeEffects(tx, c, links, clientless);
+    });
+  }
+
+  /**
+   * Several commits in one transaction (the group committer's batch, in arrival order): the head
+   * locked once, the ones already written (or earlier in the batch) found by one query and
+   * skipped, every record appended by one INSERT and one move of the head, then each one's effects.
+   */
+  private async commitBatch(batch: PendingCommit[]): Promise<void> {
+    await this.sql.transaction(async (tx) => {
+      const head = await lockChainHead(tx);
+      const done = await existingTransitions(
+        tx,
+        batch.map((p) => ({ workflowId: p.c.workflowId, seq: p.c.record.seq })),
+      );
+      const todo: PendingCommit[] = [];
+      for (const p of batch) {
+        const key = transitionKey(p.c.workflowId, p.c.record.seq);
+        if (done.has(key)) continue;
+        done.add(key);
+        todo.push(p);
+      }
+      await appendAuditBatch(
+        tx,
+        head,
+        todo.flatMap((p) => auditInputsOf(p.c, p.links)),
+      );
+      for (const p of todo) await writeEffects(tx, p.c, p.links, p.clientless);
     });
   }
 
@@ -451,6 +475,46 @@ class SqlRecordsStore implements RecordsStore {
       await this.sql.close();
     }
   }
+}
+
+/** The audit records of one transition: its own, then one per linked instance not started. */
+function auditInputsOf(c: TransitionCommit, links: ChildLink[]): AuditInput[] {
+  const r = c.record;
+  const body: Record<string, Json> = {
+    procedure: c.procedure,
+    version: c.version,
+    definitionHash: c.hash,
+    event: r.event,
+    actorRoles: r.actor.roles,
+    from: r.from,
+    to: r.to,
+    clauses: r.clauses,
+    effects: c.effects,
+    children: links.map((l) => ({
+      workflowId: l.workflowId,
+      procedure: l.procedure,
+      ...(l.failed ? { failed: l.failed } : {}),
+    })),
+  };
+  if (r.data !== undefined) body.data = r.data;
+  const common = { subject: c.workflowId, seq: r.seq, client: c.client, actorId: r.actor.id, at: r.at };
+  return [
+    { kind: 'transition', ...common, body },
+    // A linked instance not started (its input refused): a record of its own, never lost.
+    ...links
+      .filter((l) => l.failed)
+      .map((l): AuditInput => ({
+        kind: 'refusal',
+        ...common,
+        body: {
+          code: 'LINKED_START_REFUSED',
+          reason: l.failed!,
+          action: 'start',
+          procedure: l.procedure,
+          workflowId: l.workflowId,
+        },
+      })),
+  ];
 }
 
 /** Named records, notifications and links of one transition (its audit record is in the same transaction). */
