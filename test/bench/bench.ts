@@ -9,7 +9,7 @@
  *   npm run bench -- [--instances 100] [--transitions 20] [--rounds 2] [--warmup 5]
  *                    [--paced-rate 20] [--paced-transitions 4] [--store embedded|memory]
  *                    [--kinds raw,baseline,activity,interpreter]
- *                    [--before local-audit|assertion-keys|commit-in-activation|coalesce-search-attributes|lazy-timers] [--out FILE|-]
+ *                    [--before local-audit|assertion-keys|commit-in-activation|coalesce-search-attributes|lazy-timers|group-commit] [--out FILE|-]
  *   TEMPORAL_ADDRESS=host:port npm run bench -- --server-pids PID,PID …   (an existing server:
  *                    its CPU read from those processes and their children, e.g. the cluster's
  *                    Temporal server and PostgreSQL postmaster from `npm run cluster`)
@@ -62,7 +62,12 @@ import { startDevServer, ensureSearchAttributes, type DevServer } from '../../wo
 import { loadDeployedDefinitions } from '../../worker/process.ts';
 import { loadActorSigner } from '../../worker/actor-keys.ts';
 import { PRELOADED_MODULES, actorKeysPlugin, procedureWorkerParts } from '../../worker/worker.ts';
-import { openEmbeddedStore, openStore, type RecordsStore } from '../../worker/records/store.ts';
+import {
+  openEmbeddedStore,
+  openStore,
+  setGroupCommit,
+  type RecordsStore,
+} from '../../worker/records/store.ts';
 import { runningServerOf } from '../../worker/records/embedded-server.ts';
 import { startProcedure, startSearchAttributes } from '../../worker/instances.ts';
 import type { LoadedDefinition } from '../../worker/definitions.ts';
@@ -112,7 +117,8 @@ const PATCHES_NO_LAZY_TIMERS_FILE = path.join(HERE, 'patches.no-lazy-timers.ts')
  * own and every change of a search attribute upserted at once: patches.each.ts in place of
  * workflows/patches.ts) or `lazy-timers` (a timer per pending delayed transition, started on entry
  * and cancelled on exit: patches.no-lazy-timers.ts in place of workflows/patches.ts). Each is one
- * file swapped in the same bundle.
+ * file swapped in the same bundle. `group-commit` swaps no file: the records store writes each
+ * audit commit in a transaction of its own during that phase (`setGroupCommit`).
  */
 const BEFORE = {
   'local-audit': {
@@ -140,7 +146,12 @@ const BEFORE = {
     from: PATCHES_FILE,
     to: PATCHES_NO_LAZY_TIMERS_FILE,
   },
-} as const;
+  'group-commit': {
+    label: 'Interpreter, a transaction per audit commit (before group commit)',
+    from: undefined,
+    to: undefined,
+  },
+} as const satisfies Record<string, { label: string; from: string | undefined; to: string | undefined }>;
 type Before = keyof typeof BEFORE;
 
 const TARGETS = { timeRatio: 1.2, p99Ms: 50, p99Instances: 100, rawLatency: 1.5, rawThroughput: 0.6 };
@@ -610,7 +621,7 @@ async function main(): Promise<void> {
         plugins: [
           ...(c.plugins ?? []),
           actorKeysPlugin([SIGNER.publicKey]),
-          ...(asBefore ? [beforePlugin] : []),
+          ...(asBefore && from ? [beforePlugin] : []),
         ],
       }),
     });
@@ -619,7 +630,7 @@ async function main(): Promise<void> {
   const beforePlugin = {
     apply(compiler: Compiler) {
       new compiler.webpack.NormalModuleReplacementPlugin(/\.ts$/, (resource) => {
-        if (path.resolve(resource.context ?? '', resource.request ?? '') === from) resource.request = to;
+        if (path.resolve(resource.context ?? '', resource.request ?? '') === from) resource.request = to!;
       }).apply(compiler);
     },
   };
@@ -682,10 +693,14 @@ async function main(): Promise<void> {
             : ''),
       );
 
+    /** `--before group-commit`: the "before" phase commits each audit record in its own transaction. */
+    const groupCommitFor = (kind: Kind): void =>
+      setGroupCommit(store, !(kind === 'activity' && opts.before === 'group-commit'));
     // Warm-up: JIT, worker caches, server; its histories give the fixed per-instance overhead.
     const warm: Partial<Record<Kind, PhaseResult>> = {};
     if (opts.warmup > 0)
       for (const kind of KINDS) {
+        groupCommitFor(kind);
         warm[kind] = await runPhase(env, kind, opts.warmup, 4, `warmup-${randomUUID().slice(0, 4)}`);
         describe(`warm-up ${labelOf(kind)}`, warm[kind]);
       }
@@ -702,6 +717,7 @@ async function main(): Promise<void> {
       const order: Kind[] = r % 2 === 0 ? [...KINDS] : [...KINDS].reverse();
       for (const kind of order) {
         await delay(1000);
+        groupCommitFor(kind);
         const res = await runPhase(env, kind, opts.instances, opts.transitions, `${runId}-r${r}`);
         results[kind].push(res);
         describe(`round ${r + 1} ${labelOf(kind)}`, res);
@@ -710,6 +726,7 @@ async function main(): Promise<void> {
       if (opts.pacedRate)
         for (const kind of order) {
           await delay(1000);
+          groupCommitFor(kind);
           const res = await runPhase(
             env,
             kind,

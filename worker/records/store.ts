@@ -120,6 +120,12 @@ export function groupCommitStats(store: RecordsStore): GroupCommitStats {
   return { ...store.committer.stats };
 }
 
+/** Group commit on or off from the next commit on (`npm run bench -- --before group-commit`). */
+export function setGroupCommit(store: RecordsStore, enabled: boolean): void {
+  if (!(store instanceof SqlRecordsStore)) throw new Error('not a SQL records store');
+  store.committer.setEnabled(enabled);
+}
+
 /** One transition to commit: what `RecordsStore.commit` was given. */
 interface PendingCommit {
   c: TransitionCommit;
