@@ -39,15 +39,8 @@ export const GENERATION_2026_12: ReadonlySet<string> = new Set([
   'migration-calendar',
 ]);
 
-/**
- * `GENERATION_2026_12`, the timers of delayed transitions in one wake (`timers.ts`) and a coalesced
- * upsert on the next change (`procedure.workflow.ts`).
- */
-export const GENERATION_2026_12B: ReadonlySet<string> = new Set([
-  ...GENERATION_2026_12,
-  'lazy-timers',
-  'upsert-on-next-change',
-]);
+/** `GENERATION_2026_12` and the timers of delayed transitions in one wake (`timers.ts`). */
+export const GENERATION_2026_12B: ReadonlySet<string> = new Set([...GENERATION_2026_12, 'lazy-timers']);
 
 /** Every generation, newest first: a new run records the first one's marker. */
 export const GENERATIONS: readonly { marker: string; patches: ReadonlySet<string> }[] = [

@@ -76,7 +76,6 @@ import {
   CustodiaStateSince,
   CustodiaVersion,
   SEARCH_ATTRIBUTES_EVERY_MS,
-  SEARCH_ATTRIBUTES_LAG_MS,
   attributeValues,
 } from './search-attributes.ts';
 
@@ -92,16 +91,6 @@ const PATCH_UPSERT_CHANGED_ONLY = 'upsert-changed-search-attributes-only';
  * transition (test/bench/visibility-cost.ts). The run's last change is upserted before it ends.
  */
 const PATCH_COALESCE_SEARCH_ATTRIBUTES = 'coalesce-search-attributes';
-
-/**
- * Patch: a change within `SEARCH_ATTRIBUTES_EVERY_MS` of the last upsert waits for the first change
- * after that interval (upserted in its own task, with it) or, at the latest, for a timer due
- * `SEARCH_ATTRIBUTES_LAG_MS` after the last upsert (a timer that a change after the interval made
- * idle: it fires and finds nothing to upsert). Before, the timer was due at the interval's end: an
- * instance changed about once a second (100 busy instances of the benchmark) paid a timer, its
- * workflow task and an upsert for nearly every change — more than upserting at once.
- */
-const PATCH_UPSERT_ON_NEXT_CHANGE = 'upsert-on-next-change';
 
 /** Patch: a start may set only input fields, and only a start role may start by hand. */
 const PATCH_START_INPUT = 'start-input';
@@ -238,19 +227,16 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
       upsertSearchAttributes(currentAttributes());
       return;
     }
-    const now = Date.now();
-    // A coalescing timer runs: it upserts what will have changed by then (since
-    // `upsert-on-next-change`, the first change after the interval does, if it comes first).
-    if (upsertDueAt !== undefined && (!upsertOnNextChange || now - lastUpsertAt < SEARCH_ATTRIBUTES_EVERY_MS))
-      return;
+    // A coalescing timer runs: it upserts what will have changed by then.
+    if (upsertDueAt !== undefined) return;
     // Only what changed since this run's last upsert (everything on the first): smaller history.
     const changed = currentAttributes().filter((p) => upserted.get(p.key.name) !== JSON.stringify(p.value));
     if (!changed.length) return;
+    const now = Date.now();
     if (patches.has(PATCH_COALESCE_SEARCH_ATTRIBUTES) && now - lastUpsertAt < SEARCH_ATTRIBUTES_EVERY_MS) {
-      // Changed again within the interval of the last upsert: one later upsert carries every change
-      // made until then (a timer; one at a time).
-      upsertDueAt =
-        lastUpsertAt + (upsertOnNextChange ? SEARCH_ATTRIBUTES_LAG_MS : SEARCH_ATTRIBUTES_EVERY_MS);
+      // Changed again within the interval of the last upsert: one upsert at its end carries every
+      // change made until then (a timer; one at a time).
+      upsertDueAt = lastUpsertAt + SEARCH_ATTRIBUTES_EVERY_MS;
       upsertTimerTask = workflowInfo().historyLength;
       sleep(upsertDueAt - now).then(
         () => {
@@ -274,8 +260,6 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
   let upsertDueAt: number | undefined;
   /** The workflow task that started the coalescing timer (its history length). */
   let upsertTimerTask: number | undefined;
-  /** Decided when the run starts. */
-  const upsertOnNextChange = patches.has(PATCH_UPSERT_ON_NEXT_CHANGE);
   /**
    * Whether the run may end (close or continue as new) in this workflow task: not while a coalescing
    * timer started in an earlier task runs — it could fire while this one completes, and the server

@@ -11,17 +11,13 @@ import {
 } from '@temporalio/common';
 
 /**
- * An instance upserts its search attributes at most once per this interval (ms). A change after a
- * quiet interval is upserted in the workflow task that makes it; a change within it of the last
- * upsert waits (patches `coalesce-search-attributes` and `upsert-on-next-change` in
- * `procedure.workflow.ts`): since the latter, until the first change after the interval, or at the
- * latest {@link SEARCH_ATTRIBUTES_LAG_MS} after the last upsert (one timer). Temporal's visibility
- * on Elasticsearch lags about a second too (its index refreshes every second).
+ * The longest an instance's search attributes lag behind it (ms): an instance upserts at most once
+ * per this interval; a change within it of the last upsert is upserted at its end (patch
+ * `coalesce-search-attributes` in `procedure.workflow.ts`). A change after a quiet interval is
+ * upserted in the workflow task that makes it. Temporal's visibility on Elasticsearch lags as much
+ * (its index refreshes every second).
  */
 export const SEARCH_ATTRIBUTES_EVERY_MS = 1000;
-
-/** The longest an instance's search attributes lag behind it (ms). */
-export const SEARCH_ATTRIBUTES_LAG_MS = 2 * SEARCH_ATTRIBUTES_EVERY_MS;
 
 export const CustodiaProcedure = defineSearchAttributeKey('CustodiaProcedure', SearchAttributeType.KEYWORD);
 export const CustodiaVersion = defineSearchAttributeKey('CustodiaVersion', SearchAttributeType.KEYWORD);

@@ -9,7 +9,7 @@
  *   npm run bench -- [--instances 100] [--transitions 20] [--rounds 2] [--warmup 5]
  *                    [--paced-rate 20] [--paced-transitions 4] [--store embedded|memory]
  *                    [--kinds raw,baseline,activity,interpreter]
- *                    [--before local-audit|assertion-keys|commit-in-activation|coalesce-search-attributes|lazy-timers|upsert-on-next-change|group-commit] [--out FILE|-]
+ *                    [--before local-audit|assertion-keys|commit-in-activation|coalesce-search-attributes|lazy-timers|group-commit] [--out FILE|-]
  *   TEMPORAL_ADDRESS=host:port npm run bench -- --server-pids PID,PID …   (an existing server:
  *                    its CPU read from those processes and their children, e.g. the cluster's
  *                    Temporal server and PostgreSQL postmaster from `npm run cluster`)
@@ -107,7 +107,6 @@ const AUDIT_LOCAL_FILE = path.join(HERE, 'audit-commit.local.ts');
 const PATCHES_FILE = path.join(HERE, '../../workflows/patches.ts');
 const PATCHES_EACH_FILE = path.join(HERE, 'patches.each.ts');
 const PATCHES_NO_LAZY_TIMERS_FILE = path.join(HERE, 'patches.no-lazy-timers.ts');
-const PATCHES_UPSERT_AT_SECOND_END_FILE = path.join(HERE, 'patches.upsert-at-second-end.ts');
 
 /**
  * Which change the `activity` column shows the interpreter before (`--before`): `local-audit` (the
@@ -118,8 +117,7 @@ const PATCHES_UPSERT_AT_SECOND_END_FILE = path.join(HERE, 'patches.upsert-at-sec
  * own and every change of a search attribute upserted at once: patches.each.ts in place of
  * workflows/patches.ts) or `lazy-timers` (a timer per pending delayed transition, started on entry
  * and cancelled on exit: patches.no-lazy-timers.ts in place of workflows/patches.ts). Each is one
- * file swapped in the same bundle; so is `upsert-on-next-change` (patches.upsert-at-second-end.ts:
- * a change within a second of the last upsert upserted by a timer at that second's end). `group-commit` swaps no file: the records store writes each
+ * file swapped in the same bundle. `group-commit` swaps no file: the records store writes each
  * audit commit in a transaction of its own during that phase (`setGroupCommit`).
  */
 const BEFORE = {
@@ -147,11 +145,6 @@ const BEFORE = {
     label: 'Interpreter, a timer per delayed transition (before `lazy-timers`)',
     from: PATCHES_FILE,
     to: PATCHES_NO_LAZY_TIMERS_FILE,
-  },
-  'upsert-on-next-change': {
-    label: 'Interpreter, a coalesced upsert at the second’s end (before `upsert-on-next-change`)',
-    from: PATCHES_FILE,
-    to: PATCHES_UPSERT_AT_SECOND_END_FILE,
   },
   'group-commit': {
     label: 'Interpreter, a transaction per audit commit (before group commit)',

@@ -4,12 +4,11 @@
  * search attributes: every patch asked (and, in a new run, marked, with the SDK's upsert of
  * `TemporalChangeVersion` beside each marker) on its own, and every change of a search attribute
  * upserted in the workflow task that makes it (and, as later patches were not there either, a timer
- * per pending delayed transition: `lazy-timers`, `upsert-on-next-change`).
+ * per pending delayed transition: `lazy-timers`).
  */
 import { patched } from '@temporalio/workflow';
 import type { Patches } from '../../workflows/patches.ts';
 
 export function runPatches(): Patches {
-  const later = ['coalesce-search-attributes', 'lazy-timers', 'upsert-on-next-change'];
-  return { has: (id) => !later.includes(id) && patched(id) };
+  return { has: (id) => id !== 'coalesce-search-attributes' && id !== 'lazy-timers' && patched(id) };
 }
