@@ -59,15 +59,28 @@ describe('one wake for the delayed transitions', () => {
   it('a state entered again fires at its last entry’s due time, with no timer cancelled', async () => {
     const id = await h.start('timer_loop', { client: 'acme' }, staff);
     await sendEvent(h.client, id, GO);
+    const firstDue = Date.parse((await snapshot(id)).timers[0]!.dueAt);
     await sendEvent(h.client, id, BACK);
-    await delay(1_200);
+    await delay(2_000);
     await sendEvent(h.client, id, GO);
     const due = Date.parse((await snapshot(id)).timers[0]!.dueAt);
     const enteredAgain = Date.now();
+    expect(due - firstDue).toBeGreaterThanOrEqual(2_000);
 
-    // The first wake (due a delay after the first entry) has fired and found nothing due.
-    await eventually(async () => (await events(id)).some((e) => e.type === 'TIMER_FIRED'), 10_000);
+    // The wake of the first entry (the only timer of the delay's length) has fired and found
+    // nothing due: the state waits on for the second entry's deadline.
+    const wakeFired = async (): Promise<boolean> => {
+      const history = await h.client.workflow.getHandle(id).fetchHistory();
+      const events = history.events ?? [];
+      const wake = events.find(
+        (e) => Number(e.timerStartedEventAttributes?.startToFireTimeout?.seconds ?? 0) >= DELAY_MS / 1000 - 1,
+      );
+      const timerId = wake?.timerStartedEventAttributes?.timerId;
+      return events.some((e) => timerId && e.timerFiredEventAttributes?.timerId === timerId);
+    };
+    await eventually(wakeFired, 10_000);
     const meanwhile = await snapshot(id);
+    expect(Date.now()).toBeLessThan(due);
     expect(meanwhile.state).toBe('waiting');
     expect(Date.parse(meanwhile.timers[0]!.dueAt)).toBe(due);
 
