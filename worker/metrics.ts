@@ -286,6 +286,12 @@ export const auditAppendSeconds = METRICS.histogram(
   [],
   LATENCY_BUCKETS,
 );
+export const auditCommitBatch = METRICS.histogram(
+  'custodia_audit_commit_batch_size',
+  'Transitions written per records-store transaction (group commit: 1 when the store was idle)',
+  [],
+  [1, 2, 4, 8, 16, 32, 64],
+);
 export const httpRequestSeconds = METRICS.histogram(
   'custodia_http_request_duration_seconds',
   'HTTP API request latency, by method, declared route pattern and status',

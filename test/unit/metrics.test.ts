@@ -73,6 +73,7 @@ describe('metrics registry', () => {
         'custodia_refusals_total counter',
         'custodia_sla_overdue_instances gauge',
         'custodia_audit_append_seconds histogram',
+        'custodia_audit_commit_batch_size histogram',
         'custodia_http_request_duration_seconds histogram',
       ]),
     );

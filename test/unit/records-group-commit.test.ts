@@ -9,6 +9,7 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TransitionCommit } from '../../workflows/api.ts';
+import { METRICS } from '../../worker/metrics.ts';
 import { openPgliteClient } from '../../worker/records/sql.ts';
 import { createRecordsStore, groupCommitStats, openStore } from '../../worker/records/store.ts';
 import type { RecordsStore } from '../../worker/records/types.ts';
@@ -16,6 +17,16 @@ import { tempDir } from '../temp-dir.ts';
 
 const dir = tempDir('custodia-group-commit-');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** This process's `custodia_audit_commit_batch_size` histogram: transactions and commits so far. */
+async function batchSizes(): Promise<{ count: number; sum: number }> {
+  const text = await METRICS.text();
+  const read = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  return {
+    count: read('custodia_audit_commit_batch_size_count'),
+    sum: read('custodia_audit_commit_batch_size_sum'),
+  };
+}
 
 let n = 0;
 function commitOf(workflowId: string, seq: number, data: Record<string, string> = {}): TransitionCommit {
@@ -103,8 +114,12 @@ describe.each(engines)('group commit on $name', ({ open }) => {
   });
 
   it('writes 50 commits submitted at once in two transactions (the first alone, the rest batched)', async () => {
+    const before = await batchSizes();
     await Promise.all(Array.from({ length: 50 }, (_, i) => store.commit(commitOf(`burst-${i % 10}`, i), [])));
     expect(await transactionsOf(store, 'burst-')).toBe(2);
+    // The metric (`custodia_audit_commit_batch_size`) saw both: one of 1, one of 49.
+    const after = await batchSizes();
+    expect({ count: after.count - before.count, sum: after.sum - before.sum }).toEqual({ count: 2, sum: 50 });
     for (let k = 0; k < 10; k++)
       expect((await store.auditOf(`burst-${k}`)).map((e) => e.seq)).toEqual([
         k,

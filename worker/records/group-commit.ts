@@ -17,6 +17,8 @@ export interface GroupCommitOptions {
   maxBatch?: number;
   /** Off: every write by `one`, concurrently as they come (before group commit; benchmarks, tests). */
   enabled?: boolean;
+  /** After each transaction that committed: how many writes it carried (metrics). */
+  onTransaction?: (writes: number) => void;
 }
 
 /** Counts since the committer was created (tests and benchmarks). */
@@ -42,6 +44,7 @@ export class GroupCommitter<T> {
   private running = false;
   private readonly maxBatch: number;
   private enabled: boolean;
+  private readonly onTransaction: (writes: number) => void;
   readonly stats: GroupCommitStats = { writes: 0, batches: 0, batched: 0, failedBatches: 0 };
 
   constructor(
@@ -53,6 +56,7 @@ export class GroupCommitter<T> {
   ) {
     this.maxBatch = Math.max(1, opts.maxBatch ?? 64);
     this.enabled = opts.enabled ?? true;
+    this.onTransaction = opts.onTransaction ?? (() => {});
   }
 
   /** Turn grouping on or off from the next write on (benchmarks: the same store both ways, phase by phase). */
@@ -72,6 +76,7 @@ export class GroupCommitter<T> {
   private async counted(p: Promise<void>): Promise<void> {
     try {
       await p;
+      this.onTransaction(1);
     } finally {
       this.stats.writes++;
     }
@@ -92,6 +97,7 @@ export class GroupCommitter<T> {
             this.stats.failedBatches++;
           }
           if (ok) {
+            this.onTransaction(group.length);
             this.stats.batches++;
             this.stats.batched += group.length;
             this.stats.writes += group.length;

@@ -26,6 +26,7 @@ import {
 import { untracedChangeProblems } from './change-history.ts';
 import { Checkpointer, type CheckpointOptions } from './checkpoints.ts';
 import { GroupCommitter, type GroupCommitOptions, type GroupCommitStats } from './group-commit.ts';
+import { auditCommitBatch } from '../metrics.ts';
 import * as calendars from './calendar-versions.ts';
 import * as definitions from './definitions.ts';
 import * as notifications from './notifications.ts';
@@ -149,7 +150,7 @@ class SqlRecordsStore implements RecordsStore {
     this.committer = new GroupCommitter(
       (p) => this.commitOnce(p),
       (ps) => this.commitBatch(ps),
-      groupCommit,
+      { onTransaction: (n) => auditCommitBatch.observe({}, n), ...groupCommit },
     );
   }
 
