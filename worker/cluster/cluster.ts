@@ -7,8 +7,9 @@
  * Re-running on the same `dataDir` reuses the data. `npm run cluster` and the `cluster` test
  * project's global setup both use `startCluster`.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomic } from '../atomic-write.ts';
 import { REPO_ROOT } from '../settings.ts';
 import { ClusterSetupError, ensureServerBinaries } from './binaries.ts';
 import { startPostgres, type ClusterPostgres } from './postgres.ts';
@@ -135,7 +136,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       workers: [],
       apis: [],
     };
-    const save = (): void => writeFileSync(stateFile, `${JSON.stringify(state, null, 2)}\n`);
+    // Replaced whole (others read it while processes restart: the chaos test, operators' tools).
+    const save = (): void => writeFileAtomic(stateFile, `${JSON.stringify(state, null, 2)}\n`);
 
     const t0 = Date.now();
     const temporal = await supervise({
