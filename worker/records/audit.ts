@@ -191,15 +191,6 @@ export async function queryAudit(db: SqlQueryable, q: AuditQuery = {}): Promise<
   return (await db.query<AuditRow>(sql, params)).map(fromRow);
 }
 
-/** Whether the transition `(workflowId, seq)` already has its record. */
-export async function hasTransition(db: SqlQueryable, workflowId: string, seq: number): Promise<boolean> {
-  const rows = await db.query(
-    `SELECT 1 FROM audit_log WHERE kind = 'transition' AND subject = $1 AND seq = $2`,
-    [workflowId, seq],
-  );
-  return rows.length > 0;
-}
-
 /** Which of the transitions `(workflowId, seq)` already have their record, as `transitionKey`s (one query). */
 export async function existingTransitions(
   db: SqlQueryable,

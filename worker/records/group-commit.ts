@@ -1,10 +1,10 @@
 /**
  * Group commit: writes that arrive while one is being written wait, and the next transaction
  * writes them all together (classic group commit, no timer). The first write on an idle
- * committer starts at once, alone, by `one` — today's path, so a lone write costs what it did;
- * the ones that queued meanwhile go, in arrival order and at most `maxBatch` at a time, to
- * `batch` (one transaction). When a batch fails, each of its writes is retried on its own by `one`,
- * in order, so a bad write fails only its own caller. Every caller's promise settles with its own
+ * committer starts at once, alone, in a transaction of its own; the ones that queued meanwhile go,
+ * in arrival order and at most `maxBatch` at a time, to one transaction. When a batch fails, each of
+ * its writes is retried in a transaction of its own, in order, so a bad write fails only its own
+ * caller. Every caller's promise settles with its own
  * write: resolved once it is durably committed (or was already), rejected when it cannot be.
  *
  * The records store uses it for the audit records of transitions (`SqlRecordsStore.commit`):
@@ -15,7 +15,7 @@
 export interface GroupCommitOptions {
   /** Most writes in one batch; the rest go to the next one. Default 64. */
   maxBatch?: number;
-  /** Off: every write by `one`, concurrently as they come (before group commit; benchmarks, tests). */
+  /** Off: every write alone, concurrently as they come (before group commit; benchmarks, tests). */
   enabled?: boolean;
   /** After each transaction that committed: how many writes it carried (metrics). */
   onTransaction?: (writes: number) => void;
@@ -48,10 +48,8 @@ export class GroupCommitter<T> {
   readonly stats: GroupCommitStats = { writes: 0, batches: 0, batched: 0, failedBatches: 0 };
 
   constructor(
-    /** One write in a transaction of its own. */
-    private readonly one: (item: T) => Promise<void>,
-    /** Several writes, in order, in one transaction (all or none). */
-    private readonly batch: (items: T[]) => Promise<void>,
+    /** Writes, in order, in one transaction (all or none): one alone, or a batch. */
+    private readonly write: (items: T[]) => Promise<void>,
     opts: GroupCommitOptions = {},
   ) {
     this.maxBatch = Math.max(1, opts.maxBatch ?? 64);
@@ -66,16 +64,17 @@ export class GroupCommitter<T> {
 
   /** Resolves once `item` is committed; rejects with its own error when it cannot be. */
   submit(item: T): Promise<void> {
-    if (!this.enabled) return this.counted(this.one(item));
+    if (!this.enabled) return this.alone(item);
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
       if (!this.running) void this.drain();
     });
   }
 
-  private async counted(p: Promise<void>): Promise<void> {
+  /** `item` in a transaction of its own. */
+  private async alone(item: T): Promise<void> {
     try {
-      await p;
+      await this.write([item]);
       this.onTransaction(1);
     } finally {
       this.stats.writes++;
@@ -91,7 +90,7 @@ export class GroupCommitter<T> {
         if (group.length > 1) {
           let ok = false;
           try {
-            await this.batch(group.map((p) => p.item));
+            await this.write(group.map((p) => p.item));
             ok = true;
           } catch {
             this.stats.failedBatches++;
@@ -106,7 +105,7 @@ export class GroupCommitter<T> {
           }
         }
         // Alone, or a failed batch's writes one by one (in order: one instance's stay in sequence).
-        for (const p of group) await this.counted(this.one(p.item)).then(p.resolve, p.reject);
+        for (const p of group) await this.alone(p.item).then(p.resolve, p.reject);
       }
     } finally {
       this.running = false;

@@ -16,7 +16,6 @@ import {
   appendAudit,
   appendAuditBatch,
   existingTransitions,
-  hasTransition,
   lockChainHead,
   queryAudit,
   transitionKey,
@@ -147,11 +146,10 @@ class SqlRecordsStore implements RecordsStore {
     groupCommit?: GroupCommitOptions,
   ) {
     this.backend = backend ?? (sql.engine === 'postgres' ? ('postgres' as const) : ('embedded' as const));
-    this.committer = new GroupCommitter(
-      (p) => this.commitOnce(p),
-      (ps) => this.commitBatch(ps),
-      { onTransaction: (n) => auditCommitBatch.observe({}, n), ...groupCommit },
-    );
+    this.committer = new GroupCommitter((ps) => this.commitTransitions(ps), {
+      onTransaction: (n) => auditCommitBatch.observe({}, n),
+      ...groupCommit,
+    });
   }
 
   /** `result` of something that appended to the chain (counted towards the next checkpoint). */
@@ -165,24 +163,15 @@ class SqlRecordsStore implements RecordsStore {
     return this.appended(this.committer.submit({ c, links, clientless: opts.clientless ?? false }));
   }
 
-  private async commitOnce({ c, links, clientless }: PendingCommit): Promise<void> {
-    // Everything below is one transaction. No check before it: it would cost every commit a round
-    // trip (one of seven) for the rare retry, which the check under the lock answers anyway.
-    await this.sql.transaction(async (tx) => {
-      const head = await lockChainHead(tx);
-      // A retry whose first attempt committed (or a concurrent attempt that just did): nothing to do.
-      if (await hasTransition(tx, c.workflowId, c.record.seq)) return;
-      await appendAuditBatch(tx, head, auditInputsOf(c, links));
-      await writeEffects(tx, c, links, clientless);
-    });
-  }
-
   /**
-   * Several commits in one transaction (the group committer's batch, in arrival order): the head
-   * locked once, the ones already written (or earlier in the batch) found by one query and
-   * skipped, every record appended by one INSERT and one move of the head, then each one's effects.
+   * Commits in one transaction (one alone, or the group committer's batch, in arrival order): the
+   * head locked once, the ones already written (a retry whose first attempt committed, a concurrent
+   * attempt that just did, or the same one earlier in the batch) found by one query under the lock
+   * and skipped, every record appended by one INSERT and one move of the head, then each one's
+   * effects. No check before the transaction: it would cost every commit a round trip for the rare
+   * retry.
    */
-  private async commitBatch(batch: PendingCommit[]): Promise<void> {
+  private async commitTransitions(batch: PendingCommit[]): Promise<void> {
     await this.sql.transaction(async (tx) => {
       const head = await lockChainHead(tx);
       const done = await existingTransitions(
