@@ -252,6 +252,8 @@ interface Env {
   storePid: number | null;
   /** With TEMPORAL_ADDRESS: the server's processes whose CPU (and their children's) is counted (`--server-pids`). */
   serverPids: number[];
+  /** Before each phase (`--before group-commit`: the records store's grouping for that kind). */
+  beforePhase(kind: Kind): void;
 }
 
 /** CPU (ms) of the Temporal server: the own dev server, or the processes named by `--server-pids`; null: unknown. */
@@ -388,6 +390,7 @@ async function runPhase(
   tag: string,
   rate: number | null = null,
 ): Promise<PhaseResult> {
+  env.beforePhase(kind);
   const ids = Array.from({ length: n }, (_, i) => `bench-${tag}-${kind}-${i}`);
   const latencies: number[] = [];
   phaseRssMax = 0;
@@ -662,7 +665,17 @@ async function main(): Promise<void> {
     }),
   });
   const running = Promise.all([worker.run(), activityWorker.run()]);
-  const env: Env = { client, taskQueue, activityQueue, def, server, storePid, serverPids: opts.serverPids };
+  const env: Env = {
+    client,
+    taskQueue,
+    activityQueue,
+    def,
+    server,
+    storePid,
+    serverPids: opts.serverPids,
+    // `--before group-commit`: the "before" phase commits each audit record in its own transaction.
+    beforePhase: (kind) => setGroupCommit(store, !(kind === 'activity' && opts.before === 'group-commit')),
+  };
   const rssSampler = setInterval(sampleRss, 250);
   const rssIdleMb = process.memoryUsage().rss / 2 ** 20;
 
@@ -693,14 +706,10 @@ async function main(): Promise<void> {
             : ''),
       );
 
-    /** `--before group-commit`: the "before" phase commits each audit record in its own transaction. */
-    const groupCommitFor = (kind: Kind): void =>
-      setGroupCommit(store, !(kind === 'activity' && opts.before === 'group-commit'));
     // Warm-up: JIT, worker caches, server; its histories give the fixed per-instance overhead.
     const warm: Partial<Record<Kind, PhaseResult>> = {};
     if (opts.warmup > 0)
       for (const kind of KINDS) {
-        groupCommitFor(kind);
         warm[kind] = await runPhase(env, kind, opts.warmup, 4, `warmup-${randomUUID().slice(0, 4)}`);
         describe(`warm-up ${labelOf(kind)}`, warm[kind]);
       }
@@ -717,7 +726,6 @@ async function main(): Promise<void> {
       const order: Kind[] = r % 2 === 0 ? [...KINDS] : [...KINDS].reverse();
       for (const kind of order) {
         await delay(1000);
-        groupCommitFor(kind);
         const res = await runPhase(env, kind, opts.instances, opts.transitions, `${runId}-r${r}`);
         results[kind].push(res);
         describe(`round ${r + 1} ${labelOf(kind)}`, res);
@@ -726,7 +734,6 @@ async function main(): Promise<void> {
       if (opts.pacedRate)
         for (const kind of order) {
           await delay(1000);
-          groupCommitFor(kind);
           const res = await runPhase(
             env,
             kind,
