@@ -7,6 +7,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
 import type { Client } from '@temporalio/client';
+import proto from '@temporalio/proto';
 import { loadConfig, REPO_ROOT, type CustodiaConfig } from '../../worker/config.ts';
 import { loadDeployedDefinitions, runWorker, type RunningWorker } from '../../worker/process.ts';
 import type { LoadedDefinition } from '../../worker/definitions.ts';
@@ -93,6 +94,11 @@ export function sendEvent(client: Client, workflowId: string, event: SignedEvent
   const actor = event.actor as Partial<Actor> | undefined;
   const signable = typeof actor?.id === 'string' && Array.isArray(actor.roles) && !('assertion' in event);
   return sendUpdate(client, workflowId, signable ? signedEvent(actorSigner(), workflowId, event) : event);
+}
+
+/** A history event's type by name, without the prefix (`TIMER_STARTED`). */
+export function eventTypeName(e: proto.temporal.api.history.v1.IHistoryEvent): string {
+  return (proto.temporal.api.enums.v1.EventType[e.eventType ?? 0] ?? '').replace(/^EVENT_TYPE_/, '');
 }
 
 /** Number of events in an instance's history (to prove a refused event left no trace). */

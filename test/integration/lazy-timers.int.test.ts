@@ -9,12 +9,11 @@
  */
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import proto from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../worker/config.ts';
 import { snapshotQuery } from '../../workflows/api.ts';
 import { WAKE_END_MARGIN_MS } from '../../workflows/timers.ts';
-import { eventually, sendEvent, startHarness, type Harness } from './harness.ts';
+import { eventTypeName, eventually, sendEvent, startHarness, type Harness } from './harness.ts';
 import { recordHistory } from './record-history.ts';
 
 const staff = { id: 'tess', roles: ['project_staff'] };
@@ -46,7 +45,7 @@ async function events(id: string): Promise<HistoryEvent[]> {
   return (history.events ?? []).map((e) => {
     const t = e.timerStartedEventAttributes?.startToFireTimeout;
     return {
-      type: (proto.temporal.api.enums.v1.EventType[e.eventType ?? 0] ?? '').replace(/^EVENT_TYPE_/, ''),
+      type: eventTypeName(e),
       ...(t ? { timeoutMs: Number(t.seconds ?? 0) * 1000 + Math.round((t.nanos ?? 0) / 1e6) } : {}),
       at: Number(e.eventTime?.seconds ?? 0) * 1000 + Math.round((e.eventTime?.nanos ?? 0) / 1e6),
     };

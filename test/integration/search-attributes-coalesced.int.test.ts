@@ -9,7 +9,6 @@
  */
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import proto from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../worker/config.ts';
 import { searchAttributesQuery } from '../../workflows/api.ts';
@@ -18,7 +17,7 @@ import {
   CustodiaState,
   SEARCH_ATTRIBUTES_EVERY_MS,
 } from '../../workflows/search-attributes.ts';
-import { eventually, sendEvent, startHarness, type Harness } from './harness.ts';
+import { eventTypeName, eventually, sendEvent, startHarness, type Harness } from './harness.ts';
 import { recordHistory } from './record-history.ts';
 
 const staff = { id: 'sam', roles: ['project_staff'] };
@@ -47,7 +46,7 @@ async function attributes(id: string): Promise<{ state?: string[]; awaiting?: st
 async function eventTypes(id: string): Promise<{ type: string }[]> {
   const history = await h.client.workflow.getHandle(id).fetchHistory();
   return (history.events ?? []).map((e) => ({
-    type: (proto.temporal.api.enums.v1.EventType[e.eventType ?? 0] ?? '').replace(/^EVENT_TYPE_/, ''),
+    type: eventTypeName(e),
   }));
 }
 
