@@ -38,7 +38,8 @@ export function DashboardPage() {
   const user = useUser();
   const { query } = useLocation();
   const defs = useDefinitions();
-  const roles = roleNames(defs);
+  // Stable between renders: the charts are drawn again only when what they show changes.
+  const roles = useMemo(() => roleNames(defs), [defs]);
   const people = useUserNames();
   const stateName = useStateName();
   const filters = Object.fromEntries(FILTERS.map((k) => [k, query.get(k) ?? ''])) as Filters;
