@@ -3,7 +3,7 @@
  * `transition()` — milliseconds, no server.
  */
 import { describe, expect, it } from 'vitest';
-import { compileProcedure, type CompiledProcedure } from '../../workflows/core/compile.ts';
+import { compileProcedure, MAX_COMPILED, type CompiledProcedure } from '../../workflows/core/compile.ts';
 import type { Actor, Json } from '../../workflows/core/ir.ts';
 import {
   applyEvent,
@@ -58,6 +58,38 @@ states:
   b: { title: ${T}, type: final }`);
     const b = compileProcedure(a.ir);
     expect(JSON.stringify(b.machine.config)).toBe(JSON.stringify(a.machine.config));
+  });
+
+  it('compiles a procedure once: the same IR and calendar give the one compiled procedure', () => {
+    const text = `events: { GO: { title: ${T} } }
+initial: a
+states:
+  a: { title: ${T}, on: { GO: { target: b, roles: staff } } }
+  b: { title: ${T}, type: final }`;
+    const a = procedure(text);
+    // Equal content, another object (a workflow's input is decoded afresh for every run).
+    expect(compileProcedure(structuredClone(a.ir))).toBe(a);
+    // A calendar, or another one, is another compiled procedure; a changed IR too.
+    const calendar = {
+      id: 'cn',
+      timezone: 'Asia/Shanghai',
+      offsetMinutes: 480,
+      weekend: [6, 7],
+      covers: { from: '2026-01-01', to: '2026-12-31' },
+      holidays: {},
+      workdays: {},
+    };
+    const withCalendar = compileProcedure(a.ir, { calendar });
+    expect(withCalendar).not.toBe(a);
+    expect(withCalendar.calendar).toEqual(calendar);
+    expect(compileProcedure(a.ir, { calendar: structuredClone(calendar) })).toBe(withCalendar);
+    expect(compileProcedure(a.ir, { calendar: { ...calendar, weekend: [7] } })).not.toBe(withCalendar);
+    expect(compileProcedure({ ...a.ir, version: '1.0.1' })).not.toBe(a);
+    // Bounded: after MAX_COMPILED others, the first is compiled anew (the same machine config).
+    for (let i = 0; i < MAX_COMPILED; i++) compileProcedure({ ...a.ir, version: `2.0.${i}` });
+    const again = compileProcedure(structuredClone(a.ir));
+    expect(again).not.toBe(a);
+    expect(JSON.stringify(again.machine.config)).toBe(JSON.stringify(a.machine.config));
   });
 
   it('nested states: targets enter ancestors and initial children; parent transitions apply to children', () => {
