@@ -191,19 +191,29 @@ export async function queryAudit(db: SqlQueryable, q: AuditQuery = {}): Promise<
   return (await db.query<AuditRow>(sql, params)).map(fromRow);
 }
 
+/**
+ * The transitions among `$1` (a JSON array of `{ subject, seq }`) already in the log: one probe of
+ * `audit_log_transition` per key (a LATERAL subquery with LIMIT 1 is never flattened into a join),
+ * whatever the planner's statistics say. A plain join let a planner that had not yet analysed a
+ * growing log hash-join against every transition in it — each group commit read the whole log.
+ */
+export const EXISTING_TRANSITIONS_SQL = `SELECT k.subject, k.seq
+  FROM jsonb_to_recordset($1::jsonb) AS k(subject text, seq integer)
+  CROSS JOIN LATERAL (
+    SELECT 1 FROM audit_log a
+     WHERE a.kind = 'transition' AND a.subject = k.subject AND a.seq = k.seq
+     LIMIT 1
+  ) AS found`;
+
 /** Which of the transitions `(workflowId, seq)` already have their record, as `transitionKey`s (one query). */
 export async function existingTransitions(
   db: SqlQueryable,
   keys: readonly { workflowId: string; seq: number }[],
 ): Promise<Set<string>> {
   if (!keys.length) return new Set();
-  const rows = await db.query<{ subject: string; seq: number }>(
-    `SELECT a.subject, a.seq FROM audit_log a
-       JOIN jsonb_to_recordset($1::jsonb) AS k(subject text, seq integer)
-         ON a.subject = k.subject AND a.seq = k.seq
-     WHERE a.kind = 'transition'`,
-    [JSON.stringify(keys.map((k) => ({ subject: k.workflowId, seq: k.seq })))],
-  );
+  const rows = await db.query<{ subject: string; seq: number }>(EXISTING_TRANSITIONS_SQL, [
+    JSON.stringify(keys.map((k) => ({ subject: k.workflowId, seq: k.seq }))),
+  ]);
   return new Set(rows.map((r) => transitionKey(r.subject, r.seq)));
 }
 
