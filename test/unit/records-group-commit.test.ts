@@ -10,7 +10,6 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TransitionCommit } from '../../workflows/api.ts';
 import { METRICS } from '../../worker/metrics.ts';
-import { EXISTING_TRANSITIONS_SQL } from '../../worker/records/audit.ts';
 import { openPgliteClient } from '../../worker/records/sql.ts';
 import { createRecordsStore, groupCommitStats, openStore } from '../../worker/records/store.ts';
 import type { RecordsStore } from '../../worker/records/types.ts';
@@ -208,37 +207,6 @@ describe.each(engines)('group commit on $name', ({ open }) => {
     expect(groupCommitStats(store)).toMatchObject({ batches: before.batches, writes: before.writes + 1 });
     expect(await store.auditOf('lone')).toHaveLength(1);
     expect(await transactionsOf(store, 'lone')).toBe(1);
-  });
-
-  it('looks up already-written transitions by index only, however many transitions the log holds', async () => {
-    await commitConcurrently(store, 'many-', 40, 50);
-    const keys = Array.from({ length: 20 }, (_, i) => ({ subject: `many-${i}`, seq: i % 2 ? 60 : 7 }));
-    const [row] = await store.readOnly((db) =>
-      db.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${EXISTING_TRANSITIONS_SQL}`, [
-        JSON.stringify(keys),
-      ]),
-    );
-    // Every plan node that reads audit_log: the rows it read, over all its loops.
-    const read: number[] = [];
-    const walk = (node: Record<string, unknown>): void => {
-      if (node['Relation Name'] === 'audit_log' || String(node['Index Name'] ?? '').startsWith('audit_log'))
-        read.push(Number(node['Actual Rows']) * Number(node['Actual Loops']));
-      for (const child of (node.Plans as Record<string, unknown>[] | undefined) ?? []) walk(child);
-    };
-    const plan = row!['QUERY PLAN'];
-    walk((typeof plan === 'string' ? JSON.parse(plan) : plan)[0].Plan);
-    expect(read.length).toBeGreaterThan(0);
-    // Ten of the twenty exist (seq 7); reading more than the keys means scanning the log.
-    expect(Math.max(...read)).toBeLessThanOrEqual(keys.length);
-    const found = await store.readOnly((db) =>
-      db.query<{ subject: string; seq: number }>(EXISTING_TRANSITIONS_SQL, [JSON.stringify(keys)]),
-    );
-    expect(found.map((r) => `${r.subject}:${r.seq}`).sort()).toEqual(
-      keys
-        .filter((k) => k.seq === 7)
-        .map((k) => `${k.subject}:7`)
-        .sort(),
-    );
   });
 });
 
