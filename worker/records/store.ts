@@ -190,6 +190,10 @@ class SqlRecordsStore implements RecordsStore {
         head,
         todo.flatMap((p) => auditInputsOf(p.c, p.links)),
       );
+      await writeRecordEffects(
+        tx,
+        todo.map((p) => p.c),
+      );
       for (const p of todo) await writeEffects(tx, p.c, p.links, p.clientless);
     });
   }
@@ -514,6 +518,42 @@ function auditInputsOf(c: TransitionCommit, links: ChildLink[]): AuditInput[] {
 }
 
 /** Named records, notifications and links of one transition (its audit record is in the same transaction). */
+/**
+ * The `record` effects of commits written in one transaction, in one INSERT: a row is keyed by its
+ * transition and the effect's position among the transition's effects (`idx`, from 1); one already
+ * there (a retry whose first attempt committed) is kept as it is.
+ */
+async function writeRecordEffects(tx: SqlQueryable, commits: readonly TransitionCommit[]): Promise<void> {
+  const rows = commits.flatMap((c) =>
+    c.effects.flatMap((e, i) =>
+      e.kind === 'record'
+        ? [
+            {
+              workflow_id: c.workflowId,
+              seq: c.record.seq,
+              idx: i + 1,
+              name: e.record,
+              fields: e.fields,
+              at: c.record.at,
+              client: c.client ?? null,
+              procedure: c.procedure,
+            },
+          ]
+        : [],
+    ),
+  );
+  if (!rows.length) return;
+  await tx.query(
+    `INSERT INTO procedure_records (workflow_id, seq, idx, name, fields, at, client, procedure)
+     SELECT r.workflow_id, r.seq, r.idx, r.name, r.fields, r.at, r.client, r.procedure
+       FROM jsonb_to_recordset($1::jsonb) AS r(workflow_id text, seq integer, idx integer, name text,
+            fields jsonb, at timestamptz, client text, procedure text)
+     ON CONFLICT DO NOTHING`,
+    [JSON.stringify(rows)],
+  );
+}
+
+/** A commit's other effects (notifications, with their deliveries) and its children's links. */
 async function writeEffects(
   tx: SqlQueryable,
   c: TransitionCommit,
@@ -524,13 +564,7 @@ async function writeEffects(
   let idx = 0;
   for (const e of c.effects) {
     idx++;
-    if (e.kind === 'record')
-      await tx.query(
-        `INSERT INTO procedure_records (workflow_id, seq, idx, name, fields, at, client, procedure)
-         VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8) ON CONFLICT DO NOTHING`,
-        [c.workflowId, seq, idx, e.record, JSON.stringify(e.fields), at, c.client ?? null, c.procedure],
-      );
-    else if (e.kind === 'notify') {
+    if (e.kind === 'notify') {
       const [row] = await tx.query<{ id: number }>(
         `INSERT INTO notifications (workflow_id, seq, idx, recipient, message_zh, message_en, at, procedure, client)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING RETURNING id`,
