@@ -104,7 +104,10 @@ describe.each(engines)('group commit on $name', ({ open }) => {
       expect(audit.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
       // Chain order is the instance's order, and its effects are written.
       expect(audit.map((e) => e.position)).toEqual([...audit.map((e) => e.position)].sort((a, b) => a - b));
-      expect((await store.recordsOf(`seq-${i}`)).map((r) => r.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      const records = await store.recordsOf(`seq-${i}`);
+      expect(records.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      // Each row keyed by its effect's position among the transition's effects, fields as written.
+      expect(records[2]).toMatchObject({ idx: 1, name: 'lending_log', fields: { file: 'F-3' } });
       expect(await store.notificationsOf(`seq-${i}`)).toHaveLength(10);
     }
     expect(await transactionsOf(store, 'seq-')).toBeLessThan(50);
