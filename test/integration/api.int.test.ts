@@ -719,18 +719,22 @@ for (const backend of backends)
         const entries = await eventually(async () => {
           const res = await call('GET', `/api/audit?workflowId=${workflowId}`, { session: alice });
           const list = res.body.entries as { seq: number; actorId: string; client: string }[];
-          return list.length === 3 ? list : undefined;
+          return list.some((e) => e.actorId === 'quinn') ? list : undefined;
         });
-        expect(entries.map((e) => [e.seq, e.actorId, e.client])).toEqual([
-          [0, 'alice', 'acme'],
-          [1, 'alice', 'acme'],
-          [2, 'quinn', 'acme'],
+        // Gapless, in order; on a slow machine the state's 2 s reminder (a transition of the system)
+        // may have come before the approval (actor `timer`) — people's entries are the three this scenario made.
+        expect(entries.map((e) => e.seq)).toEqual(entries.map((_, i) => i));
+        expect(entries.filter((e) => e.actorId !== 'timer').map((e) => [e.actorId, e.client])).toEqual([
+          ['alice', 'acme'],
+          ['alice', 'acme'],
+          ['quinn', 'acme'],
         ]);
+        expect(entries.length).toBeLessThanOrEqual(4);
         const csv = await call('GET', `/api/audit?workflowId=${workflowId}&format=csv`, { session: qm });
         expect(csv.status).toBe(200);
         expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
         const lines = csv.text.trim().split(/\r?\n/);
-        expect(lines.length).toBe(4);
+        expect(lines.length).toBe(entries.length + 1);
         expect(csv.text).toContain('APPROVE');
         const byClient = await call('GET', '/api/audit?client=acme', { session: alice });
         expect((byClient.body.entries as unknown[]).length).toBeGreaterThanOrEqual(3);
