@@ -517,7 +517,6 @@ function auditInputsOf(c: TransitionCommit, links: ChildLink[]): AuditInput[] {
   ];
 }
 
-/** Named records, notifications and links of one transition (its audit record is in the same transaction). */
 /**
  * The `record` effects of commits written in one transaction, in one INSERT: a row is keyed by its
  * transition and the effect's position among the transition's effects (`idx`, from 1); one already
