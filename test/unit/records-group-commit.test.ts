@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TransitionCommit } from '../../workflows/api.ts';
 import { METRICS } from '../../worker/metrics.ts';
+import { TRANSITIONS_BY_KEY_SQL, transitionsByKey } from '../../worker/records/audit.ts';
 import { openPgliteClient } from '../../worker/records/sql.ts';
 import { createRecordsStore, groupCommitStats, openStore } from '../../worker/records/store.ts';
 import type { RecordsStore } from '../../worker/records/types.ts';
@@ -71,6 +72,23 @@ async function commitConcurrently(store: RecordsStore, prefix: string, instances
       for (let seq = 1; seq <= each; seq++) await store.commit(commitOf(`${prefix}${i}`, seq), []);
     }),
   );
+}
+
+/** The most rows any plan node over `audit_log` read (rows × loops) running `sql` with `params`. */
+async function mostAuditRowsRead(store: RecordsStore, sql: string, params: unknown[]): Promise<number> {
+  const [row] = await store.readOnly((db) =>
+    db.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, params),
+  );
+  const read: number[] = [];
+  const walk = (node: Record<string, unknown>): void => {
+    if (node['Relation Name'] === 'audit_log' || String(node['Index Name'] ?? '').startsWith('audit_log'))
+      read.push(Number(node['Actual Rows']) * Number(node['Actual Loops']));
+    for (const child of (node.Plans as Record<string, unknown>[] | undefined) ?? []) walk(child);
+  };
+  const plan = row!['QUERY PLAN'];
+  walk((typeof plan === 'string' ? JSON.parse(plan) : plan)[0].Plan);
+  expect(read.length).toBeGreaterThan(0);
+  return Math.max(...read);
 }
 
 const engines: { name: string; open: (opts?: { enabled: boolean }) => Promise<RecordsStore> }[] = [
@@ -210,6 +228,24 @@ describe.each(engines)('group commit on $name', ({ open }) => {
     expect(groupCommitStats(store)).toMatchObject({ batches: before.batches, writes: before.writes + 1 });
     expect(await store.auditOf('lone')).toHaveLength(1);
     expect(await transactionsOf(store, 'lone')).toBe(1);
+  });
+
+  // The lookup of transitions by key (the batch's check for already-written ones, a register
+  // page's transitions) probes the index once per key, however many transitions the log holds
+  // and whatever the planner's statistics say (PGlite never analyses a table by itself).
+  it('finds transitions by one index probe per key, however many the log holds', async () => {
+    await commitConcurrently(store, 'many-', 40, 50);
+    const keys = Array.from({ length: 20 }, (_, i) => ({ workflowId: `many-${i}`, seq: i % 2 ? 60 : 7 }));
+    const params = [keys.map((k) => k.workflowId), keys.map((k) => k.seq)];
+    expect(await mostAuditRowsRead(store, TRANSITIONS_BY_KEY_SQL, params)).toBeLessThanOrEqual(keys.length);
+    const found = await store.readOnly((db) => transitionsByKey(db, keys));
+    expect(found.map((r) => `${r.subject}:${r.seq}`).sort()).toEqual(
+      keys
+        .filter((k) => k.seq === 7)
+        .map((k) => `${k.workflowId}:7`)
+        .sort(),
+    );
+    expect(found[0]).toMatchObject({ event: 'APPROVE', version: '1.0.0', actor: 'bob' });
   });
 });
 

@@ -192,29 +192,48 @@ export async function queryAudit(db: SqlQueryable, q: AuditQuery = {}): Promise<
 }
 
 /**
- * The transitions among `$1` (a JSON array of `{ subject, seq }`) already in the log: one probe of
- * `audit_log_transition` per key (a LATERAL subquery with LIMIT 1 is never flattened into a join),
- * whatever the planner's statistics say. A plain join let a planner that had not yet analysed a
- * growing log hash-join against every transition in it — each group commit read the whole log.
+ * The transitions among `$1` (workflow ids) × `$2` (their seqs, pairwise) that are in the log, with
+ * each one's event, definition version and actor: one probe of `audit_log_transition` per key (a
+ * LATERAL subquery with LIMIT 1 is never flattened into a join), whatever the planner's statistics
+ * say. A plain join let a planner that had not yet analysed a growing log hash-join against every
+ * transition in it — each group commit, each register page read the whole log.
  */
-export const EXISTING_TRANSITIONS_SQL = `SELECT k.subject, k.seq
-  FROM jsonb_to_recordset($1::jsonb) AS k(subject text, seq integer)
+export const TRANSITIONS_BY_KEY_SQL = `SELECT k.subject, k.seq, t.event, t.version, t.actor
+  FROM unnest($1::text[], $2::int[]) AS k(subject, seq)
   CROSS JOIN LATERAL (
-    SELECT 1 FROM audit_log a
+    SELECT a.body ->> 'event' AS event, a.body ->> 'version' AS version, a.actor
+      FROM audit_log a
      WHERE a.kind = 'transition' AND a.subject = k.subject AND a.seq = k.seq
      LIMIT 1
-  ) AS found`;
+  ) AS t`;
+
+/** A transition found by {@link transitionsByKey}. */
+export interface TransitionFound {
+  subject: string;
+  seq: number;
+  event: string;
+  version: string;
+  actor: string;
+}
+
+/** The transitions `(workflowId, seq)` among `keys` that are in the log (one query). */
+export async function transitionsByKey(
+  db: SqlQueryable,
+  keys: readonly { workflowId: string; seq: number }[],
+): Promise<TransitionFound[]> {
+  if (!keys.length) return [];
+  return db.query<TransitionFound>(TRANSITIONS_BY_KEY_SQL, [
+    keys.map((k) => k.workflowId),
+    keys.map((k) => k.seq),
+  ]);
+}
 
 /** Which of the transitions `(workflowId, seq)` already have their record, as `transitionKey`s (one query). */
 export async function existingTransitions(
   db: SqlQueryable,
   keys: readonly { workflowId: string; seq: number }[],
 ): Promise<Set<string>> {
-  if (!keys.length) return new Set();
-  const rows = await db.query<{ subject: string; seq: number }>(EXISTING_TRANSITIONS_SQL, [
-    JSON.stringify(keys.map((k) => ({ subject: k.workflowId, seq: k.seq }))),
-  ]);
-  return new Set(rows.map((r) => transitionKey(r.subject, r.seq)));
+  return new Set((await transitionsByKey(db, keys)).map((r) => transitionKey(r.subject, r.seq)));
 }
 
 /** The key of a transition in {@link existingTransitions}' answer. */

@@ -14,7 +14,7 @@
  * the corrected values, the reason and who — written together with its audit record.
  */
 import type { Json } from '../../workflows/core/ir.ts';
-import { appendAudit, lockChainHead } from './audit.ts';
+import { appendAudit, lockChainHead, transitionsByKey } from './audit.ts';
 import { RecordsError } from './errors.ts';
 import type { SqlClient, SqlQueryable } from './sql.ts';
 
@@ -174,33 +174,13 @@ export async function registerRows(
   };
 }
 
-/**
- * The transitions (`$1` workflow ids, `$2` seqs) that wrote a page of register rows: one probe of
- * `audit_log_transition` per row, as `EXISTING_TRANSITIONS_SQL` (audit.ts) — a plain join could
- * read every transition in the log when the planner's statistics lag behind it.
- */
-export const REGISTER_TRANSITIONS_SQL = `SELECT k.id AS subject, k.seq, t.event, t.version, t.actor
-  FROM unnest($1::text[], $2::int[]) AS k(id, seq)
-  CROSS JOIN LATERAL (
-    SELECT a.body ->> 'event' AS event, a.body ->> 'version' AS version, a.actor
-      FROM audit_log a
-     WHERE a.kind = 'transition' AND a.subject = k.id AND a.seq = k.seq
-     LIMIT 1
-  ) AS t`;
-
 /** The transitions that wrote the rows (event, version, actor) and the rows' corrections. */
 async function addTransitionsAndCorrections(db: SqlQueryable, rows: RegisterRow[]): Promise<void> {
   if (!rows.length) return;
   const ids = rows.map((r) => r.workflowId);
   const seqs = rows.map((r) => r.seq);
   const idxs = rows.map((r) => r.idx);
-  const transitions = await db.query<{
-    subject: string;
-    seq: number;
-    event: string;
-    version: string;
-    actor: string;
-  }>(REGISTER_TRANSITIONS_SQL, [ids, seqs]);
+  const transitions = await transitionsByKey(db, rows);
   const byTransition = new Map(transitions.map((t) => [`${t.subject}#${t.seq}`, t]));
   const corrections = await db.query<{
     id: number;
