@@ -13,10 +13,10 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { TransitionCommit } from '../../workflows/api.ts';
 import { runningServerOf } from '../../worker/records/embedded-server.ts';
 import { openStore } from '../../worker/records/store.ts';
 import { tempDir } from '../temp-dir.ts';
+import { benchCommit } from './commits.ts';
 import { processTreeCpuMs } from './stats.ts';
 
 const { values } = parseArgs({
@@ -32,27 +32,6 @@ const phases = Number(values.phases);
 if (![instances, commits, phases].every((n) => Number.isInteger(n) && n > 0))
   throw new Error('--instances, --commits and --phases must be whole numbers > 0');
 
-function commitOf(workflowId: string, seq: number): TransitionCommit {
-  return {
-    workflowId,
-    procedure: 'bench-review',
-    version: '1.0.0',
-    hash: 'b'.repeat(64),
-    client: 'acme',
-    record: {
-      seq,
-      at: new Date().toISOString(),
-      event: 'APPROVE',
-      actor: { id: 'reviewer', roles: ['reviewer'] },
-      from: ['review'],
-      to: ['approved'],
-      clauses: ['7.1'],
-      data: { n: seq },
-    },
-    effects: [],
-  };
-}
-
 const work = tempDir('custodia-bench-audit-growth-');
 const dataDir = path.join(work, 'records');
 const store = await openStore({ dataDir, embeddedRole: 'service' });
@@ -67,7 +46,7 @@ try {
     const t0 = performance.now();
     await Promise.all(
       Array.from({ length: instances }, async (_, i) => {
-        for (let seq = 1; seq <= each; seq++) await store.commit(commitOf(`p${p}-${i}`, seq), []);
+        for (let seq = 1; seq <= each; seq++) await store.commit(benchCommit(`p${p}-${i}`, seq), []);
       }),
     );
     const wall = (performance.now() - t0) / 1000;

@@ -15,10 +15,10 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { TransitionCommit } from '../../workflows/api.ts';
 import { runningServerOf } from '../../worker/records/embedded-server.ts';
 import { openStore, type RecordsStore } from '../../worker/records/store.ts';
 import { tempDir } from '../temp-dir.ts';
+import { benchCommit } from './commits.ts';
 import { percentile, processTreeCpuMs } from './stats.ts';
 
 const { values } = parseArgs({
@@ -45,31 +45,6 @@ interface Phase {
   transactionsPerCommit: number;
 }
 
-function commitOf(workflowId: string, seq: number): TransitionCommit {
-  return {
-    workflowId,
-    procedure: 'bench-review',
-    version: '1.0.0',
-    hash: 'b'.repeat(64),
-    client: 'acme',
-    record: {
-      seq,
-      at: new Date().toISOString(),
-      event: 'APPROVE',
-      actor: { id: 'reviewer', roles: ['reviewer'] },
-      from: ['review'],
-      to: ['approved'],
-      clauses: ['7.1'],
-      data: { comment: 'fine', n: seq },
-    },
-    effects: Array.from({ length: effectsPerCommit }, (_, i) => ({
-      kind: 'record' as const,
-      record: 'review_log',
-      fields: { i, by: 'reviewer' },
-    })),
-  };
-}
-
 async function phase(store: RecordsStore, postmaster: number, tag: string, k: number): Promise<Phase> {
   const each = Math.max(1, Math.round(commitsPerPhase / k));
   const latencies: number[] = [];
@@ -80,7 +55,7 @@ async function phase(store: RecordsStore, postmaster: number, tag: string, k: nu
     Array.from({ length: k }, async (_, i) => {
       for (let seq = 1; seq <= each; seq++) {
         const t = performance.now();
-        await store.commit(commitOf(`${tag}-${i}`, seq), []);
+        await store.commit(benchCommit(`${tag}-${i}`, seq, effectsPerCommit), []);
         latencies.push(performance.now() - t);
       }
     }),
