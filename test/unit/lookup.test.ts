@@ -5,15 +5,24 @@
  * reports (validity on the transition's date, corrections applied, one client's rows only) over a
  * real in-memory records store; and the compiled effect.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { TransitionCommit } from '../../workflows/api.ts';
-import { isEngineOnlyGuard, lookup, type LookupEffect } from '../../workflows/core/actions/lookup.ts';
+import {
+  awaitsEngineReport,
+  isEngineOnlyGuard,
+  lookup,
+  type LookupEffect,
+} from '../../workflows/core/actions/lookup.ts';
 import type { Json, LookupAction } from '../../workflows/core/ir.ts';
+import { loadProcedure } from '../../workflows/core/load.ts';
 import { validateProcedureText } from '../../workflows/core/validate.ts';
 import { assessDrafts } from '../../worker/drafts.ts';
 import { registerCatalog } from '../../worker/records/register-catalog.ts';
 import { chooseLookupRow, type LookupRow } from '../../worker/records/register-lookup.ts';
 import type { RecordsStore } from '../../worker/records/types.ts';
+import { REPO_ROOT } from '../../worker/settings.ts';
 import { withMemoryStore } from '../support/records.ts';
 
 const LOOKING = `id: look
@@ -155,6 +164,31 @@ describe('lookup: the checker', () => {
     expect(isEngineOnlyGuard("actor.id == '$custodia' || true")).toBe(false);
     expect(isEngineOnlyGuard('true')).toBe(false);
     expect(isEngineOnlyGuard(undefined)).toBe(false);
+  });
+
+  it('an instance awaits the engine in a state only the engine leaves by an event (a lookup, a deployment)', () => {
+    const ir = validateProcedureText(LOOKING, 'look.yaml').ir!;
+    expect(awaitsEngineReport(ir, ['checking'])).toBe(true);
+    expect(awaitsEngineReport(ir, ['a'])).toBe(false);
+    expect(awaitsEngineReport(ir, ['b'])).toBe(false);
+    expect(awaitsEngineReport(ir, [])).toBe(false);
+    // A guard that lets others send the event too is not the engine's alone.
+    const widened = LOOKING.replace(
+      `roles: [registry]\n        guard: "actor.id == '$custodia'"\n        actions: [{ assign`,
+      `roles: [registry]\n        guard: "actor.id == '$custodia' || true"\n        actions: [{ assign`,
+    );
+    expect(widened).not.toBe(LOOKING);
+    const loaded = loadProcedure(widened, 'look.yaml').ir!;
+    expect(awaitsEngineReport(loaded, ['checking'])).toBe(true); // MISSING is still the engine's
+    const none = loadProcedure(widened.replace(/guard: "actor.id == '\$custodia'"\n/, ''), 'look.yaml').ir!;
+    expect(awaitsEngineReport(none, ['checking'])).toBe(false);
+    // The shipped four-eyes deployment: "being deployed" awaits the engine; "awaiting a second administrator" does not.
+    const change = loadProcedure(
+      readFileSync(path.join(REPO_ROOT, 'definitions/definition_change.yaml'), 'utf8'),
+      'definition_change.yaml',
+    ).ir!;
+    expect(awaitsEngineReport(change, ['deploying'])).toBe(true);
+    expect(awaitsEngineReport(change, ['proposed'])).toBe(false);
   });
 });
 

@@ -36,6 +36,7 @@ import { useUser } from '../session.tsx';
 import type { Json, ProcedureIR, TransitionIR } from '../../../workflows/core/ir.ts';
 import { isRejectionCode, type RejectionCode } from '../../../workflows/core/rejections.ts';
 import { parseDuration } from '../../../workflows/core/duration.ts';
+import { awaitsEngineReport } from '../../../workflows/core/actions/lookup.ts';
 import type { EventResult, Snapshot, TransitionRecord } from '../types.ts';
 import { CalledInstances, callEventTitle } from './CalledInstances.tsx';
 import { SentNotifications } from '../features/sla/SentNotifications.tsx';
@@ -47,14 +48,6 @@ export function InstancePage({ id }: { id: string }) {
     api<Snapshot>('GET', `/api/instances/${encodeURIComponent(id)}`, undefined, { signal }),
   );
   const s = snap.data;
-  // Others act too: look again every 20 s while the page is visible (forms keep what was typed).
-  const { reload } = snap;
-  useEffect(() => {
-    const t = window.setInterval(() => {
-      if (document.visibilityState === 'visible') reload();
-    }, 20_000);
-    return () => window.clearInterval(t);
-  }, [reload]);
   // The pinned version's IR: the current definition when it is that version (it keeps the
   // definition's field order; the store's JSON does not), else the deployed version from the store.
   const pinned = useApi(s ? `${s.procedure}@${s.version}#${s.hash}` : '', async () => {
@@ -64,6 +57,19 @@ export function InstancePage({ id }: { id: string }) {
     return { ir: (await loadPinned(s.procedure, s.version)).ir, stored: true };
   });
   const ir = pinned.data?.ir;
+  // Others act too: look again every 20 s while the page is visible (forms keep what was typed);
+  // every second while the engine works on it (a lookup, a deployment), which reports within seconds.
+  const { reload } = snap;
+  const engineAtWork = !!s && !s.done && !!ir && awaitsEngineReport(ir, s.leaves);
+  useEffect(() => {
+    const t = window.setInterval(
+      () => {
+        if (document.visibilityState === 'visible') reload();
+      },
+      engineAtWork ? 1_000 : 20_000,
+    );
+    return () => window.clearInterval(t);
+  }, [reload, engineAtWork]);
   useDocumentTitle(s ? `${text(s.title)} ${id}` : id);
 
   if (snap.error && !s)

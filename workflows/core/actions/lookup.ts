@@ -22,8 +22,8 @@
  * could claim "NDA valid".
  */
 import { checkRole, type CheckContext } from '../check-report.ts';
-import type { Json, JsonSchema, LookupAction } from '../ir.ts';
-import { allTransitions } from '../ir-walk.ts';
+import type { Json, JsonSchema, LookupAction, ProcedureIR } from '../ir.ts';
+import { allTransitions, statesAlong, stateTransitions } from '../ir-walk.ts';
 import { evaluateAll, scopeOf, type MachineContext, type MachineEvent } from '../machine-context.ts';
 import { joinPointer } from '../positions.ts';
 import { didYouMean } from '../suggest.ts';
@@ -73,6 +73,20 @@ export function isEngineOnlyGuard(guard: string | undefined): boolean {
     else if (c === ')' && --depth === 0 && i < rest.length - 1) return false;
   }
   return depth === 0;
+}
+
+/**
+ * Does an instance in these active leaves wait for the engine to report back (a register lookup's
+ * outcome, a deployment's)? True when a state along a leaf has an event transition only the engine
+ * may take (`isEngineOnlyGuard`). The engine reports within seconds: a page showing such an
+ * instance looks again soon instead of at its usual pace.
+ */
+export function awaitsEngineReport(ir: ProcedureIR, leaves: readonly string[]): boolean {
+  for (const leaf of leaves)
+    for (const state of statesAlong(ir, leaf))
+      for (const t of stateTransitions(state))
+        if (t.kind === 'event' && isEngineOnlyGuard(t.transition.guard)) return true;
+  return false;
 }
 
 /** The property names an event's data schema declares, or undefined when it takes any object. */
