@@ -57,6 +57,9 @@ export default defineConfig({
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
           maxWorkers: LANES,
+          // Several open a store, a worker thread or a PGlite of their own (~1–2 s alone); beside
+          // the integration and browser lanes on two cores that can pass vitest's default 5 s.
+          testTimeout: 30_000,
         },
       },
       {

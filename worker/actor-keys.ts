@@ -30,6 +30,8 @@ export const DEFAULT_ASSERTION_TTL_MS = 15 * 60_000;
 export const EVENT_ASSERTION_TTL_MS = 2 * 60_000;
 /** The longest lifetime anyone may ask for (the engine refuses longer ones too). */
 export const MAX_ASSERTION_TTL_MS = MAX_ASSERTION_TTL_S * 1000;
+/** Recent assertions a signer keeps for reuse (the least recently issued dropped beyond). */
+export const REUSED_MAX = 10_000;
 
 /** The private key file. Env: CUSTODIA_ACTOR_KEY (default `data/actor-key.pem`). */
 export function actorKeyFile(env: NodeJS.ProcessEnv = process.env): string {
@@ -50,7 +52,14 @@ export interface ActorSigner {
   publicKey: string;
   keyId: string;
   file: string;
-  /** An assertion that `actor` acts (on `workflowId`, for `ttlMs`). */
+  /**
+   * An assertion that `actor` acts (on `workflowId`, for `ttlMs`). Without `now`, an assertion
+   * issued for the same user, roles, instance and lifetime is returned again while at least half
+   * its lifetime is left: an assertion is good for many events until it expires (it signs who
+   * acts, not what they send), and the engine checks a signature it has seen once without Ed25519
+   * (`workflows/core/assertion.ts`). The roles are the actor's as the caller resolved them now, so
+   * a change of roles gets a new one.
+   */
   sign(actor: Actor, opts?: SignOptions): string;
   /** `<key id>.<Ed25519 signature, base64url>` of a UTF-8 message (an attachment's receipt). */
   signMessage(message: string): string;
@@ -61,6 +70,7 @@ export function loadActorSigner(file = actorKeyFile()): ActorSigner {
   const privateKey = readOrCreateKey(file);
   const publicKey = publicKeyOf(privateKey);
   const keyId = keyIdOf(publicKey);
+  const recent = new Map<string, { token: string; expMs: number }>();
   return {
     publicKey,
     keyId,
@@ -69,16 +79,31 @@ export function loadActorSigner(file = actorKeyFile()): ActorSigner {
       const ttlMs = opts.ttlMs ?? DEFAULT_ASSERTION_TTL_MS;
       if (!(ttlMs > 0 && ttlMs <= MAX_ASSERTION_TTL_MS))
         throw new Error(`an assertion lives more than 0 and at most ${MAX_ASSERTION_TTL_S / 3600} h`);
-      const iat = Math.floor((opts.now ?? Date.now()) / 1000);
+      const now = opts.now ?? Date.now();
+      const roles = [...new Set(actor.roles)].sort();
+      // Issued now (no time asked for): the same actor, roles and instance reuse a recent assertion.
+      const reuse =
+        opts.now === undefined
+          ? JSON.stringify([actor.id, roles, opts.workflowId ?? null, ttlMs])
+          : undefined;
+      const hit = reuse === undefined ? undefined : recent.get(reuse);
+      if (hit && hit.expMs - now >= ttlMs / 2) return hit.token;
+      const iat = Math.floor(now / 1000);
       const claims: ActorClaims = {
         sub: actor.id,
-        roles: [...new Set(actor.roles)].sort(),
+        roles,
         ...(opts.workflowId !== undefined ? { wf: opts.workflowId } : {}),
         iat,
         exp: iat + Math.ceil(ttlMs / 1000),
       };
       const input = signingInput({ alg: 'EdDSA', typ: 'custodia-actor', kid: keyId }, claims);
-      return `${input}.${sign(null, Buffer.from(input, 'ascii'), privateKey).toString('base64url')}`;
+      const token = `${input}.${sign(null, Buffer.from(input, 'ascii'), privateKey).toString('base64url')}`;
+      if (reuse !== undefined) {
+        recent.delete(reuse);
+        recent.set(reuse, { token, expMs: claims.exp * 1000 });
+        if (recent.size > REUSED_MAX) recent.delete(recent.keys().next().value as string);
+      }
+      return token;
     },
     signMessage(message) {
       return `${keyId}.${sign(null, Buffer.from(message, 'utf8'), privateKey).toString('base64url')}`;

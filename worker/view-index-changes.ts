@@ -20,8 +20,8 @@ import { instanceRow, viewQuery, type InstanceRow } from './visibility.ts';
  * How far before the last reading the feed looks again (ms): a record is committed in the workflow
  * task that changes the row, just before the task completes (`workflows/audit-commit.ts`), so a
  * reading may read the instance in between; `describe` has the new row once the task completed,
- * or at most `SEARCH_ATTRIBUTES_EVERY_MS` (1 s) later when the instance changed within a second of
- * its last upsert (no visibility lag to allow for, unlike the state windows' two minutes). Ten
+ * or at most `SEARCH_ATTRIBUTES_BURST_MS` (5 s) after its last upsert when the instance changed
+ * within a second of it (no visibility lag to allow for, unlike the state windows' two minutes). Ten
  * seconds allows for a slow worker; each instance changed within it is read again at each refresh.
  */
 export const FEED_MARGIN_MS = 10_000;

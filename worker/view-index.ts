@@ -27,7 +27,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { WORKFLOW_TYPE } from '../workflows/api.ts';
-import { SEARCH_ATTRIBUTES_EVERY_MS } from '../workflows/search-attributes.ts';
+import { SEARCH_ATTRIBUTES_BURST_MS } from '../workflows/search-attributes.ts';
 import type { ProcedureIR } from '../workflows/core/ir.ts';
 import type { InboxTab, InboxTask } from './inbox.ts';
 import type { RecordsStore } from './records/types.ts';
@@ -260,7 +260,7 @@ export class ViewIndex {
     let row: InstanceRow | undefined;
     try {
       // Its search attributes as they will be: an instance changed again within a second of its
-      // last upsert sets them only at the second's end (`SEARCH_ATTRIBUTES_EVERY_MS`).
+      // last upsert sets them only at its burst window's end (`SEARCH_ATTRIBUTES_BURST_MS`).
       row = await describeRow(this.client, workflowId, new Date(), { current: true });
     } catch {
       return;
@@ -271,7 +271,7 @@ export class ViewIndex {
     const past = Math.min(now, this.readingFrom ?? now);
     if (this.touched.size >= 1000)
       for (const [id, t] of this.touched) if (t.until <= past) this.touched.delete(id);
-    this.touched.set(workflowId, { row, until: now + SEARCH_ATTRIBUTES_EVERY_MS + FRESH_MARGIN_MS });
+    this.touched.set(workflowId, { row, until: now + SEARCH_ATTRIBUTES_BURST_MS + FRESH_MARGIN_MS });
     // The snapshot now (a reading may have replaced the one there was); the one being read, at its end.
     if (this.snapshot) {
       applyRow(this.snapshot, workflowId, row);

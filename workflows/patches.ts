@@ -42,8 +42,15 @@ export const GENERATION_2026_12: ReadonlySet<string> = new Set([
 /** `GENERATION_2026_12` and the timers of delayed transitions in one wake (`timers.ts`). */
 export const GENERATION_2026_12B: ReadonlySet<string> = new Set([...GENERATION_2026_12, 'lazy-timers']);
 
+/** `GENERATION_2026_12B` and a burst's search attributes upserted per window (`procedure.workflow.ts`). */
+export const GENERATION_2026_12C: ReadonlySet<string> = new Set([
+  ...GENERATION_2026_12B,
+  'search-attributes-burst-window',
+]);
+
 /** Every generation, newest first: a new run records the first one's marker. */
 export const GENERATIONS: readonly { marker: string; patches: ReadonlySet<string> }[] = [
+  { marker: 'generation-2026-12c', patches: GENERATION_2026_12C },
   { marker: 'generation-2026-12b', patches: GENERATION_2026_12B },
   { marker: PATCH_GENERATION, patches: GENERATION_2026_12 },
 ];

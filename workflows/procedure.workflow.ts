@@ -17,6 +17,7 @@
 import {
   ApplicationFailure,
   allHandlersFinished,
+  CancellationScope,
   condition,
   continueAsNew,
   isCancellation,
@@ -75,6 +76,7 @@ import {
   CustodiaState,
   CustodiaStateSince,
   CustodiaVersion,
+  SEARCH_ATTRIBUTES_BURST_MS,
   SEARCH_ATTRIBUTES_EVERY_MS,
   attributeValues,
 } from './search-attributes.ts';
@@ -91,6 +93,16 @@ const PATCH_UPSERT_CHANGED_ONLY = 'upsert-changed-search-attributes-only';
  * transition (test/bench/visibility-cost.ts). The run's last change is upserted before it ends.
  */
 const PATCH_COALESCE_SEARCH_ATTRIBUTES = 'coalesce-search-attributes';
+
+/**
+ * Patch (on top of coalescing): a change within `SEARCH_ATTRIBUTES_EVERY_MS` of the last upsert —
+ * a burst — is upserted `SEARCH_ATTRIBUTES_BURST_MS` after that upsert, with every change made
+ * until then, by a timer that the run's end cancels: the closing task upserts the last change
+ * itself (the server drops a firing that raced it). A change after a quiet second is still
+ * upserted at once. A burst costs the server a visibility write and a timer per burst window
+ * instead of per second, and a burst that ends the run no timer firing at all.
+ */
+const PATCH_BURST_WINDOW = 'search-attributes-burst-window';
 
 /** Patch: a start may set only input fields, and only a start role may start by hand. */
 const PATCH_START_INPUT = 'start-input';
@@ -234,19 +246,26 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
     if (!changed.length) return;
     const now = Date.now();
     if (patches.has(PATCH_COALESCE_SEARCH_ATTRIBUTES) && now - lastUpsertAt < SEARCH_ATTRIBUTES_EVERY_MS) {
-      // Changed again within the interval of the last upsert: one upsert at its end carries every
-      // change made until then (a timer; one at a time).
-      upsertDueAt = lastUpsertAt + SEARCH_ATTRIBUTES_EVERY_MS;
+      // Changed again within the interval of the last upsert: one upsert at the interval's end —
+      // with `search-attributes-burst-window`, at the burst window's — carries every change made
+      // until then (a timer; one at a time).
+      const burst = patches.has(PATCH_BURST_WINDOW);
+      const due = lastUpsertAt + (burst ? SEARCH_ATTRIBUTES_BURST_MS : SEARCH_ATTRIBUTES_EVERY_MS);
+      upsertDueAt = due;
       upsertTimerTask = workflowInfo().historyLength;
-      sleep(upsertDueAt - now).then(
-        () => {
-          upsertDueAt = undefined;
-          syncSearchAttributes();
-        },
-        (err: unknown) => {
-          if (!isCancellation(err)) throw err;
-        },
-      );
+      const fire = (): void => {
+        upsertDueAt = undefined;
+        upsertTimer = undefined;
+        syncSearchAttributes();
+      };
+      const cancelled = (err: unknown): void => {
+        if (!isCancellation(err)) throw err;
+      };
+      if (burst) {
+        const scope = new CancellationScope();
+        upsertTimer = scope;
+        scope.run(() => sleep(due - now)).then(fire, cancelled);
+      } else sleep(due - now).then(fire, cancelled);
       return;
     }
     for (const p of changed) upserted.set(p.key.name, JSON.stringify(p.value));
@@ -260,6 +279,8 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
   let upsertDueAt: number | undefined;
   /** The workflow task that started the coalescing timer (its history length). */
   let upsertTimerTask: number | undefined;
+  /** The scope of a cancellable coalescing timer (`search-attributes-burst-window`) that runs. */
+  let upsertTimer: CancellationScope | undefined;
   /**
    * Whether the run may end (close or continue as new) in this workflow task: not while a coalescing
    * timer started in an earlier task runs — it could fire while this one completes, and the server
@@ -268,13 +289,25 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
    * task is ended with the run. Likewise a wake of the delayed transitions due soon (`timers.ts`).
    */
   const mayEndRun = (): boolean =>
-    (upsertDueAt === undefined || upsertTimerTask === workflowInfo().historyLength) && timers.mayEndRun();
+    (upsertDueAt === undefined ||
+      upsertTimer !== undefined ||
+      upsertTimerTask === workflowInfo().historyLength) &&
+    timers.mayEndRun();
   /** What `mayEndRun` waits for (before `lazy-timers` the wake's part is always true). */
-  const endMayCome = (): boolean => upsertDueAt === undefined && timers.mayEndRun();
-  /** Before the instance closes: what changed, upserted in its closing task (`mayEndRun` first). */
-  const closeSearchAttributes = (): void => {
+  const endMayCome = (): boolean =>
+    (upsertDueAt === undefined || upsertTimer !== undefined) && timers.mayEndRun();
+  /**
+   * Before the run ends (`mayEndRun` first): the coalescing timer that runs is ended — a
+   * cancellable one cancelled (`search-attributes-burst-window`; the server drops a firing that
+   * raced this task) — and, when the instance closes, what changed is upserted in its closing task.
+   * Before a continue-as-new nothing is upserted: the next run upserts every attribute first.
+   */
+  const endSearchAttributes = (closing: boolean): void => {
     if (upsertDueAt === undefined) return;
+    upsertTimer?.cancel();
+    upsertTimer = undefined;
     upsertDueAt = undefined;
+    if (!closing) return;
     lastUpsertAt = -Infinity;
     syncSearchAttributes();
   };
@@ -476,7 +509,7 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
         await condition(endMayCome);
         continue;
       }
-      closeSearchAttributes();
+      endSearchAttributes(true);
       break;
     }
     if (
@@ -490,7 +523,7 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
         await condition(endMayCome);
         continue;
       }
-      // A change not yet upserted needs no upsert here: the next run upserts every attribute first.
+      endSearchAttributes(false);
       return await continueAsNew<typeof procedure>({
         ...input,
         ir,

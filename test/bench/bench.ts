@@ -9,7 +9,7 @@
  *   npm run bench -- [--instances 100] [--transitions 20] [--rounds 2] [--warmup 5]
  *                    [--paced-rate 20] [--paced-transitions 4] [--store embedded|memory]
  *                    [--kinds raw,baseline,activity,interpreter]
- *                    [--before local-audit|assertion-keys|commit-in-activation|coalesce-search-attributes|lazy-timers|group-commit] [--out FILE|-]
+ *                    [--before local-audit|assertion-keys|commit-in-activation|coalesce-search-attributes|lazy-timers|search-attributes-burst-window|group-commit] [--out FILE|-]
  *   TEMPORAL_ADDRESS=host:port npm run bench -- --server-pids PID,PID …   (an existing server:
  *                    its CPU read from those processes and their children, e.g. the cluster's
  *                    Temporal server and PostgreSQL postmaster from `npm run cluster`)
@@ -107,6 +107,7 @@ const AUDIT_LOCAL_FILE = path.join(HERE, 'audit-commit.local.ts');
 const PATCHES_FILE = path.join(HERE, '../../workflows/patches.ts');
 const PATCHES_EACH_FILE = path.join(HERE, 'patches.each.ts');
 const PATCHES_NO_LAZY_TIMERS_FILE = path.join(HERE, 'patches.no-lazy-timers.ts');
+const PATCHES_NO_BURST_WINDOW_FILE = path.join(HERE, 'patches.no-burst-window.ts');
 
 /**
  * Which change the `activity` column shows the interpreter before (`--before`): `local-audit` (the
@@ -116,7 +117,10 @@ const PATCHES_NO_LAZY_TIMERS_FILE = path.join(HERE, 'patches.no-lazy-timers.ts')
  * of workflows/core/assertion-keys.ts) or `coalesce-search-attributes` (each patch marked on its
  * own and every change of a search attribute upserted at once: patches.each.ts in place of
  * workflows/patches.ts) or `lazy-timers` (a timer per pending delayed transition, started on entry
- * and cancelled on exit: patches.no-lazy-timers.ts in place of workflows/patches.ts). Each is one
+ * and cancelled on exit: patches.no-lazy-timers.ts in place of workflows/patches.ts) or
+ * `search-attributes-burst-window` (a change within a second of the last upsert upserted at that
+ * second's end, the run waiting for the timer: patches.no-burst-window.ts in place of
+ * workflows/patches.ts). Each is one
  * file swapped in the same bundle. `group-commit` swaps no file: the records store writes each
  * audit commit in a transaction of its own during that phase (`setGroupCommit`).
  */
@@ -145,6 +149,11 @@ const BEFORE = {
     label: 'Interpreter, a timer per delayed transition (before `lazy-timers`)',
     from: PATCHES_FILE,
     to: PATCHES_NO_LAZY_TIMERS_FILE,
+  },
+  'search-attributes-burst-window': {
+    label: 'Interpreter, a burst upserted every second (before `search-attributes-burst-window`)',
+    from: PATCHES_FILE,
+    to: PATCHES_NO_BURST_WINDOW_FILE,
   },
   'group-commit': {
     label: 'Interpreter, a transaction per audit commit (before group commit)',

@@ -1,13 +1,15 @@
 import { mkdtempSync, rmSync, statSync, chmodSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { loadActorSigner, trustedActorKeys, type ActorSigner } from '../../worker/actor-keys.ts';
 import {
   base64url,
   checkActorAssertion,
   fromBase64url,
   parseAssertion,
+  VERIFIED_MAX,
+  verifiedAssertions,
 } from '../../workflows/core/assertion.ts';
 import { compileProcedure } from '../../workflows/core/compile.ts';
 import type { Actor } from '../../workflows/core/ir.ts';
@@ -117,6 +119,99 @@ describe('actor assertions (pure verifier)', () => {
     }
     expect(fromBase64url('AB')).toBeUndefined(); // leftover bits set
     expect(fromBase64url('A+==')).toBeUndefined();
+  });
+});
+
+describe('verified assertions remembered', () => {
+  it('an assertion verified once is not verified again, but its claims are checked on every event', () => {
+    const token = sign(alice, { ttlMs: 60_000 });
+    expect(checkActorAssertion(token, [signer.publicKey], ctx)).toBeUndefined();
+    const remembered = verifiedAssertions();
+    expect(checkActorAssertion(token, [signer.publicKey], ctx)).toBeUndefined();
+    expect(verifiedAssertions()).toBe(remembered);
+    // Remembered, and still refused once expired, on another instance, for another user or role.
+    expect(checkActorAssertion(token, [signer.publicKey], { ...ctx, now: NOW + 60_000 })?.message).toMatch(
+      /expired/,
+    );
+    expect(checkActorAssertion(token, [signer.publicKey], { ...ctx, workflowId: 'wf-b' })?.message).toMatch(
+      /for instance wf-a, not wf-b/,
+    );
+    const manager = { id: 'alice', roles: ['quality_manager'] };
+    expect(checkActorAssertion(token, [signer.publicKey], { ...ctx, actor: manager })?.message).toMatch(
+      /does not hold the role/,
+    );
+  });
+
+  it('one character changed is another text: verified, and refused', () => {
+    const token = sign(alice, { ttlMs: 61_000 });
+    expect(checkActorAssertion(token, [signer.publicKey], ctx)).toBeUndefined();
+    const last = token.at(-2) === 'A' ? 'B' : 'A';
+    const altered = `${token.slice(0, -2)}${last}${token.at(-1)}`;
+    expect(checkActorAssertion(altered, [signer.publicKey], ctx)?.message).toMatch(/does not verify/);
+    // A refused assertion is not remembered: refused again.
+    const before = verifiedAssertions();
+    expect(checkActorAssertion(altered, [signer.publicKey], ctx)?.message).toMatch(/does not verify/);
+    expect(verifiedAssertions()).toBe(before);
+  });
+
+  it('a remembered assertion counts only while the key it verified under is trusted', () => {
+    const token = sign(alice, { ttlMs: 62_000 });
+    expect(checkActorAssertion(token, [signer.publicKey], ctx)).toBeUndefined();
+    // Same key id, another key (a rotation's lookalike): verified again, under that key — refused.
+    const lookalike = `${signer.publicKey.slice(0, 12)}${other.publicKey.slice(12)}`;
+    expect(checkActorAssertion(token, [lookalike], ctx)?.message).toMatch(/does not verify/);
+    expect(checkActorAssertion(token, [other.publicKey], ctx)?.message).toMatch(/does not trust/);
+    expect(checkActorAssertion(token, [lookalike, signer.publicKey], ctx)).toBeUndefined();
+  });
+
+  it('holds at most VERIFIED_MAX assertions', () => {
+    for (let i = 0; i <= VERIFIED_MAX; i++) {
+      const token = sign(alice, { workflowId: `wf-many-${i}` });
+      expect(
+        checkActorAssertion(token, [signer.publicKey], { ...ctx, workflowId: `wf-many-${i}` }),
+      ).toBeUndefined();
+    }
+    expect(verifiedAssertions()).toBe(VERIFIED_MAX);
+  });
+});
+
+describe('a signer reuses a recent assertion for the same actor and instance', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('while at least half its lifetime is left; a new one after, or for other roles, another instance or lifetime', () => {
+    vi.useFakeTimers({ now: NOW, toFake: ['Date'] });
+    const reviewer = { id: 'rita', roles: ['quality_manager', 'project_staff'] };
+    const first = signer.sign(reviewer, { workflowId: 'wf-r', ttlMs: 120_000 });
+    vi.setSystemTime(NOW + 59_000);
+    // Roles in another order are the same roles.
+    const again = signer.sign(
+      { id: 'rita', roles: ['project_staff', 'quality_manager'] },
+      { workflowId: 'wf-r', ttlMs: 120_000 },
+    );
+    expect(again).toBe(first);
+    expect(signer.sign(reviewer, { workflowId: 'wf-s', ttlMs: 120_000 })).not.toBe(first);
+    expect(
+      signer.sign({ id: 'rita', roles: ['quality_manager'] }, { workflowId: 'wf-r', ttlMs: 120_000 }),
+    ).not.toBe(first);
+    expect(signer.sign(reviewer, { workflowId: 'wf-r', ttlMs: 60_000 })).not.toBe(first);
+    expect(
+      signer.sign({ id: 'rosa', roles: reviewer.roles }, { workflowId: 'wf-r', ttlMs: 120_000 }),
+    ).not.toBe(first);
+    // Less than half its lifetime left: a new one, issued now.
+    vi.setSystemTime(NOW + 61_000);
+    const renewed = signer.sign(reviewer, { workflowId: 'wf-r', ttlMs: 120_000 });
+    expect(renewed).not.toBe(first);
+    expect(parseAssertion(renewed)?.claims).toMatchObject({
+      iat: (NOW + 61_000) / 1000,
+      exp: (NOW + 181_000) / 1000,
+    });
+    // An explicit issue time is never served from what was issued before.
+    expect(
+      parseAssertion(signer.sign(reviewer, { workflowId: 'wf-r', ttlMs: 120_000, now: NOW + 62_000 }))?.claims
+        .iat,
+    ).toBe((NOW + 62_000) / 1000);
   });
 });
 

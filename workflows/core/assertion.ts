@@ -80,16 +80,56 @@ export function checkActorAssertion(
     return bad('this engine trusts no actor key, so it can authenticate no one (see CUSTODIA_ACTOR_KEY)');
   if (token === undefined || token === null || token === '')
     return bad(`an event needs an "assertion" that signs its actor: ${HOW_TO_GET_ONE}`);
-  const parsed = typeof token === 'string' ? parseAssertion(token) : undefined;
-  if (!parsed) return bad('the assertion is not a Custodia actor assertion (header.claims.signature)');
+  const text = typeof token === 'string' ? token : undefined;
+  const parsed = text === undefined ? undefined : parseAssertion(text);
+  if (!text || !parsed)
+    return bad('the assertion is not a Custodia actor assertion (header.claims.signature)');
   const { header, claims, signed, signature } = parsed;
   const keys = trustedKeys.filter((k) => keyIdOf(k) === header.kid);
   if (!keys.length)
     return bad(`the assertion is signed by key ${header.kid}, which this engine does not trust`);
-  const message = ascii(signed);
-  if (!keys.some((k) => verifies(signature, message, k)))
-    return bad('the assertion’s signature does not verify: it was altered or signed by another key');
+  if (!verifiedBefore(text, keys)) {
+    const message = ascii(signed);
+    const key = keys.find((k) => verifies(signature, message, k));
+    if (!key)
+      return bad('the assertion’s signature does not verify: it was altered or signed by another key');
+    rememberVerified(text, key);
+  }
   return checkClaims(claims, ctx);
+}
+
+/** Verified assertions remembered (the least recently used is dropped beyond). */
+export const VERIFIED_MAX = 2048;
+
+/**
+ * Assertions whose signature verified, each with the trusted key it verified against. An
+ * assertion is good for many events (until it expires), and the API reuses one for an actor's
+ * events on an instance (`worker/actor-keys.ts`): its Ed25519 check — most of an event's check —
+ * is then done once. The memo holds only what is true forever (this exact text verifies under
+ * this key: verification is deterministic), so a hit answers what a verification would; it is
+ * used only while that key is still trusted, and the claims (expiry, instance, user, roles) are
+ * checked on every event. Nothing unverified enters it, so a flood of forged assertions cannot
+ * grow it. At most {@link VERIFIED_MAX} entries of a few hundred bytes; preloaded by the worker,
+ * so one memo per reusable V8 context. Validators do not run on replay: no history depends on it.
+ */
+const verified = new Map<string, string>();
+
+function verifiedBefore(token: string, keys: readonly string[]): boolean {
+  const key = verified.get(token);
+  if (key === undefined || !keys.includes(key)) return false;
+  verified.delete(token); // most recently used last
+  verified.set(token, key);
+  return true;
+}
+
+function rememberVerified(token: string, key: string): void {
+  verified.set(token, key);
+  if (verified.size > VERIFIED_MAX) verified.delete(verified.keys().next().value as string);
+}
+
+/** How many verified assertions are remembered (for tests and metrics). */
+export function verifiedAssertions(): number {
+  return verified.size;
 }
 
 /** The claims against the event: expiry, lifetime, instance, user, roles. */
