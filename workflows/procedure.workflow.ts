@@ -286,7 +286,10 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
    * timer started in an earlier task runs — it could fire while this one completes, and the server
    * fails a task that ends the run with new events pending (UnhandledCommand), the update it answers
    * with it. Then the run ends when the timer has fired (within a second). A timer started in this
-   * task is ended with the run. Likewise a wake of the delayed transitions due soon (`timers.ts`).
+   * task is ended with the run, and a cancellable one (`search-attributes-burst-window`) is
+   * cancelled by the closing task (`endSearchAttributes`): the server drops its `TimerFired` if it
+   * raced the task, and then lets the run end. Likewise a wake of the delayed transitions due soon
+   * (`timers.ts`), which the run waits for.
    */
   const mayEndRun = (): boolean =>
     (upsertDueAt === undefined ||
