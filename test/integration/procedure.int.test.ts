@@ -179,12 +179,12 @@ describe('procedure workflow', () => {
       const count = (type: number) => events.filter((e) => e.eventType === type).length;
       return { started: count(17), fired: count(18), cancelled: count(19) }; // TIMER_STARTED, _FIRED, _CANCELED
     };
-    // Past the reminder's time, every timer the run started (the wake, and any coalesced
-    // search-attribute upsert's) has fired: none was cancelled, none is left.
+    // Past the reminder's time, every timer the run started (the wake, and any burst window's
+    // search-attribute upsert, at most 5 s after the start's) has fired: none was cancelled, none is left.
     await eventually(async () => {
       const t = await timers();
       return Date.now() - submitted > 2_500 && t.started === t.fired;
-    }, 10_000);
+    }, 20_000);
     expect((await timers()).cancelled).toBe(0);
     const snap = await getSnapshot(h.client, decided);
     expect(snap.leaves).toEqual(['checks.a.pending', 'checks.b.pending']);
