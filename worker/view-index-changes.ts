@@ -5,9 +5,10 @@
  * transition record in the audit log (`$assign`, `$sla`, `$remind`, `$migrate`, …), written before
  * the workflow task that upserts the row's search attributes completes. So a refresh asks the
  * records store which instances have records since its last reading (`ChangeFeed`) and reads
- * those instances again by id (`describeRows`: the instance's own search attributes, no
- * visibility lag, one indexed lookup each); a write made through this process reads its instance
- * at once (`ViewIndex.touch`).
+ * those instances again by id (`describeRows` with `current`: the search attributes as the instance
+ * holds them — its upserts may lag it by up to a burst window — no visibility lag, one indexed
+ * lookup and one query each); a write made through this process reads its instance at once
+ * (`ViewIndex.touch`).
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { searchAttributesQuery, WORKFLOW_TYPE } from '../workflows/api.ts';
@@ -20,9 +21,10 @@ import { instanceRow, viewQuery, type InstanceRow } from './visibility.ts';
  * How far before the last reading the feed looks again (ms): a record is committed in the workflow
  * task that changes the row, just before the task completes (`workflows/audit-commit.ts`), so a
  * reading may read the instance in between; `describe` has the new row once the task completed,
- * or at most `SEARCH_ATTRIBUTES_BURST_MS` (5 s) after its last upsert when the instance changed
- * within a second of it (no visibility lag to allow for, unlike the state windows' two minutes). Ten
- * seconds allows for a slow worker; each instance changed within it is read again at each refresh.
+ * but its upserted search attributes may lag it by up to `SEARCH_ATTRIBUTES_BURST_MS` (5 s) when it
+ * changed within a second of its last upsert, so the feed reads them as the instance holds them
+ * (`describeRow` with `current`). Ten seconds allows for a slow worker; each instance changed within
+ * it is read again at each refresh.
  */
 export const FEED_MARGIN_MS = 10_000;
 
@@ -87,7 +89,8 @@ export class ChangeFeed {
 /**
  * An instance's row read from the instance itself (`describe`), or undefined when it is no
  * running Custodia instance (finished, gone, another workflow type). With `current`, its search
- * attributes as the instance holds them now (they may lag it by up to a second).
+ * attributes as the instance holds them now (the upserted ones may lag it by up to a burst window,
+ * `SEARCH_ATTRIBUTES_BURST_MS`).
  */
 export async function describeRow(
   client: Client,
@@ -124,6 +127,7 @@ export async function describeRows(
   client: Client,
   ids: readonly string[],
   now: Date,
+  opts: { current?: boolean } = {},
   concurrency = 32,
 ): Promise<(InstanceRow | undefined)[]> {
   const rows: (InstanceRow | undefined)[] = new Array(ids.length);
@@ -132,7 +136,7 @@ export async function describeRows(
     Array.from({ length: Math.min(concurrency, ids.length) }, async () => {
       while (next < ids.length) {
         const k = next++;
-        rows[k] = await describeRow(client, ids[k]!, now);
+        rows[k] = await describeRow(client, ids[k]!, now, opts);
       }
     }),
   );

@@ -376,9 +376,11 @@ export class ViewIndex {
       byId.set(r.workflowId, r);
       seen.add(r.workflowId);
     }
-    // Changed without moving (assigned, escalated…): each read again from its instance.
-    const others = (ids ?? []).filter((id) => !seen.has(id));
-    const rows = await describeRows(this.client, others, at);
+    // Changed per the records store (an audit record since the last reading, with a margin): each
+    // read again from its instance as it holds its row now — also those the state windows saw,
+    // whose upserted search attributes may lag by up to a burst window (SEARCH_ATTRIBUTES_BURST_MS).
+    const others = ids ?? [];
+    const rows = await describeRows(this.client, others, at, { current: true });
     others.forEach((id, k) => {
       const row = rows[k];
       if (row) byId.set(id, row);
@@ -552,7 +554,7 @@ export async function liveFirst(
   for (let i = 0; i < candidates.length && out.length < limit; i += batch) {
     batch = i === 0 ? batch : Math.max(limit - out.length + Math.ceil(limit / 4), 20);
     const ids = candidates.slice(i, i + batch).map((r) => r.workflowId);
-    const rows = await describeRows(client, ids, now, concurrency);
+    const rows = await describeRows(client, ids, now, {}, concurrency);
     for (const r of rows) if (r && match(r) && out.length < limit) out.push(r);
   }
   return out.sort(inboxOrder);

@@ -95,12 +95,13 @@ const PATCH_UPSERT_CHANGED_ONLY = 'upsert-changed-search-attributes-only';
 const PATCH_COALESCE_SEARCH_ATTRIBUTES = 'coalesce-search-attributes';
 
 /**
- * Patch (on top of coalescing): a change within `SEARCH_ATTRIBUTES_EVERY_MS` of the last upsert —
- * a burst — is upserted `SEARCH_ATTRIBUTES_BURST_MS` after that upsert, with every change made
- * until then, by a timer that the run's end cancels: the closing task upserts the last change
- * itself (the server drops a firing that raced it). A change after a quiet second is still
- * upserted at once. A burst costs the server a visibility write and a timer per burst window
- * instead of per second, and a burst that ends the run no timer firing at all.
+ * Patch (on top of coalescing): the coalescing timer is cancellable, and the run's end cancels it —
+ * the closing task upserts the last change itself (the server drops a firing that raced it). And a
+ * burst gets a longer window: a change within `SEARCH_ATTRIBUTES_EVERY_MS` of an upsert that was
+ * itself deferred (the changes keep coming) is upserted `SEARCH_ATTRIBUTES_BURST_MS` after it.
+ * A change after a quiet second is still upserted at once, and one within a second of that at the
+ * second's end. A burst costs the server a visibility write and a timer per window instead of per
+ * second, and a run that ends in one no timer firing for its last change.
  */
 const PATCH_BURST_WINDOW = 'search-attributes-burst-window';
 
@@ -246,22 +247,26 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
     if (!changed.length) return;
     const now = Date.now();
     if (patches.has(PATCH_COALESCE_SEARCH_ATTRIBUTES) && now - lastUpsertAt < SEARCH_ATTRIBUTES_EVERY_MS) {
-      // Changed again within the interval of the last upsert: one upsert at the interval's end —
-      // with `search-attributes-burst-window`, at the burst window's — carries every change made
-      // until then (a timer; one at a time).
-      const burst = patches.has(PATCH_BURST_WINDOW);
+      // Changed again within the interval of the last upsert: one upsert at the interval's end
+      // carries every change made until then (a timer; one at a time). With
+      // `search-attributes-burst-window` the timer is cancellable, and when that last upsert was
+      // itself such a deferred one — the changes keep coming: a burst — the window is longer.
+      const cancellable = patches.has(PATCH_BURST_WINDOW);
+      const burst = cancellable && lastUpsertDeferred;
       const due = lastUpsertAt + (burst ? SEARCH_ATTRIBUTES_BURST_MS : SEARCH_ATTRIBUTES_EVERY_MS);
       upsertDueAt = due;
       upsertTimerTask = workflowInfo().historyLength;
       const fire = (): void => {
         upsertDueAt = undefined;
         upsertTimer = undefined;
+        const before = lastUpsertAt;
         syncSearchAttributes();
+        if (lastUpsertAt !== before) lastUpsertDeferred = true;
       };
       const cancelled = (err: unknown): void => {
         if (!isCancellation(err)) throw err;
       };
-      if (burst) {
+      if (cancellable) {
         const scope = new CancellationScope();
         upsertTimer = scope;
         scope.run(() => sleep(due - now)).then(fire, cancelled);
@@ -271,8 +276,11 @@ export async function procedure(input: ProcedureInput): Promise<ProcedureSnapsho
     for (const p of changed) upserted.set(p.key.name, JSON.stringify(p.value));
     upsertSearchAttributes(changed);
     lastUpsertAt = now;
+    lastUpsertDeferred = false;
   };
   const upserted = new Map<string, string>();
+  /** Whether this run's last upsert was a deferred one (by the coalescing timer): a burst goes on. */
+  let lastUpsertDeferred = false;
   /** When this run last upserted (its workflow task's time); none yet: -Infinity. */
   let lastUpsertAt = -Infinity;
   /** When the coalescing timer that runs fires (it upserts what changed by then); none: undefined. */

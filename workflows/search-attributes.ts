@@ -20,11 +20,12 @@ import {
 export const SEARCH_ATTRIBUTES_EVERY_MS = 1000;
 
 /**
- * A burst's window (ms; patch `search-attributes-burst-window`): a change within
- * `SEARCH_ATTRIBUTES_EVERY_MS` of the last upsert is upserted this long after that upsert, with
- * every change made until then — or by the closing task, if the instance ends first. So while an
- * instance changes several times a second (an automated client, a bulk action) its search
- * attributes lag behind it by at most this long; a change after a quiet second is there at once.
+ * A burst's window (ms; patch `search-attributes-burst-window`): when an instance keeps changing —
+ * a change within `SEARCH_ATTRIBUTES_EVERY_MS` of an upsert that was itself deferred — the change is
+ * upserted this long after that upsert, with every change made until then, or by the closing task
+ * if the instance ends first. So while an instance changes several times a second (an automated
+ * client, a bulk action) its search attributes lag behind it by at most this long; a change after
+ * a quiet second is there at once, and one within a second of that at the second's end.
  */
 export const SEARCH_ATTRIBUTES_BURST_MS = 5000;
 

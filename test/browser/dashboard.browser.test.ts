@@ -46,8 +46,12 @@ afterAll(async () => {
   expect(stack?.serverErrors ?? []).toEqual([]);
 });
 
-/** The bars of one colour in a chart, top to bottom (horizontal bar charts list categories downwards). */
-async function barsOf(page: Page, chart: string, colour: string) {
+/**
+ * The bars of one colour in a chart, top to bottom (horizontal bar charts list categories downwards),
+ * once at least `least` of them are drawn and they stand still. A chart drawn again (a language
+ * switch) starts its bars at no width and grows them: two equal readings of none are not the chart.
+ */
+async function barsOf(page: Page, chart: string, colour: string, least = 1) {
   const bars = page.locator(`[data-chart="${chart}"] svg path[fill="${colour}"]`);
   await bars.first().waitFor();
   // Mouse clicks land in the viewport only.
@@ -66,14 +70,18 @@ async function barsOf(page: Page, chart: string, colour: string) {
         .sort((a, b) => a.y - b.y),
     );
   // A chart lays out again after a language switch or a resize: wait until the bars stand still.
+  const drawn = (text: string): number => (JSON.parse(text) as unknown[]).length;
   let before = await read();
-  for (let i = 0; i < 50; i++) {
+  for (let i = 0; i < 100; i++) {
     await page.waitForTimeout(150);
     const now = await read();
-    if (now === before) break;
+    if (now === before && drawn(now) >= least) break;
     before = now;
   }
-  return JSON.parse(before) as { x: number; y: number; width: number; height: number }[];
+  const boxes = JSON.parse(before) as { x: number; y: number; width: number; height: number }[];
+  if (boxes.length < least)
+    throw new Error(`${chart}: ${boxes.length} bar(s) of ${colour} drawn, expected at least ${least}`);
+  return boxes;
 }
 
 /** The text an SVG chart draws (labels, axis names). */
@@ -89,7 +97,7 @@ const svgText = (page: Page, chart: string): Promise<string> =>
 async function clickBar(page: Page, chart: string, colour: string, index: number, url: RegExp) {
   const from = page.url();
   for (let attempt = 1; ; attempt++) {
-    const box = (await barsOf(page, chart, colour))[index]!;
+    const box = (await barsOf(page, chart, colour, index + 1))[index]!;
     await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
     try {
       await page.waitForURL((u) => u.toString() !== from, { timeout: 5_000 });
