@@ -366,22 +366,15 @@ export class ViewIndex {
   ): Promise<InstanceRow[]> {
     const { closed, running } = changedSince(new Date(prev.at.getTime() - this.changeMarginMs), at);
     const byId = new Map(prev.byId);
-    const seen = new Set<string>();
     // Closed first: a run continued as new closes, and its successor is running.
-    for (const r of await this.readAll(closed, at)) {
-      byId.delete(r.workflowId);
-      seen.add(r.workflowId);
-    }
-    for (const r of await this.readAll(running, at)) {
-      byId.set(r.workflowId, r);
-      seen.add(r.workflowId);
-    }
+    for (const r of await this.readAll(closed, at)) byId.delete(r.workflowId);
+    for (const r of await this.readAll(running, at)) byId.set(r.workflowId, r);
     // Changed per the records store (an audit record since the last reading, with a margin): each
     // read again from its instance as it holds its row now — also those the state windows saw,
     // whose upserted search attributes may lag by up to a burst window (SEARCH_ATTRIBUTES_BURST_MS).
-    const others = ids ?? [];
-    const rows = await describeRows(this.client, others, at, { current: true });
-    others.forEach((id, k) => {
+    const changed = ids ?? [];
+    const rows = await describeRows(this.client, changed, at, { current: true });
+    changed.forEach((id, k) => {
       const row = rows[k];
       if (row) byId.set(id, row);
       else byId.delete(id);

@@ -15,6 +15,7 @@ import { actorSigner } from '../../worker/actor-keys.ts';
 import { sendEvent as sendUpdate, signedEvent, startProcedure } from '../../worker/instances.ts';
 import type { EventResult, SignedEventInput } from '../../workflows/api.ts';
 import type { Actor, Json } from '../../workflows/core/ir.ts';
+import { SEARCH_ATTRIBUTES_BURST_MS, SEARCH_ATTRIBUTES_EVERY_MS } from '../../workflows/search-attributes.ts';
 
 // Workers in tests log warnings and errors only (override with CUSTODIA_LOG_LEVEL).
 process.env.CUSTODIA_LOG_LEVEL ??= 'WARN';
@@ -99,6 +100,43 @@ export function sendEvent(client: Client, workflowId: string, event: SignedEvent
 /** A history event's type by name, without the prefix (`TIMER_STARTED`). */
 export function eventTypeName(e: proto.temporal.api.history.v1.IHistoryEvent): string {
   return (proto.temporal.api.enums.v1.EventType[e.eventType ?? 0] ?? '').replace(/^EVENT_TYPE_/, '');
+}
+
+/** A timer of a history: its id, its start-to-fire timeout (ms) and whether it coalesces search attributes. */
+export interface HistoryTimer {
+  id: string;
+  timeoutMs: number;
+  coalescing: boolean;
+}
+
+/**
+ * The timer each event of a history is about (started, fired, cancelled), in the events' order;
+ * undefined for other events. A search-attribute coalescing timer (workflows/procedure.workflow.ts)
+ * runs from a change within a second of the last upsert to that second's end (at most `EVERY`) or,
+ * in a burst, to its window's end (more than `BURST − EVERY`, at most `BURST`); the fixtures'
+ * delayed transitions and SLAs wait 3 s, a day or two days.
+ */
+export function historyTimers(
+  events: readonly proto.temporal.api.history.v1.IHistoryEvent[],
+): (HistoryTimer | undefined)[] {
+  const started = new Map<string, HistoryTimer>();
+  return events.map((e) => {
+    const id = (
+      e.timerStartedEventAttributes ??
+      e.timerFiredEventAttributes ??
+      e.timerCanceledEventAttributes
+    )?.timerId;
+    if (!id) return undefined;
+    const t = e.timerStartedEventAttributes?.startToFireTimeout;
+    if (t) {
+      const ms = Number(t.seconds ?? 0) * 1000 + Math.round((t.nanos ?? 0) / 1e6);
+      const coalescing =
+        ms <= SEARCH_ATTRIBUTES_EVERY_MS ||
+        (ms > SEARCH_ATTRIBUTES_BURST_MS - SEARCH_ATTRIBUTES_EVERY_MS && ms <= SEARCH_ATTRIBUTES_BURST_MS);
+      started.set(id, { id, timeoutMs: ms, coalescing });
+    }
+    return started.get(id);
+  });
 }
 
 /** Number of events in an instance's history (to prove a refused event left no trace). */

@@ -13,9 +13,15 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../worker/config.ts';
 import { snapshotQuery } from '../../workflows/api.ts';
-import { SEARCH_ATTRIBUTES_BURST_MS, SEARCH_ATTRIBUTES_EVERY_MS } from '../../workflows/search-attributes.ts';
 import { WAKE_END_MARGIN_MS } from '../../workflows/timers.ts';
-import { eventTypeName, eventually, sendEvent, startHarness, type Harness } from './harness.ts';
+import {
+  eventTypeName,
+  eventually,
+  historyTimers,
+  sendEvent,
+  startHarness,
+  type Harness,
+} from './harness.ts';
 import { recordHistory } from './record-history.ts';
 
 const staff = { id: 'tess', roles: ['project_staff'] };
@@ -40,38 +46,22 @@ interface HistoryEvent {
   timeoutMs?: number;
   /** When the server wrote it (ms since the epoch). */
   at: number;
-  /** A timer event's timer; whether that is a search-attribute burst window's timer. */
+  /** A timer event's timer; whether that is a search-attribute coalescing timer. */
   timer?: string;
   coalescing?: boolean;
 }
 
-/**
- * A coalescing timer runs from a change within a second of the last upsert to that second's end
- * (at most `EVERY`) or, in a burst, to its window's end (more than `BURST − EVERY`, at most
- * `BURST`; workflows/procedure.workflow.ts). The fixtures' delayed transitions wait 3 s and 2 days.
- */
-const isCoalescing = (ms: number): boolean =>
-  ms <= SEARCH_ATTRIBUTES_EVERY_MS ||
-  (ms > SEARCH_ATTRIBUTES_BURST_MS - SEARCH_ATTRIBUTES_EVERY_MS && ms <= SEARCH_ATTRIBUTES_BURST_MS);
-
-/** The instance's history; a timer's events marked when it is a burst window's (not the delays' own). */
+/** The instance's history; a timer's events marked when it coalesces search attributes (not the delays' own). */
 async function events(id: string): Promise<HistoryEvent[]> {
-  const history = await h.client.workflow.getHandle(id).fetchHistory();
-  const coalescing = new Set<string>();
-  return (history.events ?? []).map((e) => {
-    const t = e.timerStartedEventAttributes?.startToFireTimeout;
-    const timeoutMs = t ? Number(t.seconds ?? 0) * 1000 + Math.round((t.nanos ?? 0) / 1e6) : undefined;
-    const timer = (
-      e.timerStartedEventAttributes ??
-      e.timerFiredEventAttributes ??
-      e.timerCanceledEventAttributes
-    )?.timerId;
-    if (timer && timeoutMs !== undefined && isCoalescing(timeoutMs)) coalescing.add(timer);
+  const all = (await h.client.workflow.getHandle(id).fetchHistory()).events ?? [];
+  const timers = historyTimers(all);
+  return all.map((e, i) => {
+    const timer = timers[i];
     return {
       type: eventTypeName(e),
-      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+      ...(timer && e.timerStartedEventAttributes ? { timeoutMs: timer.timeoutMs } : {}),
       at: Number(e.eventTime?.seconds ?? 0) * 1000 + Math.round((e.eventTime?.nanos ?? 0) / 1e6),
-      ...(timer ? { timer, coalescing: coalescing.has(timer) } : {}),
+      ...(timer ? { timer: timer.id, coalescing: timer.coalescing } : {}),
     };
   });
 }
