@@ -20,7 +20,14 @@ import {
   SEARCH_ATTRIBUTES_BURST_MS,
   SEARCH_ATTRIBUTES_EVERY_MS,
 } from '../../workflows/search-attributes.ts';
-import { eventTypeName, eventually, sendEvent, startHarness, type Harness } from './harness.ts';
+import {
+  eventTypeName,
+  eventually,
+  historyTimers,
+  sendEvent,
+  startHarness,
+  type Harness,
+} from './harness.ts';
 import { recordHistory } from './record-history.ts';
 
 const staff = { id: 'sam', roles: ['project_staff'] };
@@ -47,34 +54,24 @@ async function attributes(id: string): Promise<{ state?: string[]; awaiting?: st
 
 interface HistoryEvent {
   type: string;
-  /** A timer's id and, where it starts, its duration (s). */
+  /** A timer's id, and whether it coalesces search attributes (`historyTimers`). */
   timer?: string;
-  seconds?: number;
+  coalescing?: boolean;
 }
 
 /** The event types of the instance's history, by name without the prefix (timers with their id). */
 async function eventTypes(id: string): Promise<HistoryEvent[]> {
-  const history = await h.client.workflow.getHandle(id).fetchHistory();
-  return (history.events ?? []).map((e) => {
-    const timer =
-      e.timerStartedEventAttributes ?? e.timerFiredEventAttributes ?? e.timerCanceledEventAttributes;
-    const seconds = e.timerStartedEventAttributes?.startToFireTimeout?.seconds;
-    return {
-      type: eventTypeName(e),
-      ...(timer?.timerId ? { timer: timer.timerId } : {}),
-      ...(seconds !== undefined && seconds !== null ? { seconds: Number(seconds) } : {}),
-    };
+  const events = (await h.client.workflow.getHandle(id).fetchHistory()).events ?? [];
+  const timers = historyTimers(events);
+  return events.map((e, i) => {
+    const timer = timers[i];
+    return { type: eventTypeName(e), ...(timer ? { timer: timer.id, coalescing: timer.coalescing } : {}) };
   });
 }
 
-/** The coalescing timers among `events` (at most a burst window long; the SLA's run a day or more). */
+/** The coalescing timers among `events`, by what became of them. */
 function coalescing(events: HistoryEvent[]): { started: number; fired: number; cancelled: number } {
-  const ids = new Set(
-    events
-      .filter((e) => e.type === 'TIMER_STARTED' && (e.seconds ?? 0) * 1000 <= SEARCH_ATTRIBUTES_BURST_MS)
-      .map((e) => e.timer),
-  );
-  const count = (type: string): number => events.filter((e) => e.type === type && ids.has(e.timer)).length;
+  const count = (type: string): number => events.filter((e) => e.type === type && e.coalescing).length;
   return { started: count('TIMER_STARTED'), fired: count('TIMER_FIRED'), cancelled: count('TIMER_CANCELED') };
 }
 
@@ -163,10 +160,18 @@ describe('search attributes coalesced', () => {
     expect(await h.client.workflow.getHandle(id).query(searchAttributesQuery)).toMatchObject({
       CustodiaState: ['drafting'],
     });
-    // The window's timer upserts the burst's last change, a window after the first second's upsert.
+    // The window's timer upserts the burst's last change, a window after the first second's upsert
+    // (its firing is in the history before the task that upserts has completed: wait for that too).
     const seen = await eventually(async () => {
       const a = await attributes(id);
-      return a.state?.[0] === 'drafting' && coalescing(await eventTypes(id)).fired === 2 && Date.now();
+      const events = await eventTypes(id);
+      const types = events.map((e) => e.type);
+      return (
+        a.state?.[0] === 'drafting' &&
+        coalescing(events).fired === 2 &&
+        types.lastIndexOf('WORKFLOW_TASK_COMPLETED') > types.lastIndexOf('TIMER_FIRED') &&
+        Date.now()
+      );
     }, 15_000);
     expect(seen - t0).toBeLessThan(SEARCH_ATTRIBUTES_EVERY_MS + SEARCH_ATTRIBUTES_BURST_MS + 3000);
     const fired = await eventTypes(id);
