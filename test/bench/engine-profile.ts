@@ -5,8 +5,8 @@
  *   npx tsx test/bench/engine-profile.ts [--steps 20000]
  *
  * Per update the workflow runs: the validator (`explainRejection`), then the handler:
- * `applyEvent` (which runs `explainRejection` again, then `step`: `resolveState` + XState
- * `transition`), `syncSearchAttributes` (`describeInstance`), `leafPaths` and `availableTo` for
+ * `applyEvent` (which runs `explainRejection` again, then `step`: `resolveState` +
+ * `pureTransition`, XState's `transition` with the machine's inert actor scope made once), `syncSearchAttributes` (`describeInstance`), `leafPaths` and `availableTo` for
  * the result. For comparison, the hand-written baseline's per-update work is replayed here too
  * (the same ajv schema check twice, table look-ups, the guard in TypeScript).
  */
@@ -24,6 +24,7 @@ import {
   describeInstance,
   explainRejection,
   leafPaths,
+  pureTransition,
   startInstance,
   type InstanceState,
 } from '../../workflows/core/runtime.ts';
@@ -148,6 +149,11 @@ timeIt('  XState transition() alone', STEPS, (i) => {
   const [s, e] = at(i);
   const snap = proc.machine.resolveState({ value: s.value, context: s.context });
   transition(proc.machine, snap, { type: e.type, data: e.data ?? {}, actor: e.actor, at: 2 });
+});
+timeIt('  pureTransition() (the inert actor scope made once per machine)', STEPS, (i) => {
+  const [s, e] = at(i);
+  const snap = proc.machine.resolveState({ value: s.value, context: s.context });
+  pureTransition(proc.machine, snap, { type: e.type, data: e.data ?? {}, actor: e.actor, at: 2 });
 });
 timeIt('  ajv: eventData check', STEPS, (i) => {
   const [, e] = at(i);

@@ -81,6 +81,9 @@ export function checkActorAssertion(
   if (token === undefined || token === null || token === '')
     return bad(`an event needs an "assertion" that signs its actor: ${HOW_TO_GET_ONE}`);
   const text = typeof token === 'string' ? token : undefined;
+  // Seen and verified before, under a key still trusted: its claims as decoded then.
+  const known = text === undefined ? undefined : verifiedBefore(text, trustedKeys);
+  if (known) return checkClaims(known, ctx);
   const parsed = text === undefined ? undefined : parseAssertion(text);
   if (!text || !parsed)
     return bad('the assertion is not a Custodia actor assertion (header.claims.signature)');
@@ -88,13 +91,10 @@ export function checkActorAssertion(
   const keys = trustedKeys.filter((k) => keyIdOf(k) === header.kid);
   if (!keys.length)
     return bad(`the assertion is signed by key ${header.kid}, which this engine does not trust`);
-  if (!verifiedBefore(text, keys)) {
-    const message = ascii(signed);
-    const key = keys.find((k) => verifies(signature, message, k));
-    if (!key)
-      return bad('the assertion’s signature does not verify: it was altered or signed by another key');
-    rememberVerified(text, key);
-  }
+  const message = ascii(signed);
+  const key = keys.find((k) => verifies(signature, message, k));
+  if (!key) return bad('the assertion’s signature does not verify: it was altered or signed by another key');
+  rememberVerified(text, key, claims);
   return checkClaims(claims, ctx);
 }
 
@@ -112,18 +112,25 @@ export const VERIFIED_MAX = 2048;
  * grow it. At most {@link VERIFIED_MAX} entries of a few hundred bytes; preloaded by the worker,
  * so one memo per reusable V8 context. Validators do not run on replay: no history depends on it.
  */
-const verified = new Map<string, string>();
+const verified = new Map<string, { key: string; claims: Readonly<ActorClaims> }>();
 
-function verifiedBefore(token: string, keys: readonly string[]): boolean {
-  const key = verified.get(token);
-  if (key === undefined || !keys.includes(key)) return false;
+/**
+ * The claims of `token` if it verified before under a key of `trustedKeys` (the key it verified
+ * under had the header’s key id, `keyIdOf` of the key itself), else `undefined`.
+ * A hit skips decoding the text again as well as the signature check; the claims were decoded from
+ * this very text and are frozen.
+ */
+function verifiedBefore(token: string, trustedKeys: readonly string[]): Readonly<ActorClaims> | undefined {
+  const entry = verified.get(token);
+  if (entry === undefined || !trustedKeys.includes(entry.key)) return undefined;
   verified.delete(token); // most recently used last
-  verified.set(token, key);
-  return true;
+  verified.set(token, entry);
+  return entry.claims;
 }
 
-function rememberVerified(token: string, key: string): void {
-  verified.set(token, key);
+function rememberVerified(token: string, key: string, claims: ActorClaims): void {
+  Object.freeze(claims.roles);
+  verified.set(token, { key, claims: Object.freeze(claims) });
   if (verified.size > VERIFIED_MAX) verified.delete(verified.keys().next().value as string);
 }
 
@@ -133,7 +140,7 @@ export function verifiedAssertions(): number {
 }
 
 /** The claims against the event: expiry, lifetime, instance, user, roles. */
-function checkClaims(claims: ActorClaims, ctx: AssertionContext): Rejection | undefined {
+function checkClaims(claims: Readonly<ActorClaims>, ctx: AssertionContext): Rejection | undefined {
   const nowS = Math.floor(ctx.now / 1000);
   if (claims.exp <= nowS)
     return bad(`the assertion expired at ${iso(claims.exp)} (now ${iso(nowS)}); get a new one`);

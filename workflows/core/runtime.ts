@@ -9,7 +9,15 @@
  * - `describeInstance` → active leaves, roles awaited, due time, available events per role.
  * Time is passed in (`now`, ms since the epoch) by the caller: the workflow clock in Temporal.
  */
-import { initialTransition, transition, type AnyMachineSnapshot, type StateValue } from 'xstate';
+import {
+  createActor,
+  initialTransition,
+  type AnyActorScope,
+  type AnyMachineSnapshot,
+  type AnyStateMachine,
+  type ExecutableActionObject,
+  type StateValue,
+} from 'xstate';
 import { checkTransition } from './acceptance.ts';
 import type { Effect } from './actions/index.ts';
 import { EVENTLESS_COUNT, type CompiledProcedure } from './compile.ts';
@@ -304,6 +312,50 @@ const TRANSITION_CHECKS: readonly RejectionCode[] = [
   'GUARD_FALSE',
 ];
 
+/** Each machine's inert actor scope (`pureTransition`), made once. */
+const inertScopes = new WeakMap<AnyStateMachine, AnyActorScope>();
+
+/**
+ * XState's pure `transition(machine, snapshot, event)` — the next snapshot and the actions it
+ * would execute, none executed — with the machine's inert actor scope made once instead of per
+ * call. `transition` creates an actor (its initial snapshot computed) and an actor system on every
+ * call: a third of a step's CPU inside the workflow (`test/bench/engine-profile.ts`). The scope
+ * is inert: nothing is executed through it (its executor only collects), nothing is spawned (a
+ * compiled procedure invokes no actor), so one call leaves nothing behind for the next —
+ * `test/unit/pure-transition.test.ts` compares it with `transition` over the shipped definitions.
+ */
+export function pureTransition(
+  machine: AnyStateMachine,
+  snapshot: AnyMachineSnapshot,
+  event: MachineEvent,
+): [AnyMachineSnapshot, ExecutableActionObject[]] {
+  let scope = inertScopes.get(machine);
+  if (!scope) {
+    const self = createActor(machine);
+    scope = {
+      self,
+      id: '',
+      sessionId: '',
+      logger: () => {},
+      defer: () => {},
+      emit: () => {},
+      stopChild: () => {},
+      system: self.system,
+      actionExecutor: () => {},
+    };
+    inertScopes.set(machine, scope);
+  }
+  const actions: ExecutableActionObject[] = [];
+  scope.actionExecutor = (action) => {
+    actions.push(action);
+  };
+  try {
+    return [machine.transition(snapshot, event, scope) as AnyMachineSnapshot, actions];
+  } finally {
+    scope.actionExecutor = () => {};
+  }
+}
+
 function step(
   proc: CompiledProcedure,
   state: InstanceState,
@@ -315,7 +367,7 @@ function step(
     proc,
     proc.eventless ? { ...state, context: { ...state.context, [EVENTLESS_COUNT]: 0 } } : state,
   );
-  const [snapshot, actions] = transition(proc.machine, before, event);
+  const [snapshot, actions] = pureTransition(proc.machine, before, event);
   const o = interpret(proc, snapshot, actions, now);
   if (!actions.length && snapshot.value === before.value) return undefined;
   const next = nextState(state, o, now);
