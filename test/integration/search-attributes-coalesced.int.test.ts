@@ -2,7 +2,8 @@
  * Search attributes coalesced (patches `coalesce-search-attributes` and
  * `search-attributes-burst-window`), on the real dev server with the benchmark's review loop
  * (test/bench/bench-review.yaml): a change after a quiet second is in the instance's search
- * attributes when its event is answered; a burst of transitions upserts them once per burst window
+ * attributes when its event is answered, a single change within a second of that by the second's
+ * end; a burst of transitions upserts them once per burst window
  * (`SEARCH_ATTRIBUTES_BURST_MS`) — one timer, fired only when the burst outlasts it, cancelled when
  * the run ends first — and the last change is there by the window's end; the `searchAttributes`
  * query answers them as they will be meanwhile; the instance closes at once with its final
@@ -87,6 +88,20 @@ describe('search attributes coalesced', () => {
     const events = await eventTypes(id);
     expect(events.filter((e) => e.type === 'MARKER_RECORDED')).toHaveLength(1);
     expect(events.filter((e) => e.type === 'UPSERT_WORKFLOW_SEARCH_ATTRIBUTES')).toHaveLength(3);
+  });
+
+  it('a single change within a second of an upsert is there by that second’s end, not the window’s', async () => {
+    const id = await h.start('bench_review', { client: 'acme' }, staff);
+    await eventually(async () => (await attributes(id)).state?.[0] === 'drafting');
+    // Right after the start's upsert: a person who starts an instance and acts on it at once sees
+    // it in the instance list (a visibility query) a second later at most, not a burst window later.
+    const t0 = Date.now();
+    await sendEvent(h.client, id, SUBMIT);
+    const seen = await eventually(
+      async () => (await attributes(id)).state?.[0] === 'reviewing' && Date.now(),
+    );
+    expect(seen - t0).toBeLessThan(SEARCH_ATTRIBUTES_EVERY_MS + 1500);
+    expect(coalescing(await eventTypes(id))).toEqual({ started: 1, fired: 1, cancelled: 0 });
   });
 
   it('a burst upserts once per window, ends with the last change, and closes with the final one', async () => {
