@@ -290,6 +290,11 @@ interface PhaseResult {
   closeWallMs: number;
   transitionsPerSec: number;
   latency: { p50: number; p90: number; p99: number; mean: number; max: number; count: number };
+  /**
+   * The round trip of each instance's k-th transition (index k − 1), p50 and p99 over the phase's
+   * instances: where in an instance's life the tail is (every instance starts together).
+   */
+  latencyByTransition: { p50: number[]; p99: number[] };
   historyEventsPerInstance: number;
   historyEventsPerTransition: number;
   historyBytesPerTransition: number;
@@ -402,6 +407,7 @@ async function runPhase(
   env.beforePhase(kind);
   const ids = Array.from({ length: n }, (_, i) => `bench-${tag}-${kind}-${i}`);
   const latencies: number[] = [];
+  const byTransition: number[][] = Array.from({ length: m }, () => []);
   phaseRssMax = 0;
   const sampler = setInterval(sampleRss, 100);
   // Start every instance and wait until each has finished its first workflow task (the server
@@ -439,6 +445,7 @@ async function runPhase(
         const result = await sendEvent(handle, { ...event, assertion }, () => retries++);
         const answered = performance.now();
         latencies.push(answered - s);
+        byTransition[k - 1]!.push(answered - s);
         lastAnswered = Math.max(lastAnswered, answered);
         if (result.state !== expect)
           throw new Error(
@@ -506,6 +513,10 @@ async function runPhase(
       max: latencies[latencies.length - 1] ?? NaN,
       count: latencies.length,
     },
+    latencyByTransition: (() => {
+      const sorted = byTransition.map((xs) => [...xs].sort((a, b) => a - b));
+      return { p50: sorted.map((xs) => percentile(xs, 50)), p99: sorted.map((xs) => percentile(xs, 99)) };
+    })(),
     historyEventsPerInstance: events / n,
     historyEventsPerTransition: events / total,
     historyBytesPerTransition: bytes / total,
@@ -545,6 +556,13 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 };
 
+/** Each transition index's `which` round trip, the median over `rounds`. */
+function byIndex(rounds: PhaseResult[], which: 'p50' | 'p99'): number[] {
+  const m = Math.min(...rounds.map((r) => r.latencyByTransition[which].length));
+  if (!rounds.length || !Number.isFinite(m)) return [];
+  return Array.from({ length: m }, (_, i) => median(rounds.map((r) => r.latencyByTransition[which][i]!)));
+}
+
 function summarize(rounds: PhaseResult[]) {
   const med = (f: (r: PhaseResult) => number | null): number | null => {
     // A kind this run did not measure (`--kinds`): NaN, printed as such.
@@ -561,6 +579,9 @@ function summarize(rounds: PhaseResult[]) {
     p90Ms: med((r) => r.latency.p90)!,
     p99Ms: med((r) => r.latency.p99)!,
     meanMs: med((r) => r.latency.mean)!,
+    /** Per transition index (`latencyByTransition`), the median over rounds. */
+    byTransitionP50Ms: byIndex(rounds, 'p50'),
+    byTransitionP99Ms: byIndex(rounds, 'p99'),
     historyEventsPerInstance: med((r) => r.historyEventsPerInstance)!,
     historyEventsPerTransition: med((r) => r.historyEventsPerTransition)!,
     historyBytesPerTransition: med((r) => r.historyBytesPerTransition)!,
@@ -977,6 +998,22 @@ async function main(): Promise<void> {
     );
     log('');
     log(table);
+    log('');
+    log('Round trip by transition index, p50 / p99 ms (median over rounds; every instance starts together):');
+    for (const [label, set] of [
+      ['raw', raw],
+      ['baseline', b],
+      [labelOf('activity'), a],
+      ['interpreter', i],
+    ] as const) {
+      if (!set.byTransitionP50Ms.length) continue;
+      const shown = set.byTransitionP50Ms
+        .map((p50, k) => ({ k, p50, p99: set.byTransitionP99Ms[k]! }))
+        .filter(({ k }, _, all) => all.length <= 12 || k < 5 || k === all.length - 1 || k % 10 === 9);
+      log(
+        `  ${label.padEnd(24)} ${shown.map((x) => `${x.k + 1}: ${x.p50.toFixed(0)}/${x.p99.toFixed(0)}`).join('  ')}`,
+      );
+    }
 
     const report = {
       date,
