@@ -139,6 +139,34 @@ export function historyTimers(
   });
 }
 
+/** One event of an instance's history, as the timer and search-attribute tests read it. */
+export interface HistoryEvent {
+  /** Its type by name, without the prefix (`TIMER_STARTED`). */
+  type: string;
+  /** When the server wrote it (ms since the epoch). */
+  at: number;
+  /** TIMER_STARTED: its start-to-fire timeout (ms). */
+  timeoutMs?: number;
+  /** A timer event's timer, and whether that is a search-attribute coalescing timer (`historyTimers`). */
+  timer?: string;
+  coalescing?: boolean;
+}
+
+/** The instance's history, its timer events marked with their timer (`historyTimers`). */
+export async function historyEvents(client: Client, workflowId: string): Promise<HistoryEvent[]> {
+  const all = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  const timers = historyTimers(all);
+  return all.map((e, i) => {
+    const timer = timers[i];
+    return {
+      type: eventTypeName(e),
+      at: Number(e.eventTime?.seconds ?? 0) * 1000 + Math.round((e.eventTime?.nanos ?? 0) / 1e6),
+      ...(timer && e.timerStartedEventAttributes ? { timeoutMs: timer.timeoutMs } : {}),
+      ...(timer ? { timer: timer.id, coalescing: timer.coalescing } : {}),
+    };
+  });
+}
+
 /** Number of events in an instance's history (to prove a refused event left no trace). */
 export async function historyLength(client: Client, workflowId: string): Promise<number> {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();

@@ -15,12 +15,12 @@ import { REPO_ROOT } from '../../worker/config.ts';
 import { snapshotQuery } from '../../workflows/api.ts';
 import { WAKE_END_MARGIN_MS } from '../../workflows/timers.ts';
 import {
-  eventTypeName,
   eventually,
-  historyTimers,
+  historyEvents,
   sendEvent,
   startHarness,
   type Harness,
+  type HistoryEvent,
 } from './harness.ts';
 import { recordHistory } from './record-history.ts';
 
@@ -40,31 +40,8 @@ afterAll(async () => {
   await h?.close();
 });
 
-interface HistoryEvent {
-  type: string;
-  /** TIMER_STARTED: its start-to-fire timeout (ms). */
-  timeoutMs?: number;
-  /** When the server wrote it (ms since the epoch). */
-  at: number;
-  /** A timer event's timer; whether that is a search-attribute coalescing timer. */
-  timer?: string;
-  coalescing?: boolean;
-}
-
 /** The instance's history; a timer's events marked when it coalesces search attributes (not the delays' own). */
-async function events(id: string): Promise<HistoryEvent[]> {
-  const all = (await h.client.workflow.getHandle(id).fetchHistory()).events ?? [];
-  const timers = historyTimers(all);
-  return all.map((e, i) => {
-    const timer = timers[i];
-    return {
-      type: eventTypeName(e),
-      ...(timer && e.timerStartedEventAttributes ? { timeoutMs: timer.timeoutMs } : {}),
-      at: Number(e.eventTime?.seconds ?? 0) * 1000 + Math.round((e.eventTime?.nanos ?? 0) / 1e6),
-      ...(timer ? { timer: timer.id, coalescing: timer.coalescing } : {}),
-    };
-  });
-}
+const events = (id: string): Promise<HistoryEvent[]> => historyEvents(h.client, id);
 
 /** The delayed transitions' own timer events (a burst window's left out). */
 const ownTimers = (all: HistoryEvent[], type: string): HistoryEvent[] =>

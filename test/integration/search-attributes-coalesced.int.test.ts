@@ -22,12 +22,12 @@ import {
   SEARCH_ATTRIBUTES_EVERY_MS,
 } from '../../workflows/search-attributes.ts';
 import {
-  eventTypeName,
   eventually,
-  historyTimers,
+  historyEvents,
   sendEvent,
   startHarness,
   type Harness,
+  type HistoryEvent,
 } from './harness.ts';
 import { recordHistory } from './record-history.ts';
 
@@ -53,22 +53,8 @@ async function attributes(id: string): Promise<{ state?: string[]; awaiting?: st
   return { status: d.status.name, ...(state ? { state } : {}), ...(awaiting ? { awaiting } : {}) };
 }
 
-interface HistoryEvent {
-  type: string;
-  /** A timer's id, and whether it coalesces search attributes (`historyTimers`). */
-  timer?: string;
-  coalescing?: boolean;
-}
-
-/** The event types of the instance's history, by name without the prefix (timers with their id). */
-async function eventTypes(id: string): Promise<HistoryEvent[]> {
-  const events = (await h.client.workflow.getHandle(id).fetchHistory()).events ?? [];
-  const timers = historyTimers(events);
-  return events.map((e, i) => {
-    const timer = timers[i];
-    return { type: eventTypeName(e), ...(timer ? { timer: timer.id, coalescing: timer.coalescing } : {}) };
-  });
-}
+/** The instance's history by event type (timer events with their timer). */
+const eventTypes = (id: string): Promise<HistoryEvent[]> => historyEvents(h.client, id);
 
 /** The coalescing timers among `events`, by what became of them. */
 function coalescing(events: HistoryEvent[]): { started: number; fired: number; cancelled: number } {
