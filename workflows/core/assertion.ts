@@ -67,6 +67,8 @@ const bad = (message: string): Rejection => ({
 const HOW_TO_GET_ONE =
   'send through the API or `custodia send`, or pass "assertion" from `custodia token --as USER --workflow ID`';
 
+const NOT_AN_ASSERTION = 'the assertion is not a Custodia actor assertion (header.claims.signature)';
+
 /**
  * Why `token` does not authenticate `ctx.actor` on `ctx.workflowId` at `ctx.now`, or `undefined`
  * when it does. `trustedKeys` are base64url Ed25519 public keys (several during a rotation).
@@ -80,13 +82,12 @@ export function checkActorAssertion(
     return bad('this engine trusts no actor key, so it can authenticate no one (see CUSTODIA_ACTOR_KEY)');
   if (token === undefined || token === null || token === '')
     return bad(`an event needs an "assertion" that signs its actor: ${HOW_TO_GET_ONE}`);
-  const text = typeof token === 'string' ? token : undefined;
+  if (typeof token !== 'string') return bad(NOT_AN_ASSERTION);
   // Seen and verified before, under a key still trusted: its claims as decoded then.
-  const known = text === undefined ? undefined : verifiedBefore(text, trustedKeys);
+  const known = verifiedBefore(token, trustedKeys);
   if (known) return checkClaims(known, ctx);
-  const parsed = text === undefined ? undefined : parseAssertion(text);
-  if (!text || !parsed)
-    return bad('the assertion is not a Custodia actor assertion (header.claims.signature)');
+  const parsed = parseAssertion(token);
+  if (!parsed) return bad(NOT_AN_ASSERTION);
   const { header, claims, signed, signature } = parsed;
   const keys = trustedKeys.filter((k) => keyIdOf(k) === header.kid);
   if (!keys.length)
@@ -94,7 +95,7 @@ export function checkActorAssertion(
   const message = ascii(signed);
   const key = keys.find((k) => verifies(signature, message, k));
   if (!key) return bad('the assertion’s signature does not verify: it was altered or signed by another key');
-  rememberVerified(text, key, claims);
+  rememberVerified(token, key, claims);
   return checkClaims(claims, ctx);
 }
 
