@@ -4,6 +4,7 @@
  * tampered ones, malleable `s`, non-canonical and small-order points, and keys beyond the memo.
  */
 import { ed25519 } from '@noble/curves/ed25519.js';
+import { sha512 } from '@noble/hashes/sha2.js';
 import { describe, expect, it } from 'vitest';
 import { MAX_KEYS, verifyWithKey } from '../../workflows/core/assertion-keys.ts';
 import { base64url } from '../../workflows/core/assertion.ts';
@@ -84,6 +85,24 @@ describe('assertion-keys: Ed25519 with a precomputed key', () => {
     }
     for (const key of [identity, nonCanonical, le(2n), new Uint8Array(32).fill(255)])
       expect(both(sig, msg, base64url(key), key)).toBe(false);
+  });
+
+  it('accepts, as noble does, a signature whose R has a small-order part (only the cofactored equation holds)', () => {
+    // R' = [r]B + T, T the point of order 2: [S]B − [k]A is [r]B, not R', so the quick check on
+    // encodings fails, and the strict verification's cofactored equation ([8]T = 0) decides.
+    const { scalar: a } = ed25519.utils.getExtendedPublicKey(k.secret);
+    const T = ed25519.Point.fromBytes(le(2n ** 255n - 20n)); // y = p − 1, x = 0: order 2
+    expect(T.multiply(2n).is0()).toBe(true);
+    for (let i = 0; i < 4; i++) {
+      const msg = text(`torsion ${i}`);
+      const r = BigInt(1000 + i * 7919);
+      const R = ed25519.Point.BASE.multiply(r).add(T).toBytes();
+      const kk = numberLE(sha512(Uint8Array.from([...R, ...k.publicKey, ...msg]))) % L;
+      const sig = Uint8Array.from([...R, ...le((r + kk * a) % L)]);
+      expect(both(sig, msg, k.id, k.publicKey)).toBe(true);
+      // With another message the equation holds neither way.
+      expect(both(sig, text(`other ${i}`), k.id, k.publicKey)).toBe(false);
+    }
   });
 
   it('refuses a signature by another key, and another key’s bytes under a remembered id', () => {
