@@ -278,8 +278,40 @@ function serverCpuMs(env: Env): number | null {
   return ms;
 }
 
+/** A server (Temporal's and the store's) that used less CPU than this in a 500 ms window is quiet. */
+const QUIET_CPU_MS_PER_500MS = 25;
+/** The longest a phase waits for a quiet server. */
+const QUIET_WAIT_MAX_MS = 20_000;
+
+/**
+ * Wait until the servers are quiet — less than {@link QUIET_CPU_MS_PER_500MS} of CPU in 500 ms (5 %
+ * of a core) — so that a phase does not pay for the work the previous one left queued on them
+ * (visibility writes, timers, the store's writes); at most {@link QUIET_WAIT_MAX_MS}. Returns the
+ * time waited (ms) and whether the servers were quiet by then (no server CPU to read: at once).
+ */
+async function untilServersQuiet(env: Env): Promise<{ waitedMs: number; quiet: boolean }> {
+  const cpu = (): number | null => {
+    const server = serverCpuMs(env);
+    if (server === null) return null;
+    return server + (processTreeCpuMs(env.storePid ?? undefined) ?? 0);
+  };
+  const t0 = performance.now();
+  for (;;) {
+    const a = cpu();
+    if (a === null) return { waitedMs: 0, quiet: true };
+    await delay(500);
+    const b = cpu();
+    if (b === null) return { waitedMs: 0, quiet: true };
+    const waitedMs = Math.round(performance.now() - t0);
+    if (b - a < QUIET_CPU_MS_PER_500MS) return { waitedMs, quiet: true };
+    if (waitedMs >= QUIET_WAIT_MAX_MS) return { waitedMs, quiet: false };
+  }
+}
+
 interface PhaseResult {
   kind: Kind;
+  /** How long the phase waited for quiet servers before it started (`untilServersQuiet`). */
+  quietWaitMs?: number;
   instances: number;
   transitions: number;
   /** Starting all instances until each finished its first workflow task (not in wallMs). */
@@ -731,6 +763,7 @@ async function main(): Promise<void> {
             .map(([name, ms]) => `${name} ${ms.toFixed(2)}`)
             .join(', ')}` +
           `  load ${res.loadAverage.join('→')}` +
+          (res.quietWaitMs !== undefined ? `  waited ${res.quietWaitMs} ms for quiet servers` : '') +
           (res.workflowTaskTimeouts || res.workflowTaskFailures
             ? `  WFT timeouts ${res.workflowTaskTimeouts}, failures ${res.workflowTaskFailures} ${JSON.stringify(res.workflowTaskFailureCauses)}`
             : ''),
@@ -756,7 +789,11 @@ async function main(): Promise<void> {
       const order: Kind[] = r % 2 === 0 ? [...KINDS] : [...KINDS].reverse();
       for (const kind of order) {
         await delay(1000);
+        const settled = await untilServersQuiet(env);
+        if (!settled.quiet)
+          log(`  (servers still busy after ${settled.waitedMs} ms; round ${r + 1} ${kind} starts anyway)`);
         const res = await runPhase(env, kind, opts.instances, opts.transitions, `${runId}-r${r}`);
+        res.quietWaitMs = settled.waitedMs;
         results[kind].push(res);
         describe(`round ${r + 1} ${labelOf(kind)}`, res);
       }
@@ -764,6 +801,7 @@ async function main(): Promise<void> {
       if (opts.pacedRate)
         for (const kind of order) {
           await delay(1000);
+          await untilServersQuiet(env);
           const res = await runPhase(
             env,
             kind,
