@@ -26,7 +26,7 @@ import { getSnapshot } from '../../worker/instances.ts';
 import { openStore } from '../../worker/records/store.ts';
 import { superviseCustodia, type ClusterState } from '../../worker/cluster/cluster.ts';
 import type { Supervised } from '../../worker/cluster/supervise.ts';
-import { freePort } from '../../worker/temporal/dev-server.ts';
+import { testPort } from '../support/ports.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -132,7 +132,7 @@ beforeAll(async () => {
   const logDir = path.join(dir, 'logs');
   // The first worker alone first: it records the deployment; then the rest at once.
   workers.push(await superviseCustodia({ name: 'worker-1', kind: 'worker', env, logDir, notice }));
-  const ports = [await freePort(), await freePort()];
+  const ports = [await testPort(), await testPort()];
   const started = await Promise.all([
     superviseCustodia({ name: 'worker-2', kind: 'worker', env, logDir, notice }),
     ...ports.map((port, i) =>

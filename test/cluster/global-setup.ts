@@ -22,7 +22,7 @@ import type { TestProject } from 'vitest/node';
 import { loadConfig } from '../../worker/config.ts';
 import { startCluster } from '../../worker/cluster/cluster.ts';
 import { busyPorts, portsFrom } from '../../worker/cluster/temporal-server.ts';
-import { freePort } from '../../worker/temporal/dev-server.ts';
+import { testPort } from '../support/ports.ts';
 import integrationSetup from '../integration/global-setup.ts';
 
 const ENV = [
@@ -36,8 +36,10 @@ const ENV = [
 /** A frontend port whose whole layout (`portsFrom`) is free. */
 async function freeLayout(): Promise<number> {
   for (let i = 0; i < 50; i++) {
-    // Below 32768: the server stores membership ports as smallint.
-    const base = 10_000 + Math.floor(Math.random() * 21_000);
+    // Below 32768: the server stores membership ports as smallint. Below 19,000 too, so the whole
+    // layout (base − 300 … base + 767) stays under the test ports' bands (`testPort`, from 20,000):
+    // a port of the layout is free while the chaos test has the server down.
+    const base = 10_000 + Math.floor(Math.random() * 9_000);
     if (portsFrom(base).metrics > 65_000 || portsFrom(base).frontendMembership < 1_024) continue;
     if ((await busyPorts(portsFrom(base))).length === 0) return base;
   }
@@ -52,7 +54,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const cluster = await startCluster({
     dataDir: dir,
     temporalPort: await freeLayout(),
-    pgPort: await freePort(),
+    pgPort: await testPort(),
     namespace: loadConfig().namespace,
     toolsDir: loadConfig().devServer.toolsDir,
     log: say,

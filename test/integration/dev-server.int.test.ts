@@ -1,11 +1,13 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer as createNetServer, type Server as NetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { connectClient, loadConfig } from '../../worker/config.ts';
-import { ensureSearchAttributes, freePort, startDevServer } from '../../worker/temporal/dev-server.ts';
+import { ensureSearchAttributes, startDevServer } from '../../worker/temporal/dev-server.ts';
+import { testPort } from '../support/ports.ts';
 import { indexedValueTypeName, SEARCH_ATTRIBUTES } from '../../worker/temporal/search-attributes.ts';
 import { laneTemporalAddress } from './harness.ts';
 
@@ -84,6 +86,59 @@ describe('startDevServer', () => {
 
   const binary = inject('temporalBinary');
   it.skipIf(!binary)(
+    'a port picked for `0` that something takes before the server binds it: picks another, and gives up after three',
+    async () => {
+      if (!binary) return;
+      // Another program wins the race for each of the first picks: it listens on them.
+      const taken = [await testPort(), await testPort(), await testPort()];
+      const holders = await Promise.all(
+        taken.map(
+          (p) =>
+            new Promise<NetServer>((resolve, reject) => {
+              const h = createNetServer();
+              h.once('error', reject);
+              h.listen(p, '127.0.0.1', () => resolve(h));
+            }),
+        ),
+      );
+      try {
+        const lines: string[] = [];
+        const picks = [taken[0]!, await testPort()];
+        const server = await startDevServer(loadConfig({ env: {} }), {
+          binary,
+          dbFile: null,
+          port: 0,
+          uiPort: null,
+          pickPort: () => Promise.resolve(picks.shift()!),
+          log: (l) => lines.push(l),
+        });
+        try {
+          expect(server.port).not.toBe(taken[0]);
+          expect(lines.join('\n')).toMatch(new RegExp(`Port ${taken[0]} was taken .*picking another`));
+          const info = await ensureSearchAttributes(server.address, 'default');
+          expect(info.created).toEqual([]);
+        } finally {
+          await server.stop();
+        }
+        // Every pick taken: the third refusal is the error, naming the last port.
+        const again = [...taken];
+        await expect(
+          startDevServer(loadConfig({ env: {} }), {
+            binary,
+            dbFile: null,
+            port: 0,
+            uiPort: null,
+            pickPort: () => Promise.resolve(again.shift()!),
+          }),
+        ).rejects.toThrow(new RegExp(`port ${taken[2]} .*already in use`));
+        expect(again).toEqual([]);
+      } finally {
+        await Promise.all(holders.map((h) => new Promise((r) => h.close(r))));
+      }
+    },
+  );
+
+  it.skipIf(!binary)(
     'registers the search attributes on an existing database whose namespace lacks them',
     async () => {
       if (!binary) return;
@@ -91,7 +146,7 @@ describe('startDevServer', () => {
       const dbFile = path.join(dir, 'temporal.db');
       try {
         // Create the database with a plain server: `default` exists, without our attributes.
-        const port = await freePort();
+        const port = await testPort();
         const plain = spawn(
           binary,
           [

@@ -10,7 +10,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { connectClient, REPO_ROOT } from '../../worker/config.ts';
 import { loadDeployedDefinitions, runWorker } from '../../worker/process.ts';
-import { freePort, startDevServer } from '../../worker/temporal/dev-server.ts';
+import { startDevServer } from '../../worker/temporal/dev-server.ts';
+import { testPort } from '../support/ports.ts';
 import { getSnapshot, instanceResult, startProcedure } from '../../worker/instances.ts';
 import { openStore } from '../../worker/records/store.ts';
 import type { Client } from '@temporalio/client';
@@ -109,7 +110,7 @@ describe('durability', () => {
   it('survives a restart of the Temporal server (SQLite file) with a timer pending', async () => {
     // Its own dev server: this one is stopped and started again on the same database file.
     const dbFile = path.join(recordsDir, 'restart.db');
-    const port = await freePort();
+    const port = await testPort();
     const own = () =>
       startDevServer(config, { dbFile, port, uiPort: null, binary: inject('temporalBinary') ?? undefined });
     let server = await own();

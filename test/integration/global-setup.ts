@@ -26,6 +26,7 @@ import { connectionOptions, loadConfig } from '../../worker/config.ts';
 import { resolveTemporalBinary } from '../../worker/temporal/binary.ts';
 import { ensureSearchAttributes, startDevServer } from '../../worker/temporal/dev-server.ts';
 import type { DevServer } from '../../worker/temporal/dev-server.ts';
+import { testPort } from '../support/ports.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -75,13 +76,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
     binary = await resolveTemporalBinary(config, { log: (l) => console.error(`[temporal install] ${l}`) });
     const lanes = Math.max(1, project.config.maxWorkers);
     try {
-      // One after the other: each takes free ports as it starts.
+      // One after the other, each on a port below the kernel's ephemeral range (`testPort`).
       for (let i = 0; i < lanes; i++)
         servers.push(
           await startDevServer(config, {
             binary,
             dbFile: null,
-            port: 0,
+            port: await testPort(),
             uiPort: null,
             // TEMPORAL_DEV_SERVER_LOG=1 shows the server's output (start errors include it anyway).
             log: (l) => {

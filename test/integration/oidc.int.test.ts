@@ -5,7 +5,6 @@
  * with PKCE, state and nonce, ID token checked, the claim mapped to a Custodia user, a session.
  */
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import Provider from 'oidc-provider';
@@ -15,6 +14,7 @@ import { oidcSettings, safeReturnTo } from '../../worker/api/oidc.ts';
 import { enrolOidcUser } from '../../worker/api/oidc-users.ts';
 import { openStore } from '../../worker/records/store.ts';
 import type { RecordsStore } from '../../worker/records/types.ts';
+import { testPort } from '../support/ports.ts';
 
 const CHROMIUM = process.env.CUSTODIA_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -25,18 +25,10 @@ let api: Api;
 let base: string;
 let browser: Browser;
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
 beforeAll(async () => {
-  const apiPort = await freePort();
+  const apiPort = await testPort();
   base = `http://127.0.0.1:${apiPort}`;
-  const idpPort = await freePort();
+  const idpPort = await testPort();
   issuer = `http://127.0.0.1:${idpPort}`;
   const provider = new Provider(issuer, {
     clients: [

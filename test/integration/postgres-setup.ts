@@ -16,11 +16,11 @@
  */
 import { execFile } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { TestProject } from 'vitest/node';
+import { testPort } from '../support/ports.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -80,17 +80,6 @@ function findPostgresBin(): string | null {
   return null;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 async function startCluster(bin: string): Promise<{ url: string; stop(): Promise<void> }> {
   const root = process.getuid?.() === 0;
   const dir = mkdtempSync(path.join(tmpdir(), 'custodia-pg-'));
@@ -109,7 +98,7 @@ async function startCluster(bin: string): Promise<{ url: string; stop(): Promise
     const [file, argv] = root ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
     await run(file, argv, { cwd: dir, timeout: 120_000 });
   };
-  const port = await freePort();
+  const port = await testPort();
   try {
     await as(path.join(bin, 'initdb'), [
       '-D',

@@ -36,6 +36,26 @@ export interface DevServerOptions {
   binary?: string;
   /** SQLite pragmas for a file-backed server (`--sqlite-pragma NAME=VALUE`), e.g. `journal_mode=wal`. */
   sqlitePragmas?: string[];
+  /** Picks the port when `0` was asked for. Default: `freePort` (the kernel's choice). */
+  pickPort?: (host: string) => Promise<number>;
+}
+
+/**
+ * Starts when a port this module picked (`0` asked for) is taken before the server binds it.
+ * Between the pick and the bind any other program may get that port from the kernel; each new
+ * start picks again.
+ */
+const PICKED_PORT_ATTEMPTS = 3;
+
+/** The server could not bind a port (`port`, which was `picked` here or asked for). */
+class PortTakenError extends Error {
+  override name = 'PortTakenError';
+  constructor(
+    message: string,
+    readonly port: number,
+  ) {
+    super(message);
+  }
 }
 
 export interface DevServer {
@@ -86,15 +106,16 @@ function portInUse(host: string, port: number): Promise<boolean> {
   });
 }
 
-function portInUseError(host: string, port: number, what: 'gRPC' | 'Web UI'): Error {
+function portInUseError(host: string, port: number, what: 'gRPC' | 'Web UI'): PortTakenError {
   const reuse =
     what === 'gRPC'
       ? `, or — if it is a Temporal server you want to use — set TEMPORAL_ADDRESS=${hostPort(host, port)}`
       : '';
-  return new Error(
+  return new PortTakenError(
     `Cannot start the Temporal dev server: ${what} port ${port} on ${host} is already in use ` +
       `(another dev server, or another program). Stop it, or choose another port ` +
       `(TEMPORAL_DEV_PORT / TEMPORAL_DEV_UI_PORT; 0 = any free port; TEMPORAL_DEV_UI_PORT=off disables the UI)${reuse}.`,
+    port,
   );
 }
 
@@ -114,19 +135,52 @@ export async function startDevServer(
 ): Promise<DevServer> {
   const ds = config.devServer;
   const ip = opts.ip ?? ds.ip;
-  const namespace = config.namespace;
-  const dbFile = opts.dbFile !== undefined ? opts.dbFile : ds.dbFile;
   const log = opts.log ?? (() => {});
   const binary = opts.binary ?? (await resolveTemporalBinary(config, { log }));
+  const askedPort = opts.port ?? ds.port;
+  const askedUiPort = opts.uiPort !== undefined ? opts.uiPort : ds.uiPort;
+  const pick = opts.pickPort ?? freePort;
+  for (let attempt = 1; ; attempt++) {
+    const port = askedPort === 0 ? await pick(ip) : askedPort;
+    const uiPort = askedUiPort === 0 ? await pick(ip) : askedUiPort;
+    try {
+      return await startOnce(config, { ...opts, ip, log, binary }, port, uiPort);
+    } catch (err) {
+      const picked =
+        err instanceof PortTakenError &&
+        ((askedPort === 0 && err.port === port) || (askedUiPort === 0 && err.port === uiPort));
+      if (!picked || attempt >= PICKED_PORT_ATTEMPTS) throw err;
+      log(
+        `Port ${err.port} was taken between picking it and starting the server; ` +
+          `picking another (start ${attempt + 1} of ${PICKED_PORT_ATTEMPTS}).`,
+      );
+    }
+  }
+}
 
-  let port = opts.port ?? ds.port;
-  if (port === 0) port = await freePort(ip);
-  else if (await portInUse(ip, port)) throw portInUseError(ip, port, 'gRPC');
-  let uiPort = opts.uiPort !== undefined ? opts.uiPort : ds.uiPort;
-  if (uiPort === 0) uiPort = await freePort(ip);
-  else if (uiPort !== null && (await portInUse(ip, uiPort))) throw portInUseError(ip, uiPort, 'Web UI');
+/** One start of the dev server on `port` and `uiPort` (no `0`: picked already). */
+async function startOnce(
+  config: CustodiaConfig,
+  opts: DevServerOptions & { ip: string; log: (line: string) => void; binary: string },
+  port: number,
+  uiPort: number | null,
+): Promise<DevServer> {
+  const { ip, log, binary } = opts;
+  const namespace = config.namespace;
+  const dbFile = opts.dbFile !== undefined ? opts.dbFile : config.devServer.dbFile;
+  if (await portInUse(ip, port)) throw portInUseError(ip, port, 'gRPC');
+  if (uiPort !== null && (await portInUse(ip, uiPort))) throw portInUseError(ip, uiPort, 'Web UI');
 
-  const args = ['server', 'start-dev', '--ip', ip, '--port', String(port), '--log-level', ds.logLevel];
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    ip,
+    '--port',
+    String(port),
+    '--log-level',
+    config.devServer.logLevel,
+  ];
   args.push(...(uiPort === null ? ['--headless'] : ['--ui-port', String(uiPort)]));
   if (dbFile !== null) {
     try {
