@@ -14,7 +14,7 @@ import {
   findGo,
 } from '../../worker/cluster/binaries.ts';
 import { startCluster } from '../../worker/cluster/cluster.ts';
-import { portsFrom } from '../../worker/cluster/temporal-server.ts';
+import { busyPorts, portsFrom } from '../../worker/cluster/temporal-server.ts';
 
 describe('cluster', () => {
   it('builds with the Go toolchain the prerequisites fetched, before an older Go on PATH', () => {
@@ -60,11 +60,14 @@ describe('cluster', () => {
   });
 
   it('names the busy port and how to move the cluster', async () => {
-    // Hold the history port (frontend + 1) of a layout in the usable range.
+    // Hold the history port (frontend + 1) of a layout in the usable range, below the bands of the
+    // test ports (from 20,000: `test/support/ports.ts`), which other lanes may hold meanwhile.
     const server = net.createServer();
     let frontend = 0;
     for (let i = 0; i < 20 && !frontend; i++) {
-      const candidate = 10_000 + Math.floor(Math.random() * 20_000);
+      const candidate = 10_000 + Math.floor(Math.random() * 9_000);
+      // The rest of the layout free too (the cluster project's server may run meanwhile).
+      if ((await busyPorts(portsFrom(candidate))).length) continue;
       frontend = await new Promise<number>((resolve) => {
         server.once('error', () => resolve(0));
         server.listen(candidate + 1, '127.0.0.1', () => resolve(candidate));
