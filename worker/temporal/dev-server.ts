@@ -41,13 +41,14 @@ export interface DevServerOptions {
 }
 
 /**
- * Starts when a port this module picked (`0` asked for) is taken before the server binds it.
- * Between the pick and the bind any other program may get that port from the kernel; each new
- * start picks again.
+ * How many starts the dev server gets when the ports it was given are ones picked here (`0` asked
+ * for) and another program takes one between the pick and the server's bind: the kernel may hand
+ * that port to anyone meanwhile. Each start picks again. A port asked for by number is never
+ * retried: it is refused, named.
  */
 const PICKED_PORT_ATTEMPTS = 3;
 
-/** The server could not bind a port (`port`, which was `picked` here or asked for). */
+/** The server cannot bind `port`: something else listens on it. */
 class PortTakenError extends Error {
   override name = 'PortTakenError';
   constructor(
