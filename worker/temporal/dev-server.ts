@@ -41,22 +41,36 @@ export interface DevServerOptions {
 }
 
 /**
- * How many starts the dev server gets when the ports it was given are ones picked here (`0` asked
- * for) and another program takes one between the pick and the server's bind: the kernel may hand
- * that port to anyone meanwhile. Each start picks again. A port asked for by number is never
- * retried: it is refused, named.
+ * How many starts the dev server gets when a port picked for it (`0` asked for), or one it picked
+ * for itself, is taken between the pick and the bind: the kernel may hand that port to anyone
+ * meanwhile. Each start picks again. A port asked for by number is never retried: it is refused,
+ * named.
  */
 const PICKED_PORT_ATTEMPTS = 3;
 
-/** The server cannot bind `port`: something else listens on it. */
+/**
+ * The server cannot bind `port`: something else listens on it. `ownPick`: a port the server chose
+ * for itself (its internal services' ports: it takes free ones as it starts, the same race), which
+ * a new start chooses again.
+ */
 class PortTakenError extends Error {
   override name = 'PortTakenError';
   constructor(
     message: string,
     readonly port: number,
+    readonly ownPick = false,
   ) {
     super(message);
   }
+}
+
+/** The port a dev server's output says it could not bind, if it says so. */
+export function portTakenIn(lines: readonly string[]): number | undefined {
+  for (const line of lines) {
+    const m = /:(\d+): bind: address already in use/i.exec(line);
+    if (m) return Number(m[1]);
+  }
+  return undefined;
 }
 
 export interface DevServer {
@@ -149,7 +163,7 @@ export async function startDevServer(
     } catch (err) {
       const picked =
         err instanceof PortTakenError &&
-        ((askedPort === 0 && err.port === port) || (askedUiPort === 0 && err.port === uiPort));
+        (err.ownPick || (askedPort === 0 && err.port === port) || (askedUiPort === 0 && err.port === uiPort));
       if (!picked || attempt >= PICKED_PORT_ATTEMPTS) throw err;
       log(
         `Port ${err.port} was taken between picking it and starting the server; ` +
@@ -259,11 +273,11 @@ async function startOnce(
 
   const failure = (): Error | undefined => {
     if (!exit) return undefined;
-    const bind = output.map((l) => /:(\d+): bind: address already in use/i.exec(l)).find((m) => m);
-    const taken = Number(bind?.[1]);
+    const taken = portTakenIn(output);
     if (taken === port) return portInUseError(ip, port, 'gRPC');
     if (taken === uiPort) return portInUseError(ip, taken, 'Web UI');
-    return new Error(`Temporal dev server failed to start: ${describeExit()}.${lastOutput()}`);
+    const failed = `Temporal dev server failed to start: ${describeExit()}.${lastOutput()}`;
+    return taken === undefined ? new Error(failed) : new PortTakenError(failed, taken, true);
   };
   let searchAttributes: EnsureSearchAttributesResult;
   try {
