@@ -15,7 +15,7 @@
  * kernel hands out can take one, nor another lane; only a server started outside the test run
  * could, on a port it chose itself.
  */
-import { createServer } from 'node:net';
+import { portFree } from '../../worker/cluster/temporal-server.ts';
 
 /** Lowest port of band 0; the bands end below the kernel's ephemeral range. */
 export const PORT_BANDS_START = 20_000;
@@ -26,21 +26,10 @@ const BANDS = Math.floor((32_768 - PORT_BANDS_START) / PORT_BAND_SIZE);
 /** The band of a process: its lane (`VITEST_POOL_ID`), or 0 outside a test worker. */
 export function portBand(env: NodeJS.ProcessEnv = process.env): number {
   const lane = Number(env.VITEST_POOL_ID);
-  return Number.isInteger(lane) && lane > 0 ? lane % BANDS : 0;
+  return Number.isInteger(lane) && lane > 0 ? 1 + ((lane - 1) % (BANDS - 1)) : 0;
 }
 
 let next = (process.pid * 7) % PORT_BAND_SIZE;
-
-/** Whether `host:port` can be bound now (and is released again before this resolves). */
-export function portFree(port: number, host = '127.0.0.1'): Promise<boolean> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', (err: NodeJS.ErrnoException) =>
-      err.code === 'EADDRINUSE' || err.code === 'EACCES' ? resolve(false) : reject(err),
-    );
-    s.listen({ port, host, exclusive: true }, () => s.close(() => resolve(true)));
-  });
-}
 
 /**
  * A port of this process's band that is free now and that this process has not handed out before

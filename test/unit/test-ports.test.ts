@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PORT_BAND_SIZE, PORT_BANDS_START, portBand, portFree, testPort } from '../support/ports.ts';
+import { portFree } from '../../worker/cluster/temporal-server.ts';
+import { PORT_BAND_SIZE, PORT_BANDS_START, portBand, testPort } from '../support/ports.ts';
 
 const held: Server[] = [];
 afterEach(async () => {
@@ -51,5 +52,11 @@ describe('test ports', () => {
     expect(portBand({ VITEST_POOL_ID: '1' })).toBe(1);
     expect(portBand({ VITEST_POOL_ID: '2' })).toBe(2);
     expect(portBand({ VITEST_POOL_ID: 'x' })).toBe(0);
+    // However many lanes, none shares band 0, and the bands stay below the ephemeral range.
+    for (let lane = 1; lane <= 64; lane++) {
+      const band = portBand({ VITEST_POOL_ID: String(lane) });
+      expect(band).toBeGreaterThan(0);
+      expect(PORT_BANDS_START + (band + 1) * PORT_BAND_SIZE).toBeLessThanOrEqual(32_768);
+    }
   });
 });
