@@ -122,7 +122,8 @@ export const SETTINGS = {
     area: 'temporal',
     configKey: 'devServer.port',
     default: '7233',
-    description: "dev server's gRPC port (0 picks a free one)",
+    description:
+      "dev server's gRPC port (0 picks a free one; taken by another program before the server bound it, it picks again, three starts at most)",
   },
   TEMPORAL_DEV_UI_PORT: {
     area: 'temporal',
