@@ -29,6 +29,11 @@ export function portBand(env: NodeJS.ProcessEnv = process.env): number {
   return Number.isInteger(lane) && lane > 0 ? 1 + ((lane - 1) % (BANDS - 1)) : 0;
 }
 
+/** The lowest port of this process's band. */
+export function portBandStart(): number {
+  return PORT_BANDS_START + portBand() * PORT_BAND_SIZE;
+}
+
 let next = (process.pid * 7) % PORT_BAND_SIZE;
 
 /**
@@ -36,7 +41,7 @@ let next = (process.pid * 7) % PORT_BAND_SIZE;
  * (until it has gone round its band).
  */
 export async function testPort(host = '127.0.0.1'): Promise<number> {
-  const base = PORT_BANDS_START + portBand() * PORT_BAND_SIZE;
+  const base = portBandStart();
   for (let tried = 0; tried < PORT_BAND_SIZE; tried++) {
     const port = base + next;
     next = (next + 1) % PORT_BAND_SIZE;
